@@ -1,0 +1,94 @@
+/**
+ * Loading the fleet: from a stack file (render, verify, tests) or from the object Pulumi's config
+ * hands the program. One entry point, one error type that lists every problem with its path.
+ */
+import { readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import type { Fleet } from "./fleet";
+import { resolveFleet, type ModelIssue } from "./resolve";
+import { fleetSchema } from "./schema";
+
+/** The project's config namespace and the key holding the fleet object. */
+export const fleetConfigKey = "lyra-fleet:fleet";
+
+/** An invalid stack: every problem, each with the stack file and the path. Carries no stack trace. */
+export class FleetConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: ModelIssue[],
+  ) {
+    const lines = issues.map((i) => `  - ${i.path || "(top level)"}: ${i.message}`);
+    const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+    super(`${source}: ${count} in ${fleetConfigKey}; nothing was changed:\n${lines.join("\n")}`);
+    this.name = "FleetConfigError";
+    // The message is the whole story; a stack trace would only bury it.
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function toModelIssues(error: z.ZodError, raw: unknown): ModelIssue[] {
+  const issues: ModelIssue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      const custom = issue.message.startsWith("Unrecognized key") ? "unknown field (check its spelling against the configuration reference)" : issue.message;
+      for (const key of issue.keys) issues.push({ path: [...path, key].join("."), message: custom });
+    } else if (issue.code === "invalid_key") {
+      const keyMessage = issue.issues[0]?.message ?? "invalid name";
+      issues.push({ path: path.join("."), message: `invalid name '${String(issue.path.at(-1))}': ${keyMessage}` });
+    } else if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
+      issues.push({ path: path.join("."), message: `missing; ${issue.message}` });
+    } else {
+      issues.push({ path: path.join("."), message: issue.message });
+    }
+  }
+  return issues;
+}
+
+/** Validate the fleet object (from `config.requireObject("fleet")` or a stack file). */
+export function parseFleet(raw: unknown, source: string): Fleet {
+  if (raw === undefined || raw === null) {
+    throw new FleetConfigError(source, [{ path: "", message: `missing; expected the fleet object under config key ${fleetConfigKey}` }]);
+  }
+  const parsed = fleetSchema.safeParse(raw);
+  if (!parsed.success) throw new FleetConfigError(source, toModelIssues(parsed.error, raw));
+  const { fleet, issues } = resolveFleet(parsed.data, source);
+  if (!fleet) throw new FleetConfigError(source, issues);
+  return fleet;
+}
+
+/** Read `stacks/Pulumi.<stack>.yaml` (or any path) and validate its fleet object. */
+export function loadStackFile(path: string): Fleet {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message;
+    throw new FleetConfigError(path, [{ path: "", message: `cannot read the stack file: ${reason}` }]);
+  }
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new FleetConfigError(
+      path,
+      doc.errors.map((e) => ({ path: "", message: `invalid YAML at line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}` })),
+    );
+  }
+  const root = doc.toJS() as { config?: Record<string, unknown> } | null;
+  return parseFleet(root?.config?.[fleetConfigKey], path);
+}
+
+/** The stack file of a named stack, relative to the project root (Pulumi.yaml's stackConfigDir). */
+export function stackFilePath(stack: string, projectRoot = "."): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`invalid stack name '${stack}': expected letters, digits, '.', '_' or '-'`);
+  return `${projectRoot.replace(/\/$/, "")}/stacks/Pulumi.${stack}.yaml`;
+}

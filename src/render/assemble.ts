@@ -1,0 +1,40 @@
+/**
+ * Plan assembly: merge the fragments of every service on a host into one HostPlan, sorted and
+ * checked (one owner per path, unit and port), so two renderers can never silently fight.
+ */
+import type { Host } from "../model/fleet";
+import type { HostPlan, PlanFragment } from "./plan";
+
+function byKey<T>(key: (t: T) => string): (a: T, b: T) => number {
+  return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
+
+function uniqueBy<T>(items: T[], key: (t: T) => string, what: string, host: string): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) {
+    const k = key(item);
+    const prev = seen.get(k);
+    if (prev !== undefined && JSON.stringify(prev) !== JSON.stringify(item)) {
+      throw new Error(`internal: two renderers declare ${what} '${k}' differently on host '${host}'`);
+    }
+    seen.set(k, item);
+  }
+  return [...seen.values()].sort(byKey(key));
+}
+
+export function assemblePlan(host: Host, fragments: PlanFragment[]): HostPlan {
+  const all = <K extends keyof PlanFragment>(k: K): unknown[] => fragments.flatMap((f) => (f[k] ?? []) as unknown[]);
+  return {
+    host: host.name,
+    role: host.role,
+    services: Object.keys(host.services).sort(),
+    packages: [...new Set(all("packages") as string[])].sort(),
+    directories: uniqueBy(all("directories") as HostPlan["directories"], (d) => d.path, "directory", host.name),
+    files: uniqueBy(all("files") as HostPlan["files"], (f) => f.path, "file", host.name).map((f) => ({ ...f, restarts: [...f.restarts].sort() })),
+    units: uniqueBy(all("units") as HostPlan["units"], (u) => u.name, "unit", host.name),
+    containers: uniqueBy(all("containers") as HostPlan["containers"], (c) => c.name, "container", host.name),
+    ports: uniqueBy(all("ports") as HostPlan["ports"], (p) => `${p.port}/${p.protocol}`, "port", host.name),
+    checks: uniqueBy(all("checks") as HostPlan["checks"], (c) => c.name, "check", host.name),
+    recovery: uniqueBy(all("recovery") as HostPlan["recovery"], (r) => r.service, "recovery", host.name),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The HostPlan: the complete desired state of one host as plain data.
+ *
+ * Built without Pulumi and without I/O by the renderers, then rendered to disk (`npm run render`),
+ * documented by the generated docs and mapped one-to-one onto resources by src/fleet.
+ */
+
+/** A file a host must have. */
+export interface PlannedFile {
+  /** Absolute path on the host. */
+  path: string;
+  /**
+   * Full content. Secret values appear only as secret tokens (see ./secrets.ts), resolved by the
+   * Pulumi layer into a secret output, or masked by `npm run render`.
+   */
+  content: string;
+  /** Octal mode as four digits, e.g. "0644". */
+  mode: string;
+  owner: string;
+  group: string;
+  /** Units restarted when this file changes (e.g. mosquitto.conf restarts mqtt-broker.service). */
+  restarts: string[];
+}
+
+/** A directory a host must have (created before any file in it). */
+export interface PlannedDirectory {
+  path: string;
+  mode: string;
+  owner: string;
+  group: string;
+}
+
+/** A systemd unit installed under /etc/systemd/system. */
+export interface PlannedUnit {
+  /** Full unit name with its suffix, as the runbook uses it: "qdrant.service", "lyra-config-sync.timer". */
+  name: string;
+  content: string;
+  /** Enabled at boot. */
+  enabled: boolean;
+  /** Should be running now. False for units that a timer triggers (oneshot services). */
+  active: boolean;
+  /** Long-running unit: scored by `systemd-analyze security`, listed in health checks. */
+  longRunning: boolean;
+  /** Units on other hosts or this one that must be up first (e.g. the broker), as "host/unit". */
+  after: string[];
+}
+
+/** A Docker container (run by the docker provider on hosts whose broker mode is docker). */
+export interface PlannedContainer {
+  name: string;
+  /** Image pinned by digest. */
+  image: string;
+  ports: { container: number; host: number; protocol: "tcp" | "udp" }[];
+  /** Host paths or named volumes mounted into the container. */
+  mounts: { source: string; target: string; readOnly: boolean; kind: "bind" | "volume" }[];
+  restart: "unless-stopped" | "always" | "on-failure" | "no";
+  healthcheck: { test: string[]; intervalSeconds: number; timeoutSeconds: number; retries: number };
+  labels: Record<string, string>;
+  /** Files whose change recreates the container (their hash goes into a label). */
+  configFiles: string[];
+}
+
+/** A check the runbook runs after a recovery; also shown in the docs. */
+export type HealthCheck =
+  | { kind: "http"; name: string; url: string; expectStatus: number }
+  | { kind: "unit"; name: string; unit: string }
+  | { kind: "container"; name: string; container: string }
+  | { kind: "mqtt-roundtrip"; name: string; topic: string }
+  | { kind: "mqtt-fresh"; name: string; topic: string; withinSeconds: number }
+  | { kind: "command"; name: string; command: string };
+
+/** A TCP/UDP port a service listens on (one owner per port per host). */
+export interface PlannedPort {
+  port: number;
+  protocol: "tcp" | "udp";
+  service: string;
+}
+
+/** The runbook's recovery commands for one service on this host. */
+export interface RecoveryStep {
+  service: string;
+  commands: string[];
+}
+
+export interface HostPlan {
+  host: string;
+  role: string;
+  /** Debian packages, sorted, unique. */
+  packages: string[];
+  directories: PlannedDirectory[];
+  files: PlannedFile[];
+  units: PlannedUnit[];
+  containers: PlannedContainer[];
+  ports: PlannedPort[];
+  checks: HealthCheck[];
+  recovery: RecoveryStep[];
+  /** Service ids placed on this host, sorted. */
+  services: string[];
+}
+
+/** What one service renderer contributes to a host; plan assembly merges, sorts and checks them. */
+export type PlanFragment = Partial<Omit<HostPlan, "host" | "role" | "services">>;

@@ -1,0 +1,66 @@
+/**
+ * systemd unit files from plain objects, and the hardening every unit starts from.
+ * Key order is the object's insertion order (deterministic); arrays repeat the key.
+ */
+
+export type UnitValue = string | number | boolean | string[] | undefined;
+export type UnitSection = Record<string, UnitValue>;
+
+function formatValue(value: string | number | boolean): string {
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  return String(value);
+}
+
+/** Render `{ Unit: {...}, Service: {...}, Install: {...} }` as a unit file. */
+export function unitFile(sections: Record<string, UnitSection>): string {
+  const out: string[] = ["# Managed by lyra-fleet: edits are reverted by `pulumi up`."];
+  for (const [section, entries] of Object.entries(sections)) {
+    out.push("", `[${section}]`);
+    for (const [key, value] of Object.entries(entries)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) out.push(`${key}=${formatValue(v)}`);
+    }
+  }
+  return out.join("\n") + "\n";
+}
+
+/**
+ * The default sandbox: a service sees a read-only system, no home directories, no devices, no
+ * kernel knobs, only IP and Unix sockets, and only the system calls an ordinary service makes.
+ * Services relax what they need with a comment saying why (see each renderer).
+ */
+export function hardened(overrides: UnitSection = {}): UnitSection {
+  return {
+    NoNewPrivileges: true,
+    ProtectSystem: "strict",
+    ProtectHome: true,
+    PrivateTmp: true,
+    PrivateDevices: true,
+    PrivateIPC: true,
+    ProtectKernelTunables: true,
+    ProtectKernelModules: true,
+    ProtectKernelLogs: true,
+    ProtectControlGroups: true,
+    ProtectClock: true,
+    ProtectHostname: true,
+    ProtectProc: "invisible",
+    ProcSubset: "pid",
+    RestrictNamespaces: true,
+    RestrictRealtime: true,
+    RestrictSUIDSGID: true,
+    LockPersonality: true,
+    MemoryDenyWriteExecute: true,
+    RemoveIPC: true,
+    PrivateMounts: true,
+    KeyringMode: "private",
+    DevicePolicy: "closed",
+    UMask: "0077",
+    CapabilityBoundingSet: "",
+    AmbientCapabilities: "",
+    RestrictAddressFamilies: "AF_INET AF_INET6 AF_UNIX",
+    SystemCallArchitectures: "native",
+    SystemCallFilter: ["@system-service", "~@privileged @resources"],
+    SystemCallErrorNumber: "EPERM",
+    ...overrides,
+  };
+}
