@@ -34,7 +34,14 @@ export interface PlannedDirectory {
 export interface PlannedUnit {
   /** Full unit name with its suffix, as the runbook uses it: "qdrant.service", "lyra-config-sync.timer". */
   name: string;
-  content: string;
+  /**
+   * The unit file written to /etc/systemd/system/<name>. Null for a unit its Debian package ships
+   * (prometheus.service, chrony.service): then only its enabled/active state is managed, and
+   * `dropIn` may add a drop-in (/etc/systemd/system/<name>.d/lyra-fleet.conf).
+   */
+  content: string | null;
+  /** Drop-in for a packaged unit (content null); ignored otherwise. */
+  dropIn?: string;
   /** Enabled at boot. */
   enabled: boolean;
   /** Should be running now. False for units that a timer triggers (oneshot services). */
