@@ -110,7 +110,13 @@ export const serviceSchemas = {
     intervalMinutes: z.number().int().min(1, { error: "expected at least 1 minute" }).max(1440).default(5),
   }),
   "health-publisher": z.strictObject({ enabled, intervalSeconds: seconds(30, 5, 3600) }),
-  timesync: z.strictObject({ enabled }),
+  timesync: z.strictObject({
+    enabled,
+    /** Answer NTP for the LAN, and keep serving the local clock when upstream is unreachable. */
+    serve: z.boolean({ error: "expected true or false" }).default(false),
+    /** The host is a container (the lab): chronyd measures but must not set the clock it does not own. */
+    containerized: z.boolean({ error: "expected true or false" }).default(false),
+  }),
 } as const;
 
 export type ServiceId = keyof typeof serviceSchemas;

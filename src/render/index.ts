@@ -10,7 +10,7 @@ import { renderDocsSite } from "./docs/site";
 import type { HostPlan, PlanFragment } from "./plan";
 import { render as configSource } from "./services/config-source";
 import { render as configSync } from "./services/config-sync";
-import { render as healthPublisher } from "./services/health-publisher";
+import { renderHealthPublisher } from "./services/health-publisher";
 import { render as lyraClient } from "./services/lyra-client";
 import { render as lyraOrchestrator } from "./services/lyra-orchestrator";
 import { render as mkdocs } from "./services/mkdocs";
@@ -24,10 +24,12 @@ import { render as sttService } from "./services/stt-service";
 import { render as timesync } from "./services/timesync";
 import { render as ups } from "./services/ups";
 
-const renderers: { [K in ServiceId]: ServiceRenderer<K> } = {
+// The health publisher and the docs site need the rest of the plan, so they render last.
+type PerServiceId = Exclude<ServiceId, "health-publisher">;
+
+const renderers: { [K in PerServiceId]: ServiceRenderer<K> } = {
   "config-source": configSource,
   "config-sync": configSync,
-  "health-publisher": healthPublisher,
   "lyra-client": lyraClient,
   "lyra-orchestrator": lyraOrchestrator,
   "mkdocs": mkdocs,
@@ -43,17 +45,26 @@ const renderers: { [K in ServiceId]: ServiceRenderer<K> } = {
 };
 
 function serviceFragments(fleet: Fleet, host: Host): PlanFragment[] {
-  return (Object.keys(host.services).sort() as ServiceId[]).map((id) => {
+  const ids = (Object.keys(host.services) as ServiceId[]).filter((id): id is PerServiceId => id !== "health-publisher").sort();
+  return ids.map((id) => {
     const render = renderers[id] as ServiceRenderer;
     return render({ fleet, host, settings: host.services[id] as ServiceSettings[ServiceId] });
   });
 }
 
-/** Every host's plan, in host name order. The docs site goes to the host running mkdocs. */
+/** Every host's plan, in host name order. */
 export function planFleet(fleet: Fleet): HostPlan[] {
-  const base = fleet.hosts.map((host) => assemblePlan(host, serviceFragments(fleet, host)));
+  const fragments = fleet.hosts.map((host) => serviceFragments(fleet, host));
+  const withHealth = fleet.hosts.map((host, i) => {
+    const plan = assemblePlan(host, fragments[i]);
+    const settings = host.services["health-publisher"];
+    if (!settings) return plan;
+    fragments[i].push(renderHealthPublisher(fleet, host, settings, plan));
+    return assemblePlan(host, fragments[i]);
+  });
+  // The docs site goes to the host running mkdocs and describes every host's final plan.
   return fleet.hosts.map((host, i) =>
-    host.services.mkdocs ? assemblePlan(host, [...serviceFragments(fleet, host), renderDocsSite(fleet, host, base)]) : base[i],
+    host.services.mkdocs ? assemblePlan(host, [...fragments[i], renderDocsSite(fleet, host, withHealth)]) : withHealth[i],
   );
 }
 

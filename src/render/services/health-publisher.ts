@@ -1,4 +1,105 @@
-// PLACEHOLDER: replaced by the health-publisher renderer.
-import type { ServiceRenderer } from "../context";
+/**
+ * The health publisher (`lyra-health.service` + `.timer`): every interval it publishes the state
+ * of each long-running unit of this host as JSON to `lyra/health/<host>`, retained, so that
+ * `mosquitto_sub -t 'lyra/health/#'` (the runbook's check) shows the whole fleet at once.
+ *
+ * It needs the host's other units, so plan assembly calls it with the host's plan so far.
+ */
+import { secretKeys, type Fleet, type Host } from "../../model/fleet";
+import type { ServiceSettings } from "../../model/services";
+import { fqdnOf } from "../context";
+import type { HostPlan, PlanFragment } from "../plan";
+import { secretToken } from "../secrets";
+import { hardened, unitFile } from "../systemd";
 
-export const render: ServiceRenderer<"health-publisher"> = () => ({});
+const script = `#!/bin/sh
+# Managed by lyra-fleet. Usage: lyra-health.sh HOST UNIT...
+# Publishes {"host","time","ok","units":{unit:state}} to lyra/health/HOST, retained.
+set -u
+host="$1"; shift
+ok=true
+units=""
+for unit in "$@"; do
+  # is-active prints the state and exits non-zero when it is not active: keep the state.
+  state=$(systemctl is-active "$unit" 2>/dev/null || true)
+  [ -n "$state" ] || state=unknown
+  [ "$state" = active ] || ok=false
+  units="$units\${units:+,}\\"$unit\\":\\"$state\\""
+done
+payload="{\\"host\\":\\"$host\\",\\"time\\":$(date +%s),\\"ok\\":$ok,\\"units\\":{$units}}"
+# Broker, port and credentials come from $XDG_CONFIG_HOME/mosquitto_pub (a systemd credential).
+exec /usr/bin/mosquitto_pub -t "lyra/health/$host" -r -q 1 -m "$payload"
+`;
+
+export const healthScriptPath = "/usr/local/lib/lyra/lyra-health.sh";
+const credentialsPath = "/etc/lyra/health/mosquitto_pub";
+
+/** mosquitto_pub's options file: broker, port and this host's MQTT credentials. */
+export function mosquittoClientOptions(fleet: Fleet, user: string, clientId: string): string {
+  return [
+    `-h ${fqdnOf(fleet, fleet.broker.host)}`,
+    `-p ${fleet.broker.port}`,
+    `-i ${clientId}`,
+    `-u ${user}`,
+    `-P ${secretToken(secretKeys.mqttPassword(user))}`,
+    "",
+  ].join("\n");
+}
+
+export function renderHealthPublisher(fleet: Fleet, host: Host, settings: ServiceSettings["health-publisher"], plan: HostPlan): PlanFragment {
+  const reported = plan.units.filter((u) => u.longRunning).map((u) => u.name);
+  const service = unitFile({
+    Unit: {
+      Description: `Publish ${host.name}'s unit states to lyra/health/${host.name}`,
+      Wants: "network-online.target",
+      After: "network-online.target",
+    },
+    Service: {
+      Type: "oneshot",
+      ExecStart: [healthScriptPath, host.name, ...reported].join(" "),
+      LoadCredential: `mosquitto_pub:${credentialsPath}`,
+      // mosquitto_pub reads its options from $XDG_CONFIG_HOME/mosquitto_pub: the credential.
+      Environment: "XDG_CONFIG_HOME=%d",
+      DynamicUser: true,
+      ...hardened(),
+    },
+  });
+  const timer = unitFile({
+    Unit: { Description: `Publish ${host.name}'s health every ${settings.intervalSeconds} s` },
+    Timer: { OnBootSec: "15s", OnUnitActiveSec: `${settings.intervalSeconds}s`, AccuracySec: "1s" },
+    Install: { WantedBy: "timers.target" },
+  });
+  return {
+    packages: ["mosquitto-clients"],
+    directories: [
+      { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
+      { path: "/etc/lyra/health", mode: "0700", owner: "root", group: "root" },
+      { path: "/usr/local/lib/lyra", mode: "0755", owner: "root", group: "root" },
+    ],
+    files: [
+      { path: healthScriptPath, content: script, mode: "0755", owner: "root", group: "root", restarts: [] },
+      {
+        path: credentialsPath,
+        content: mosquittoClientOptions(fleet, host.name, `lyra-health-${host.name}`),
+        mode: "0600",
+        owner: "root",
+        group: "root",
+        restarts: [],
+      },
+    ],
+    units: [
+      { name: "lyra-health.service", content: service, enabled: false, active: false, longRunning: false, after: [`${fleet.broker.host}/broker`] },
+      { name: "lyra-health.timer", content: timer, enabled: true, active: true, longRunning: false, after: [] },
+    ],
+    checks: [
+      { kind: "unit", name: `${host.name}: lyra-health.timer active`, unit: "lyra-health.timer" },
+      { kind: "mqtt-fresh", name: `${host.name}: health published`, topic: `lyra/health/${host.name}`, withinSeconds: settings.intervalSeconds * 2 + 15 },
+    ],
+    recovery: [
+      {
+        service: "health-publisher",
+        commands: ["systemctl start lyra-health.service", "journalctl -u lyra-health.service -n 20", "mosquitto_sub -t 'lyra/health/#' -v"],
+      },
+    ],
+  };
+}

@@ -1,4 +1,34 @@
-// PLACEHOLDER: replaced by the node-exporter renderer.
+/** Host metrics for Prometheus: Debian's prometheus-node-exporter, with its textfile collector. */
 import type { ServiceRenderer } from "../context";
+import { fqdnOf } from "../context";
 
-export const render: ServiceRenderer<"node-exporter"> = () => ({});
+// Debian's unit reads ARGS from this file; the textfile directory is where other renderers
+// (the broker metrics) drop *.prom files.
+const defaults = (port: number) =>
+  [
+    "# Managed by lyra-fleet: edits are reverted by `pulumi up`.",
+    `ARGS="--web.listen-address=:${port} --collector.textfile.directory=/var/lib/prometheus/node-exporter --collector.systemd"`,
+    "",
+  ].join("\n");
+
+export const render: ServiceRenderer<"node-exporter"> = ({ fleet, host, settings }) => ({
+  packages: ["prometheus-node-exporter"],
+  directories: [{ path: "/var/lib/prometheus/node-exporter", mode: "0755", owner: "root", group: "root" }],
+  files: [
+    {
+      path: "/etc/default/prometheus-node-exporter",
+      content: defaults(settings.port),
+      mode: "0644",
+      owner: "root",
+      group: "root",
+      restarts: ["prometheus-node-exporter.service"],
+    },
+  ],
+  units: [{ name: "prometheus-node-exporter.service", content: null, enabled: true, active: true, longRunning: true, after: [] }],
+  ports: [{ port: settings.port, protocol: "tcp", service: "node-exporter" }],
+  checks: [
+    { kind: "unit", name: `${host.name}: prometheus-node-exporter.service active`, unit: "prometheus-node-exporter.service" },
+    { kind: "http", name: `${host.name}: node exporter metrics`, url: `http://${fqdnOf(fleet, host.name)}:${settings.port}/metrics`, expectStatus: 200 },
+  ],
+  recovery: [{ service: "node-exporter", commands: ["systemctl restart prometheus-node-exporter", `curl -s http://localhost:${settings.port}/metrics | head`] }],
+});
