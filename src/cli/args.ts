@@ -1,0 +1,33 @@
+/** A small, strict argument parser shared by the CLIs: unknown flags are errors, not surprises. */
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface FlagSpec {
+  /** Flags that take a value (`--stack home`). */
+  values: string[];
+  /** Flags that are switches (`--show-secrets`). */
+  switches: string[];
+}
+
+export function parseArgs(argv: string[], spec: FlagSpec): { values: Record<string, string>; switches: Set<string> } {
+  const values: Record<string, string> = {};
+  const switches = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const name = flag.replace(/^--/, "");
+    if (!flag.startsWith("--")) throw new UsageError(`unexpected argument '${arg}'`);
+    if (spec.switches.includes(name)) {
+      switches.add(name);
+    } else if (spec.values.includes(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      values[name] = value;
+    } else {
+      throw new UsageError(`unknown option '${flag}'`);
+    }
+  }
+  return { values, switches };
+}
