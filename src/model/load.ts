@@ -3,6 +3,7 @@
  * hands the program. One entry point, one error type that lists every problem with its path.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import type { Fleet } from "./fleet";
@@ -90,5 +91,5 @@ export function loadStackFile(path: string): Fleet {
 /** The stack file of a named stack, relative to the project root (Pulumi.yaml's stackConfigDir). */
 export function stackFilePath(stack: string, projectRoot = "."): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`invalid stack name '${stack}': expected letters, digits, '.', '_' or '-'`);
-  return `${projectRoot.replace(/\/$/, "")}/stacks/Pulumi.${stack}.yaml`;
+  return join(projectRoot, "stacks", `Pulumi.${stack}.yaml`);
 }

@@ -1,0 +1,133 @@
+/** `npm run render`: the tree a new user reads first. Runs the real CLI as a child process. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { test } from "node:test";
+import { requiredSecretKeys } from "../../src/model/fleet";
+import { loadStackFile } from "../../src/model/load";
+import { secretEnvName } from "../../src/cli/secrets-source";
+
+const root = join(__dirname, "..", "..");
+
+function render(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/render.ts", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, PATH: "/usr/bin:/bin", ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function readTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.set(relative(dir, p), readFileSync(p, "utf8"));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+const homeSecrets = () => {
+  const fleet = loadStackFile(join(root, "stacks/Pulumi.home.yaml"));
+  return Object.fromEntries(requiredSecretKeys(fleet).map((k, i) => [k, `test-secret-${i}-${k}-Zq9`]));
+};
+
+test("two renders of the home stack are byte-identical", () => {
+  const a = mkdtempSync(join(tmpdir(), "render-a-"));
+  const b = mkdtempSync(join(tmpdir(), "render-b-"));
+  assert.equal(render(["--stack", "home", "--out", a]).code, 0);
+  assert.equal(render(["--stack", "home", "--out", b]).code, 0);
+  const ta = readTree(a);
+  const tb = readTree(b);
+  assert.ok(ta.size > 20, `expected a full tree, got ${ta.size} files`);
+  assert.deepEqual([...ta.keys()].sort(), [...tb.keys()].sort());
+  for (const [path, content] of ta) assert.equal(tb.get(path), content, path);
+});
+
+test("the manifest lists every file with mode, owner, sha256 and the units it restarts", () => {
+  const out = mkdtempSync(join(tmpdir(), "render-m-"));
+  assert.equal(render(["--stack", "home", "--out", out]).code, 0);
+  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+  const tree = readTree(out);
+  tree.delete("manifest.json");
+  const listed = manifest.hosts.flatMap((h: any) => h.files.map((f: any) => `${h.host}${f.path}`)).sort();
+  assert.deepEqual(listed, [...tree.keys()].sort());
+  const health = manifest.hosts.find((h: any) => h.host === "vega").files.find((f: any) => f.path === "/etc/lyra/health/mosquitto_pub");
+  assert.equal(health.mode, "0600");
+  assert.equal(health.secret, true);
+  assert.match(health.sha256, /^[0-9a-f]{64}$/);
+  const chrony = manifest.hosts.find((h: any) => h.host === "vega").files.find((f: any) => f.path === "/etc/chrony/chrony.conf");
+  assert.deepEqual(chrony.restarts, ["chrony.service"]);
+});
+
+test("secrets are masked by default and shown only with --show-secrets", () => {
+  const secrets = homeSecrets();
+  const env = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [secretEnvName(k), v]));
+  const masked = mkdtempSync(join(tmpdir(), "render-s-"));
+  const run = render(["--stack", "home", "--out", masked], env);
+  assert.equal(run.code, 0, run.stderr);
+  const maskedTree = [...readTree(masked).values()].join("\n");
+  for (const value of Object.values(secrets)) assert.ok(!maskedTree.includes(value), "a secret leaked into a masked render");
+  assert.match(maskedTree, /<secret mqtt-password-vega>/);
+  assert.ok(!run.stdout.includes("test-secret") && !run.stderr.includes("test-secret"));
+
+  const shown = mkdtempSync(join(tmpdir(), "render-S-"));
+  const runShown = render(["--stack", "home", "--out", shown, "--show-secrets"], env);
+  assert.equal(runShown.code, 0, runShown.stderr);
+  assert.ok(!runShown.stdout.includes("test-secret") && !runShown.stderr.includes("test-secret"), "secrets on the console");
+  const pub = readFileSync(join(shown, "vega/etc/lyra/health/mosquitto_pub"), "utf8");
+  assert.match(pub, new RegExp(`^-P ${secrets["mqtt-password-vega"]}$`, "m"));
+  assert.equal(statSync(join(shown, "vega/etc/lyra/health/mosquitto_pub")).mode & 0o777, 0o600);
+});
+
+test("--show-secrets without the secrets names each missing key and how to set it", () => {
+  const out = mkdtempSync(join(tmpdir(), "render-x-"));
+  const run = render(["--stack", "home", "--out", out, "--show-secrets"]);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /missing secrets for stack 'home'/);
+  assert.match(run.stderr, /mqtt-password-mirror-1: set LYRA_SECRET_MQTT_PASSWORD_MIRROR_1, or run `pulumi config set --secret --stack home mqtt-password-mirror-1`/);
+  assert.equal(readdirSync(out).length, 0, "nothing written");
+});
+
+test("an invalid stack is reported with file and path, without a stack trace, and writes nothing", () => {
+  const dir = mkdtempSync(join(tmpdir(), "render-bad-"));
+  mkdirSync(join(dir, "stacks"));
+  const home = readFileSync(join(root, "stacks/Pulumi.home.yaml"), "utf8");
+  writeFileSync(join(root, "stacks/Pulumi.broken-test.yaml"), home.replace("address: 192.168.1.22", "address: 300.1.1.1"));
+  try {
+    const out = join(dir, "out");
+    const run = render(["--stack", "broken-test", "--out", out]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^stacks\/Pulumi\.broken-test\.yaml: 1 problem in lyra-fleet:fleet; nothing was changed:\n  - hosts\.mirror-2\.address: expected an IPv4 address/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    assert.ok(!statSync(dir).isFile());
+    assert.throws(() => statSync(out));
+  } finally {
+    require("node:fs").rmSync(join(root, "stacks/Pulumi.broken-test.yaml"));
+  }
+});
+
+test("YAML syntax errors, unknown stacks and bad flags are one clear line each", () => {
+  const missing = render(["--stack", "nope", "--out", "/tmp/x-nope"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /stacks\/Pulumi\.nope\.yaml: 1 problem .*\n  - \(top level\): cannot read the stack file: no such file/);
+  const flag = render(["--stack", "home", "--outdir", "x"]);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /render: unknown option '--outdir'/);
+  writeFileSync(join(root, "stacks/Pulumi.yaml-test.yaml"), "config:\n  lyra-fleet:fleet: {\n");
+  try {
+    const bad = render(["--stack", "yaml-test", "--out", "/tmp/x-yaml"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /stacks\/Pulumi\.yaml-test\.yaml: .*\n  - \(top level\): invalid YAML at line \d+/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  } finally {
+    require("node:fs").rmSync(join(root, "stacks/Pulumi.yaml-test.yaml"));
+  }
+});
