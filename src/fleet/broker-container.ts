@@ -1,0 +1,74 @@
+/**
+ * The runbook's `mqtt-broker` container on the broker host, through the Docker provider over SSH.
+ * The rendered config (declared as Files on the host) is mounted read-only; a hash of it is a
+ * label, so a config change recreates the container from the known config.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlannedContainer } from "../render/plan";
+import type { HostConnectionInputs } from "../host/resources";
+import type { File } from "../host/resources";
+
+export interface BrokerContainerArgs {
+  container: PlannedContainer;
+  connection: HostConnectionInputs;
+  /** The host's managed files by path (the container's config files must be among them). */
+  files: Record<string, File>;
+}
+
+/** ssh options that pin the host key (the Docker CLI's ssh would otherwise trust on first use). */
+export function pinnedSshOptions(address: string, hostKey: string): string[] {
+  const [type, key] = hostKey.split(" ");
+  return ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo ${address} ${type} ${key}`, "-o", "ConnectTimeout=10"];
+}
+
+export class BrokerContainer extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+
+  constructor(name: string, args: BrokerContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("lyra-fleet:fleet:BrokerContainer", name, {}, opts);
+    const { container: spec, connection, files } = args;
+    const configFiles = spec.configFiles.map((path) => {
+      const file = files[path];
+      if (!file) throw new Error(`BrokerContainer '${name}': container config file ${path} is not among the host's managed files`);
+      return file;
+    });
+    const provider = new docker.Provider(
+      `${name}-docker`,
+      {
+        host: pulumi.interpolate`ssh://${connection.user}@${connection.address}:${connection.port}`,
+        sshOpts: pulumi.all([connection.address, connection.hostKey]).apply(([a, k]) => pinnedSshOptions(a, k)),
+      },
+      { parent: this },
+    );
+    const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this, provider });
+    const volumes = spec.mounts
+      .filter((m) => m.kind === "volume")
+      .map((m) => new docker.Volume(`${name}-${m.source}`, { name: m.source }, { parent: this, provider, retainOnDelete: true }));
+    // One hash over every config file: any change (passwords included) recreates the container.
+    const configHash = pulumi.all(configFiles.map((f) => f.sha256)).apply((hashes) => hashes.join(","));
+    this.container = new docker.Container(
+      name,
+      {
+        name: spec.name,
+        image: image.repoDigest,
+        restart: spec.restart,
+        ports: spec.ports.map((p) => ({ internal: p.container, external: p.host, protocol: p.protocol })),
+        mounts: spec.mounts.map((m) => ({ type: m.kind, source: m.source, target: m.target, readOnly: m.readOnly })),
+        healthcheck: {
+          tests: spec.healthcheck.test,
+          interval: `${spec.healthcheck.intervalSeconds}s`,
+          timeout: `${spec.healthcheck.timeoutSeconds}s`,
+          retries: spec.healthcheck.retries,
+        },
+        labels: [
+          ...Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
+          { label: "lyra-fleet.config-sha256", value: configHash },
+        ],
+        mustRun: true,
+      },
+      { parent: this, provider, dependsOn: [...configFiles, ...volumes], deleteBeforeReplace: true },
+    );
+    this.registerOutputs({ container: this.container.name });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Health gates: after a host converges, one-shot remote commands (the stock @pulumi/command, with
+ * the pinned host key) poll until a deadline that its units are active and its HTTP checks answer.
+ * A failing gate fails `pulumi up` with the host and the check in the message.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostConnectionInputs } from "../host/resources";
+import type { HostPlan } from "../render/plan";
+
+/** Poll `check` (a shell condition) until it holds or `seconds` pass; then fail naming it. */
+export function pollScript(label: string, check: string, seconds: number): string {
+  const quotedLabel = label.replace(/'/g, "'\\''");
+  return [
+    `deadline=$(( $(date +%s) + ${seconds} ))`,
+    `until ${check}; do`,
+    `  if [ "$(date +%s)" -ge "$deadline" ]; then echo 'health gate failed: ${quotedLabel} (after ${seconds} s)' >&2; exit 1; fi`,
+    "  sleep 2",
+    "done",
+    `echo 'ok: ${quotedLabel}'`,
+  ].join("\n");
+}
+
+/** The gate script for one host: every long-running unit active, every HTTP check 200. */
+export function hostGateScript(plan: HostPlan, seconds = 90): string {
+  const parts: string[] = ["set -u"];
+  for (const unit of plan.units.filter((u) => u.active && u.longRunning)) {
+    parts.push(pollScript(`${plan.host}: ${unit.name} active`, `systemctl is-active --quiet ${unit.name}`, seconds));
+  }
+  for (const check of plan.checks) {
+    if (check.kind !== "http") continue;
+    // Checked from the host itself: the gate proves the service, not the operator's network.
+    const local = check.url.replace(/^http:\/\/[^/:]+/, "http://127.0.0.1");
+    const probe = `[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 ${local})" = "${check.expectStatus}" ]`;
+    parts.push(pollScript(check.name, probe, seconds));
+  }
+  return parts.join("\n");
+}
+
+export interface HealthGateArgs {
+  plan: HostPlan;
+  connection: HostConnectionInputs;
+  /** Re-run the gate whenever these change (the host's converged resources). */
+  triggers: pulumi.Input<unknown>[];
+}
+
+export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+  const { connection } = args;
+  return new command.remote.Command(
+    name,
+    {
+      connection: {
+        host: connection.address,
+        port: connection.port,
+        user: connection.user,
+        hostKey: connection.hostKey,
+        privateKey: connection.privateKey,
+        perDialTimeout: 10,
+        dialErrorLimit: 3,
+      },
+      create: hostGateScript(args.plan),
+      triggers: args.triggers,
+    },
+    opts,
+  );
+}

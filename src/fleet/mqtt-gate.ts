@@ -1,0 +1,57 @@
+/**
+ * The broker's health gate: a real MQTT round trip on `lyra/test` from the broker host, as the
+ * monitor user. The password arrives on stdin and lives only in a private temp dir on the host.
+ */
+import * as command from "@pulumi/command";
+import type * as pulumi from "@pulumi/pulumi";
+import type { HostConnectionInputs } from "../host/resources";
+
+export function mqttRoundTripScript(port: number, seconds = 60): string {
+  return [
+    "set -u",
+    "umask 077",
+    'dir=$(mktemp -d); trap \'rm -rf "$dir"\' EXIT',
+    "IFS= read -r password",
+    `printf -- '-h 127.0.0.1\\n-p ${port}\\n-u monitor\\n-P %s\\n' "$password" > "$dir/mosquitto_sub"`,
+    'cp "$dir/mosquitto_sub" "$dir/mosquitto_pub"',
+    `deadline=$(( $(date +%s) + ${seconds} ))`,
+    "while :; do",
+    '  token="gate-$$-$(date +%s)"',
+    '  ( sleep 1; XDG_CONFIG_HOME="$dir" mosquitto_pub -t lyra/test -m "$token" -q 1 ) &',
+    '  got=$(XDG_CONFIG_HOME="$dir" mosquitto_sub -t lyra/test -C 1 -W 5 -q 1 2>/dev/null || true)',
+    "  wait",
+    '  [ "$got" = "$token" ] && { echo "ok: MQTT round trip on lyra/test"; exit 0; }',
+    `  [ "$(date +%s)" -ge "$deadline" ] && { echo "health gate failed: MQTT round trip on lyra/test (port ${port}, after ${seconds} s)" >&2; exit 1; }`,
+    "  sleep 2",
+    "done",
+  ].join("\n");
+}
+
+export interface MqttGateArgs {
+  connection: HostConnectionInputs;
+  port: number;
+  monitorPassword: pulumi.Output<string>;
+  triggers: pulumi.Input<unknown>[];
+}
+
+export function mqttGate(name: string, args: MqttGateArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+  const { connection } = args;
+  return new command.remote.Command(
+    name,
+    {
+      connection: {
+        host: connection.address,
+        port: connection.port,
+        user: connection.user,
+        hostKey: connection.hostKey,
+        privateKey: connection.privateKey,
+        perDialTimeout: 10,
+        dialErrorLimit: 3,
+      },
+      create: mqttRoundTripScript(args.port),
+      stdin: args.monitorPassword.apply((p) => `${p}\n`),
+      triggers: args.triggers,
+    },
+    opts,
+  );
+}

@@ -1,0 +1,54 @@
+/**
+ * The order things converge in, as plain data (no Pulumi): which planned items each unit and file
+ * must wait for. The Pulumi layer turns these into `dependsOn`; tests read them directly.
+ */
+import type { Fleet } from "../model/fleet";
+import type { HostPlan, PlannedDirectory, PlannedUnit } from "../render/plan";
+
+/** The closest planned directory that contains `path`, if any. */
+export function parentDirectory(path: string, directories: readonly PlannedDirectory[]): PlannedDirectory | undefined {
+  let best: PlannedDirectory | undefined;
+  for (const d of directories) {
+    if (d.path !== path && path.startsWith(d.path.endsWith("/") ? d.path : `${d.path}/`)) {
+      if (!best || d.path.length > best.path.length) best = d;
+    }
+  }
+  return best;
+}
+
+/** Other units of the same plan this unit is ordered after (After=, Requires=, Wants=, BindsTo=). */
+export function unitsOrderedBefore(unit: PlannedUnit, plan: HostPlan): string[] {
+  if (unit.content === null) return [];
+  const named = new Set<string>();
+  for (const line of unit.content.split("\n")) {
+    const match = /^(After|Requires|Wants|BindsTo)=(.*)$/.exec(line);
+    if (match) for (const name of match[2].split(/\s+/)) if (name) named.add(name);
+  }
+  // A timer starts its service: the service must be installed first.
+  if (unit.name.endsWith(".timer")) named.add(unit.name.replace(/\.timer$/, ".service"));
+  return plan.units.filter((u) => u.name !== unit.name && named.has(u.name)).map((u) => u.name).sort();
+}
+
+/** Files whose change restarts `unit`: their hashes are its restart triggers. */
+export function triggerFiles(unit: PlannedUnit, plan: HostPlan): string[] {
+  return plan.files.filter((f) => f.restarts.includes(unit.name)).map((f) => f.path);
+}
+
+/** Where the broker lives, as the resource everything that speaks MQTT waits for. */
+export function brokerResource(fleet: Fleet): { host: string; kind: "container" | "unit"; name: string } {
+  return fleet.broker.mode === "docker"
+    ? { host: fleet.broker.host, kind: "container", name: "mqtt-broker" }
+    : { host: fleet.broker.host, kind: "unit", name: "mqtt-broker.service" };
+}
+
+/** Does this unit wait for the broker? Every unit but the broker's own and the time sync. */
+export function waitsForBroker(fleet: Fleet, host: string, unit: PlannedUnit): boolean {
+  const broker = brokerResource(fleet);
+  if (host === broker.host && unit.name === broker.name) return false;
+  return !["chrony.service", "prometheus-node-exporter.service"].includes(unit.name);
+}
+
+/** Does this unit need the config source's files in place first (the mirrors' sync)? */
+export function waitsForConfigSource(unit: PlannedUnit): boolean {
+  return unit.name.startsWith("lyra-config-sync.");
+}
