@@ -1,0 +1,227 @@
+/**
+ * The SSH transport against an in-process SSH server on loopback: pinning, deadlines, sudo,
+ * pooling, counters and scrubbing. (Real sshd on real hosts: the lab tests.)
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { HostConnection } from "../../src/host/connection";
+import { hostCounters, resetHostCounters } from "../../src/host/counters";
+import { HostError } from "../../src/host/errors";
+import { sha256Fingerprint } from "../../src/host/host-key";
+import { closeAllHostConnections, runRemote, runRemoteChecked } from "../../src/host/ssh";
+import {
+    FakeSshServer,
+    freeLoopbackPort,
+    generateEd25519,
+    startFakeSshServer,
+    startSilentListener,
+} from "./support/fake-ssh-server";
+
+let server: FakeSshServer;
+let root: HostConnection;
+
+function fingerprintOf(keyLine: string): string {
+    return sha256Fingerprint(Buffer.from(keyLine.split(" ")[1], "base64"));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<HostError> {
+    try {
+        await promise;
+    } catch (error) {
+        assert.ok(error instanceof HostError, `expected a HostError, got ${String(error)}`);
+        return error;
+    }
+    assert.fail("expected the call to fail");
+}
+
+before(async () => {
+    server = await startFakeSshServer();
+    root = {
+        host: "fake-vega",
+        address: server.address,
+        port: server.port,
+        user: "root",
+        hostKey: server.hostKey,
+        privateKey: server.clientKey,
+    };
+});
+
+after(async () => {
+    await closeAllHostConnections();
+    await server.close();
+});
+
+describe("ssh transport", () => {
+    it("runs scripts with arguments and stdin over one pooled connection, counting commands and writes", async () => {
+        await closeAllHostConnections();
+        resetHostCounters();
+        const loginsBefore = server.logins;
+        const echoed = await runRemoteChecked(root, 'printf "%s|%s" "$1" "$2"', {
+            purpose: "echo arguments",
+            args: ["it's", "two words"],
+        });
+        assert.equal(echoed, "it's|two words");
+        const fromStdin = await runRemoteChecked(root, "cat", { purpose: "echo stdin", stdin: "héllo\n", writes: true });
+        assert.equal(fromStdin, "héllo\n");
+        const failed = await runRemote(root, "echo oops >&2; exit 3", { purpose: "fail on purpose" });
+        assert.deepEqual([failed.exitCode, failed.stderr], [3, "oops\n"]);
+        assert.equal(server.logins - loginsBefore, 1, "one login serves every command");
+        assert.deepEqual(
+            [hostCounters().remoteCommands, hostCounters().remoteWrites, hostCounters().connectionsOpened],
+            [3, 1, 1],
+        );
+        assert.equal(hostCounters("fake-vega").remoteCommands, 3);
+        assert.equal(hostCounters("another-host").remoteCommands, 0);
+    });
+
+    it("puts a deadline on the remote command too (timeout -k), so nothing outlives it", async () => {
+        await runRemoteChecked(root, "true", { purpose: "probe" });
+        assert.match(server.commands.at(-1)!, /^timeout -k 5 60 sh -c 'true' lyra-host$/);
+    });
+
+    it("queues parallel commands so no more than 8 channels are open on one connection (sshd MaxSessions is 10)", async () => {
+        const outputs = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+                runRemoteChecked(root, 'sleep 0.1; echo "$1"', { purpose: `parallel ${i}`, args: [String(i)] }),
+            ),
+        );
+        assert.deepEqual(outputs, Array.from({ length: 20 }, (_, i) => `${i}\n`));
+        assert.ok(server.maxConcurrentExecs <= 8, `saw ${server.maxConcurrentExecs} channels at once`);
+    });
+
+    it("refuses a host whose key differs from the pin before running anything, naming both fingerprints", async () => {
+        const wrongPin = generateEd25519().publicKey;
+        const commandsBefore = server.commands.length;
+        const error = await rejection(
+            runRemote({ ...root, host: "fake-mirror", hostKey: wrongPin }, "touch /tmp/should-not-exist", {
+                purpose: "write something",
+                writes: true,
+            }),
+        );
+        assert.equal(error.kind, "host-key");
+        assert.match(error.message, /^fake-mirror \(root@127\.0\.0\.1:\d+\): host key mismatch/);
+        assert.ok(error.message.includes(fingerprintOf(wrongPin)), "names the pinned fingerprint");
+        assert.ok(error.message.includes(fingerprintOf(server.hostKey)), "names the presented fingerprint");
+        assert.match(error.message, /nothing was changed/);
+        assert.equal(server.commands.length, commandsBefore, "no command reached the host");
+    });
+
+    it("does not reuse a pooled connection for a request that pins another key", async () => {
+        await runRemoteChecked(root, "true", { purpose: "open the pooled connection" });
+        const commandsBefore = server.commands.length;
+        const error = await rejection(
+            runRemote({ ...root, hostKey: generateEd25519().publicKey }, "true", { purpose: "reuse" }),
+        );
+        assert.equal(error.kind, "host-key");
+        assert.equal(server.commands.length, commandsBefore);
+    });
+
+    it("fails fast naming the host when nothing listens on the address", async () => {
+        const port = await freeLoopbackPort();
+        const started = Date.now();
+        const error = await rejection(
+            runRemote({ ...root, host: "mirror-9", port }, "true", { purpose: "probe" }),
+        );
+        assert.equal(error.kind, "unreachable");
+        assert.match(error.message, new RegExp(`^mirror-9 \\(root@127\\.0\\.0\\.1:${port}\\): cannot reach sshd \\(ECONNREFUSED\\)`));
+        assert.ok(Date.now() - started < 2000);
+    });
+
+    it("gives up on a listener that never answers within connectTimeoutMs (never hangs)", async () => {
+        const silent = await startSilentListener();
+        try {
+            const started = Date.now();
+            const error = await rejection(
+                runRemote({ ...root, host: "mirror-8", port: silent.port, connectTimeoutMs: 1500 }, "true", {
+                    purpose: "probe",
+                }),
+            );
+            const elapsed = Date.now() - started;
+            assert.equal(error.kind, "unreachable");
+            assert.match(error.message, /^mirror-8 \(root@127\.0\.0\.1:\d+\): no SSH answer within 1\.5 s/);
+            assert.ok(elapsed >= 1400 && elapsed < 3000, `took ${elapsed} ms`);
+        } finally {
+            await silent.close();
+        }
+    });
+
+    it("stops a command that runs past its deadline", async () => {
+        const started = Date.now();
+        const error = await rejection(runRemote(root, "sleep 30", { purpose: "sleep too long", timeoutMs: 1000 }));
+        assert.equal(error.kind, "timeout");
+        assert.match(error.message, /^fake-vega .*: sleep too long: did not finish within 1 s/);
+        assert.ok(Date.now() - started < 5000);
+    });
+
+    it("runs as a non-root user through sudo -n, and says so when sudo wants a password", async () => {
+        const deploy = { ...root, user: "deploy" };
+        assert.equal(await runRemoteChecked(deploy, "echo ok", { purpose: "probe" }), "ok\n");
+        assert.match(server.commands.at(-1)!, /^sudo -n -- timeout /);
+        const error = await rejection(runRemote({ ...root, user: "nopass" }, "echo ok", { purpose: "restart qdrant.service" }));
+        assert.equal(error.kind, "sudo");
+        assert.match(error.message, /nopass is not root and sudo asks for a password.*NOPASSWD/);
+    });
+
+    it("refuses a login with a key the host does not accept, naming the user", async () => {
+        const error = await rejection(
+            runRemote({ ...root, host: "fake-lyra", privateKey: generateEd25519().privateKey }, "true", { purpose: "probe" }),
+        );
+        assert.equal(error.kind, "auth");
+        assert.match(error.message, /^fake-lyra .*: SSH login as root was refused \(tried the given private key\)/);
+    });
+
+    it("rejects an unpinned connection before connecting", async () => {
+        const error = await rejection(runRemote({ ...root, hostKey: "" }, "true", { purpose: "probe" }));
+        assert.equal(error.kind, "invalid-connection");
+        assert.match(error.message, /connection\.hostKey must be the host's pinned OpenSSH public key line/);
+    });
+
+    it("keeps stdin, the private key and named secrets out of every message and debug line", async () => {
+        const secret = "mqtt-password=Sup3r-S3cret-Value\nsecond line of the secret\n";
+        const stderrWrites: string[] = [];
+        const originalWrite = process.stderr.write.bind(process.stderr);
+        process.env.LYRA_HOST_DEBUG = "1";
+        process.stderr.write = ((chunk: string | Uint8Array) => {
+            stderrWrites.push(String(chunk));
+            return true;
+        }) as typeof process.stderr.write;
+        let error: HostError;
+        try {
+            // The command echoes its stdin to stderr and fails: the worst case for a leak.
+            error = await rejection(
+                runRemoteChecked(root, "cat >&2; exit 4", { purpose: "write /etc/lyra/secret.env", stdin: secret, writes: true }),
+            );
+        } finally {
+            process.stderr.write = originalWrite;
+            delete process.env.LYRA_HOST_DEBUG;
+        }
+        assert.match(error.message, /failed with exit code 4: \[secret\]/);
+        const everything = [error.message, error.stack ?? "", ...stderrWrites].join("\n");
+        for (const part of ["Sup3r-S3cret-Value", "second line of the secret", server.clientKey.split("\n")[1]]) {
+            assert.ok(!everything.includes(part), `leaked: ${part}`);
+        }
+        assert.ok(stderrWrites.some((line) => line.includes("[lyra-host] fake-vega")), "debug lines were written");
+    });
+
+    it("lets the process exit while a connection is pooled and idle", async () => {
+        const script = `
+            const { runRemoteChecked } = require("./src/host/ssh");
+            runRemoteChecked(${JSON.stringify(root)}, "echo done", { purpose: "probe" }).then((out) => process.stdout.write(out));
+        `;
+        const started = Date.now();
+        // Asynchronous spawn: the fake server lives in this process and must keep answering.
+        const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: `${__dirname}/../..` });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk) => (stdout += chunk));
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        const killer = setTimeout(() => child.kill(), 15_000);
+        const status = await new Promise((resolve) => child.on("close", resolve));
+        clearTimeout(killer);
+        assert.equal(stdout, "done\n", stderr);
+        assert.equal(status, 0);
+        // Well under the 5 s idle close: the idle socket does not hold the event loop.
+        assert.ok(Date.now() - started < 4500, `exited after ${Date.now() - started} ms`);
+    });
+});
