@@ -1,0 +1,25 @@
+/** The README is part of the product: its reference and secret list must match the code. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
+import { loadStackFile } from "../../src/model/load";
+import { serviceReferenceTable } from "../../src/model/reference";
+
+const readme = readFileSync("README.md", "utf8");
+
+test("the README's service reference is the one the schemas generate", () => {
+  assert.ok(readme.includes(serviceReferenceTable()), `README.md must contain:\n${serviceReferenceTable()}`);
+});
+
+test("the README gives a `pulumi config set --secret` command for every secret of the home stack", () => {
+  const keys = [...requiredSecretKeys(loadStackFile("stacks/Pulumi.home.yaml")), secretKeys.sshPrivateKey];
+  for (const key of keys) assert.match(readme, new RegExp(`pulumi config set --secret --stack home ${key}\\b`), key);
+});
+
+test("the README's test command is the one CI runs", () => {
+  const ci = readFileSync(".ci/run", "utf8");
+  assert.match(readme, /^npm test\b/m);
+  assert.match(ci, /^npm test$/m);
+  assert.match(ci, /^npm ci\b/m);
+});
