@@ -1,0 +1,56 @@
+/** The resolved fleet: presets, overrides, placement, implicit MQTT users and the secret list. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { hostRunning, requiredSecretKeys } from "../../src/model/fleet";
+import { fleetConfigKey, loadStackFile, parseFleet } from "../../src/model/load";
+
+const raw = () => structuredClone(parse(readFileSync("stacks/Pulumi.home.yaml", "utf8")).config[fleetConfigKey]);
+
+test("role presets place the runbook's services; the model's ups is placed on lyra", () => {
+  const fleet = loadStackFile("stacks/Pulumi.home.yaml");
+  const services = (name: string) => Object.keys(fleet.hosts.find((h) => h.name === name)!.services).sort();
+  assert.deepEqual(services("lyra"), ["health-publisher", "lyra-orchestrator", "mkdocs", "node-exporter", "nodered", "qdrant", "timesync", "ups"]);
+  assert.deepEqual(services("vega"), ["config-source", "health-publisher", "mqtt-broker", "node-exporter", "prometheus", "timesync"]);
+  assert.deepEqual(services("mirror-1"), ["config-sync", "health-publisher", "lyra-client", "mqtt-client", "node-exporter", "stt-service", "timesync"]);
+  assert.deepEqual(fleet.broker, { host: "vega", port: 1883, mode: "docker" });
+  assert.deepEqual(fleet.configSource, { host: "vega", path: "/opt/lyra/config" });
+});
+
+test("settings default, and a host overrides, disables or moves a service", () => {
+  const f = raw();
+  f.hosts.lyra.services.mkdocs = { enabled: false };
+  f.hosts.vega.services = { mkdocs: { port: 8080 }, "mqtt-broker": { mode: "native", port: 8883 } };
+  const fleet = parseFleet(f, "test");
+  assert.equal(hostRunning(fleet, "mkdocs")?.name, "vega");
+  assert.equal(fleet.hosts.find((h) => h.name === "vega")!.services.mkdocs!.port, 8080);
+  assert.deepEqual(fleet.broker, { host: "vega", port: 8883, mode: "native" });
+  assert.equal(fleet.hosts.find((h) => h.name === "lyra")!.services.mkdocs, undefined);
+});
+
+test("each mirror's MQTT user may publish only its own presence, health and registration", () => {
+  const fleet = loadStackFile("stacks/Pulumi.home.yaml");
+  const user = (n: string) => fleet.mqttUsers.find((u) => u.name === n)!;
+  assert.deepEqual(user("mirror-1").publish, ["lyra/health/mirror-1", "lyra/presence/mirror-1", "lyra/clients/online"]);
+  assert.deepEqual(user("vega").publish, ["lyra/health/vega"]);
+  assert.deepEqual(user("monitor").publish, ["lyra/test"]);
+  assert.deepEqual(fleet.mqttUsers.map((u) => u.name), ["lyra", "mirror-1", "mirror-2", "monitor", "nodered", "orchestrator", "vega"]);
+});
+
+test("the secret keys follow the fleet: a new mirror adds its password", () => {
+  const before = requiredSecretKeys(loadStackFile("stacks/Pulumi.home.yaml"));
+  const f = raw();
+  f.hosts["mirror-3"] = { ...f.hosts["mirror-2"], address: "192.168.1.23" };
+  const after = requiredSecretKeys(parseFleet(f, "test"));
+  assert.deepEqual(after.filter((k) => !before.includes(k)), ["mqtt-password-mirror-3"]);
+  assert.ok(before.includes("mqtt-password-monitor"));
+});
+
+test("hosts come out sorted whatever the stack's order", () => {
+  const f = raw();
+  const reversed = Object.fromEntries(Object.entries(f.hosts).reverse());
+  f.hosts = reversed;
+  assert.deepEqual(parseFleet(f, "t").hosts.map((h) => h.name), ["lyra", "mirror-1", "mirror-2", "vega"]);
+  assert.deepEqual(parseFleet(f, "t"), parseFleet(raw(), "t"));
+});
