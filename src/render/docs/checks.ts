@@ -1,0 +1,67 @@
+/**
+ * checks.md, and how one health check reads in a table. The rows come straight from plan.checks,
+ * the list the verify command runs, so the site and the command cannot disagree.
+ */
+import type { Fleet } from "../../model/fleet";
+import type { HealthCheck, HostPlan } from "../plan";
+import { code, link, page, tableOr, text, type DocsPage } from "./markdown";
+import { checksPagePath, hostPagePath } from "./paths";
+
+/** What passing means for a check, as Markdown. */
+export function expectation(check: HealthCheck): string {
+  switch (check.kind) {
+    case "http":
+      return `${code(`GET ${check.url}`)} answers ${code(check.expectStatus)}`;
+    case "unit":
+      return `${code(check.unit)} is active`;
+    case "container":
+      return `container ${code(check.container)} is running`;
+    case "mqtt-roundtrip":
+      return `a message published to ${code(check.topic)} comes back`;
+    case "mqtt-fresh":
+      return `a message on ${code(check.topic)} within ${check.withinSeconds} s`;
+    case "command":
+      return `${code(check.command)} exits 0`;
+  }
+}
+
+/** The command an operator runs by hand on the host to see the same thing (none for MQTT checks). */
+export function manualCommand(check: HealthCheck): string | undefined {
+  switch (check.kind) {
+    case "http":
+      return `curl -fsS -o /dev/null -w '%{http_code}\\n' ${check.url}`;
+    case "unit":
+      return `systemctl is-active ${check.unit}`;
+    case "container":
+      return `docker inspect -f '{{.State.Status}}' ${check.container}`;
+    case "command":
+      return check.command;
+    default:
+      return undefined;
+  }
+}
+
+export const checkHeader = ["check", "kind", "passes when"] as const;
+
+export function checkRow(check: HealthCheck): string[] {
+  return [code(check.name), text(check.kind), expectation(check)];
+}
+
+export function checksPage(fleet: Fleet, plans: readonly HostPlan[]): DocsPage {
+  const rows = plans.flatMap((plan) =>
+    plan.checks.map((check) => [link(plan.host, checksPagePath, hostPagePath(plan.host)), ...checkRow(check)]),
+  );
+  const total = rows.length;
+  return {
+    path: checksPagePath,
+    title: "Checks",
+    content: page([
+      "# Health checks",
+      `Every check of every host, ${total === 1 ? "1 check" : `${total} checks`} in all. This is the list the verify command runs ` +
+        "after a recovery (taken from the same host plans), so a check shown here is a check that runs.",
+      `MQTT checks connect to the broker on ${code(fleet.broker.host)} port ${code(fleet.broker.port)} as the ${code("monitor")} user.`,
+      tableOr(["host", ...checkHeader], rows, "No host declares a health check yet."),
+      "Each host's page lists its checks again, with the commands that show the same thing by hand.",
+    ]),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Facts about the fleet that several pages state: the stack, the hub, the power-on order, how to
+ * reach a host. Derived from the model in one place so two pages can never tell different stories.
+ */
+import type { Fleet, Host } from "../../model/fleet";
+import { hostRunning, secretKeys } from "../../model/fleet";
+import type { HostPlan } from "../plan";
+
+/** The stack name, from the stack file the fleet was loaded from (`stacks/Pulumi.home.yaml` -> home). */
+export function stackName(fleet: Fleet): string {
+  return /(?:^|\/)Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(fleet.source)?.[1] ?? "<stack>";
+}
+
+export function stackFile(fleet: Fleet): string {
+  const stack = stackName(fleet);
+  return stack === "<stack>" ? "stacks/Pulumi.<stack>.yaml" : `stacks/Pulumi.${stack}.yaml`;
+}
+
+export function pulumiUp(fleet: Fleet): string {
+  return `pulumi up --stack ${stackName(fleet)}`;
+}
+
+/** The host the operator's SSH commands go to, as `user@address`, plus `-p` when not port 22. */
+export function sshTarget(host: Host): { target: string; portFlag: string } {
+  return { target: `${host.ssh.user}@${host.address}`, portFlag: host.ssh.port === 22 ? "" : ` -p ${host.ssh.port}` };
+}
+
+/** `ssh user@address 'command'`, quoted for a POSIX shell. */
+export function sshCommand(host: Host, command: string): string {
+  const { target, portFlag } = sshTarget(host);
+  return `ssh${portFlag} ${target} '${command.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The stack secret whose public half must be in every host's authorized_keys. */
+export const operatorKeySecret = secretKeys.sshPrivateKey;
+
+export interface Hub {
+  broker: Host;
+  configSource: Host;
+  /** The host running Prometheus, if any. */
+  metrics?: Host;
+}
+
+export function hubOf(fleet: Fleet): Hub {
+  const byName = (name: string) => fleet.hosts.find((h) => h.name === name)!;
+  return { broker: byName(fleet.broker.host), configSource: byName(fleet.configSource.host), metrics: hostRunning(fleet, "prometheus") };
+}
+
+/**
+ * The power-on order of the runbook: what others depend on first (broker and config source: Vega),
+ * then the other servers (Lyra), then the mirrors, which only reconnect and resync.
+ */
+export function powerStages(fleet: Fleet): { label: string; why: string; hosts: Host[] }[] {
+  const first = fleet.hosts.filter((h) => h.name === fleet.broker.host || h.name === fleet.configSource.host);
+  const rest = fleet.hosts.filter((h) => !first.includes(h));
+  const stages = [
+    { label: "broker and config source", why: "every other host connects to the broker and syncs its config from here", hosts: first },
+    { label: "servers", why: "they need the broker; the mirrors need them", hosts: rest.filter((h) => h.role !== "mirror") },
+    { label: "mirrors", why: "they reconnect to the broker and resync their config on their own", hosts: rest.filter((h) => h.role === "mirror") },
+  ];
+  return stages.filter((s) => s.hosts.length > 0);
+}
+
+/** Hosts with the mirrors' offline fallback (they run lyra-client). */
+export function fallbackHosts(fleet: Fleet): Host[] {
+  return fleet.hosts.filter((h) => h.services["lyra-client"]);
+}
+
+/** Hosts rebuilt by re-flashing: the mirrors. */
+export function mirrorHosts(fleet: Fleet): Host[] {
+  return fleet.hosts.filter((h) => h.role === "mirror");
+}
+
+/** Data `pulumi up` cannot recreate: it lives only on the host and in its NAS backup. */
+export function dataPaths(host: Host): { service: string; path: string; note: string }[] {
+  const s = host.services;
+  const out: { service: string; path: string; note: string }[] = [];
+  if (s.qdrant) {
+    out.push({ service: "qdrant", path: s.qdrant.storagePath, note: "vector collections" });
+    out.push({ service: "qdrant", path: s.qdrant.snapshotsPath, note: "collection snapshots" });
+  }
+  if (s["config-source"]) out.push({ service: "config-source", path: s["config-source"].path, note: "the fleet's config source (the mirrors sync it)" });
+  if (s["lyra-client"]) out.push({ service: "lyra-client", path: s["lyra-client"].cachePath, note: "cached answers (optional: refilled while online)" });
+  return out;
+}
+
+export function planOf(plans: readonly HostPlan[], host: string): HostPlan | undefined {
+  return plans.find((p) => p.host === host);
+}
+
+/** Port strings of a plan, e.g. "1883/tcp", optionally only one service's. */
+export function portsOf(plan: HostPlan | undefined, service?: string): string[] {
+  return (plan?.ports ?? []).filter((p) => service === undefined || p.service === service).map((p) => `${p.port}/${p.protocol}`);
+}

@@ -1,0 +1,97 @@
+/**
+ * The recovery scenarios that start from a host that lost its state: a re-flashed mirror, a host
+ * restored from the NAS, and the mirrors' emergency mode while the broker is away. Hosts, addresses,
+ * paths and timings come from the model.
+ */
+import type { Fleet, Host } from "../../model/fleet";
+import { dataPaths, fallbackHosts, mirrorHosts, operatorKeySecret, pulumiUp, sshCommand, sshTarget, stackFile } from "./facts";
+import { code, codeBlock, link, page, tableOr, text } from "./markdown";
+import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
+
+const here = recoveryPagePath;
+
+/** Steps 2 and 3 of any rebuild: let the operator in, then pin the key the fresh system generated. */
+function trustCommands(fleet: Fleet, host: Host): string[] {
+  const { target, portFlag } = sshTarget(host);
+  return [
+    `# let the operator's key in (the public half of the ${operatorKeySecret} stack secret)`,
+    `ssh-copy-id${portFlag} -i <operator-key>.pub ${target}`,
+    "# the fresh system has a new host key: read it, then pin it in the stack file",
+    `ssh-keyscan${portFlag} -t ed25519 ${host.address}`,
+    `#   -> hosts.${host.name}.ssh.hostKey in ${stackFile(fleet)}`,
+  ];
+}
+
+export function mirrorRebuildSection(fleet: Fleet): string {
+  const mirrors = mirrorHosts(fleet);
+  const blocks = mirrors.flatMap((m) => [
+    `### ${m.name}`,
+    codeBlock([...trustCommands(fleet, m), "# converge: packages, units, config sync, client", pulumiUp(fleet)], "sh"),
+  ]);
+  return page([
+    "## Mirror rebuild",
+    "A mirror whose SD card died or was wiped is rebuilt from nothing; everything it runs is declared.",
+    [
+      `1. Re-flash the SD card with Raspberry Pi OS (Debian) and boot it on its old address (table below).`,
+      `2. Install the operator's SSH key for the host's SSH user.`,
+      `3. Pin the new host key in ${code(stackFile(fleet))}: lyra-fleet refuses a host whose key does not match.`,
+      `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, units and files; its config sync then pulls ` +
+        `${code(`${fleet.configSource.host}:${fleet.configSource.path}/`)}.`,
+      `5. Verify: the mirror's checks on its host page (all checks: ${link("Checks", here, checksPagePath)}).`,
+    ].join("\n"),
+    tableOr(
+      ["mirror", "address", "SSH user", "SSH port"],
+      mirrors.map((m) => [link(m.name, here, hostPagePath(m.name)), code(m.address), code(m.ssh.user), code(m.ssh.port)]),
+      "This stack has no mirrors.",
+    ),
+    blocks.join("\n\n"),
+  ]).trimEnd();
+}
+
+export function nasRestoreSection(fleet: Fleet): string {
+  const nas = `${fleet.site.nas.host}:${fleet.site.nas.path}`;
+  const withData = fleet.hosts.map((h) => ({ host: h, data: dataPaths(h) })).filter((x) => x.data.length > 0);
+  const rows = withData.flatMap(({ host, data }) =>
+    data.map((d) => [link(host.name, here, hostPagePath(host.name)), code(d.service), code(d.path), text(d.note)]),
+  );
+  const commands = withData.flatMap(({ host, data }) => [
+    `# ${host.name}: stop the services first (recovery commands on its page)`,
+    ...data.map((d) => sshCommand(host, `rsync -a ${fleet.site.nas.host}:${fleet.site.nas.path}/${host.name}${d.path}/ ${d.path}/`)),
+  ]);
+  return page([
+    "## Rebuild after a NAS restore",
+    `Backups and snapshots live on ${code(nas)}, one folder per host holding the host's own paths ` +
+      `(${code(`${fleet.site.nas.path}/<host>/<path>`)}).`,
+    [
+      "1. Bring the host back: restore its system from the NAS, or reinstall it. If its host key changed, let the operator in " +
+        "and pin the new key as in the mirror rebuild.",
+      `2. Run ${code(pulumiUp(fleet))}. Every run reads each host first, so whatever the backup holds that is older than the ` +
+        "stack (files, units, containers) is put back to the declared state. If the Pulumi state itself came back from the NAS, " +
+        "it may be older than the hosts: the same read makes the plan right anyway.",
+      "3. Put back the data the stack does not declare (table), then start the services again.",
+      `4. Verify: ${link("Checks", here, checksPagePath)}.`,
+    ].join("\n"),
+    tableOr(["host", "service", "path", "what"], rows, "No host keeps data outside the stack."),
+    commands.length > 0 && codeBlock(commands, "sh"),
+  ]).trimEnd();
+}
+
+export function emergencySection(fleet: Fleet): string {
+  const clients = fallbackHosts(fleet);
+  const rows = clients.map((h) => {
+    const c = h.services["lyra-client"]!;
+    return [link(h.name, here, hostPagePath(h.name)), code(c.cachePath), code(c.fallbackLog), `${c.reconnectSeconds} s`];
+  });
+  const watch = clients.map((h) => sshCommand(h, `tail -n 50 ${h.services["lyra-client"]!.fallbackLog}`));
+  return page([
+    "## Emergency mode",
+    `When a mirror loses the broker (${code(`${fleet.broker.host}:${fleet.broker.port}`)}), its ${code("lyra-client")} ` +
+      "keeps going offline: it answers from its cache, logs every failure to its fallback log and retries the broker at " +
+      "its reconnect interval. Nothing needs doing to enter it.",
+    tableOr(["mirror", "cached answers", "fallback log", "reconnects every"], rows, "No host runs lyra-client."),
+    watch.length > 0 && "See what a mirror could not answer:",
+    watch.length > 0 && codeBlock(watch, "sh"),
+    "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume; " +
+      "a mirror still logging failures after that gets the recovery commands on its host page, then a rebuild.",
+  ]).trimEnd();
+}

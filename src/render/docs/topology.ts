@@ -1,0 +1,98 @@
+/**
+ * The fleet's topology as a plain-text drawing (it must render with stock mkdocs: no mermaid).
+ * Servers above the hub, the hub (broker, config source, metrics) in the middle, mirrors below;
+ * between them the MQTT flows and the config sync, all taken from the model and the plans.
+ */
+import type { Fleet, Host } from "../../model/fleet";
+import type { HostPlan } from "../plan";
+import { hubOf, planOf, portsOf } from "./facts";
+
+/**
+ * Per-host topics read as the runbook writes them: lyra/presence/mirror-1 -> lyra/presence/#.
+ * Only from the third level on: the model's per-host topics are lyra/<kind>/<host>, and a host may
+ * well be called "lyra" like the topic root.
+ */
+function generalise(topic: string, hostNames: ReadonlySet<string>): string {
+  const segments = topic.split("/").map((s, i) => (i >= 2 && hostNames.has(s) ? "+" : s));
+  if (segments.at(-1) === "+") segments[segments.length - 1] = "#";
+  return segments.join("/");
+}
+
+/** MQTT users acting for a group of hosts: one per host, plus the service users of what they run. */
+function groupTopics(fleet: Fleet, group: readonly Host[]): { publish: string[]; subscribe: string[] } {
+  const names = new Set(group.map((h) => h.name));
+  const users = new Set(names);
+  if (group.some((h) => h.services["lyra-orchestrator"])) users.add("orchestrator");
+  if (group.some((h) => h.services.nodered)) users.add("nodered");
+  const pick = (k: "publish" | "subscribe") =>
+    [...new Set(fleet.mqttUsers.filter((u) => users.has(u.name)).flatMap((u) => u[k].map((t) => generalise(t, names))))].sort();
+  return { publish: pick("publish"), subscribe: pick("subscribe") };
+}
+
+function boxLines(fleet: Fleet, host: Host, plan: HostPlan | undefined): string[] {
+  const lines = [`${host.name}  ${host.address}  (role ${host.role})`];
+  const services = Object.keys(host.services).sort();
+  const width = Math.max(0, ...services.map((s) => s.length));
+  for (const s of services) lines.push(`  ${s.padEnd(width)}  ${portsOf(plan, s).join(" ")}`.trimEnd());
+  if (fleet.broker.host === host.name) lines.push(`  * MQTT broker, port ${fleet.broker.port} (${fleet.broker.mode})`);
+  if (fleet.configSource.host === host.name) lines.push(`  * config source ${fleet.configSource.path}/`);
+  if (host.services.prometheus) lines.push(`  * metrics: Prometheus, scrapes every ${host.services.prometheus.scrapeIntervalSeconds} s`);
+  return lines;
+}
+
+function box(lines: readonly string[], width: number): string[] {
+  const rule = `+${"-".repeat(width + 2)}+`;
+  return [rule, ...lines.map((l) => `| ${l.padEnd(width)} |`), rule];
+}
+
+/** Edge lines between a group and the hub, with the arrow pointing the way the data goes. */
+function mqttEdge(fleet: Fleet, group: readonly Host[], label: string): string[] {
+  const { publish, subscribe } = groupTopics(fleet, group);
+  const broker = `${fleet.broker.host}:${fleet.broker.port}`;
+  const out = ["      |"];
+  if (publish.length > 0) out.push(`      |  MQTT  ${label} --> ${broker}   publish    ${publish.join("  ")}`);
+  if (subscribe.length > 0) out.push(`      |  MQTT  ${label} <-- ${broker}   subscribe  ${subscribe.join("  ")}`);
+  return out;
+}
+
+function syncEdge(fleet: Fleet, group: readonly Host[], label: string): string[] {
+  const syncing = group.filter((h) => h.services["config-sync"]);
+  if (syncing.length === 0) return [];
+  const minutes = [...new Set(syncing.map((h) => h.services["config-sync"]!.intervalMinutes))].sort((a, b) => a - b);
+  const source = `${fleet.configSource.host}:${fleet.configSource.path}/`;
+  return [`      |  sync  ${label} <-- ${source}   every ${minutes.join("/")} min`];
+}
+
+export function topologyDiagram(fleet: Fleet, plans: readonly HostPlan[]): string[] {
+  const hub = hubOf(fleet);
+  const hubHosts = [...new Set([hub.broker, hub.configSource, ...(hub.metrics ? [hub.metrics] : [])])];
+  const others = fleet.hosts.filter((h) => !hubHosts.includes(h));
+  const servers = others.filter((h) => h.role !== "mirror");
+  const mirrors = others.filter((h) => h.role === "mirror");
+  const lines = new Map(fleet.hosts.map((h) => [h.name, boxLines(fleet, h, planOf(plans, h.name))]));
+  const width = Math.max(...[...lines.values()].flat().map((l) => l.length));
+  const boxes = (group: readonly Host[]) => group.flatMap((h) => box(lines.get(h.name)!, width));
+  const names = (group: readonly Host[]) => (group.length === 1 ? group[0].name : "each of " + group.map((h) => h.name).join(", "));
+
+  const monitor = fleet.mqttUsers.find((u) => u.name === "monitor");
+  const out: string[] = [
+    "operator's machine",
+    "      |  SSH   pulumi up / preview: reads and converges every host",
+    ...(monitor ? [`      |  MQTT  verify <-> ${fleet.broker.host}:${fleet.broker.port}   round trip on ${monitor.publish.join("  ")}`] : []),
+    "      v",
+  ];
+  if (servers.length > 0) {
+    out.push(...boxes(servers), ...mqttEdge(fleet, servers, names(servers)), ...syncEdge(fleet, servers, names(servers)), "      |");
+  }
+  out.push(...boxes(hubHosts));
+  const hubTopics = groupTopics(fleet, hubHosts);
+  if (hubTopics.publish.length > 0) out.push(`      (${names(hubHosts).replace(/^each of /, "")} also publish${hubHosts.length === 1 ? "es" : ""} ${hubTopics.publish.join("  ")})`);
+  if (mirrors.length > 0) {
+    out.push(...mqttEdge(fleet, mirrors, "mirrors"), ...syncEdge(fleet, mirrors, "mirrors"), "      |", ...boxes(mirrors));
+  }
+  if (hub.metrics) {
+    const scraped = fleet.hosts.filter((h) => h.services["node-exporter"]).map((h) => h.name);
+    if (scraped.length > 0) out.push("", `metrics: ${hub.metrics.name} Prometheus scrapes node-exporter on ${scraped.join(", ")}`);
+  }
+  return out;
+}

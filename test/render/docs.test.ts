@@ -1,0 +1,192 @@
+/**
+ * The docs site renderer. A synthetic fleet with hand-written plans (a topology unlike the home
+ * stack, hostile characters, secret tokens) proves the code on its own; the home stack proves it
+ * against whatever the real service renderers declare today.
+ */
+import assert from "node:assert/strict";
+import { posix } from "node:path";
+import { join } from "node:path";
+import { test } from "node:test";
+import { parse } from "yaml";
+import type { Fleet } from "../../src/model/fleet";
+import { loadStackFile, parseFleet } from "../../src/model/load";
+import { renderDocsSite, renderDocsTree } from "../../src/render/docs/site";
+import { code, codeBlock, text } from "../../src/render/docs/markdown";
+import { planFleet } from "../../src/render/index";
+import type { HealthCheck, HostPlan, PlanFragment } from "../../src/render/plan";
+
+const root = join(__dirname, "..", "..");
+const key = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${String(n).repeat(43)}`;
+
+/** Broker alone on "hub", the config source moved to "core", two mirrors (one on SSH port 2222). */
+const synthFleet: Fleet = parseFleet(
+  {
+    site: { domain: "test.lan", timezone: "UTC", ntpServers: ["ntp.test.lan"], nas: { host: "nas.test.lan", path: "/backups/fleet" } },
+    hosts: {
+      hub: { address: "10.0.0.1", role: "vega", ssh: { hostKey: key(1) }, services: { "config-source": { enabled: false } } },
+      core: { address: "10.0.0.2", role: "lyra", ssh: { hostKey: key(2) }, services: { "config-source": { path: "/srv/cfg" } } },
+      "pi-a": { address: "10.0.0.3", role: "mirror", ssh: { user: "pi", hostKey: key(3) }, services: { "lyra-client": { reconnectSeconds: 45 } } },
+      "pi-b": { address: "10.0.0.4", role: "mirror", ssh: { user: "pi", port: 2222, hostKey: key(4) } },
+    },
+    versions: { "lyra-orchestrator": "1.0.0", qdrant: "1.0.0", "node-red": "4.0.0", "stt-service": "0.1.0", "lyra-client": "1.0.0" },
+    images: { "mqtt-broker": `eclipse-mosquitto:2@sha256:${"a".repeat(64)}` },
+  },
+  "stacks/Pulumi.synth.yaml",
+);
+
+const unit = (name: string, after: string[] = []) => ({ name, content: "[Unit]\n", enabled: true, active: true, longRunning: true, after });
+
+function synthPlan(host: string, f: PlanFragment): HostPlan {
+  const h = synthFleet.hosts.find((x) => x.name === host)!;
+  return {
+    host, role: h.role, services: Object.keys(h.services).sort(), packages: [], directories: [], files: [], units: [],
+    containers: [], ports: [], checks: [], recovery: [], ...f,
+  };
+}
+
+const hostileCheck: HealthCheck = { kind: "command", name: "core: token | pipe", command: "mosquitto_sub -P @@secret:mqtt-password-monitor@@ -t 'lyra/#' | head -1" };
+
+const synthPlans: HostPlan[] = [
+  synthPlan("core", {
+    units: [unit("lyra-orchestrator.service", ["hub/mqtt-broker"]), { ...unit("prometheus.service"), content: null, dropIn: "[Service]\n" }],
+    ports: [{ port: 8000, protocol: "tcp", service: "lyra-orchestrator" }],
+    files: [{ path: "/etc/lyra/secret.env", content: "PW=@@secret:mqtt-password-orchestrator@@\n", mode: "0600", owner: "lyra", group: "lyra", restarts: ["lyra-orchestrator.service"] }],
+    checks: [{ kind: "http", name: "core: orchestrator healthz", url: "http://core.test.lan:8000/healthz", expectStatus: 200 }, hostileCheck],
+    recovery: [{ service: "lyra-orchestrator", commands: ["systemctl restart lyra-orchestrator", "echo `uname -n` <done>"] }],
+  }),
+  synthPlan("hub", {
+    containers: [{
+      name: "mqtt-broker", image: `eclipse-mosquitto:2@sha256:${"a".repeat(64)}`, ports: [{ container: 1883, host: 1883, protocol: "tcp" }],
+      mounts: [{ source: "/etc/mosquitto", target: "/mosquitto/config", readOnly: true, kind: "bind" }], restart: "unless-stopped",
+      healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 }, labels: {}, configFiles: [],
+    }],
+    ports: [{ port: 1883, protocol: "tcp", service: "mqtt-broker" }],
+    checks: [{ kind: "container", name: "hub: broker container", container: "mqtt-broker" }, { kind: "mqtt-roundtrip", name: "hub: round trip", topic: "lyra/test" }],
+    recovery: [{ service: "mqtt-broker", commands: ["docker restart mqtt-broker", "docker logs --tail 50 mqtt-broker"] }],
+  }),
+  synthPlan("pi-a", { checks: [{ kind: "mqtt-fresh", name: "pi-a: heartbeat", topic: "lyra/presence/pi-a", withinSeconds: 60 }], units: [unit("lyra-client.service")] }),
+  synthPlan("pi-b", { checks: [{ kind: "unit", name: "pi-b: client", unit: "lyra-client.service" }], units: [unit("lyra-client.service")] }),
+];
+
+const synthDocsHost = synthFleet.hosts.find((h) => h.name === "core")!;
+const synthTree = () => new Map(renderDocsTree(synthFleet, synthDocsHost, synthPlans).map((f) => [f.path, f.content]));
+
+/** Every page path mkdocs.yml's nav lists. */
+function navPaths(yml: string): string[] {
+  const walk = (items: unknown[]): string[] =>
+    items.flatMap((item) => Object.values(item as Record<string, unknown>).flatMap((v) => (Array.isArray(v) ? walk(v) : [String(v)])));
+  return walk((parse(yml) as { nav: unknown[] }).nav);
+}
+
+/** Relative Markdown links of a page that do not resolve to a page of the tree (what mkdocs --strict rejects). */
+function brokenLinks(tree: Map<string, string>): string[] {
+  const broken: string[] = [];
+  for (const [path, content] of tree) {
+    if (!path.endsWith(".md")) continue;
+    for (const m of content.replace(/```[\s\S]*?```/g, "").matchAll(/\]\(([^)]+)\)/g)) {
+      const target = posix.normalize(posix.join(posix.dirname(path), m[1]));
+      if (!tree.has(target)) broken.push(`${path} -> ${m[1]}`);
+    }
+  }
+  return broken;
+}
+
+function assertSite(fleet: Fleet, plans: readonly HostPlan[], tree: Map<string, string>): void {
+  const pages = [...tree.keys()].filter((p) => p.endsWith(".md")).sort();
+  const expected = ["docs/index.md", "docs/recovery.md", "docs/checks.md", "docs/entries/index.md", ...fleet.hosts.map((h) => `docs/hosts/${h.name}.md`)];
+  assert.deepEqual(pages, expected.sort());
+  assert.deepEqual(navPaths(tree.get("mkdocs.yml")!).map((p) => `docs/${p}`).sort(), pages, "the nav lists every page, and only pages");
+  assert.deepEqual(brokenLinks(tree), []);
+  for (const plan of plans) {
+    const page = tree.get(`docs/hosts/${plan.host}.md`)!;
+    for (const u of plan.units) assert.ok(page.includes(code(u.name)), `${plan.host}: unit ${u.name}`);
+    for (const c of plan.checks) assert.ok(page.includes(code(c.name)), `${plan.host}: check ${c.name}`);
+    for (const c of plan.checks) assert.ok(tree.get("docs/checks.md")!.includes(code(c.name)), `checks.md: ${c.name}`);
+    for (const c of plan.containers) assert.ok(page.includes(code(c.name)), `${plan.host}: container ${c.name}`);
+    for (const f of plan.files) assert.ok(page.includes(code(f.path)), `${plan.host}: file ${f.path}`);
+    for (const p of plan.ports) assert.ok(page.includes(`| ${code(p.port)} | ${p.protocol} | ${code(p.service)} |`), `${plan.host}: port ${p.port}`);
+    for (const r of plan.recovery) assert.ok(page.includes(codeBlock(r.commands.map((c) => c.replace(/@@secret:([a-z0-9-]+)@@/g, "<secret $1>")), "sh")), `${plan.host}: recovery ${r.service}`);
+  }
+  for (const [path, content] of tree) assert.doesNotMatch(content, /@@secret/, `${path} holds a secret token`);
+}
+
+test("synthetic fleet: a page per host, nav matches the files, every link resolves, no secret token", () => {
+  assertSite(synthFleet, synthPlans, synthTree());
+});
+
+test("synthetic fleet: the fragment puts the site under /opt/lyra/docs, root 0644, restarting mkdocs.service", () => {
+  const fragment = renderDocsSite(synthFleet, synthDocsHost, synthPlans);
+  const dirs = fragment.directories!.map((d) => d.path);
+  assert.deepEqual(dirs, ["/opt/lyra/docs", "/opt/lyra/docs/docs", "/opt/lyra/docs/docs/entries", "/opt/lyra/docs/docs/hosts"]);
+  for (const f of fragment.files!) {
+    assert.match(f.path, /^\/opt\/lyra\/docs\/(mkdocs\.yml|docs\/.+\.md)$/);
+    assert.deepEqual([f.mode, f.owner, f.group, f.restarts], ["0644", "root", "root", ["mkdocs.service"]]);
+    assert.ok(dirs.includes(posix.dirname(f.path)), `no directory declared for ${f.path}`);
+  }
+  // The docs host's own page lists the site's files, so its page matches its final plan.
+  const corePage = synthTree().get("docs/hosts/core.md")!;
+  for (const f of fragment.files!) assert.ok(corePage.includes(code(f.path)), `core page lacks ${f.path}`);
+  assert.ok(!synthTree().get("docs/hosts/hub.md")!.includes("/opt/lyra/docs/"), "only the docs host serves the site");
+});
+
+test("synthetic fleet: deterministic, two renders are identical", () => {
+  assert.deepEqual([...synthTree()], [...synthTree()]);
+  assert.deepEqual(renderDocsSite(synthFleet, synthDocsHost, synthPlans), renderDocsSite(synthFleet, synthDocsHost, [...synthPlans]));
+});
+
+test("synthetic fleet: secrets are masked, hostile characters stay inside code", () => {
+  const tree = synthTree();
+  const checks = tree.get("docs/checks.md")!;
+  assert.ok(checks.includes("`mosquitto_sub -P <secret mqtt-password-monitor> -t 'lyra/#' | head -1` exits 0"), checks);
+  assert.ok(!tree.get("docs/hosts/core.md")!.includes("PW="), "file contents are never shown");
+  assert.ok(tree.get("docs/hosts/core.md")!.includes("echo `uname -n` <done>\n```"), "recovery commands verbatim in a code block");
+  assert.equal(code("a`b"), "``a`b``");
+  assert.equal(code("`x`"), "`` `x` ``");
+  assert.equal(text("a|b <c> *d*"), "a\\|b &lt;c&gt; \\*d\\*");
+  assert.equal(codeBlock(["```", "x"]), "````\n```\nx\n````");
+});
+
+test("synthetic fleet: recovery follows the model (order, broker commands, NAS, fallback, SSH ports)", () => {
+  const recovery = synthTree().get("docs/recovery.md")!;
+  const at = (s: string) => { const i = recovery.indexOf(s); assert.ok(i >= 0, `recovery.md lacks ${s}`); return i; };
+  // Power: the broker host and the config source host first, then the other servers, then the mirrors.
+  const stage1 = at("1. Power on the broker and config source: [core](hosts/core.md) (`10.0.0.2`), [hub](hosts/hub.md)");
+  assert.ok(stage1 < at("2. Power on the mirrors: [pi-a](hosts/pi-a.md) (`10.0.0.3`), [pi-b](hosts/pi-b.md)"));
+  assert.ok(!recovery.includes("Power on the servers"), "no server left once core and hub are the hub");
+  at("`pulumi up --stack synth`");
+  at("```sh\ndocker restart mqtt-broker\ndocker logs --tail 50 mqtt-broker\n```");
+  at("a message on `lyra/presence/pi-a` within 60 s");
+  at("`nas.test.lan:/backups/fleet`");
+  at("ssh root@10.0.0.2 'rsync -a nas.test.lan:/backups/fleet/core/srv/cfg/ /srv/cfg/'");
+  at("| `/var/lib/lyra/cache` | `/var/log/lyra-fallback.log` | 45 s |");
+  at("| `/var/lib/lyra/cache` | `/var/log/lyra-fallback.log` | 30 s |");
+  at("ssh-copy-id -p 2222 -i <operator-key>.pub pi@10.0.0.4");
+  at("ssh-keyscan -p 2222 -t ed25519 10.0.0.4");
+  at("#   -> hosts.pi-b.ssh.hostKey in stacks/Pulumi.synth.yaml");
+  at("## Escalation path");
+});
+
+test("synthetic fleet: the topology names broker, config source, metrics, MQTT flows and config sync", () => {
+  const index = synthTree().get("docs/index.md")!;
+  const diagram = /```text\n([\s\S]*?)\n```/.exec(index)![1];
+  for (const s of ["* MQTT broker, port 1883 (docker)", "* config source /srv/cfg/", "* metrics: Prometheus", "lyra/presence/#", "lyra/health/#", "lyra/clients/online", "lyra/test", "sync  mirrors <-- core:/srv/cfg/   every 5 min"]) {
+    assert.ok(diagram.includes(s), `diagram lacks ${s}:\n${diagram}`);
+  }
+  const boxRows = diagram.split("\n").filter((l) => l.startsWith("|") || l.startsWith("+-"));
+  assert.equal(new Set(boxRows.map((l) => l.length)).size, 1, "every box row has the same width");
+  assert.ok(index.includes("| [pi-b](hosts/pi-b.md) | `mirror` | `10.0.0.4` |"));
+});
+
+test("home stack: the docs host gets the site; every host page lists its plan's units and checks", () => {
+  const fleet = loadStackFile(join(root, "stacks/Pulumi.home.yaml"));
+  const plans = planFleet(fleet);
+  const docsHosts = plans.filter((p) => p.files.some((f) => f.path === "/opt/lyra/docs/mkdocs.yml"));
+  assert.deepEqual(docsHosts.map((p) => p.host), fleet.hosts.filter((h) => h.services.mkdocs).map((h) => h.name));
+  const tree = new Map(docsHosts[0].files.filter((f) => f.path.startsWith("/opt/lyra/docs/")).map((f) => [f.path.slice("/opt/lyra/docs/".length), f.content]));
+  assertSite(fleet, plans, tree);
+  const recovery = tree.get("docs/recovery.md")!;
+  assert.ok(recovery.includes("`pulumi up --stack home`"));
+  assert.ok(recovery.indexOf("[vega](hosts/vega.md)") < recovery.indexOf("[lyra](hosts/lyra.md)"), "Vega powers on before Lyra");
+  assert.ok(recovery.indexOf("[lyra](hosts/lyra.md)") < recovery.indexOf("[mirror-1](hosts/mirror-1.md)"), "Lyra before the mirrors");
+  assert.deepEqual(planFleet(loadStackFile(join(root, "stacks/Pulumi.home.yaml"))), plans, "deterministic");
+});
