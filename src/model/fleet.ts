@@ -41,6 +41,8 @@ export interface Fleet {
 export const secretKeys = {
   mqttPassword: (user: string) => `mqtt-password-${user}`,
   noderedCredentialSecret: "nodered-credential-secret",
+  /** The NUT monitor user's password (upsd.users, upsmon.conf) on a host with a UPS. */
+  upsMonitorPassword: "ups-monitor-password",
   sshPrivateKey: "ssh-private-key",
 } as const;
 
@@ -48,6 +50,7 @@ export const secretKeys = {
 export function requiredSecretKeys(fleet: Fleet): string[] {
   const keys = fleet.mqttUsers.map((u) => u.passwordKey);
   if (fleet.hosts.some((h) => h.services.nodered)) keys.push(secretKeys.noderedCredentialSecret);
+  if (fleet.hosts.some((h) => h.services.ups)) keys.push(secretKeys.upsMonitorPassword);
   return keys.sort();
 }
 
