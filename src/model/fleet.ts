@@ -43,6 +43,8 @@ export const secretKeys = {
   noderedCredentialSecret: "nodered-credential-secret",
   /** The NUT monitor user's password (upsd.users, upsmon.conf) on a host with a UPS. */
   upsMonitorPassword: "ups-monitor-password",
+  /** The mirrors' config-sync SSH private key (its public half is authorized on the config source). */
+  configSyncSshKey: "config-sync-ssh-key",
   sshPrivateKey: "ssh-private-key",
 } as const;
 
@@ -51,6 +53,7 @@ export function requiredSecretKeys(fleet: Fleet): string[] {
   const keys = fleet.mqttUsers.map((u) => u.passwordKey);
   if (fleet.hosts.some((h) => h.services.nodered)) keys.push(secretKeys.noderedCredentialSecret);
   if (fleet.hosts.some((h) => h.services.ups)) keys.push(secretKeys.upsMonitorPassword);
+  if (fleet.hosts.some((h) => h.services["config-sync"])) keys.push(secretKeys.configSyncSshKey);
   return keys.sort();
 }
 
