@@ -165,6 +165,9 @@ function openConnection(connection: HostConnection, pin: PinnedHostKey): Promise
         client.setMaxListeners(50);
         let presented: Buffer | undefined;
         let settled = false;
+        // Declared before the closures that use it: Pulumi's closure serializer cannot follow a
+        // closure to a const declared further down.
+        let deadline: NodeJS.Timeout | undefined = undefined;
         const fail = (error: HostError) => {
             if (settled) return;
             settled = true;
@@ -173,7 +176,7 @@ function openConnection(connection: HostConnection, pin: PinnedHostKey): Promise
             socket.destroy();
             reject(error);
         };
-        const deadline = setTimeout(
+        deadline = setTimeout(
             () =>
                 fail(
                     new HostError(
@@ -320,6 +323,9 @@ function execOnChannel(
 ): Promise<RemoteCommandResult> {
     return new Promise((resolve, reject) => {
         let done = false;
+        // Declared before the closures that use them (see openConnection).
+        let deadline: NodeJS.Timeout | undefined = undefined;
+        let onConnectionClosed: () => void = () => undefined;
         const finish = (settle: () => void) => {
             if (done) return;
             done = true;
@@ -328,8 +334,8 @@ function execOnChannel(
             settle();
         };
         // A connection that dies under a running command closes no channel: fail it here.
-        const onConnectionClosed = () => finish(() => reject(new Error("the connection closed")));
-        const deadline = setTimeout(() => {
+        onConnectionClosed = () => finish(() => reject(new Error("the connection closed")));
+        deadline = setTimeout(() => {
             onDeadline();
             finish(() => reject(new Error("deadline passed")));
         }, deadlineMs);

@@ -1,0 +1,18 @@
+/**
+ * src/host: the SSH transport and the drift-aware host resources.
+ *
+ * - resources (File, Directory, SystemdUnit, AptPackages): what the fleet program declares;
+ * - transport (runRemote, counters, HostError): what tests, benchmarks and the verify CLI use.
+ */
+export * from "./resources";
+export { describeHost, DEFAULT_CONNECT_TIMEOUT_MS } from "./connection";
+export { hostCounters, resetHostCounters, type HostCounters } from "./counters";
+export { HostError, isHostError, scrubSecrets, type HostErrorKind } from "./errors";
+export { sha256Fingerprint } from "./host-key";
+export {
+    closeAllHostConnections,
+    runRemote,
+    runRemoteChecked,
+    type RemoteCommandOptions,
+    type RemoteCommandResult,
+} from "./ssh";
