@@ -1,4 +1,86 @@
-// PLACEHOLDER: replaced by the ups renderer.
+/**
+ * The UPS on Lyra, with Network UPS Tools in standalone mode: the driver talks to the UPS, upsd
+ * serves its state on localhost only, and upsmon shuts the host down cleanly when the battery runs
+ * out. Placed only on a host whose stack declares `ups` (no role has it by default).
+ *
+ * The units are Debian's (nut-server.service, nut-monitor.service, and nut-driver@<ups>.service,
+ * which nut-driver-enumerator creates from ups.conf); only their config is ours. The files follow
+ * Debian's ownership, root:nut 0640 (the packages create the nut group), so the two holding the
+ * monitor password are never world-readable.
+ *
+ * NUT's parser reads the password as a quoted string: it may hold spaces, not `"` or `\`.
+ */
+import { secretKeys } from "../../model/fleet";
 import type { ServiceRenderer } from "../context";
+import type { PlannedFile, PlannedUnit } from "../plan";
+import { secretToken } from "../secrets";
 
-export const render: ServiceRenderer<"ups"> = () => ({});
+/** The monitor account in upsd.users; upsmon logs in with it. */
+export const upsMonitorUser = "upsmon";
+const upsdPort = 3493;
+const header = "# Managed by lyra-fleet: edits are reverted by `pulumi up`.";
+
+const lines = (...l: string[]) => [header, ...l, ""].join("\n");
+const password = () => `"${secretToken(secretKeys.upsMonitorPassword)}"`;
+
+export const render: ServiceRenderer<"ups"> = ({ host, settings }) => {
+  const ups = settings.name;
+  const server = "nut-server.service";
+  const monitor = "nut-monitor.service";
+  const driver = `nut-driver@${ups}.service`;
+  const file = (name: string, content: string, restarts: string[]): PlannedFile => ({
+    path: `/etc/nut/${name}`,
+    content,
+    mode: "0640",
+    owner: "root",
+    group: "nut",
+    restarts,
+  });
+  const packaged = (name: string): PlannedUnit => ({ name, content: null, enabled: true, active: true, longRunning: true, after: [] });
+
+  return {
+    packages: ["nut-client", "nut-server"],
+    files: [
+      // One host, its own UPS: driver, server and monitor all here.
+      file("nut.conf", lines("MODE=standalone"), [server, monitor]),
+      file(
+        "ups.conf",
+        lines("maxretry = 3", "", `[${ups}]`, `    driver = ${settings.driver}`, `    port = ${settings.device}`, `    desc = "${host.name}'s UPS"`),
+        [driver, server],
+      ),
+      // Localhost only: nothing on the LAN needs the UPS's state, and upsd then needs no TLS.
+      file("upsd.conf", lines(`LISTEN 127.0.0.1 ${upsdPort}`), [server]),
+      file("upsd.users", lines(`[${upsMonitorUser}]`, `    password = ${password()}`, "    upsmon primary"), [server]),
+      file(
+        "upsmon.conf",
+        lines(
+          `MONITOR ${ups}@localhost 1 ${upsMonitorUser} ${password()} primary`,
+          "MINSUPPLIES 1",
+          'SHUTDOWNCMD "/sbin/shutdown -h +0"',
+          "POWERDOWNFLAG /etc/killpower",
+          "FINALDELAY 5",
+        ),
+        [monitor],
+      ),
+    ],
+    // Debian's units, enabled and running; the files above restart them.
+    units: [packaged(server), packaged(monitor)],
+    ports: [{ port: upsdPort, protocol: "tcp", service: "ups" }],
+    checks: [
+      { kind: "unit", name: `${host.name}: ${server} active`, unit: server },
+      { kind: "unit", name: `${host.name}: ${monitor} active`, unit: monitor },
+      { kind: "unit", name: `${host.name}: ${driver} active`, unit: driver },
+      { kind: "command", name: `${host.name}: UPS ${ups} answers`, command: `upsc ${ups}@localhost ups.status` },
+    ],
+    recovery: [
+      {
+        service: "ups",
+        commands: [
+          `upsc ${ups}@localhost`,
+          `systemctl restart ${driver} nut-server nut-monitor`,
+          `journalctl -u ${driver} -u nut-server -u nut-monitor -n 100`,
+        ],
+      },
+    ],
+  };
+};
