@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { describeHost, HostConnection } from "./connection";
 import { countHostEvent } from "./counters";
-import { HostError } from "./errors";
+import { hostError } from "./errors";
 import {
     connectionChange,
     connectionCheckFailures,
@@ -135,7 +135,7 @@ async function converge(rawInputs: AptPackagesInputs): Promise<AptPackagesOutput
         const stillMissing = unsatisfied(packages, installed);
         if (result.exitCode !== 0 || stillMissing.length > 0) {
             const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-8).join("\n");
-            throw new HostError(
+            throw hostError(
                 connection.host,
                 "command",
                 `${describeHost(connection)}: apt-get could not install ${listInWords(stillMissing.length ? stillMissing : missing)} ` +

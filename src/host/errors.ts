@@ -3,7 +3,7 @@
  *
  * Every message starts with the fleet host name and its address, because an error seen in
  * `pulumi up` output without them is useless on a fleet of look-alike mirrors. Secrets are
- * scrubbed before `super()` builds the message, so neither `message` nor `stack` (which V8 derives
+ * scrubbed before the Error is built, so neither `message` nor `stack` (which V8 derives
  * from the message) can ever carry them, whoever logs the error later.
  */
 
@@ -48,21 +48,30 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
 }
 
 /** An error about one fleet host. `message` always begins with "<host> (<user>@<address>:<port>)". */
-export class HostError extends Error {
+export interface HostError extends Error {
+    /** Always "HostError". */
+    readonly name: "HostError";
     /** Fleet host name the error is about. */
     readonly host: string;
     /** What went wrong. */
     readonly kind: HostErrorKind;
-
-    constructor(host: string, kind: HostErrorKind, message: string, secrets: readonly (string | undefined)[] = []) {
-        super(scrubSecrets(message, secrets));
-        this.name = "HostError";
-        this.host = host;
-        this.kind = kind;
-    }
 }
 
-/** True for errors thrown by this layer (works across serialized copies of the class). */
+/**
+ * Makes a {@link HostError}: a plain Error with `host` and `kind`. Not a subclass of Error on
+ * purpose: Pulumi's closure serializer rewrites a class's `super(message)` into
+ * `Error.call(this, message)`, which leaves the instance without its message, so inside the
+ * engine every error would have been blank.
+ */
+export function hostError(host: string, kind: HostErrorKind, message: string, secrets: readonly (string | undefined)[] = []): HostError {
+    const error = new Error(scrubSecrets(message, secrets)) as Error & { host: string; kind: HostErrorKind };
+    error.name = "HostError";
+    error.host = host;
+    error.kind = kind;
+    return error as HostError;
+}
+
+/** True for errors made by {@link hostError}. */
 export function isHostError(error: unknown): error is HostError {
     return error instanceof Error && error.name === "HostError" && typeof (error as HostError).kind === "string";
 }

@@ -7,7 +7,7 @@
 export * from "./resources";
 export { describeHost, DEFAULT_CONNECT_TIMEOUT_MS } from "./connection";
 export { hostCounters, resetHostCounters, type HostCounters } from "./counters";
-export { HostError, isHostError, scrubSecrets, type HostErrorKind } from "./errors";
+export { hostError, isHostError, scrubSecrets, type HostError, type HostErrorKind } from "./errors";
 export { sha256Fingerprint } from "./host-key";
 export {
     closeAllHostConnections,

@@ -5,7 +5,7 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { connectionProblems, HostConnection } from "./connection";
-import { HostError } from "./errors";
+import { hostError } from "./errors";
 
 /**
  * The value Pulumi puts in place of an input that is not known yet (during preview). Same string
@@ -59,7 +59,7 @@ export function connectionCheckFailures(connection: unknown): dynamic.CheckFailu
  */
 export function storedConnection(resourceType: string, id: string, props: { connection?: HostConnection } | undefined): HostConnection {
     if (!props?.connection || typeof props.connection !== "object") {
-        throw new HostError(
+        throw hostError(
             String(id).split(":")[0] || "unknown host",
             "invalid-connection",
             `${resourceType} ${id}: the state holds no connection, so the host cannot be read ` +

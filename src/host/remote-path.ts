@@ -4,7 +4,7 @@
  */
 import { createHash } from "crypto";
 import { describeHost, HostConnection } from "./connection";
-import { HostError } from "./errors";
+import { hostError, type HostError } from "./errors";
 import { runRemoteChecked } from "./ssh";
 
 /** What a path holds on the host. */
@@ -188,7 +188,7 @@ export async function removeDirectoryIfEmpty(connection: HostConnection, path: s
 
 /** The error for a path that holds something the resource will not overwrite. */
 export function wrongTypeError(connection: HostConnection, path: string, found: string, wanted: string): HostError {
-    return new HostError(
+    return hostError(
         connection.host,
         "state",
         `${describeHost(connection)}: ${path} is a ${found}, not a ${wanted}; remove it by hand if it should go (nothing was changed)`,

@@ -15,7 +15,7 @@ import {
     pinnedKeyOf,
 } from "./connection";
 import { countHostEvent } from "./counters";
-import { HostError, scrubSecrets } from "./errors";
+import { hostError, type HostError, scrubSecrets } from "./errors";
 import { hostKeyAlgorithmsFor, PinnedHostKey, sha256Fingerprint } from "./host-key";
 import { shellScriptCommand } from "./shell";
 
@@ -93,7 +93,7 @@ function debugLog(line: string): void {
 }
 
 function hostKeyMismatch(connection: HostConnection, pin: PinnedHostKey, presented: Buffer): HostError {
-    return new HostError(
+    return hostError(
         connection.host,
         "host-key",
         `${describeHost(connection)}: host key mismatch: pinned ${pin.fingerprint} (${pin.type}) but the host ` +
@@ -102,7 +102,8 @@ function hostKeyMismatch(connection: HostConnection, pin: PinnedHostKey, present
     );
 }
 
-const UNREACHABLE_CODES = new Set([
+// An array, not a Set: Pulumi's closure serializer writes a captured Set as an empty object.
+const UNREACHABLE_CODES = [
     "ECONNREFUSED",
     "EHOSTUNREACH",
     "ENETUNREACH",
@@ -111,29 +112,29 @@ const UNREACHABLE_CODES = new Set([
     "ENOTFOUND",
     "EAI_AGAIN",
     "EPIPE",
-]);
+];
 
 function connectError(connection: HostConnection, error: Error & { level?: string; code?: unknown }): HostError {
     const where = describeHost(connection);
     const secrets = [connection.privateKey];
     if (error.level === "client-authentication") {
         const method = connection.privateKey ? "the given private key" : "the SSH agent at SSH_AUTH_SOCK";
-        return new HostError(
+        return hostError(
             connection.host,
             "auth",
             `${where}: SSH login as ${connection.user} was refused (tried ${method}); nothing was changed`,
             secrets,
         );
     }
-    if (typeof error.code === "string" && UNREACHABLE_CODES.has(error.code)) {
-        return new HostError(
+    if (typeof error.code === "string" && UNREACHABLE_CODES.includes(error.code)) {
+        return hostError(
             connection.host,
             "unreachable",
             `${where}: cannot reach sshd (${error.code}); nothing was changed`,
             secrets,
         );
     }
-    return new HostError(
+    return hostError(
         connection.host,
         "unreachable",
         `${where}: SSH connection failed: ${error.message}; nothing was changed`,
@@ -152,7 +153,7 @@ function openConnection(connection: HostConnection, pin: PinnedHostKey): Promise
     const agent = connection.privateKey ? undefined : process.env.SSH_AUTH_SOCK;
     if (!connection.privateKey && !agent) {
         return Promise.reject(
-            new HostError(connection.host, "auth", `${where}: no privateKey given and SSH_AUTH_SOCK is not set; nothing was attempted`),
+            hostError(connection.host, "auth", `${where}: no privateKey given and SSH_AUTH_SOCK is not set; nothing was attempted`),
         );
     }
     return new Promise((resolve, reject) => {
@@ -179,7 +180,7 @@ function openConnection(connection: HostConnection, pin: PinnedHostKey): Promise
         deadline = setTimeout(
             () =>
                 fail(
-                    new HostError(
+                    hostError(
                         connection.host,
                         "unreachable",
                         `${where}: no SSH answer within ${timeoutMs / 1000} s (connect, handshake and login); nothing was changed`,
@@ -234,7 +235,7 @@ function openConnection(connection: HostConnection, pin: PinnedHostKey): Promise
             // ssh2 throws synchronously for an unreadable private key; its message holds no key material,
             // but it goes through the scrubber like everything else.
             fail(
-                new HostError(
+                hostError(
                     connection.host,
                     "auth",
                     `${where}: cannot use the private key: ${(error as Error).message}; nothing was attempted`,
@@ -249,7 +250,7 @@ function openConnection(connection: HostConnection, pin: PinnedHostKey): Promise
 async function acquireConnection(connection: HostConnection): Promise<PooledConnection> {
     const problems = connectionProblems(connection);
     if (problems.length > 0) {
-        throw new HostError(
+        throw hostError(
             String((connection as Partial<HostConnection>)?.host ?? "unknown host"),
             "invalid-connection",
             `${(connection as Partial<HostConnection>)?.host ?? "unknown host"}: invalid connection: ${problems.join("; ")}`,
@@ -397,7 +398,7 @@ export async function runRemote(
             pooled.client.destroy();
         });
     } catch (error) {
-        throw new HostError(
+        throw hostError(
             connection.host,
             deadlinePassed ? "timeout" : "unreachable",
             deadlinePassed
@@ -410,7 +411,7 @@ export async function runRemote(
     }
     debugLog(`${where}: ${options.purpose}: exit ${result.exitCode} in ${Date.now() - started} ms`);
     if (deadlinePassed || result.exitCode === 124) {
-        throw new HostError(
+        throw hostError(
             connection.host,
             "timeout",
             `${where}: ${options.purpose}: did not finish within ${timeoutMs / 1000} s and was stopped`,
@@ -418,7 +419,7 @@ export async function runRemote(
         );
     }
     if (connection.user !== "root" && /^sudo: (a password is required|a terminal is required)/m.test(result.stderr)) {
-        throw new HostError(
+        throw hostError(
             connection.host,
             "sudo",
             `${where}: ${options.purpose}: ${connection.user} is not root and sudo asks for a password; ` +
@@ -427,7 +428,7 @@ export async function runRemote(
         );
     }
     if (connection.user !== "root" && result.exitCode === 127 && /sudo: (command )?not found/.test(result.stderr)) {
-        throw new HostError(
+        throw hostError(
             connection.host,
             "sudo",
             `${where}: ${options.purpose}: ${connection.user} is not root and sudo is not installed; nothing was changed`,
@@ -446,7 +447,7 @@ export async function runRemoteChecked(
     const result = await runRemote(connection, script, options);
     if (result.exitCode !== 0) {
         const tail = result.stderr.trim().split("\n").slice(-8).join("\n");
-        throw new HostError(
+        throw hostError(
             connection.host,
             "command",
             `${describeHost(connection)}: ${options.purpose}: failed with exit code ${result.exitCode}` +

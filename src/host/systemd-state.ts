@@ -3,7 +3,7 @@
  * is a pure function, tested without hosts; the remote parts are one read and one apply command.
  */
 import { describeHost, HostConnection } from "./connection";
-import { HostError } from "./errors";
+import { hostError } from "./errors";
 import { parseStatLine, PathState, STAT_FUNCTION } from "./remote-path";
 import { runRemote, runRemoteChecked } from "./ssh";
 
@@ -64,11 +64,11 @@ export interface UnitPlan {
  * Unit file states in which enabling or disabling is not ours to do: no [Install] section
  * (static), made by a generator, transient, or enabled through another unit (indirect).
  */
-const UNSWITCHABLE_FILE_STATES = new Set(["static", "generated", "transient", "indirect"]);
+const UNSWITCHABLE_FILE_STATES = ["static", "generated", "transient", "indirect"]; // not a Set: see ssh.ts
 
 /** Whether the unit's enablement is as desired. */
 export function enabledMatches(desired: boolean, unitFileState: string): boolean {
-    if (UNSWITCHABLE_FILE_STATES.has(unitFileState)) return true;
+    if (UNSWITCHABLE_FILE_STATES.includes(unitFileState)) return true;
     const enabled = unitFileState === "enabled" || unitFileState === "alias";
     return enabled === desired;
 }
@@ -213,7 +213,7 @@ export async function applyUnitPlan(
     });
     if (result.exitCode === 3) {
         const [state, ...journal] = result.stdout.trim().split("\n");
-        throw new HostError(
+        throw hostError(
             connection.host,
             "unit-failed",
             `${describeHost(connection)}: ${name} did not become active within ${startTimeoutSeconds} s ` +
@@ -222,7 +222,7 @@ export async function applyUnitPlan(
         );
     }
     if (result.exitCode !== 0) {
-        throw new HostError(
+        throw hostError(
             connection.host,
             "command",
             `${describeHost(connection)}: systemctl for ${name} failed with exit code ${result.exitCode}: ${result.stderr.trim().split("\n").slice(-5).join("\n")}`,

@@ -5,7 +5,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { describeHost, HostConnection } from "./connection";
 import { countHostEvent } from "./counters";
-import { HostError } from "./errors";
+import { hostError } from "./errors";
 import {
     connectionChange,
     connectionCheckFailures,
@@ -115,7 +115,7 @@ async function converge(rawInputs: SystemdUnitInputs, previousTriggers: string[]
     const secrets = [content ?? undefined, dropIn];
     const observed = await readUnit(connection, name);
     if (content === null && observed.loadState === "not-found") {
-        throw new HostError(
+        throw hostError(
             connection.host,
             "state",
             `${describeHost(connection)}: ${name} does not exist on the host and no unit file was given; is its package installed?`,

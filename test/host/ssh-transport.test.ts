@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { HostConnection } from "../../src/host/connection";
 import { hostCounters, resetHostCounters } from "../../src/host/counters";
-import { HostError } from "../../src/host/errors";
+import { isHostError, type HostError } from "../../src/host/errors";
 import { sha256Fingerprint } from "../../src/host/host-key";
 import { closeAllHostConnections, runRemote, runRemoteChecked } from "../../src/host/ssh";
 import {
@@ -29,7 +29,7 @@ async function rejection(promise: Promise<unknown>): Promise<HostError> {
     try {
         await promise;
     } catch (error) {
-        assert.ok(error instanceof HostError, `expected a HostError, got ${String(error)}`);
+        assert.ok(isHostError(error), `expected a HostError, got ${String(error)}`);
         return error;
     }
     assert.fail("expected the call to fail");

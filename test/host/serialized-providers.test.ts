@@ -1,0 +1,82 @@
+/**
+ * The providers survive Pulumi's closure serialization: serialized under ts-node (as the Pulumi
+ * CLI loads the program), loaded with require-from-string in a plain Node.js process (as the
+ * dynamic provider host does), they still read, diff, write and delete over SSH. This is the one
+ * test that catches what only breaks inside the engine (a captured Set serialized as an empty
+ * object, a closure the serializer cannot follow, a module it cannot require).
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { FakeSshServer, startFakeSshServer } from "./support/fake-ssh-server";
+
+const repo = path.resolve(__dirname, "../..");
+let server: FakeSshServer;
+let scratch: string;
+
+/** Runs a child process to completion, keeping this process's event loop free for the fake server. */
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        const child = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env } });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk) => (stdout += chunk));
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+        child.on("close", (status) => {
+            clearTimeout(killer);
+            resolve({ status, stdout, stderr });
+        });
+    });
+}
+
+before(async () => {
+    server = await startFakeSshServer();
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lyra-host-serialized-"));
+});
+
+after(async () => {
+    await server.close();
+    fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("serialized providers", () => {
+    it("serialize under ts-node into small, self-contained modules", async () => {
+        const serialized = await run(
+            ["-r", "ts-node/register", "test/host/support/serialize-providers.ts", scratch],
+            { TS_NODE_TRANSPILE_ONLY: "true" },
+        );
+        assert.equal(serialized.status, 0, serialized.stderr);
+        for (const name of ["file", "directory", "systemdUnit", "aptPackages"]) {
+            const text = fs.readFileSync(path.join(scratch, `${name}.js`), "utf8");
+            // Stored with every resource in state (inputs and outputs): keep it small.
+            assert.ok(text.length < 80_000, `${name}: ${text.length} bytes`);
+            const requires = [...new Set(text.match(/require\("[^"]+"\)/g))].sort();
+            assert.deepEqual(requires, ['require("crypto")', 'require("net")', 'require("ssh2")'], name);
+        }
+    });
+
+    it("work when loaded the way the dynamic provider host loads them", async () => {
+        const connection = { host: "fake-vega", address: server.address, port: server.port, user: "root", hostKey: server.hostKey, privateKey: server.clientKey };
+        const driven = await run(["test/host/support/drive-serialized.js", scratch, JSON.stringify(connection), scratch]);
+        assert.equal(driven.status, 0, driven.stderr);
+        const out = JSON.parse(driven.stdout);
+        assert.equal(out.createdId, `fake-vega:${scratch}/served/by/serialized.conf`);
+        assert.equal(out.contentOnDisk, "one\n");
+        assert.match(out.readSha256, /^[0-9a-f]{64}$/);
+        assert.deepEqual([out.diffSame.changes, out.diffChanged.changes, out.diffChanged.differing], [false, true, ["content"]]);
+        assert.equal(out.contentAfterUpdate, "two\n");
+        assert.equal(out.existsAfterDelete, false);
+        assert.deepEqual([out.directoryMode, out.directoryExistsAfterDelete], ["700", false]);
+        assert.equal(out.coreutilsInstalled, true);
+        assert.deepEqual(out.unitDiff.differing, ["triggers"]);
+        assert.deepEqual(out.unitCheck.failures.map((f: { property: string }) => f.property), ["name"]);
+        // Error path: HostError and the unreachable-code lookup survive serialization too.
+        assert.equal(out.unreachable.name, "HostError");
+        assert.equal(out.unreachable.kind, "unreachable");
+        assert.match(out.unreachable.message, /^mirror-7 \(root@127\.0\.0\.1:1\): cannot reach sshd \(ECONNREFUSED\)/);
+    });
+});
