@@ -9,11 +9,12 @@
  * mkdocs logs a warning that 0.0.0.0 suggests production use: expected, the site is for the LAN.
  */
 import type { ServiceRenderer } from "../context";
+import { docsRoot } from "../docs/paths";
 import { hardened, unitFile } from "../systemd";
 
 const unitName = "mkdocs.service";
-/** Must match the docs renderer's docsRoot (src/render/docs/paths.ts); the unit test checks it. */
-export const docsConfigPath = "/opt/lyra/docs/mkdocs.yml";
+/** Where the docs renderer writes mkdocs.yml. */
+export const docsConfigPath = `${docsRoot}/mkdocs.yml`;
 
 export const render: ServiceRenderer<"mkdocs"> = ({ host, settings }) => {
   const unit = unitFile({

@@ -54,13 +54,14 @@ module.exports = {
     userDir: ${q(noderedPaths.userDir)},
     flowFile: ${q(noderedPaths.flows)},
     flowFilePretty: true,
-    // Encrypts whatever credentials Node-RED itself writes, with a key the operator holds.
+    // Encrypts whatever credentials Node-RED itself writes, with a key the operator holds. The
+    // fleet's flows_cred.json is plain JSON, so each start logs "Encrypted credentials not found".
     credentialSecret: credential("credential-secret"),
     // Anyone may look, nobody may change: the flows come from the stack.
     adminAuth: { type: "credentials", users: [], default: { permissions: "read" } },
     // The watchdog serves no HTTP endpoints of its own.
     httpNodeRoot: false,
-    editorTheme: { projects: { enabled: false }, palette: { editable: false }, tours: false },
+    editorTheme: { projects: { enabled: false }, tours: false },
     externalModules: {
         autoInstall: false,
         palette: { allowInstall: false, allowUpdate: false, allowUpload: false },
