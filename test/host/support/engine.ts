@@ -75,3 +75,35 @@ export async function applyLikeEngine(
     }
     return { state: refreshed, action: "same", differing };
 }
+
+/** One resource of a small stack: its provider, what the program declares, and the engine's state. */
+export interface StackResource {
+    /** A label for messages ("unit", "config"). */
+    label: string;
+    provider: FullProvider;
+    /** Computes the declared inputs (may read other resources' states, like Pulumi outputs). */
+    desired: () => Record<string, unknown>;
+    state?: ResourceState;
+}
+
+/**
+ * One `pulumi up` over a stack, resources in the order given (dependencies first, as the engine
+ * orders them). Returns each resource's action by label.
+ */
+export async function applyStack(resources: StackResource[]): Promise<Record<string, ApplyOutcome>> {
+    const outcomes: Record<string, ApplyOutcome> = {};
+    for (const resource of resources) {
+        const outcome = await applyLikeEngine(resource.provider, resource.state, resource.desired());
+        resource.state = outcome.state;
+        outcomes[resource.label] = outcome;
+    }
+    return outcomes;
+}
+
+/** `pulumi destroy` over a stack: dependents first. */
+export async function destroyStack(resources: StackResource[]): Promise<void> {
+    for (const resource of [...resources].reverse()) {
+        if (resource.state) await resource.provider.delete(resource.state.id, resource.state.outs);
+        resource.state = undefined;
+    }
+}
