@@ -74,6 +74,8 @@ export type HealthCheck =
   | { kind: "container"; name: string; container: string }
   | { kind: "mqtt-roundtrip"; name: string; topic: string }
   | { kind: "mqtt-fresh"; name: string; topic: string; withinSeconds: number }
+  /** `client`'s retained registration on `topic` says online, or it registers within the window. */
+  | { kind: "mqtt-registered"; name: string; topic: string; client: string; withinSeconds: number }
   | { kind: "command"; name: string; command: string };
 
 /** A TCP/UDP port a service listens on (one owner per port per host). */

@@ -20,6 +20,8 @@ export function expectation(check: HealthCheck): string {
       return `a message published to ${code(check.topic)} comes back`;
     case "mqtt-fresh":
       return `a message on ${code(check.topic)} within ${check.withinSeconds} s`;
+    case "mqtt-registered":
+      return `${code(check.client)} registered online on ${code(check.topic)} (retained, or within ${check.withinSeconds} s)`;
     case "command":
       return `${code(check.command)} exits 0`;
   }

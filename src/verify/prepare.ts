@@ -1,0 +1,123 @@
+/**
+ * From a stack to a runnable verify: the fleet, the checks of every plan (optionally narrowed by
+ * host or kind), and the secrets those checks need. Secrets are read only when a selected check
+ * needs them, and are returned for scrubbing, never printed.
+ */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { UsageError } from "../cli/args";
+import { readSecrets, secretEnvName } from "../cli/secrets-source";
+import type { HostConnection } from "../host/connection";
+import { secretKeys, type Fleet } from "../model/fleet";
+import { loadStackFile, stackFilePath } from "../model/load";
+import { planFleet } from "../render";
+import type { BrokerTarget } from "./broker";
+import { brokerEndpoint, kindGroups, mqttKinds, plannedChecks, sshKinds } from "./reach";
+import type { RunSetup } from "./run";
+import type { VerifyCheck, VerifyOptions } from "./types";
+
+export interface VerifyRequest {
+  /** Stack name: stacks/Pulumi.<stack>.yaml, and the secrets' stack. */
+  stack?: string;
+  /** A stack file elsewhere (tests, fixtures); its stack name is taken from Pulumi.<name>.yaml. */
+  stackFile?: string;
+  /** Check kinds or groups (http, unit, ..., mqtt, ssh); all when empty. */
+  only?: string[];
+  /** Host names; all when empty. */
+  hosts?: string[];
+  options: VerifyOptions;
+  /** SSH private key file (operators have one); else the ssh-private-key secret, else the agent. */
+  identityFile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PreparedVerify {
+  stack: string;
+  fleet: Fleet;
+  checks: VerifyCheck[];
+  setup: RunSetup;
+  /** Every secret value read, for scrubbing anything printed. */
+  secrets: string[];
+  /** How SSH logs in: "--identity <file>", "secret ssh-private-key", "ssh-agent" (no key material). */
+  sshAuth?: string;
+}
+
+function stackOf(request: VerifyRequest): { stack: string; file: string } {
+  if (request.stackFile) {
+    const match = /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(basename(request.stackFile));
+    return { stack: request.stack ?? match?.[1] ?? "unknown", file: request.stackFile };
+  }
+  if (!request.stack) throw new UsageError("--stack is required");
+  return { stack: request.stack, file: stackFilePath(request.stack) };
+}
+
+function selectChecks(fleet: Fleet, all: VerifyCheck[], only: string[] = [], hosts: string[] = []): VerifyCheck[] {
+  for (const name of hosts) {
+    if (!fleet.hosts.some((h) => h.name === name)) throw new UsageError(`--host: no host named '${name}' in ${fleet.source} (hosts: ${fleet.hosts.map((h) => h.name).join(", ")})`);
+  }
+  const kinds = new Set<string>();
+  for (const group of only) {
+    const members = kindGroups[group];
+    if (!members) throw new UsageError(`--only: unknown check kind '${group}' (expected ${Object.keys(kindGroups).join(", ")})`);
+    members.forEach((k) => kinds.add(k));
+  }
+  return all.filter((vc) => (kinds.size === 0 || kinds.has(vc.check.kind)) && (hosts.length === 0 || hosts.includes(vc.host)));
+}
+
+function sshKey(stack: string, request: VerifyRequest, env: NodeJS.ProcessEnv): { key?: string; auth: string } {
+  if (request.identityFile) {
+    try {
+      return { key: readFileSync(request.identityFile, "utf8"), auth: `--identity ${request.identityFile}` };
+    } catch (err) {
+      throw new UsageError(`--identity: cannot read ${request.identityFile} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  }
+  try {
+    return { key: readSecrets(stack, [secretKeys.sshPrivateKey], env)[secretKeys.sshPrivateKey], auth: `secret ${secretKeys.sshPrivateKey}` };
+  } catch {
+    if (env.SSH_AUTH_SOCK) return { auth: "ssh-agent" };
+    throw new UsageError(
+      `no SSH key for the checks run over SSH: pass --identity <file>, set ${secretEnvName(secretKeys.sshPrivateKey)}, ` +
+        `run \`pulumi config set --secret --stack ${stack} ${secretKeys.sshPrivateKey}\`, or start ssh-agent (or narrow with --only http,mqtt)`,
+    );
+  }
+}
+
+export function prepareVerify(request: VerifyRequest): PreparedVerify {
+  const env = request.env ?? process.env;
+  const { stack, file } = stackOf(request);
+  const fleet = loadStackFile(file);
+  const checks = selectChecks(fleet, plannedChecks(fleet, planFleet(fleet)), request.only, request.hosts);
+  const secrets: string[] = [];
+
+  let broker: BrokerTarget | undefined;
+  if (checks.some((c) => mqttKinds.has(c.check.kind))) {
+    const passwordKey = secretKeys.mqttPassword("monitor");
+    const password = readSecrets(stack, [passwordKey], env)[passwordKey];
+    secrets.push(password);
+    broker = { ...brokerEndpoint(fleet), user: "monitor", password, passwordKey };
+  }
+
+  let privateKey: string | undefined;
+  let sshAuth: string | undefined;
+  if (checks.some((c) => sshKinds.has(c.check.kind))) {
+    const { key, auth } = sshKey(stack, request, env);
+    privateKey = key;
+    sshAuth = auth;
+    if (key) secrets.push(key);
+  }
+
+  const connection = (name: string): HostConnection => {
+    const host = fleet.hosts.find((h) => h.name === name)!;
+    return {
+      host: host.name,
+      address: host.address,
+      port: host.ssh.port,
+      user: host.ssh.user,
+      hostKey: host.ssh.hostKey,
+      privateKey,
+      connectTimeoutMs: request.options.timeoutMs,
+    };
+  };
+  return { stack, fleet, checks, secrets, sshAuth, setup: { fleet, options: request.options, broker, connection } };
+}
