@@ -1,0 +1,289 @@
+/**
+ * The rendered mqtt-client.sh for real: /bin/sh (dash) runs the exact rendered script against
+ * Debian's mosquitto on a free loopback port, with a passwd made by `mosquitto_passwd -b` and an ACL
+ * written from the model's MQTT users. The script gets the rendered settings file (broker moved to
+ * 127.0.0.1:<port>, nothing else changed unless a test says so) and the rendered credentials file,
+ * resolved with test passwords, as $XDG_CONFIG_HOME/mosquitto_pub: what systemd hands the unit.
+ * Every broker and client gets a deadline and is killed by PID (clients by their process group).
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, test } from "node:test";
+import { connectAsync, type MqttClient } from "mqtt";
+import { secretKeys, type Fleet } from "../../src/model/fleet";
+import { resolveSecrets } from "../../src/render/secrets";
+import { mqttClientConfigDir, mqttClientEnvPath, mqttClientScriptPath, render } from "../../src/render/services/mqtt-client";
+import { envEntries, fileAt, fragmentOf, testSecrets, withMirrorSetting } from "../render/mirror-fixtures";
+
+const dir = mkdtempSync(join(tmpdir(), "lyra-mqtt-client-"));
+chmodSync(dir, 0o711); // the unprivileged broker must reach its own subdirectory
+const secrets = testSecrets([secretKeys.mqttPassword("mirror-1"), secretKeys.mqttPassword("monitor")]);
+const password = (user: string) => secrets[secretKeys.mqttPassword(user)];
+const nobody = 65534; // the broker runs unprivileged, as in its unit
+const brokers = new Set<ChildProcess>();
+const clients = new Set<ChildProcess>();
+const subscribers = new Set<MqttClient>();
+
+after(async () => {
+  for (const s of subscribers) await s.endAsync(true).catch(() => {});
+  for (const c of clients) killGroup(c);
+  for (const b of brokers) if (b.exitCode === null && b.signalCode === null) b.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(command: string, args: string[]): string {
+  const r = spawnSync(command, args, { encoding: "utf8", timeout: 20_000 });
+  if (r.error) throw new Error(`${command} could not run: ${r.error.message}`);
+  assert.equal(r.status, 0, `${command} ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+async function waitFor<T>(what: string, seconds: number, probe: () => T | undefined, context: () => string = () => ""): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${seconds} s\n${context()}`);
+    await sleep(50);
+  }
+}
+
+// ---- the broker: passwd from mosquitto_passwd -b, the model's ACL ----
+
+function writeBrokerFiles(fleet: Fleet, port: number): string {
+  const brokerDir = mkdtempSync(join(dir, "broker-"));
+  const passwd = join(brokerDir, "passwd");
+  run("mosquitto_passwd", ["-c", "-b", passwd, "mirror-1", password("mirror-1")]);
+  run("mosquitto_passwd", ["-b", passwd, "monitor", password("monitor")]);
+  const acl = fleet.mqttUsers
+    .filter((u) => u.name === "mirror-1" || u.name === "monitor")
+    .flatMap((u) => {
+      const topics = [...new Set([...u.publish, ...u.subscribe])].sort();
+      const access = (t: string) => (u.publish.includes(t) ? (u.subscribe.includes(t) ? "readwrite" : "write") : "read");
+      return [`user ${u.name}`, ...topics.map((t) => `topic ${access(t)} ${t}`), ""];
+    });
+  writeFileSync(join(brokerDir, "acl"), acl.join("\n"));
+  const conf = [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${passwd}`, `acl_file ${join(brokerDir, "acl")}`, "persistence false", ""];
+  writeFileSync(join(brokerDir, "mosquitto.conf"), conf.join("\n"));
+  for (const f of ["", "passwd", "acl", "mosquitto.conf"]) chownSync(join(brokerDir, f), nobody, nobody);
+  return brokerDir;
+}
+
+interface Broker {
+  port: number;
+  dir: string;
+  process: ChildProcess;
+  log: () => string;
+}
+
+async function startBroker(fleet: Fleet, existing?: { port: number; dir: string }): Promise<Broker> {
+  const port = existing?.port ?? (await freePort());
+  const brokerDir = existing?.dir ?? writeBrokerFiles(fleet, port);
+  let log = "";
+  const child = spawn("/usr/sbin/mosquitto", ["-c", join(brokerDir, "mosquitto.conf")], { uid: nobody, gid: nobody, stdio: ["ignore", "ignore", "pipe"] });
+  brokers.add(child);
+  child.stderr!.on("data", (chunk) => (log += chunk));
+  const broker = { port, dir: brokerDir, process: child, log: () => log };
+  await waitFor("mosquitto answers the monitor", 10, () => {
+    if (child.exitCode !== null) assert.fail(`mosquitto exited with ${child.exitCode}:\n${log}`);
+    const r = spawnSync("mosquitto_sub", ["-h", "127.0.0.1", "-p", String(port), "-u", "monitor", "-P", password("monitor"), "-t", "lyra/x", "-W", "1", "-C", "1"], { timeout: 5000 });
+    return r.status === 27 || r.status === 0 ? true : undefined; // 27: timed out waiting for a message, i.e. connected
+  });
+  return broker;
+}
+
+async function stopBroker(broker: Broker): Promise<void> {
+  broker.process.kill("SIGTERM");
+  await waitFor("mosquitto stops", 10, () => broker.process.exitCode !== null || broker.process.signalCode !== null);
+}
+
+// ---- the monitor: MQTT.js, subscribed before the client starts ----
+
+interface Seen {
+  topic: string;
+  json: Record<string, unknown>;
+  retained: boolean;
+  at: number;
+}
+
+async function monitor(broker: Broker, topics: string[]): Promise<Seen[]> {
+  const seen: Seen[] = [];
+  const client = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: "monitor", password: password("monitor"), reconnectPeriod: 0, connectTimeout: 5000 });
+  subscribers.add(client);
+  client.on("message", (topic, payload, packet) => seen.push({ topic, json: JSON.parse(payload.toString()), retained: packet.retain, at: Date.now() }));
+  await client.subscribeAsync(topics, { qos: 1 });
+  return seen;
+}
+
+// ---- the client: the rendered script, settings and credentials ----
+
+interface Client {
+  process: ChildProcess;
+  log: () => string;
+  exit: Promise<number | null>;
+}
+
+function startClient(fleet: Fleet, broker: Broker, overrides: Record<string, string> = {}, password = secrets): Client {
+  const fragment = fragmentOf(render, "mqtt-client", fleet);
+  const home = mkdtempSync(join(dir, "client-"));
+  const credentials = join(home, "credentials");
+  mkdirSync(credentials, { mode: 0o700 });
+  writeFileSync(join(credentials, "mosquitto_pub"), resolveSecrets(fileAt(fragment, `${mqttClientConfigDir}/mosquitto_pub`).content, password), { mode: 0o600 });
+  const script = join(home, "mqtt-client.sh");
+  writeFileSync(script, fileAt(fragment, mqttClientScriptPath).content, { mode: 0o755 });
+  mkdirSync(join(home, "run"), { mode: 0o700 });
+  const env = {
+    PATH: "/usr/bin:/bin",
+    ...envEntries(fileAt(fragment, mqttClientEnvPath).content),
+    MQTT_HOST: "127.0.0.1",
+    MQTT_PORT: String(broker.port),
+    RUNTIME_DIRECTORY: join(home, "run"),
+    XDG_CONFIG_HOME: credentials,
+    ...overrides,
+  };
+  // Its own process group, as under systemd: killing the group is killing the unit's cgroup.
+  const child = spawn("/bin/sh", [script], { env, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  clients.add(child);
+  let log = "";
+  child.stderr!.on("data", (chunk) => (log += chunk));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { process: child, log: () => log, exit };
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+function groupAlive(child: ChildProcess): boolean {
+  try {
+    process.kill(-child.pid!, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const registrations = (seen: Seen[]) => seen.filter((s) => s.topic === "lyra/clients/online");
+const heartbeats = (seen: Seen[]) => seen.filter((s) => s.topic === "lyra/presence/mirror-1");
+const everyTwoSeconds = withMirrorSetting("mqtt-client", { heartbeatSeconds: 2 });
+
+before(() => {
+  assert.match(realpathSync("/bin/sh"), /dash$/, "/bin/sh is dash, as on Debian");
+});
+
+test("registers on lyra/clients/online, then heartbeats on lyra/presence/mirror-1 every heartbeatSeconds, not retained", async () => {
+  const broker = await startBroker(everyTwoSeconds);
+  const seen = await monitor(broker, ["lyra/clients/online", "lyra/presence/mirror-1"]);
+  const client = startClient(everyTwoSeconds, broker);
+  const context = () => `client log:\n${client.log()}\nbroker log:\n${broker.log()}`;
+
+  const [registration] = await waitFor("a registration", 10, () => (registrations(seen).length > 0 ? registrations(seen) : undefined), context);
+  assert.deepEqual(registration.json, { client: "mirror-1", online: true, presence: "lyra/presence/mirror-1", heartbeatSeconds: 2 });
+
+  const beats = await waitFor("four heartbeats", 15, () => (heartbeats(seen).length >= 4 ? heartbeats(seen).slice(0, 4) : undefined), context);
+  beats.forEach((b, i) => {
+    assert.equal(b.json.client, "mirror-1");
+    assert.equal(b.json.online, true);
+    assert.equal(b.json.seq, (beats[0].json.seq as number) + i, "consecutive sequence numbers");
+    assert.equal(b.retained, false);
+  });
+  for (let i = 1; i < beats.length; i++) {
+    const gap = (beats[i].at - beats[i - 1].at) / 1000;
+    assert.ok(gap > 1.5 && gap < 2.8, `heartbeat ${i} came ${gap} s after the previous one, expected about 2 s`);
+  }
+  assert.equal(registrations(seen).length, 1, "one registration per connection until the 30 s refresh");
+
+  // A subscriber that comes later gets the retained registration, and no stale heartbeat.
+  const late = await monitor(broker, ["lyra/clients/online", "lyra/presence/mirror-1"]);
+  await waitFor("the retained registration", 5, () => registrations(late).find((s) => s.retained));
+  assert.equal(registrations(late)[0].json.online, true);
+  assert.ok(!heartbeats(late).some((s) => s.retained), "a heartbeat was retained");
+  assert.equal(client.process.exitCode, null, `the client exited:\n${context()}`);
+  killGroup(client.process);
+});
+
+test("a connected mirror repeats its registration every REGISTRATION_SECONDS (4 s here)", async () => {
+  const broker = await startBroker(everyTwoSeconds);
+  const seen = await monitor(broker, ["lyra/clients/online"]);
+  const client = startClient(everyTwoSeconds, broker, { REGISTRATION_SECONDS: "4" });
+  const regs = await waitFor("three registrations", 15, () => (registrations(seen).length >= 3 ? registrations(seen) : undefined), client.log);
+  for (let i = 1; i < 3; i++) {
+    const gap = (regs[i].at - regs[i - 1].at) / 1000;
+    assert.ok(gap > 3 && gap < 5.5, `registration ${i} came ${gap} s after the previous one, expected about 4 s`);
+    assert.equal(regs[i].json.online, true);
+  }
+  killGroup(client.process);
+});
+
+test("SIGKILL: the broker publishes the last will, retained: the mirror is offline", async () => {
+  const broker = await startBroker(everyTwoSeconds);
+  const seen = await monitor(broker, ["lyra/clients/online"]);
+  const client = startClient(everyTwoSeconds, broker);
+  await waitFor("a registration", 10, () => registrations(seen).length > 0, client.log);
+  killGroup(client.process);
+  const will = await waitFor("the last will", 5, () => registrations(seen).find((s) => s.json.online === false), broker.log);
+  assert.deepEqual(will.json, { client: "mirror-1", online: false });
+  const late = await monitor(broker, ["lyra/clients/online"]);
+  const retained = await waitFor("the retained message", 5, () => registrations(late).find((s) => s.retained));
+  assert.deepEqual(retained.json, { client: "mirror-1", online: false });
+});
+
+test("the broker restarts: the script exits non-zero (systemd restarts it) and leaves no process behind", async () => {
+  const broker = await startBroker(everyTwoSeconds);
+  const seen = await monitor(broker, ["lyra/presence/mirror-1"]);
+  const client = startClient(everyTwoSeconds, broker);
+  await waitFor("a heartbeat", 10, () => heartbeats(seen).length > 0, client.log);
+  await stopBroker(broker);
+  await startBroker(everyTwoSeconds, broker);
+  const code = await Promise.race([client.exit, sleep(15_000).then(() => "still running")]);
+  assert.notEqual(code, "still running", `the script did not exit within 15 s of the broker's restart:\n${client.log()}`);
+  assert.notEqual(code, 0);
+  assert.match(client.log(), /connection to 127\.0\.0\.1:\d+ lost|no PUBACK/);
+  await waitFor("the script's children are gone", 3, () => !groupAlive(client.process), client.log);
+});
+
+test("the broker stays away: the script exits within three heartbeat intervals instead of waiting for it", async () => {
+  const fleet = withMirrorSetting("mqtt-client", { heartbeatSeconds: 1 });
+  const broker = await startBroker(fleet);
+  const seen = await monitor(broker, ["lyra/presence/mirror-1"]);
+  const client = startClient(fleet, broker);
+  await waitFor("a heartbeat", 10, () => heartbeats(seen).length > 0, client.log);
+  await stopBroker(broker);
+  const stopped = Date.now();
+  const code = await Promise.race([client.exit, sleep(10_000).then(() => "still running")]);
+  assert.notEqual(code, "still running", `the script still runs 10 s after the broker went away:\n${client.log()}`);
+  assert.notEqual(code, 0);
+  assert.ok(Date.now() - stopped < 5_000, `took ${Date.now() - stopped} ms`);
+  assert.match(client.log(), /no PUBACK from 127\.0\.0\.1:\d+ for two heartbeat intervals/);
+  await waitFor("the script's children are gone", 3, () => !groupAlive(client.process), client.log);
+});
+
+test("a wrong password: the broker refuses, the script says so and exits", async () => {
+  const broker = await startBroker(everyTwoSeconds);
+  const wrong = { ...secrets, [secretKeys.mqttPassword("mirror-1")]: "not-the-password" };
+  const client = startClient(everyTwoSeconds, broker, {}, wrong);
+  const code = await Promise.race([client.exit, sleep(10_000).then(() => "still running")]);
+  assert.notEqual(code, "still running", client.log());
+  assert.notEqual(code, 0);
+  assert.match(client.log(), /the broker refused the connection/);
+  assert.doesNotMatch(client.log(), /not-the-password/);
+});
