@@ -156,8 +156,9 @@ systemctl show -p LoadState -p ActiveState -p SubState -p UnitFileState -p NeedD
  * Reload, enable/disable, start/restart, then wait until the unit is active and stays so for a
  * moment (its InvocationID unchanged across the settle time, so a crash loop is not mistaken for
  * success). A unit that failed is started once more: LAB-NOTES saw a first start fail with
- * status=219/CGROUP that a second start cured. On the deadline it prints the state and the last
- * journal lines and exits 3.
+ * status=219/CGROUP that a second start cured; failing again, it is given up at once (no Restart=
+ * will bring it back). On that or on the deadline it prints the state and the last journal lines
+ * and exits 3.
  */
 const APPLY_UNIT_SCRIPT = `unit=$1; reload=$2; enablement=$3; action=$4; wait=$5; settle=$6
 if [ "$reload" = yes ]; then systemctl daemon-reload || exit 4; fi
@@ -165,8 +166,10 @@ if [ "$enablement" != none ]; then systemctl "$enablement" -- "$unit" || exit 4;
 if [ "$action" = none ]; then exit 0; fi
 systemctl "$action" -- "$unit" 2>/dev/null
 state() { systemctl show -p ActiveState -p InvocationID -- "$unit" | sort | tr '\\n' ' '; }
-end=$(( $(date +%s) + wait ))
+began=$(date +%s)
+end=$(( began + wait ))
 retried=no
+gave_up=
 while :; do
   now=$(state)
   case "$now" in
@@ -179,12 +182,13 @@ while :; do
         systemctl reset-failed -- "$unit"
         systemctl start -- "$unit" 2>/dev/null
         continue
-      fi ;;
+      fi
+      gave_up=yes ;;
   esac
-  if [ "$(date +%s)" -ge "$end" ]; then
+  if [ -n "$gave_up" ] || [ "$(date +%s)" -ge "$end" ]; then
     systemctl show -p ActiveState -p SubState -p Result -- "$unit" | tr '\\n' ' '
     echo
-    journalctl -u "$unit" -n 15 --no-pager -o short-iso 2>/dev/null
+    journalctl -u "$unit" --since "@$began" -n 15 --no-pager -o short-iso 2>/dev/null
     exit 3
   fi
   sleep 0.25
@@ -216,8 +220,8 @@ export async function applyUnitPlan(
         throw hostError(
             connection.host,
             "unit-failed",
-            `${describeHost(connection)}: ${name} did not become active within ${startTimeoutSeconds} s ` +
-                `(${state.trim()}). Last journal lines:\n${journal.join("\n") || "(journal is empty)"}`,
+            `${describeHost(connection)}: ${name} did not become active (${state.trim()}; waited at most ` +
+                `${startTimeoutSeconds} s). Last journal lines:\n${journal.join("\n") || "(none)"}`,
             secrets,
         );
     }
