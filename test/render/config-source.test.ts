@@ -45,10 +45,11 @@ test("fleet.json describes the fleet for the mirrors: broker, orchestrator, host
 
 test("README.md gives the mirrors' exact rsync command and account, and warns against secrets", () => {
   const readme = fileAt(fragment(), "/opt/lyra/config/README.md").content;
-  assert.ok(readme.includes("rsync -a --delete vega.home.arpa:/opt/lyra/config/ /opt/lyra/config/"));
-  assert.match(readme, /`lyra-sync`/);
+  assert.ok(readme.includes("rsync -a --delete lyra-sync@vega.home.arpa:/opt/lyra/config/ /opt/lyra/config/"));
+  assert.ok(readme.includes('restrict,command="/usr/bin/rrsync -ro -absolute /opt/lyra/config"'));
   assert.match(readme, /Mirrors syncing from here: mirror-1, mirror-2\./);
   assert.match(readme, /Never put a secret here/);
+  assert.match(readme, /set up by hand for now/, "honest about the account lyra-fleet does not create");
 });
 
 test("another path and another host are followed; no orchestrator gives null", () => {
@@ -58,7 +59,7 @@ test("another path and another host are followed; no orchestrator gives null", (
   });
   const f = fragmentOf(render, "config-source", fleet, "lyra");
   assert.deepEqual(f.files!.map((file) => file.path), ["/srv/lyra-config/README.md", "/srv/lyra-config/fleet.json"]);
-  assert.ok(fileAt(f, "/srv/lyra-config/README.md").content.includes("rsync -a --delete lyra.home.arpa:/srv/lyra-config/ /srv/lyra-config/"));
+  assert.ok(fileAt(f, "/srv/lyra-config/README.md").content.includes("rsync -a --delete lyra-sync@lyra.home.arpa:/srv/lyra-config/ /srv/lyra-config/"));
   const d = JSON.parse(fileAt(f, "/srv/lyra-config/fleet.json").content);
   assert.equal(d.orchestrator, null);
   assert.deepEqual(d.configSource, { host: "lyra.home.arpa", path: "/srv/lyra-config" });

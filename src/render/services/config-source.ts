@@ -1,15 +1,15 @@
 /**
  * The config source: /opt/lyra/config/ on its host (Vega by default), the tree every mirror pulls
- * with `rsync -a --delete <host>:/opt/lyra/config/ /opt/lyra/config/` (see ./config-sync.ts on the
+ * with `rsync -a --delete lyra-sync@<host>:/opt/lyra/config/ /opt/lyra/config/` (./config-sync.ts on the
  * mirrors). lyra-fleet writes a README.md and a fleet.json describing the fleet (nothing secret);
  * files an operator adds to the tree are synced as they are.
  */
 import type { Fleet, Host } from "../../model/fleet";
 import type { ServiceRenderer } from "../context";
 import { fqdnOf } from "../context";
+// The account the mirrors log in as over SSH (not created by lyra-fleet yet: see the README text).
+import { syncAccount } from "./config-sync";
 
-/** The account the mirrors log in as over SSH (created on this host outside lyra-fleet for now). */
-export const syncAccount = "lyra-sync";
 
 /** "/opt/lyra/config/" and "/opt/lyra/config" are the same tree (the mirrors strip it the same way). */
 const treePath = (path: string): string => path.replace(/\/+$/, "") || "/";
@@ -46,13 +46,18 @@ function readme(fleet: Fleet, host: Host, path: string): string {
     "Managed by lyra-fleet: `pulumi up` rewrites README.md and fleet.json; other files here are yours.",
     "",
     `This tree lives on ${host.name} (${source}) at \`${path}/\`. Every mirror copies it, whole, to its own`,
-    `\`${path}/\` with:`,
+    `\`${path}/\`, logging in here over SSH as \`${syncAccount}\`:`,
     "",
     "```",
-    `rsync -a --delete ${source}:${path}/ ${path}/`,
+    `rsync -a --delete ${syncAccount}@${source}:${path}/ ${path}/`,
     "```",
     "",
-    `run as the \`${syncAccount}\` account over SSH, so a file removed here is removed on the mirrors.`,
+    "so a file removed here is removed on the mirrors.",
+    "",
+    `The \`${syncAccount}\` account is set up by hand for now (lyra-fleet does not manage accounts yet): the`,
+    "public half of the `config-sync-ssh-key` secret goes into its ~/.ssh/authorized_keys as",
+    `\`restrict,command="/usr/bin/rrsync -ro -absolute ${path}" <key>\`, so it can only read this tree.`,
+    "",
     `Mirrors syncing from here: ${mirrors.length > 0 ? mirrors.join(", ") : "none"}.`,
     "",
     "- `fleet.json`: the fleet as the mirrors need to know it (hosts, broker, orchestrator, topics).",
