@@ -14,6 +14,7 @@ import { renderDocsSite, renderDocsTree } from "../../src/render/docs/site";
 import { code, codeBlock, text } from "../../src/render/docs/markdown";
 import { planFleet } from "../../src/render/index";
 import type { HealthCheck, HostPlan, PlanFragment } from "../../src/render/plan";
+import { kindGroups, plannedChecks } from "../../src/verify/reach";
 
 const root = join(__dirname, "..", "..");
 const key = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${String(n).repeat(43)}`;
@@ -164,6 +165,9 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
   at("ssh-keyscan -p 2222 -t ed25519 10.0.0.4");
   at("#   -> hosts.pi-b.ssh.hostKey in stacks/Pulumi.synth.yaml");
   at("## Escalation path");
+  at("npm run verify -- --stack synth --host pi-b --watch");
+  at("`npm run verify -- --stack synth --only mqtt --watch`");
+  assert.ok(kindGroups.mqtt, "the docs' --only mqtt is a group the verify command knows");
 });
 
 test("synthetic fleet: the topology names broker, config source, metrics, MQTT flows and config sync", () => {
@@ -189,4 +193,7 @@ test("home stack: the docs host gets the site; every host page lists its plan's 
   assert.ok(recovery.indexOf("[vega](hosts/vega.md)") < recovery.indexOf("[lyra](hosts/lyra.md)"), "Vega powers on before Lyra");
   assert.ok(recovery.indexOf("[lyra](hosts/lyra.md)") < recovery.indexOf("[mirror-1](hosts/mirror-1.md)"), "Lyra before the mirrors");
   assert.deepEqual(planFleet(loadStackFile(join(root, "stacks/Pulumi.home.yaml"))), plans, "deterministic");
+  // checks.md and the verify command list the same checks, in the same order.
+  const rows = tree.get("docs/checks.md")!.split("\n").filter((l) => l.startsWith("| [")).map((l) => l.split(" | ").slice(0, 2).join(" | "));
+  assert.deepEqual(rows, plannedChecks(fleet, plans).map((vc) => `| [${vc.host}](hosts/${vc.host}.md) | ${code(vc.check.name)}`));
 });

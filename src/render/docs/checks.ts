@@ -5,6 +5,7 @@
 import type { Fleet } from "../../model/fleet";
 import type { HealthCheck, HostPlan } from "../plan";
 import { code, link, page, tableOr, text, type DocsPage } from "./markdown";
+import { verifyCommand } from "./facts";
 import { checksPagePath, hostPagePath } from "./paths";
 
 /** What passing means for a check, as Markdown. */
@@ -61,6 +62,7 @@ export function checksPage(fleet: Fleet, plans: readonly HostPlan[]): DocsPage {
       "# Health checks",
       `Every check of every host, ${total === 1 ? "1 check" : `${total} checks`} in all. This is the list the verify command runs ` +
         "after a recovery (taken from the same host plans), so a check shown here is a check that runs.",
+      `Run them all with ${code(verifyCommand(fleet))} (${code("--watch")} repeats until every check passes, ${code("--host")} and ${code("--only")} narrow it).`,
       `MQTT checks connect to the broker on ${code(fleet.broker.host)} port ${code(fleet.broker.port)} as the ${code("monitor")} user.`,
       tableOr(["host", ...checkHeader], rows, "No host declares a health check yet."),
       "Each host's page lists its checks again, with the commands that show the same thing by hand.",

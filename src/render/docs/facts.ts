@@ -20,6 +20,14 @@ export function pulumiUp(fleet: Fleet): string {
   return `pulumi up --stack ${stackName(fleet)}`;
 }
 
+/**
+ * The runbook's verification (src/cli/verify.ts), run from a checkout of this project. It runs
+ * the checks of the same host plans the site lists, so the site and the command agree.
+ */
+export function verifyCommand(fleet: Fleet, options = ""): string {
+  return `npm run verify -- --stack ${stackName(fleet)}${options ? ` ${options}` : ""}`;
+}
+
 /** The host the operator's SSH commands go to, as `user@address`, plus `-p` when not port 22. */
 export function sshTarget(host: Host): { target: string; portFlag: string } {
   return { target: `${host.ssh.user}@${host.address}`, portFlag: host.ssh.port === 22 ? "" : ` -p ${host.ssh.port}` };

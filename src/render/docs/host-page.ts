@@ -6,7 +6,7 @@
 import type { Fleet, Host } from "../../model/fleet";
 import type { HostPlan, PlannedContainer, PlannedUnit } from "../plan";
 import { checkHeader, checkRow, manualCommand } from "./checks";
-import { pulumiUp, sshTarget } from "./facts";
+import { pulumiUp, sshTarget, verifyCommand } from "./facts";
 import { code, codeBlock, codeList, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
 
@@ -44,14 +44,14 @@ function containerRow(c: PlannedContainer): string[] {
   return [code(c.name), code(c.image), codeList(ports), codeList(mounts), code(c.restart)];
 }
 
-function checksSection(plan: HostPlan): string {
+function checksSection(fleet: Fleet, plan: HostPlan): string {
   const byHand = plan.checks.flatMap((c) => {
     const cmd = manualCommand(c);
     return cmd === undefined ? [] : [`# ${c.name}`, cmd];
   });
   return page([
     "## Health checks",
-    `The same checks the verify command runs (all hosts: ${link("Checks", hostPagePath(plan.host), checksPagePath)}).`,
+    `The checks ${code(verifyCommand(fleet, `--host ${plan.host}`))} runs (all hosts: ${link("Checks", hostPagePath(plan.host), checksPagePath)}).`,
     tableOr(checkHeader, plan.checks.map(checkRow), "No health checks declared."),
     byHand.length > 0 && `By hand, on ${code(plan.host)}:`,
     byHand.length > 0 && codeBlock(byHand, "sh"),
@@ -103,7 +103,7 @@ export function hostPage(fleet: Fleet, host: Host, plan: HostPlan): DocsPage {
         plan.directories.map((d) => [code(d.path), code(d.mode), code(`${d.owner}:${d.group}`)]),
         "No directories declared.",
       ),
-      checksSection(plan),
+      checksSection(fleet, plan),
       recoverySection(fleet, plan),
     ]),
   };

@@ -4,7 +4,7 @@
  * paths and timings come from the model.
  */
 import type { Fleet, Host } from "../../model/fleet";
-import { dataPaths, fallbackHosts, mirrorHosts, operatorKeySecret, pulumiUp, sshCommand, sshTarget, stackFile } from "./facts";
+import { dataPaths, fallbackHosts, mirrorHosts, operatorKeySecret, pulumiUp, sshCommand, sshTarget, stackFile, verifyCommand } from "./facts";
 import { code, codeBlock, link, page, tableOr, text } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
 
@@ -26,7 +26,10 @@ export function mirrorRebuildSection(fleet: Fleet): string {
   const mirrors = mirrorHosts(fleet);
   const blocks = mirrors.flatMap((m) => [
     `### ${m.name}`,
-    codeBlock([...trustCommands(fleet, m), "# converge: packages, units, config sync, client", pulumiUp(fleet)], "sh"),
+    codeBlock(
+      [...trustCommands(fleet, m), "# converge: packages, units, config sync, client", pulumiUp(fleet), "# its checks", verifyCommand(fleet, `--host ${m.name} --watch`)],
+      "sh",
+    ),
   ]);
   return page([
     "## Mirror rebuild",
@@ -37,7 +40,7 @@ export function mirrorRebuildSection(fleet: Fleet): string {
       `3. Pin the new host key in ${code(stackFile(fleet))}: lyra-fleet refuses a host whose key does not match.`,
       `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, units and files; its config sync then pulls ` +
         `${code(`${fleet.configSource.host}:${fleet.configSource.path}/`)}.`,
-      `5. Verify: the mirror's checks on its host page (all checks: ${link("Checks", here, checksPagePath)}).`,
+      `5. Verify the mirror's checks (listed on its host page and in ${link("Checks", here, checksPagePath)}).`,
     ].join("\n"),
     tableOr(
       ["mirror", "address", "SSH user", "SSH port"],
@@ -69,7 +72,7 @@ export function nasRestoreSection(fleet: Fleet): string {
         "stack (files, units, containers) is put back to the declared state. If the Pulumi state itself came back from the NAS, " +
         "it may be older than the hosts: the same read makes the plan right anyway.",
       "3. Put back the data the stack does not declare (table), then start the services again.",
-      `4. Verify: ${link("Checks", here, checksPagePath)}.`,
+      `4. Verify: ${code(verifyCommand(fleet, "--host <host> --watch"))} (the checks: ${link("Checks", here, checksPagePath)}).`,
     ].join("\n"),
     tableOr(["host", "service", "path", "what"], rows, "No host keeps data outside the stack."),
     commands.length > 0 && codeBlock(commands, "sh"),
@@ -91,7 +94,8 @@ export function emergencySection(fleet: Fleet): string {
     tableOr(["mirror", "cached answers", "fallback log", "reconnects every"], rows, "No host runs lyra-client."),
     watch.length > 0 && "See what a mirror could not answer:",
     watch.length > 0 && codeBlock(watch, "sh"),
-    "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume; " +
-      "a mirror still logging failures after that gets the recovery commands on its host page, then a rebuild.",
+    "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume " +
+      `(${code(verifyCommand(fleet, "--only mqtt --watch"))} shows when); a mirror still logging failures after that gets ` +
+      "the recovery commands on its host page, then a rebuild.",
   ]).trimEnd();
 }

@@ -6,7 +6,7 @@
 import type { Fleet } from "../../model/fleet";
 import type { HealthCheck, HostPlan } from "../plan";
 import { expectation } from "./checks";
-import { hubOf, planOf, powerStages, pulumiUp, stackName } from "./facts";
+import { hubOf, planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";
 import { code, codeBlock, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, entriesIndexPath, hostPagePath, recoveryPagePath } from "./paths";
 import { emergencySection, mirrorRebuildSection, nasRestoreSection } from "./rebuild";
@@ -14,18 +14,22 @@ import { emergencySection, mirrorRebuildSection, nasRestoreSection } from "./reb
 const here = recoveryPagePath;
 const hostLink = (name: string) => link(name, here, hostPagePath(name));
 
-const isMqtt = (c: HealthCheck) => c.kind === "mqtt-roundtrip" || c.kind === "mqtt-fresh";
+// Checks through the broker (round trip, heartbeats, health, registration): they need the whole chain up.
+const isMqtt = (c: HealthCheck) => c.kind.startsWith("mqtt-");
 
 function verification(fleet: Fleet, plans: readonly HostPlan[]): string {
-  const fresh = plans.flatMap((p) => p.checks.filter((c) => c.kind === "mqtt-fresh").map((c) => `${expectation(c)} (${code(p.host)})`));
+  const fresh = plans.flatMap((p) => p.checks.filter((c) => c.kind === "mqtt-fresh" || c.kind === "mqtt-registered").map((c) => `${expectation(c)} (${code(p.host)})`));
   const http = plans.flatMap((p) => p.checks.filter((c) => c.kind === "http").map((c) => expectation(c)));
   const lines = [
-    `- every check on ${link("Checks", here, checksPagePath)} passes (the verify command runs exactly that list);`,
+    `- every check on ${link("Checks", here, checksPagePath)} passes (the command runs exactly that list);`,
     ...http.map((e) => `- ${e};`),
     ...fresh.map((e) => `- ${e};`),
     "- each mirror's UI shows presence again within 10 s of its heartbeat.",
   ];
-  return page([`Verify for the ${code(stackName(fleet))} stack:`, lines.join("\n")]).trimEnd();
+  return page([
+    `Verify: ${code(verifyCommand(fleet, "--watch"))} runs every check until all pass and reports the time to recovery. It checks that`,
+    lines.join("\n"),
+  ]).trimEnd();
 }
 
 function powerSection(fleet: Fleet, plans: readonly HostPlan[]): string {
@@ -69,7 +73,7 @@ function brokerSection(fleet: Fleet, plans: readonly HostPlan[]): string {
     `On ${code(broker.name)}, the runbook's commands:`,
     steps.length > 0 ? steps.map((s) => codeBlock(s.commands, "sh")).join("\n\n") : "_The broker's renderer declares no recovery commands._",
     `If the broker does not come back (container or unit gone, config edited), ${code(pulumiUp(fleet))} recreates it from ` +
-      "the stack. Then verify the MQTT checks:",
+      `the stack. Then verify the checks through the broker with ${code(verifyCommand(fleet, "--only mqtt --watch"))}:`,
     mqttChecks.length > 0 ? mqttChecks.join("\n") : "_No MQTT checks declared._",
   ]).trimEnd();
 }
