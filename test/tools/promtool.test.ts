@@ -173,7 +173,7 @@ test("the real prometheus loads the rendered config and rules and reports ready"
     await sleep(200);
   }
   assert.equal(ready, 200, log);
-  const api = async (path: string) => (await (await fetch(`http://127.0.0.1:${port}/api/v1/${path}`)).json()).data;
+  const api = async (path: string) => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/${path}`)).json()) as { data: any }).data;
   const loaded = (await api("rules")).groups.flatMap((g: { rules: { name: string }[] }) => g.rules.map((r) => r.name)).sort();
   assert.deepEqual(loaded, rules.map((r) => r.alert).sort());
   // Target discovery reaches the scrape manager a few seconds after start.
