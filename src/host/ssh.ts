@@ -335,17 +335,21 @@ function execOnChannel(
             settle();
         };
         // A connection that dies under a running command closes no channel: fail it here.
-        onConnectionClosed = () => finish(() => reject(new Error("the connection closed")));
+        let channelOpened = false;
+        // Tells the caller whether the command may have started (see runRemote's retry).
+        const failed = (error: Error) => Object.assign(error, { channelOpened });
+        onConnectionClosed = () => finish(() => reject(failed(new Error("the connection closed"))));
         deadline = setTimeout(() => {
             onDeadline();
-            finish(() => reject(new Error("deadline passed")));
+            finish(() => reject(failed(new Error("deadline passed"))));
         }, deadlineMs);
         pooled.client.on("close", onConnectionClosed);
-        pooled.client.exec(command, (error: Error | undefined, channel: ClientChannel) => {
+        const onChannel = (error: Error | undefined, channel: ClientChannel) => {
             if (error) {
-                finish(() => reject(error));
+                finish(() => reject(failed(error)));
                 return;
             }
+            channelOpened = true;
             const stdout: Buffer[] = [];
             const stderr: Buffer[] = [];
             let exitCode = -1;
@@ -365,7 +369,13 @@ function execOnChannel(
             );
             // Always close stdin, so a command that reads it (cat > tmp) sees the end.
             channel.end(stdin === undefined ? undefined : Buffer.from(stdin, "utf8"));
-        });
+        };
+        try {
+            pooled.client.exec(command, onChannel);
+        } catch (error) {
+            // ssh2 throws synchronously on a connection that is already gone.
+            finish(() => reject(failed(error as Error)));
+        }
     });
 }
 
@@ -382,32 +392,42 @@ export async function runRemote(
     const where = describeHost(connection);
     const secrets = [options.stdin, connection.privateKey, ...(options.secrets ?? [])];
     const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    const pooled = await acquireConnection(connection);
-    await takeChannelSlot(pooled);
     const started = Date.now();
-    let result: RemoteCommandResult;
+    let result: RemoteCommandResult | undefined;
     let deadlinePassed = false;
-    try {
-        countHostEvent(connection.host, "remoteCommands");
-        if (options.writes) countHostEvent(connection.host, "remoteWrites");
-        const command = commandLine(connection, script, options.args ?? [], timeoutMs);
-        result = await execOnChannel(pooled, command, options.stdin, timeoutMs + LOCAL_DEADLINE_GRACE_MS, () => {
-            // The host's own `timeout` did not answer: the connection is as good as dead.
-            deadlinePassed = true;
+    for (let attempt = 1; result === undefined; attempt++) {
+        const pooled = await acquireConnection(connection);
+        await takeChannelSlot(pooled);
+        try {
+            countHostEvent(connection.host, "remoteCommands");
+            if (options.writes) countHostEvent(connection.host, "remoteWrites");
+            const command = commandLine(connection, script, options.args ?? [], timeoutMs);
+            result = await execOnChannel(pooled, command, options.stdin, timeoutMs + LOCAL_DEADLINE_GRACE_MS, () => {
+                // The host's own `timeout` did not answer: the connection is as good as dead.
+                deadlinePassed = true;
+            });
+        } catch (error) {
+            // A dead connection is never reused.
             pooled.closed = true;
             pooled.client.destroy();
-        });
-    } catch (error) {
-        throw hostError(
-            connection.host,
-            deadlinePassed ? "timeout" : "unreachable",
-            deadlinePassed
-                ? `${where}: ${options.purpose}: no answer within ${timeoutMs / 1000} s; the connection was dropped`
-                : `${where}: ${options.purpose}: the SSH connection failed: ${(error as Error).message}`,
-            secrets,
-        );
-    } finally {
-        releaseChannelSlot(pooled);
+            // A pooled connection can die between commands (the host rebooted, was re-flashed). One
+            // more try on a fresh connection is safe when the command cannot have started, or only reads.
+            const mayHaveRun = (error as { channelOpened?: boolean }).channelOpened !== false;
+            if (!deadlinePassed && attempt === 1 && (!mayHaveRun || !options.writes)) {
+                debugLog(`${where}: ${options.purpose}: ${(error as Error).message}; trying once more on a new connection`);
+                continue;
+            }
+            throw hostError(
+                connection.host,
+                deadlinePassed ? "timeout" : "unreachable",
+                deadlinePassed
+                    ? `${where}: ${options.purpose}: no answer within ${timeoutMs / 1000} s; the connection was dropped`
+                    : `${where}: ${options.purpose}: the SSH connection failed: ${(error as Error).message}`,
+                secrets,
+            );
+        } finally {
+            releaseChannelSlot(pooled);
+        }
     }
     debugLog(`${where}: ${options.purpose}: exit ${result.exitCode} in ${Date.now() - started} ms`);
     if (deadlinePassed || result.exitCode === 124) {

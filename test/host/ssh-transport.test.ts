@@ -90,6 +90,17 @@ describe("ssh transport", () => {
         assert.ok(server.maxConcurrentExecs <= 8, `saw ${server.maxConcurrentExecs} channels at once`);
     });
 
+    it("opens a new connection when the pooled one died between commands (the host rebooted)", async () => {
+        await runRemoteChecked(root, "true", { purpose: "open the pooled connection" });
+        const loginsBefore = server.logins;
+        server.dropConnections();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(await runRemoteChecked(root, "echo read", { purpose: "a read" }), "read\n");
+        server.dropConnections();
+        assert.equal(await runRemoteChecked(root, "echo write", { purpose: "a write", writes: true }), "write\n");
+        assert.equal(server.logins - loginsBefore, 2);
+    });
+
     it("refuses a host whose key differs from the pin before running anything, naming both fingerprints", async () => {
         const wrongPin = generateEd25519().publicKey;
         const commandsBefore = server.commands.length;

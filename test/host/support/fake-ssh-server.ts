@@ -26,6 +26,8 @@ export interface FakeSshServer {
     logins: number;
     /** The most exec channels open at once. */
     maxConcurrentExecs: number;
+    /** Drops every open connection, as a rebooting host would, and keeps listening. */
+    dropConnections(): void;
     /** Stops listening and drops every connection. */
     close(): Promise<void>;
 }
@@ -113,6 +115,9 @@ export async function startFakeSshServer(): Promise<FakeSshServer> {
         },
         get maxConcurrentExecs() {
             return state.maxConcurrentExecs;
+        },
+        dropConnections: () => {
+            for (const connection of connections) connection.end();
         },
         close: () =>
             new Promise<void>((resolve) => {
