@@ -48,7 +48,7 @@ export class BrokerContainer extends pulumi.ComponentResource {
     // One hash over every config file: any change (passwords included) recreates the container.
     const configHash = pulumi.all(configFiles.map((f) => f.sha256)).apply((hashes) => hashes.join(","));
     this.container = new docker.Container(
-      name,
+      `${name}-container`,
       {
         name: spec.name,
         image: image.repoDigest,

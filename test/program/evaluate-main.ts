@@ -1,0 +1,26 @@
+/**
+ * Child-process entry: reads EvaluateOptions as JSON on stdin, evaluates the program under mocks,
+ * writes {registrations} or {error} as JSON to the file named by argv[2] (stdout would be cut
+ * short by the exit the Pulumi runtime's open handles force).
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { evaluateProgram } from "./harness";
+
+async function main(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const options = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  let output: unknown;
+  try {
+    const registrations = await evaluateProgram(options, join(__dirname, "..", "..", "src", "index.ts"));
+    output = { registrations };
+  } catch (err) {
+    output = { error: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } };
+  }
+  writeFileSync(process.argv[2], JSON.stringify(output));
+  // The Pulumi runtime keeps handles open; the evaluation is complete.
+  process.exit(0);
+}
+
+void main();

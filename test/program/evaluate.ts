@@ -1,0 +1,48 @@
+/** Evaluate the program under mocks in a fresh process (the Pulumi runtime is process-global). */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { parse } from "yaml";
+import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
+import { fleetConfigKey, parseFleet } from "../../src/model/load";
+import type { EvaluateOptions, Registration } from "./harness";
+
+const root = join(__dirname, "..", "..");
+
+export type Loader = "tsx" | "ts-node";
+
+export interface Evaluation {
+  registrations: Registration[];
+  error?: { name: string; message: string; stack?: string };
+}
+
+export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Evaluation {
+  const args = loader === "tsx" ? ["--import", "tsx"] : ["-r", "ts-node/register"];
+  const outFile = join(mkdtempSync(join(tmpdir(), "lyra-eval-")), "result.json");
+  const result = spawnSync(process.execPath, [...args, join(__dirname, "evaluate-main.ts"), outFile], {
+    cwd: root,
+    input: JSON.stringify(options),
+    encoding: "utf8",
+    timeout: 120_000,
+    maxBuffer: 512 * 1024 * 1024,
+    env: { ...process.env, PULUMI_NODEJS_STACK: options.stack },
+  });
+  if (result.status !== 0 || !existsSync(outFile)) {
+    throw new Error(`program evaluation failed (exit ${result.status}):\n${result.stderr}`);
+  }
+  const parsed = JSON.parse(readFileSync(outFile, "utf8")) as Partial<Evaluation>;
+  rmSync(dirname(outFile), { recursive: true, force: true });
+  return { registrations: parsed.registrations ?? [], error: parsed.error };
+}
+
+/** The fleet object of a stack file, to mutate per test. */
+export function stackFleet(stack: string): Record<string, any> {
+  return structuredClone(parse(readFileSync(join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8")).config[fleetConfigKey]);
+}
+
+/** Deterministic test values for every secret a fleet needs. */
+export function testSecrets(fleet: unknown, stack = "home"): Record<string, string> {
+  const keys = [...requiredSecretKeys(parseFleet(fleet, `stacks/Pulumi.${stack}.yaml`)), secretKeys.sshPrivateKey];
+  return Object.fromEntries(keys.map((k) => [k, `TEST-SECRET-${k}-7f3a`]));
+}

@@ -1,0 +1,105 @@
+/**
+ * Runs the real program (src/index.ts) under Pulumi mocks, as `pulumi up` would load it, and
+ * records every registration: type, name, parent, dependencies, inputs, and which inputs are
+ * secret. Mocks and config are set before the program is imported; unmocked invokes throw.
+ *
+ * One evaluation per process (the Pulumi runtime is global): see ./evaluate.ts.
+ */
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Registration {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string;
+  custom: boolean;
+  /** URNs this resource depends on (dependsOn and input dependencies). */
+  dependencies: string[];
+  /** Inputs with secrets unwrapped. */
+  inputs: Record<string, unknown>;
+  /** Dotted paths of inputs that are secret. */
+  secretPaths: string[];
+}
+
+const secretSigKey = "4dabf18193072939515e22adb298388d";
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Unwrap Pulumi's wire format, noting where secrets were. */
+function unwrap(value: unknown, path: string, secrets: string[]): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => unwrap(v, `${path}.${i}`, secrets));
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[secretSigKey] === secretSig) {
+      secrets.push(path.replace(/^\./, ""));
+      return unwrap(obj.value, path, []);
+    }
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrap(v, `${path}.${k}`, secrets)]));
+  }
+  return value;
+}
+
+export interface EvaluateOptions {
+  stack: string;
+  /** The fleet object (what `lyra-fleet:fleet` holds in the stack file). */
+  fleet: unknown;
+  /** Secret config values by flat key. */
+  secrets: Record<string, string>;
+}
+
+/** Outputs the providers would compute, so dependent inputs (trigger hashes) are realistic. */
+function mockOutputs(type: string, inputs: Record<string, any>): Record<string, unknown> {
+  if (/File$/.test(type) && typeof inputs.content === "string") {
+    return { sha256: createHash("sha256").update(inputs.content).digest("hex") };
+  }
+  return {};
+}
+
+export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<Registration[]> {
+  const registrations: Registration[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.inputs) } }),
+      call: (args) => {
+        throw new Error(`unmocked invoke ${args.token}`);
+      },
+    },
+    "lyra-fleet",
+    options.stack,
+    false,
+  );
+  // The mock monitor hides dependencies and secrets from newResource: read the raw requests.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings");
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) =>
+    register(req, (err: unknown, res: any) => {
+      if (!err) {
+        const secretPaths: string[] = [];
+        const inputs = unwrap(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
+        // The serialized provider code is large: keep a hash (it must be stable across runs).
+        if (typeof inputs.__provider === "string") inputs.__provider = `sha256:${createHash("sha256").update(inputs.__provider).digest("hex")}`;
+        registrations.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: res.getUrn(),
+          parent: req.getParent(),
+          custom: req.getCustom(),
+          dependencies: [...req.getDependenciesList()].sort(),
+          inputs,
+          secretPaths: secretPaths.sort(),
+        });
+      }
+      callback(err, res);
+    });
+
+  const config: Record<string, string> = { "lyra-fleet:fleet": JSON.stringify(options.fleet) };
+  for (const [key, value] of Object.entries(options.secrets)) config[`lyra-fleet:${key}`] = value;
+  pulumi.runtime.setAllConfig(config, Object.keys(options.secrets).map((k) => `lyra-fleet:${k}`));
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(programPath);
+  await settings.waitForRPCs();
+  return registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+}
