@@ -88,7 +88,6 @@ export const serviceSchemas = {
     port: port(1883),
     /** docker: the runbook's `mqtt-broker` container; native: mosquitto under systemd, same config. */
     mode: z.enum(["docker", "native"], { error: "expected docker or native" }).default("docker"),
-    metricsPort: port(9234),
   }),
   "config-source": z.strictObject({ enabled, path: absolutePath("/opt/lyra/config") }),
   prometheus: z.strictObject({ enabled, port: port(9090), scrapeIntervalSeconds: seconds(30, 5, 600) }),
@@ -139,7 +138,7 @@ export const rolePresets: Record<Role, ServiceId[]> = {
 export function servicePorts(settings: ServiceSettings[ServiceId]): number[] {
   const s = settings as Record<string, unknown>;
   const ports: number[] = [];
-  for (const key of ["port", "grpcPort", "metricsPort"]) {
+  for (const key of ["port", "grpcPort"]) {
     if (typeof s[key] === "number") ports.push(s[key] as number);
   }
   return ports;
