@@ -107,7 +107,9 @@ export const render: ServiceRenderer<"nodered"> = ({ fleet, host, settings }) =>
 
   const file = (path: string, content: string, mode: string) => ({ path, content, mode, owner: "root", group: "root", restarts: [unitName] });
   return {
-    packages: ["nodejs", "npm", "curl"],
+    // Node-RED itself is installed with npm (see recovery); Debian's npm package pulls hundreds of
+    // packages the running service never needs, so only the runtime is declared.
+    packages: ["nodejs", "curl"],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       // Readable by the service's dynamic user: settings.js and flows.json are read in place.
