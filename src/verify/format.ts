@@ -80,11 +80,16 @@ export function summaryLines(report: RunReport, style: Style, watch?: WatchRepor
 export interface JsonOutput {
   stack: string;
   ok: boolean;
+  /** Start of the first run, end of the last one. */
   startedAt: string;
+  finishedAt: string;
+  /** Duration of the last run. */
   durationMs: number;
   passed: number;
   failed: number;
   addressMap: ReturnType<typeof addressMap>;
+  /** Hosts with a failed check in any run (with --watch, also the runs before recovery). */
+  failingHosts: string[];
   causes: RunReport["causes"];
   results: (CheckResult & { via: string })[];
   watch?: { runs: WatchReport["runs"]; recovered: boolean; timeToRecoveryMs: number | null; outcome: string };
@@ -95,10 +100,12 @@ export function toJson(stack: string, fleet: Fleet, checks: readonly VerifyCheck
     stack,
     ok: report.failed === 0,
     startedAt: watch?.runs[0]?.startedAt ?? report.startedAt,
+    finishedAt: new Date(Date.parse(report.startedAt) + report.durationMs).toISOString(),
     durationMs: report.durationMs,
     passed: report.passed,
     failed: report.failed,
     addressMap: addressMap(fleet),
+    failingHosts: watch?.failingHosts ?? [...new Set(report.results.filter((r) => !r.ok).map((r) => r.host))].sort(),
     causes: report.causes,
     results: report.results.map((r, i) => ({ ...r, via: checks[i].via })),
     ...(watch ? { watch: { runs: watch.runs, recovered: watch.recovered, timeToRecoveryMs: watch.timeToRecoveryMs, outcome: watch.outcome } } : {}),

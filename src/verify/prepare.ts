@@ -64,7 +64,8 @@ function selectChecks(fleet: Fleet, all: VerifyCheck[], only: string[] = [], hos
   return all.filter((vc) => (kinds.size === 0 || kinds.has(vc.check.kind)) && (hosts.length === 0 || hosts.includes(vc.host)));
 }
 
-function sshKey(stack: string, request: VerifyRequest, env: NodeJS.ProcessEnv): { key?: string; auth: string } {
+/** The SSH key the checks (and the record command) log in with; undefined key means the agent. */
+export function sshKey(stack: string, request: Pick<VerifyRequest, "identityFile">, env: NodeJS.ProcessEnv): { key?: string; auth: string } {
   if (request.identityFile) {
     try {
       return { key: readFileSync(request.identityFile, "utf8"), auth: `--identity ${request.identityFile}` };
@@ -77,8 +78,8 @@ function sshKey(stack: string, request: VerifyRequest, env: NodeJS.ProcessEnv): 
   } catch {
     if (env.SSH_AUTH_SOCK) return { auth: "ssh-agent" };
     throw new UsageError(
-      `no SSH key for the checks run over SSH: pass --identity <file>, set ${secretEnvName(secretKeys.sshPrivateKey)}, ` +
-        `run \`pulumi config set --secret --stack ${stack} ${secretKeys.sshPrivateKey}\`, or start ssh-agent (or narrow with --only http,mqtt)`,
+      `no SSH key: pass --identity <file>, set ${secretEnvName(secretKeys.sshPrivateKey)}, ` +
+        `run \`pulumi config set --secret --stack ${stack} ${secretKeys.sshPrivateKey}\`, or start ssh-agent`,
     );
   }
 }
@@ -107,17 +108,13 @@ export function prepareVerify(request: VerifyRequest): PreparedVerify {
     if (key) secrets.push(key);
   }
 
-  const connection = (name: string): HostConnection => {
-    const host = fleet.hosts.find((h) => h.name === name)!;
-    return {
-      host: host.name,
-      address: host.address,
-      port: host.ssh.port,
-      user: host.ssh.user,
-      hostKey: host.ssh.hostKey,
-      privateKey,
-      connectTimeoutMs: request.options.timeoutMs,
-    };
-  };
+  const connection = (name: string) => hostConnection(fleet, name, privateKey, request.options.timeoutMs);
   return { stack, fleet, checks, secrets, sshAuth, setup: { fleet, options: request.options, broker, connection } };
+}
+
+/** How to reach a fleet host over SSH: its stack address, SSH user and port, pinned host key. */
+export function hostConnection(fleet: Fleet, name: string, privateKey: string | undefined, timeoutMs: number): HostConnection {
+  const host = fleet.hosts.find((h) => h.name === name);
+  if (!host) throw new Error(`internal: no host '${name}' in ${fleet.source}`);
+  return { host: host.name, address: host.address, port: host.ssh.port, user: host.ssh.user, hostKey: host.ssh.hostKey, privateKey, connectTimeoutMs: timeoutMs };
 }

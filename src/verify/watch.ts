@@ -13,6 +13,8 @@ export interface WatchReport {
   runs: { startedAt: string; durationMs: number; passed: number; failed: number }[];
   recovered: boolean;
   timeToRecoveryMs: number | null;
+  /** Hosts with a failed check in any run, sorted: what the incident affected. */
+  failingHosts: string[];
   /** Why the watch stopped, one sentence. */
   outcome: string;
 }
@@ -29,9 +31,12 @@ export interface WatchOptions {
 export async function watchUntilGreen(runOnce: () => Promise<RunReport>, options: WatchOptions): Promise<WatchReport> {
   const start = Date.now();
   const runs: WatchReport["runs"] = [];
+  const failing = new Set<string>();
   for (;;) {
     const report = await runOnce();
     runs.push({ startedAt: report.startedAt, durationMs: report.durationMs, passed: report.passed, failed: report.failed });
+    report.results.filter((r) => !r.ok).forEach((r) => failing.add(r.host));
+    const failingHosts = [...failing].sort();
     options.onRun?.(report, runs.length);
     const elapsed = Date.now() - start;
     if (report.failed === 0) {
@@ -41,6 +46,7 @@ export async function watchUntilGreen(runOnce: () => Promise<RunReport>, options
         runs,
         recovered: true,
         timeToRecoveryMs: first ? null : elapsed,
+        failingHosts,
         outcome: first ? "every check passed on the first run" : `recovered after ${(elapsed / 1000).toFixed(1)} s (${runs.length} runs)`,
       };
     }
@@ -51,7 +57,8 @@ export async function watchUntilGreen(runOnce: () => Promise<RunReport>, options
         runs,
         recovered: false,
         timeToRecoveryMs: null,
-        outcome: `not recovered within the ${(options.deadlineMs / 1000).toFixed(0)} s deadline (${runs.length} runs, ${report.failed} checks still failing)`,
+        failingHosts,
+        outcome: `not recovered within the ${options.deadlineMs / 1000} s deadline (${runs.length} runs, ${report.failed} checks still failing)`,
       };
     }
     options.onWait?.(runs.length, options.intervalMs, left);
