@@ -120,7 +120,7 @@ test("synthetic fleet: the fragment puts the site under /opt/lyra/docs, root 064
   const dirs = fragment.directories!.map((d) => d.path);
   assert.deepEqual(dirs, ["/opt/lyra/docs", "/opt/lyra/docs/docs", "/opt/lyra/docs/docs/entries", "/opt/lyra/docs/docs/hosts"]);
   for (const f of fragment.files!) {
-    assert.match(f.path, /^\/opt\/lyra\/docs\/(mkdocs\.yml|docs\/.+\.md)$/);
+    assert.match(f.path, /^\/opt\/lyra\/docs\/(mkdocs\.yml|entries_hook\.py|docs\/.+\.md)$/);
     assert.deepEqual([f.mode, f.owner, f.group, f.restarts], ["0644", "root", "root", ["mkdocs.service"]]);
     assert.ok(dirs.includes(posix.dirname(f.path)), `no directory declared for ${f.path}`);
   }

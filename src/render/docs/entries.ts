@@ -15,26 +15,31 @@ export function entriesIndexPage(fleet: Fleet): DocsPage {
     title: "Incident records",
     content: page([
       "# Incident records",
-      `One file per incident in ${code(`${entriesDir}/`)}, named ${code("YYYY-MM-DD-runbook.md")} after the day it ` +
-        "happened (a second one that day gets a suffix before .md). The record command writes them; they are kept " +
+      `One file per day in ${code(`${entriesDir}/`)}, named ${code("YYYY-MM-DD-runbook.md")}; each incident recorded ` +
+        `that day is a section of it. ${code("npm run record")} writes them; they are kept ` +
         `on the docs host and are not part of the stack, so ${code(pulumiUp(fleet))} never removes them.`,
-      "Entries are not listed in the navigation: find them with the site search, or by the address " +
+      "Entries are not in the navigation: they are listed below (newest first), found by the site search, and at " +
         `${code(`${entriesDir}/YYYY-MM-DD-runbook/`)}.`,
       "## Format",
       codeBlock(
         [
-          "# YYYY-MM-DD: <what happened, in a few words>",
+          "# YYYY-MM-DD: runbook",
           "",
+          "## HH:MM:SS <zone>: <what was done, first line>",
+          "",
+          "- recorded: <local time> (<UTC time>)",
+          "- stack: <stack>",
           "- scenario: <power recovery | broker failure | mirror rebuild | NAS restore | emergency mode | other>",
-          "- hosts: <the hosts involved>",
+          "- systems affected: <the hosts involved>",
+          "- verify: <first run started> to <last run finished>",
           "",
-          "## What was done",
+          "### What was done",
           "",
-          "<the commands run, in order>",
+          "<the action, as the operator typed it>",
           "",
-          "## Verification",
+          "### Verification",
           "",
-          "<each check and its result>",
+          "<metrics: passed, failed, time to recovery, latencies; then each check and its result>",
         ],
         "markdown",
       ),

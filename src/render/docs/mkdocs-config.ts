@@ -4,6 +4,7 @@
  */
 import type { Fleet } from "../../model/fleet";
 import type { DocsPage } from "./markdown";
+import { entriesHookPath } from "./entries-hook";
 import { docsDir } from "./paths";
 
 export interface NavSection {
@@ -23,6 +24,9 @@ export function mkdocsYml(fleet: Fleet, nav: readonly NavItem[]): string {
     `docs_dir: ${q(docsDir)}`,
     "theme:",
     `  name: ${q("readthedocs")}`,
+    // Lists the incident records on entries/index.md at every build (see ./entries-hook.ts).
+    "hooks:",
+    `  - ${q(entriesHookPath)}`,
     "nav:",
   ];
   for (const item of nav) {

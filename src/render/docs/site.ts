@@ -10,6 +10,7 @@ import type { HostPlan, PlanFragment, PlannedDirectory, PlannedFile } from "../p
 import { maskSecrets } from "../secrets";
 import { checksPage } from "./checks";
 import { entriesIndexPage } from "./entries";
+import { entriesHook, entriesHookPath } from "./entries-hook";
 import { hostPage } from "./host-page";
 import type { DocsPage } from "./markdown";
 import { mkdocsYml, type NavItem } from "./mkdocs-config";
@@ -35,7 +36,7 @@ function siteFile(path: string, content: string): PlannedFile {
 /** Paths of every file the site declares, known before any page is written (the docs host's page lists them). */
 function sitePaths(fleet: Fleet): string[] {
   const pages = ["index.md", ...fleet.hosts.map((h) => hostPagePath(h.name)), "recovery.md", "checks.md", entriesIndexPath];
-  return [`${docsRoot}/mkdocs.yml`, ...pages.map((p) => `${docsRoot}/${docsDir}/${p}`)];
+  return [`${docsRoot}/mkdocs.yml`, `${docsRoot}/${entriesHookPath}`, ...pages.map((p) => `${docsRoot}/${docsDir}/${p}`)];
 }
 
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -74,6 +75,7 @@ export function renderDocsTree(fleet: Fleet, docsHost: Host, plans: readonly Hos
   // Renderers never hold secret values, but a token in a check or command must not reach a page either.
   return [
     { path: "mkdocs.yml", content: mkdocsYml(fleet, nav) },
+    { path: entriesHookPath, content: entriesHook },
     ...pages.map((p) => ({ path: `${docsDir}/${p.path}`, content: maskSecrets(p.content) })),
   ];
 }
