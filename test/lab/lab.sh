@@ -1,0 +1,142 @@
+#!/bin/bash
+# The lab: three real systemd hosts (systemd-nspawn) reachable over SSH on 127.0.0.11-13.
+# Usage: lab.sh up | down | wipe HOST | status      (see test/lab/README.md)
+# State lives in ${LYRA_LAB_DIR:-/var/lib/lyra-fleet-lab}; needs root.
+set -uo pipefail
+LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+for lib in common rootfs network forwards hosts; do . "$LAB_SRC/lib/$lib.sh"; done
+
+usage() { echo "usage: lab.sh up | down | wipe HOST | status" >&2; exit 2; }
+
+preflight() {
+  [ "$(id -u)" = 0 ] || die "the lab needs root (namespaces, mounts, systemd-nspawn)"
+  local tool missing=""
+  for tool in debootstrap systemd-nspawn systemd-socket-activate nsenter ip ss ssh ssh-keygen flock setsid mount; do
+    command -v "$tool" >/dev/null || missing="$missing $tool"
+  done
+  [ -x "$SOCKET_PROXYD" ] || missing="$missing systemd-socket-proxyd"
+  [ -z "$missing" ] || die "missing tools:$missing (apt-get install debootstrap systemd-container iproute2 openssh-client util-linux)"
+  mkdir -p "$LAB_RUN" "$LAB_LOGS" "$LAB_DIR/hosts"
+}
+
+# One lab command at a time, machine-wide; waiting has a deadline too. Everything started
+# in the background must close fd 9, or it would hold the lock for as long as it runs.
+take_lock() {
+  exec 9>"$LAB_DIR/lock"
+  flock -w "$DEADLINE_LOCK" 9 || die "another lab command has held $LAB_DIR/lock for ${DEADLINE_LOCK}s"
+}
+
+ensure_client_key() {
+  [ -s "$CLIENT_KEY" ] && [ -s "$CLIENT_KEY.pub" ] && return 0
+  rm -f "$CLIENT_KEY" "$CLIENT_KEY.pub"
+  ssh-keygen -q -t ed25519 -N '' -C lyra-fleet-lab-client -f "$CLIENT_KEY" || die "cannot create $CLIENT_KEY"
+  CLIENT_KEY_CREATED=1
+}
+
+# Built from the committed fixtures, not from what a host presents: that is what makes
+# StrictHostKeyChecking a check.
+write_known_hosts() {
+  local name line
+  for name in $(host_names); do
+    line=$(cut -d' ' -f1,2 "$(host_fixture_dir "$name")/ssh_host_ed25519_key.pub")
+    echo "$(host_loopback "$name") $line"
+  done >"$KNOWN_HOSTS.tmp" && mv "$KNOWN_HOSTS.tmp" "$KNOWN_HOSTS"
+}
+
+ensure_rootfs() {
+  rootfs_is_current && return 0
+  local name
+  # Overlays must not sit on a root that is being replaced.
+  say "the pristine root is missing or outdated: taking the lab down to rebuild it"
+  lab_down
+  build_rootfs
+  # Upper layers made over another root are meaningless now.
+  for name in $(host_names); do wipe_host_layer "$name"; done
+}
+
+start_host() { # mount, prepare and boot a stopped host (no wait)
+  mount_host_overlay "$1"
+  prepare_host "$1"
+  boot_host "$1"
+}
+
+lab_up() {
+  local name started=0
+  ensure_rootfs
+  ensure_client_key
+  write_known_hosts
+  ensure_lab_netns
+  for name in $(host_names); do
+    if ! netns_usable "$(host_netns "$name")" && host_running "$name"; then
+      say "$name runs in a network namespace that is gone: restarting it"
+      stop_host "$name"
+    fi
+    ensure_host_netns "$name"
+  done
+  for name in $(host_names); do
+    if host_running "$name"; then
+      # A new client key (its file was deleted) must reach the hosts that keep running.
+      [ -z "${CLIENT_KEY_CREATED:-}" ] || authorize_client_key "$name"
+      continue
+    fi
+    start_host "$name"; started=$((started + 1))
+  done
+  ensure_forwards  # while the hosts boot
+  wait_hosts_ssh
+  [ "$started" -eq 0 ] || say "booted $started host(s)"
+  print_hosts
+}
+
+lab_down() {
+  local name
+  for name in $(host_names); do request_host_stop "$name"; done  # all power off at once
+  for name in $(host_names); do stop_host "$name"; done
+  stop_forwards
+  for name in $(host_names); do unmount_host_overlay "$name"; done
+  remove_network
+  say "lab is down"
+}
+
+lab_wipe() {
+  local name=$1
+  require_host "$name"
+  rootfs_is_current || die "the lab has no current pristine root; run lab:up first"
+  stop_host "$name"
+  wipe_host_layer "$name"
+  lab_up
+}
+
+print_hosts() {
+  local name
+  for name in $(host_names); do
+    printf '%-9s %s:22  internal %-11s  %s\n' "$name" "$(host_loopback "$name")" "$(host_internal "$name")" \
+      "$(ssh-keygen -lf "$(host_fixture_dir "$name")/ssh_host_ed25519_key.pub" | awk '{print $2, $NF}')"
+  done
+}
+
+lab_status() {
+  local name state all_up=0 pid
+  for name in $(host_names); do
+    if host_running "$name"; then
+      pid=$(pid_from_file "$(nspawn_pidfile "$name")")
+      state="running (nspawn PID ${pid:-?})"
+      if ssh_answers "$(host_loopback "$name")"; then state="$state, SSH ok"; else state="$state, no SSH"; all_up=1; fi
+    else
+      state=stopped; all_up=1
+    fi
+    printf '%-9s %s  %s\n' "$name" "$(host_loopback "$name")" "$state"
+  done
+  network_status
+  forwards_status
+  if rootfs_is_current; then echo "pristine root: $LAB_ROOTFS (current)"; else echo "pristine root: missing or outdated"; fi
+  return "$all_up"
+}
+
+command=${1:-}
+case $command in
+  up) preflight; take_lock; lab_up ;;
+  down) preflight; take_lock; lab_down ;;
+  wipe) [ $# -eq 2 ] || usage; preflight; take_lock; lab_wipe "$2" ;;
+  status) preflight; lab_status ;;
+  *) usage ;;
+esac

@@ -1,0 +1,69 @@
+# TCP forwarders between namespaces (sourced by lab.sh): systemd-socket-activate opens the
+# listening socket in the namespace it runs in, then execs (same PID) nsenter, which execs
+# systemd-socket-proxyd in the namespace that can reach the target.
+
+forward_pidfile() { echo "$LAB_RUN/forward-$1.pid"; }
+
+# start_forward ID LISTEN_NETNS LISTEN_ADDR TARGET_NETNS TARGET
+# LISTEN_NETNS "" means the root namespace (the one lab.sh runs in).
+start_forward() {
+  local id=$1 listen_ns=$2 listen=$3 target_ns=$4 target=$5 pidfile pid log
+  pidfile=$(forward_pidfile "$id"); log=$LAB_LOGS/forward-$id.log
+  # Once running, the process is systemd-socket-proxyd TARGET; that identifies it.
+  pidfile_alive "$pidfile" "systemd-socket-proxyd $target" && return 0
+  local enter=()
+  [ -n "$listen_ns" ] && enter=(nsenter --net="/run/netns/$listen_ns")
+  # setsid: the forwarder outlives this script; it holds neither the caller's pipes nor the lock (fd 9).
+  setsid "${enter[@]}" systemd-socket-activate -l "$listen" \
+    nsenter --net="/run/netns/$target_ns" "$SOCKET_PROXYD" "$target" </dev/null >>"$log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$pidfile"
+  wait_until "$DEADLINE_LISTEN" "forwarder $listen -> $target to listen" \
+    forward_settled "$pid" "$listen_ns" "$listen"
+  forward_listening "$pid" "$listen_ns" "$listen" ||
+    die "forwarder $listen -> $target did not start: $(tail -n 1 "$log") (log: $log)"
+}
+
+forward_settled() { forward_listening "$@" || ! forward_alive "$1"; }
+forward_alive() { pid_runs "$1" "$SOCKET_PROXYD" || pid_runs "$1" systemd-socket-activate; }
+
+forward_listening() { # PID NETNS ADDR:PORT
+  forward_alive "$1" || return 1
+  local in=()
+  [ -n "$2" ] && in=(ip netns exec "$2")
+  # Listening by this very PID: another program may hold the address (then we must fail).
+  "${in[@]}" ss -Hltnp "src $3" 2>/dev/null | grep -qF "pid=$1,"
+}
+
+ensure_forwards() {
+  local name port loopback internal
+  [ -z "${LAB_NETNS_RECREATED:-}" ] || stop_forwards
+  # apt inside the hosts: gateway:80 -> Debian's mirror, dialled from the root namespace.
+  start_forward mirror "$LAB_NETNS" "$LAB_GATEWAY:80" "$ROOT_NETNS_HANDLE" "$MIRROR_UPSTREAM"
+  for name in $(host_names); do
+    loopback=$(host_loopback "$name"); internal=$(host_internal "$name")
+    for port in $FORWARDED_PORTS; do
+      start_forward "$name-$port" "" "$loopback:$port" "$LAB_NETNS" "$internal:$port"
+    done
+  done
+}
+
+stop_forwards() {
+  local pidfile pid target
+  for pidfile in "$LAB_RUN"/forward-*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid=$(pid_from_file "$pidfile")
+    stop_pid "$pid" "$SOCKET_PROXYD" "forwarder $(basename "$pidfile" .pid)"
+    rm -f "$pidfile"
+  done
+}
+
+forwards_status() {
+  local pidfile up=0 total=0
+  for pidfile in "$LAB_RUN"/forward-*.pid; do
+    [ -e "$pidfile" ] || continue
+    total=$((total + 1))
+    pidfile_alive "$pidfile" "$SOCKET_PROXYD" && up=$((up + 1))
+  done
+  echo "forwarders: $up of $total running"
+}
