@@ -9,10 +9,11 @@ import { hostError } from "./errors";
 import { hostKeyMismatch, OpenConnection, openConnection } from "./ssh-connect";
 
 /**
- * OpenSSH's sshd serves at most 10 sessions per connection (MaxSessions). Pulumi runs resources in
- * parallel, so without a cap the eleventh would fail with "open failed"; above the cap they queue.
+ * OpenSSH's sshd serves at most 10 sessions per connection (MaxSessions), and frees a session a
+ * moment after the client sees its channel close: 8 at once was measured to hit the limit now and
+ * then ("no more sessions"). Pulumi runs resources in parallel; above this cap they queue.
  */
-const MAX_CHANNELS_PER_CONNECTION = 8;
+const MAX_CHANNELS_PER_CONNECTION = 6;
 
 /** An idle connection is closed after this long, so sshd does not hold sessions for nobody. */
 const IDLE_CLOSE_MS = 5_000;
@@ -110,6 +111,8 @@ export async function closeAllHostConnections(): Promise<void> {
                 clearTimeout(pooled.idleTimer);
                 if (pooled.closed) return resolve();
                 pooled.client.once("close", () => resolve());
+                // An idle socket is unref'd: without this the process could exit mid-await.
+                pooled.socket.ref();
                 pooled.client.end();
             }),
     );

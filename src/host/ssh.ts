@@ -44,6 +44,22 @@ export interface RemoteCommandResult {
     stderr: string;
 }
 
+/** Tries of one command when the host refused its channel or the connection died under it. */
+const MAX_ATTEMPTS = 3;
+
+/** Pause before a retry, times the attempt number. */
+const RETRY_PAUSE_MS = 200;
+
+/**
+ * Whether a failed command may be tried again. A refused channel never ran anything. A dead
+ * connection (the host rebooted, was re-flashed) is replaced by a fresh one; safe when the command
+ * cannot have started, or only reads.
+ */
+function retryable(error: { channelOpened?: boolean; connectionLost?: boolean }, options: RemoteCommandOptions): boolean {
+    if (error.connectionLost === false) return true;
+    return error.channelOpened === false || !options.writes;
+}
+
 /** The full command line: the script under `timeout`, under `sudo -n` unless we log in as root. */
 function commandLine(connection: HostConnection, script: string, args: readonly string[], timeoutMs: number): string {
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
@@ -72,17 +88,19 @@ function execOnChannel(
         };
         // A connection that dies under a running command closes no channel: fail it here.
         let channelOpened = false;
-        // Tells the caller whether the command may have started (see runRemote's retry).
-        const failed = (error: Error) => Object.assign(error, { channelOpened });
-        onConnectionClosed = () => finish(() => reject(failed(new Error("the connection closed"))));
+        // Tells the caller whether the command may have started and whether the connection is
+        // gone or only this channel was refused (see runRemote's retries).
+        const failed = (error: Error, connectionLost: boolean) => Object.assign(error, { channelOpened, connectionLost });
+        onConnectionClosed = () => finish(() => reject(failed(new Error("the connection closed"), true)));
         deadline = setTimeout(() => {
             onDeadline();
-            finish(() => reject(failed(new Error("deadline passed"))));
+            finish(() => reject(failed(new Error("deadline passed"), true)));
         }, deadlineMs);
         pooled.client.on("close", onConnectionClosed);
         const onChannel = (error: Error | undefined, channel: ClientChannel) => {
             if (error) {
-                finish(() => reject(failed(error)));
+                // The host refused this channel (e.g. sshd's MaxSessions): the connection is fine.
+                finish(() => reject(failed(error, false)));
                 return;
             }
             channelOpened = true;
@@ -110,7 +128,7 @@ function execOnChannel(
             pooled.client.exec(command, onChannel);
         } catch (error) {
             // ssh2 throws synchronously on a connection that is already gone.
-            finish(() => reject(failed(error as Error)));
+            finish(() => reject(failed(error as Error, true)));
         }
     });
 }
@@ -131,26 +149,28 @@ export async function runRemote(
     const started = Date.now();
     let result: RemoteCommandResult | undefined;
     let deadlinePassed = false;
+    // A write is counted once, however many tries it takes; every try is a round trip.
+    if (options.writes) countHostEvent(connection.host, "remoteWrites");
     for (let attempt = 1; result === undefined; attempt++) {
         const pooled = await acquireConnection(connection);
         await takeChannelSlot(pooled);
         try {
             countHostEvent(connection.host, "remoteCommands");
-            if (options.writes) countHostEvent(connection.host, "remoteWrites");
             const command = commandLine(connection, script, options.args ?? [], timeoutMs);
             result = await execOnChannel(pooled, command, options.stdin, timeoutMs + LOCAL_DEADLINE_GRACE_MS, () => {
                 // The host's own `timeout` did not answer: the connection is as good as dead.
                 deadlinePassed = true;
             });
-        } catch (error) {
-            // A dead connection is never reused.
-            pooled.closed = true;
-            pooled.client.destroy();
-            // A pooled connection can die between commands (the host rebooted, was re-flashed). One
-            // more try on a fresh connection is safe when the command cannot have started, or only reads.
-            const mayHaveRun = (error as { channelOpened?: boolean }).channelOpened !== false;
-            if (!deadlinePassed && attempt === 1 && (!mayHaveRun || !options.writes)) {
-                debugLog(`${where}: ${options.purpose}: ${(error as Error).message}; trying once more on a new connection`);
+        } catch (caught) {
+            const error = caught as Error & { channelOpened?: boolean; connectionLost?: boolean };
+            if (error.connectionLost !== false) {
+                // A dead connection is never reused.
+                pooled.closed = true;
+                pooled.client.destroy();
+            }
+            if (!deadlinePassed && attempt < MAX_ATTEMPTS && retryable(error, options)) {
+                debugLog(`${where}: ${options.purpose}: ${error.message}; trying again (${attempt + 1}/${MAX_ATTEMPTS})`);
+                await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt));
                 continue;
             }
             throw hostError(
@@ -158,7 +178,7 @@ export async function runRemote(
                 deadlinePassed ? "timeout" : "unreachable",
                 deadlinePassed
                     ? `${where}: ${options.purpose}: no answer within ${timeoutMs / 1000} s; the connection was dropped`
-                    : `${where}: ${options.purpose}: the SSH connection failed: ${(error as Error).message}`,
+                    : `${where}: ${options.purpose}: the SSH connection failed: ${error.message}`,
                 secrets,
             );
         } finally {

@@ -80,14 +80,34 @@ describe("ssh transport", () => {
         assert.match(server.commands.at(-1)!, /^timeout -k 5 60 sh -c 'true' lyra-host$/);
     });
 
-    it("queues parallel commands so no more than 8 channels are open on one connection (sshd MaxSessions is 10)", async () => {
+    it("queues parallel commands so no more than 6 channels are open on one connection (sshd MaxSessions is 10)", async () => {
         const outputs = await Promise.all(
             Array.from({ length: 20 }, (_, i) =>
                 runRemoteChecked(root, 'sleep 0.1; echo "$1"', { purpose: `parallel ${i}`, args: [String(i)] }),
             ),
         );
         assert.deepEqual(outputs, Array.from({ length: 20 }, (_, i) => `${i}\n`));
-        assert.ok(server.maxConcurrentExecs <= 8, `saw ${server.maxConcurrentExecs} channels at once`);
+        assert.ok(server.maxConcurrentExecs <= 6, `saw ${server.maxConcurrentExecs} channels at once`);
+    });
+
+    it("retries a command whose channel the host refused (sshd's MaxSessions), keeping the connection", async () => {
+        const strict = await startFakeSshServer({ maxSessions: 5 });
+        try {
+            const connection = { ...root, host: "fake-strict", port: strict.port, hostKey: strict.hostKey, privateKey: strict.clientKey };
+            resetHostCounters();
+            const outputs = await Promise.all(
+                Array.from({ length: 6 }, (_, i) =>
+                    runRemoteChecked(connection, 'sleep 0.3; echo "$1"', { purpose: `write ${i}`, args: [String(i)], writes: true }),
+                ),
+            );
+            assert.deepEqual(outputs, ["0\n", "1\n", "2\n", "3\n", "4\n", "5\n"]);
+            assert.ok(strict.refusedSessions >= 1, "the host refused a channel");
+            assert.equal(strict.logins, 1, "the connection was kept");
+            assert.equal(hostCounters("fake-strict").remoteWrites, 6, "a retried write counts once");
+        } finally {
+            await closeAllHostConnections();
+            await strict.close();
+        }
     });
 
     it("opens a new connection when the pooled one died between commands (the host rebooted)", async () => {
@@ -215,9 +235,26 @@ describe("ssh transport", () => {
         assert.ok(stderrWrites.some((line) => line.includes("[lyra-host] fake-vega")), "debug lines were written");
     });
 
+    it("closes idle pooled connections on request, and the awaiting process stays alive until they are", async () => {
+        const script = `
+            const { runRemoteChecked, closeAllHostConnections } = require("./src/host/ssh");
+            (async () => {
+                await runRemoteChecked(${JSON.stringify(root)}, "true", { purpose: "probe" });
+                await new Promise((resolve) => setTimeout(resolve, 50));
+                await closeAllHostConnections();
+                process.stdout.write("closed");
+            })();
+        `;
+        const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: `${__dirname}/../..` });
+        let stdout = "";
+        child.stdout.on("data", (chunk) => (stdout += chunk));
+        await new Promise((resolve) => child.on("close", resolve));
+        assert.equal(stdout, "closed");
+    });
+
     it("lets the process exit while a connection is pooled and idle", async () => {
         const script = `
-            const { runRemoteChecked } = require("./src/host/ssh");
+            const { runRemoteChecked, closeAllHostConnections } = require("./src/host/ssh");
             runRemoteChecked(${JSON.stringify(root)}, "echo done", { purpose: "probe" }).then((out) => process.stdout.write(out));
         `;
         const started = Date.now();

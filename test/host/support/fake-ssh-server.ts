@@ -26,6 +26,8 @@ export interface FakeSshServer {
     logins: number;
     /** The most exec channels open at once. */
     maxConcurrentExecs: number;
+    /** Session channels refused because of `maxSessions`. */
+    refusedSessions: number;
     /** Drops every open connection, as a rebooting host would, and keeps listening. */
     dropConnections(): void;
     /** Stops listening and drops every connection. */
@@ -38,15 +40,15 @@ export function generateEd25519(): { privateKey: string; publicKey: string } {
     return { privateKey: pair.private, publicKey: pair.public };
 }
 
-/** Starts a fake SSH server on 127.0.0.1 and a free port. */
-export async function startFakeSshServer(): Promise<FakeSshServer> {
+/** Starts a fake SSH server on 127.0.0.1 and a free port; `maxSessions` mimics sshd's MaxSessions. */
+export async function startFakeSshServer(options: { maxSessions?: number } = {}): Promise<FakeSshServer> {
     const host = generateEd25519();
     const client = generateEd25519();
     const allowedClientKey = utils.parseKey(client.publicKey);
     if (allowedClientKey instanceof Error) throw allowedClientKey;
     const connections = new Set<{ end(): void }>();
     let openExecs = 0;
-    const state = { commands: [] as string[], logins: 0, maxConcurrentExecs: 0 };
+    const state = { commands: [] as string[], logins: 0, maxConcurrentExecs: 0, refusedSessions: 0 };
 
     const server = new Server({ hostKeys: [host.privateKey] }, (connection) => {
         connections.add(connection);
@@ -68,8 +70,16 @@ export async function startFakeSshServer(): Promise<FakeSshServer> {
         });
         connection.on("ready", () => {
             state.logins++;
-            connection.on("session", (acceptSession) => {
+            let openSessions = 0;
+            connection.on("session", (acceptSession, rejectSession) => {
+                if (options.maxSessions !== undefined && openSessions >= options.maxSessions) {
+                    state.refusedSessions++;
+                    rejectSession();
+                    return;
+                }
+                openSessions++;
                 const session = acceptSession();
+                session.on("close", () => openSessions--);
                 session.on("exec", (acceptExec, _reject, info) => {
                     const channel = acceptExec();
                     state.commands.push(info.command);
@@ -115,6 +125,9 @@ export async function startFakeSshServer(): Promise<FakeSshServer> {
         },
         get maxConcurrentExecs() {
             return state.maxConcurrentExecs;
+        },
+        get refusedSessions() {
+            return state.refusedSessions;
         },
         dropConnections: () => {
             for (const connection of connections) connection.end();
