@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { requiredSecretKeys } from "../../src/model/fleet";
 import { loadStackFile } from "../../src/model/load";
 import { secretEnvName } from "../../src/cli/secrets-source";
+import { testSecretValues } from "../support/test-secrets";
 
 const root = join(__dirname, "..", "..");
 
@@ -36,7 +37,7 @@ function readTree(dir: string): Map<string, string> {
 
 const homeSecrets = () => {
   const fleet = loadStackFile(join(root, "stacks/Pulumi.home.yaml"));
-  return Object.fromEntries(requiredSecretKeys(fleet).map((k, i) => [k, `test-secret-${i}-${k}-Zq9`]));
+  return testSecretValues(requiredSecretKeys(fleet));
 };
 
 test("two renders of the home stack are byte-identical", () => {
@@ -76,12 +77,12 @@ test("secrets are masked by default and shown only with --show-secrets", () => {
   const maskedTree = [...readTree(masked).values()].join("\n");
   for (const value of Object.values(secrets)) assert.ok(!maskedTree.includes(value), "a secret leaked into a masked render");
   assert.match(maskedTree, /<secret mqtt-password-vega>/);
-  assert.ok(!run.stdout.includes("test-secret") && !run.stderr.includes("test-secret"));
+  assert.ok(!run.stdout.includes("TEST-SECRET") && !run.stderr.includes("TEST-SECRET"));
 
   const shown = mkdtempSync(join(tmpdir(), "render-S-"));
   const runShown = render(["--stack", "home", "--out", shown, "--show-secrets"], env);
   assert.equal(runShown.code, 0, runShown.stderr);
-  assert.ok(!runShown.stdout.includes("test-secret") && !runShown.stderr.includes("test-secret"), "secrets on the console");
+  assert.ok(!runShown.stdout.includes("TEST-SECRET") && !runShown.stderr.includes("TEST-SECRET"), "secrets on the console");
   const pub = readFileSync(join(shown, "vega/etc/lyra/health/mosquitto_pub"), "utf8");
   assert.match(pub, new RegExp(`^-P ${secrets["mqtt-password-vega"]}$`, "m"));
   assert.equal(statSync(join(shown, "vega/etc/lyra/health/mosquitto_pub")).mode & 0o777, 0o600);

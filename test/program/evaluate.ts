@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
 import { fleetConfigKey, parseFleet } from "../../src/model/load";
+import { testSecretValues } from "../support/test-secrets";
 import type { EvaluateOptions, Registration } from "./harness";
 
 const root = join(__dirname, "..", "..");
@@ -43,6 +44,5 @@ export function stackFleet(stack: string): Record<string, any> {
 
 /** Deterministic test values for every secret a fleet needs. */
 export function testSecrets(fleet: unknown, stack = "home"): Record<string, string> {
-  const keys = [...requiredSecretKeys(parseFleet(fleet, `stacks/Pulumi.${stack}.yaml`)), secretKeys.sshPrivateKey];
-  return Object.fromEntries(keys.map((k) => [k, `TEST-SECRET-${k}-7f3a`]));
+  return testSecretValues([...requiredSecretKeys(parseFleet(fleet, `stacks/Pulumi.${stack}.yaml`)), secretKeys.sshPrivateKey]);
 }

@@ -5,12 +5,11 @@
  *
  * It needs the host's other units, so plan assembly calls it with the host's plan so far.
  */
-import { secretKeys, type Fleet, type Host } from "../../model/fleet";
+import type { Fleet, Host } from "../../model/fleet";
 import type { ServiceSettings } from "../../model/services";
-import { fqdnOf } from "../context";
 import type { HostPlan, PlanFragment } from "../plan";
-import { secretToken } from "../secrets";
 import { hardened, unitFile } from "../systemd";
+import { mosquittoCredentials } from "./mqtt-credentials";
 
 const script = `#!/bin/sh
 # Managed by lyra-fleet. Usage: lyra-health.sh HOST UNIT...
@@ -32,22 +31,11 @@ exec /usr/bin/mosquitto_pub -t "lyra/health/$host" -r -q 1 -m "$payload"
 `;
 
 export const healthScriptPath = "/usr/local/lib/lyra/lyra-health.sh";
-const credentialsPath = "/etc/lyra/health/mosquitto_pub";
-
-/** mosquitto_pub's options file: broker, port and this host's MQTT credentials. */
-export function mosquittoClientOptions(fleet: Fleet, user: string, clientId: string): string {
-  return [
-    `-h ${fqdnOf(fleet, fleet.broker.host)}`,
-    `-p ${fleet.broker.port}`,
-    `-i ${clientId}`,
-    `-u ${user}`,
-    `-P ${secretToken(secretKeys.mqttPassword(user))}`,
-    "",
-  ].join("\n");
-}
 
 export function renderHealthPublisher(fleet: Fleet, host: Host, settings: ServiceSettings["health-publisher"], plan: HostPlan): PlanFragment {
   const reported = plan.units.filter((u) => u.longRunning).map((u) => u.name);
+  // Each run reads the credential afresh (oneshot), so a changed password needs no restart.
+  const credentials = mosquittoCredentials(fleet, { user: host.name, directory: "/etc/lyra/health", clients: ["mosquitto_pub"], restarts: [] });
   const service = unitFile({
     Unit: {
       Description: `Publish ${host.name}'s unit states to lyra/health/${host.name}`,
@@ -57,9 +45,8 @@ export function renderHealthPublisher(fleet: Fleet, host: Host, settings: Servic
     Service: {
       Type: "oneshot",
       ExecStart: [healthScriptPath, host.name, ...reported].join(" "),
-      LoadCredential: `mosquitto_pub:${credentialsPath}`,
       // mosquitto_pub reads its options from $XDG_CONFIG_HOME/mosquitto_pub: the credential.
-      Environment: "XDG_CONFIG_HOME=%d",
+      ...credentials.service,
       DynamicUser: true,
       ...hardened(),
     },
@@ -78,14 +65,7 @@ export function renderHealthPublisher(fleet: Fleet, host: Host, settings: Servic
     ],
     files: [
       { path: healthScriptPath, content: script, mode: "0755", owner: "root", group: "root", restarts: [] },
-      {
-        path: credentialsPath,
-        content: mosquittoClientOptions(fleet, host.name, `lyra-health-${host.name}`),
-        mode: "0600",
-        owner: "root",
-        group: "root",
-        restarts: [],
-      },
+      ...credentials.files,
     ],
     units: [
       { name: "lyra-health.service", content: service, enabled: false, active: false, longRunning: false, after: [`${fleet.broker.host}/broker`] },

@@ -1,0 +1,27 @@
+/**
+ * Test values for a fleet's secrets: recognizable strings (so a leak is easy to assert), and a
+ * real throwaway OpenSSH key where a secret must be a private key (config sync).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { secretKeys } from "../../src/model/fleet";
+
+let throwawayKey: string | undefined;
+
+/** One ed25519 private key per test process, made by ssh-keygen. */
+export function throwawayPrivateKey(): string {
+  if (!throwawayKey) {
+    const file = join(mkdtempSync(join(tmpdir(), "lyra-test-key-")), "id_ed25519");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "lyra-fleet test", "-f", file]);
+    throwawayKey = readFileSync(file, "utf8");
+  }
+  return throwawayKey;
+}
+
+const privateKeys = new Set<string>([secretKeys.configSyncSshKey, secretKeys.sshPrivateKey]);
+
+export function testSecretValues(keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.map((k) => [k, privateKeys.has(k) ? throwawayPrivateKey() : `TEST-SECRET-${k}-7f3a`]));
+}
