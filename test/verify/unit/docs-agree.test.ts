@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadStackFile } from "../../src/model/load";
-import { planFleet } from "../../src/render";
-import { prepareVerify } from "../../src/verify/prepare";
+import { loadStackFile } from "../../../src/model/load";
+import { planFleet } from "../../../src/render";
+import { prepareVerify } from "../../../src/verify/prepare";
 
-const root = join(__dirname, "..", "..");
+const root = join(__dirname, "..", "..", "..");
 const stackFile = join(root, "stacks", "Pulumi.home.yaml");
 const fleet = loadStackFile(stackFile);
 const plans = planFleet(fleet);

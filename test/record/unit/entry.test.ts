@@ -1,8 +1,8 @@
 /** The incident entry's text: the day in the site's zone, escaping, and the metrics it reports. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { dayHeader, entryFileName, entrySection, localTime } from "../../src/record/entry";
-import type { JsonOutput } from "../../src/verify/format";
+import { dayHeader, entryFileName, entrySection, localTime } from "../../../src/record/entry";
+import type { JsonOutput } from "../../../src/verify/format";
 
 const verify = (over: Partial<JsonOutput> = {}): JsonOutput => ({
   stack: "home",

@@ -9,14 +9,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { entryFileName } from "../../src/record/entry";
-import { planFleet } from "../../src/render";
-import { renderDocsTree } from "../../src/render/docs/site";
-import type { JsonOutput } from "../../src/verify/format";
-import { TestBroker } from "../verify/support/broker";
-import { runCli } from "../verify/support/cli";
-import { HealthPublishers, MirrorClient } from "../verify/support/clients";
-import { writeTestStack, type TestStack } from "../verify/support/stack";
+import { entryFileName } from "../../../src/record/entry";
+import { planFleet } from "../../../src/render";
+import { renderDocsTree } from "../../../src/render/docs/site";
+import type { JsonOutput } from "../../../src/verify/format";
+import { TestBroker } from "../../verify/support/broker";
+import { runCli } from "../../verify/support/cli";
+import { HealthPublishers, MirrorClient } from "../../verify/support/clients";
+import { writeTestStack, type TestStack } from "../../verify/support/stack";
 
 let stack: TestStack;
 let broker: TestBroker;

@@ -2,15 +2,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadStackFile } from "../../src/model/load";
-import { parseRegistration } from "../../src/verify/check-mqtt-registered";
-import { payloadTime } from "../../src/verify/check-mqtt-fresh";
-import { addressMap, reachableUrl } from "../../src/verify/reach";
-import { groupCauses } from "../../src/verify/run";
-import type { CheckResult, RunReport } from "../../src/verify/types";
-import { watchUntilGreen } from "../../src/verify/watch";
+import { loadStackFile } from "../../../src/model/load";
+import { parseRegistration } from "../../../src/verify/check-mqtt-registered";
+import { payloadTime } from "../../../src/verify/check-mqtt-fresh";
+import { addressMap, reachableUrl } from "../../../src/verify/reach";
+import { groupCauses } from "../../../src/verify/run";
+import type { CheckResult, RunReport } from "../../../src/verify/types";
+import { watchUntilGreen } from "../../../src/verify/watch";
 
-const fleet = loadStackFile(join(__dirname, "..", "..", "stacks", "Pulumi.home.yaml"));
+const fleet = loadStackFile(join(__dirname, "..", "..", "..", "stacks", "Pulumi.home.yaml"));
 
 test("check URLs are reached at the host's stack address, not its fqdn; localhost means the check's own host", () => {
   assert.equal(reachableUrl(fleet, "lyra", "http://lyra.home.arpa:8000/healthz"), "http://192.168.1.10:8000/healthz");

@@ -11,12 +11,12 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { planFleet } from "../../src/render";
-import type { JsonOutput } from "../../src/verify/format";
-import { TestBroker } from "./support/broker";
-import { runCli, type CliRun } from "./support/cli";
-import { HealthPublishers, MirrorClient } from "./support/clients";
-import { addresses, writeTestStack, type TestStack } from "./support/stack";
+import { planFleet } from "../../../src/render";
+import type { JsonOutput } from "../../../src/verify/format";
+import { TestBroker } from "../support/broker";
+import { runCli, type CliRun } from "../support/cli";
+import { HealthPublishers, MirrorClient } from "../support/clients";
+import { addresses, writeTestStack, type TestStack } from "../support/stack";
 
 let stack: TestStack;
 let broker: TestBroker;
