@@ -5,7 +5,7 @@
  * SSH checks meet loopback addresses where no sshd listens (the lab tests run them for real).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { planFleet } from "../../../src/render";
 import type { JsonOutput } from "../../../src/verify/format";
 import { TestBroker } from "../support/broker";
-import { runCli, type CliRun } from "../support/cli";
+import { root, runCli, type CliRun } from "../support/cli";
 import { HealthPublishers, MirrorClient } from "../support/clients";
 import { addresses, writeTestStack, type TestStack } from "../support/stack";
 
@@ -102,6 +102,18 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     const planned = planFleet(stack.fleet).flatMap((p) => p.checks.filter((c) => mqttKinds.has(c.kind)).map((c) => c.name));
     assert.deepEqual(out.results.map((r) => r.name).sort(), planned.sort());
     assertNoSecrets(run);
+  });
+
+  test("the lyra-verify bin runs the same command (package.json bin, through tsx)", async () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { bin: Record<string, string> };
+    const run = spawnSync(process.execPath, [join(root, pkg.bin["lyra-verify"]), "--stack-file", stack.file, "--only", "mqtt-roundtrip"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, ...env },
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^vega {2}mqtt round trip on lyra\/test +\d+ ms {2}pass {2}echoed in \d+ ms$/m);
   });
 
   test("a wrong monitor password is named as a refused login, and the password is not printed", async () => {
