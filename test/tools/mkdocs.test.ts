@@ -60,6 +60,8 @@ test("the home stack's docs build with mkdocs --strict, also once an incident en
   const output = assertBuilds(dir);
   assert.match(output, /INFO.*not included in the "nav" configuration:\s*- entries\/2026-01-01-runbook\.md/, output);
   assert.ok(existsSync(join(dir, "site", "entries", "2026-01-01-runbook", "index.html")));
+  // The entries hook (mkdocs.yml `hooks:`) lists the new entry on the index, linked by its title.
+  assert.match(readFileSync(join(dir, "site", "entries", "index.html"), "utf8"), /<a href="2026-01-01-runbook\/">2026-01-01: broker restarted<\/a>/);
   // entries/index.md tells readers to find entries with the site search: it must index them.
   assert.match(readFileSync(join(dir, "site", "search", "search_index.json"), "utf8"), /"location":"entries\/2026-01-01-runbook\/"/);
 });
