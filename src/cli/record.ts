@@ -10,7 +10,7 @@ import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import { dayHeader, entryFileName, entrySection } from "../record/entry";
 import { writeLocal, writeRemote, type Written } from "../record/write";
 import { scrub, summaryLines, toJson, type JsonOutput } from "../verify/format";
-import { hostConnection, prepareVerify, sshKey } from "../verify/prepare";
+import { hostConnection, prepareVerify, SetupError, sshKey } from "../verify/prepare";
 import { runChecks } from "../verify/run";
 import { watchUntilGreen } from "../verify/watch";
 import { parseArgs, UsageError } from "./args";
@@ -115,10 +115,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     return 0;
   } catch (err) {
     const message = scrub((err as Error).message, secrets);
-    if (err instanceof UsageError) io.stderr.write(`record: ${message}\n${usage}\n`);
+    if (err instanceof UsageError) io.stderr.write(`record: ${message}\n(${usage.split("\n")[0]}; --help lists every option)\n`);
     else if (err instanceof FleetConfigError) io.stderr.write(`${message}\n`);
     else io.stderr.write(`record: ${message}\n`);
-    return err instanceof UsageError || err instanceof FleetConfigError ? 2 : 1;
+    return err instanceof UsageError || err instanceof FleetConfigError || err instanceof SetupError ? 2 : 1;
   } finally {
     await closeAllHostConnections();
   }

@@ -6,7 +6,7 @@ import { closeAllHostConnections } from "../host/ssh";
 import { FleetConfigError } from "../model/load";
 import { reachLine, scrub, summaryLines, table, toJson } from "../verify/format";
 import { LiveTable } from "../verify/live";
-import { prepareVerify, type PreparedVerify } from "../verify/prepare";
+import { prepareVerify, SetupError, type PreparedVerify } from "../verify/prepare";
 import { runChecks } from "../verify/run";
 import type { RunReport } from "../verify/types";
 import { watchUntilGreen, type WatchReport } from "../verify/watch";
@@ -111,10 +111,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   } catch (err) {
     // Known errors are complete sentences; a stack trace would only hide them.
     const message = scrub((err as Error).message, secrets);
-    if (err instanceof UsageError) io.stderr.write(`verify: ${message}\n${usage}\n`);
+    if (err instanceof UsageError) io.stderr.write(`verify: ${message}\n(${usage.split("\n")[0]}; --help lists every option)\n`);
     else if (err instanceof FleetConfigError) io.stderr.write(`${message}\n`);
     else io.stderr.write(`verify: ${message}\n`);
-    return err instanceof UsageError || err instanceof FleetConfigError ? 2 : 1;
+    return err instanceof UsageError || err instanceof FleetConfigError || err instanceof SetupError ? 2 : 1;
   } finally {
     await closeAllHostConnections();
   }

@@ -16,6 +16,11 @@ import { brokerEndpoint, kindGroups, mqttKinds, plannedChecks, sshKinds } from "
 import type { RunSetup } from "./run";
 import type { VerifyCheck, VerifyOptions } from "./types";
 
+/** Something to set up before verify can run (a secret, a key): one sentence, exit 2, no usage text. */
+export class SetupError extends Error {
+  override name = "SetupError";
+}
+
 export interface VerifyRequest {
   /** Stack name: stacks/Pulumi.<stack>.yaml, and the secrets' stack. */
   stack?: string;
@@ -77,7 +82,7 @@ export function sshKey(stack: string, request: Pick<VerifyRequest, "identityFile
     return { key: readSecrets(stack, [secretKeys.sshPrivateKey], env)[secretKeys.sshPrivateKey], auth: `secret ${secretKeys.sshPrivateKey}` };
   } catch {
     if (env.SSH_AUTH_SOCK) return { auth: "ssh-agent" };
-    throw new UsageError(
+    throw new SetupError(
       `no SSH key: pass --identity <file>, set ${secretEnvName(secretKeys.sshPrivateKey)}, ` +
         `run \`pulumi config set --secret --stack ${stack} ${secretKeys.sshPrivateKey}\`, or start ssh-agent`,
     );
@@ -94,7 +99,12 @@ export function prepareVerify(request: VerifyRequest): PreparedVerify {
   let broker: BrokerTarget | undefined;
   if (checks.some((c) => mqttKinds.has(c.check.kind))) {
     const passwordKey = secretKeys.mqttPassword("monitor");
-    const password = readSecrets(stack, [passwordKey], env)[passwordKey];
+    let password: string;
+    try {
+      password = readSecrets(stack, [passwordKey], env)[passwordKey];
+    } catch (err) {
+      throw new SetupError((err as Error).message);
+    }
     secrets.push(password);
     broker = { ...brokerEndpoint(fleet), user: "monitor", password, passwordKey };
   }
