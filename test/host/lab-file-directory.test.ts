@@ -100,6 +100,27 @@ describe(`lab: File and Directory on ${HOST}`, () => {
         assert.equal(await onHost(lab, HOST, `test -e ${path} || echo gone`), "gone\n");
     });
 
+    it("says so, naming the host, when the user's sudo wants a password (and changes nothing)", async () => {
+        // A user like deploy, but without NOPASSWD: what a freshly installed Pi's admin user looks like.
+        await onHost(
+            lab,
+            HOST,
+            `id lyra-pw >/dev/null 2>&1 || useradd -m -s /bin/sh lyra-pw
+echo 'lyra-pw ALL=(ALL) ALL' > /etc/sudoers.d/lyra-pw && chmod 440 /etc/sudoers.d/lyra-pw
+install -d -m 700 -o lyra-pw -g lyra-pw ~lyra-pw/.ssh
+install -m 600 -o lyra-pw -g lyra-pw ~deploy/.ssh/authorized_keys ~lyra-pw/.ssh/authorized_keys`,
+        );
+        try {
+            const path = `${BASE}/needs-sudo.conf`;
+            const error = await failure(applyLikeEngine(files, undefined, fileInputs(labConnection(lab, HOST, "lyra-pw"), path, "x\n")));
+            assert.equal(error.kind, "sudo");
+            assert.match(error.message, /^vega \(lyra-pw@127\.0\.0\.12:22\): read .*: lyra-pw is not root and sudo asks for a password; give lyra-pw passwordless sudo \(NOPASSWD\)/);
+            assert.equal(await onHost(lab, HOST, `test -e ${path} || echo absent`), "absent\n");
+        } finally {
+            await onHost(lab, HOST, "rm -f /etc/sudoers.d/lyra-pw; userdel -r lyra-pw 2>/dev/null; true");
+        }
+    });
+
     it("refuses a wrong host key before anything is written, naming host, address and both fingerprints", async () => {
         const lyraKey = lab.host("lyra").hostKey;
         const path = `${BASE}/must-not-exist.conf`;
