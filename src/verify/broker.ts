@@ -42,6 +42,7 @@ export class BrokerSession {
   private readonly connected: Promise<MqttClient>;
   private readonly listeners = new Map<string, Set<MessageListener>>();
   private lost?: DependencyFailure;
+  private readonly lostPromise: Promise<never>;
 
   constructor(target: BrokerTarget, connectTimeoutMs: number) {
     const where = `${target.host}:${target.port}`;
@@ -83,6 +84,9 @@ export class BrokerSession {
       });
     });
     this.connected.catch(() => {}); // observed by the checks that await it
+    // One promise for every waiting check (a listener per check would trip Node's listener limit).
+    this.lostPromise = new Promise<never>((_resolve, reject) => this.client.once("close", () => reject(this.lost)));
+    this.lostPromise.catch(() => {});
     this.client.on("message", (topic: string, payload: Buffer, packet: IPublishPacket) => {
       for (const listener of this.listeners.get(topic) ?? []) listener(payload, packet.retain === true);
     });
@@ -96,10 +100,7 @@ export class BrokerSession {
 
   /** Rejects when the connection is lost, so a waiting check fails with the broker as its cause. */
   whenLost(): Promise<never> {
-    return new Promise((_resolve, reject) => {
-      if (this.lost) return reject(this.lost);
-      this.client.once("close", () => reject(this.lost));
-    });
+    return this.lostPromise;
   }
 
   /**
