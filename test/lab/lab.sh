@@ -4,7 +4,7 @@
 # State lives in ${LYRA_LAB_DIR:-/var/lib/lyra-fleet-lab}; needs root.
 set -uo pipefail
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for lib in common rootfs network forwards hosts; do . "$LAB_SRC/lib/$lib.sh"; done
+for lib in common apps rootfs network forwards hosts; do . "$LAB_SRC/lib/$lib.sh"; done
 
 usage() { echo "usage: lab.sh up | down | wipe HOST | status" >&2; exit 2; }
 

@@ -21,7 +21,7 @@ export type LabHostName = "lyra" | "vega" | "mirror-1";
 
 export interface LabHost {
   name: LabHostName;
-  /** Loopback address in the root namespace; ports 22, 1880, 1883, 6333, 8000, 8001, 9090 are forwarded. */
+  /** Loopback address in the root namespace; ports 22, 1880, 1883, 6333, 8000, 8001, 8200, 8300, 9090, 9100 are forwarded. */
   address: string;
   port: 22;
   /** The pinned host key, `ssh-ed25519 AAAA...` (from test/lab/hostkeys, stable across wipes). */

@@ -15,7 +15,7 @@ LAB_BRIDGE=lab-br0
 LAB_GATEWAY=10.77.0.1
 LAB_PREFIX_LEN=24
 # TCP ports of each host reachable from the root namespace at its loopback address.
-FORWARDED_PORTS="22 1880 1883 6333 8000 8001 9090"
+FORWARDED_PORTS="22 1880 1883 6333 8000 8001 8200 8300 9090 9100"
 # apt inside the hosts reaches Debian through the gateway; these names resolve to it there.
 MIRROR_NAMES="deb.debian.org"
 MIRROR_UPSTREAM=deb.debian.org:80
