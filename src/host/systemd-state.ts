@@ -49,12 +49,19 @@ export interface DesiredUnit {
 
 /** What converging a unit will do, in order. */
 export interface UnitPlan {
+    /** Write /etc/systemd/system/<name> (missing, hand-edited, or replaced by a mask). */
     writeUnitFile: boolean;
+    /** Remove our unit file: the unit is now a packaged one (content null). */
     removeUnitFile: boolean;
+    /** Write the fleet's drop-in. */
     writeDropIn: boolean;
+    /** Remove the fleet's drop-in: no longer declared. */
     removeDropIn: boolean;
+    /** `systemctl daemon-reload`: a file changed, or systemd holds an older version. */
     daemonReload: boolean;
+    /** `systemctl enable`. */
     enable: boolean;
+    /** `systemctl disable`. */
     disable: boolean;
     /** "restart" when a running unit changed, "start" when it is not running, else "none". */
     startAction: "start" | "restart" | "none";

@@ -41,7 +41,9 @@ export interface SystemdUnitInputs {
     dropIn?: string;
     /** sha256 of `dropIn` ("" when none). */
     dropInSha256: string;
+    /** Enabled at boot. */
     enabled: boolean;
+    /** Kept running (false: never started, restarted or stopped by the resource). */
     active: boolean;
     /** Strings whose change restarts the unit (hashes of the files it reads). */
     triggers: string[];
