@@ -4,8 +4,11 @@
  * (or resolves them with --show-secrets); tests resolve them with test values.
  */
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
+import type { ParsedKey } from "ssh2";
 
-const tokenPattern = /@@secret(?:-(mosquitto-hash)\(([a-z0-9_-]+)\))?:([a-z0-9-]+)@@/g;
+// @@secret:<key>@@, @@secret-<kind>:<key>@@ or @@secret-<kind>(<argument>):<key>@@.
+// Groups: 1 the kind (absent for the plain value), 2 its argument, 3 the key.
+const tokenPattern = /@@secret(?:-(mosquitto-hash|ssh-public-key)(?:\(([a-z0-9_-]+)\))?)?:([a-z0-9-]+)@@/g;
 
 /** The secret's plain value, e.g. a password in Node-RED's credentials. */
 export function secretToken(key: string): string {
@@ -15,6 +18,15 @@ export function secretToken(key: string): string {
 /** mosquitto's PBKDF2-SHA512 password hash of the secret, for `user` (mosquitto_passwd's format). */
 export function mosquittoHashToken(key: string, user: string): string {
   return `@@secret-mosquitto-hash(${user}):${key}@@`;
+}
+
+/**
+ * The OpenSSH public key line ("ssh-ed25519 AAAA...", no comment) of the secret private key, e.g. to
+ * authorize the mirrors' config-sync key on the config source. Not secret itself, but derived
+ * from one, so it travels like one.
+ */
+export function sshPublicKeyToken(key: string): string {
+  return `@@secret-ssh-public-key:${key}@@`;
 }
 
 /** Secret keys a content references, sorted, unique. */
@@ -37,12 +49,34 @@ export function mosquittoPasswordHash(user: string, password: string): string {
   return `$7$101$${salt.toString("base64")}$${hash.toString("base64")}`;
 }
 
+/**
+ * The OpenSSH public key line of an unencrypted private key (OpenSSH's format, or the older PEM), as
+ * `ssh-keygen -y` prints it without the comment. `key` names the secret in errors, which never
+ * quote the value or the parser's words about it.
+ */
+export function sshPublicKeyLine(key: string, privateKey: string): string {
+  // Loaded here, not at the top: only resolving this token needs ssh2's key parser.
+  const { utils } = require("ssh2") as typeof import("ssh2");
+  const parsed = utils.parseKey(privateKey) as ParsedKey | ParsedKey[] | Error;
+  const expected = "an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')";
+  if (parsed instanceof Error) {
+    const encrypted = /passphrase|encrypted/i.test(parsed.message);
+    throw new Error(`secret '${key}' is ${encrypted ? "encrypted with a passphrase" : "not a private key ssh2 can read"}: expected ${expected}`);
+  }
+  if (Array.isArray(parsed)) throw new Error(`secret '${key}' holds ${parsed.length} keys: expected exactly one, ${expected}`);
+  if (!parsed.isPrivateKey()) throw new Error(`secret '${key}' is a public key: expected the private key, ${expected}`);
+  return `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`;
+}
+
 /** Replace every token with its value; a missing value is an error naming the key (never a value). */
 export function resolveSecrets(content: string, values: Readonly<Record<string, string>>): string {
-  return content.replace(tokenPattern, (_m, kind: string | undefined, user: string | undefined, key: string) => {
+  return content.replace(tokenPattern, (_m, kind: string | undefined, argument: string | undefined, key: string) => {
     const value = values[key];
     if (value === undefined) throw new Error(`secret '${key}' is not set (pulumi config set --secret ${key})`);
-    return kind === "mosquitto-hash" ? mosquittoPasswordHash(user!, value) : value;
+    if (kind === undefined && argument === undefined) return value;
+    if (kind === "mosquitto-hash" && argument !== undefined) return mosquittoPasswordHash(argument, value);
+    if (kind === "ssh-public-key" && argument === undefined) return sshPublicKeyLine(key, value);
+    throw new Error(`internal: malformed secret token for '${key}' (kind ${kind ?? "none"}${argument === undefined ? "" : ", with an argument"})`);
   });
 }
 

@@ -1,0 +1,54 @@
+/**
+ * Throwaway ed25519 keys for tests, made in memory with node:crypto (no ssh-keygen, no files): the
+ * private key in OpenSSH's own format (what `ssh-keygen -t ed25519 -N ''` writes, what the
+ * config-sync-ssh-key secret holds) and its public key line computed independently of ssh2.
+ */
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+
+export interface TestSshKey {
+  /** "-----BEGIN OPENSSH PRIVATE KEY-----..." with a trailing newline, unencrypted. */
+  privateKey: string;
+  /** "ssh-ed25519 AAAA..." without a comment. */
+  publicKey: string;
+}
+
+/** SSH wire format (RFC 4251): uint32 length, then the bytes. */
+const sshString = (data: Buffer | string): Buffer => {
+  const bytes = Buffer.from(data);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+};
+const uint32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
+
+export function testSshKey(comment = "lyra-fleet test key"): TestSshKey {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const jwk = privateKey.export({ format: "jwk" });
+  const seed = Buffer.from(jwk.d!, "base64url");
+  const pub = Buffer.from(jwk.x!, "base64url");
+  const publicBlob = Buffer.concat([sshString("ssh-ed25519"), sshString(pub)]);
+
+  // PROTOCOL.key: check integers, the key, its comment, then padding 1, 2, 3... to the block size.
+  const check = randomBytes(4);
+  let section = Buffer.concat([check, check, sshString("ssh-ed25519"), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment)]);
+  const padding = (8 - (section.length % 8)) % 8;
+  section = Buffer.concat([section, Buffer.from(Array.from({ length: padding }, (_, i) => i + 1))]);
+  const body = Buffer.concat([
+    Buffer.from("openssh-key-v1\0"),
+    sshString("none"),
+    sshString("none"),
+    sshString(""),
+    uint32(1),
+    sshString(publicBlob),
+    sshString(section),
+  ]).toString("base64");
+  const lines = body.match(/.{1,70}/g)!;
+  return {
+    privateKey: ["-----BEGIN OPENSSH PRIVATE KEY-----", ...lines, "-----END OPENSSH PRIVATE KEY-----", ""].join("\n"),
+    publicKey: `ssh-ed25519 ${publicBlob.toString("base64")}`,
+  };
+}
