@@ -29,7 +29,8 @@ test("the command: rsync -a --delete over ssh with the credential key, the pinne
     unitValue(service, "Service", "ExecStart"),
     '/usr/bin/rsync -a --delete -e "/usr/bin/ssh -i %d/ssh-key -o UserKnownHostsFile=/etc/lyra/config-sync/known_hosts ' +
       '-o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10" ' +
-      "lyra-sync@vega.home.arpa:/opt/lyra/config/ /opt/lyra/config/",
+      // "./": the root of what the source's rrsync serves this key, i.e. its config tree.
+      "lyra-sync@vega.home.arpa:./ /opt/lyra/config/",
   );
   assert.equal(unitValue(service, "Service", "Type"), "oneshot");
   assert.deepEqual(unitValues(service, "Service", "LoadCredential"), [`ssh-key:${syncKeyPath}`]);
@@ -69,7 +70,7 @@ test("source and target follow the model: the config source's path, on the host 
   });
   const f = fragmentOf(render, "config-sync", moved);
   const unit = unitNamed(f, syncService).content;
-  assert.match(unitValue(unit, "Service", "ExecStart"), / lyra-sync@lyra\.home\.arpa:\/srv\/lyra-config\/ \/srv\/lyra-config\/$/);
+  assert.match(unitValue(unit, "Service", "ExecStart"), / lyra-sync@lyra\.home\.arpa:\.\/ \/srv\/lyra-config\/$/);
   assert.equal(unitValue(unit, "Service", "ReadWritePaths"), "/srv/lyra-config/");
   assert.match(fileAt(f, knownHostsPath).content, /^lyra\.home\.arpa ssh-ed25519 /);
   assert.ok(f.directories!.some((d) => d.path === "/srv/lyra-config"));

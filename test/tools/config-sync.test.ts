@@ -1,6 +1,6 @@
 /**
  * The rendered config sync in the real programs. rsync runs the rendered command line (as systemd
- * splits it) with a local source directory in place of `lyra-sync@<source>:<path>/` and without
+ * splits it) with a local source directory in place of `lyra-sync@<source>:./` and without
  * the remote shell, under the unit's UMask, as root like the unit: the target must end identical to
  * the source (contents, modes, owners, times, symlinks) with everything else deleted. The remote
  * shell part goes through OpenSSH itself: `ssh -G` must accept every option and resolve it to what
@@ -35,7 +35,7 @@ function run(argv: string[], umask?: string) {
 }
 
 const argv = splitExecStart(unitValue(service, "Service", "ExecStart"));
-const remote = "lyra-sync@vega.home.arpa:/opt/lyra/config/";
+const remote = "lyra-sync@vega.home.arpa:./";
 
 test("systemd hands rsync: -a --delete, one -e word for ssh, the source host's tree and the same local path", () => {
   assert.deepEqual(argv.slice(0, 4), ["/usr/bin/rsync", "-a", "--delete", "-e"]);

@@ -1,15 +1,84 @@
 /**
  * The config source: /opt/lyra/config/ on its host (Vega by default), the tree every mirror pulls
- * with `rsync -a --delete lyra-sync@<host>:/opt/lyra/config/ /opt/lyra/config/` (./config-sync.ts on the
- * mirrors). lyra-fleet writes a README.md and a fleet.json describing the fleet (nothing secret);
- * files an operator adds to the tree are synced as they are.
+ * with `rsync -a --delete lyra-sync@<host>:./ /opt/lyra/config/` (./config-sync.ts on the mirrors).
+ * lyra-fleet writes a README.md and a fleet.json describing the fleet (nothing secret); files an
+ * operator adds to the tree are synced as they are.
+ *
+ * When mirrors sync from here, it also makes their login: the `lyra-sync` system account
+ * (systemd-sysusers, run by a oneshot unit so it exists after the first `pulumi up`, not only
+ * after a reboot) and its authorized_keys, where the public half of the config-sync key may only
+ * run rrsync, read-only, with this tree as its root.
  */
 import type { Fleet, Host } from "../../model/fleet";
+import { secretKeys } from "../../model/fleet";
 import type { ServiceRenderer } from "../context";
 import { fqdnOf } from "../context";
-// The account the mirrors log in as over SSH (not created by lyra-fleet yet: see the README text).
-import { syncAccount } from "./config-sync";
+import type { PlanFragment } from "../plan";
+import { sshPublicKeyToken } from "../secrets";
+import { unitFile } from "../systemd";
+import { syncAccount, syncRemotePath, syncSource } from "./config-sync";
 
+/** The oneshot unit that creates lyra-fleet's system accounts. */
+export const accountsService = "lyra-accounts.service";
+export const sysusersPath = `/etc/sysusers.d/${syncAccount}.conf`;
+/** The sync account's home: root-owned, so the account cannot change its own authorized_keys. */
+export const syncHome = `/var/lib/${syncAccount}`;
+export const authorizedKeysPath = `${syncHome}/.ssh/authorized_keys`;
+
+/**
+ * The only thing the config-sync key may do here: rrsync, read-only, serving `path` as the root of
+ * what it reaches (the mirrors ask for `./`). No -absolute: bookworm's rsync 3.2.7 does not know it.
+ * `restrict` turns off forwarding, a tty, ~/.ssh/rc and X11.
+ */
+export const syncKeyOptions = (path: string): string => `restrict,command="/usr/bin/rrsync -ro ${path}"`;
+
+/** sysusers.d(5): a system user with a home and /bin/sh (sshd runs the forced command with it). */
+export const sysusersLine = `u ${syncAccount} - "lyra-fleet config sync" ${syncHome} /bin/sh\n`;
+
+/** Hosts whose config sync pulls from `host`, sorted by name. */
+function mirrorsOf(fleet: Fleet, host: Host): string[] {
+  return fleet.hosts.filter((h) => h.services["config-sync"] && syncSource(fleet, h.services["config-sync"]).host.name === host.name).map((h) => h.name);
+}
+
+/** The sync account, its key and the unit that creates it, for a source that mirrors pull from. */
+function syncLogin(host: Host, path: string): PlanFragment {
+  const root = { owner: "root", group: "root" };
+  const accounts = unitFile({
+    Unit: { Description: `lyra-fleet's system accounts (${syncAccount})`, Documentation: "man:sysusers.d(5)" },
+    // systemd's own systemd-sysusers.service runs only when /etc needs an update (after an OS
+    // upgrade), so a restart of it would not create the account: this unit runs the file itself.
+    // Not sandboxed, like that unit: it is the account manager, writing /etc/passwd, shadow, group
+    // and gshadow with their owners.
+    Service: { Type: "oneshot", RemainAfterExit: true, ExecStart: `/usr/bin/systemd-sysusers ${sysusersPath}` },
+    Install: { WantedBy: "multi-user.target" },
+  });
+  return {
+    // rrsync is a Python script; rsync only suggests python3.
+    packages: ["python3"],
+    directories: [
+      // sshd's StrictModes accepts root-owned, not group- or world-writable directories up to home.
+      { path: syncHome, mode: "0755", ...root },
+      { path: `${syncHome}/.ssh`, mode: "0755", ...root },
+    ],
+    files: [
+      { path: sysusersPath, content: sysusersLine, mode: "0644", ...root, restarts: [accountsService] },
+      {
+        path: authorizedKeysPath,
+        content: `${syncKeyOptions(path)} ${sshPublicKeyToken(secretKeys.configSyncSshKey)} lyra-fleet config-sync\n`,
+        mode: "0644",
+        ...root,
+        restarts: [],
+      },
+    ],
+    // Active means it has run (RemainAfterExit=yes); a changed sysusers file runs it again.
+    units: [{ name: accountsService, content: accounts, enabled: true, active: true, longRunning: false, after: [] }],
+    checks: [
+      // "active (exited)": it ran. The unit cannot see the account removed since; getent can.
+      { kind: "unit", name: `${host.name}: ${accountsService} active`, unit: accountsService },
+      { kind: "command", name: `${host.name}: ${syncAccount} account exists`, command: `getent passwd ${syncAccount}` },
+    ],
+  };
+}
 
 /** "/opt/lyra/config/" and "/opt/lyra/config" are the same tree (the mirrors strip it the same way). */
 const treePath = (path: string): string => path.replace(/\/+$/, "") || "/";
@@ -37,9 +106,23 @@ export function fleetDescription(fleet: Fleet): Record<string, unknown> {
   };
 }
 
-function readme(fleet: Fleet, host: Host, path: string): string {
+function readme(fleet: Fleet, host: Host, path: string, mirrors: string[]): string {
   const source = fqdnOf(fleet, host.name);
-  const mirrors = fleet.hosts.filter((h) => h.services["config-sync"]).map((h) => h.name);
+  const login =
+    mirrors.length > 0
+      ? [
+          `\`${syncRemotePath}\` is this tree: lyra-fleet creates the \`${syncAccount}\` account (${sysusersPath},`,
+          `applied by ${accountsService}) and authorizes the public half of the \`${secretKeys.configSyncSshKey}\``,
+          `secret in ${authorizedKeysPath}, for reading this tree only:`,
+          "",
+          "```",
+          `${syncKeyOptions(path)} <key>`,
+          "```",
+          "",
+          "The account has no password (it is locked), so sshd must keep Debian's `UsePAM yes`: with",
+          "`UsePAM no`, sshd refuses a locked account even with a valid key.",
+        ]
+      : [`No mirror syncs from here, so lyra-fleet creates no \`${syncAccount}\` account on ${host.name}.`];
   return [
     "# Lyra config source",
     "",
@@ -49,14 +132,12 @@ function readme(fleet: Fleet, host: Host, path: string): string {
     `\`${path}/\`, logging in here over SSH as \`${syncAccount}\`:`,
     "",
     "```",
-    `rsync -a --delete ${syncAccount}@${source}:${path}/ ${path}/`,
+    `rsync -a --delete ${syncAccount}@${source}:${syncRemotePath} ${path}/`,
     "```",
     "",
     "so a file removed here is removed on the mirrors.",
     "",
-    `The \`${syncAccount}\` account is set up by hand for now (lyra-fleet does not manage accounts yet): the`,
-    "public half of the `config-sync-ssh-key` secret goes into its ~/.ssh/authorized_keys as",
-    `\`restrict,command="/usr/bin/rrsync -ro -absolute ${path}" <key>\`, so it can only read this tree.`,
+    ...login,
     "",
     `Mirrors syncing from here: ${mirrors.length > 0 ? mirrors.join(", ") : "none"}.`,
     "",
@@ -72,21 +153,35 @@ function readme(fleet: Fleet, host: Host, path: string): string {
 
 export const render: ServiceRenderer<"config-source"> = ({ fleet, host, settings }) => {
   const path = treePath(settings.path);
+  const mirrors = mirrorsOf(fleet, host);
+  const login = mirrors.length > 0 ? syncLogin(host, path) : {};
   // World-readable on purpose: the sync account reads everything and writes nothing here.
   const file = (name: string, content: string) => ({ path: `${path}/${name}`, content, mode: "0644", owner: "root", group: "root", restarts: [] });
   return {
     // The mirrors pull with rsync over SSH: both ends need rsync, this end an SSH server.
-    packages: ["openssh-server", "rsync"],
-    directories: [{ path, mode: "0755", owner: "root", group: "root" }],
-    files: [file("README.md", readme(fleet, host, path)), file("fleet.json", JSON.stringify(fleetDescription(fleet), null, 2) + "\n")],
-    checks: [{ kind: "unit", name: `${host.name}: ssh.service active`, unit: "ssh.service" }],
+    packages: ["openssh-server", "rsync", ...(login.packages ?? [])],
+    directories: [{ path, mode: "0755", owner: "root", group: "root" }, ...(login.directories ?? [])],
+    files: [
+      file("README.md", readme(fleet, host, path, mirrors)),
+      file("fleet.json", JSON.stringify(fleetDescription(fleet), null, 2) + "\n"),
+      ...(login.files ?? []),
+    ],
+    units: login.units ?? [],
+    checks: [{ kind: "unit", name: `${host.name}: ssh.service active`, unit: "ssh.service" }, ...(login.checks ?? [])],
     recovery: [
       {
         service: "config-source",
         commands: [
           `ls -la ${path}/`,
-          // The mirrors log in as this account; it is not created by lyra-fleet (yet).
-          `id ${syncAccount}`,
+          ...(mirrors.length > 0
+            ? [
+                // The mirrors log in as this account; restarting the unit re-creates it if it was removed.
+                `id ${syncAccount}`,
+                `systemctl restart ${accountsService.replace(/\.service$/, "")}`,
+                `cat ${authorizedKeysPath}`,
+                "sshd -T | grep -i '^usepam'",
+              ]
+            : []),
           "systemctl status ssh",
           "journalctl -u ssh -n 50",
           "# then on a mirror: systemctl start lyra-config-sync.service && journalctl -u lyra-config-sync -n 20",

@@ -28,6 +28,12 @@ export const knownHostsPath = `${syncConfigDir}/known_hosts`;
 export const syncKeyPath = `${syncConfigDir}/ssh-key`;
 /** The account on the source host that the mirrors log in as. */
 export const syncAccount = "lyra-sync";
+/**
+ * What the mirrors ask the source for. The source forces the config-sync key into rrsync, which
+ * serves the config tree as the root of all the key reaches (./config-source.ts): "./" is that
+ * tree. An absolute path would need rrsync's -absolute, which bookworm's rsync 3.2.7 lacks.
+ */
+export const syncRemotePath = "./";
 
 export interface SyncSource {
   host: Host;
@@ -62,7 +68,7 @@ export function rsyncCommand(source: SyncSource, keyPath: string): string {
     "-o BatchMode=yes",
     "-o ConnectTimeout=10",
   ].join(" ");
-  return `/usr/bin/rsync -a --delete -e "${ssh}" ${syncAccount}@${source.fqdn}:${source.path}/ ${source.path}/`;
+  return `/usr/bin/rsync -a --delete -e "${ssh}" ${syncAccount}@${source.fqdn}:${syncRemotePath} ${source.path}/`;
 }
 
 export const render: ServiceRenderer<"config-sync"> = ({ fleet, host, settings }): PlanFragment => {
