@@ -41,7 +41,7 @@ export class Fleet extends pulumi.ComponentResource {
     const first = [...new Set([model.broker.host, model.configSource.host])];
     const order = [...first, ...model.hosts.map((h) => h.name).filter((n) => !first.includes(n))];
     let brokerDependency: pulumi.Resource | undefined;
-    let configSourceFiles: pulumi.Resource[] = [];
+    let configSource: Host | undefined;
 
     for (const hostName of order) {
       const plan = planOf(hostName);
@@ -55,7 +55,8 @@ export class Fleet extends pulumi.ComponentResource {
             const deps: pulumi.Resource[] = [];
             const unit = plan.units.find((u) => u.name === unitName)!;
             if (brokerDependency && waitsForBroker(model, hostName, unit)) deps.push(brokerDependency);
-            if (waitsForConfigSource(unit)) deps.push(...configSourceFiles);
+            // The whole source host: its tree, the sync account and its key.
+            if (waitsForConfigSource(unit) && configSource) deps.push(configSource);
             return deps;
           },
         },
@@ -70,10 +71,7 @@ export class Fleet extends pulumi.ComponentResource {
             : host.units[broker.name];
         if (!brokerDependency) throw new Error(`Fleet: broker host '${hostName}' declares no ${broker.kind} ${broker.name}`);
       }
-      if (hostName === model.configSource.host) {
-        const prefix = `${model.configSource.path}/`;
-        configSourceFiles = Object.entries(host.files).filter(([p]) => p.startsWith(prefix)).map(([, f]) => f);
-      }
+      if (hostName === model.configSource.host) configSource = host;
     }
     this.broker = brokerDependency!;
 

@@ -41,11 +41,14 @@ export function brokerResource(fleet: Fleet): { host: string; kind: "container" 
     : { host: fleet.broker.host, kind: "unit", name: "mqtt-broker.service" };
 }
 
-/** Does this unit wait for the broker? Every unit but the broker's own and the time sync. */
+/** Units that never speak MQTT: they converge without waiting for the broker. */
+const independentOfBroker = ["chrony.service", "prometheus-node-exporter.service", "lyra-accounts.service", "mosquitto.service"];
+
+/** Does this unit wait for the broker? Every unit but the broker's own and those above. */
 export function waitsForBroker(fleet: Fleet, host: string, unit: PlannedUnit): boolean {
   const broker = brokerResource(fleet);
   if (host === broker.host && unit.name === broker.name) return false;
-  return !["chrony.service", "prometheus-node-exporter.service"].includes(unit.name);
+  return !independentOfBroker.includes(unit.name);
 }
 
 /** Does this unit need the config source's files in place first (the mirrors' sync)? */

@@ -24,17 +24,20 @@ function uniqueBy<T>(items: T[], key: (t: T) => string, what: string, host: stri
 
 export function assemblePlan(host: Host, fragments: PlanFragment[]): HostPlan {
   const all = <K extends keyof PlanFragment>(k: K): unknown[] => fragments.flatMap((f) => (f[k] ?? []) as unknown[]);
+  const checks = all("checks") as HostPlan["checks"];
+  // HTTP checks are probed with curl on the host itself (health gates, the runbook's checks).
+  const curl = checks.some((c) => c.kind === "http") ? ["curl"] : [];
   return {
     host: host.name,
     role: host.role,
     services: Object.keys(host.services).sort(),
-    packages: [...new Set(all("packages") as string[])].sort(),
+    packages: [...new Set([...(all("packages") as string[]), ...curl])].sort(),
     directories: uniqueBy(all("directories") as HostPlan["directories"], (d) => d.path, "directory", host.name),
     files: uniqueBy(all("files") as HostPlan["files"], (f) => f.path, "file", host.name).map((f) => ({ ...f, restarts: [...f.restarts].sort() })),
     units: uniqueBy(all("units") as HostPlan["units"], (u) => u.name, "unit", host.name),
     containers: uniqueBy(all("containers") as HostPlan["containers"], (c) => c.name, "container", host.name),
     ports: uniqueBy(all("ports") as HostPlan["ports"], (p) => `${p.port}/${p.protocol}`, "port", host.name),
-    checks: uniqueBy(all("checks") as HostPlan["checks"], (c) => c.name, "check", host.name),
+    checks: uniqueBy(checks, (c) => c.name, "check", host.name),
     recovery: uniqueBy(all("recovery") as HostPlan["recovery"], (r) => r.service, "recovery", host.name),
   };
 }

@@ -26,7 +26,7 @@ const containerDropIn = [
   "",
   "[Service]",
   "ExecStart=",
-  "ExecStart=/usr/sbin/chronyd $DAEMON_OPTS -x",
+  "ExecStart=!/usr/sbin/chronyd $DAEMON_OPTS -x",
   "",
 ].join("\n");
 
