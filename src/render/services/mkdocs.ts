@@ -27,6 +27,10 @@ export const render: ServiceRenderer<"mkdocs"> = ({ host, settings }) => {
       Type: "simple",
       // Reads the site, writes only its build in /tmp: no state, no account to create.
       DynamicUser: true,
+      // The search plugin's language support (nltk) insists on a home directory to look for data
+      // in, and a dynamic user has none: give it an empty, private cache directory.
+      CacheDirectory: "mkdocs",
+      Environment: "HOME=/var/cache/mkdocs",
       ExecStart: `/usr/bin/mkdocs serve --dev-addr 0.0.0.0:${settings.port} --config-file ${docsConfigPath}`,
       Restart: "on-failure",
       RestartSec: "5s",
