@@ -69,8 +69,9 @@ export class Host extends pulumi.ComponentResource {
           dropIn: unit.dropIn,
           enabled: unit.enabled,
           active: unit.active,
-          // A change to any of these files restarts the unit exactly once.
-          triggers: triggerFiles(unit, plan).map((path) => this.files[path].sha256),
+          // Any write of these files (a change, or the repair of a hand edit) restarts the unit
+          // exactly once, so what runs is what was declared.
+          triggers: triggerFiles(unit, plan).map((path) => this.files[path].writeId),
         },
         {
           ...parent,

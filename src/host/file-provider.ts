@@ -44,6 +44,8 @@ export interface FileOutputs extends PathMetadata {
     sha256: string;
     /** What the path holds: "file" when in shape; "symlink", "directory" or "other" is drift. */
     fileType: string;
+    /** New on every content write, kept otherwise (see File.writeId). */
+    writeId: string;
 }
 
 /** Defaults for what the caller left out. */
@@ -75,6 +77,7 @@ function withDefaults(inputs: FileInputs): FileInputs {
  */
 function observedOutputs(previous: FileOutputs, state: Extract<PathState, { exists: true }>): FileOutputs {
     return {
+        writeId: previous.writeId,
         connection: previous.connection,
         path: previous.path,
         sha256: state.sha256,
@@ -85,8 +88,16 @@ function observedOutputs(previous: FileOutputs, state: Extract<PathState, { exis
     };
 }
 
-/** Makes the host's file match the inputs, writing only what differs; returns the new outputs. */
-async function converge(rawInputs: FileInputs): Promise<FileOutputs> {
+/** Identifies one write: time plus randomness, so two writes in the same millisecond differ. */
+function newWriteId(): string {
+    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Makes the host's file match the inputs, writing only what differs; returns the new outputs,
+ * whose writeId is new when the content was written and `previousWriteId` otherwise.
+ */
+async function converge(rawInputs: FileInputs, previousWriteId?: string): Promise<FileOutputs> {
     const inputs = withDefaults(rawInputs);
     const { connection, path, content } = inputs;
     const state = await readPathState(connection, path);
@@ -95,12 +106,15 @@ async function converge(rawInputs: FileInputs): Promise<FileOutputs> {
     }
     // Our own hash, not the input's: the bytes written are what must match.
     const sha256 = sha256Hex(content);
+    let writeId = previousWriteId ?? newWriteId();
     if (!state.exists || state.type !== "file" || state.sha256 !== sha256) {
         await writeFileAtomically(connection, path, content, inputs);
+        writeId = newWriteId();
     } else if (!metadataMatches(state, inputs)) {
         await fixMetadata(connection, path, inputs);
     }
     return {
+        writeId,
         connection,
         path,
         sha256,
@@ -146,8 +160,8 @@ export const fileProvider = {
         return { id, props: observedOutputs(props, state) };
     },
 
-    async update(_id: string, _olds: FileOutputs, news: FileInputs): Promise<dynamic.UpdateResult<FileOutputs>> {
-        return { outs: await converge(news) };
+    async update(_id: string, olds: FileOutputs, news: FileInputs): Promise<dynamic.UpdateResult<FileOutputs>> {
+        return { outs: await converge(news, olds.writeId) };
     },
 
     async delete(id: string, props: FileOutputs): Promise<void> {

@@ -54,6 +54,12 @@ export class File extends pulumi.dynamic.Resource {
     declare readonly group: pulumi.Output<string>;
     /** "file", or after a refresh what stands at the path instead ("symlink", "directory", "other"). */
     declare readonly fileType: pulumi.Output<string>;
+    /**
+     * Changes whenever the provider actually writes the content (a change, or the repair of a
+     * hand edit or a wiped host), and only then: what units restart on, so a repaired config is
+     * also loaded. Unknown in a preview that will write the file.
+     */
+    declare readonly writeId: pulumi.Output<string>;
 
     constructor(name: string, args: FileArgs, opts: pulumi.CustomResourceOptions = {}) {
         throwIfProblems(
@@ -80,6 +86,7 @@ export class File extends pulumi.dynamic.Resource {
                 owner: args.owner ?? FILE_DEFAULTS.owner,
                 group: args.group ?? FILE_DEFAULTS.group,
                 fileType: undefined,
+                writeId: undefined,
             },
             opts,
             HOST_RESOURCE_MODULE,

@@ -19,7 +19,7 @@ const connection: HostConnection = {
     hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKr7ug7MRuqjKqwGgF7WDyB1MqNeTEL2XKkVQ7m0zwJ4",
 };
 
-const fileOutputs: FileOutputs = { connection, path: "/etc/a.conf", sha256: sha256Hex("a\n"), fileType: "file", mode: "0644", owner: "root", group: "root" };
+const fileOutputs: FileOutputs = { connection, path: "/etc/a.conf", sha256: sha256Hex("a\n"), fileType: "file", mode: "0644", owner: "root", group: "root", writeId: "w1" };
 const fileNews = (overrides: Partial<FileInputs> = {}): FileInputs => ({
     connection,
     path: "/etc/a.conf",

@@ -47,19 +47,28 @@ export interface EvaluateOptions {
   secrets: Record<string, string>;
 }
 
-/** Outputs the providers would compute, so dependent inputs (trigger hashes) are realistic. */
-function mockOutputs(type: string, inputs: Record<string, any>): Record<string, unknown> {
-  if (/File$/.test(type) && typeof inputs.content === "string") {
-    return { sha256: createHash("sha256").update(inputs.content).digest("hex") };
+/**
+ * Outputs the providers would compute, so dependent inputs are realistic: a File's writeId changes
+ * exactly when its content does (a write). It names the resource, so the lab driver can swap in the
+ * real output.
+ */
+export function mockOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+  const content = unwrap(inputs.content, "", []);
+  if (/File$/.test(type) && typeof content === "string") {
+    const sha256 = createHash("sha256").update(content).digest("hex");
+    return { sha256, writeId: `${mockWritePrefix}${name}:${sha256.slice(0, 16)}` };
   }
   return {};
 }
+
+/** Prefix of mocked writeIds: `<prefix><resource name>:<content hash>`. */
+export const mockWritePrefix = "mock-write:";
 
 export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<Registration[]> {
   const registrations: Registration[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.inputs) } }),
+      newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) } }),
       call: (args) => {
         throw new Error(`unmocked invoke ${args.token}`);
       },

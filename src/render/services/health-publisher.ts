@@ -47,7 +47,10 @@ export function renderHealthPublisher(fleet: Fleet, host: Host, settings: Servic
       ExecStart: [healthScriptPath, host.name, ...reported].join(" "),
       // mosquitto_pub reads its options from $XDG_CONFIG_HOME/mosquitto_pub: the credential.
       ...credentials.service,
-      DynamicUser: true,
+      // Root without a single capability: a dynamic user would need D-Bus to ask systemd for unit
+      // states, and on the lab's minimal Debian that fails ("Transport endpoint is not
+      // connected"); root reads them from systemd's private socket, and the sandbox still denies
+      // every capability, every write and every other file system view.
       ...hardened(),
     },
   });

@@ -8,12 +8,12 @@
  * A failed resource fails alone: what depends on it is skipped, everything else goes on
  * (`pulumi up --continue-on-error`).
  */
-import type { Registration } from "../../program/harness";
+import { mockWritePrefix, type Registration } from "../../program/harness";
 
 /** The provider methods the engine calls (Pulumi's dynamic.ResourceProvider shape). */
 export interface EngineProvider {
   check?(olds: any, news: any): Promise<{ inputs?: any; failures?: { property: string; reason: string }[] }>;
-  diff?(id: string, olds: any, news: any): Promise<{ changes?: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
+  diff?(id: string, olds: any, news: any): Promise<{ changes?: boolean; replaces?: string[]; deleteBeforeReplace?: boolean; differing?: string[] }>;
   create(inputs: any): Promise<{ id: string; outs?: any }>;
   read?(id: string, props: any): Promise<{ id?: string; props?: any }>;
   update?(id: string, olds: any, news: any): Promise<{ outs?: any }>;
@@ -78,6 +78,21 @@ function dependenciesOf(r: Registration, byUrn: Map<string, Registration>): stri
   return [...out];
 }
 
+/**
+ * Inputs computed from other resources' outputs were mocked when the program ran; the engine
+ * fills in the real outputs, as Pulumi does: a File's writeId becomes the one its last write made.
+ */
+export function withRealOutputs(inputs: unknown, state: Map<string, StateEntry>): unknown {
+  if (typeof inputs === "string" && inputs.startsWith(mockWritePrefix)) {
+    const name = inputs.slice(mockWritePrefix.length, inputs.lastIndexOf(":"));
+    const file = [...state.values()].find((s) => s.name === name && s.type.endsWith(":File"));
+    return file?.outputs?.writeId ?? inputs;
+  }
+  if (Array.isArray(inputs)) return inputs.map((v) => withRealOutputs(v, state));
+  if (inputs && typeof inputs === "object") return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, withRealOutputs(v, state)]));
+  return inputs;
+}
+
 export async function converge(
   declared: Registration[],
   previous: StateEntry[],
@@ -125,7 +140,7 @@ export async function converge(
     await timed(r.urn, r.name, async () => {
       const old = state.get(r.urn);
       if (old?.outputs?.__readError) throw new Error(old.outputs.__readError);
-      let news = r.inputs;
+      let news = withRealOutputs(r.inputs, state) as Record<string, unknown>;
       if (provider.check) {
         const checked = await provider.check(old?.outputs ?? {}, news);
         if (checked.failures?.length) throw new Error(checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
@@ -136,7 +151,9 @@ export async function converge(
         state.set(r.urn, { urn: r.urn, type: r.type, name: r.name, id: created.id, outputs: created.outs ?? news, dependencies: deps });
         return { op: "create" };
       }
-      const diff = provider.diff ? await provider.diff(old.id, old.outputs, news) : { changes: JSON.stringify(old.outputs) !== JSON.stringify(news) };
+      const diff: { changes?: boolean; replaces?: string[]; differing?: string[] } = provider.diff
+        ? await provider.diff(old.id, old.outputs, news)
+        : { changes: JSON.stringify(old.outputs) !== JSON.stringify(news) };
       if (!diff.changes) {
         state.set(r.urn, { ...old, dependencies: deps });
         return { op: "same" };
@@ -149,7 +166,7 @@ export async function converge(
       }
       const updated = await provider.update(old.id, old.outputs, news);
       state.set(r.urn, { ...old, outputs: updated.outs ?? news, dependencies: deps });
-      return { op: "update" };
+      return { op: "update", detail: (diff as { differing?: string[] }).differing?.join(", ") };
     });
   }
 

@@ -1,0 +1,119 @@
+/**
+ * Issue: the fleet program converges real hosts. Three wiped lab hosts converge from nothing to
+ * the lab stack; the runbook's own checks pass on them; a second converge changes nothing; a
+ * wiped mirror, a hand-edited broker config and a stopped broker are repaired.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { rmSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { before, test } from "node:test";
+import { hostCounters, resetHostCounters } from "../../src/host/counters";
+import { ensureLab, labDir, wipeHost, type Lab } from "./lab";
+import { convergeLab, summarize, type LabConvergeResult } from "./converge/lab-converge";
+
+const run = promisify(execFile);
+let lab: Lab;
+
+function assertConverged(result: LabConvergeResult): void {
+  const bad = result.steps.filter((s) => s.op === "failed" || s.op === "skipped");
+  assert.deepEqual(bad.map((s) => `${s.name}: ${s.detail}`), [], summarize(result));
+}
+
+const ops = (result: LabConvergeResult, op: string) => result.steps.filter((s) => s.op === op).map((s) => s.name).sort();
+
+async function sh(host: string, command: string): Promise<string> {
+  const result = await lab.sshExec(host, command, { timeoutMs: 60_000 });
+  assert.equal(result.code, 0, `${host}: ${command}\n${result.stderr}`);
+  return result.stdout.trim();
+}
+
+/** The monitor's MQTT password, from the lab's secrets (never printed). */
+const monitorPassword = () => JSON.parse(readFileSync(join(labDir, "lab-secrets.json"), "utf8"))["mqtt-password-monitor"] as string;
+
+/** mosquitto_sub from this machine to vega's forwarded 1883, as the monitor user. */
+async function subscribe(topic: string, count: number, seconds: number): Promise<string[]> {
+  const { stdout } = await run("mosquitto_sub", ["-h", "127.0.0.12", "-p", "1883", "-u", "monitor", "-P", monitorPassword(), "-t", topic, "-v", "-C", String(count), "-W", String(seconds)], { timeout: (seconds + 5) * 1000 });
+  return stdout.trim().split("\n");
+}
+
+before(async () => {
+  lab = await ensureLab();
+});
+
+test("three wiped hosts converge from nothing (fresh state, like a new stack)", { timeout: 900_000 }, async () => {
+  for (const host of ["lyra", "vega", "mirror-1"]) await wipeHost(host);
+  rmSync(join(labDir, "converge-lab.state.json"), { force: true });
+  const result = await convergeLab();
+  assertConverged(result);
+  assert.ok(ops(result, "create").length > 100, `expected every resource created:\n${summarize(result)}`);
+  console.log(`first converge: ${(result.ms / 1000).toFixed(1)} s, ${result.steps.length} resources`);
+});
+
+test("the runbook's checks pass on the converged hosts", { timeout: 180_000 }, async () => {
+  assert.equal(await sh("lyra", "systemctl is-active lyra-orchestrator qdrant mkdocs nodered | sort -u"), "active");
+  assert.equal(await sh("vega", "systemctl is-active mqtt-broker prometheus | sort -u"), "active");
+  assert.equal(await sh("mirror-1", "systemctl is-active mqtt-client stt-service lyra-client lyra-config-sync.timer | sort -u"), "active");
+  assert.equal(await sh("lyra", "curl -s -o /dev/null -w '%{http_code}' http://localhost:8000/healthz"), "200");
+  // MQTT round trip on lyra/test through the real broker.
+  const token = `round-trip-${Date.now()}`;
+  const received = subscribe("lyra/test", 1, 10);
+  await new Promise((r) => setTimeout(r, 500));
+  await run("mosquitto_pub", ["-h", "127.0.0.12", "-p", "1883", "-u", "monitor", "-P", monitorPassword(), "-t", "lyra/test", "-m", token, "-q", "1"]);
+  assert.deepEqual(await received, [`lyra/test ${token}`]);
+  // The mirror's config tree is Vega's, synced over rsync+ssh with the pinned key.
+  await sh("mirror-1", "systemctl start lyra-config-sync.service");
+  const tree = "cd /opt/lyra/config && find . -type f | sort | xargs sha256sum";
+  assert.equal(await sh("mirror-1", tree), await sh("vega", tree));
+  // Every host publishes its health (retained), every unit in it active.
+  const health = await subscribe("lyra/health/#", 3, 60);
+  const hosts = health.map((line) => JSON.parse(line.slice(line.indexOf(" ") + 1)));
+  assert.deepEqual(hosts.map((h) => h.host).sort(), ["lyra", "mirror-1", "vega"]);
+  for (const h of hosts) assert.equal(h.ok, true, JSON.stringify(h));
+  // And the mirror's heartbeat comes through.
+  const presence = await subscribe("lyra/presence/mirror-1", 1, 60);
+  assert.match(presence[0], /^lyra\/presence\/mirror-1 /);
+});
+
+test("a second converge changes nothing and writes nothing", { timeout: 300_000 }, async () => {
+  resetHostCounters();
+  const result = await convergeLab();
+  assertConverged(result);
+  assert.deepEqual(result.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}: ${s.detail ?? ""}`), []);
+  const writes = ["lyra", "vega", "mirror-1"].reduce((n, h) => n + hostCounters(h).remoteWrites, 0);
+  assert.equal(writes, 0, "remote write commands during a no-op converge");
+  console.log(`no-op converge: ${(result.ms / 1000).toFixed(1)} s, 0 writes`);
+});
+
+test("a hand-edited broker config is restored and the broker restarted once", { timeout: 300_000 }, async () => {
+  await sh("vega", "echo 'allow_anonymous true' >> /etc/mosquitto/lyra/mosquitto.conf");
+  const before = await sh("vega", "systemctl show -p InvocationID --value mqtt-broker");
+  resetHostCounters();
+  const result = await convergeLab();
+  assertConverged(result);
+  assert.deepEqual(ops(result, "update"), ["vega:/etc/mosquitto/lyra/mosquitto.conf", "vega:mqtt-broker.service"]);
+  assert.equal(hostCounters("vega").unitRestarts, 1);
+  assert.doesNotMatch(await sh("vega", "cat /etc/mosquitto/lyra/mosquitto.conf"), /allow_anonymous true/);
+  assert.notEqual(await sh("vega", "systemctl show -p InvocationID --value mqtt-broker"), before, "the broker runs the restored config");
+});
+
+test("a stopped broker is started again", { timeout: 300_000 }, async () => {
+  await sh("vega", "systemctl stop mqtt-broker");
+  const result = await convergeLab();
+  assertConverged(result);
+  assert.ok(ops(result, "update").includes("vega:mqtt-broker.service"));
+  assert.equal(await sh("vega", "systemctl is-active mqtt-broker"), "active");
+});
+
+test("a wiped mirror (re-flashed SD card) converges back to healthy", { timeout: 600_000 }, async () => {
+  await wipeHost("mirror-1");
+  assert.notEqual((await lab.sshExec("mirror-1", "test -e /etc/lyra")).code, 0, "the wipe left the mirror empty");
+  const result = await convergeLab();
+  assertConverged(result);
+  assert.ok(ops(result, "create").some((n) => n === "mirror-1:mqtt-client.service"), summarize(result));
+  assert.ok(!ops(result, "create").some((n) => !n.startsWith("mirror-1:")), "only the mirror is rebuilt");
+  assert.equal(await sh("mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"), "active");
+  const presence = await subscribe("lyra/presence/mirror-1", 1, 60);
+  assert.match(presence[0], /^lyra\/presence\/mirror-1 /);
+});
