@@ -68,7 +68,12 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   const registrations: Registration[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) } }),
+      // The state drops the serialized provider (tens of KB per resource, recorded as a hash
+      // below): the mock monitor would otherwise keep a copy of it for every resource.
+      newResource: ({ inputs: { __provider: _provider, ...inputs }, ...args }) => ({
+        id: `${args.name}-id`,
+        state: { ...inputs, ...mockOutputs(args.type, args.name, inputs) },
+      }),
       call: (args) => {
         throw new Error(`unmocked invoke ${args.token}`);
       },
