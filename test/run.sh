@@ -1,21 +1,36 @@
 #!/bin/sh
 # Runs test layers on node's own runner (TypeScript through tsx).
 # Usage: sh test/run.sh [unit|tools|program|lab ...]   (no argument: every layer)
+#
+# A test file's layer comes from where it lives:
+#   lab      test/lab/, any */lab/ directory, or a file named lab-*.test.ts (real hosts over SSH)
+#   tools    test/tools/ or any */tools/ directory (the real programs: mosquitto, mkdocs, ...)
+#   program  test/program/ (the Pulumi program under mocks)
+#   unit     everything else (no I/O beyond temp files)
 # Node 20's --test takes no globs, so the files are listed here.
 set -eu
 cd "$(dirname "$0")/.."
 layers="${*:-unit tools program lab}"
-dirs=""
-for layer in $layers; do
-  case "$layer" in
-    unit) dirs="$dirs test/model test/render test/cli" ;;
-    tools) dirs="$dirs test/tools" ;;
-    program) dirs="$dirs test/fleet test/program" ;;
-    lab) dirs="$dirs test/host test/lab" ;;
-    *) echo "test/run.sh: unknown layer '$layer' (expected unit, tools, program or lab)" >&2; exit 2 ;;
+
+layer_of() {
+  case "$1" in
+    test/lab/*|*/lab/*|*/lab-*.test.ts) echo lab ;;
+    test/tools/*|*/tools/*) echo tools ;;
+    test/program/*) echo program ;;
+    *) echo unit ;;
   esac
+}
+
+for layer in $layers; do
+  case "$layer" in unit|tools|program|lab) ;; *) echo "test/run.sh: unknown layer '$layer' (expected unit, tools, program or lab)" >&2; exit 2 ;; esac
 done
-files=$(for d in $dirs; do [ -d "$d" ] && find "$d" -name '*.test.ts'; done | sort)
+
+files=""
+for layer in $layers; do
+  for f in $(find test -name '*.test.ts' | sort); do
+    [ "$(layer_of "$f")" = "$layer" ] && files="$files $f"
+  done
+done
 if [ -z "$files" ]; then echo "test/run.sh: no test files for: $layers" >&2; exit 1; fi
 # One file at a time: tool and lab tests share ports and the lab hosts.
 exec node --import tsx --test --test-concurrency=1 $files
