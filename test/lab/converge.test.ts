@@ -127,6 +127,22 @@ test("a stopped broker is started again", { timeout: 300_000 }, async () => {
   assert.equal(await sh("vega", "systemctl is-active mqtt-broker"), "active");
 });
 
+test("an unreachable mirror fails alone, fast, naming the host; the rest still converges", { timeout: 300_000 }, async () => {
+  await sh("lyra", "systemctl stop qdrant");
+  // Nothing listens on 127.0.0.99: the mirror is "powered off".
+  const result = await convergeLab({ mutate: (fleet) => (fleet.hosts["mirror-1"].address = "127.0.0.99") });
+  const mirror = result.steps.filter((s) => s.name.startsWith("mirror-1:"));
+  const others = result.steps.filter((s) => !s.name.startsWith("mirror-1:"));
+  assert.ok(mirror.length > 0 && mirror.every((s) => s.op === "failed" || s.op === "skipped"), summarize(result));
+  const failure = mirror.find((s) => s.op === "failed")!;
+  assert.match(failure.detail!, /mirror-1/);
+  assert.match(failure.detail!, /127\.0\.0\.99/);
+  assert.ok(failure.ms < 15_000, `the unreachable host failed after ${failure.ms} ms`);
+  assert.deepEqual(others.filter((s) => s.op === "failed" || s.op === "skipped").map((s) => s.name), []);
+  assert.ok(others.some((s) => s.name === "lyra:qdrant.service" && s.op === "update"), "lyra was still repaired");
+  assert.equal(await sh("lyra", "systemctl is-active qdrant"), "active");
+});
+
 test("a wiped mirror (re-flashed SD card) converges back to healthy", { timeout: 600_000 }, async () => {
   await wipeHost("mirror-1");
   assert.notEqual((await lab.sshExec("mirror-1", "test -e /etc/lyra")).code, 0, "the wipe left the mirror empty");

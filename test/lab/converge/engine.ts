@@ -151,7 +151,7 @@ export async function converge(
         state.set(r.urn, { urn: r.urn, type: r.type, name: r.name, id: created.id, outputs: created.outs ?? news, dependencies: deps });
         return { op: "create" };
       }
-      const diff: { changes?: boolean; replaces?: string[]; differing?: string[] } = provider.diff
+      const diff: { changes?: boolean; replaces?: string[]; differing?: string[]; deleteBeforeReplace?: boolean } = provider.diff
         ? await provider.diff(old.id, old.outputs, news)
         : { changes: JSON.stringify(old.outputs) !== JSON.stringify(news) };
       if (!diff.changes) {
@@ -159,8 +159,11 @@ export async function converge(
         return { op: "same" };
       }
       if (diff.replaces?.length || !provider.update) {
-        if (provider.delete) await provider.delete(old.id, old.outputs);
+        // Pulumi replaces create-before-delete unless the provider asks otherwise: a failed
+        // create (an unreachable host) then leaves the old resource in place.
+        if (diff.deleteBeforeReplace && provider.delete) await provider.delete(old.id, old.outputs);
         const created = await provider.create(news);
+        if (!diff.deleteBeforeReplace && provider.delete) await provider.delete(old.id, old.outputs);
         state.set(r.urn, { urn: r.urn, type: r.type, name: r.name, id: created.id, outputs: created.outs ?? news, dependencies: deps });
         return { op: "replace", detail: (diff.replaces ?? []).join(", ") };
       }

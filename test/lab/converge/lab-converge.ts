@@ -49,10 +49,16 @@ export interface LabConvergeResult extends ConvergeResult {
   ms: number;
 }
 
-export async function convergeLab(): Promise<LabConvergeResult> {
+export interface ConvergeOptions {
+  /** Change the lab stack's fleet object before the program runs (tests of faults). */
+  mutate?: (fleet: Record<string, any>) => void;
+}
+
+export async function convergeLab(options: ConvergeOptions = {}): Promise<LabConvergeResult> {
   const started = Date.now();
   const lab = await ensureLab();
   const fleet = stackFleet("lab");
+  options.mutate?.(fleet);
   const secrets = labSecrets(lab.clientKey, fleet);
   const evaluation = evaluate({ stack: "lab", fleet, secrets });
   if (evaluation.error) throw new Error(evaluation.error.message);
