@@ -57,7 +57,10 @@ async function execute(prepared: PreparedVerify, io: Io, flags: { json: boolean;
     onRun: (report) => (last = report),
     onWait: (n, nextInMs, deadlineInMs) => {
       if (flags.json || !last) return;
-      const why = last.causes.map((c) => c.message).join("; ");
+      // Shared causes say it in one phrase; otherwise name the first failing checks.
+      const failing = last.results.filter((r) => !r.ok && !r.cause).map((r) => r.name);
+      const named = failing.length > 4 ? [...failing.slice(0, 4), `${failing.length - 4} more`] : failing;
+      const why = [...last.causes.map((c) => c.message), ...named].join("; ");
       const when = `next run in ${nextInMs / 1000} s, deadline in ${Math.round(deadlineInMs / 1000)} s`;
       io.stdout.write(scrub(`run ${n}: ${last.passed} passed, ${last.failed} failed${why ? ` (${why})` : ""}; ${when}\n`, prepared.secrets));
     },

@@ -78,7 +78,7 @@ describe("verify on the converged lab", { timeout: 30 * 60_000 }, () => {
     // for green as an operator would with --watch, then a plain run must pass.
     const settle = await verify(["--watch", "--deadline", "600"], 12 * 60_000);
     assert.equal(settle.code, 0, `the lab did not turn green within 600 s:\n${settle.stdout}\n${settle.stderr}`);
-    console.log(`# lab after converge: ${settle.stdout.match(/^watch: .*$/m)?.[0]}`);
+    console.log(`# lab after converge: ${settle.stdout.match(/^watch: .*$/m)?.[0]}; first run: ${settle.stdout.match(/^run 1: .*$/m)?.[0] ?? "green"}`);
     const run = await verify();
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /^reaching hosts at their stack addresses, not their DNS names: lyra\.lab\.home\.arpa -> 127\.0\.0\.11, /m);
