@@ -133,6 +133,7 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     assert.equal(heartbeat.detail, "stale: no message on lyra/presence/mirror-1 within 3 s");
     // Named stale only once the window has passed, and not much later.
     assert.ok(heartbeat.latencyMs >= 3000 && heartbeat.latencyMs < 4000, `${heartbeat.latencyMs} ms`);
+    console.log(`# stale mirror named after ${heartbeat.latencyMs} ms (window 3 s); verify run ${run.ms} ms`);
     assert.match(result(out, "mirror-1: registered on lyra/clients/online").detail, /^offline: its last will/);
     // Everything else still passes: the stale mirror is the only thing named.
     assert.deepEqual(out.results.filter((r) => !r.ok).map((r) => r.host), ["mirror-1", "mirror-1"]);
@@ -145,6 +146,7 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     const run = await verify(["--identity", identity, "--timeout", "3"]);
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
+    console.log(`# broker stopped: full verify failed in ${run.ms} ms (CLI start included)`);
     const cause = `broker unreachable: vega:${stack.brokerPort} (connection refused)`;
     const mqttChecks = planFleet(stack.fleet).flatMap((p) => p.checks.filter((c) => mqttKinds.has(c.kind)).map((c) => c.name));
     const line = run.stdout.split("\n").find((l) => l.includes(`${cause}; ${mqttChecks.length} checks depend on it: `));
@@ -187,6 +189,7 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     // The broker is up: every MQTT check, lyra's health included, still ran and passed.
     for (const r of out.results.filter((x) => mqttKinds.has(x.kind))) assert.ok(r.ok, `${r.name}: ${r.detail}`);
     assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
+    console.log(`# unreachable lyra: ${out.results.length} checks in ${run.ms} ms`);
     assertNoSecrets(run);
   });
 
@@ -202,6 +205,7 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
       assert.ok(out.results.length >= 3);
       for (const r of out.results) assert.match(r.detail, /^host unreachable: lyra \(root@127\.0\.0\.64:22\): no SSH answer within 2 s/);
       assert.ok(run.ms < 2 * 2000 + 3000, `took ${run.ms} ms`);
+      console.log(`# hung sshd on lyra: ${out.results.length} SSH checks failed in ${run.ms} ms (timeout 2 s)`);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));
