@@ -32,12 +32,14 @@ for (const mirrors of sizes) {
   writeFileSync(input, JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet) }));
   const out = join(dir, "result.json");
   // GNU time's %M: the child's peak resident memory, in KB.
-  const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, "--import", "tsx", "test/program/evaluate-main.ts", out], {
+  // A large heap limit so the figure is measured rather than cut off by Node's default (~4 GB).
+  const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, "--max-old-space-size=16384", "--import", "tsx", "test/program/evaluate-main.ts", out], {
     input: readFileSync(input),
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
   const [wall, maxKb] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+  if (run.status !== 0) throw new Error(`evaluation of ${mirrors} mirrors failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`);
   const parsed = JSON.parse(readFileSync(out, "utf8"));
   if (parsed.error) throw new Error(parsed.error.message);
   results.push(`${String(mirrors).padStart(7)}  ${String(parsed.registrations.length).padStart(9)}  ${wall.toFixed(1).padStart(6)}  ${(maxKb / 1024).toFixed(0).padStart(11)}`);
