@@ -24,7 +24,7 @@ test("standalone NUT for the model's UPS: driver and port from the stack, upsd o
   ]);
   assert.deepEqual(body(content(fragment, "upsd.conf")), ["LISTEN 127.0.0.1 3493"]);
   assert.match(content(fragment, "upsmon.conf"), /^MONITOR rack-ups@localhost 1 upsmon "@@secret:ups-monitor-password@@" primary$/m);
-  assert.deepEqual(fragment.checks!.at(-1), { kind: "command", name: "lyra: UPS rack-ups answers", command: "upsc rack-ups@localhost ups.status" });
+  assert.deepEqual(fragment.checks!.at(-1), { kind: "command", name: "lyra: UPS rack-ups on line power", command: "upsc rack-ups@localhost ups.status | grep -qw OL" });
   assert.equal(fragment.recovery![0].commands[0], "upsc rack-ups@localhost");
 });
 

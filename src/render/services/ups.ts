@@ -70,7 +70,8 @@ export const render: ServiceRenderer<"ups"> = ({ host, settings }) => {
       { kind: "unit", name: `${host.name}: ${server} active`, unit: server },
       { kind: "unit", name: `${host.name}: ${monitor} active`, unit: monitor },
       { kind: "unit", name: `${host.name}: ${driver} active`, unit: driver },
-      { kind: "command", name: `${host.name}: UPS ${ups} answers`, command: `upsc ${ups}@localhost ups.status` },
+      // upsc exits 0 whatever the status: on line (OL) is what the runbook checks for.
+      { kind: "command", name: `${host.name}: UPS ${ups} on line power`, command: `upsc ${ups}@localhost ups.status | grep -qw OL` },
     ],
     recovery: [
       {
