@@ -13,9 +13,9 @@ import { planFleet } from "../../src/render";
 import { render } from "../../src/render/services/config-source";
 import { render as renderSync, syncService } from "../../src/render/services/config-sync";
 import { testSshKey } from "./ssh-test-key";
-import { fileAt, fragmentOf, homeFleet, unitValues } from "./vega-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitValues } from "./fixtures";
 
-const fragment = () => fragmentOf(render, "config-source", homeFleet());
+const fragment = () => fragmentOf(render, "config-source", homeFleet(), "vega");
 const inTree = (path: string) => path.startsWith("/opt/lyra/config");
 
 test("the tree: a world-readable directory with README.md and fleet.json, nothing restarted", () => {
@@ -155,7 +155,7 @@ test("no mirror syncs from here: no account, no key, no unit, and the key secret
   const fleet = homeFleet((raw) => {
     for (const m of ["mirror-1", "mirror-2"]) raw.hosts[m].services = { "config-sync": { enabled: false } };
   });
-  const f = fragmentOf(render, "config-source", fleet);
+  const f = fragmentOf(render, "config-source", fleet, "vega");
   assert.deepEqual(f.files!.map((file) => file.path), ["/opt/lyra/config/README.md", "/opt/lyra/config/fleet.json"]);
   assert.deepEqual(f.directories!.map((d) => d.path), ["/opt/lyra/config"]);
   assert.deepEqual([f.units, f.packages], [[], ["openssh-server", "rsync"]]);

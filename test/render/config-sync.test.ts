@@ -4,24 +4,12 @@ import { test } from "node:test";
 import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
 import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
 import { knownHostsPath, render, syncKeyPath, syncService, syncTimer } from "../../src/render/services/config-sync";
-import {
-  fileAt,
-  fragmentOf,
-  hardeningDeviations,
-  homeFleet,
-  renderedTexts,
-  secretFiles,
-  testSecrets,
-  unitNamed,
-  unitValue,
-  unitValues,
-  withMirrorSetting,
-} from "./mirror-fixtures";
+import { testSecretValues } from "../support/test-secrets";
+import { fileAt, fragmentOf, hardeningDeviations, homeFleet, renderedTexts, secretFiles, unitFile, unitNamed, unitValue, unitValues } from "./fixtures";
+import { onMirror, withMirrorSetting } from "./mirror-fixtures";
 
-const fleet = homeFleet();
-const fragment = fragmentOf(render, "config-sync", fleet);
-const service = unitNamed(fragment, syncService).content;
-const timer = unitNamed(fragment, syncTimer).content;
+const { fleet, fragment, unit: service } = onMirror(render, "config-sync", syncService);
+const timer = unitFile(fragment, syncTimer);
 const vegaKey = fleet.hosts.find((h) => h.name === "vega")!.ssh.hostKey;
 
 test("the command: rsync -a --delete over ssh with the credential key, the pinned known_hosts, batch mode and a timeout", () => {
@@ -44,18 +32,18 @@ test("known_hosts pins the source host's key from the model, under the name ssh 
   const otherPort = homeFleet((raw) => {
     raw.hosts.vega.ssh = { ...raw.hosts.vega.ssh, port: 2222, hostKey: `${raw.hosts.vega.ssh.hostKey} root@vega` };
   });
-  const moved = fragmentOf(render, "config-sync", otherPort);
+  const moved = fragmentOf(render, "config-sync", otherPort, "mirror-1");
   assert.equal(fileAt(moved, knownHostsPath).content, `[vega.home.arpa]:2222 ${vegaKey}\n`, "port in brackets, comment dropped");
-  assert.match(unitValue(unitNamed(moved, syncService).content, "Service", "ExecStart"), /"\/usr\/bin\/ssh -i %d\/ssh-key -p 2222 -o /);
+  assert.match(unitValue(unitFile(moved, syncService), "Service", "ExecStart"), /"\/usr\/bin\/ssh -i %d\/ssh-key -p 2222 -o /);
 });
 
 test("the private key: a secret, 0600 root, loaded as a credential, required only when a host syncs", () => {
   assert.deepEqual(secretFiles(fragment).map((f) => [f.path, f.mode, f.owner]), [[syncKeyPath, "0600", "root"]]);
   const key = fileAt(fragment, syncKeyPath);
   assert.deepEqual(secretKeysIn(key.content), [secretKeys.configSyncSshKey]);
-  const secrets = testSecrets([secretKeys.configSyncSshKey]);
+  const secrets = testSecretValues([secretKeys.configSyncSshKey]);
   assert.equal(resolveSecrets(key.content, secrets), `${secrets[secretKeys.configSyncSshKey]}\n`, "ends with a newline, as OpenSSH wants");
-  for (const text of renderedTexts(fragment)) assert.ok(!text.includes("T3st-"), "a test secret in unresolved output");
+  for (const text of renderedTexts(fragment)) assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test secret in unresolved output");
   assert.ok(requiredSecretKeys(fleet).includes("config-sync-ssh-key"));
   const noSync = homeFleet((raw) => {
     for (const m of ["mirror-1", "mirror-2"]) raw.hosts[m].services = { "config-sync": { enabled: false } };
@@ -68,22 +56,22 @@ test("source and target follow the model: the config source's path, on the host 
     raw.hosts.vega.services = { "config-source": { enabled: false } };
     raw.hosts.lyra.services = { ...raw.hosts.lyra.services, "config-source": { path: "/srv/lyra-config" } };
   });
-  const f = fragmentOf(render, "config-sync", moved);
-  const unit = unitNamed(f, syncService).content;
+  const f = fragmentOf(render, "config-sync", moved, "mirror-1");
+  const unit = unitFile(f, syncService);
   assert.match(unitValue(unit, "Service", "ExecStart"), / lyra-sync@lyra\.home\.arpa:\.\/ \/srv\/lyra-config\/$/);
   assert.equal(unitValue(unit, "Service", "ReadWritePaths"), "/srv/lyra-config/");
   assert.match(fileAt(f, knownHostsPath).content, /^lyra\.home\.arpa ssh-ed25519 /);
   assert.ok(f.directories!.some((d) => d.path === "/srv/lyra-config"));
-  const named = fragmentOf(render, "config-sync", withMirrorSetting("config-sync", { source: "vega" }));
-  assert.equal(unitNamed(named, syncService).content, service, "naming the default source changes nothing");
+  const named = fragmentOf(render, "config-sync", withMirrorSetting("config-sync", { source: "vega" }), "mirror-1");
+  assert.equal(unitFile(named, syncService), service, "naming the default source changes nothing");
 });
 
 test("the timer: first run intervalMinutes after boot, then every intervalMinutes", () => {
   assert.equal(unitValue(timer, "Timer", "OnBootSec"), "5min");
   assert.equal(unitValue(timer, "Timer", "OnUnitActiveSec"), "5min");
   assert.equal(unitValue(timer, "Install", "WantedBy"), "timers.target");
-  const slow = fragmentOf(render, "config-sync", withMirrorSetting("config-sync", { intervalMinutes: 15 }));
-  assert.equal(unitValue(unitNamed(slow, syncTimer).content, "Timer", "OnUnitActiveSec"), "15min");
+  const slow = fragmentOf(render, "config-sync", withMirrorSetting("config-sync", { intervalMinutes: 15 }), "mirror-1");
+  assert.equal(unitValue(unitFile(slow, syncTimer), "Timer", "OnUnitActiveSec"), "15min");
   const [svc, tmr] = [unitNamed(fragment, syncService), unitNamed(fragment, syncTimer)];
   assert.deepEqual([svc.enabled, svc.active, svc.longRunning], [false, false, false]);
   assert.deepEqual([tmr.enabled, tmr.active, tmr.longRunning], [true, true, false]);

@@ -12,24 +12,11 @@ import {
   render,
   tmpfilesPath,
 } from "../../src/render/services/lyra-client";
-import {
-  envEntries,
-  fileAt,
-  fragmentOf,
-  hardeningDeviations,
-  homeFleet,
-  renderedTexts,
-  secretFiles,
-  testSecrets,
-  unitNamed,
-  unitValue,
-  unitValues,
-  withMirrorSetting,
-} from "./mirror-fixtures";
+import { testSecretValues } from "../support/test-secrets";
+import { envEntries, fileAt, fragmentOf, hardeningDeviations, renderedTexts, secretFiles, unitFile, unitNamed, unitValue, unitValues } from "./fixtures";
+import { onMirror, withMirrorSetting } from "./mirror-fixtures";
 
-const fleet = homeFleet();
-const fragment = fragmentOf(render, "lyra-client", fleet);
-const unit = unitNamed(fragment, lyraClientUnit).content;
+const { fragment, unit } = onMirror(render, "lyra-client", lyraClientUnit);
 
 test("fallback settings: the runbook's cache, fallback log and 30 s reconnect, the broker URL, the apps it talks to", () => {
   const file = fileAt(fragment, fallbackEnvPath);
@@ -52,19 +39,19 @@ test("restarts every reconnectSeconds, forever; a slower reconnect changes both 
   assert.equal(unitValue(unit, "Service", "Restart"), "always");
   assert.equal(unitValue(unit, "Service", "RestartSec"), "30");
   assert.equal(unitValue(unit, "Unit", "StartLimitIntervalSec"), "0");
-  const slower = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { reconnectSeconds: 45 }));
-  assert.equal(unitValue(unitNamed(slower, lyraClientUnit).content, "Service", "RestartSec"), "45");
+  const slower = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { reconnectSeconds: 45 }), "mirror-1");
+  assert.equal(unitValue(unitFile(slower, lyraClientUnit), "Service", "RestartSec"), "45");
   assert.equal(envEntries(fileAt(slower, fallbackEnvPath).content).LYRA_RECONNECT_SECONDS, "45");
 });
 
 test("the cache is created by systemd at exactly the cache path, for the client's transient user", () => {
   assert.equal(unitValue(unit, "Service", "StateDirectory"), "lyra/cache", "/var/lib/ + lyra/cache = /var/lib/lyra/cache");
   assert.equal(unitValue(unit, "Service", "DynamicUser"), "yes");
-  const underCache = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { cachePath: "/var/cache/lyra/answers" }));
-  const content = unitNamed(underCache, lyraClientUnit).content;
+  const underCache = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { cachePath: "/var/cache/lyra/answers" }), "mirror-1");
+  const content = unitFile(underCache, lyraClientUnit);
   assert.deepEqual([unitValues(content, "Service", "StateDirectory"), unitValues(content, "Service", "CacheDirectory")], [[], ["lyra/answers"]]);
   assert.throws(
-    () => fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { cachePath: "/srv/cache" })),
+    () => fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { cachePath: "/srv/cache" }), "mirror-1"),
     /^Error: test-stack\.yaml: hosts\.mirror-1\.services\.lyra-client\.cachePath: expected a path under \/var\/lib\/ or \/var\/cache\/ .*got '\/srv\/cache'$/,
   );
 });
@@ -78,10 +65,10 @@ test("the fallback log: the runbook's path is a tmpfiles symlink into the unit's
   assert.equal(fallbackLogTarget, "/var/log/lyra-client/fallback.log");
   assert.equal(unitValue(unit, "Service", "LogsDirectory"), "lyra-client");
   assert.deepEqual(unitValues(unit, "Service", "ExecStartPre"), [`+/bin/systemd-tmpfiles --create ${tmpfilesPath}`, `/bin/touch ${fallbackLogTarget}`]);
-  const moved = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { fallbackLog: "/var/log/lyra/fallback.log" }));
+  const moved = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { fallbackLog: "/var/log/lyra/fallback.log" }), "mirror-1");
   assert.match(fileAt(moved, tmpfilesPath).content, /^L \/var\/log\/lyra\/fallback\.log - - - - \/var\/log\/lyra-client\/fallback\.log$/m);
   assert.throws(
-    () => fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { fallbackLog: "/var/log/lyra-client/x.log" })),
+    () => fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { fallbackLog: "/var/log/lyra-client/x.log" }), "mirror-1"),
     /hosts\.mirror-1\.services\.lyra-client\.fallbackLog: \/var\/log\/lyra-client is the client's own log directory/,
   );
 });
@@ -90,9 +77,9 @@ test("MQTT password: 0600, loaded as a credential, its path in the environment, 
   assert.deepEqual(secretFiles(fragment).map((f) => [f.path, f.mode, f.owner]), [[mqttPasswordPath, "0600", "root"]]);
   const file = fileAt(fragment, mqttPasswordPath);
   assert.deepEqual(secretKeysIn(file.content), [secretKeys.mqttPassword("mirror-1")]);
-  const secrets = testSecrets([secretKeys.mqttPassword("mirror-1")]);
+  const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1")]);
   assert.equal(resolveSecrets(file.content, secrets), secrets[secretKeys.mqttPassword("mirror-1")]);
-  for (const text of renderedTexts(fragment)) assert.ok(!text.includes("T3st-"), "a test password in unresolved output");
+  for (const text of renderedTexts(fragment)) assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test password in unresolved output");
   assert.deepEqual(unitValues(unit, "Service", "LoadCredential"), [`mqtt-password:${mqttPasswordPath}`]);
   assert.deepEqual(unitValues(unit, "Service", "Environment"), ["LYRA_MQTT_PASSWORD_FILE=%d/mqtt-password"]);
 });
@@ -109,9 +96,9 @@ test("the unit: the installed binary after stt-service, baseline sandbox plus a 
 });
 
 test("without stt-service on the host: no STT URL and no ordering after it", () => {
-  const alone = fragmentOf(render, "lyra-client", withMirrorSetting("stt-service", { enabled: false }));
+  const alone = fragmentOf(render, "lyra-client", withMirrorSetting("stt-service", { enabled: false }), "mirror-1");
   assert.equal(envEntries(fileAt(alone, fallbackEnvPath).content).LYRA_STT_URL, undefined);
-  assert.equal(unitValue(unitNamed(alone, lyraClientUnit).content, "Unit", "After"), "network-online.target");
+  assert.equal(unitValue(unitFile(alone, lyraClientUnit), "Unit", "After"), "network-online.target");
 });
 
 test("checks and recovery: the unit, GET /healthz, and the runbook's restart and fallback log", () => {

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { resolveSecrets } from "../../src/render/secrets";
 import { environmentAssignment, render } from "../../src/render/services/lyra-orchestrator";
-import { fileAt, fragmentOf, homeFleetWith, unitNamed, unitValue, unitValues } from "./lyra-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitFile, unitNamed, unitValue, unitValues } from "./fixtures";
 
 const unitName = "lyra-orchestrator.service";
-const orchestrator = (change?: Parameters<typeof homeFleetWith>[0]) => fragmentOf(render, "lyra-orchestrator", homeFleetWith(change));
-const unitOf = (change?: Parameters<typeof homeFleetWith>[0]) => unitNamed(orchestrator(change), unitName).content!;
+const orchestrator = (change?: Parameters<typeof homeFleet>[0]) => fragmentOf(render, "lyra-orchestrator", homeFleet(change), "lyra");
+const unitOf = (change?: Parameters<typeof homeFleet>[0]) => unitFile(orchestrator(change), unitName);
 
 test("the unit runs the model's command as the model's user, in its directory, with PORT and the version", () => {
   const unit = unitOf();
@@ -52,8 +52,8 @@ test("the model cannot override variables the fleet sets, and the error names th
 
 test("ordered after qdrant only when qdrant runs on the same host", () => {
   const here = orchestrator();
-  assert.match(unitValue(unitNamed(here, unitName).content!, "Unit", "After"), /(^| )qdrant\.service( |$)/);
-  assert.match(unitValue(unitNamed(here, unitName).content!, "Unit", "Wants"), /(^| )qdrant\.service( |$)/);
+  assert.match(unitValue(unitFile(here, unitName), "Unit", "After"), /(^| )qdrant\.service( |$)/);
+  assert.match(unitValue(unitFile(here, unitName), "Unit", "Wants"), /(^| )qdrant\.service( |$)/);
   assert.deepEqual(unitNamed(here, unitName).after, ["lyra/qdrant.service", "vega/broker"]);
 
   const moved = orchestrator((raw) => {
@@ -74,7 +74,7 @@ test("with the GPU, device isolation is relaxed for NVIDIA devices only; without
   assert.equal(unitValue(gpu, "Service", "ProcSubset"), "all");
 
   const cpuOnly = orchestrator((raw) => (raw.hosts.lyra.services["lyra-orchestrator"].gpu = false));
-  const unit = unitNamed(cpuOnly, unitName).content!;
+  const unit = unitFile(cpuOnly, unitName);
   assert.equal(unitValue(unit, "Service", "PrivateDevices"), "yes");
   assert.deepEqual(unitValues(unit, "Service", "DeviceAllow"), []);
   assert.equal(unitValue(unit, "Service", "MemoryDenyWriteExecute"), "yes");
@@ -91,7 +91,7 @@ test("with the GPU, device isolation is relaxed for NVIDIA devices only; without
 
 test("the orchestrator's MQTT password is a 0600 credential file, never in the unit", () => {
   const fragment = orchestrator();
-  const unit = unitNamed(fragment, unitName).content!;
+  const unit = unitFile(fragment, unitName);
   const file = fileAt(fragment, "/etc/lyra/orchestrator/mqtt-password");
   assert.equal(file.mode, "0600");
   assert.equal(file.owner, "root");

@@ -1,23 +1,9 @@
-/** Fixtures for the mirror renderers' tests (mqtt-client, stt-service, lyra-client, config-sync). */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse } from "yaml";
+/** Fixtures for the mirror renderers' tests (mqtt-client, stt-service, lyra-client, config-sync); the rest is in fixtures.ts. */
 import type { Fleet } from "../../src/model/fleet";
-import { fleetConfigKey, parseFleet } from "../../src/model/load";
-import type { ServiceId, ServiceSettings } from "../../src/model/services";
+import type { ServiceId } from "../../src/model/services";
 import type { ServiceRenderer } from "../../src/render/context";
-import type { PlanFragment, PlannedFile, PlannedUnit } from "../../src/render/plan";
-import { secretKeysIn } from "../../src/render/secrets";
-import { hardened } from "../../src/render/systemd";
-
-export const projectRoot = join(__dirname, "..", "..");
-
-/** The home stack's fleet object, changed by `change`, then validated like any stack. */
-export function homeFleet(change: (raw: any) => void = () => {}): Fleet {
-  const raw = structuredClone(parse(readFileSync(join(projectRoot, "stacks/Pulumi.home.yaml"), "utf8")).config[fleetConfigKey]);
-  change(raw);
-  return parseFleet(raw, "test-stack.yaml");
-}
+import type { PlanFragment } from "../../src/render/plan";
+import { fragmentOf, homeFleet, unitFile } from "./fixtures";
 
 /** The home fleet with one setting of one service on mirror-1 changed. */
 export function withMirrorSetting(service: ServiceId, settings: Record<string, unknown>, host = "mirror-1"): Fleet {
@@ -26,84 +12,9 @@ export function withMirrorSetting(service: ServiceId, settings: Record<string, u
   });
 }
 
-/** One renderer's fragment for one host. */
-export function fragmentOf<S extends ServiceId>(render: ServiceRenderer<S>, service: S, fleet: Fleet, hostName = "mirror-1"): PlanFragment {
-  const host = fleet.hosts.find((h) => h.name === hostName);
-  if (!host) throw new Error(`no host ${hostName}`);
-  const settings = host.services[service];
-  if (!settings) throw new Error(`${hostName} does not run ${service}`);
-  return render({ fleet, host, settings: settings as ServiceSettings[S] });
-}
-
-export function fileAt(fragment: PlanFragment, path: string): PlannedFile {
-  const file = fragment.files?.find((f) => f.path === path);
-  if (!file) throw new Error(`no file ${path}; files: ${fragment.files?.map((f) => f.path).join(", ")}`);
-  return file;
-}
-
-export function unitNamed(fragment: PlanFragment, name: string): PlannedUnit & { content: string } {
-  const unit = fragment.units?.find((u) => u.name === name);
-  if (!unit || unit.content === null) throw new Error(`no unit file ${name}; units: ${fragment.units?.map((u) => u.name).join(", ")}`);
-  return unit as PlannedUnit & { content: string };
-}
-
-/** Every value of `key` in `[section]` of a unit file, in order (keys may repeat). */
-export function unitValues(content: string, section: string, key: string): string[] {
-  let current = "";
-  const values: string[] = [];
-  for (const line of content.split("\n")) {
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) current = header[1];
-    else if (current === section && line.startsWith(`${key}=`)) values.push(line.slice(key.length + 1));
-  }
-  return values;
-}
-
-/** The single value of `key` in `[section]`; fails when it is missing or repeated. */
-export function unitValue(content: string, section: string, key: string): string {
-  const values = unitValues(content, section, key);
-  if (values.length !== 1) throw new Error(`expected one ${key}= in [${section}], found ${values.length}:\n${content}`);
-  return values[0];
-}
-
-/** KEY=value lines of an environment file (no quoting is used by these renderers). */
-export function envEntries(content: string): Record<string, string> {
-  const entries: Record<string, string> = {};
-  for (const line of content.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const eq = line.indexOf("=");
-    if (eq <= 0) throw new Error(`not a KEY=value line: '${line}'`);
-    entries[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return entries;
-}
-
-/** Test passwords, one per secret key, recognisable in any output they leak into. */
-export function testSecrets(keys: string[]): Record<string, string> {
-  return Object.fromEntries(keys.map((k) => [k, `T3st-${k}-Pw`]));
-}
-
-/** Every text a fragment renders (files and units), for leak checks. */
-export function renderedTexts(fragment: PlanFragment): string[] {
-  return [...(fragment.files ?? []).map((f) => f.content), ...(fragment.units ?? []).map((u) => `${u.content ?? ""}${u.dropIn ?? ""}`)];
-}
-
-/** Files that carry a secret token. */
-export function secretFiles(fragment: PlanFragment): PlannedFile[] {
-  return (fragment.files ?? []).filter((f) => secretKeysIn(f.content).length > 0);
-}
-
-/**
- * How a unit's [Service] differs from the hardened() baseline: each baseline key whose rendered
- * values differ, with the rendered values. Tests pin this map, so a new relaxation must be deliberate.
- */
-export function hardeningDeviations(content: string): Record<string, string[]> {
-  const deviations: Record<string, string[]> = {};
-  for (const [key, value] of Object.entries(hardened())) {
-    if (value === undefined) continue;
-    const expected = (Array.isArray(value) ? value : [value]).map((v) => (typeof v === "boolean" ? (v ? "yes" : "no") : String(v)));
-    const actual = unitValues(content, "Service", key);
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) deviations[key] = actual;
-  }
-  return deviations;
+/** Where a mirror service's tests start: the home fleet, the service's fragment on mirror-1, and its unit file. */
+export function onMirror<S extends ServiceId>(render: ServiceRenderer<S>, service: S, unitName: string): { fleet: Fleet; fragment: PlanFragment; unit: string } {
+  const fleet = homeFleet();
+  const fragment = fragmentOf(render, service, fleet, "mirror-1");
+  return { fleet, fragment, unit: unitFile(fragment, unitName) };
 }

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { planFleet } from "../../src/render/index";
 import { docsConfigPath, render } from "../../src/render/services/mkdocs";
-import { fragmentOf, homeFleetWith, unitNamed, unitValue } from "./lyra-fixtures";
+import { fragmentOf, homeFleet, unitFile, unitNamed, unitValue } from "./fixtures";
 
 test("mkdocs serves the docs renderer's mkdocs.yml on all addresses at the model's port", () => {
-  const fleet = homeFleetWith((raw) => (raw.hosts.lyra.services.mkdocs = { port: 8088 }));
-  const unit = unitNamed(fragmentOf(render, "mkdocs", fleet), "mkdocs.service").content!;
+  const fleet = homeFleet((raw) => (raw.hosts.lyra.services.mkdocs = { port: 8088 }));
+  const unit = unitFile(fragmentOf(render, "mkdocs", fleet, "lyra"), "mkdocs.service");
   assert.equal(unitValue(unit, "Service", "ExecStart"), "/usr/bin/mkdocs serve --dev-addr 0.0.0.0:8088 --config-file /opt/lyra/docs/mkdocs.yml");
   // The docs renderer writes mkdocs.yml exactly where the unit reads it, and restarts the unit on change.
   const lyra = planFleet(fleet).find((p) => p.host === "lyra")!;
@@ -17,7 +17,7 @@ test("mkdocs serves the docs renderer's mkdocs.yml on all addresses at the model
 });
 
 test("the unit keeps the whole baseline sandbox: the build goes to its private /tmp", () => {
-  const unit = unitNamed(fragmentOf(render, "mkdocs", homeFleetWith()), "mkdocs.service");
+  const unit = unitNamed(fragmentOf(render, "mkdocs", homeFleet(), "lyra"), "mkdocs.service");
   const content = unit.content!;
   for (const [key, value] of [
     ["DynamicUser", "yes"],
@@ -33,7 +33,7 @@ test("the unit keeps the whole baseline sandbox: the build goes to its private /
 });
 
 test("checks and recovery use the host running mkdocs and its port", () => {
-  const fleet = homeFleetWith((raw) => {
+  const fleet = homeFleet((raw) => {
     raw.hosts.lyra.services.mkdocs = { enabled: false };
     raw.hosts.vega.services = { mkdocs: { port: 8080 } };
   });

@@ -6,10 +6,12 @@ import type { PlanFragment } from "../../src/render/plan";
 import { mosquittoPasswordHash, resolveSecrets, secretKeysIn } from "../../src/render/secrets";
 import { render } from "../../src/render/services/mqtt-broker";
 import { brokerPaths } from "../../src/render/services/mosquitto-config";
-import { fileAt, fragmentOf, homeFleet, nativeHomeFleet, testSecrets, unitNamed, unitValues } from "./vega-fixtures";
+import { testSecretValues } from "../support/test-secrets";
+import { fileAt, fragmentOf, homeFleet, unitFile, unitNamed, unitValues } from "./fixtures";
+import { nativeHomeFleet } from "./vega-fixtures";
 
-const docker = () => fragmentOf(render, "mqtt-broker", homeFleet());
-const native = () => fragmentOf(render, "mqtt-broker", nativeHomeFleet());
+const docker = () => fragmentOf(render, "mqtt-broker", homeFleet(), "vega");
+const native = () => fragmentOf(render, "mqtt-broker", nativeHomeFleet(), "vega");
 
 /** `key value` lines of mosquitto.conf as a map; a repeated key (other than log_type) fails. */
 function confMap(content: string): Map<string, string> {
@@ -54,7 +56,7 @@ test("mosquitto.conf: the configured port, no anonymous clients, password and AC
     [n.get("password_file"), n.get("acl_file"), n.get("persistence_location")],
     ["/run/credentials/mqtt-broker.service/passwd", "/run/credentials/mqtt-broker.service/acl", "/var/lib/mqtt-broker/"],
   );
-  const other = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts.vega.services = { "mqtt-broker": { port: 1884 } })));
+  const other = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts.vega.services = { "mqtt-broker": { port: 1884 } })), "vega");
   assert.equal(confMap(fileAt(other, brokerPaths.conf).content).get("listener"), "1884");
   assert.deepEqual(other.ports, [{ port: 1884, protocol: "tcp", service: "mqtt-broker" }]);
   assert.deepEqual(other.containers![0].ports, [{ container: 1884, host: 1884, protocol: "tcp" }]);
@@ -66,7 +68,7 @@ test("passwd: one line per MQTT user with a mosquitto hash token; resolved, each
   const lines = passwd.trimEnd().split("\n");
   assert.deepEqual(lines.map((l) => l.split(":")[0]), fleet.mqttUsers.map((u) => u.name));
   assert.ok(lines.length >= 7, "hosts, orchestrator, nodered and monitor");
-  const secrets = testSecrets(secretKeysIn(passwd));
+  const secrets = testSecretValues(secretKeysIn(passwd));
   assert.deepEqual(Object.keys(secrets), fleet.mqttUsers.map((u) => u.passwordKey).sort());
   const resolved = resolveSecrets(passwd, secrets);
   for (const user of fleet.mqttUsers) {
@@ -77,7 +79,7 @@ test("passwd: one line per MQTT user with a mosquitto hash token; resolved, each
 
 test("ACL: every user's publish list is write, subscribe is read; mirrors write only their own presence and health", () => {
   const fleet = homeFleet((raw) => (raw.mqtt = { users: { dashboard: { publish: ["lyra/ui/#"], subscribe: ["lyra/ui/#", "lyra/presence/+"] } } }));
-  const acl = aclMap(fileAt(fragmentOf(render, "mqtt-broker", fleet), brokerPaths.acl).content);
+  const acl = aclMap(fileAt(fragmentOf(render, "mqtt-broker", fleet, "vega"), brokerPaths.acl).content);
   assert.deepEqual([...acl.keys()], fleet.mqttUsers.map((u) => u.name));
   for (const user of fleet.mqttUsers) {
     const rules = acl.get(user.name)!;
@@ -96,7 +98,7 @@ test("ACL: every user's publish list is write, subscribe is read; mirrors write 
 
 test("ACL: a topic with a newline (which would smuggle in rules) is refused, naming the user", () => {
   const fleet = homeFleet((raw) => (raw.mqtt = { users: { sneaky: { publish: ["lyra/x\nuser orchestrator"] } } }));
-  assert.throws(() => fragmentOf(render, "mqtt-broker", fleet), /mqtt user 'sneaky': topic "lyra\/x\\nuser orchestrator" has control characters/);
+  assert.throws(() => fragmentOf(render, "mqtt-broker", fleet, "vega"), /mqtt user 'sneaky': topic "lyra\/x\\nuser orchestrator" has control characters/);
 });
 
 test("docker mode: the runbook's mqtt-broker container, pinned image, read-only config, data volume, MQTT healthcheck", () => {
@@ -162,7 +164,7 @@ test("secrets: only tokens in rendered files; secret-bearing files are never wor
   for (const f of [docker(), native()]) {
     for (const file of f.files!) {
       if (secretKeysIn(file.content).length > 0) assert.match(file.mode, /^0[0-7][0-4]0$/, `${file.path} ${file.mode}`);
-      assert.doesNotMatch(file.content, /T3st-/);
+      assert.doesNotMatch(file.content, /TEST-SECRET/);
     }
     const monitor = fileAt(f, "/etc/mosquitto/lyra/monitor/mosquitto_sub");
     assert.equal(monitor.mode, "0600");
@@ -194,11 +196,11 @@ test("broker metrics: a script, a oneshot and its timer, fed by the monitor cred
   assert.ok(Number(unitValues(c, "Service", "TimeoutStartSec")[0]) > 20 + 10);
   assert.ok(f.checks!.some((k) => k.kind === "unit" && k.unit === "mqtt-broker-metrics.timer"));
 
-  const slow = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts["mirror-2"].services = { "mqtt-client": { heartbeatSeconds: 45 } })));
-  assert.ok(unitValues(unitNamed(slow, "mqtt-broker-metrics.service").content!, "Service", "Environment").includes("LYRA_HEARTBEAT_WINDOW=50"));
+  const slow = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts["mirror-2"].services = { "mqtt-client": { heartbeatSeconds: 45 } })), "vega");
+  assert.ok(unitValues(unitFile(slow, "mqtt-broker-metrics.service"), "Service", "Environment").includes("LYRA_HEARTBEAT_WINDOW=50"));
 
   // Without a node exporter on the broker host there is nowhere to put the metrics.
-  const bare = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts.vega.services = { "node-exporter": { enabled: false } })));
+  const bare = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts.vega.services = { "node-exporter": { enabled: false } })), "vega");
   assert.ok(!bare.units!.some((u) => u.name.startsWith("mqtt-broker-metrics")));
   assert.ok(!bare.files!.some((file) => file.path.includes("metrics")));
 });

@@ -12,24 +12,11 @@ import {
   registrationPeriodSeconds,
   render,
 } from "../../src/render/services/mqtt-client";
-import {
-  envEntries,
-  fileAt,
-  fragmentOf,
-  hardeningDeviations,
-  homeFleet,
-  renderedTexts,
-  secretFiles,
-  testSecrets,
-  unitNamed,
-  unitValue,
-  unitValues,
-  withMirrorSetting,
-} from "./mirror-fixtures";
+import { testSecretValues } from "../support/test-secrets";
+import { envEntries, fileAt, fragmentOf, hardeningDeviations, homeFleet, renderedTexts, secretFiles, unitFile, unitNamed, unitValue, unitValues } from "./fixtures";
+import { onMirror, withMirrorSetting } from "./mirror-fixtures";
 
-const fleet = homeFleet();
-const fragment = fragmentOf(render, "mqtt-client", fleet);
-const unit = unitNamed(fragment, mqttClientUnit).content;
+const { fleet, fragment, unit } = onMirror(render, "mqtt-client", mqttClientUnit);
 const credentialsPath = `${mqttClientConfigDir}/mosquitto_pub`;
 
 test("the script, its settings and its credentials: paths, modes, owners, and a change restarts the unit", () => {
@@ -53,7 +40,7 @@ test("settings: this mirror's name and topics, the broker as <host>.<domain>, th
     REGISTRATION_TOPIC: "lyra/clients/online",
     REGISTRATION_SECONDS: "30",
   });
-  const changed = fragmentOf(render, "mqtt-client", withMirrorSetting("mqtt-client", { heartbeatSeconds: 5 }));
+  const changed = fragmentOf(render, "mqtt-client", withMirrorSetting("mqtt-client", { heartbeatSeconds: 5 }), "mirror-1");
   assert.equal(envEntries(fileAt(changed, mqttClientEnvPath).content).HEARTBEAT_SECONDS, "5");
   const moved = homeFleet((raw) => {
     raw.hosts.vega.services = { "mqtt-broker": { enabled: false } };
@@ -76,10 +63,10 @@ test("every topic the script publishes to (heartbeat, registration, will) is one
 test("credentials: the mirror's own user and password token, 0600, loaded as a credential; no password anywhere else", () => {
   const options = fileAt(fragment, credentialsPath).content;
   assert.deepEqual(secretKeysIn(options), [secretKeys.mqttPassword("mirror-1")]);
-  const secrets = testSecrets([secretKeys.mqttPassword("mirror-1")]);
-  assert.equal(resolveSecrets(options, secrets), "-h vega.home.arpa\n-p 1883\n-u mirror-1\n-P T3st-mqtt-password-mirror-1-Pw\n");
+  const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1")]);
+  assert.equal(resolveSecrets(options, secrets), "-h vega.home.arpa\n-p 1883\n-u mirror-1\n-P TEST-SECRET-mqtt-password-mirror-1-7f3a\n");
   assert.deepEqual(secretFiles(fragment).map((f) => [f.path, f.mode]), [[credentialsPath, "0600"]]);
-  for (const text of renderedTexts(fragment)) assert.ok(!text.includes("T3st-"), "a test password in unresolved output");
+  for (const text of renderedTexts(fragment)) assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test password in unresolved output");
   assert.deepEqual(unitValues(unit, "Service", "LoadCredential"), [`mosquitto_pub:${credentialsPath}`]);
   assert.deepEqual(unitValues(unit, "Service", "Environment"), ["XDG_CONFIG_HOME=%d"]);
   assert.doesNotMatch(mqttClientScript, / -P | -u |--pw|password/, "the script never handles a password itself");
@@ -99,10 +86,10 @@ test("the unit runs the script with /bin/sh, restarts every 30 s forever, reads 
 });
 
 test("the restart interval is lyra-client's reconnect interval, or the runbook's 30 s without lyra-client", () => {
-  const slower = fragmentOf(render, "mqtt-client", withMirrorSetting("lyra-client", { reconnectSeconds: 45 }));
-  assert.equal(unitValue(unitNamed(slower, mqttClientUnit).content, "Service", "RestartSec"), "45");
-  const alone = fragmentOf(render, "mqtt-client", withMirrorSetting("lyra-client", { enabled: false }));
-  assert.equal(unitValue(unitNamed(alone, mqttClientUnit).content, "Service", "RestartSec"), "30");
+  const slower = fragmentOf(render, "mqtt-client", withMirrorSetting("lyra-client", { reconnectSeconds: 45 }), "mirror-1");
+  assert.equal(unitValue(unitFile(slower, mqttClientUnit), "Service", "RestartSec"), "45");
+  const alone = fragmentOf(render, "mqtt-client", withMirrorSetting("lyra-client", { enabled: false }), "mirror-1");
+  assert.equal(unitValue(unitFile(alone, mqttClientUnit), "Service", "RestartSec"), "30");
 });
 
 test("sandbox: the hardened baseline plus a transient user and a private user namespace, nothing relaxed", () => {
@@ -136,11 +123,11 @@ test("checks and recovery: the unit, a heartbeat within 60 s, the registration, 
 
 test("the registration repeats in whole heartbeats, at most every 30 s, and the check waits two periods", () => {
   assert.deepEqual([1, 7, 15, 30, 45, 60].map(registrationPeriodSeconds), [30, 28, 30, 30, 45, 60]);
-  const slow = fragmentOf(render, "mqtt-client", withMirrorSetting("mqtt-client", { heartbeatSeconds: 45 }));
+  const slow = fragmentOf(render, "mqtt-client", withMirrorSetting("mqtt-client", { heartbeatSeconds: 45 }), "mirror-1");
   const check = slow.checks!.find((c) => c.kind === "mqtt-registered")!;
   assert.equal((check as { withinSeconds: number }).withinSeconds, 90);
 });
 
 test("deterministic: the same model renders the same fragment", () => {
-  assert.deepEqual(fragmentOf(render, "mqtt-client", homeFleet()), fragment);
+  assert.deepEqual(fragmentOf(render, "mqtt-client", homeFleet(), "mirror-1"), fragment);
 });

@@ -9,9 +9,9 @@ import vm from "node:vm";
 import { resolveSecrets } from "../../src/render/secrets";
 import { render } from "../../src/render/services/nodered";
 import { checkIntervalSeconds, watchdogIds } from "../../src/render/services/nodered-flows";
-import { fileAt, fragmentOf, homeFleetWith, unitNamed, unitValue, unitValues, type RawFleet } from "./lyra-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitNamed, unitValue, unitValues, type RawFleet } from "./fixtures";
 
-const nodered = (change?: (raw: RawFleet) => void) => fragmentOf(render, "nodered", homeFleetWith(change));
+const nodered = (change?: (raw: RawFleet) => void) => fragmentOf(render, "nodered", homeFleet(change), "lyra");
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 const flowsOf = (fragment: ReturnType<typeof nodered>): FlowNode[] => JSON.parse(fileAt(fragment, "/etc/lyra/nodered/flows.json").content);
 const nodeOf = (flows: FlowNode[], id: string) => flows.find((n) => n.id === id)!;

@@ -4,10 +4,10 @@ import { test } from "node:test";
 import { parse } from "yaml";
 import { render as renderBroker } from "../../src/render/services/mqtt-broker";
 import { render } from "../../src/render/services/prometheus";
-import { fileAt, fragmentOf, homeFleet, unitNamed, unitValues } from "./vega-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitNamed, unitValues } from "./fixtures";
 
-const configOf = (fragment = fragmentOf(render, "prometheus", homeFleet())) => parse(fileAt(fragment, "/etc/prometheus/prometheus.yml").content);
-const rulesOf = (fragment = fragmentOf(render, "prometheus", homeFleet())) =>
+const configOf = (fragment = fragmentOf(render, "prometheus", homeFleet(), "vega")) => parse(fileAt(fragment, "/etc/prometheus/prometheus.yml").content);
+const rulesOf = (fragment = fragmentOf(render, "prometheus", homeFleet(), "vega")) =>
   parse(fileAt(fragment, "/etc/prometheus/rules/lyra-fleet.rules.yml").content).groups.flatMap((g: { rules: unknown[] }) => g.rules);
 
 interface Job {
@@ -36,7 +36,7 @@ test("a host without a node exporter is not a target; other ports and intervals 
     raw.hosts.lyra.services["node-exporter"] = { port: 9200 };
     raw.hosts.vega.services = { prometheus: { port: 9091, scrapeIntervalSeconds: 15 } };
   });
-  const fragment = fragmentOf(render, "prometheus", fleet);
+  const fragment = fragmentOf(render, "prometheus", fleet, "vega");
   const config = configOf(fragment);
   assert.deepEqual(job(config, "node")!.static_configs.map((s) => s.targets[0]), ["lyra.home.arpa:9200", "mirror-1.home.arpa:9100", "vega.home.arpa:9100"]);
   assert.deepEqual(job(config, "prometheus")!.static_configs[0].targets, ["localhost:9091"]);
@@ -61,22 +61,22 @@ test("alert rules: host down, broker down, broker metrics stale, mirror heartbea
     assert.ok(r.annotations.summary && r.annotations.description);
   }
   // The metric names are the ones the broker's metrics script writes.
-  const script = fileAt(fragmentOf(renderBroker, "mqtt-broker", homeFleet()), "/usr/local/lib/lyra/mqtt-broker-metrics");
+  const script = fileAt(fragmentOf(renderBroker, "mqtt-broker", homeFleet(), "vega"), "/usr/local/lib/lyra/mqtt-broker-metrics");
   for (const metric of ["mqtt_broker_up", "mqtt_broker_metrics_timestamp_seconds", "lyra_heartbeat_last_seen_timestamp_seconds"]) assert.ok(script.content.includes(metric), metric);
 });
 
 test("without broker metrics (no node exporter on the broker host) or mirrors, only the rules that can fire remain", () => {
-  const bare = rulesOf(fragmentOf(render, "prometheus", homeFleet((raw) => (raw.hosts.vega.services = { "node-exporter": { enabled: false } }))));
+  const bare = rulesOf(fragmentOf(render, "prometheus", homeFleet((raw) => (raw.hosts.vega.services = { "node-exporter": { enabled: false } })), "vega"));
   assert.deepEqual(bare.map((r: { alert: string }) => r.alert), ["HostDown"]);
   const noMirrors = homeFleet((raw) => {
     delete raw.hosts["mirror-1"];
     delete raw.hosts["mirror-2"];
   });
-  assert.deepEqual(rulesOf(fragmentOf(render, "prometheus", noMirrors)).map((r: { alert: string }) => r.alert), ["HostDown", "MqttBrokerDown", "MqttBrokerMetricsStale"]);
+  assert.deepEqual(rulesOf(fragmentOf(render, "prometheus", noMirrors, "vega")).map((r: { alert: string }) => r.alert), ["HostDown", "MqttBrokerDown", "MqttBrokerMetricsStale"]);
 });
 
 test("Debian's prometheus.service, tightened by a drop-in; every file restarts it", () => {
-  const fragment = fragmentOf(render, "prometheus", homeFleet());
+  const fragment = fragmentOf(render, "prometheus", homeFleet(), "vega");
   assert.deepEqual(fragment.packages, ["prometheus"]);
   const unit = unitNamed(fragment, "prometheus.service");
   assert.equal(unit.content, null, "the package's unit");
@@ -89,5 +89,5 @@ test("Debian's prometheus.service, tightened by a drop-in; every file restarts i
   }
   assert.ok(fragment.checks!.some((c) => c.kind === "unit" && c.unit === "prometheus.service"));
   assert.ok(fragment.recovery![0].commands.includes("systemctl restart prometheus"));
-  assert.equal(JSON.stringify(fragmentOf(render, "prometheus", homeFleet())), JSON.stringify(fragment), "deterministic");
+  assert.equal(JSON.stringify(fragmentOf(render, "prometheus", homeFleet(), "vega")), JSON.stringify(fragment), "deterministic");
 });

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { render } from "../../src/render/services/qdrant";
-import { fileAt, fragmentOf, homeFleetWith, unitNamed, unitValue, type RawFleet } from "./lyra-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitFile, unitNamed, unitValue, type RawFleet } from "./fixtures";
 
 const configPath = "/etc/lyra/qdrant/config.yaml";
-const qdrant = (change?: (raw: RawFleet) => void) => fragmentOf(render, "qdrant", homeFleetWith(change));
+const qdrant = (change?: (raw: RawFleet) => void) => fragmentOf(render, "qdrant", homeFleet(change), "lyra");
 
 test("the config carries the model's storage, snapshots and ports, and turns telemetry off", () => {
   const file = fileAt(qdrant(), configPath);
@@ -26,7 +26,7 @@ test("changed ports and paths reach the config, the unit's state directories, po
   const config = parse(fileAt(fragment, configPath).content);
   assert.deepEqual(config.service, { host: "0.0.0.0", http_port: 7333, grpc_port: 7334 });
   assert.equal(config.storage.storage_path, "/var/lib/vectors/data");
-  const unit = unitNamed(fragment, "qdrant.service").content!;
+  const unit = unitFile(fragment, "qdrant.service");
   assert.equal(unitValue(unit, "Service", "StateDirectory"), "vectors/data vectors/snaps");
   assert.equal(unitValue(unit, "Service", "WorkingDirectory"), "/var/lib/vectors/data");
   assert.deepEqual(fragment.ports, [

@@ -2,11 +2,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { render, sttBinary, sttEnvPath, sttUnit } from "../../src/render/services/stt-service";
-import { envEntries, fileAt, fragmentOf, hardeningDeviations, homeFleet, secretFiles, unitNamed, unitValue } from "./mirror-fixtures";
+import { envEntries, fileAt, fragmentOf, hardeningDeviations, homeFleet, secretFiles, unitFile, unitNamed, unitValue } from "./fixtures";
+import { onMirror } from "./mirror-fixtures";
 
-const fleet = homeFleet();
-const fragment = fragmentOf(render, "stt-service", fleet);
-const unit = unitNamed(fragment, sttUnit).content;
+const { fleet, fragment, unit } = onMirror(render, "stt-service", sttUnit);
 
 test("settings: version from the fleet's versions, port from the model, 0644 and restarting the unit", () => {
   const file = fileAt(fragment, sttEnvPath);
@@ -29,6 +28,7 @@ test("a new version or port changes the settings file, the port list and the hea
       raw.versions["stt-service"] = "1.0.0";
       raw.hosts["mirror-1"].services = { "stt-service": { port: 8250 } };
     }),
+    "mirror-1",
   );
   const env = envEntries(fileAt(changed, sttEnvPath).content);
   assert.deepEqual([env.STT_SERVICE_VERSION, env.STT_SERVICE_PORT], ["1.0.0", "8250"]);
@@ -37,7 +37,7 @@ test("a new version or port changes the settings file, the port list and the hea
     changed.checks!.filter((c) => c.kind === "http"),
     [{ kind: "http", name: "mirror-1: stt-service health", url: "http://mirror-1.home.arpa:8250/health", expectStatus: 200 }],
   );
-  assert.match(unitValue(unitNamed(changed, sttUnit).content, "Unit", "Description"), /stt-service 1\.0\.0\) on port 8250/);
+  assert.match(unitValue(unitFile(changed, sttUnit), "Unit", "Description"), /stt-service 1\.0\.0\) on port 8250/);
 });
 
 test("the unit: the installed binary, its settings, its own state and cache directories, a transient user", () => {
@@ -64,6 +64,6 @@ test("checks and recovery: the unit, GET /health over the LAN, restart", () => {
 test("another mirror gets its own health URL and the same unit; the same model renders the same fragment", () => {
   const other = fragmentOf(render, "stt-service", fleet, "mirror-2");
   assert.equal(other.checks![1].kind === "http" && other.checks![1].url, "http://mirror-2.home.arpa:8200/health");
-  assert.equal(unitNamed(other, sttUnit).content, unit);
-  assert.deepEqual(fragmentOf(render, "stt-service", homeFleet()), fragment);
+  assert.equal(unitFile(other, sttUnit), unit);
+  assert.deepEqual(fragmentOf(render, "stt-service", homeFleet(), "mirror-1"), fragment);
 });

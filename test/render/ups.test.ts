@@ -5,9 +5,9 @@ import { requiredSecretKeys } from "../../src/model/fleet";
 import { planFleet } from "../../src/render/index";
 import { resolveSecrets } from "../../src/render/secrets";
 import { render } from "../../src/render/services/ups";
-import { fileAt, fragmentOf, homeFleetWith, type RawFleet } from "./lyra-fixtures";
+import { fileAt, fragmentOf, homeFleet, type RawFleet } from "./fixtures";
 
-const ups = (change?: (raw: RawFleet) => void) => fragmentOf(render, "ups", homeFleetWith(change));
+const ups = (change?: (raw: RawFleet) => void) => fragmentOf(render, "ups", homeFleet(change), "lyra");
 const content = (fragment: ReturnType<typeof ups>, name: string) => fileAt(fragment, `/etc/nut/${name}`).content;
 /** Lines without the header comment, for exact comparisons. */
 const body = (text: string) => text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
@@ -60,11 +60,11 @@ test("each file restarts the Debian unit that reads it; the units themselves are
 });
 
 test("placed only when the stack declares a UPS; its secret is required only then", () => {
-  const withUps = homeFleetWith();
+  const withUps = homeFleet();
   assert.ok(requiredSecretKeys(withUps).includes("ups-monitor-password"));
   assert.ok(planFleet(withUps).find((p) => p.host === "lyra")!.files.some((f) => f.path === "/etc/nut/upsd.users"));
 
-  const without = homeFleetWith((raw) => delete raw.hosts.lyra.services.ups);
+  const without = homeFleet((raw) => delete raw.hosts.lyra.services.ups);
   assert.ok(!requiredSecretKeys(without).includes("ups-monitor-password"));
   const lyra = planFleet(without).find((p) => p.host === "lyra")!;
   assert.ok(!lyra.files.some((f) => f.path.startsWith("/etc/nut/")));

@@ -26,7 +26,7 @@ import type { PlanFragment } from "../../src/render/plan";
 import { resolveSecrets } from "../../src/render/secrets";
 import { accountsService, authorizedKeysPath, render as renderSource, sysusersPath, syncHome } from "../../src/render/services/config-source";
 import { knownHostsPath, render as renderSync, syncKeyPath, syncService } from "../../src/render/services/config-sync";
-import { fileAt, fragmentOf, homeFleet, unitNamed } from "../render/vega-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
 
 const testUser = "lyra-sync-test";
 const dir = mkdtempSync(join(tmpdir(), "lyra-sync-login-"));
@@ -165,7 +165,7 @@ before(async () => {
   const known = fileAt(sync, knownHostsPath).content;
   assert.ok(known.startsWith(`[vega.home.arpa]:${port} ssh-ed25519 `), known);
   writeFileSync(join(dir, "known_hosts"), known.replace("vega.home.arpa", "127.0.0.1"));
-  const argv = splitExecStart(unitNamed(sync, syncService).content!.match(/^ExecStart=(.*)$/m)![1]);
+  const argv = splitExecStart(unitFile(sync, syncService).match(/^ExecStart=(.*)$/m)![1]);
   assert.deepEqual([...argv.slice(0, 4), ...argv.slice(5)], ["/usr/bin/rsync", "-a", "--delete", "-e", "lyra-sync@vega.home.arpa:./", `${tree}/`]);
   assert.ok(argv[4].includes(` -p ${port} `), argv[4]);
   sshCommand = argv[4].replace("%d/ssh-key", join(dir, "credentials", syncKeyPath)).replace(`UserKnownHostsFile=${knownHostsPath}`, `UserKnownHostsFile=${join(dir, "known_hosts")}`);
@@ -207,7 +207,7 @@ test("systemd-sysusers creates the rendered account: a system user, its home, /b
 test("systemd-analyze verify accepts lyra-accounts.service silently", () => {
   const units = join(dir, "units");
   mkdirSync(units, { recursive: true });
-  writeFileSync(join(units, accountsService), unitNamed(source, accountsService).content!);
+  writeFileSync(join(units, accountsService), unitFile(source, accountsService));
   const r = spawnSync("systemd-analyze", ["verify", `./${accountsService}`], { cwd: units, encoding: "utf8", timeout: 60_000 });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   assert.equal(`${r.stdout}${r.stderr}`, "");

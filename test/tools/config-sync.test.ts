@@ -13,11 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { knownHostsPath, render, syncService } from "../../src/render/services/config-sync";
-import { fileAt, fragmentOf, homeFleet, unitNamed, unitValue } from "../render/mirror-fixtures";
+import { fileAt, unitValue } from "../render/fixtures";
+import { onMirror } from "../render/mirror-fixtures";
 
-const fleet = homeFleet();
-const fragment = fragmentOf(render, "config-sync", fleet);
-const service = unitNamed(fragment, syncService).content;
+const { fleet, fragment, unit: service } = onMirror(render, "config-sync", syncService);
 const dir = mkdtempSync(join(tmpdir(), "lyra-config-sync-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -19,14 +19,14 @@ import { render as configSync } from "../../src/render/services/config-sync";
 import { lyraClientBinary, render as lyraClient } from "../../src/render/services/lyra-client";
 import { render as mqttClient } from "../../src/render/services/mqtt-client";
 import { render as sttService, sttBinary } from "../../src/render/services/stt-service";
-import { fragmentOf, homeFleet } from "../render/mirror-fixtures";
+import { fragmentOf, homeFleet } from "../render/fixtures";
 
 const fleet = homeFleet();
 const fragments: PlanFragment[] = [
-  fragmentOf(mqttClient, "mqtt-client", fleet),
-  fragmentOf(sttService, "stt-service", fleet),
-  fragmentOf(lyraClient, "lyra-client", fleet),
-  fragmentOf(configSync, "config-sync", fleet),
+  fragmentOf(mqttClient, "mqtt-client", fleet, "mirror-1"),
+  fragmentOf(sttService, "stt-service", fleet, "mirror-1"),
+  fragmentOf(lyraClient, "lyra-client", fleet, "mirror-1"),
+  fragmentOf(configSync, "config-sync", fleet, "mirror-1"),
 ];
 const units = fragments.flatMap((f) => f.units ?? []);
 const dir = mkdtempSync(join(tmpdir(), "lyra-mirror-units-"));

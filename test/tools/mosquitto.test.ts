@@ -19,11 +19,13 @@ import type { PlanFragment } from "../../src/render/plan";
 import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
 import { render } from "../../src/render/services/mqtt-broker";
 import { brokerPaths } from "../../src/render/services/mosquitto-config";
-import { fileAt, fragmentOf, homeFleet, nativeHomeFleet, testSecrets, unitNamed } from "../render/vega-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
+import { nativeHomeFleet } from "../render/vega-fixtures";
+import { testSecretValues } from "../support/test-secrets";
 
 const nobody = 65534; // Debian's nobody/nogroup: an unprivileged user, as the unit's DynamicUser is.
-const fragment: PlanFragment = fragmentOf(render, "mqtt-broker", nativeHomeFleet());
-const secrets = testSecrets([...new Set(fragment.files!.flatMap((f) => secretKeysIn(f.content)))]);
+const fragment: PlanFragment = fragmentOf(render, "mqtt-broker", nativeHomeFleet(), "vega");
+const secrets = testSecretValues([...new Set(fragment.files!.flatMap((f) => secretKeysIn(f.content)))]);
 const password = (user: string) => secrets[secretKeys.mqttPassword(user)];
 const dir = mkdtempSync(join(tmpdir(), "lyra-mosquitto-"));
 const monitorDir = join(dir, "monitor");
@@ -196,7 +198,7 @@ test("a mirror subscribed to everything receives only what its ACL lets it read"
 });
 
 test("the monitor options file works as the docker healthcheck uses it (no password on the command line)", () => {
-  const docker = fragmentOf(render, "mqtt-broker", homeFleet());
+  const docker = fragmentOf(render, "mqtt-broker", homeFleet(), "vega");
   const [, , xdg, ...command] = docker.containers![0].healthcheck.test;
   assert.equal(xdg, "XDG_CONFIG_HOME=/mosquitto/config/monitor");
   const r = asMonitor(command);
@@ -275,7 +277,7 @@ test("systemd-analyze: the native broker unit and the metrics units verify; expo
   const units = join(dir, "units");
   mkdirSync(units);
   for (const name of ["mqtt-broker.service", "mqtt-broker-metrics.service", "mqtt-broker-metrics.timer"]) {
-    let content = unitNamed(fragment, name).content!;
+    let content = unitFile(fragment, name);
     // verify checks that ExecStart exists on this machine: point it at the rendered script's copy.
     if (name === "mqtt-broker-metrics.service") content = content.replace("ExecStart=/usr/local/lib/lyra/mqtt-broker-metrics", `ExecStart=${join(dir, "mqtt-broker-metrics")}`);
     writeFileSync(join(units, name), content);

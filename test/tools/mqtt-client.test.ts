@@ -18,11 +18,13 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { secretKeys, type Fleet } from "../../src/model/fleet";
 import { resolveSecrets } from "../../src/render/secrets";
 import { mqttClientConfigDir, mqttClientEnvPath, mqttClientScriptPath, render } from "../../src/render/services/mqtt-client";
-import { envEntries, fileAt, fragmentOf, testSecrets, withMirrorSetting } from "../render/mirror-fixtures";
+import { envEntries, fileAt, fragmentOf } from "../render/fixtures";
+import { withMirrorSetting } from "../render/mirror-fixtures";
+import { testSecretValues } from "../support/test-secrets";
 
 const dir = mkdtempSync(join(tmpdir(), "lyra-mqtt-client-"));
 chmodSync(dir, 0o711); // the unprivileged broker must reach its own subdirectory
-const secrets = testSecrets([secretKeys.mqttPassword("mirror-1"), secretKeys.mqttPassword("monitor")]);
+const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1"), secretKeys.mqttPassword("monitor")]);
 const password = (user: string) => secrets[secretKeys.mqttPassword(user)];
 const nobody = 65534; // the broker runs unprivileged, as in its unit
 const brokers = new Set<ChildProcess>();
@@ -139,7 +141,7 @@ interface Client {
 }
 
 function startClient(fleet: Fleet, broker: Broker, overrides: Record<string, string> = {}, password = secrets): Client {
-  const fragment = fragmentOf(render, "mqtt-client", fleet);
+  const fragment = fragmentOf(render, "mqtt-client", fleet, "mirror-1");
   const home = mkdtempSync(join(dir, "client-"));
   const credentials = join(home, "credentials");
   mkdirSync(credentials, { mode: 0o700 });

@@ -22,14 +22,14 @@ import { secretKeys } from "../../src/model/fleet";
 import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
 import { noderedPaths, render } from "../../src/render/services/nodered";
 import { watchdogIds } from "../../src/render/services/nodered-flows";
-import { fileAt, fragmentOf, homeFleetWith, unitNamed, unitValue } from "../render/lyra-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitFile, unitValue } from "../render/fixtures";
 
 const root = join(__dirname, "..", "..");
 const nobody = 65534; // mosquitto runs unprivileged, as Debian's does.
 const staleAfterSeconds = 5;
-const fleet = homeFleetWith((raw) => (raw.hosts.lyra.services.nodered = { staleAfterSeconds }));
-const fragment = fragmentOf(render, "nodered", fleet);
-const unit = unitNamed(fragment, "nodered.service").content!;
+const fleet = homeFleet((raw) => (raw.hosts.lyra.services.nodered = { staleAfterSeconds }));
+const fragment = fragmentOf(render, "nodered", fleet, "lyra");
+const unit = unitFile(fragment, "nodered.service");
 // Awkward characters on purpose: settings.js and flows_cred.json must survive them.
 const secrets: Record<string, string> = {
   [secretKeys.mqttPassword("nodered")]: "nr T3st pw 'q' #1",

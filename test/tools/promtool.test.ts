@@ -14,9 +14,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, test } from "node:test";
 import { parse, stringify } from "yaml";
 import { render } from "../../src/render/services/prometheus";
-import { fileAt, fragmentOf, homeFleet, unitNamed } from "../render/vega-fixtures";
+import { fileAt, fragmentOf, homeFleet, unitNamed } from "../render/fixtures";
 
-const fragment = fragmentOf(render, "prometheus", homeFleet());
+const fragment = fragmentOf(render, "prometheus", homeFleet(), "vega");
 const renderedConfig = fileAt(fragment, "/etc/prometheus/prometheus.yml").content;
 const renderedRules = fileAt(fragment, "/etc/prometheus/rules/lyra-fleet.rules.yml").content;
 const dir = mkdtempSync(join(tmpdir(), "lyra-prometheus-"));
