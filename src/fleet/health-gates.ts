@@ -44,20 +44,24 @@ export interface HealthGateArgs {
   triggers: pulumi.Input<unknown>[];
 }
 
+/** The SSH connection of a one-shot remote command (a gate): the host's key pinned, a short dial timeout, few retries. */
+export function commandConnection(connection: HostConnectionInputs): command.types.input.remote.ConnectionArgs {
+  return {
+    host: connection.address,
+    port: connection.port,
+    user: connection.user,
+    hostKey: connection.hostKey,
+    privateKey: connection.privateKey,
+    perDialTimeout: 10,
+    dialErrorLimit: 3,
+  };
+}
+
 export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-  const { connection } = args;
   return new command.remote.Command(
     name,
     {
-      connection: {
-        host: connection.address,
-        port: connection.port,
-        user: connection.user,
-        hostKey: connection.hostKey,
-        privateKey: connection.privateKey,
-        perDialTimeout: 10,
-        dialErrorLimit: 3,
-      },
+      connection: commandConnection(args.connection),
       create: hostGateScript(args.plan),
       triggers: args.triggers,
     },

@@ -5,6 +5,7 @@
 import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { HostConnectionInputs } from "../host/resources";
+import { commandConnection } from "./health-gates";
 
 export function mqttRoundTripScript(port: number, seconds = 60): string {
   return [
@@ -35,19 +36,10 @@ export interface MqttGateArgs {
 }
 
 export function mqttGate(name: string, args: MqttGateArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-  const { connection } = args;
   return new command.remote.Command(
     name,
     {
-      connection: {
-        host: connection.address,
-        port: connection.port,
-        user: connection.user,
-        hostKey: connection.hostKey,
-        privateKey: connection.privateKey,
-        perDialTimeout: 10,
-        dialErrorLimit: 3,
-      },
+      connection: commandConnection(args.connection),
       create: mqttRoundTripScript(args.port),
       stdin: args.monitorPassword.apply((p) => `${p}\n`),
       triggers: args.triggers,
