@@ -17,7 +17,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -27,6 +27,7 @@ import { resolveSecrets } from "../../src/render/secrets";
 import { accountsService, authorizedKeysPath, render as renderSource, sysusersPath, syncHome } from "../../src/render/services/config-source";
 import { knownHostsPath, render as renderSync, syncKeyPath, syncService } from "../../src/render/services/config-sync";
 import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
+import { freePort } from "../support/free-port";
 
 const testUser = "lyra-sync-test";
 const dir = mkdtempSync(join(tmpdir(), "lyra-sync-login-"));
@@ -67,14 +68,6 @@ after(async () => {
   if (createdPrivsepDir && readdirSync("/run/sshd").length === 0) rmdirSync("/run/sshd");
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts sshd on `port` with `usePam`; resolves once it accepts connections (10 s deadline). */
 async function startSshd(port: number, usePam: boolean): Promise<void> {

@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from "node:child_process";
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +20,7 @@ import { render } from "../../src/render/services/mqtt-broker";
 import { brokerPaths } from "../../src/render/services/mosquitto-config";
 import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
 import { nativeHomeFleet } from "../render/vega-fixtures";
+import { freePort } from "../support/free-port";
 import { testSecretValues } from "../support/test-secrets";
 
 const nobody = 65534; // Debian's nobody/nogroup: an unprivileged user, as the unit's DynamicUser is.
@@ -33,16 +33,6 @@ let port = 0;
 let broker: ChildProcess | undefined;
 let brokerLog = "";
 const clients: MqttClient[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 /** Replace the value of each `key` line of mosquitto.conf; each key must be there exactly once. */
 function rewriteConf(conf: string, values: Record<string, string>): string {

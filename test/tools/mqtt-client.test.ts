@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,6 +19,7 @@ import { resolveSecrets } from "../../src/render/secrets";
 import { mqttClientConfigDir, mqttClientEnvPath, mqttClientScriptPath, render } from "../../src/render/services/mqtt-client";
 import { envEntries, fileAt, fragmentOf } from "../render/fixtures";
 import { withMirrorSetting } from "../render/mirror-fixtures";
+import { freePort } from "../support/free-port";
 import { testSecretValues } from "../support/test-secrets";
 
 const dir = mkdtempSync(join(tmpdir(), "lyra-mqtt-client-"));
@@ -43,16 +43,6 @@ function run(command: string, args: string[]): string {
   if (r.error) throw new Error(`${command} could not run: ${r.error.message}`);
   assert.equal(r.status, 0, `${command} ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
 }
 
 async function waitFor<T>(what: string, seconds: number, probe: () => T | undefined, context: () => string = () => ""): Promise<T> {

@@ -12,7 +12,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -23,6 +22,7 @@ import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
 import { noderedPaths, render } from "../../src/render/services/nodered";
 import { watchdogIds } from "../../src/render/services/nodered-flows";
 import { fileAt, fragmentOf, homeFleet, unitFile, unitValue } from "../render/fixtures";
+import { freePort } from "../support/free-port";
 
 const root = join(__dirname, "..", "..");
 const nobody = 65534; // mosquitto runs unprivileged, as Debian's does.
@@ -48,16 +48,6 @@ const processes: ChildProcess[] = [];
 let brokerLog = "";
 let noderedLog = "";
 const clients: MqttClient[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 function run(command: string, args: string[]) {
   const r = spawnSync(command, args, { encoding: "utf8", timeout: 20_000 });

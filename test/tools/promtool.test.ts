@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,6 +14,7 @@ import { after, test } from "node:test";
 import { parse, stringify } from "yaml";
 import { render } from "../../src/render/services/prometheus";
 import { fileAt, fragmentOf, homeFleet, unitNamed } from "../render/fixtures";
+import { freePort } from "../support/free-port";
 
 const fragment = fragmentOf(render, "prometheus", homeFleet(), "vega");
 const renderedConfig = fileAt(fragment, "/etc/prometheus/prometheus.yml").content;
@@ -139,16 +139,6 @@ test("promtool test rules: each alert fires when its condition holds long enough
   writeFileSync(testsPath, stringify(tests));
   assert.notEqual(run("promtool", ["test", "rules", testsPath]).status, 0);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 test("the real prometheus loads the rendered config and rules and reports ready", async () => {
   const port = await freePort();

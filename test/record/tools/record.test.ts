@@ -4,7 +4,7 @@
  * mkdocs, with the site's entries hook) must accept it and list the entry.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,15 +13,14 @@ import { entryFileName } from "../../../src/record/entry";
 import { planFleet } from "../../../src/render";
 import { renderDocsTree } from "../../../src/render/docs/site";
 import type { JsonOutput } from "../../../src/verify/format";
-import { TestBroker } from "../../verify/support/broker";
+import type { TestBroker } from "../../verify/support/broker";
 import { runCli } from "../../verify/support/cli";
-import { HealthPublishers, MirrorClient } from "../../verify/support/clients";
-import { writeTestStack, type TestStack } from "../../verify/support/stack";
+import { startLiveFleet, type LiveFleet } from "../../verify/support/live-fleet";
+import type { TestStack } from "../../verify/support/stack";
 
+let live: LiveFleet | undefined;
 let stack: TestStack;
 let broker: TestBroker;
-let mirror: MirrorClient;
-let health: HealthPublishers;
 let identity: string;
 let env: NodeJS.ProcessEnv;
 
@@ -56,24 +55,12 @@ function todaysFile(docs: string): string {
 
 describe("record", { timeout: 5 * 60_000 }, () => {
   before(async () => {
-    stack = await writeTestStack(mkdtempSync(join(tmpdir(), "lyra-record-")));
-    identity = join(stack.dir, "id_ed25519");
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", identity]);
-    env = { LYRA_SECRET_MQTT_PASSWORD_MONITOR: stack.passwords.monitor };
-    broker = new TestBroker(stack);
-    await broker.start();
-    mirror = new MirrorClient(stack, "mirror-1");
-    mirror.start();
-    health = new HealthPublishers(stack, ["lyra", "mirror-1", "vega"]);
-    health.start();
+    live = await startLiveFleet(mkdtempSync(join(tmpdir(), "lyra-record-")));
+    ({ stack, broker, identity, env } = live);
     await new Promise((r) => setTimeout(r, 2500));
   });
 
-  after(async () => {
-    health?.stop();
-    await mirror?.kill();
-    await broker?.stop();
-  });
+  after(() => live?.stop());
 
   test("writes today's entry from a live verify, appends a second one, and mkdocs --strict builds and lists it", async () => {
     const site = docsTree();

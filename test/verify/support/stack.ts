@@ -5,24 +5,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { loadStackFile } from "../../../src/model/load";
 import type { Fleet } from "../../../src/model/fleet";
+import { freePort } from "../../support/free-port";
 
 export const addresses = { vega: "127.0.0.61", "mirror-1": "127.0.0.62", lyra: "127.0.0.64" } as const;
-
-/** A TCP port free on `address` right now (the OS picks it). */
-export function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, address, () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // Example ed25519 keys (from the home stack): nothing here is ever reached over SSH successfully.
 const keys = [

@@ -5,7 +5,7 @@
  * SSH checks meet loopback addresses where no sshd listens (the lab tests run them for real).
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,15 +13,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { planFleet } from "../../../src/render";
 import type { JsonOutput } from "../../../src/verify/format";
-import { TestBroker } from "../support/broker";
+import type { TestBroker } from "../support/broker";
 import { root, runCli, type CliRun } from "../support/cli";
-import { HealthPublishers, MirrorClient } from "../support/clients";
-import { addresses, writeTestStack, type TestStack } from "../support/stack";
+import type { MirrorClient } from "../support/clients";
+import { startLiveFleet, type LiveFleet } from "../support/live-fleet";
+import { addresses, type TestStack } from "../support/stack";
 
+let live: LiveFleet | undefined;
 let stack: TestStack;
 let broker: TestBroker;
 let mirror: MirrorClient;
-let health: HealthPublishers;
 let identity: string;
 let env: NodeJS.ProcessEnv;
 
@@ -67,25 +68,12 @@ async function settle(): Promise<void> {
 
 describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), "lyra-verify-"));
-    stack = await writeTestStack(dir);
-    identity = join(dir, "id_ed25519");
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", identity]);
-    env = { LYRA_SECRET_MQTT_PASSWORD_MONITOR: stack.passwords.monitor };
-    broker = new TestBroker(stack);
-    await broker.start();
-    mirror = new MirrorClient(stack, "mirror-1");
-    mirror.start();
-    health = new HealthPublishers(stack, ["lyra", "mirror-1", "vega"]);
-    health.start();
+    live = await startLiveFleet(mkdtempSync(join(tmpdir(), "lyra-verify-")));
+    ({ stack, broker, mirror, identity, env } = live);
     await settle();
   });
 
-  after(async () => {
-    health?.stop();
-    await mirror?.kill();
-    await broker?.stop();
-  });
+  after(() => live?.stop());
 
   test("every MQTT check passes: round trip on lyra/test, health of every host, heartbeat and registration", async () => {
     const run = await verify(["--only", "mqtt", "--json"]);
