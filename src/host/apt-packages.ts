@@ -7,8 +7,8 @@ import { describeHost, HostConnection } from "./connection";
 import { countHostEvent } from "./counters";
 import { hostError } from "./errors";
 import {
-    connectionChange,
     connectionCheckFailures,
+    connectionDiff,
     containsUnknown,
     hostDiff,
     HostDiffResult,
@@ -155,11 +155,7 @@ export const aptPackagesProvider = {
 
     async diff(_id: string, olds: AptPackagesOutputs, rawNews: AptPackagesInputs): Promise<HostDiffResult> {
         const news = withDefaults(rawNews);
-        const replaces: string[] = [];
-        const differing: string[] = [];
-        const connection = connectionChange(olds.connection, news.connection);
-        if (connection === "replace") replaces.push("connection");
-        if (connection === "update") differing.push("connection");
+        const { replaces, differing } = connectionDiff(olds.connection, news.connection);
         if (
             containsUnknown(news.packages) ||
             JSON.stringify(news.packages) !== JSON.stringify(olds.packages) ||

@@ -5,8 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { describeHost, HostConnection } from "./connection";
 import {
-    connectionChange,
     connectionCheckFailures,
+    connectionDiff,
     containsUnknown,
     hostDiff,
     HostDiffResult,
@@ -79,11 +79,7 @@ export const directoryProvider = {
 
     async diff(_id: string, olds: DirectoryOutputs, rawNews: DirectoryInputs): Promise<HostDiffResult> {
         const news = withDefaults(rawNews);
-        const replaces: string[] = [];
-        const differing: string[] = [];
-        const connection = connectionChange(olds.connection, news.connection);
-        if (connection === "replace") replaces.push("connection");
-        if (connection === "update") differing.push("connection");
+        const { replaces, differing } = connectionDiff(olds.connection, news.connection);
         if (news.path !== olds.path) (containsUnknown(news.path) ? differing : replaces).push("path");
         if (olds.fileType !== "directory") differing.push("fileType");
         for (const key of ["mode", "owner", "group"] as const) if (news[key] !== olds[key]) differing.push(key);

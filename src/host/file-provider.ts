@@ -5,8 +5,8 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { HostConnection } from "./connection";
 import {
-    connectionChange,
     connectionCheckFailures,
+    connectionDiff,
     containsUnknown,
     hostDiff,
     HostDiffResult,
@@ -134,11 +134,7 @@ export const fileProvider = {
 
     async diff(_id: string, olds: FileOutputs, rawNews: FileInputs): Promise<HostDiffResult> {
         const news = withDefaults(rawNews);
-        const replaces: string[] = [];
-        const differing: string[] = [];
-        const connection = connectionChange(olds.connection, news.connection);
-        if (connection === "replace") replaces.push("connection");
-        if (connection === "update") differing.push("connection");
+        const { replaces, differing } = connectionDiff(olds.connection, news.connection);
         if (news.path !== olds.path) (containsUnknown(news.path) ? differing : replaces).push("path");
         if (news.sha256 !== olds.sha256) differing.push("content");
         if (news.mode !== olds.mode) differing.push("mode");

@@ -47,6 +47,15 @@ export function connectionChange(olds: HostConnection | undefined, news: HostCon
     return CONNECTION_DETAILS.some((key) => olds[key] !== news[key]) ? "update" : "same";
 }
 
+/**
+ * Where every provider's diff starts: the properties that force a replacement and those that only
+ * differ, each holding "connection" when the connection changed that way.
+ */
+export function connectionDiff(olds: HostConnection | undefined, news: HostConnection): { replaces: string[]; differing: string[] } {
+    const change = connectionChange(olds, news);
+    return { replaces: change === "replace" ? ["connection"] : [], differing: change === "update" ? ["connection"] : [] };
+}
+
 /** Check failures for a connection (skipped while it is unknown). */
 export function connectionCheckFailures(connection: unknown): dynamic.CheckFailure[] {
     if (containsUnknown(connection)) return [];

@@ -7,8 +7,8 @@ import { describeHost, HostConnection } from "./connection";
 import { countHostEvent } from "./counters";
 import { hostError } from "./errors";
 import {
-    connectionChange,
     connectionCheckFailures,
+    connectionDiff,
     containsUnknown,
     hostDiff,
     HostDiffResult,
@@ -161,11 +161,7 @@ export const systemdUnitProvider = {
 
     async diff(_id: string, olds: SystemdUnitOutputs, rawNews: SystemdUnitInputs): Promise<HostDiffResult> {
         const news = withDefaults(rawNews);
-        const replaces: string[] = [];
-        const differing: string[] = [];
-        const connection = connectionChange(olds.connection, news.connection);
-        if (connection === "replace") replaces.push("connection");
-        if (connection === "update") differing.push("connection");
+        const { replaces, differing } = connectionDiff(olds.connection, news.connection);
         if (news.name !== olds.name) (containsUnknown(news.name) ? differing : replaces).push("name");
         if ((news.content !== null) !== olds.ownsUnitFile || news.sha256 !== olds.sha256) differing.push("content");
         if (news.dropInSha256 !== olds.dropInSha256) differing.push("dropIn");

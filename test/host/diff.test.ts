@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { aptPackagesProvider } from "../../src/host/apt-packages";
 import type { HostConnection } from "../../src/host/connection";
 import { fileProvider, type FileInputs, type FileOutputs } from "../../src/host/file-provider";
-import { connectionChange, UNKNOWN } from "../../src/host/provider-support";
+import { connectionChange, connectionDiff, UNKNOWN } from "../../src/host/provider-support";
 import { sha256Hex } from "../../src/host/remote-path";
 import { systemdUnitProvider, type SystemdUnitInputs, type SystemdUnitOutputs } from "../../src/host/systemd-unit-provider";
 
@@ -39,6 +39,13 @@ describe("connectionChange", () => {
             assert.equal(connectionChange(connection, { ...connection, ...change }), "update", JSON.stringify(change));
         }
         assert.equal(connectionChange(connection, { ...connection, address: UNKNOWN }), "update");
+    });
+
+    it("starts a diff: a replacing or a differing connection, or neither", () => {
+        assert.deepEqual(connectionDiff(connection, { ...connection }), { replaces: [], differing: [] });
+        assert.deepEqual(connectionDiff(connection, { ...connection, host: "lyra" }), { replaces: ["connection"], differing: [] });
+        assert.deepEqual(connectionDiff(connection, { ...connection, port: 2222 }), { replaces: [], differing: ["connection"] });
+        assert.deepEqual(connectionDiff(undefined, connection), { replaces: [], differing: ["connection"] });
     });
 });
 
