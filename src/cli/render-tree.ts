@@ -2,19 +2,12 @@
  * HostPlans as a tree of files plus a manifest: what `npm run render` writes. Pure.
  * Secret tokens are masked unless secret values are given.
  */
-import type { HostPlan } from "../render/plan";
+import type { HostPlan, PlannedFile } from "../render/plan";
 import { hasSecrets, maskSecrets, resolveSecrets, sha256 } from "../render/secrets";
 
-export interface TreeFile {
+/** A planned file (a unit file too) with the host it is for. */
+export interface TreeFile extends PlannedFile {
   host: string;
-  /** Absolute path on the host. */
-  path: string;
-  content: string;
-  mode: string;
-  owner: string;
-  group: string;
-  /** Units a change to this file restarts. */
-  restarts: string[];
   /** The content holds secrets (masked unless shown). */
   secret: boolean;
 }
