@@ -8,11 +8,16 @@ import type { ParsedKey } from "ssh2";
 
 // @@secret:<key>@@, @@secret-<kind>:<key>@@ or @@secret-<kind>(<argument>):<key>@@.
 // Groups: 1 the kind (absent for the plain value), 2 its argument, 3 the key.
-const tokenPattern = /@@secret(?:-(mosquitto-hash|ssh-public-key)(?:\(([a-z0-9_-]+)\))?)?:([a-z0-9-]+)@@/g;
+const tokenPattern = /@@secret(?:-(mosquitto-hash|ssh-public-key|json-string)(?:\(([a-z0-9_-]+)\))?)?:([a-z0-9-]+)@@/g;
 
-/** The secret's plain value, e.g. a password in Node-RED's credentials. */
+/** The secret's plain value, e.g. a password in mosquitto_pub's options file. */
 export function secretToken(key: string): string {
   return `@@secret:${key}@@`;
+}
+
+/** The secret's value escaped for the inside of a JSON string (quotes, backslashes, controls). */
+export function jsonStringSecretToken(key: string): string {
+  return `@@secret-json-string:${key}@@`;
 }
 
 /** mosquitto's PBKDF2-SHA512 password hash of the secret, for `user` (mosquitto_passwd's format). */
@@ -76,6 +81,7 @@ export function resolveSecrets(content: string, values: Readonly<Record<string, 
     if (kind === undefined && argument === undefined) return value;
     if (kind === "mosquitto-hash" && argument !== undefined) return mosquittoPasswordHash(argument, value);
     if (kind === "ssh-public-key" && argument === undefined) return sshPublicKeyLine(key, value);
+    if (kind === "json-string" && argument === undefined) return JSON.stringify(value).slice(1, -1);
     throw new Error(`internal: malformed secret token for '${key}' (kind ${kind ?? "none"}${argument === undefined ? "" : ", with an argument"})`);
   });
 }

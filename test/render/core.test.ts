@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
 import { test } from "node:test";
 import { assemblePlan } from "../../src/render/assemble";
-import { maskSecrets, mosquittoHashToken, mosquittoPasswordHash, resolveSecrets, secretKeysIn, secretToken } from "../../src/render/secrets";
+import { jsonStringSecretToken, maskSecrets, mosquittoHashToken, mosquittoPasswordHash, resolveSecrets, secretKeysIn, secretToken } from "../../src/render/secrets";
 import { hardened, unitFile } from "../../src/render/systemd";
 import { loadStackFile } from "../../src/model/load";
 
@@ -42,4 +42,11 @@ test("plan assembly sorts, dedupes identical declarations and refuses conflictin
   assert.deepEqual(plan.files.map((f) => f.path), ["/a", "/z"]);
   assert.deepEqual(plan.files[0].restarts, ["a.service", "b.service"]);
   assert.throws(() => assemblePlan(host, [{ files: [file("/a", "1")] }, { files: [file("/a", "2")] }]), /two renderers declare file '\/a' differently on host 'lyra'/);
+});
+
+test("a JSON-string token keeps JSON valid whatever the secret holds", () => {
+  const content = JSON.stringify({ password: jsonStringSecretToken("mqtt-password-nodered") });
+  const hostile = 'a"b\\c\n}';
+  assert.equal(JSON.parse(resolveSecrets(content, { "mqtt-password-nodered": hostile })).password, hostile);
+  assert.equal(maskSecrets(content), '{"password":"<json-string of secret mqtt-password-nodered>"}');
 });

@@ -9,7 +9,7 @@
  */
 import { secretKeys, type Fleet } from "../../model/fleet";
 import type { ServiceSettings } from "../../model/services";
-import { secretToken } from "../secrets";
+import { jsonStringSecretToken } from "../secrets";
 import { brokerAddress } from "./mqtt-credentials";
 
 /** The broker account Node-RED uses (src/model/resolve.ts implicitMqttUsers). */
@@ -182,5 +182,5 @@ export function watchdogFlows(fleet: Fleet, settings: ServiceSettings["nodered"]
  * has neither of; the file is protected by its mode and systemd's credential passing instead.
  */
 export function watchdogCredentials(): Record<string, { user: string; password: string }> {
-  return { [watchdogIds.broker]: { user: noderedMqttUser, password: secretToken(secretKeys.mqttPassword(noderedMqttUser)) } };
+  return { [watchdogIds.broker]: { user: noderedMqttUser, password: jsonStringSecretToken(secretKeys.mqttPassword(noderedMqttUser)) } };
 }
