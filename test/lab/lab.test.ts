@@ -127,10 +127,12 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
   });
 
   test("forwarded ports reach the host's services from this machine", async () => {
-    const stopProbe = await startProbe("lyra", 8000);
+    // 8300 is forwarded but no fleet service listens on it on lyra (the converged lab's
+    // orchestrator holds 8000), so what answers is the probe.
+    const stopProbe = await startProbe("lyra", 8300);
     try {
-      await eventually("127.0.0.11:8000 answers", 10, async () =>
-        httpStatus("127.0.0.11", 8000).then((status) => status === 200, () => false),
+      await eventually("127.0.0.11:8300 answers", 10, async () =>
+        httpStatus("127.0.0.11", 8300).then((status) => status === 200, () => false),
       );
     } finally {
       await stopProbe();
