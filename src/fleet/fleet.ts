@@ -12,7 +12,7 @@ import { BrokerContainer } from "./broker-container";
 import { healthGate } from "./health-gates";
 import { Host } from "./host";
 import { mqttGate } from "./mqtt-gate";
-import { brokerResource, waitsForBroker, waitsForConfigSource } from "./order";
+import { brokerResource, prerequisites } from "./order";
 import type { SecretValues } from "./secrets";
 
 export interface FleetArgs {
@@ -52,11 +52,16 @@ export class Fleet extends pulumi.ComponentResource {
           connection: connectionOf(hostName),
           secrets,
           externalDependencies: (unitName) => {
-            const deps: pulumi.Resource[] = [];
             const unit = plan.units.find((u) => u.name === unitName)!;
-            if (brokerDependency && waitsForBroker(model, hostName, unit)) deps.push(brokerDependency);
+            const wants = prerequisites(unit);
+            const deps: pulumi.Resource[] = [];
+            if (wants.broker && brokerDependency) deps.push(brokerDependency);
             // The whole source host: its tree, the sync account and its key.
-            if (waitsForConfigSource(unit) && configSource) deps.push(configSource);
+            if (wants.configSource && configSource) deps.push(configSource);
+            for (const ref of wants.units) {
+              const other = this.hosts[ref.host]?.units[ref.unit];
+              if (other) deps.push(other);
+            }
             return deps;
           },
         },

@@ -41,17 +41,16 @@ export function brokerResource(fleet: Fleet): { host: string; kind: "container" 
     : { host: fleet.broker.host, kind: "unit", name: "mqtt-broker.service" };
 }
 
-/** Units that never speak MQTT: they converge without waiting for the broker. */
-const independentOfBroker = ["chrony.service", "prometheus-node-exporter.service", "lyra-accounts.service", "mosquitto.service"];
-
-/** Does this unit wait for the broker? Every unit but the broker's own and those above. */
-export function waitsForBroker(fleet: Fleet, host: string, unit: PlannedUnit): boolean {
-  const broker = brokerResource(fleet);
-  if (host === broker.host && unit.name === broker.name) return false;
-  return !independentOfBroker.includes(unit.name);
-}
-
-/** Does this unit need the config source's files in place first (the mirrors' sync)? */
-export function waitsForConfigSource(unit: PlannedUnit): boolean {
-  return unit.name.startsWith("lyra-config-sync.");
+/** A unit's declared prerequisites, split by kind (see PlannedUnit.after). */
+export function prerequisites(unit: PlannedUnit): { broker: boolean; configSource: boolean; units: { host: string; unit: string }[] } {
+  const refs = unit.after.map((ref) => {
+    const slash = ref.indexOf("/");
+    if (slash <= 0) throw new Error(`internal: unit ${unit.name} declares '${ref}' in after; expected "host/what"`);
+    return { host: ref.slice(0, slash), what: ref.slice(slash + 1) };
+  });
+  return {
+    broker: refs.some((r) => r.what === "broker"),
+    configSource: refs.some((r) => r.what === "config-source"),
+    units: refs.filter((r) => r.what !== "broker" && r.what !== "config-source").map((r) => ({ host: r.host, unit: r.what })),
+  };
 }

@@ -48,7 +48,12 @@ export interface PlannedUnit {
   active: boolean;
   /** Long-running unit: scored by `systemd-analyze security`, listed in health checks. */
   longRunning: boolean;
-  /** Units on other hosts or this one that must be up first (e.g. the broker), as "host/unit". */
+  /**
+   * What must be converged first, as "host/what": "vega/broker" (the MQTT broker, container or
+   * unit), "vega/config-source" (the whole config source host), or "lyra/qdrant.service" (a unit).
+   * The fleet program turns these into dependencies; units on the same host named in After=,
+   * Requires= or Wants= are ordered too.
+   */
   after: string[];
 }
 
