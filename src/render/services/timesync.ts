@@ -4,10 +4,16 @@
  */
 import type { ServiceRenderer } from "../context";
 
-const chronyConf = (servers: string[], serve: boolean): string =>
+// A server inside the home network may be polled often: after a power cut the hub's chrony comes
+// up with the others, and the default back-off (up to 1024 s) would leave the mirrors unsynced for
+// minutes. Public servers keep chrony's polite defaults.
+const serverLine = (server: string, domain: string): string =>
+  server === domain || server.endsWith(`.${domain}`) ? `server ${server} iburst minpoll 2 maxpoll 6` : `server ${server} iburst`;
+
+const chronyConf = (servers: string[], domain: string, serve: boolean): string =>
   [
     "# Managed by lyra-fleet: edits are reverted by `pulumi up`.",
-    ...servers.map((s) => `server ${s} iburst`),
+    ...servers.map((s) => serverLine(s, domain)),
     "driftfile /var/lib/chrony/chrony.drift",
     "makestep 1 3",
     "rtcsync",
@@ -32,7 +38,7 @@ const containerDropIn = [
 
 export const render: ServiceRenderer<"timesync"> = ({ fleet, host, settings }) => ({
   packages: ["chrony"],
-  files: [{ path: "/etc/chrony/chrony.conf", content: chronyConf(fleet.site.ntpServers, settings.serve), mode: "0644", owner: "root", group: "root", restarts: ["chrony.service"] }],
+  files: [{ path: "/etc/chrony/chrony.conf", content: chronyConf(fleet.site.ntpServers, fleet.site.domain, settings.serve), mode: "0644", owner: "root", group: "root", restarts: ["chrony.service"] }],
   units: [
     {
       name: "chrony.service",
