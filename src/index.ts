@@ -12,9 +12,16 @@ import { fleetExports } from "./fleet/exports";
 const config = new pulumi.Config("lyra-fleet");
 const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(pulumi.getStack()));
 const plans = planFleet(model);
-const secrets = Object.fromEntries(requiredSecretKeys(model).map((key) => [key, config.requireSecret(key)]));
-const fleet = new Fleet("fleet", { model, plans, secrets, privateKey: config.getSecret(secretKeys.sshPrivateKey) });
+
+// Every missing secret at once, before any resource is declared.
+const keys = requiredSecretKeys(model);
+const missing = keys.filter((key) => config.getSecret(key) === undefined);
+if (missing.length > 0) {
+  const commands = missing.map((key) => `  pulumi config set --secret --stack ${pulumi.getStack()} ${key}`);
+  throw new Error(`${stackFilePath(pulumi.getStack())}: missing secrets; nothing was changed. Set them with:\n${commands.join("\n")}`);
+}
+const secrets = Object.fromEntries(keys.map((key) => [key, config.requireSecret(key)]));
+new Fleet("fleet", { model, plans, secrets, privateKey: config.getSecret(secretKeys.sshPrivateKey) });
 
 export const hosts = fleetExports(model, plans);
 export const broker = `${model.broker.host}:${model.broker.port}`;
-export const fleetUrn = fleet.urn;

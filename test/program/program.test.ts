@@ -214,11 +214,14 @@ test("an invalid stack registers nothing and says why, naming the file and path"
   assert.deepEqual(result.registrations, []);
 });
 
-test("a missing secret fails before anything is registered, naming the key only", () => {
+test("missing secrets fail before anything is registered, each named with its command, no value shown", () => {
   const secrets = { ...homeSecrets };
   delete secrets["mqtt-password-monitor"];
+  delete secrets["mqtt-password-mirror-2"];
   const result = evaluate({ stack: "home", fleet: homeFleet, secrets });
-  assert.match(result.error?.message ?? "", /mqtt-password-monitor/);
+  assert.match(result.error?.message ?? "", /^stacks\/Pulumi\.home\.yaml: missing secrets; nothing was changed/);
+  assert.match(result.error!.message, /^  pulumi config set --secret --stack home mqtt-password-mirror-2$/m);
+  assert.match(result.error!.message, /^  pulumi config set --secret --stack home mqtt-password-monitor$/m);
   assert.deepEqual(result.registrations, []);
   for (const v of Object.values(secrets)) assert.ok(!result.error!.message.includes(v));
 });
