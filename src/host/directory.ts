@@ -16,15 +16,15 @@ import {
     ensureDirectory,
     fixMetadata,
     metadataMatches,
-    normalizeMode,
     PathMetadata,
     readPathState,
     removeDirectoryIfEmpty,
     sameIdentity,
+    withPathDefaults,
     wrongTypeError,
 } from "./remote-path";
 import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, plainValue, throwIfProblems } from "./resource-support";
-import { absolutePathProblems, describeProblems, identityProblems, modeProblems, Problem } from "./validation";
+import { describeProblems, pathMetadataProblems, Problem } from "./validation";
 
 /** What the provider receives. */
 export interface DirectoryInputs extends PathMetadata {
@@ -43,21 +43,11 @@ export const DIRECTORY_DEFAULTS: PathMetadata = { mode: "0755", owner: "root", g
 
 /** Problems with a Directory's inputs (unknown values are skipped). */
 export function directoryProblems(inputs: Partial<Record<keyof DirectoryInputs, unknown>>): Problem[] {
-    return [
-        ...absolutePathProblems("path", inputs.path),
-        ...modeProblems("mode", inputs.mode),
-        ...identityProblems("owner", inputs.owner),
-        ...identityProblems("group", inputs.group),
-    ];
+    return pathMetadataProblems(inputs);
 }
 
 function withDefaults(inputs: DirectoryInputs): DirectoryInputs {
-    return {
-        ...inputs,
-        mode: normalizeMode(inputs.mode ?? DIRECTORY_DEFAULTS.mode),
-        owner: inputs.owner ?? DIRECTORY_DEFAULTS.owner,
-        group: inputs.group ?? DIRECTORY_DEFAULTS.group,
-    };
+    return withPathDefaults(inputs, DIRECTORY_DEFAULTS);
 }
 
 async function converge(rawInputs: DirectoryInputs): Promise<DirectoryOutputs> {

@@ -15,17 +15,17 @@ import {
 import {
     fixMetadata,
     metadataMatches,
-    normalizeMode,
     PathMetadata,
     PathState,
     readPathState,
     removeFile,
     sameIdentity,
     sha256Hex,
+    withPathDefaults,
     writeFileAtomically,
     wrongTypeError,
 } from "./remote-path";
-import { absolutePathProblems, identityProblems, modeProblems, Problem, textProblems } from "./validation";
+import { pathMetadataProblems, Problem, textProblems } from "./validation";
 
 /** What the provider receives: every input resolved, the content in plain text even when secret. */
 export interface FileInputs extends PathMetadata {
@@ -53,22 +53,11 @@ export const FILE_DEFAULTS: PathMetadata = { mode: "0644", owner: "root", group:
 
 /** Problems with a File's inputs (unknown values are skipped). */
 export function fileProblems(inputs: Partial<Record<keyof FileInputs, unknown>>): Problem[] {
-    return [
-        ...absolutePathProblems("path", inputs.path),
-        ...textProblems("content", inputs.content),
-        ...modeProblems("mode", inputs.mode),
-        ...identityProblems("owner", inputs.owner),
-        ...identityProblems("group", inputs.group),
-    ];
+    return [...pathMetadataProblems(inputs), ...textProblems("content", inputs.content)];
 }
 
 function withDefaults(inputs: FileInputs): FileInputs {
-    return {
-        ...inputs,
-        mode: normalizeMode(inputs.mode ?? FILE_DEFAULTS.mode),
-        owner: inputs.owner ?? FILE_DEFAULTS.owner,
-        group: inputs.group ?? FILE_DEFAULTS.group,
-    };
+    return withPathDefaults(inputs, FILE_DEFAULTS);
 }
 
 /**

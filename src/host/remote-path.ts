@@ -46,6 +46,16 @@ export function normalizeMode(mode: string): string {
     return mode.padStart(4, "0");
 }
 
+/** Inputs with the caller's omissions filled from `defaults` and the mode in four digits. */
+export function withPathDefaults<T extends Partial<PathMetadata>>(inputs: T, defaults: PathMetadata): T & PathMetadata {
+    return {
+        ...inputs,
+        mode: normalizeMode(inputs.mode ?? defaults.mode),
+        owner: inputs.owner ?? defaults.owner,
+        group: inputs.group ?? defaults.group,
+    };
+}
+
 /** True when an observed owner or group (name and id) is the desired one, given by name or by id. */
 export function sameIdentity(desired: string, observedName: string, observedId: string): boolean {
     return desired === observedName || desired === observedId;

@@ -56,3 +56,13 @@ export function textProblems(property: string, value: unknown, optional = false)
 export function describeProblems(problems: readonly Problem[], prefix = "args."): string[] {
     return problems.map((problem) => `${prefix}${problem.property} ${problem.reason}`);
 }
+
+/** Problems with a path and its ownership and mode (unknown values are skipped). */
+export function pathMetadataProblems(inputs: { path?: unknown; mode?: unknown; owner?: unknown; group?: unknown }): Problem[] {
+    return [
+        ...absolutePathProblems("path", inputs.path),
+        ...modeProblems("mode", inputs.mode),
+        ...identityProblems("owner", inputs.owner),
+        ...identityProblems("group", inputs.group),
+    ];
+}
