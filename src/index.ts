@@ -13,15 +13,22 @@ const config = new pulumi.Config("lyra-fleet");
 const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(pulumi.getStack()));
 const plans = planFleet(model);
 
+// The whole stack config, read once: each Config.get* call parses all of it again, which is
+// quadratic in a fleet with a secret per mirror.
+const stackConfig = pulumi.runtime.allConfig();
+const configValue = (key: string): string | undefined => stackConfig[`lyra-fleet:${key}`];
+
 // Every missing secret at once, before any resource is declared.
 const keys = requiredSecretKeys(model);
-const missing = keys.filter((key) => config.getSecret(key) === undefined);
+const missing = keys.filter((key) => configValue(key) === undefined);
 if (missing.length > 0) {
   const commands = missing.map((key) => `  pulumi config set --secret --stack ${pulumi.getStack()} ${key}`);
   throw new Error(`${stackFilePath(pulumi.getStack())}: missing secrets; nothing was changed. Set them with:\n${commands.join("\n")}`);
 }
-const secrets = Object.fromEntries(keys.map((key) => [key, config.requireSecret(key)]));
-new Fleet("fleet", { model, plans, secrets, privateKey: config.getSecret(secretKeys.sshPrivateKey) });
+const secret = (key: string) => pulumi.secret(configValue(key)!);
+const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
+const privateKey = configValue(secretKeys.sshPrivateKey) === undefined ? undefined : secret(secretKeys.sshPrivateKey);
+new Fleet("fleet", { model, plans, secrets, privateKey });
 
 export const hosts = fleetExports(model, plans);
 export const broker = `${model.broker.host}:${model.broker.port}`;

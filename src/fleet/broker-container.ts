@@ -1,19 +1,19 @@
 /**
  * The runbook's `mqtt-broker` container on the broker host, through the Docker provider over SSH.
- * The rendered config (declared as Files on the host) is mounted read-only; a hash of it is a
+ * The rendered config (declared in the host's state) is mounted read-only; a hash of it is a
  * label, so a config change recreates the container from the known config.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlannedContainer } from "../render/plan";
 import type { HostConnectionInputs } from "../host/resources";
-import type { File } from "../host/resources";
+import type { Host } from "./host";
 
 export interface BrokerContainerArgs {
   container: PlannedContainer;
   connection: HostConnectionInputs;
-  /** The host's managed files by path (the container's config files must be among them). */
-  files: Record<string, File>;
+  /** The broker's host: its state holds the container's config files. */
+  host: Host;
 }
 
 /** ssh options that pin the host key (the Docker CLI's ssh would otherwise trust on first use). */
@@ -27,12 +27,7 @@ export class BrokerContainer extends pulumi.ComponentResource {
 
   constructor(name: string, args: BrokerContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("lyra-fleet:fleet:BrokerContainer", name, {}, opts);
-    const { container: spec, connection, files } = args;
-    const configFiles = spec.configFiles.map((path) => {
-      const file = files[path];
-      if (!file) throw new Error(`BrokerContainer '${name}': container config file ${path} is not among the host's managed files`);
-      return file;
-    });
+    const { container: spec, connection, host } = args;
     const provider = new docker.Provider(
       `${name}-docker`,
       {
@@ -46,7 +41,12 @@ export class BrokerContainer extends pulumi.ComponentResource {
       .filter((m) => m.kind === "volume")
       .map((m) => new docker.Volume(`${name}-${m.source}`, { name: m.source }, { parent: this, provider, retainOnDelete: true }));
     // One hash over every config file: any change (passwords included) recreates the container.
-    const configHash = pulumi.all(configFiles.map((f) => f.sha256)).apply((hashes) => hashes.join(","));
+    let configHash: pulumi.Output<string>;
+    try {
+      configHash = host.contentHash(spec.configFiles);
+    } catch (err) {
+      throw new Error(`BrokerContainer '${name}': container config file ${(err as Error).message}`);
+    }
     this.container = new docker.Container(
       `${name}-container`,
       {
@@ -67,7 +67,7 @@ export class BrokerContainer extends pulumi.ComponentResource {
         ],
         mustRun: true,
       },
-      { parent: this, provider, dependsOn: [...configFiles, ...volumes], deleteBeforeReplace: true },
+      { parent: this, provider, dependsOn: [host.state, ...volumes], deleteBeforeReplace: true },
     );
     this.registerOutputs({ container: this.container.name });
   }

@@ -45,24 +45,29 @@ export class Fleet extends pulumi.ComponentResource {
 
     for (const hostName of order) {
       const plan = planOf(hostName);
+      // What this host's units wait for elsewhere. On the broker's own host in docker mode the
+      // container comes after the host (it mounts the host's config), so its units cannot wait
+      // for it: they are clients that retry, as they must across every broker restart anyway.
+      const dependsOn = new Set<pulumi.Resource>();
+      for (const unit of plan.units) {
+        const wants = prerequisites(unit);
+        if (wants.broker && brokerDependency) dependsOn.add(brokerDependency);
+        // The whole source host: its tree, the sync account and its key.
+        if (wants.configSource && configSource) dependsOn.add(configSource.state);
+        for (const ref of wants.units) if (ref.host !== hostName && this.hosts[ref.host]) dependsOn.add(this.hosts[ref.host].state);
+      }
       const host = new Host(
         hostName,
         {
           plan,
           connection: connectionOf(hostName),
           secrets,
-          externalDependencies: (unitName) => {
-            const unit = plan.units.find((u) => u.name === unitName)!;
-            const wants = prerequisites(unit);
-            const deps: pulumi.Resource[] = [];
-            if (wants.broker && brokerDependency) deps.push(brokerDependency);
-            // The whole source host: its tree, the sync account and its key.
-            if (wants.configSource && configSource) deps.push(configSource);
-            for (const ref of wants.units) {
-              const other = this.hosts[ref.host]?.units[ref.unit];
-              if (other) deps.push(other);
-            }
-            return deps;
+          dependsOn: [...dependsOn],
+          localPrerequisites: (unitName) => {
+            const wants = prerequisites(plan.units.find((u) => u.name === unitName)!);
+            const local = wants.units.filter((ref) => ref.host === hostName).map((ref) => ref.unit);
+            if (wants.broker && broker.kind === "unit" && broker.host === hostName) local.push(broker.name);
+            return local;
           },
         },
         { parent: this },
@@ -70,11 +75,12 @@ export class Fleet extends pulumi.ComponentResource {
       this.hosts[hostName] = host;
       if (hostName === model.broker.host) {
         const spec = plan.containers.find((c) => c.name === "mqtt-broker");
+        if (broker.kind === "container" && !spec) throw new Error(`Fleet: broker host '${hostName}' declares no container mqtt-broker`);
+        if (broker.kind === "unit" && !plan.units.some((u) => u.name === broker.name)) throw new Error(`Fleet: broker host '${hostName}' declares no unit ${broker.name}`);
         brokerDependency =
-          broker.kind === "container" && spec
-            ? new BrokerContainer(`${hostName}:mqtt-broker`, { container: spec, connection: connectionOf(hostName), files: host.files }, { parent: this, dependsOn: [host] })
-            : host.units[broker.name];
-        if (!brokerDependency) throw new Error(`Fleet: broker host '${hostName}' declares no ${broker.kind} ${broker.name}`);
+          broker.kind === "container"
+            ? new BrokerContainer(`${hostName}:mqtt-broker`, { container: spec!, connection: connectionOf(hostName), host }, { parent: this, dependsOn: [host] })
+            : host.state;
       }
       if (hostName === model.configSource.host) configSource = host;
     }
@@ -82,10 +88,9 @@ export class Fleet extends pulumi.ComponentResource {
 
     for (const hostName of order) {
       const host = this.hosts[hostName];
-      const converged = [...Object.values(host.units), ...Object.values(host.files)];
-      // Re-run when the plan or any file's content (secrets included, through their hashes) changes.
-      const triggers = [sha256(JSON.stringify(planOf(hostName))), ...Object.values(host.files).map((f) => f.sha256)];
-      healthGate(`${hostName}:health-gate`, { plan: planOf(hostName), connection: connectionOf(hostName), triggers }, { parent: this, dependsOn: converged });
+      // Re-run when the plan or a secret in the host's files (through a hash) changes.
+      const triggers = [sha256(JSON.stringify(planOf(hostName))), ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : [])];
+      healthGate(`${hostName}:health-gate`, { plan: planOf(hostName), connection: connectionOf(hostName), triggers }, { parent: this, dependsOn: [host.state] });
     }
     const monitorPassword = secrets[secretKeys.mqttPassword("monitor")];
     mqttGate(

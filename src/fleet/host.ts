@@ -1,13 +1,14 @@
 /**
- * One fleet host: its HostPlan as drift-aware resources over SSH, in the order they converge:
- * packages, then directories (parents first) and files, then units (each after its files and the
- * units it is ordered after).
+ * One fleet host: its HostPlan as one drift-aware HostState resource over SSH, which converges in
+ * the order a host needs: packages, then directories and files, then units (each after the units
+ * it is ordered after, and restarted when a file it reads is written).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AptPackages, Directory, File, SystemdUnit, type HostConnectionInputs } from "../host/resources";
-import type { HostPlan } from "../render/plan";
-import { parentDirectory, triggerFiles, unitsOrderedBefore } from "./order";
-import { fileContent, type SecretValues } from "./secrets";
+import { HostState, type FileItem, type HostConnectionInputs, type UnitItem } from "../host/resources";
+import type { HostPlan, PlannedFile } from "../render/plan";
+import { hasSecrets, sha256 } from "../render/secrets";
+import { triggerFiles, unitsOrderedBefore } from "./order";
+import { secretFileItems, type SecretValues } from "./secrets";
 
 export interface HostArgs {
   /** The host's desired state, from src/render. */
@@ -16,75 +17,72 @@ export interface HostArgs {
   connection: HostConnectionInputs;
   /** Secret values by flat stack config key. */
   secrets: SecretValues;
-  /** Per unit name: resources on other hosts it must wait for (the broker, the config source). */
-  externalDependencies?: (unitName: string) => pulumi.Resource[];
+  /** Resources on other hosts this host's units wait for (the broker, the config source). */
+  dependsOn?: pulumi.Resource[];
+  /** Per unit, further units of this host it starts after (e.g. the broker when it runs here). */
+  localPrerequisites?: (unitName: string) => string[];
 }
 
+const fileItem = (f: PlannedFile): FileItem => ({ content: f.content, mode: f.mode, owner: f.owner, group: f.group });
+
 export class Host extends pulumi.ComponentResource {
-  /** The host's units by name, for cross-host ordering and health gates. */
-  readonly units: Record<string, SystemdUnit> = {};
-  /** The host's files by path. */
-  readonly files: Record<string, File> = {};
-  readonly packages?: AptPackages;
+  /** Everything the host must have, as one resource. */
+  readonly state: HostState;
+  /** The files holding secrets, values filled in (one secret output), if any. */
+  readonly secretFiles?: pulumi.Output<Record<string, FileItem>>;
+  private readonly plainContent: Record<string, string>;
+  private readonly filePaths: Set<string>;
 
   constructor(name: string, args: HostArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("lyra-fleet:fleet:Host", name, {}, opts);
     const { plan, connection, secrets } = args;
     if (plan.host !== name) throw new Error(`Host '${name}': args.plan is for host '${plan.host}'`);
-    const parent = { parent: this };
 
-    this.packages = plan.packages.length > 0 ? new AptPackages(`${name}:packages`, { connection, packages: plan.packages }, parent) : undefined;
-    const afterPackages = this.packages ? [this.packages] : [];
+    const plainFiles = plan.files.filter((f) => !hasSecrets(f.content));
+    const secretFiles = secretFileItems(plan.files.filter((f) => hasSecrets(f.content)), secrets, `Host '${name}'`);
+    this.secretFiles = secretFiles;
+    this.plainContent = Object.fromEntries(plainFiles.map((f) => [f.path, f.content]));
+    this.filePaths = new Set(plan.files.map((f) => f.path));
 
-    const directories: Record<string, Directory> = {};
-    // Sorted by path, so a parent is always declared before its children.
-    for (const dir of plan.directories) {
-      const up = parentDirectory(dir.path, plan.directories);
-      directories[dir.path] = new Directory(`${name}:${dir.path}`, { connection, ...dir }, { ...parent, dependsOn: [...afterPackages, ...(up ? [directories[up.path]] : [])] });
+    const units: Record<string, UnitItem> = {};
+    for (const unit of plan.units) {
+      const after = new Set([...unitsOrderedBefore(unit, plan), ...(args.localPrerequisites?.(unit.name) ?? [])]);
+      after.delete(unit.name);
+      units[unit.name] = {
+        content: unit.content,
+        ...(unit.dropIn !== undefined ? { dropIn: unit.dropIn } : {}),
+        enabled: unit.enabled,
+        active: unit.active,
+        after: [...after].sort(),
+        // Any write of these files (a change, or the repair of a hand edit) restarts the unit
+        // exactly once, so what runs is what was declared.
+        restartOn: triggerFiles(unit, plan),
+      };
     }
 
-    for (const file of plan.files) {
-      const up = parentDirectory(file.path, plan.directories);
-      this.files[file.path] = new File(
-        `${name}:${file.path}`,
-        { connection, path: file.path, content: fileContent(file.content, secrets, `${name}:${file.path}`), mode: file.mode, owner: file.owner, group: file.group },
-        { ...parent, dependsOn: [...afterPackages, ...(up ? [directories[up.path]] : [])] },
-      );
-    }
+    this.state = new HostState(
+      `${name}:state`,
+      {
+        connection,
+        packages: plan.packages,
+        directories: Object.fromEntries(plan.directories.map((d) => [d.path, { mode: d.mode, owner: d.owner, group: d.group }])),
+        files: Object.fromEntries(plainFiles.map((f) => [f.path, fileItem(f)])),
+        secretFiles,
+        units,
+      },
+      { parent: this, dependsOn: args.dependsOn ?? [] },
+    );
+    this.registerOutputs({ units: plan.units.map((u) => u.name), files: plan.files.map((f) => f.path) });
+  }
 
-    const allFiles = Object.values(this.files);
-    const allDirectories = Object.values(directories);
-    // Units in an order where everything a unit is ordered after is declared first.
-    const pending = [...plan.units];
-    while (pending.length > 0) {
-      const index = pending.findIndex((u) => unitsOrderedBefore(u, plan).every((n) => this.units[n]));
-      if (index < 0) throw new Error(`Host '${name}': units order each other in a cycle: ${pending.map((u) => u.name).join(", ")}`);
-      const [unit] = pending.splice(index, 1);
-      this.units[unit.name] = new SystemdUnit(
-        `${name}:${unit.name}`,
-        {
-          connection,
-          name: unit.name,
-          content: unit.content,
-          dropIn: unit.dropIn,
-          enabled: unit.enabled,
-          active: unit.active,
-          // Any write of these files (a change, or the repair of a hand edit) restarts the unit
-          // exactly once, so what runs is what was declared.
-          triggers: triggerFiles(unit, plan).map((path) => this.files[path].writeId),
-        },
-        {
-          ...parent,
-          dependsOn: [
-            ...afterPackages,
-            ...allDirectories,
-            ...allFiles,
-            ...unitsOrderedBefore(unit, plan).map((n) => this.units[n]),
-            ...(args.externalDependencies?.(unit.name) ?? []),
-          ],
-        },
-      );
-    }
-    this.registerOutputs({ units: Object.keys(this.units), files: Object.keys(this.files) });
+  /**
+   * One sha256 over the content of these files, secrets filled in (so secret itself when any of
+   * them holds one): what changes exactly when one of them does.
+   */
+  contentHash(paths: readonly string[]): pulumi.Output<string> {
+    const unknown = paths.filter((path) => !this.filePaths.has(path));
+    if (unknown.length > 0) throw new Error(`${unknown.join(", ")}: not among this host's files`);
+    const secret = this.secretFiles ?? pulumi.output({} as Record<string, FileItem>);
+    return secret.apply((items) => sha256(paths.map((path) => sha256(this.plainContent[path] ?? items[path].content)).join(",")));
   }
 }

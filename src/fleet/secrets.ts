@@ -1,16 +1,25 @@
-/** Resolving a planned file's secret tokens into a secret output (never a plain input). */
+/** Resolving planned files' secret tokens into one secret output per host (never a plain input). */
 import * as pulumi from "@pulumi/pulumi";
-import { hasSecrets, resolveSecrets, secretKeysIn } from "../render/secrets";
+import type { FileItem } from "../host/resources";
+import type { PlannedFile } from "../render/plan";
+import { resolveSecrets, secretKeysIn } from "../render/secrets";
 
 /** Secret values by flat config key, each a secret Output. */
 export type SecretValues = Readonly<Record<string, pulumi.Output<string>>>;
 
-/** Plain content stays plain; content with tokens becomes a secret output with values filled in. */
-export function fileContent(content: string, secrets: SecretValues, where: string): pulumi.Input<string> {
-  if (!hasSecrets(content)) return content;
-  const keys = secretKeysIn(content);
+/**
+ * The host's files that hold secret tokens, by path, with the values filled in: one secret output
+ * for them all (undefined when there are none).
+ */
+export function secretFileItems(files: readonly PlannedFile[], secrets: SecretValues, where: string): pulumi.Output<Record<string, FileItem>> | undefined {
+  if (files.length === 0) return undefined;
+  const keys = [...new Set(files.flatMap((f) => secretKeysIn(f.content)))].sort();
   const missing = keys.filter((k) => !secrets[k]);
   if (missing.length > 0) throw new Error(`${where}: secrets not provided: ${missing.join(", ")}`);
   const values = pulumi.all(Object.fromEntries(keys.map((k) => [k, secrets[k]])));
-  return pulumi.secret(values.apply((v) => resolveSecrets(content, v as Record<string, string>)));
+  return pulumi.secret(
+    values.apply((v) =>
+      Object.fromEntries(files.map((f) => [f.path, { content: resolveSecrets(f.content, v as Record<string, string>), mode: f.mode, owner: f.owner, group: f.group }])),
+    ),
+  );
 }

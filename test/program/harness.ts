@@ -47,23 +47,6 @@ export interface EvaluateOptions {
   secrets: Record<string, string>;
 }
 
-/**
- * Outputs the providers would compute, so dependent inputs are realistic: a File's writeId changes
- * exactly when its content does (a write). It names the resource, so the lab driver can swap in the
- * real output.
- */
-export function mockOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
-  const content = unwrap(inputs.content, "", []);
-  if (/File$/.test(type) && typeof content === "string") {
-    const sha256 = createHash("sha256").update(content).digest("hex");
-    return { sha256, writeId: `${mockWritePrefix}${name}:${sha256.slice(0, 16)}` };
-  }
-  return {};
-}
-
-/** Prefix of mocked writeIds: `<prefix><resource name>:<content hash>`. */
-export const mockWritePrefix = "mock-write:";
-
 export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<Registration[]> {
   const registrations: Registration[] = [];
   await pulumi.runtime.setMocks(
@@ -72,7 +55,7 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
       // below): the mock monitor would otherwise keep a copy of it for every resource.
       newResource: ({ inputs: { __provider: _provider, ...inputs }, ...args }) => ({
         id: `${args.name}-id`,
-        state: { ...inputs, ...mockOutputs(args.type, args.name, inputs) },
+        state: inputs,
       }),
       call: (args) => {
         throw new Error(`unmocked invoke ${args.token}`);

@@ -10,10 +10,7 @@ import { evaluate, stackFleet, testSecrets, type Evaluation } from "./evaluate";
 import type { Registration } from "./harness";
 
 const TYPE = {
-  file: "pulumi-nodejs:dynamic/lyra-host:File",
-  directory: "pulumi-nodejs:dynamic/lyra-host:Directory",
-  unit: "pulumi-nodejs:dynamic/lyra-host:SystemdUnit",
-  packages: "pulumi-nodejs:dynamic/lyra-host:AptPackages",
+  state: "pulumi-nodejs:dynamic/lyra-host:HostState",
   container: "docker:index/container:Container",
   command: "command:remote:Command",
   host: "lyra-fleet:fleet:Host",
@@ -33,22 +30,27 @@ const named = (rs: Registration[], type: string, name: string) => {
   return r;
 };
 const hostOf = (r: Registration) => r.name.split(":")[0];
+/** A host's HostState inputs. */
+const stateOf = (rs: Registration[], host: string) => named(rs, TYPE.state, `${host}:state`).inputs as Record<string, any>;
 
-test("every planned package set, directory, file and unit of every host is exactly one resource", () => {
+test("each host is one component holding its state and its health gate; every planned item is in the state exactly once", () => {
   const plans = planFleet(parseFleet(homeFleet, "stacks/Pulumi.home.yaml"));
   for (const plan of plans) {
-    const mine = home.registrations.filter((r) => r.custom && hostOf(r) === plan.host);
-    const names = (type: string) => mine.filter((r) => r.type === type).map((r) => r.name.slice(plan.host.length + 1)).sort();
-    assert.deepEqual(names(TYPE.file), plan.files.map((f) => f.path).sort(), `${plan.host} files`);
-    assert.deepEqual(names(TYPE.directory), plan.directories.map((d) => d.path).sort(), `${plan.host} directories`);
-    assert.deepEqual(names(TYPE.unit), plan.units.map((u) => u.name).sort(), `${plan.host} units`);
-    assert.deepEqual(named(mine, TYPE.packages, `${plan.host}:packages`).inputs.packages, plan.packages);
+    const custom = home.registrations.filter((r) => r.custom && hostOf(r) === plan.host && !r.type.startsWith("docker:") && !r.type.startsWith("pulumi:providers:"));
+    const extra = plan.host === "vega" ? [`${TYPE.command} vega:mqtt-round-trip`] : [];
+    assert.deepEqual(custom.map((r) => `${r.type} ${r.name}`).sort(), [`${TYPE.command} ${plan.host}:health-gate`, `${TYPE.state} ${plan.host}:state`, ...extra].sort());
+    const state = stateOf(home.registrations, plan.host);
+    assert.deepEqual(state.packages, plan.packages, `${plan.host} packages`);
+    assert.deepEqual(Object.keys(state.directories).sort(), plan.directories.map((d) => d.path).sort(), `${plan.host} directories`);
+    assert.deepEqual([...Object.keys(state.files), ...Object.keys(state.secretFiles)].sort(), plan.files.map((f) => f.path).sort(), `${plan.host} files`);
+    assert.deepEqual(Object.keys(state.units).sort(), plan.units.map((u) => u.name).sort(), `${plan.host} units`);
+    assert.equal(named(home.registrations, TYPE.state, `${plan.host}:state`).parent, named(home.registrations, TYPE.host, plan.host).urn);
   }
   assert.deepEqual(home.registrations.filter((r) => r.type === TYPE.host).map((r) => r.name).sort(), ["lyra", "mirror-1", "mirror-2", "vega"]);
 });
 
 test("the runbook's names: units on their hosts, the broker container on vega, health gates", () => {
-  const units = (host: string) => home.registrations.filter((r) => r.type === TYPE.unit && hostOf(r) === host).map((r) => r.inputs.name);
+  const units = (host: string) => Object.keys(stateOf(home.registrations, host).units);
   for (const u of ["lyra-orchestrator.service", "qdrant.service", "mkdocs.service", "nodered.service", "nut-server.service", "lyra-health.timer", "chrony.service"]) assert.ok(units("lyra").includes(u), `lyra: ${u}`);
   for (const m of ["mirror-1", "mirror-2"]) {
     for (const u of ["mqtt-client.service", "stt-service.service", "lyra-client.service", "lyra-config-sync.service", "lyra-config-sync.timer", "lyra-health.timer"]) assert.ok(units(m).includes(u), `${m}: ${u}`);
@@ -65,23 +67,21 @@ test("the runbook's names: units on their hosts, the broker container on vega, h
   assert.match(String(named(home.registrations, TYPE.command, "lyra:health-gate").inputs.create), /http:\/\/127\.0\.0\.1:8000\/healthz\)" = "200"/);
 });
 
-test("order: packages, then directories and files, then units; qdrant before the orchestrator; the broker before its clients; the config source before the sync", () => {
+test("order: units after the units they name and restarted by their files; the broker before its clients; the config source before the sync; gates last", () => {
   const regs = home.registrations;
   const urn = (type: string, name: string) => named(regs, type, name).urn;
   const deps = (type: string, name: string) => named(regs, type, name).dependencies;
-  assert.ok(deps(TYPE.file, "vega:/etc/mosquitto/lyra/mosquitto.conf").includes(urn(TYPE.packages, "vega:packages")));
-  const orchestrator = deps(TYPE.unit, "lyra:lyra-orchestrator.service");
-  assert.ok(orchestrator.includes(urn(TYPE.unit, "lyra:qdrant.service")), "orchestrator after qdrant");
-  assert.ok(orchestrator.includes(urn(TYPE.file, "lyra:/etc/lyra/orchestrator/mqtt-password")), "unit after its files");
+  const orchestrator = stateOf(regs, "lyra").units["lyra-orchestrator.service"];
+  assert.ok(orchestrator.after.includes("qdrant.service"), "orchestrator after qdrant");
+  assert.ok(orchestrator.restartOn.includes("/etc/lyra/orchestrator/mqtt-password"), "restarted when its password file is written");
+  assert.deepEqual(stateOf(regs, "mirror-1").units["lyra-config-sync.timer"].after, ["lyra-config-sync.service"], "a timer after its service");
   const broker = urn(TYPE.container, "vega:mqtt-broker-container");
-  for (const name of ["mirror-1:mqtt-client.service", "mirror-2:lyra-client.service", "lyra:nodered.service", "lyra:lyra-orchestrator.service"]) {
-    assert.ok(deps(TYPE.unit, name).includes(broker), `${name} waits for the broker`);
-  }
-  assert.ok(deps(TYPE.container, "vega:mqtt-broker-container").includes(urn(TYPE.file, "vega:/etc/mosquitto/lyra/passwd")), "the container after its config");
-  const configSource = regs.filter((r) => r.type === TYPE.file && r.name.startsWith("vega:/opt/lyra/config/")).map((r) => r.urn);
-  assert.ok(configSource.length > 0);
-  for (const u of configSource) assert.ok(deps(TYPE.unit, "mirror-1:lyra-config-sync.service").includes(u), "sync after the config source");
-  assert.ok(deps(TYPE.command, "lyra:health-gate").includes(urn(TYPE.unit, "lyra:lyra-orchestrator.service")), "gate after the units");
+  for (const host of ["mirror-1", "mirror-2", "lyra"]) assert.ok(deps(TYPE.state, `${host}:state`).includes(broker), `${host} waits for the broker`);
+  assert.ok(deps(TYPE.container, "vega:mqtt-broker-container").includes(urn(TYPE.state, "vega:state")), "the container after its config");
+  assert.ok(deps(TYPE.state, "mirror-1:state").includes(urn(TYPE.state, "vega:state")), "sync after the config source");
+  assert.deepEqual(deps(TYPE.state, "vega:state"), [], "the hub waits for nobody");
+  for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) assert.ok(deps(TYPE.command, `${host}:health-gate`).includes(urn(TYPE.state, `${host}:state`)), `${host} gate after its state`);
+  assert.ok(deps(TYPE.command, "vega:mqtt-round-trip").includes(broker), "the round trip after the broker");
 });
 
 test("every secret value appears only in secret inputs", () => {
@@ -98,9 +98,9 @@ test("every secret value appears only in secret inputs", () => {
   }
   assert.deepEqual(leaks, []);
   // And they do arrive where they are needed, as secrets.
-  const pub = named(home.registrations, TYPE.file, "vega:/etc/lyra/health/mosquitto_pub");
-  assert.ok(pub.secretPaths.includes("content"));
-  assert.match(String(pub.inputs.content), new RegExp(homeSecrets["mqtt-password-vega"]));
+  const vega = named(home.registrations, TYPE.state, "vega:state");
+  assert.ok(vega.secretPaths.includes("secretFiles"));
+  assert.match(String((vega.inputs.secretFiles as any)["/etc/lyra/health/mosquitto_pub"].content), new RegExp(homeSecrets["mqtt-password-vega"]));
 });
 
 test("evaluating twice gives identical inputs (a no-op preview)", () => {
@@ -108,11 +108,29 @@ test("evaluating twice gives identical inputs (a no-op preview)", () => {
   assert.deepEqual(again.registrations, home.registrations);
 });
 
-/** Resources whose inputs differ, appear or disappear: what `pulumi preview` would list. */
+/**
+ * What `pulumi preview` would list, item by item: a host's packages, directories, files and units
+ * inside its HostState (a unit also changes when a file it restarts on does), and every other
+ * resource whole.
+ */
+function itemsOf(r: Registration): [string, string][] {
+  if (r.type !== TYPE.state) return [[r.name, JSON.stringify(r.inputs)]];
+  const host = hostOf(r);
+  const inputs = r.inputs as Record<string, any>;
+  const files = { ...inputs.files, ...inputs.secretFiles };
+  return [
+    [`${host}:packages`, JSON.stringify(inputs.packages)],
+    [`${host}:connection`, JSON.stringify(inputs.connection)],
+    ...Object.entries(inputs.directories).map(([path, d]): [string, string] => [`${host}:${path}`, JSON.stringify(d)]),
+    ...Object.entries(files).map(([path, f]): [string, string] => [`${host}:${path}`, JSON.stringify(f)]),
+    ...Object.entries(inputs.units).map(([name, u]: [string, any]): [string, string] => [`${host}:${name}`, JSON.stringify([u, u.restartOn.map((p: string) => files[p])])]),
+  ];
+}
+
 function changedResources(after: Evaluation): string[] {
-  const key = (r: Registration) => `${r.name}`;
-  const beforeByKey = new Map(home.registrations.filter((r) => r.custom).map((r) => [key(r), JSON.stringify(r.inputs)]));
-  const afterByKey = new Map(after.registrations.filter((r) => r.custom).map((r) => [key(r), JSON.stringify(r.inputs)]));
+  const index = (e: Evaluation) => new Map(e.registrations.filter((r) => r.custom).flatMap(itemsOf));
+  const beforeByKey = index(home);
+  const afterByKey = index(after);
   const out: string[] = [];
   for (const [k, v] of afterByKey) if (!beforeByKey.has(k)) out.push(`+ ${k}`);
   else if (beforeByKey.get(k) !== v) out.push(`~ ${k}`);

@@ -8,7 +8,7 @@
  * A failed resource fails alone: what depends on it is skipped, everything else goes on
  * (`pulumi up --continue-on-error`).
  */
-import { mockWritePrefix, type Registration } from "../../program/harness";
+import type { Registration } from "../../program/harness";
 
 /** The provider methods the engine calls (Pulumi's dynamic.ResourceProvider shape). */
 export interface EngineProvider {
@@ -78,21 +78,6 @@ function dependenciesOf(r: Registration, byUrn: Map<string, Registration>): stri
   return [...out];
 }
 
-/**
- * Inputs computed from other resources' outputs were mocked when the program ran; the engine
- * fills in the real outputs, as Pulumi does: a File's writeId becomes the one its last write made.
- */
-export function withRealOutputs(inputs: unknown, state: Map<string, StateEntry>): unknown {
-  if (typeof inputs === "string" && inputs.startsWith(mockWritePrefix)) {
-    const name = inputs.slice(mockWritePrefix.length, inputs.lastIndexOf(":"));
-    const file = [...state.values()].find((s) => s.name === name && s.type.endsWith(":File"));
-    return file?.outputs?.writeId ?? inputs;
-  }
-  if (Array.isArray(inputs)) return inputs.map((v) => withRealOutputs(v, state));
-  if (inputs && typeof inputs === "object") return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, withRealOutputs(v, state)]));
-  return inputs;
-}
-
 export async function converge(
   declared: Registration[],
   previous: StateEntry[],
@@ -137,17 +122,27 @@ export async function converge(
       steps.push({ urn: r.urn, name: r.name, op: "skipped", detail: `waits for failed ${blocked.map((u) => u.split("::").pop()).join(", ")}`, ms: 0 });
       continue;
     }
+    // A provider that fails part way reports the state it reached (Pulumi's ErrorResourceInitFailed):
+    // keep it, as the engine does, so the next run knows what was really done.
+    const keepPartial = (err: unknown): never => {
+      const e = err as { id?: string; properties?: Record<string, unknown> };
+      if (e?.id && e.properties) {
+        const { __provider: _provider, ...outputs } = e.properties;
+        state.set(r.urn, { urn: r.urn, type: r.type, name: r.name, id: e.id, outputs, dependencies: deps });
+      }
+      throw err;
+    };
     await timed(r.urn, r.name, async () => {
       const old = state.get(r.urn);
       if (old?.outputs?.__readError) throw new Error(old.outputs.__readError);
-      let news = withRealOutputs(r.inputs, state) as Record<string, unknown>;
+      let news = r.inputs;
       if (provider.check) {
         const checked = await provider.check(old?.outputs ?? {}, news);
         if (checked.failures?.length) throw new Error(checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
         news = checked.inputs ?? news;
       }
       if (!old) {
-        const created = await provider.create(news);
+        const created = await provider.create(news).catch(keepPartial);
         state.set(r.urn, { urn: r.urn, type: r.type, name: r.name, id: created.id, outputs: created.outs ?? news, dependencies: deps });
         return { op: "create" };
       }
@@ -167,7 +162,7 @@ export async function converge(
         state.set(r.urn, { urn: r.urn, type: r.type, name: r.name, id: created.id, outputs: created.outs ?? news, dependencies: deps });
         return { op: "replace", detail: (diff.replaces ?? []).join(", ") };
       }
-      const updated = await provider.update(old.id, old.outputs, news);
+      const updated = await provider.update(old.id, old.outputs, news).catch(keepPartial);
       state.set(r.urn, { ...old, outputs: updated.outs ?? news, dependencies: deps });
       return { op: "update", detail: (diff as { differing?: string[] }).differing?.join(", ") };
     });

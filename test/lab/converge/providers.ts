@@ -4,18 +4,12 @@
  * pinned SSH transport. Docker resources cannot converge here (no engine): the lab stack runs
  * the broker natively, and the engine refuses a stack that declares containers.
  */
-import { aptPackagesProvider } from "../../../src/host/apt-packages";
-import { directoryProvider } from "../../../src/host/directory";
-import { fileProvider } from "../../../src/host/file-provider";
+import { hostStateProvider } from "../../../src/host/host-state-provider";
 import { runRemote } from "../../../src/host/ssh";
-import { systemdUnitProvider } from "../../../src/host/systemd-unit-provider";
 import type { EngineProvider } from "./engine";
 
 const hostProviders: Record<string, EngineProvider> = {
-  "pulumi-nodejs:dynamic/lyra-host:File": fileProvider as unknown as EngineProvider,
-  "pulumi-nodejs:dynamic/lyra-host:Directory": directoryProvider as unknown as EngineProvider,
-  "pulumi-nodejs:dynamic/lyra-host:SystemdUnit": systemdUnitProvider as unknown as EngineProvider,
-  "pulumi-nodejs:dynamic/lyra-host:AptPackages": aptPackagesProvider as unknown as EngineProvider,
+  "pulumi-nodejs:dynamic/lyra-host:HostState": hostStateProvider as unknown as EngineProvider,
 };
 
 /** @pulumi/command's remote.Command: run `create` once (and again when its inputs change). */

@@ -1,0 +1,192 @@
+/**
+ * The dynamic provider behind {@link HostState}: one host's packages, directories, files and units
+ * as one resource. It reads every item back on refresh, and converges in the order a host needs:
+ * packages, then units no longer declared are stopped and removed, then directories (parents
+ * first) and files, then what is no longer declared, then units in their After= order, each
+ * restarted exactly once when a file it reads was written.
+ *
+ * One resource per host rather than one per item keeps a 1000-mirror fleet within what the Pulumi
+ * engine evaluates quickly (see bench/program-scale.ts); `differing` still names every item.
+ */
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { HostConnection } from "./connection";
+import * as item from "./host-state-items";
+import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
+import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
+import { connectionCheckFailures, connectionDiff, containsUnknown, hostDiff, HostDiffResult, storedConnection } from "./provider-support";
+import type { PathMetadata } from "./remote-path";
+
+/** What the provider receives. */
+export interface HostStateInputs {
+    connection: HostConnection;
+    /** Debian packages, apt-get's syntax, sorted. */
+    packages: string[];
+    directories: Record<string, PathMetadata>;
+    /** Files by path whose content is plain. */
+    files: Record<string, FileItem>;
+    /** Files by path whose content holds secrets (a secret input, so its state is secret too). */
+    secretFiles: Record<string, FileItem>;
+    /** Units by name ("mqtt-broker.service"). */
+    units: Record<string, UnitItem>;
+}
+
+/** What state holds: after a read, what the host really has. Never a file's content. */
+export interface HostStateOutputs {
+    connection: HostConnection;
+    packages: PackagesState;
+    directories: Record<string, DirectoryState>;
+    files: Record<string, FileState>;
+    secretFiles: Record<string, FileState>;
+    units: Record<string, UnitState>;
+}
+
+/** How many items of one host are read or written at once (the SSH pool runs 5 commands). */
+const PARALLEL = 4;
+
+async function eachLimited<T>(list: readonly T[], run: (value: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+        while (next < list.length) await run(list[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, list.length) }, worker));
+}
+
+const emptyState = (connection: HostConnection): HostStateOutputs => ({
+    connection,
+    packages: { packages: [], installed: {} },
+    directories: {},
+    files: {},
+    secretFiles: {},
+    units: {},
+});
+
+/** Deepest first, so a directory is removed after what it holds. */
+const deepestFirst = (paths: string[]) => [...paths].sort().reverse();
+
+/** The writeId of every file, plain or secret. */
+const writeIds = (state: HostStateOutputs): Record<string, string> =>
+    Object.fromEntries(Object.entries({ ...state.files, ...state.secretFiles }).map(([path, file]) => [path, file.writeId]));
+
+/**
+ * An error that carries the state reached so far, so the engine records what was really done (a
+ * file written but its unit not yet restarted is restarted by the next `pulumi up`).
+ */
+function partialFailure(err: unknown, id: string, reached: HostStateOutputs, provider: unknown): Error {
+    const failure = err instanceof Error ? err : new Error(String(err));
+    return Object.assign(failure, { id, properties: { ...reached, __provider: provider }, reasons: [failure.message] });
+}
+
+/** Converges the host from `previous` (refreshed state; empty on create) to `news`. */
+async function converge(id: string, previous: HostStateOutputs | undefined, news: HostStateInputs & { __provider?: unknown }): Promise<HostStateOutputs> {
+    const { connection } = news;
+    const state: HostStateOutputs = previous ? structuredClone({ ...previous, connection }) : emptyState(connection);
+    try {
+        if (!previous || (await item.packages.differ(connection, state.packages, news.packages))) {
+            state.packages = await item.packages.apply(connection, news.packages);
+        }
+        // Units no longer declared go first: one may hold a port a new one needs.
+        for (const name of unitApplyOrder(state.units).reverse()) {
+            if (news.units[name]) continue;
+            await item.units.remove(connection, name, state.units[name]);
+            delete state.units[name];
+        }
+        for (const path of Object.keys(news.directories).sort()) {
+            const old = state.directories[path];
+            if (old && (await item.directories.differing(connection, path, old, news.directories[path])).length === 0) continue;
+            state.directories[path] = await item.directories.apply(connection, path, news.directories[path]);
+        }
+        for (const kind of ["files", "secretFiles"] as const) {
+            await eachLimited(Object.keys(news[kind]).sort(), async (path) => {
+                const old = state[kind][path];
+                if (old && (await item.files.differing(connection, path, old, news[kind][path])).length === 0) return;
+                state[kind][path] = await item.files.apply(connection, path, news[kind][path], old);
+            });
+            for (const path of Object.keys(state[kind])) {
+                if (news[kind][path]) continue;
+                // A file that only became secret (or plain) stays on the host.
+                if (!news.files[path] && !news.secretFiles[path]) await item.files.remove(connection, path, state[kind][path]);
+                delete state[kind][path];
+            }
+        }
+        for (const path of deepestFirst(Object.keys(state.directories))) {
+            if (news.directories[path]) continue;
+            await item.directories.remove(connection, path, state.directories[path]);
+            delete state.directories[path];
+        }
+        const written = writeIds(state);
+        for (const name of unitApplyOrder(news.units)) {
+            const unit = news.units[name];
+            state.units[name] = await item.units.apply(connection, name, unit, unit.restartOn.map((path) => written[path] ?? ""), state.units[name]);
+        }
+        return state;
+    } catch (err) {
+        throw partialFailure(err, id, state, news.__provider);
+    }
+}
+
+/** The HostState provider. Exported for tests, which drive it the way the engine does. */
+export const hostStateProvider = {
+    async check(_olds: HostStateInputs, news: HostStateInputs): Promise<dynamic.CheckResult<HostStateInputs>> {
+        return { inputs: news, failures: [...connectionCheckFailures(news.connection), ...hostStateProblems(news)] };
+    },
+
+    /** What differs, item by item: "file /etc/x: content", "unit mqtt-broker.service: restart". */
+    async diff(_id: string, olds: HostStateOutputs, news: HostStateInputs): Promise<HostDiffResult> {
+        const { replaces, differing } = connectionDiff(olds.connection, news.connection);
+        if (containsUnknown(news)) return hostDiff(replaces, [...differing, "unknown"]);
+        const connection = news.connection;
+        if (await item.packages.differ(connection, olds.packages, news.packages)) differing.push("packages");
+        const changedFiles = new Set<string>();
+        const compare = async <S, I>(label: string, have: Record<string, S>, want: Record<string, I>, diff: (key: string, s: S, i: I) => Promise<string[]>) => {
+            for (const key of Object.keys(want).sort()) {
+                const found = have[key] ? await diff(key, have[key], want[key]) : ["absent"];
+                if (found.length > 0) differing.push(`${label} ${key}: ${found.join(", ")}`);
+                if (label === "file" && (found.includes("absent") || found.includes("content"))) changedFiles.add(key);
+            }
+            for (const key of Object.keys(have).sort()) if (!want[key]) differing.push(`${label} ${key}: not declared`);
+        };
+        await compare("directory", olds.directories, news.directories, (path, s, i) => item.directories.differing(connection, path, s, i));
+        const oldFiles = { ...olds.files, ...olds.secretFiles };
+        await compare("file", oldFiles, { ...news.files, ...news.secretFiles }, (path, s, i) => item.files.differing(connection, path, s, i));
+        await compare("unit", olds.units, news.units, async (name, s, i) => {
+            const found = await item.units.differing(connection, name, s, i);
+            return i.restartOn.some((path) => changedFiles.has(path)) ? [...found, "restart"] : found;
+        });
+        return hostDiff(replaces, differing);
+    },
+
+    async create(inputs: HostStateInputs): Promise<dynamic.CreateResult<HostStateOutputs>> {
+        const id = `${inputs.connection.host}:state`;
+        return { id, outs: await converge(id, undefined, inputs) };
+    },
+
+    /** What the host has of each item; an item that is gone is left out (and created again). */
+    async read(id: string, props: HostStateOutputs): Promise<dynamic.ReadResult<HostStateOutputs>> {
+        const connection = storedConnection("HostState", id, props);
+        const state = emptyState(connection);
+        state.packages = await item.packages.read(connection, props.packages);
+        const readAll = async <S>(have: Record<string, S>, into: Record<string, S>, read: (key: string, s: S) => Promise<S | undefined>) => {
+            await eachLimited(Object.keys(have), async (key) => {
+                const found = await read(key, have[key]);
+                if (found) into[key] = found;
+            });
+        };
+        await readAll(props.directories, state.directories, (path, s) => item.directories.read(connection, path, s));
+        await readAll(props.files, state.files, (path, s) => item.files.read(connection, path, s));
+        await readAll(props.secretFiles, state.secretFiles, (path, s) => item.files.read(connection, path, s));
+        await readAll(props.units, state.units, (name, s) => item.units.read(connection, name, s));
+        return { id, props: state };
+    },
+
+    async update(id: string, olds: HostStateOutputs, news: HostStateInputs): Promise<dynamic.UpdateResult<HostStateOutputs>> {
+        return { outs: await converge(id, olds, news) };
+    },
+
+    /** Removes the units, then the files, then the directories that are left empty. */
+    async delete(id: string, props: HostStateOutputs): Promise<void> {
+        const connection = storedConnection("HostState", id, props);
+        for (const name of unitApplyOrder(props.units).reverse()) await item.units.remove(connection, name, props.units[name]);
+        for (const [path, file] of Object.entries({ ...props.files, ...props.secretFiles })) await item.files.remove(connection, path, file);
+        for (const path of deepestFirst(Object.keys(props.directories))) await item.directories.remove(connection, path, props.directories[path]);
+    },
+};
