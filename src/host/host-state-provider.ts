@@ -67,12 +67,17 @@ const deepestFirst = (paths: string[]) => [...paths].sort().reverse();
 const writeIds = (state: HostStateOutputs): Record<string, string> =>
     Object.fromEntries(Object.entries({ ...state.files, ...state.secretFiles }).map(([path, file]) => [path, file.writeId]));
 
+/** The items of a state, without the connection: what changes when something was done. */
+const itemsOf = ({ connection: _connection, ...items }: HostStateOutputs) => JSON.stringify(items);
+
 /**
- * An error that carries the state reached so far, so the engine records what was really done (a
- * file written but its unit not yet restarted is restarted by the next `pulumi up`).
+ * An error that carries the state reached so far when something was done, so the engine records
+ * it (a file written but its unit not yet restarted is restarted by the next `pulumi up`). When
+ * nothing was done (say, the host was unreachable), the state stays as it was, connection included.
  */
-function partialFailure(err: unknown, id: string, reached: HostStateOutputs, provider: unknown): Error {
+function partialFailure(err: unknown, id: string, start: string, reached: HostStateOutputs, provider: unknown): Error {
     const failure = err instanceof Error ? err : new Error(String(err));
+    if (itemsOf(reached) === start) return failure;
     return Object.assign(failure, { id, properties: { ...reached, __provider: provider }, reasons: [failure.message] });
 }
 
@@ -80,6 +85,7 @@ function partialFailure(err: unknown, id: string, reached: HostStateOutputs, pro
 async function converge(id: string, previous: HostStateOutputs | undefined, news: HostStateInputs & { __provider?: unknown }): Promise<HostStateOutputs> {
     const { connection } = news;
     const state: HostStateOutputs = previous ? structuredClone({ ...previous, connection }) : emptyState(connection);
+    const start = itemsOf(state);
     try {
         if (!previous || (await item.packages.differ(connection, state.packages, news.packages))) {
             state.packages = await item.packages.apply(connection, news.packages);
@@ -120,7 +126,7 @@ async function converge(id: string, previous: HostStateOutputs | undefined, news
         }
         return state;
     } catch (err) {
-        throw partialFailure(err, id, state, news.__provider);
+        throw partialFailure(err, id, start, state, news.__provider);
     }
 }
 

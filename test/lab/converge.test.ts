@@ -23,6 +23,8 @@ function assertConverged(result: LabConvergeResult): void {
 }
 
 const ops = (result: LabConvergeResult, op: string) => result.steps.filter((s) => s.op === op).map((s) => s.name).sort();
+/** What a step found different, item by item ("unit mqtt-broker.service: restart"). */
+const detailOf = (result: LabConvergeResult, name: string) => (result.steps.find((s) => s.name === name)?.detail ?? "").split(/, (?=(?:directory|file|unit|packages|connection)\b)/);
 
 async function sh(host: string, command: string): Promise<string> {
   const result = await lab.sshExec(host, command, { timeoutMs: 60_000 });
@@ -69,7 +71,9 @@ test("three wiped hosts converge from nothing (fresh state, like a new stack)", 
   rmSync(join(labDir, "converge-lab.state.json"), { force: true });
   const result = await convergeLab();
   assertConverged(result);
-  assert.ok(ops(result, "create").length > 100, `expected every resource created:\n${summarize(result)}`);
+  for (const host of ["lyra", "vega", "mirror-1"]) {
+    assert.ok(ops(result, "create").includes(`${host}:state`) && ops(result, "create").includes(`${host}:health-gate`), `${host} created:\n${summarize(result)}`);
+  }
   console.log(`first converge: ${(result.ms / 1000).toFixed(1)} s, ${result.steps.length} resources`);
 });
 
@@ -113,7 +117,8 @@ test("a hand-edited broker config is restored and the broker restarted once", { 
   resetHostCounters();
   const result = await convergeLab();
   assertConverged(result);
-  assert.deepEqual(ops(result, "update"), ["vega:/etc/mosquitto/lyra/mosquitto.conf", "vega:mqtt-broker.service"]);
+  assert.deepEqual(ops(result, "update"), ["vega:state"]);
+  assert.deepEqual(detailOf(result, "vega:state"), ["file /etc/mosquitto/lyra/mosquitto.conf: content", "unit mqtt-broker.service: restart"]);
   assert.equal(hostCounters("vega").unitRestarts, 1);
   assert.doesNotMatch(await sh("vega", "cat /etc/mosquitto/lyra/mosquitto.conf"), /allow_anonymous true/);
   assert.notEqual(await sh("vega", "systemctl show -p InvocationID --value mqtt-broker"), before, "the broker runs the restored config");
@@ -123,7 +128,9 @@ test("a stopped broker is started again", { timeout: 300_000 }, async () => {
   await sh("vega", "systemctl stop mqtt-broker");
   const result = await convergeLab();
   assertConverged(result);
-  assert.ok(ops(result, "update").includes("vega:mqtt-broker.service"));
+  assert.ok(detailOf(result, "vega:state").includes("unit mqtt-broker.service: active"), summarize(result));
+  // The mirror's client may be waiting out its restart delay after losing the broker: started too.
+  assert.deepEqual(ops(result, "update").filter((n) => n !== "vega:state" && n !== "mirror-1:state"), [], summarize(result));
   assert.equal(await sh("vega", "systemctl is-active mqtt-broker"), "active");
 });
 
@@ -139,7 +146,7 @@ test("an unreachable mirror fails alone, fast, naming the host; the rest still c
   assert.match(failure.detail!, /127\.0\.0\.99/);
   assert.ok(failure.ms < 15_000, `the unreachable host failed after ${failure.ms} ms`);
   assert.deepEqual(others.filter((s) => s.op === "failed" || s.op === "skipped").map((s) => s.name), []);
-  assert.ok(others.some((s) => s.name === "lyra:qdrant.service" && s.op === "update"), "lyra was still repaired");
+  assert.ok(others.some((s) => s.name === "lyra:state" && s.op === "update" && detailOf(result, "lyra:state").includes("unit qdrant.service: active")), `lyra was still repaired:\n${summarize(result)}`);
   assert.equal(await sh("lyra", "systemctl is-active qdrant"), "active");
 });
 
@@ -148,8 +155,10 @@ test("a wiped mirror (re-flashed SD card) converges back to healthy", { timeout:
   assert.notEqual((await lab.sshExec("mirror-1", "test -e /etc/lyra")).code, 0, "the wipe left the mirror empty");
   const result = await convergeLab();
   assertConverged(result);
-  assert.ok(ops(result, "create").some((n) => n === "mirror-1:mqtt-client.service"), summarize(result));
-  assert.ok(!ops(result, "create").some((n) => !n.startsWith("mirror-1:")), "only the mirror is rebuilt");
+  assert.ok(detailOf(result, "mirror-1:state").includes("unit mqtt-client.service: absent"), summarize(result));
+  // Only the mirror is rebuilt (lyra's docs go back to the mirror's address the last test changed).
+  assert.deepEqual(ops(result, "update").filter((n) => n !== "mirror-1:state" && n !== "lyra:state"), [], summarize(result));
+  assert.deepEqual(detailOf(result, "lyra:state").filter((d) => d && !/^file \/opt\/lyra\/docs\/|^unit mkdocs\.service: restart$/.test(d)), [], summarize(result));
   assert.equal(await sh("mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"), "active");
   const presence = await subscribe("lyra/presence/mirror-1", 1, 60);
   assert.match(presence[0], /^lyra\/presence\/mirror-1 /);
