@@ -50,10 +50,10 @@ describe("serialized providers", () => {
             { TS_NODE_TRANSPILE_ONLY: "true" },
         );
         assert.equal(serialized.status, 0, serialized.stderr);
-        for (const name of ["file", "directory", "systemdUnit", "aptPackages"]) {
+        for (const name of ["file", "directory", "systemdUnit", "aptPackages", "hostState"]) {
             const text = fs.readFileSync(path.join(scratch, `${name}.js`), "utf8");
             // Stored with every resource in state (inputs and outputs): keep it small.
-            assert.ok(text.length < 80_000, `${name}: ${text.length} bytes`);
+            assert.ok(text.length < (name === "hostState" ? 160_000 : 80_000), `${name}: ${text.length} bytes`);
             const requires = [...new Set(text.match(/require\("[^"]+"\)/g))].sort();
             assert.deepEqual(requires, ['require("crypto")', 'require("net")', 'require("ssh2")'], name);
         }
@@ -73,6 +73,9 @@ describe("serialized providers", () => {
         assert.deepEqual([out.directoryMode, out.directoryExistsAfterDelete], ["700", false]);
         assert.equal(out.coreutilsInstalled, true);
         assert.deepEqual(out.unitDiff.differing, ["triggers"]);
+        assert.deepEqual(out.hostStateFiles, ["a\n", "s3cret\n"]);
+        assert.deepEqual([out.hostStateSame.changes, out.hostStateChanged.changes, out.hostStateChanged.differing], [false, true, [`file ${scratch}/host-state/plain.conf: content`]]);
+        assert.equal(out.hostStateExistsAfterDelete, false);
         assert.deepEqual(out.unitCheck.failures.map((f: { property: string }) => f.property), ["name"]);
         // Error path: HostError and the unreachable-code lookup survive serialization too.
         assert.equal(out.unreachable.name, "HostError");

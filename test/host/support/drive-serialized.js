@@ -48,6 +48,26 @@ async function main() {
     out.unitDiff = await unit.diff("x:a.service", unitOlds, unitNews);
     out.unitCheck = await unit.check({}, { ...unitNews, name: "nope" });
 
+    // The whole-host resource: a directory, a plain and a secret file; no units (this is no lab host).
+    const hostState = load("hostState");
+    const root = path.join(scratch, "host-state");
+    const meta = { mode: "0750", owner: "root", group: "root" };
+    const hostInputs = (content) => ({
+        connection,
+        packages: [],
+        directories: { [root]: meta },
+        files: { [`${root}/plain.conf`]: { content, ...meta } },
+        secretFiles: { [`${root}/secret.conf`]: { content: "s3cret\n", ...meta } },
+        units: {},
+    });
+    const hostCreated = await hostState.create(hostInputs("a\n"));
+    out.hostStateFiles = ["plain.conf", "secret.conf"].map((f) => fs.readFileSync(path.join(root, f), "utf8"));
+    const hostRead = await hostState.read(hostCreated.id, hostCreated.outs);
+    out.hostStateSame = await hostState.diff(hostCreated.id, hostRead.props, hostInputs("a\n"));
+    out.hostStateChanged = await hostState.diff(hostCreated.id, hostRead.props, hostInputs("b\n"));
+    await hostState.delete(hostCreated.id, hostRead.props);
+    out.hostStateExistsAfterDelete = fs.existsSync(root);
+
     try {
         await file.read("x", { ...created.outs, connection: { ...connection, host: "mirror-7", port: 1 } });
         out.unreachable = "no error";

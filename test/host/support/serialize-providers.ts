@@ -1,5 +1,5 @@
 /**
- * Serializes the four host providers exactly as `new pulumi.dynamic.Resource(...)` does, and writes
+ * Serializes the host providers exactly as `new pulumi.dynamic.Resource(...)` does, and writes
  * each module text to <outdir>/<name>.js. Run it under ts-node (`node -r ts-node/register`), the
  * way the Pulumi CLI loads a TypeScript program.
  */
@@ -9,10 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { aptPackagesProvider } from "../../../src/host/apt-packages";
 import { directoryProvider } from "../../../src/host/directory";
 import { fileProvider } from "../../../src/host/file-provider";
+import { hostStateProvider } from "../../../src/host/host-state-provider";
 import { systemdUnitProvider } from "../../../src/host/systemd-unit-provider";
 
 async function main(outdir: string): Promise<void> {
-    const providers = { file: fileProvider, directory: directoryProvider, systemdUnit: systemdUnitProvider, aptPackages: aptPackagesProvider };
+    const providers = { file: fileProvider, directory: directoryProvider, systemdUnit: systemdUnitProvider, aptPackages: aptPackagesProvider, hostState: hostStateProvider };
     for (const [name, provider] of Object.entries(providers)) {
         // Same call as @pulumi/pulumi/dynamic's serializeProvider.
         const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });

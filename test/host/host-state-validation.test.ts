@@ -1,0 +1,52 @@
+/**
+ * A HostState's items are checked before anything is registered or touched: every problem named
+ * by its item and field; units converge in their After= order, and a cycle is refused.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { hostStateProblems, unitApplyOrder } from "../../src/host/host-state-validation";
+
+const meta = { mode: "0644", owner: "root", group: "root" };
+const unit = (after: string[] = [], restartOn: string[] = []) => ({ content: "[Service]\nExecStart=/bin/true\n", enabled: true, active: true, after, restartOn });
+
+test("a valid host has no problems", () => {
+  assert.deepEqual(
+    hostStateProblems({
+      packages: ["curl"],
+      directories: { "/etc/lyra": { ...meta, mode: "0755" } },
+      files: { "/etc/lyra/a.conf": { content: "a", ...meta } },
+      secretFiles: { "/etc/lyra/pw": { content: "s", ...meta, mode: "0600" } },
+      units: { "a.service": unit([], ["/etc/lyra/a.conf", "/etc/lyra/pw"]), "a.timer": unit(["a.service"]) },
+    }),
+    [],
+  );
+});
+
+test("every problem is named by its item and field, and no content is quoted", () => {
+  const problems = hostStateProblems({
+    packages: ["Not A Package"],
+    directories: { "relative/dir": meta },
+    files: { "/etc/x": { content: "top-secret", ...meta, mode: "999" } },
+    secretFiles: {},
+    units: { "nosuffix": unit(["ghost.service"], ["/etc/missing"]) },
+  });
+  assert.deepEqual(
+    problems.map((p) => p.property),
+    ["packages", 'directories["relative/dir"]', 'files["/etc/x"].mode', 'units["nosuffix"]', 'units["nosuffix"].after', 'units["nosuffix"].restartOn'],
+  );
+  assert.match(problems[4].reason, /names "ghost\.service", which is not a unit of this host/);
+  assert.match(problems[5].reason, /names "\/etc\/missing", which is not a file of this host/);
+  assert.ok(!JSON.stringify(problems).includes("top-secret"));
+});
+
+test("secret files not known yet (a preview) are not reported missing", () => {
+  const problems = hostStateProblems({ files: {}, secretFiles: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as never, units: { "a.service": unit([], ["/etc/pw"]) } });
+  assert.deepEqual(problems, []);
+});
+
+test("units converge after the units they name; ties by name; a cycle is refused", () => {
+  assert.deepEqual(unitApplyOrder({ "z.service": { after: [] }, "b.timer": { after: ["b.service"] }, "b.service": { after: ["z.service"] } }), ["z.service", "b.service", "b.timer"]);
+  assert.throws(() => unitApplyOrder({ "a.service": { after: ["b.service"] }, "b.service": { after: ["a.service"] } }), /order each other in a cycle: a\.service, b\.service/);
+  const problems = hostStateProblems({ units: { "a.service": unit(["b.service"]), "b.service": unit(["a.service"]) } });
+  assert.deepEqual(problems, [{ property: "units", reason: "order each other in a cycle: a.service, b.service" }]);
+});
