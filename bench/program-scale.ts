@@ -29,7 +29,7 @@ for (const mirrors of sizes) {
   const fleet = fleetWith(mirrors);
   const dir = mkdtempSync(join(tmpdir(), "bench-eval-"));
   const input = join(dir, "options.json");
-  writeFileSync(input, JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet) }));
+  writeFileSync(input, JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet), record: false }));
   const out = join(dir, "result.json");
   // GNU time's %M: the child's peak resident memory, in KB.
   // A large heap limit so the figure is measured rather than cut off by Node's default (~4 GB).
@@ -42,7 +42,7 @@ for (const mirrors of sizes) {
   if (run.status !== 0) throw new Error(`evaluation of ${mirrors} mirrors failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`);
   const parsed = JSON.parse(readFileSync(out, "utf8"));
   if (parsed.error) throw new Error(parsed.error.message);
-  results.push(`${String(mirrors).padStart(7)}  ${String(parsed.registrations.length).padStart(9)}  ${wall.toFixed(1).padStart(6)}  ${(maxKb / 1024).toFixed(0).padStart(11)}`);
+  results.push(`${String(mirrors).padStart(7)}  ${String(parsed.count).padStart(9)}  ${wall.toFixed(1).padStart(6)}  ${(maxKb / 1024).toFixed(0).padStart(11)}`);
   console.log(results.at(-1));
 }
 console.log(results.join("\n"));

@@ -1,6 +1,6 @@
 /**
  * Child-process entry: reads EvaluateOptions as JSON on stdin, evaluates the program under mocks,
- * writes {registrations} or {error} as JSON to the file named by argv[2] (stdout would be cut
+ * writes {registrations} (or {count} when options.record is false) or {error} as JSON to the file named by argv[2] (stdout would be cut
  * short by the exit the Pulumi runtime's open handles force).
  */
 import { writeFileSync } from "node:fs";
@@ -13,8 +13,8 @@ async function main(): Promise<void> {
   const options = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   let output: unknown;
   try {
-    const registrations = await evaluateProgram(options, join(__dirname, "..", "..", "src", "index.ts"));
-    output = { registrations };
+    const result = await evaluateProgram(options, join(__dirname, "..", "..", "src", "index.ts"));
+    output = typeof result === "number" ? { count: result } : { registrations: result };
   } catch (err) {
     output = { error: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } };
   }

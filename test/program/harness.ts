@@ -45,18 +45,24 @@ export interface EvaluateOptions {
   fleet: unknown;
   /** Secret config values by flat key. */
   secrets: Record<string, string>;
+  /**
+   * Record every registration (the default). False: only count them, so a benchmark measures the
+   * program's evaluation rather than this harness's bookkeeping.
+   */
+  record?: boolean;
 }
 
-export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<Registration[]> {
+export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<Registration[] | number> {
   const registrations: Registration[] = [];
+  let count = 0;
   await pulumi.runtime.setMocks(
     {
       // The state drops the serialized provider (tens of KB per resource, recorded as a hash
       // below): the mock monitor would otherwise keep a copy of it for every resource.
-      newResource: ({ inputs: { __provider: _provider, ...inputs }, ...args }) => ({
-        id: `${args.name}-id`,
-        state: inputs,
-      }),
+      newResource: ({ inputs: { __provider: _provider, ...inputs }, ...args }) => {
+        count++;
+        return { id: `${args.name}-id`, state: inputs };
+      },
       call: (args) => {
         throw new Error(`unmocked invoke ${args.token}`);
       },
@@ -69,10 +75,11 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const settings = require("@pulumi/pulumi/runtime/settings");
   const monitor = settings.getMonitor();
+  const record = options.record !== false;
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) =>
     register(req, (err: unknown, res: any) => {
-      if (!err) {
+      if (!err && record) {
         const secretPaths: string[] = [];
         const inputs = unwrap(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
         // The serialized provider code is large: keep a hash (it must be stable across runs).
@@ -98,5 +105,6 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(programPath);
   await settings.waitForRPCs();
+  if (!record) return count;
   return registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
 }
