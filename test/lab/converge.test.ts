@@ -22,6 +22,8 @@ function assertConverged(result: LabConvergeResult): void {
   assert.deepEqual(bad.map((s) => `${s.name}: ${s.detail}`), [], summarize(result));
 }
 
+/** A host counter summed over the lab's hosts. */
+const total = (counter: "remoteCommands" | "remoteWrites") => ["lyra", "vega", "mirror-1"].reduce((n, h) => n + hostCounters(h)[counter], 0);
 const ops = (result: LabConvergeResult, op: string) => result.steps.filter((s) => s.op === op).map((s) => s.name).sort();
 /** What a step found different, item by item ("unit mqtt-broker.service: restart"). */
 const detailOf = (result: LabConvergeResult, name: string) => (result.steps.find((s) => s.name === name)?.detail ?? "").split(/, (?=(?:directory|file|unit|packages|connection)\b)/);
@@ -69,12 +71,13 @@ before(async () => {
 test("three wiped hosts converge from nothing (fresh state, like a new stack)", { timeout: 900_000 }, async () => {
   for (const host of ["lyra", "vega", "mirror-1"]) await wipeHost(host);
   rmSync(join(labDir, "converge-lab.state.json"), { force: true });
+  resetHostCounters();
   const result = await convergeLab();
   assertConverged(result);
   for (const host of ["lyra", "vega", "mirror-1"]) {
     assert.ok(ops(result, "create").includes(`${host}:state`) && ops(result, "create").includes(`${host}:health-gate`), `${host} created:\n${summarize(result)}`);
   }
-  console.log(`first converge: ${(result.ms / 1000).toFixed(1)} s, ${result.steps.length} resources`);
+  console.log(`first converge: ${(result.ms / 1000).toFixed(1)} s, ${result.steps.length} resources, ${total("remoteCommands")} remote commands, ${total("remoteWrites")} writes`);
 });
 
 test("the runbook's checks pass on the converged hosts", { timeout: 180_000 }, async () => {
@@ -106,9 +109,8 @@ test("a second converge changes nothing and writes nothing", { timeout: 300_000 
   const result = await convergeLab();
   assertConverged(result);
   assert.deepEqual(result.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}: ${s.detail ?? ""}`), []);
-  const writes = ["lyra", "vega", "mirror-1"].reduce((n, h) => n + hostCounters(h).remoteWrites, 0);
-  assert.equal(writes, 0, "remote write commands during a no-op converge");
-  console.log(`no-op converge: ${(result.ms / 1000).toFixed(1)} s, 0 writes`);
+  assert.equal(total("remoteWrites"), 0, "remote write commands during a no-op converge");
+  console.log(`no-op converge: ${(result.ms / 1000).toFixed(1)} s, ${total("remoteCommands")} remote commands, 0 writes`);
 });
 
 test("a hand-edited broker config is restored and the broker restarted once", { timeout: 300_000 }, async () => {
