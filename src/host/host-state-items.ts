@@ -127,6 +127,25 @@ export const units = {
             : (await systemdUnitProvider.create(inputs)).outs;
         return withOrder(strip(outs!, "name"), item);
     },
+    /** The state of a unit being installed for the first time, before anything is known of it. */
+    attempted(item: UnitItem): UnitState {
+        return withOrder(
+            {
+                ownsUnitFile: item.content !== null,
+                sha256: "",
+                dropInSha256: "",
+                enabled: item.enabled,
+                active: item.active,
+                triggers: [],
+                startTimeoutSeconds: SYSTEMD_UNIT_DEFAULTS.startTimeoutSeconds,
+                activeState: "unknown",
+                subState: "unknown",
+                unitFileState: "unknown",
+                needsDaemonReload: false,
+            },
+            item,
+        );
+    },
     async remove(connection: HostConnection, name: string, state: UnitState): Promise<void> {
         await systemdUnitProvider.delete(itemId(connection, name), { ...state, connection, name });
     },

@@ -122,7 +122,11 @@ async function converge(id: string, previous: HostStateOutputs | undefined, news
         const written = writeIds(state);
         for (const name of unitApplyOrder(news.units)) {
             const unit = news.units[name];
-            state.units[name] = await item.units.apply(connection, name, unit, unit.restartOn.map((path) => written[path] ?? ""), state.units[name]);
+            const previous = state.units[name];
+            // Known before it is tried: a unit whose first start fails is still in the state
+            // recorded, so the next apply converges it, or removes it if no longer declared.
+            if (!previous) state.units[name] = item.units.attempted(unit);
+            state.units[name] = await item.units.apply(connection, name, unit, unit.restartOn.map((path) => written[path] ?? ""), previous);
         }
         return state;
     } catch (err) {
@@ -154,9 +158,13 @@ export const hostStateProvider = {
         await compare("directory", olds.directories, news.directories, (path, s, i) => item.directories.differing(connection, path, s, i));
         const oldFiles = { ...olds.files, ...olds.secretFiles };
         await compare("file", oldFiles, { ...news.files, ...news.secretFiles }, (path, s, i) => item.files.differing(connection, path, s, i));
+        // A unit restarts when a file it reads will be written, or was written by an apply that
+        // failed before reaching the unit (its triggers then lag behind the files' writeIds).
+        const written = writeIds(olds);
         await compare("unit", olds.units, news.units, async (name, s, i) => {
             const found = await item.units.differing(connection, name, s, i);
-            return i.restartOn.some((path) => changedFiles.has(path)) ? [...found, "restart"] : found;
+            const pending = JSON.stringify(i.restartOn.map((path) => written[path] ?? "")) !== JSON.stringify(s.triggers ?? []);
+            return pending || i.restartOn.some((path) => changedFiles.has(path)) ? [...found, "restart"] : found;
         });
         return hostDiff(replaces, differing);
     },

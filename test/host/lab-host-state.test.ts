@@ -1,0 +1,104 @@
+/**
+ * Lab: HostState on a real systemd host (lyra), driven like the engine drives it. A host's items
+ * converge in one resource; an apply that fails part way records what it really did, so a file
+ * written before the failure still restarts its unit on the next apply (exactly once); a drifted
+ * item is named in the diff; delete removes what it declared.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { HostConnection } from "../../src/host/connection";
+import { hostCounters, resetHostCounters } from "../../src/host/counters";
+import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../../src/host/host-state-provider";
+import { closeAllHostConnections } from "../../src/host/ssh";
+import { type Lab, lab as ensureLab, labConnection, onHost } from "./support/lab";
+
+const HOST = "lyra";
+const PREFIX = "lyra-host-state-test";
+const DIR = `/etc/${PREFIX}`;
+let lab: Lab;
+let connection: HostConnection;
+
+const CLEANUP = `for u in ${PREFIX}-a-broken.service ${PREFIX}-worker.service; do systemctl disable --now "$u" 2>/dev/null || true; done
+rm -rf /etc/systemd/system/${PREFIX}-* ${DIR}; systemctl daemon-reload; systemctl reset-failed 2>/dev/null || true`;
+
+const meta = { mode: "0644", owner: "root", group: "root" };
+const worker = {
+    content: `[Unit]\nDescription=HostState test worker\n[Service]\nExecStart=/bin/sh -c 'cat ${DIR}/worker.conf >/dev/null; exec sleep infinity'\n[Install]\nWantedBy=multi-user.target\n`,
+    enabled: true,
+    active: true,
+    after: [],
+    restartOn: [`${DIR}/worker.conf`],
+};
+/** A oneshot that fails at once; by name it converges before the worker. */
+const broken = { content: "[Service]\nType=oneshot\nExecStart=/bin/false\n", enabled: false, active: true, after: [], restartOn: [] };
+
+function inputs(config: string, units: HostStateInputs["units"]): HostStateInputs {
+    return { connection, packages: [], directories: { [DIR]: { ...meta, mode: "0755" } }, files: { [`${DIR}/worker.conf`]: { content: config, ...meta } }, secretFiles: {}, units };
+}
+
+const invocation = () => onHost(lab, HOST, `systemctl show -p InvocationID --value ${PREFIX}-worker.service`);
+
+before(async () => {
+    lab = await ensureLab();
+    connection = labConnection(lab, HOST, "deploy");
+    await onHost(lab, HOST, CLEANUP);
+});
+
+after(async () => {
+    await onHost(lab, HOST, CLEANUP);
+    await closeAllHostConnections();
+});
+
+describe(`lab: HostState on ${HOST}`, () => {
+    let state: HostStateOutputs;
+    const id = `${HOST}:state`;
+
+    it("creates the directory, the file and the unit, running", async () => {
+        state = (await hostStateProvider.create(inputs("mode = a\n", { [`${PREFIX}-worker.service`]: worker }))).outs!;
+        assert.equal((await onHost(lab, HOST, `cat ${DIR}/worker.conf; systemctl is-active ${PREFIX}-worker.service`)).trim(), "mode = a\nactive");
+        const read = await hostStateProvider.read(id, state);
+        assert.equal((await hostStateProvider.diff(id, read.props!, inputs("mode = a\n", { [`${PREFIX}-worker.service`]: worker }))).changes, false);
+    });
+
+    it("names a hand edit and a stopped unit in the diff", async () => {
+        await onHost(lab, HOST, `echo edited >> ${DIR}/worker.conf; systemctl stop ${PREFIX}-worker.service`);
+        const read = await hostStateProvider.read(id, state);
+        const diff = await hostStateProvider.diff(id, read.props!, inputs("mode = a\n", { [`${PREFIX}-worker.service`]: worker }));
+        assert.deepEqual(diff.differing, [`file ${DIR}/worker.conf: content`, `unit ${PREFIX}-worker.service: active, restart`]);
+        state = (await hostStateProvider.update(id, read.props!, inputs("mode = a\n", { [`${PREFIX}-worker.service`]: worker }))).outs!;
+        assert.equal((await onHost(lab, HOST, `cat ${DIR}/worker.conf; systemctl is-active ${PREFIX}-worker.service`)).trim(), "mode = a\nactive");
+    });
+
+    it("an apply that fails after writing a file records it; the next apply restarts the unit once", async () => {
+        const before = await invocation();
+        const units = { [`${PREFIX}-a-broken.service`]: broken, [`${PREFIX}-worker.service`]: worker };
+        const failure = await hostStateProvider.update(id, state, inputs("mode = b\n", units)).then(
+            () => assert.fail("the broken unit should fail the apply"),
+            (err) => err as Error & { id?: string; properties?: HostStateOutputs & { __provider?: unknown } },
+        );
+        assert.match(failure.message, new RegExp(`${PREFIX}-a-broken\\.service`));
+        assert.equal(failure.id, id, "the error carries the state reached");
+        assert.equal(await invocation(), before, "the worker was not reached");
+        const reached = failure.properties!;
+        assert.notEqual(reached.files[`${DIR}/worker.conf`].writeId, state.files[`${DIR}/worker.conf`].writeId, "the write is recorded");
+        assert.deepEqual(reached.units[`${PREFIX}-worker.service`].triggers, state.units[`${PREFIX}-worker.service`].triggers, "its unit still has the old triggers");
+
+        const { __provider: _provider, ...partial } = reached;
+        resetHostCounters();
+        const read = await hostStateProvider.read(id, partial);
+        const fixed = { [`${PREFIX}-worker.service`]: worker };
+        const diff = await hostStateProvider.diff(id, read.props!, inputs("mode = b\n", fixed));
+        assert.ok(diff.changes, "the pending restart shows");
+        state = (await hostStateProvider.update(id, read.props!, inputs("mode = b\n", fixed))).outs!;
+        assert.equal(hostCounters(HOST).unitRestarts, 1, "restarted exactly once");
+        assert.notEqual(await invocation(), before, "the worker runs the new config");
+        assert.equal((await onHost(lab, HOST, `systemctl cat ${PREFIX}-a-broken.service >/dev/null 2>&1 && echo present || echo gone`)).trim(), "gone", "the undeclared unit is removed");
+        const again = await hostStateProvider.read(id, state);
+        assert.equal((await hostStateProvider.diff(id, again.props!, inputs("mode = b\n", fixed))).changes, false);
+    });
+
+    it("delete removes the unit, the file and the emptied directory", async () => {
+        await hostStateProvider.delete(id, state);
+        assert.equal((await onHost(lab, HOST, `test -e ${DIR} && echo present || echo gone; systemctl is-active ${PREFIX}-worker.service || true`)).trim(), "gone\ninactive");
+    });
+});
