@@ -72,7 +72,7 @@ export class Host extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: args.dependsOn ?? [] },
     );
-    this.registerOutputs({ units: plan.units.map((u) => u.name), files: plan.files.map((f) => f.path) });
+    this.registerOutputs();
   }
 
   /**

@@ -16,7 +16,10 @@ import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
 import { connectionCheckFailures, connectionDiff, containsUnknown, hostDiff, HostDiffResult, storedConnection } from "./provider-support";
 import type { PathMetadata } from "./remote-path";
 
-/** What the provider receives. */
+/**
+ * What the provider works with. The resource class sends directories, files, secretFiles and units
+ * as JSON text (see HostState); {@link decodeInputs} turns them back into these objects.
+ */
 export interface HostStateInputs {
     connection: HostConnection;
     /** Debian packages, apt-get's syntax, sorted. */
@@ -38,6 +41,28 @@ export interface HostStateOutputs {
     files: Record<string, FileState>;
     secretFiles: Record<string, FileState>;
     units: Record<string, UnitState>;
+}
+
+/** The item kinds the resource class sends as JSON text. */
+const ENCODED = ["directories", "files", "secretFiles", "units"] as const;
+
+/**
+ * Inputs with each item kind decoded from its JSON text (objects pass through, so tests and other
+ * callers may give them directly). A kind that is not valid JSON is left as it is, for `check` to
+ * report.
+ */
+export function decodeInputs(raw: HostStateInputs): HostStateInputs {
+    const decoded: Record<string, unknown> = { ...raw };
+    for (const kind of ENCODED) {
+        const value = decoded[kind];
+        if (typeof value !== "string" || containsUnknown(value)) continue;
+        try {
+            decoded[kind] = JSON.parse(value);
+        } catch {
+            // check names it
+        }
+    }
+    return decoded as unknown as HostStateInputs;
 }
 
 /** How many items of one host are read or written at once (the SSH pool runs 5 commands). */
@@ -137,11 +162,20 @@ async function converge(id: string, previous: HostStateOutputs | undefined, news
 /** The HostState provider. Exported for tests, which drive it the way the engine does. */
 export const hostStateProvider = {
     async check(_olds: HostStateInputs, news: HostStateInputs): Promise<dynamic.CheckResult<HostStateInputs>> {
-        return { inputs: news, failures: [...connectionCheckFailures(news.connection), ...hostStateProblems(news)] };
+        const decoded = decodeInputs(news);
+        const notJson = ENCODED.filter((kind) => typeof decoded[kind] === "string" && !containsUnknown(decoded[kind]));
+        const failures = [
+            ...connectionCheckFailures(news.connection),
+            ...notJson.map((kind) => ({ property: kind, reason: "must be an object, or its JSON text" })),
+            ...(notJson.length > 0 ? [] : hostStateProblems(decoded)),
+        ];
+        // The inputs stay as given: the engine stores and compares them.
+        return { inputs: news, failures };
     },
 
     /** What differs, item by item: "file /etc/x: content", "unit mqtt-broker.service: restart". */
-    async diff(_id: string, olds: HostStateOutputs, news: HostStateInputs): Promise<HostDiffResult> {
+    async diff(_id: string, olds: HostStateOutputs, rawNews: HostStateInputs): Promise<HostDiffResult> {
+        const news = decodeInputs(rawNews);
         const { replaces, differing } = connectionDiff(olds.connection, news.connection);
         if (containsUnknown(news)) return hostDiff(replaces, [...differing, "unknown"]);
         const connection = news.connection;
@@ -171,7 +205,7 @@ export const hostStateProvider = {
 
     async create(inputs: HostStateInputs): Promise<dynamic.CreateResult<HostStateOutputs>> {
         const id = `${inputs.connection.host}:state`;
-        return { id, outs: await converge(id, undefined, inputs) };
+        return { id, outs: await converge(id, undefined, decodeInputs(inputs)) };
     },
 
     /** What the host has of each item; an item that is gone is left out (and created again). */
@@ -193,7 +227,7 @@ export const hostStateProvider = {
     },
 
     async update(id: string, olds: HostStateOutputs, news: HostStateInputs): Promise<dynamic.UpdateResult<HostStateOutputs>> {
-        return { outs: await converge(id, olds, news) };
+        return { outs: await converge(id, olds, decodeInputs(news)) };
     },
 
     /** Removes the units, then the files, then the directories that are left empty. */

@@ -60,10 +60,13 @@ export class HostState extends pulumi.dynamic.Resource {
             {
                 connection: connectionInput(args.connection),
                 packages: args.packages,
-                directories: args.directories,
-                files: args.files,
-                secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles) : {},
-                units: args.units,
+                // Each kind as one JSON text: Pulumi serializes every nested value of an input
+                // on its own, which made a host's items cost more than the rest of the program;
+                // `pulumi preview --diff` decodes JSON text and shows the diff item by item.
+                directories: JSON.stringify(args.directories),
+                files: JSON.stringify(args.files),
+                secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles.apply((items) => JSON.stringify(items))) : "{}",
+                units: JSON.stringify(args.units),
             },
             { ...opts, additionalSecretOutputs: ["secretFiles", ...(opts.additionalSecretOutputs ?? [])] },
             HOST_RESOURCE_MODULE,

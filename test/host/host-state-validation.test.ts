@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { decodeInputs, hostStateProvider } from "../../src/host/host-state-provider";
 import { hostStateProblems, unitApplyOrder } from "../../src/host/host-state-validation";
 
 const meta = { mode: "0644", owner: "root", group: "root" };
@@ -49,4 +50,13 @@ test("units converge after the units they name; ties by name; a cycle is refused
   assert.throws(() => unitApplyOrder({ "a.service": { after: ["b.service"] }, "b.service": { after: ["a.service"] } }), /order each other in a cycle: a\.service, b\.service/);
   const problems = hostStateProblems({ units: { "a.service": unit(["b.service"]), "b.service": unit(["a.service"]) } });
   assert.deepEqual(problems, [{ property: "units", reason: "order each other in a cycle: a.service, b.service" }]);
+});
+
+test("the provider decodes the JSON text the resource sends, and names a kind that is not JSON", async () => {
+  const connection = { host: "vega", address: "192.0.2.12", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBj73L0VaJqdjXeUQymXt9XdRsDn5Ddg/5e05YnW3qOD" };
+  const encoded = { connection, packages: [], directories: "{}", files: JSON.stringify({ "/etc/x": { content: "x", ...meta } }), secretFiles: "{}", units: JSON.stringify({ "a.service": unit([], ["/etc/x"]) }) };
+  assert.deepEqual(decodeInputs(encoded as never).files, { "/etc/x": { content: "x", ...meta } });
+  assert.deepEqual((await hostStateProvider.check({} as never, encoded as never)).failures, []);
+  const broken = await hostStateProvider.check({} as never, { ...encoded, files: "{not json" } as never);
+  assert.deepEqual(broken.failures, [{ property: "files", reason: "must be an object, or its JSON text" }]);
 });

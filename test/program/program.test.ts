@@ -30,8 +30,14 @@ const named = (rs: Registration[], type: string, name: string) => {
   return r;
 };
 const hostOf = (r: Registration) => r.name.split(":")[0];
-/** A host's HostState inputs. */
-const stateOf = (rs: Registration[], host: string) => named(rs, TYPE.state, `${host}:state`).inputs as Record<string, any>;
+/** A HostState's inputs, its item kinds decoded from the JSON text the resource sends. */
+const decoded = (inputs: Record<string, unknown>): Record<string, any> => {
+  const out: Record<string, any> = { ...inputs };
+  for (const kind of ["directories", "files", "secretFiles", "units"]) out[kind] = JSON.parse(String(inputs[kind]));
+  return out;
+};
+/** A host's HostState inputs, decoded. */
+const stateOf = (rs: Registration[], host: string) => decoded(named(rs, TYPE.state, `${host}:state`).inputs);
 
 test("each host is one component holding its state and its health gate; every planned item is in the state exactly once", () => {
   const plans = planFleet(parseFleet(homeFleet, "stacks/Pulumi.home.yaml"));
@@ -100,7 +106,7 @@ test("every secret value appears only in secret inputs", () => {
   // And they do arrive where they are needed, as secrets.
   const vega = named(home.registrations, TYPE.state, "vega:state");
   assert.ok(vega.secretPaths.includes("secretFiles"));
-  assert.match(String((vega.inputs.secretFiles as any)["/etc/lyra/health/mosquitto_pub"].content), new RegExp(homeSecrets["mqtt-password-vega"]));
+  assert.match(String(decoded(vega.inputs).secretFiles["/etc/lyra/health/mosquitto_pub"].content), new RegExp(homeSecrets["mqtt-password-vega"]));
 });
 
 test("evaluating twice gives identical inputs (a no-op preview)", () => {
@@ -116,7 +122,7 @@ test("evaluating twice gives identical inputs (a no-op preview)", () => {
 function itemsOf(r: Registration): [string, string][] {
   if (r.type !== TYPE.state) return [[r.name, JSON.stringify(r.inputs)]];
   const host = hostOf(r);
-  const inputs = r.inputs as Record<string, any>;
+  const inputs = decoded(r.inputs);
   const files = { ...inputs.files, ...inputs.secretFiles };
   return [
     [`${host}:packages`, JSON.stringify(inputs.packages)],
