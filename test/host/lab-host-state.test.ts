@@ -5,12 +5,11 @@
  * item is named in the diff; delete removes what it declared.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { HostConnection } from "../../src/host/connection";
 import { hostCounters, resetHostCounters } from "../../src/host/counters";
 import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../../src/host/host-state-provider";
-import { closeAllHostConnections } from "../../src/host/ssh";
-import { type Lab, lab as ensureLab, labConnection, onHost } from "./support/lab";
+import { type Lab, labHostFixture, onHost } from "./support/lab";
 
 const HOST = "lyra";
 const PREFIX = "lyra-host-state-test";
@@ -38,15 +37,9 @@ function inputs(config: string, units: HostStateInputs["units"]): HostStateInput
 
 const invocation = () => onHost(lab, HOST, `systemctl show -p InvocationID --value ${PREFIX}-worker.service`);
 
-before(async () => {
-    lab = await ensureLab();
-    connection = labConnection(lab, HOST, "deploy");
-    await onHost(lab, HOST, CLEANUP);
-});
-
-after(async () => {
-    await onHost(lab, HOST, CLEANUP);
-    await closeAllHostConnections();
+labHostFixture(HOST, CLEANUP, (l, c) => {
+    lab = l;
+    connection = c;
 });
 
 describe(`lab: HostState on ${HOST}`, () => {

@@ -4,16 +4,15 @@
  * journal, packaged units with a drop-in, and delete.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { HostConnection } from "../../src/host/connection";
 import { hostCounters, resetHostCounters } from "../../src/host/counters";
 import { isHostError } from "../../src/host/errors";
 import { fileProvider } from "../../src/host/file-provider";
-import { closeAllHostConnections } from "../../src/host/ssh";
 import { systemdUnitProvider } from "../../src/host/systemd-unit-provider";
 import { applyLikeEngine, applyStack, destroyStack, FullProvider, refresh, StackResource } from "./support/engine";
 import { fileInputs, unitInputs } from "./support/inputs";
-import { type Lab, lab as ensureLab, labConnection, onHost } from "./support/lab";
+import { type Lab, labHostFixture, onHost } from "./support/lab";
 
 const HOST = "lyra";
 const PREFIX = "lyra-host-test";
@@ -41,15 +40,9 @@ async function mainPid(name: string): Promise<string> {
     return (await onHost(lab, HOST, `systemctl show -p MainPID --value ${name}`)).trim();
 }
 
-before(async () => {
-    lab = await ensureLab();
-    connection = labConnection(lab, HOST, "deploy");
-    await onHost(lab, HOST, CLEANUP);
-});
-
-after(async () => {
-    await onHost(lab, HOST, CLEANUP);
-    await closeAllHostConnections();
+labHostFixture(HOST, CLEANUP, (l, c) => {
+    lab = l;
+    connection = c;
 });
 
 describe(`lab: SystemdUnit on ${HOST}`, () => {

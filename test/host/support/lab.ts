@@ -3,7 +3,9 @@
  * independent view of each host through the lab's own `ssh` (OpenSSH), used to check results and
  * to make drift by hand.
  */
+import { after, before } from "node:test";
 import type { HostConnection } from "../../../src/host/connection";
+import { closeAllHostConnections } from "../../../src/host/ssh";
 import { ensureLab, type Lab } from "../../lab/lab";
 
 export { ensureLab, wipeHost, type Lab } from "../../lab/lab";
@@ -24,4 +26,23 @@ export async function onHost(lab: Lab, name: string, command: string): Promise<s
 /** Brings the lab up once per test file. */
 export function lab(): Promise<Lab> {
     return ensureLab();
+}
+
+/**
+ * The before and after of a test file that works on one lab host as `deploy`: the lab brought up,
+ * the host cleaned with `cleanup` before and after, our SSH connections closed at the end.
+ * `ready` receives the lab and the connection inside the same hook (Node 20 runs a file's
+ * top-level `before` hooks without waiting for each other).
+ */
+export function labHostFixture(name: string, cleanup: string, ready: (lab: Lab, connection: HostConnection) => void): void {
+    let current: Lab | undefined;
+    before(async () => {
+        current = await ensureLab();
+        ready(current, labConnection(current, name, "deploy"));
+        await onHost(current, name, cleanup);
+    });
+    after(async () => {
+        if (current) await onHost(current, name, cleanup);
+        await closeAllHostConnections();
+    });
 }
