@@ -147,11 +147,11 @@ async function converge(id: string, previous: HostStateOutputs | undefined, news
         const written = writeIds(state);
         for (const name of unitApplyOrder(news.units)) {
             const unit = news.units[name];
-            const previous = state.units[name];
+            const installed = state.units[name];
             // Known before it is tried: a unit whose first start fails is still in the state
             // recorded, so the next apply converges it, or removes it if no longer declared.
-            if (!previous) state.units[name] = item.units.attempted(unit);
-            state.units[name] = await item.units.apply(connection, name, unit, unit.restartOn.map((path) => written[path] ?? ""), previous);
+            if (!installed) state.units[name] = item.units.attempted(unit);
+            state.units[name] = await item.units.apply(connection, name, unit, unit.restartOn.map((path) => written[path] ?? ""), installed);
         }
         return state;
     } catch (err) {

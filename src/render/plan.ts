@@ -2,7 +2,8 @@
  * The HostPlan: the complete desired state of one host as plain data.
  *
  * Built without Pulumi and without I/O by the renderers, then rendered to disk (`npm run render`),
- * documented by the generated docs and mapped one-to-one onto resources by src/fleet.
+ * documented by the generated docs, and mapped by src/fleet onto one HostState resource per host
+ * (item for item) and its health gate.
  */
 
 /** A file a host must have. */
