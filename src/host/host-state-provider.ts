@@ -17,8 +17,9 @@ import { connectionCheckFailures, connectionDiff, containsUnknown, hostDiff, Hos
 import type { PathMetadata } from "./remote-path";
 
 /**
- * What the provider works with. The resource class sends directories, files, secretFiles and units
- * as JSON text (see HostState); {@link decodeInputs} turns them back into these objects.
+ * What the provider works with. The resource class sends the plain items as one JSON text
+ * (`items`, see {@link HostStateItemsText}) and the secret files as another; {@link decodeInputs}
+ * turns them back into these objects.
  */
 export interface HostStateInputs {
     connection: HostConnection;
@@ -33,6 +34,9 @@ export interface HostStateInputs {
     units: Record<string, UnitItem>;
 }
 
+/** What `items` holds, as JSON text. */
+export type HostStateItemsText = Pick<HostStateInputs, "packages" | "directories" | "files" | "units">;
+
 /** What state holds: after a read, what the host really has. Never a file's content. */
 export interface HostStateOutputs {
     connection: HostConnection;
@@ -43,26 +47,34 @@ export interface HostStateOutputs {
     units: Record<string, UnitState>;
 }
 
-/** The item kinds the resource class sends as JSON text. */
-const ENCODED = ["directories", "files", "secretFiles", "units"] as const;
+/** JSON text decoded, or undefined when it is not JSON (for `check` to report). */
+function parsed(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
 
 /**
- * Inputs with each item kind decoded from its JSON text (objects pass through, so tests and other
- * callers may give them directly). A kind that is not valid JSON is left as it is, for `check` to
- * report.
+ * Inputs as the provider works with them: `items` and `secretFiles` decoded from their JSON text.
+ * Inputs already in that form pass through, so tests and other callers may give objects.
  */
-export function decodeInputs(raw: HostStateInputs): HostStateInputs {
-    const decoded: Record<string, unknown> = { ...raw };
-    for (const kind of ENCODED) {
-        const value = decoded[kind];
-        if (typeof value !== "string" || containsUnknown(value)) continue;
-        try {
-            decoded[kind] = JSON.parse(value);
-        } catch {
-            // check names it
-        }
-    }
-    return decoded as unknown as HostStateInputs;
+export function decodeInputs(raw: HostStateInputs & { items?: unknown }): HostStateInputs {
+    const { items, ...decoded } = raw as HostStateInputs & { items?: unknown };
+    if (typeof items === "string" && !containsUnknown(items)) Object.assign(decoded, parsed(items));
+    if (typeof decoded.secretFiles === "string" && !containsUnknown(decoded.secretFiles)) decoded.secretFiles = parsed(decoded.secretFiles) as HostStateInputs["secretFiles"];
+    return decoded;
+}
+
+/** Properties sent as JSON text that are not valid JSON of an object. */
+function notJson(raw: Record<string, unknown>): string[] {
+    return (["items", "secretFiles"] as const).filter((key) => {
+        const value = raw[key];
+        if (typeof value !== "string" || containsUnknown(value)) return false;
+        const decoded = parsed(value);
+        return typeof decoded !== "object" || decoded === null || Array.isArray(decoded);
+    });
 }
 
 /** How many items of one host are read or written at once (the SSH pool runs 5 commands). */
@@ -162,12 +174,11 @@ async function converge(id: string, previous: HostStateOutputs | undefined, news
 /** The HostState provider. Exported for tests, which drive it the way the engine does. */
 export const hostStateProvider = {
     async check(_olds: HostStateInputs, news: HostStateInputs): Promise<dynamic.CheckResult<HostStateInputs>> {
-        const decoded = decodeInputs(news);
-        const notJson = ENCODED.filter((kind) => typeof decoded[kind] === "string" && !containsUnknown(decoded[kind]));
+        const broken = notJson(news as unknown as Record<string, unknown>);
         const failures = [
             ...connectionCheckFailures(news.connection),
-            ...notJson.map((kind) => ({ property: kind, reason: "must be an object, or its JSON text" })),
-            ...(notJson.length > 0 ? [] : hostStateProblems(decoded)),
+            ...broken.map((key) => ({ property: key, reason: "must be the JSON text of an object" })),
+            ...(broken.length > 0 ? [] : hostStateProblems(decodeInputs(news))),
         ];
         // The inputs stay as given: the engine stores and compares them.
         return { inputs: news, failures };

@@ -5,8 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "./connection";
-import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
-import { hostStateProvider } from "./host-state-provider";
+import type { FileItem, UnitItem } from "./host-state-items";
+import { hostStateProvider, type HostStateItemsText } from "./host-state-provider";
 import { hostStateProblems } from "./host-state-validation";
 import type { PathMetadata } from "./remote-path";
 import { UNKNOWN } from "./provider-support";
@@ -37,36 +37,27 @@ export interface HostStateArgs {
 /**
  * A host's declared state. Its type token is `pulumi-nodejs:dynamic/lyra-host:HostState`, its id
  * "<host>:state". Deleting it removes its units, files and emptied directories (not packages).
+ *
+ * Its inputs are three: the connection, the plain `items` (packages, directories, files, units) as
+ * one JSON text, and `secretFiles` as another (secret). Pulumi's SDK spends a promise on every
+ * nested value and several on every property it serializes, which made a host's items cost more
+ * than the rest of the program; the CLI decodes JSON text in `pulumi preview --diff`, so the diff
+ * still shows item by item. The state (outputs) holds each item as the host has it.
  */
 export class HostState extends pulumi.dynamic.Resource {
     /** The connection used (secret when it holds a private key). */
     declare readonly connection: pulumi.Output<HostConnection>;
-    /** The packages asked for and the versions the host has. */
-    declare readonly packages: pulumi.Output<PackagesState>;
-    /** Each directory as the host has it. */
-    declare readonly directories: pulumi.Output<Record<string, DirectoryState>>;
-    /** Each plain file as the host has it: sha256, metadata, and the writeId of its last write. */
-    declare readonly files: pulumi.Output<Record<string, FileState>>;
-    /** The same for the secret files (secret). */
-    declare readonly secretFiles: pulumi.Output<Record<string, FileState>>;
-    /** Each unit as systemd reports it. */
-    declare readonly units: pulumi.Output<Record<string, UnitState>>;
 
     constructor(name: string, args: HostStateArgs, opts: pulumi.CustomResourceOptions = {}) {
         throwIfProblems("HostState", name, describeProblems(hostStateProblems({ ...args, secretFiles: args.secretFiles ? (UNKNOWN as never) : {} })));
+        const items: HostStateItemsText = { packages: args.packages, directories: args.directories, files: args.files, units: args.units };
         super(
             hostStateProvider,
             name,
             {
                 connection: connectionInput(args.connection),
-                packages: args.packages,
-                // Each kind as one JSON text: Pulumi serializes every nested value of an input
-                // on its own, which made a host's items cost more than the rest of the program;
-                // `pulumi preview --diff` decodes JSON text and shows the diff item by item.
-                directories: JSON.stringify(args.directories),
-                files: JSON.stringify(args.files),
-                secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles.apply((items) => JSON.stringify(items))) : "{}",
-                units: JSON.stringify(args.units),
+                items: JSON.stringify(items),
+                secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles.apply((files) => JSON.stringify(files))) : "{}",
             },
             { ...opts, additionalSecretOutputs: ["secretFiles", ...(opts.additionalSecretOutputs ?? [])] },
             HOST_RESOURCE_MODULE,

@@ -52,11 +52,13 @@ test("units converge after the units they name; ties by name; a cycle is refused
   assert.deepEqual(problems, [{ property: "units", reason: "order each other in a cycle: a.service, b.service" }]);
 });
 
-test("the provider decodes the JSON text the resource sends, and names a kind that is not JSON", async () => {
+test("the provider decodes the JSON text the resource sends, and names a property that is not JSON", async () => {
   const connection = { host: "vega", address: "192.0.2.12", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBj73L0VaJqdjXeUQymXt9XdRsDn5Ddg/5e05YnW3qOD" };
-  const encoded = { connection, packages: [], directories: "{}", files: JSON.stringify({ "/etc/x": { content: "x", ...meta } }), secretFiles: "{}", units: JSON.stringify({ "a.service": unit([], ["/etc/x"]) }) };
-  assert.deepEqual(decodeInputs(encoded as never).files, { "/etc/x": { content: "x", ...meta } });
+  const items = { packages: [], directories: {}, files: { "/etc/x": { content: "x", ...meta } }, units: { "a.service": unit([], ["/etc/x", "/etc/pw"]) } };
+  const encoded = { connection, items: JSON.stringify(items), secretFiles: JSON.stringify({ "/etc/pw": { content: "s", ...meta } }) };
+  const decoded = decodeInputs(encoded as never);
+  assert.deepEqual([decoded.files, decoded.secretFiles["/etc/pw"].content, "items" in decoded], [items.files, "s", false]);
   assert.deepEqual((await hostStateProvider.check({} as never, encoded as never)).failures, []);
-  const broken = await hostStateProvider.check({} as never, { ...encoded, files: "{not json" } as never);
-  assert.deepEqual(broken.failures, [{ property: "files", reason: "must be an object, or its JSON text" }]);
+  const broken = await hostStateProvider.check({} as never, { ...encoded, items: "{not json" } as never);
+  assert.deepEqual(broken.failures, [{ property: "items", reason: "must be the JSON text of an object" }]);
 });

@@ -30,12 +30,12 @@ const named = (rs: Registration[], type: string, name: string) => {
   return r;
 };
 const hostOf = (r: Registration) => r.name.split(":")[0];
-/** A HostState's inputs, its item kinds decoded from the JSON text the resource sends. */
-const decoded = (inputs: Record<string, unknown>): Record<string, any> => {
-  const out: Record<string, any> = { ...inputs };
-  for (const kind of ["directories", "files", "secretFiles", "units"]) out[kind] = JSON.parse(String(inputs[kind]));
-  return out;
-};
+/** A HostState's inputs, its items and secret files decoded from the JSON text the resource sends. */
+const decoded = (inputs: Record<string, unknown>): Record<string, any> => ({
+  ...inputs,
+  ...JSON.parse(String(inputs.items)),
+  secretFiles: JSON.parse(String(inputs.secretFiles)),
+});
 /** A host's HostState inputs, decoded. */
 const stateOf = (rs: Registration[], host: string) => decoded(named(rs, TYPE.state, `${host}:state`).inputs);
 
