@@ -1,12 +1,11 @@
 /** The resolved fleet: presets, overrides, placement, implicit MQTT users and the secret list. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { parse } from "yaml";
 import { hostRunning, requiredSecretKeys } from "../../src/model/fleet";
-import { fleetConfigKey, loadStackFile, parseFleet } from "../../src/model/load";
+import { loadStackFile, parseFleet } from "../../src/model/load";
+import { stackFleet } from "../support/stack-fleet";
 
-const raw = () => structuredClone(parse(readFileSync("stacks/Pulumi.home.yaml", "utf8")).config[fleetConfigKey]);
+const raw = () => stackFleet("home");
 
 test("role presets place the runbook's services; the model's ups is placed on lyra", () => {
   const fleet = loadStackFile("stacks/Pulumi.home.yaml");

@@ -3,14 +3,13 @@
  * what was expected. Every case starts from the valid home stack and breaks one thing.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { parse } from "yaml";
-import { FleetConfigError, fleetConfigKey, parseFleet } from "../../src/model/load";
+import { FleetConfigError, parseFleet } from "../../src/model/load";
+import { stackFleet } from "../support/stack-fleet";
 
 const source = "stacks/Pulumi.test.yaml";
 type Raw = Record<string, any>;
-const home = (): Raw => structuredClone(parse(readFileSync("stacks/Pulumi.home.yaml", "utf8")).config[fleetConfigKey]);
+const home = (): Raw => stackFleet("home");
 
 interface Case {
   name: string;

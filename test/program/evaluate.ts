@@ -3,9 +3,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { parse } from "yaml";
 import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
-import { fleetConfigKey, parseFleet } from "../../src/model/load";
+import { parseFleet } from "../../src/model/load";
 import { testSecretValues } from "../support/test-secrets";
 import type { EvaluateOptions, Registration } from "./harness";
 
@@ -37,10 +36,7 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
   return { registrations: parsed.registrations ?? [], error: parsed.error };
 }
 
-/** The fleet object of a stack file, to mutate per test. */
-export function stackFleet(stack: string): Record<string, any> {
-  return structuredClone(parse(readFileSync(join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8")).config[fleetConfigKey]);
-}
+export { stackFleet } from "../support/stack-fleet";
 
 /** Deterministic test values for every secret a fleet needs. */
 export function testSecrets(fleet: unknown, stack = "home"): Record<string, string> {

@@ -3,16 +3,15 @@
  * one host, lookups in a fragment, and parsers for what renderers write (unit files, env files).
  * Fleet variants that belong to one role live beside: vega-fixtures.ts, mirror-fixtures.ts.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
 import type { Fleet } from "../../src/model/fleet";
-import { fleetConfigKey, parseFleet } from "../../src/model/load";
+import { parseFleet } from "../../src/model/load";
 import type { ServiceId, ServiceSettings } from "../../src/model/services";
 import type { ServiceRenderer } from "../../src/render/context";
 import type { PlanFragment, PlannedFile, PlannedUnit } from "../../src/render/plan";
 import { secretKeysIn } from "../../src/render/secrets";
 import { hardened } from "../../src/render/systemd";
+import { stackFleet } from "../support/stack-fleet";
 
 export const projectRoot = join(__dirname, "..", "..");
 
@@ -21,7 +20,7 @@ export type RawFleet = any;
 
 /** The home stack's fleet object, parsed, changed by `change`, then validated like any stack. */
 export function homeFleet(change: (raw: RawFleet) => void = () => {}): Fleet {
-  const raw = structuredClone(parse(readFileSync(join(projectRoot, "stacks/Pulumi.home.yaml"), "utf8")).config[fleetConfigKey]);
+  const raw = stackFleet("home");
   change(raw);
   return parseFleet(raw, "test-stack.yaml");
 }
