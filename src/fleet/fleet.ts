@@ -45,31 +45,25 @@ export class Fleet extends pulumi.ComponentResource {
 
     for (const hostName of order) {
       const plan = planOf(hostName);
-      // What this host's units wait for elsewhere. On the broker's own host in docker mode the
+      // What this host's units wait for: resources on other hosts, and further units of this host
+      // (the broker, when it runs here under systemd). On the broker's own host in docker mode the
       // container comes after the host (it mounts the host's config), so its units cannot wait
       // for it: they are clients that retry, as they must across every broker restart anyway.
       const dependsOn = new Set<pulumi.Resource>();
+      const localPrerequisites: Record<string, string[]> = {};
       for (const unit of plan.units) {
         const wants = prerequisites(unit);
         if (wants.broker && brokerDependency) dependsOn.add(brokerDependency);
         // The whole source host: its tree, the sync account and its key.
         if (wants.configSource && configSource) dependsOn.add(configSource.state);
         for (const ref of wants.units) if (ref.host !== hostName && this.hosts[ref.host]) dependsOn.add(this.hosts[ref.host].state);
+        const local = wants.units.filter((ref) => ref.host === hostName).map((ref) => ref.unit);
+        if (wants.broker && broker.kind === "unit" && broker.host === hostName) local.push(broker.name);
+        localPrerequisites[unit.name] = local;
       }
       const host = new Host(
         hostName,
-        {
-          plan,
-          connection: connectionOf(hostName),
-          secrets,
-          dependsOn: [...dependsOn],
-          localPrerequisites: (unitName) => {
-            const wants = prerequisites(plan.units.find((u) => u.name === unitName)!);
-            const local = wants.units.filter((ref) => ref.host === hostName).map((ref) => ref.unit);
-            if (wants.broker && broker.kind === "unit" && broker.host === hostName) local.push(broker.name);
-            return local;
-          },
-        },
+        { plan, connection: connectionOf(hostName), secrets, dependsOn: [...dependsOn], localPrerequisites },
         { parent: this },
       );
       this.hosts[hostName] = host;

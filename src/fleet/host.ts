@@ -19,8 +19,8 @@ export interface HostArgs {
   secrets: SecretValues;
   /** Resources on other hosts this host's units wait for (the broker, the config source). */
   dependsOn?: pulumi.Resource[];
-  /** Per unit, further units of this host it starts after (e.g. the broker when it runs here). */
-  localPrerequisites?: (unitName: string) => string[];
+  /** By unit name, further units of this host it starts after (e.g. the broker when it runs here). */
+  localPrerequisites?: Readonly<Record<string, readonly string[]>>;
 }
 
 const fileItem = (f: PlannedFile): FileItem => ({ content: f.content, mode: f.mode, owner: f.owner, group: f.group });
@@ -46,7 +46,7 @@ export class Host extends pulumi.ComponentResource {
 
     const units: Record<string, UnitItem> = {};
     for (const unit of plan.units) {
-      const after = new Set([...unitsOrderedBefore(unit, plan), ...(args.localPrerequisites?.(unit.name) ?? [])]);
+      const after = new Set([...unitsOrderedBefore(unit, plan), ...(args.localPrerequisites?.[unit.name] ?? [])]);
       after.delete(unit.name);
       units[unit.name] = {
         content: unit.content,
