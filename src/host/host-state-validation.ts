@@ -39,13 +39,14 @@ export function hostStateProblems(inputs: HostStateItems): Problem[] {
         }
     }
     const units = inputs.units ?? {};
+    // Secret files not known yet (a preview): a unit may restart on one of them.
+    const secretsKnown = !containsUnknown(inputs.secretFiles);
     for (const [name, unit] of Object.entries(units)) {
         const where = `units[${JSON.stringify(name)}]`;
         problems.push(...under(where, systemdUnitProblems({ name, content: unit.content, dropIn: unit.dropIn, enabled: unit.enabled, active: unit.active })));
         for (const other of unit.after ?? []) {
             if (!units[other]) problems.push({ property: `${where}.after`, reason: `names ${JSON.stringify(other)}, which is not a unit of this host` });
         }
-        const secretsKnown = !containsUnknown(inputs.secretFiles);
         for (const path of unit.restartOn ?? []) {
             if (secretsKnown && !declaredFiles.has(path)) problems.push({ property: `${where}.restartOn`, reason: `names ${JSON.stringify(path)}, which is not a file of this host` });
         }
