@@ -1,7 +1,8 @@
 /**
  * Child-process entry: reads EvaluateOptions as JSON on stdin, evaluates the program under mocks,
  * writes {registrations} (or {count} when options.record is false) or {error} as JSON to the file named by argv[2] (stdout would be cut
- * short by the exit the Pulumi runtime's open handles force).
+ * short by the exit the Pulumi runtime's open handles force), with whether the SDK's promises
+ * still carry stack traces after the program ran (sdkPromiseStacks).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,9 +19,17 @@ async function main(): Promise<void> {
   } catch (err) {
     output = { error: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } };
   }
-  writeFileSync(process.argv[2], JSON.stringify(output));
+  writeFileSync(process.argv[2], JSON.stringify({ ...(output as object), sdkPromiseStacks: await sdkPromiseStacks() }));
   // The Pulumi runtime keeps handles open; the evaluation is complete.
   process.exit(0);
+}
+
+/** Whether a promise the SDK tracks now gets a stack trace (the program turns that off). */
+async function sdkPromiseStacks(): Promise<boolean> {
+  const probe: Promise<void> & { _debugStackTrace?: string } = Promise.resolve();
+  // Awaited, so the SDK's leak check at exit does not count it.
+  await require("@pulumi/pulumi/runtime/debuggable").debuggablePromise(probe, "probe");
+  return /\n    at /.test(probe._debugStackTrace ?? "");
 }
 
 void main();

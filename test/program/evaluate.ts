@@ -15,6 +15,8 @@ export type Loader = "tsx" | "ts-node";
 export interface Evaluation {
   registrations: Registration[];
   error?: { name: string; message: string; stack?: string };
+  /** Whether the SDK's promises still carried stack traces once the program had run. */
+  sdkPromiseStacks: boolean;
 }
 
 export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Evaluation {
@@ -33,7 +35,7 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
   }
   const parsed = JSON.parse(readFileSync(outFile, "utf8")) as Partial<Evaluation>;
   rmSync(dirname(outFile), { recursive: true, force: true });
-  return { registrations: parsed.registrations ?? [], error: parsed.error };
+  return { registrations: parsed.registrations ?? [], error: parsed.error, sdkPromiseStacks: parsed.sdkPromiseStacks ?? true };
 }
 
 export { stackFleet } from "../support/stack-fleet";

@@ -26,6 +26,7 @@ test("src/index.ts loads through ts-node/register and declares the same resource
   const secrets = testSecrets(fleet);
   const viaTsNode = evaluate({ stack: "home", fleet, secrets }, "ts-node");
   assert.equal(viaTsNode.error, undefined, viaTsNode.error?.message);
+  assert.equal(viaTsNode.sdkPromiseStacks, false, "the program turned off the SDK's per-promise stack traces");
   const viaTsx = evaluate({ stack: "home", fleet, secrets }, "tsx");
   const states = viaTsNode.registrations.filter((r) => r.type === "pulumi-nodejs:dynamic/lyra-host:HostState").map((r) => r.name).sort();
   assert.deepEqual(states, ["lyra:state", "mirror-1:state", "mirror-2:state", "vega:state"]);

@@ -1,0 +1,72 @@
+/**
+ * The SDK's per-promise stack capture is skipped for the promises it makes while registering
+ * resources, and nothing else loses its trace; PULUMI_DEBUG_PROMISE_LEAKS keeps the capture.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { skipSdkPromiseStacks } from "../../src/fleet/sdk-promise-stacks";
+
+interface TracedPromise extends Promise<unknown> {
+  _debugStackTrace?: string;
+}
+const debuggable: { debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> } = require("@pulumi/pulumi/runtime/debuggable");
+class Thing extends pulumi.CustomResource {
+  constructor(name: string, props: pulumi.Inputs) {
+    super("test:index:Thing", name, props);
+  }
+}
+const hasFrames = (stack: string | undefined) => /\n    at /.test(stack ?? "");
+
+test("a registration's SDK promises carry no stack trace, while errors keep theirs", async () => {
+  const limit = Error.stackTraceLimit;
+  assert.equal(skipSdkPromiseStacks(), "skipped");
+  assert.equal(skipSdkPromiseStacks(), "skipped", "a second call does not wrap twice");
+
+  // Record what the SDK hands to the (now wrapped) export while it registers a resource.
+  const wrapped = debuggable.debuggablePromise;
+  const seen: TracedPromise[] = [];
+  debuggable.debuggablePromise = (p, ctx) => {
+    const result = wrapped(p, ctx);
+    seen.push(p);
+    return result;
+  };
+  try {
+    await pulumi.runtime.setMocks({
+      newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+      call: () => ({}),
+    });
+    const thing = new Thing("thing", { port: 1883, name: "mqtt-broker" });
+    const traceInApply = await new Promise<string | undefined>((resolve) => thing.id.apply(() => resolve(new Error("in apply").stack)));
+
+    assert.ok(seen.length >= 10, `the SDK went through the wrapped export (${seen.length} promises)`);
+    assert.deepEqual(seen.filter((p) => hasFrames(p._debugStackTrace)), [], "no SDK promise carries frames");
+    assert.ok(seen.every((p) => typeof p._debugStackTrace === "string"), "the SDK's bookkeeping still runs");
+    assert.ok(hasFrames(traceInApply), "an error raised in the program keeps its trace");
+    assert.equal(Error.stackTraceLimit, limit, "the limit is restored");
+  } finally {
+    debuggable.debuggablePromise = wrapped;
+  }
+});
+
+test("with PULUMI_DEBUG_PROMISE_LEAKS set, the SDK keeps its stack traces", () => {
+  const script = [
+    `const { skipSdkPromiseStacks } = require(${JSON.stringify(join(__dirname, "../../src/fleet/sdk-promise-stacks"))});`,
+    `const status = skipSdkPromiseStacks();`,
+    `const p = Promise.resolve(1);`,
+    `require("@pulumi/pulumi/runtime/debuggable").debuggablePromise(p, "probe");`,
+    `console.log(JSON.stringify({ status, stack: p._debugStackTrace }));`,
+  ].join("\n");
+  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+    cwd: join(__dirname, "..", ".."),
+    env: { ...process.env, PULUMI_DEBUG_PROMISE_LEAKS: "true" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const { status, stack } = JSON.parse(run.stdout.trim().split("\n").pop()!);
+  assert.equal(status, "kept for PULUMI_DEBUG_PROMISE_LEAKS");
+  assert.ok(hasFrames(stack), `the leak report keeps its trace:\n${stack}`);
+});
