@@ -10,6 +10,7 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { HostConnection } from "./connection";
+import { isHostError } from "./errors";
 import * as item from "./host-state-items";
 import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
 import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
@@ -45,6 +46,13 @@ export interface HostStateOutputs {
     files: Record<string, FileState>;
     secretFiles: Record<string, FileState>;
     units: Record<string, UnitState>;
+    /**
+     * Set by a refresh that could not reach the host (or log in, or match its key): why. The rest
+     * is the state last known. Pulumi stops a whole `pulumi up` when any refresh fails, so one
+     * powered-off mirror would hold back the fleet; instead its refresh succeeds with this mark,
+     * its diff shows it, and its update reads the host again first and fails alone if it still cannot.
+     */
+    unreadable?: string;
 }
 
 /** JSON text decoded, or undefined when it is not JSON (for `check` to report). */
@@ -105,7 +113,25 @@ const writeIds = (state: HostStateOutputs): Record<string, string> =>
     Object.fromEntries(Object.entries({ ...state.files, ...state.secretFiles }).map(([path, file]) => [path, file.writeId]));
 
 /** The items of a state, without the connection: what changes when something was done. */
-const itemsOf = ({ connection: _connection, ...items }: HostStateOutputs) => JSON.stringify(items);
+const itemsOf = ({ connection: _connection, unreadable: _unreadable, ...items }: HostStateOutputs) => JSON.stringify(items);
+
+/** What the host has of each item in `props`; an item that is gone is left out (and created again). */
+async function readHost(props: HostStateOutputs): Promise<HostStateOutputs> {
+    const { connection } = props;
+    const state = emptyState(connection);
+    state.packages = await item.packages.read(connection, props.packages);
+    const readAll = async <S>(have: Record<string, S>, into: Record<string, S>, read: (key: string, s: S) => Promise<S | undefined>) => {
+        await eachLimited(Object.keys(have), async (key) => {
+            const found = await read(key, have[key]);
+            if (found) into[key] = found;
+        });
+    };
+    await readAll(props.directories, state.directories, (path, s) => item.directories.read(connection, path, s));
+    await readAll(props.files, state.files, (path, s) => item.files.read(connection, path, s));
+    await readAll(props.secretFiles, state.secretFiles, (path, s) => item.files.read(connection, path, s));
+    await readAll(props.units, state.units, (name, s) => item.units.read(connection, name, s));
+    return state;
+}
 
 /**
  * An error that carries the state reached so far when something was done, so the engine records
@@ -121,7 +147,8 @@ function partialFailure(err: unknown, id: string, start: string, reached: HostSt
 /** Converges the host from `previous` (refreshed state; empty on create) to `news`. */
 async function converge(id: string, previous: HostStateOutputs | undefined, news: HostStateInputs & { __provider?: unknown }): Promise<HostStateOutputs> {
     const { connection } = news;
-    const state: HostStateOutputs = previous ? structuredClone({ ...previous, connection }) : emptyState(connection);
+    const { unreadable: _unreadable, ...known } = previous ?? emptyState(connection);
+    const state: HostStateOutputs = previous ? structuredClone({ ...known, connection }) : emptyState(connection);
     const start = itemsOf(state);
     try {
         if (!previous || (await item.packages.differ(connection, state.packages, news.packages))) {
@@ -188,6 +215,9 @@ export const hostStateProvider = {
     async diff(_id: string, olds: HostStateOutputs, rawNews: HostStateInputs): Promise<HostDiffResult> {
         const news = decodeInputs(rawNews);
         const { replaces, differing } = connectionDiff(olds.connection, news.connection);
+        // Not reached at refresh: the state is only the last known, so there is nothing to compare,
+        // and the host is not contacted again here (a failing diff would stop the whole preview).
+        if (olds.unreadable) return hostDiff(replaces, [...differing, `unreadable: ${olds.unreadable}`]);
         if (containsUnknown(news)) return hostDiff(replaces, [...differing, "unknown"]);
         const connection = news.connection;
         if (await item.packages.differ(connection, olds.packages, news.packages)) differing.push("packages");
@@ -219,26 +249,27 @@ export const hostStateProvider = {
         return { id, outs: await converge(id, undefined, decodeInputs(inputs)) };
     },
 
-    /** What the host has of each item; an item that is gone is left out (and created again). */
+    /**
+     * What the host has of each item. A host that cannot be read (a HostError: unreachable, login
+     * refused, wrong host key...) keeps its last known state, marked {@link HostStateOutputs.unreadable}.
+     */
     async read(id: string, props: HostStateOutputs): Promise<dynamic.ReadResult<HostStateOutputs>> {
         const connection = storedConnection("HostState", id, props);
-        const state = emptyState(connection);
-        state.packages = await item.packages.read(connection, props.packages);
-        const readAll = async <S>(have: Record<string, S>, into: Record<string, S>, read: (key: string, s: S) => Promise<S | undefined>) => {
-            await eachLimited(Object.keys(have), async (key) => {
-                const found = await read(key, have[key]);
-                if (found) into[key] = found;
-            });
-        };
-        await readAll(props.directories, state.directories, (path, s) => item.directories.read(connection, path, s));
-        await readAll(props.files, state.files, (path, s) => item.files.read(connection, path, s));
-        await readAll(props.secretFiles, state.secretFiles, (path, s) => item.files.read(connection, path, s));
-        await readAll(props.units, state.units, (name, s) => item.units.read(connection, name, s));
-        return { id, props: state };
+        try {
+            return { id, props: await readHost({ ...props, connection }) };
+        } catch (err) {
+            if (!isHostError(err)) throw err;
+            const { unreadable: _previous, ...known } = props;
+            return { id, props: { ...known, unreadable: err.message } };
+        }
     },
 
     async update(id: string, olds: HostStateOutputs, news: HostStateInputs): Promise<dynamic.UpdateResult<HostStateOutputs>> {
-        return { outs: await converge(id, olds, decodeInputs(news)) };
+        const decoded = decodeInputs(news);
+        // A state marked unreadable is stale: read the host now (where the stack now says it is),
+        // which fails with the reason, before anything, if it still cannot be reached.
+        const current = olds.unreadable ? await readHost({ ...olds, connection: decoded.connection }) : olds;
+        return { outs: await converge(id, current, decoded) };
     },
 
     /** Removes the units, then the files, then the directories that are left empty. */

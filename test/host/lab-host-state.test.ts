@@ -2,7 +2,8 @@
  * Lab: HostState on a real systemd host (lyra), driven like the engine drives it. A host's items
  * converge in one resource; an apply that fails part way records what it really did, so a file
  * written before the failure still restarts its unit on the next apply (exactly once); a drifted
- * item is named in the diff; delete removes what it declared.
+ * item is named in the diff; a host that cannot be reached at refresh is marked, not an error;
+ * delete removes what it declared.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -88,6 +89,38 @@ describe(`lab: HostState on ${HOST}`, () => {
         assert.equal((await onHost(lab, HOST, `systemctl cat ${PREFIX}-a-broken.service >/dev/null 2>&1 && echo present || echo gone`)).trim(), "gone", "the undeclared unit is removed");
         const again = await hostStateProvider.read(id, state);
         assert.equal((await hostStateProvider.diff(id, again.props!, inputs("mode = b\n", fixed))).changes, false);
+    });
+
+    it("a host unreachable at refresh keeps its last known state, marked; its update reads the host first", async () => {
+        const fixed = { [`${PREFIX}-worker.service`]: worker };
+        // Nothing listens on port 2: the address the state holds is "powered off".
+        const gone = { ...connection, port: 2 };
+        await onHost(lab, HOST, `echo edited-while-away >> ${DIR}/worker.conf`);
+        const started = Date.now();
+        const read = (await hostStateProvider.read(id, { ...state, connection: gone })).props!;
+        assert.ok(Date.now() - started < 15_000, "the refresh gave up within the connect deadline");
+        assert.match(read.unreadable ?? "", new RegExp(`^${HOST} \\(.*127\\.0\\.0\\.\\d+:2\\)`), "the mark names the host and where it was tried");
+        assert.deepEqual({ ...read, unreadable: undefined, connection: undefined }, { ...state, unreadable: undefined, connection: undefined }, "the last known items are kept");
+
+        const diff = await hostStateProvider.diff(id, read, inputs("mode = b\n", fixed));
+        assert.deepEqual(diff.differing, ["connection", `unreadable: ${read.unreadable}`]);
+
+        const failed = await hostStateProvider.update(id, read, { ...inputs("mode = b\n", fixed), connection: gone }).then(
+            () => assert.fail("a host still unreachable fails its update"),
+            (err) => err as Error & { id?: string },
+        );
+        assert.match(failed.message, new RegExp(`^${HOST} \\(.*:2\\).*nothing was changed`));
+        assert.equal(failed.id, undefined, "no partial state: nothing was done");
+        assert.match(await onHost(lab, HOST, `cat ${DIR}/worker.conf`), /edited-while-away/, "nothing was touched");
+
+        // The stack's connection answers: the update reads the host before converging it.
+        const before = await invocation();
+        resetHostCounters();
+        state = (await hostStateProvider.update(id, read, inputs("mode = b\n", fixed))).outs!;
+        assert.equal(state.unreadable, undefined);
+        assert.equal((await onHost(lab, HOST, `cat ${DIR}/worker.conf`)).trim(), "mode = b", "the edit made while away is repaired");
+        assert.equal(hostCounters(HOST).unitRestarts, 1, "its unit restarted once");
+        assert.notEqual(await invocation(), before);
     });
 
     it("delete removes the unit, the file and the emptied directory", async () => {

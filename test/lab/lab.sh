@@ -1,12 +1,12 @@
 #!/bin/bash
 # The lab: three real systemd hosts (systemd-nspawn) reachable over SSH on 127.0.0.11-13.
-# Usage: lab.sh up | down | wipe HOST | status      (see test/lab/README.md)
+# Usage: lab.sh up | down | wipe HOST | unplug HOST | status      (see test/lab/README.md)
 # State lives in ${LYRA_LAB_DIR:-/var/lib/lyra-fleet-lab}; needs root.
 set -uo pipefail
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 for lib in common apps rootfs network forwards hosts; do . "$LAB_SRC/lib/$lib.sh"; done
 
-usage() { echo "usage: lab.sh up | down | wipe HOST | status" >&2; exit 2; }
+usage() { echo "usage: lab.sh up | down | wipe HOST | unplug HOST | status" >&2; exit 2; }
 
 preflight() {
   [ "$(id -u)" = 0 ] || die "the lab needs root (namespaces, mounts, systemd-nspawn)"
@@ -106,6 +106,14 @@ lab_wipe() {
   lab_up
 }
 
+# A powered-off host, as the fleet sees it: its forwarders stop, so its address refuses every
+# connection while the host itself keeps running. `up` plugs it back in.
+lab_unplug() {
+  require_host "$1"
+  stop_forwards "$1-*"
+  say "$1 is unplugged ($(host_loopback "$1") refuses connections); lab:up plugs it back in"
+}
+
 print_hosts() {
   local name
   for name in $(host_names); do
@@ -137,6 +145,7 @@ case $command in
   up) preflight; take_lock; lab_up ;;
   down) preflight; take_lock; lab_down ;;
   wipe) [ $# -eq 2 ] || usage; preflight; take_lock; lab_wipe "$2" ;;
+  unplug) [ $# -eq 2 ] || usage; preflight; take_lock; lab_unplug "$2" ;;
   status) preflight; lab_status ;;
   *) usage ;;
 esac

@@ -69,6 +69,16 @@ export async function wipeHost(name: LabHostName | string): Promise<void> {
   await runLabCommand(["wipe", name]);
 }
 
+/** Powers a host off as the fleet sees it: its address refuses connections until {@link plugBackIn}. */
+export async function unplugHost(name: LabHostName | string): Promise<void> {
+  await runLabCommand(["unplug", name]);
+}
+
+/** Plugs every unplugged host back in (`lab.sh up`, which also repairs anything else missing). */
+export async function plugBackIn(): Promise<void> {
+  await runLabCommand(["up"]);
+}
+
 /** Reads the hosts table shared with lab.sh. */
 export function labHosts(): LabHost[] {
   return readFileSync(path.join(labSource, "hosts.txt"), "utf8")

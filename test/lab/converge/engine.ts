@@ -2,7 +2,8 @@
  * A small, honest stand-in for the Pulumi engine's `up` with `refresh: always`, for the lab (the
  * Pulumi CLI cannot run here). It takes the resources the real program declared under mocks, and
  * drives the real providers through their own methods, in dependency order:
- *   refresh: read every resource in state (drift, wiped hosts);
+ *   refresh: read every resource in state (drift, wiped hosts); as in Pulumi's engine, a read that
+ *     fails stops the whole run before anything is changed;
  *   then per declared resource: check, then create (absent), or diff and update/replace;
  *   then delete what is no longer declared, in reverse order.
  * A failed resource fails alone: what depends on it is skipped, everything else goes on
@@ -100,6 +101,7 @@ export async function converge(
   };
 
   // Refresh: what do the hosts really have? (Pulumi.yaml: refresh: always)
+  const refreshFailures: string[] = [];
   for (const entry of [...state.values()]) {
     const provider = providerFor(entry);
     if (!provider?.read) continue;
@@ -108,10 +110,10 @@ export async function converge(
       if (!read.id) state.delete(entry.urn);
       else state.set(entry.urn, { ...entry, id: read.id, outputs: read.props ?? entry.outputs });
     } catch (err) {
-      // Unreadable (e.g. unreachable host): keep the old state; the resource's step reports it.
-      entry.outputs = { ...entry.outputs, __readError: (err as Error).message };
+      refreshFailures.push(`${entry.name}: ${(err as Error).message}`);
     }
   }
+  if (refreshFailures.length > 0) throw new Error(`refresh failed, so nothing was changed:\n${refreshFailures.join("\n")}`);
 
   for (const r of custom) {
     const provider = providerFor(r)!;
@@ -134,7 +136,6 @@ export async function converge(
     };
     await timed(r.urn, r.name, async () => {
       const old = state.get(r.urn);
-      if (old?.outputs?.__readError) throw new Error(old.outputs.__readError);
       let news = r.inputs;
       if (provider.check) {
         const checked = await provider.check(old?.outputs ?? {}, news);

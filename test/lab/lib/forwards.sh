@@ -48,9 +48,9 @@ ensure_forwards() {
   done
 }
 
-stop_forwards() {
-  local pidfile pid target
-  for pidfile in "$LAB_RUN"/forward-*.pid; do
+stop_forwards() { # [ID_GLOB]: only the forwarders whose id matches (default: all)
+  local pidfile pid
+  for pidfile in "$LAB_RUN"/forward-${1:-*}.pid; do
     [ -e "$pidfile" ] || continue
     pid=$(pid_from_file "$pidfile")
     stop_pid "$pid" "$SOCKET_PROXYD" "forwarder $(basename "$pidfile" .pid)"
