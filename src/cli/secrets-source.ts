@@ -3,6 +3,7 @@
  * Pulumi CLI's stack config when it is installed. Values are returned, never printed.
  */
 import { execFileSync } from "node:child_process";
+import { secretValueProblems } from "../model/secret-values";
 
 /** `mqtt-password-mirror-1` -> `LYRA_SECRET_MQTT_PASSWORD_MIRROR_1`. */
 export function secretEnvName(key: string): string {
@@ -36,5 +37,7 @@ export function readSecrets(stack: string, keys: string[], env: NodeJS.ProcessEn
         missing.map((k) => `  - ${k}: set ${secretEnvName(k)}, or run \`pulumi config set --secret --stack ${stack} ${k}\``).join("\n"),
     );
   }
+  const invalid = secretValueProblems(values);
+  if (invalid.length > 0) throw new Error(`secrets for stack '${stack}' that the hosts' programs cannot read:\n${invalid.map((p) => `  - ${p}`).join("\n")}`);
   return values;
 }

@@ -17,6 +17,11 @@ test("the README gives a `pulumi config set --secret` command for every secret o
   for (const key of keys) assert.match(readme, new RegExp(`pulumi config set --secret --stack home ${key}\\b`), key);
 });
 
+test("the README's apt-get line installs exactly the Debian packages .ci/run installs", () => {
+  const packages = (text: string) => text.replace(/\\\n/g, " ").replace(/\s+/g, " ").match(/apt-get install ([^`>]*)/)![1].split(" ").filter((w) => w && !w.startsWith("-")).sort();
+  assert.deepEqual(packages(readme), packages(readFileSync(".ci/run", "utf8")));
+});
+
 test("the README's test command is the one CI runs", () => {
   const ci = readFileSync(".ci/run", "utf8");
   assert.match(readme, /^npm test\b/m);

@@ -97,6 +97,17 @@ test("--show-secrets without the secrets names each missing key and how to set i
   assert.equal(readdirSync(out).length, 0, "nothing written");
 });
 
+test("--show-secrets with a secret NUT cannot read names it, shows no value and writes nothing", () => {
+  const secrets = { ...homeSecrets(), "ups-monitor-password": "TEST-SECRET pass" };
+  const env = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [secretEnvName(k), v]));
+  const out = mkdtempSync(join(tmpdir(), "render-v-"));
+  const run = render(["--stack", "home", "--out", out, "--show-secrets"], env);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /^render: secrets for stack 'home' that the hosts' programs cannot read:\n {2}- secret 'ups-monitor-password' holds whitespace: NUT's upsmon/);
+  assert.ok(!run.stderr.includes("TEST-SECRET"), "no value in the error");
+  assert.equal(readdirSync(out).length, 0, "nothing written");
+});
+
 test("an invalid stack is reported with file and path, without a stack trace, and writes nothing", () => {
   const dir = mkdtempSync(join(tmpdir(), "render-bad-"));
   mkdirSync(join(dir, "stacks"));

@@ -249,3 +249,17 @@ test("missing secrets fail before anything is registered, each named with its co
   assert.deepEqual(result.registrations, []);
   for (const v of Object.values(secrets)) assert.ok(!result.error!.message.includes(v));
 });
+
+test("a secret the hosts' programs cannot read fails before anything is registered, named without its value", () => {
+  const secrets = { ...homeSecrets, "ups-monitor-password": "base64+pad==", "mqtt-password-vega": "two\nlines" };
+  const result = evaluate({ stack: "home", fleet: homeFleet, secrets });
+  assert.equal(
+    result.error?.message,
+    [
+      "stacks/Pulumi.home.yaml: secrets that the hosts' programs cannot read; nothing was changed:",
+      "  secret 'mqtt-password-vega' holds a line break (expected one line)",
+      `  secret 'ups-monitor-password' holds '=': NUT's upsmon sends it to upsd as one unquoted word, so it may not hold whitespace, '"', '\\', '=' or '#' (a value from \`openssl rand -hex 24\` is always fine)`,
+    ].join("\n"),
+  );
+  assert.deepEqual(result.registrations, []);
+});

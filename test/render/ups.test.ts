@@ -30,7 +30,7 @@ test("standalone NUT for the model's UPS: driver and port from the stack, upsd o
 
 test("the monitor password is one secret in upsd.users and upsmon.conf, in files only root and nut can read", () => {
   const fragment = ups();
-  const password = "ups pass 1";
+  const password = "ups-pass-1";
   const users = resolveSecrets(content(fragment, "upsd.users"), { "ups-monitor-password": password });
   const upsmon = resolveSecrets(content(fragment, "upsmon.conf"), { "ups-monitor-password": password });
   assert.deepEqual(body(users), ["[upsmon]", `    password = "${password}"`, "    upsmon primary"]);

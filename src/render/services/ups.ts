@@ -8,7 +8,8 @@
  * Debian's ownership, root:nut 0640 (the packages create the nut group), so the two holding the
  * monitor password are never world-readable.
  *
- * NUT's parser reads the password as a quoted string: it may hold spaces, not `"` or `\`.
+ * upsmon sends the monitor password to upsd as one unquoted word, so the stack refuses a password
+ * that holds whitespace, `"`, `\`, `=` or `#` before anything is declared (src/model/secret-values.ts).
  */
 import { secretKeys } from "../../model/fleet";
 import type { ServiceRenderer } from "../context";
