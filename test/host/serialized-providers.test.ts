@@ -75,6 +75,8 @@ describe("serialized providers", () => {
         assert.deepEqual(out.unitDiff.differing, ["triggers"]);
         assert.deepEqual(out.hostStateFiles, ["a\n", "s3cret\n"]);
         assert.deepEqual([out.hostStateSame.changes, out.hostStateChanged.changes, out.hostStateChanged.differing], [false, true, [`file ${scratch}/host-state/plain.conf: content`]]);
+        assert.match(out.hostStateUnreadable.unreadable, /^fake-vega \(root@127\.0\.0\.1:1\): cannot reach sshd \(ECONNREFUSED\)/);
+        assert.equal(out.hostStateUnreadable.keptFiles, 1, "the last known state is kept");
         assert.equal(out.hostStateExistsAfterDelete, false);
         assert.deepEqual(out.unitCheck.failures.map((f: { property: string }) => f.property), ["name"]);
         // Error path: HostError and the unreachable-code lookup survive serialization too.

@@ -65,6 +65,9 @@ async function main() {
     const hostRead = await hostState.read(hostCreated.id, hostCreated.outs);
     out.hostStateSame = await hostState.diff(hostCreated.id, hostRead.props, hostInputs("a\n"));
     out.hostStateChanged = await hostState.diff(hostCreated.id, hostRead.props, hostInputs("b\n"));
+    // A host that does not answer at refresh: marked, not an error (isHostError survived serialization).
+    const gone = (await hostState.read(hostCreated.id, { ...hostCreated.outs, connection: { ...connection, port: 1 } })).props;
+    out.hostStateUnreadable = { unreadable: gone.unreadable, keptFiles: Object.keys(gone.files).length };
     await hostState.delete(hostCreated.id, hostRead.props);
     out.hostStateExistsAfterDelete = fs.existsSync(root);
 
