@@ -1,18 +1,16 @@
 /**
- * Benchmark (not a test): applying 50 files and 10 units to one lab host through the host
- * providers, driven like `pulumi up` with refresh drives them. Reports wall time and SSH round
- * trips (remote commands) for a first apply, a no-op apply, and an apply after one file changed;
- * each at parallelism 1 and at 10 (Pulumi runs independent resources in parallel).
+ * Benchmark (not a test): one host's state (50 files and 10 units, 5 files restarting each unit)
+ * applied to a lab host through the HostState provider the fleet uses, driven as `pulumi up` with
+ * refresh drives it (read, diff, then create or update). Reports wall time, SSH round trips
+ * (remote commands), writes, restarts and starts for a first apply, a no-op apply, an apply after
+ * one file changed, and a no-op again.
  *
  *   node --import tsx bench/host-apply.ts [host]      (default host: vega)
  */
 import type { HostConnection } from "../src/host/connection";
 import { hostCounters, resetHostCounters } from "../src/host/counters";
-import { fileProvider } from "../src/host/file-provider";
+import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../src/host/host-state-provider";
 import { closeAllHostConnections } from "../src/host/ssh";
-import { systemdUnitProvider } from "../src/host/systemd-unit-provider";
-import { applyLikeEngine, ApplyAction, FullProvider, ResourceState } from "../test/host/support/engine";
-import { fileInputs, unitInputs } from "../test/host/support/inputs";
 import { labConnection } from "../test/host/support/lab";
 import { ensureLab } from "../test/lab/lab";
 
@@ -20,93 +18,68 @@ const FILES = 50;
 const UNITS = 10;
 const FILES_PER_UNIT = FILES / UNITS;
 const PREFIX = "lyra-host-bench";
+const meta = { mode: "0644", owner: "root", group: "root" };
 
-interface BenchResource {
-    provider: FullProvider;
-    desired: () => Record<string, unknown>;
-    state?: ResourceState;
+function declare(connection: HostConnection, version: number): HostStateInputs {
+  const dirOf = (u: number) => `/etc/${PREFIX}/unit-${u}`;
+  const fileOf = (i: number) => `${dirOf(Math.floor(i / FILES_PER_UNIT))}/file-${i}.conf`;
+  const unit = (u: number) => ({
+    content: `[Unit]\nDescription=lyra-host bench ${u}\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`,
+    enabled: true,
+    active: true,
+    after: [],
+    restartOn: Array.from({ length: FILES_PER_UNIT }, (_, k) => fileOf(u * FILES_PER_UNIT + k)),
+  });
+  return {
+    connection,
+    packages: [],
+    directories: Object.fromEntries([`/etc/${PREFIX}`, ...Array.from({ length: UNITS }, (_, u) => dirOf(u))].map((d) => [d, { ...meta, mode: "0755" }])),
+    files: Object.fromEntries(Array.from({ length: FILES }, (_, i) => [fileOf(i), { content: `key${i} = ${i === 0 ? version : 1}\n`, ...meta }])),
+    secretFiles: {},
+    units: Object.fromEntries(Array.from({ length: UNITS }, (_, u) => [`${PREFIX}-${u}.service`, unit(u)])),
+  };
 }
 
-/** Runs `work` over `items` with at most `parallelism` at once. */
-async function pool<T>(items: T[], parallelism: number, work: (item: T) => Promise<void>): Promise<void> {
-    let next = 0;
-    const workers = Array.from({ length: Math.min(parallelism, items.length) }, async () => {
-        while (next < items.length) await work(items[next++]);
-    });
-    await Promise.all(workers);
-}
-
-function declare(connection: HostConnection, version: () => number): { files: BenchResource[]; units: BenchResource[] } {
-    const files: BenchResource[] = Array.from({ length: FILES }, (_, i) => ({
-        provider: fileProvider as FullProvider,
-        desired: () => fileInputs(connection, `/etc/${PREFIX}/unit-${Math.floor(i / FILES_PER_UNIT)}/file-${i}.conf`, `key${i} = ${i === 0 ? version() : 1}\n`),
-    }));
-    const units: BenchResource[] = Array.from({ length: UNITS }, (_, u) => ({
-        provider: systemdUnitProvider as FullProvider,
-        desired: () =>
-            unitInputs(
-                connection,
-                `${PREFIX}-${u}.service`,
-                `[Unit]\nDescription=lyra-host bench ${u}\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`,
-                { triggers: files.slice(u * FILES_PER_UNIT, (u + 1) * FILES_PER_UNIT).map((f) => String(f.state?.outs.sha256)) },
-            ),
-    }));
-    return { files, units };
-}
-
-/** One apply: files first, then the units that depend on them (the engine's order). */
-async function apply(stack: { files: BenchResource[]; units: BenchResource[] }, parallelism: number) {
-    const actions: Record<ApplyAction, number> = { create: 0, recreate: 0, update: 0, replace: 0, same: 0 };
-    resetHostCounters();
-    const started = process.hrtime.bigint();
-    for (const group of [stack.files, stack.units]) {
-        await pool(group, parallelism, async (resource) => {
-            const outcome = await applyLikeEngine(resource.provider, resource.state, resource.desired());
-            resource.state = outcome.state;
-            actions[outcome.action]++;
-        });
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const counters = hostCounters();
-    return { seconds, counters, actions };
+/** One `pulumi up` of the resource: refresh, diff, then create or update. */
+async function apply(id: string, state: HostStateOutputs | undefined, inputs: HostStateInputs) {
+  resetHostCounters();
+  const started = process.hrtime.bigint();
+  let action = "create";
+  if (!state) state = (await hostStateProvider.create(inputs)).outs!;
+  else {
+    const read = (await hostStateProvider.read(id, state)).props!;
+    const diff = await hostStateProvider.diff(id, read, inputs);
+    action = diff.changes ? `update (${diff.differing.length} items)` : "same";
+    state = diff.changes ? (await hostStateProvider.update(id, read, inputs)).outs! : read;
+  }
+  return { state, action, seconds: Number(process.hrtime.bigint() - started) / 1e9, counters: hostCounters() };
 }
 
 async function main(hostName: string): Promise<void> {
-    const lab = await ensureLab();
-    const connection = labConnection(lab, hostName);
-    const cleanup = `for u in $(cd /etc/systemd/system && ls ${PREFIX}-*.service 2>/dev/null); do systemctl disable --now "$u"; done
+  const lab = await ensureLab();
+  const connection = labConnection(lab, hostName);
+  const id = `${hostName}:state`;
+  const cleanup = `for u in $(cd /etc/systemd/system && ls ${PREFIX}-*.service 2>/dev/null); do systemctl disable --now "$u"; done
 rm -rf /etc/${PREFIX} /etc/systemd/system/${PREFIX}-*; systemctl daemon-reload`;
-    console.log(`host-apply bench: ${FILES} files + ${UNITS} units on ${hostName} (${connection.address}), Node ${process.version}`);
-    console.log("phase                      parallel  wall s  round trips  writes  restarts  starts  connections  actions");
-    for (const parallelism of [1, 10]) {
-        await lab.sshExec(hostName, cleanup);
-        let version = 1;
-        const stack = declare(connection, () => version);
-        const phases: [string, () => Promise<Awaited<ReturnType<typeof apply>>>][] = [
-            ["first apply", () => apply(stack, parallelism)],
-            ["no-op apply", () => apply(stack, parallelism)],
-            ["one file changed", () => ((version = 2), apply(stack, parallelism))],
-            ["no-op apply again", () => apply(stack, parallelism)],
-        ];
-        for (const [phase, run] of phases) {
-            const { seconds, counters, actions } = await run();
-            const summary = Object.entries(actions)
-                .filter(([, n]) => n > 0)
-                .map(([action, n]) => `${action} ${n}`)
-                .join(", ");
-            console.log(
-                `${phase.padEnd(26)} ${String(parallelism).padStart(8)}  ${seconds.toFixed(2).padStart(6)}  ${String(counters.remoteCommands).padStart(11)}  ` +
-                    `${String(counters.remoteWrites).padStart(6)}  ${String(counters.unitRestarts).padStart(8)}  ${String(counters.unitStarts).padStart(6)}  ` +
-                    `${String(counters.connectionsOpened).padStart(11)}  ${summary}`,
-            );
-        }
-        await closeAllHostConnections();
-    }
-    await lab.sshExec(hostName, cleanup);
+  await lab.sshExec(hostName, cleanup);
+  console.log(`host-apply bench: one HostState of ${FILES} files + ${UNITS} units on ${hostName} (${connection.address}), Node ${process.version}`);
+  console.log("phase               wall s  round trips  writes  restarts  starts  connections  action");
+  let state: HostStateOutputs | undefined;
+  for (const [phase, version] of [["first apply", 1], ["no-op apply", 1], ["one file changed", 2], ["no-op apply again", 2]] as const) {
+    const result = await apply(id, state, declare(connection, version));
+    state = result.state;
+    const c = result.counters;
+    console.log(
+      `${phase.padEnd(18)} ${result.seconds.toFixed(2).padStart(6)}  ${String(c.remoteCommands).padStart(11)}  ${String(c.remoteWrites).padStart(6)}  ` +
+        `${String(c.unitRestarts).padStart(8)}  ${String(c.unitStarts).padStart(6)}  ${String(c.connectionsOpened).padStart(11)}  ${result.action}`,
+    );
+  }
+  await closeAllHostConnections();
+  await lab.sshExec(hostName, cleanup);
 }
 
 main(process.argv[2] ?? "vega").catch(async (error) => {
-    console.error(error instanceof Error ? error.message : error);
-    await closeAllHostConnections();
-    process.exit(1);
+  console.error(error instanceof Error ? error.message : error);
+  await closeAllHostConnections();
+  process.exit(1);
 });

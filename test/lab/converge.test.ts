@@ -5,14 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { rmSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import mqtt from "mqtt";
 import { before, test } from "node:test";
 import { hostCounters, resetHostCounters } from "../../src/host/counters";
 import { ensureLab, labDir, plugBackIn, unplugHost, wipeHost, type Lab } from "./lab";
-import { convergeLab, summarize, type LabConvergeResult } from "./converge/lab-converge";
+import { convergeLab, forgetLabState, summarize, type LabConvergeResult } from "./converge/lab-converge";
 
 const run = promisify(execFile);
 let lab: Lab;
@@ -70,7 +70,7 @@ before(async () => {
 
 test("three wiped hosts converge from nothing (fresh state, like a new stack)", { timeout: 900_000 }, async () => {
   for (const host of ["lyra", "vega", "mirror-1"]) await wipeHost(host);
-  rmSync(join(labDir, "converge-lab.state.json"), { force: true });
+  forgetLabState();
   resetHostCounters();
   const result = await convergeLab();
   assertConverged(result);

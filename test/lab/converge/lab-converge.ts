@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requiredSecretKeys, secretKeys } from "../../../src/model/fleet";
 import { closeAllHostConnections } from "../../../src/host/ssh";
@@ -38,6 +38,11 @@ export function labSecrets(clientKey: string, fleet: unknown): Record<string, st
   }
   writePrivate(secretsPath(), JSON.stringify(stored, null, 2));
   return { ...stored, [secretKeys.sshPrivateKey]: clientKey };
+}
+
+/** Forgets the lab stack's state, as a new stack (or a lost state file) would start. */
+export function forgetLabState(): void {
+  rmSync(statePath(), { force: true });
 }
 
 export function loadState(): StateEntry[] {
