@@ -82,8 +82,13 @@ export class Fleet extends pulumi.ComponentResource {
 
     for (const hostName of order) {
       const host = this.hosts[hostName];
-      // Re-run when the plan or a secret in the host's files (through a hash) changes.
-      const triggers = [sha256(JSON.stringify(planOf(hostName))), ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : [])];
+      // Re-run when the plan or a secret in the host's files (through a hash) changes, and after
+      // every apply that changed the host, a repair included (the state's converged digest).
+      const triggers = [
+        sha256(JSON.stringify(planOf(hostName))),
+        ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
+        host.state.converged,
+      ];
       healthGate(`${hostName}:health-gate`, { plan: planOf(hostName), connection: connectionOf(hostName), triggers }, { parent: this, dependsOn: [host.state] });
     }
     const monitorPassword = secrets[secretKeys.mqttPassword("monitor")];

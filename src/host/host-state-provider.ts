@@ -15,7 +15,7 @@ import * as item from "./host-state-items";
 import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
 import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
 import { connectionCheckFailures, connectionDiff, containsUnknown, hostDiff, HostDiffResult, storedConnection } from "./provider-support";
-import type { PathMetadata } from "./remote-path";
+import { type PathMetadata, sha256Hex } from "./remote-path";
 
 /**
  * What the provider works with. The resource class sends the plain items as one JSON text
@@ -53,6 +53,12 @@ export interface HostStateOutputs {
      * its diff shows it, and its update reads the host again first and fails alone if it still cannot.
      */
     unreadable?: string;
+    /**
+     * A digest of every item as the host has it, after the last apply or refresh. It changes
+     * exactly when something on the host changed (a repair too), so a health gate that takes it
+     * as a trigger checks the host again after every change, and never after a no-op.
+     */
+    converged?: string;
 }
 
 /** JSON text decoded, or undefined when it is not JSON (for `check` to report). */
@@ -112,8 +118,28 @@ const deepestFirst = (paths: string[]) => [...paths].sort().reverse();
 const writeIds = (state: HostStateOutputs): Record<string, string> =>
     Object.fromEntries(Object.entries({ ...state.files, ...state.secretFiles }).map(([path, file]) => [path, file.writeId]));
 
-/** The items of a state, without the connection: what changes when something was done. */
-const itemsOf = ({ connection: _connection, unreadable: _unreadable, ...items }: HostStateOutputs) => JSON.stringify(items);
+/**
+ * JSON with every object's keys sorted (the same items give the same text, whatever order they
+ * were read in), leaving out the keys named in `omit`.
+ */
+const canonicalJson = (value: unknown, omit: readonly string[] = []) =>
+    JSON.stringify(value, (key, v) => {
+        if (omit.includes(key)) return undefined;
+        return v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v;
+    });
+
+/** The items of a state, without the connection and the marks: what changes when something was done. */
+const itemsOf = ({ connection: _connection, unreadable: _unreadable, converged: _converged, ...items }: HostStateOutputs) => items;
+
+/**
+ * What a unit's state observes that changes while nothing on the host does (a timer between runs,
+ * a oneshot starting, a static unit's file state known only once read): `active` and `enabled`
+ * say what matters, so these stay out of the digest.
+ */
+const PASSING_OBSERVATIONS = ["activeState", "subState", "unitFileState"];
+
+/** The state with its {@link HostStateOutputs.converged} digest. */
+const withDigest = (state: HostStateOutputs): HostStateOutputs => ({ ...state, converged: sha256Hex(canonicalJson(itemsOf(state), PASSING_OBSERVATIONS)) });
 
 /** What the host has of each item in `props`; an item that is gone is left out (and created again). */
 async function readHost(props: HostStateOutputs): Promise<HostStateOutputs> {
@@ -140,16 +166,16 @@ async function readHost(props: HostStateOutputs): Promise<HostStateOutputs> {
  */
 function partialFailure(err: unknown, id: string, start: string, reached: HostStateOutputs, provider: unknown): Error {
     const failure = err instanceof Error ? err : new Error(String(err));
-    if (itemsOf(reached) === start) return failure;
-    return Object.assign(failure, { id, properties: { ...reached, __provider: provider }, reasons: [failure.message] });
+    if (canonicalJson(itemsOf(reached)) === start) return failure;
+    return Object.assign(failure, { id, properties: { ...withDigest(reached), __provider: provider }, reasons: [failure.message] });
 }
 
 /** Converges the host from `previous` (refreshed state; empty on create) to `news`. */
 async function converge(id: string, previous: HostStateOutputs | undefined, news: HostStateInputs & { __provider?: unknown }): Promise<HostStateOutputs> {
     const { connection } = news;
-    const { unreadable: _unreadable, ...known } = previous ?? emptyState(connection);
+    const { unreadable: _unreadable, converged: _converged, ...known } = previous ?? emptyState(connection);
     const state: HostStateOutputs = previous ? structuredClone({ ...known, connection }) : emptyState(connection);
-    const start = itemsOf(state);
+    const start = canonicalJson(itemsOf(state));
     try {
         if (!previous || (await item.packages.differ(connection, state.packages, news.packages))) {
             state.packages = await item.packages.apply(connection, news.packages);
@@ -192,7 +218,7 @@ async function converge(id: string, previous: HostStateOutputs | undefined, news
             if (!installed) state.units[name] = item.units.attempted(unit);
             state.units[name] = await item.units.apply(connection, name, unit, unit.restartOn.map((path) => written[path] ?? ""), installed);
         }
-        return state;
+        return withDigest(state);
     } catch (err) {
         throw partialFailure(err, id, start, state, news.__provider);
     }
@@ -256,7 +282,7 @@ export const hostStateProvider = {
     async read(id: string, props: HostStateOutputs): Promise<dynamic.ReadResult<HostStateOutputs>> {
         const connection = storedConnection("HostState", id, props);
         try {
-            return { id, props: await readHost({ ...props, connection }) };
+            return { id, props: withDigest(await readHost({ ...props, connection })) };
         } catch (err) {
             if (!isHostError(err)) throw err;
             const { unreadable: _previous, ...known } = props;

@@ -47,6 +47,8 @@ export interface HostStateArgs {
 export class HostState extends pulumi.dynamic.Resource {
     /** The connection used (secret when it holds a private key). */
     declare readonly connection: pulumi.Output<HostConnection>;
+    /** A digest of the host's items as last applied or read: it changes exactly when the host changed. */
+    declare readonly converged: pulumi.Output<string>;
 
     constructor(name: string, args: HostStateArgs, opts: pulumi.CustomResourceOptions = {}) {
         throwIfProblems("HostState", name, describeProblems(hostStateProblems({ ...args, secretFiles: args.secretFiles ? (UNKNOWN as never) : {} })));
@@ -58,6 +60,7 @@ export class HostState extends pulumi.dynamic.Resource {
                 connection: connectionInput(args.connection),
                 items: JSON.stringify(items),
                 secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles.apply((files) => JSON.stringify(files))) : "{}",
+                converged: undefined,
             },
             { ...opts, additionalSecretOutputs: ["secretFiles", ...(opts.additionalSecretOutputs ?? [])] },
             HOST_RESOURCE_MODULE,

@@ -52,6 +52,7 @@ describe(`lab: HostState on ${HOST}`, () => {
         assert.equal((await onHost(lab, HOST, `cat ${DIR}/worker.conf; systemctl is-active ${PREFIX}-worker.service`)).trim(), "mode = a\nactive");
         const read = await hostStateProvider.read(id, state);
         assert.equal((await hostStateProvider.diff(id, read.props!, inputs("mode = a\n", { [`${PREFIX}-worker.service`]: worker }))).changes, false);
+        assert.equal(read.props!.converged, state.converged, "a refresh of the unchanged host gives the digest the apply gave");
     });
 
     it("names a hand edit and a stopped unit in the diff", async () => {
@@ -59,8 +60,11 @@ describe(`lab: HostState on ${HOST}`, () => {
         const read = await hostStateProvider.read(id, state);
         const diff = await hostStateProvider.diff(id, read.props!, inputs("mode = a\n", { [`${PREFIX}-worker.service`]: worker }));
         assert.deepEqual(diff.differing, [`file ${DIR}/worker.conf: content`, `unit ${PREFIX}-worker.service: active, restart`]);
+        const before = state.converged;
         state = (await hostStateProvider.update(id, read.props!, inputs("mode = a\n", { [`${PREFIX}-worker.service`]: worker }))).outs!;
         assert.equal((await onHost(lab, HOST, `cat ${DIR}/worker.conf; systemctl is-active ${PREFIX}-worker.service`)).trim(), "mode = a\nactive");
+        assert.notEqual(state.converged, before, "the repair changed the digest (the gate checks the host again)");
+        assert.equal((await hostStateProvider.read(id, state)).props!.converged, state.converged, "the next refresh is a no-op");
     });
 
     it("an apply that fails after writing a file records it; the next apply restarts the unit once", async () => {

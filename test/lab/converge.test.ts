@@ -12,7 +12,7 @@ import mqtt from "mqtt";
 import { before, test } from "node:test";
 import { hostCounters, resetHostCounters } from "../../src/host/counters";
 import { ensureLab, labDir, plugBackIn, unplugHost, wipeHost, type Lab } from "./lab";
-import { convergeLab, forgetLabState, summarize, type LabConvergeResult } from "./converge/lab-converge";
+import { convergeLab, forgetLabState, loadState, summarize, type LabConvergeResult } from "./converge/lab-converge";
 
 const run = promisify(execFile);
 let lab: Lab;
@@ -104,12 +104,20 @@ test("the runbook's checks pass on the converged hosts", { timeout: 180_000 }, a
   assert.match(presence[0], /^lyra\/presence\/mirror-1 /);
 });
 
+/** Each host state's converged digest (a health gate trigger), by resource name. */
+const digests = (state: LabConvergeResult["state"]) =>
+  Object.fromEntries(state.filter((s) => s.type.endsWith(":HostState")).map((s) => [s.name, s.outputs.converged as string]));
+
 test("a second converge changes nothing and writes nothing", { timeout: 300_000 }, async () => {
+  const applied = digests(loadState());
   resetHostCounters();
   const result = await convergeLab();
   assertConverged(result);
   assert.deepEqual(result.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}: ${s.detail ?? ""}`), []);
   assert.equal(total("remoteWrites"), 0, "remote write commands during a no-op converge");
+  // The refresh reads back the digests the applies recorded, so no health gate would re-run.
+  assert.deepEqual(digests(result.state), applied);
+  assert.equal(Object.keys(applied).length, 3);
   console.log(`no-op converge: ${(result.ms / 1000).toFixed(1)} s, ${total("remoteCommands")} remote commands, 0 writes`);
 });
 

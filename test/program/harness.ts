@@ -61,6 +61,8 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
       // below): the mock monitor would otherwise keep a copy of it for every resource.
       newResource: ({ inputs: { __provider: _provider, ...inputs }, ...args }) => {
         count++;
+        // A HostState reports a digest of what its host has; a fixed value per resource shows where it flows.
+        if (args.type === "pulumi-nodejs:dynamic/lyra-host:HostState") return { id: `${args.name}-id`, state: { ...inputs, converged: `converged:${args.name}` } };
         return { id: `${args.name}-id`, state: inputs };
       },
       call: (args) => {

@@ -86,7 +86,11 @@ test("order: units after the units they name and restarted by their files; the b
   assert.ok(deps(TYPE.container, "vega:mqtt-broker-container").includes(urn(TYPE.state, "vega:state")), "the container after its config");
   assert.ok(deps(TYPE.state, "mirror-1:state").includes(urn(TYPE.state, "vega:state")), "sync after the config source");
   assert.deepEqual(deps(TYPE.state, "vega:state"), [], "the hub waits for nobody");
-  for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) assert.ok(deps(TYPE.command, `${host}:health-gate`).includes(urn(TYPE.state, `${host}:state`)), `${host} gate after its state`);
+  for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) {
+    assert.ok(deps(TYPE.command, `${host}:health-gate`).includes(urn(TYPE.state, `${host}:state`)), `${host} gate after its state`);
+    // ...and again after every apply that changed the host: its state's digest is a trigger.
+    assert.ok((named(regs, TYPE.command, `${host}:health-gate`).inputs.triggers as unknown[]).includes(`converged:${host}:state`), `${host} gate re-runs when its host changed`);
+  }
   assert.ok(deps(TYPE.command, "vega:mqtt-round-trip").includes(broker), "the round trip after the broker");
 });
 
