@@ -5,10 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HostState, type FileItem, type HostConnectionInputs, type UnitItem } from "../host/resources";
-import type { HostPlan, PlannedFile } from "../render/plan";
+import type { HostPlan } from "../render/plan";
 import { hasSecrets, sha256 } from "../render/secrets";
 import { triggerFiles, unitsOrderedBefore } from "./order";
-import { secretFileItems, type SecretValues } from "./secrets";
+import { fileItem, secretFileItems, type SecretValues } from "./secrets";
 
 export interface HostArgs {
   /** The host's desired state, from src/render. */
@@ -22,8 +22,6 @@ export interface HostArgs {
   /** By unit name, further units of this host it starts after (e.g. the broker when it runs here). */
   localPrerequisites?: Readonly<Record<string, readonly string[]>>;
 }
-
-const fileItem = (f: PlannedFile): FileItem => ({ content: f.content, mode: f.mode, owner: f.owner, group: f.group });
 
 export class Host extends pulumi.ComponentResource {
   /** Everything the host must have, as one resource. */

@@ -1,20 +1,10 @@
 /**
- * The order things converge in, as plain data (no Pulumi): which planned items each unit and file
- * must wait for. The Pulumi layer turns these into `dependsOn`; tests read them directly.
+ * The order things converge in, as plain data (no Pulumi): which units and files each unit waits
+ * for or restarts on. The Pulumi layer turns these into a host state's `after` and `restartOn`, and
+ * into `dependsOn` across hosts; tests read them directly.
  */
 import type { Fleet } from "../model/fleet";
-import type { HostPlan, PlannedDirectory, PlannedUnit } from "../render/plan";
-
-/** The closest planned directory that contains `path`, if any. */
-export function parentDirectory(path: string, directories: readonly PlannedDirectory[]): PlannedDirectory | undefined {
-  let best: PlannedDirectory | undefined;
-  for (const d of directories) {
-    if (d.path !== path && path.startsWith(d.path.endsWith("/") ? d.path : `${d.path}/`)) {
-      if (!best || d.path.length > best.path.length) best = d;
-    }
-  }
-  return best;
-}
+import type { HostPlan, PlannedUnit } from "../render/plan";
 
 /** Other units of the same plan this unit is ordered after (After=, Requires=, Wants=, BindsTo=). */
 export function unitsOrderedBefore(unit: PlannedUnit, plan: HostPlan): string[] {

@@ -7,6 +7,9 @@ import { resolveSecrets, secretKeysIn } from "../render/secrets";
 /** Secret values by flat config key, each a secret Output. */
 export type SecretValues = Readonly<Record<string, pulumi.Output<string>>>;
 
+/** A planned file as a host state's item, with `content` (secrets filled in, or the plan's own). */
+export const fileItem = (file: PlannedFile, content = file.content): FileItem => ({ content, mode: file.mode, owner: file.owner, group: file.group });
+
 /**
  * The host's files that hold secret tokens, by path, with the values filled in: one secret output
  * for them all (undefined when there are none).
@@ -19,7 +22,7 @@ export function secretFileItems(files: readonly PlannedFile[], secrets: SecretVa
   const values = pulumi.all(Object.fromEntries(keys.map((k) => [k, secrets[k]])));
   return pulumi.secret(
     values.apply((v) =>
-      Object.fromEntries(files.map((f) => [f.path, { content: resolveSecrets(f.content, v as Record<string, string>), mode: f.mode, owner: f.owner, group: f.group }])),
+      Object.fromEntries(files.map((f) => [f.path, fileItem(f, resolveSecrets(f.content, v as Record<string, string>))])),
     ),
   );
 }

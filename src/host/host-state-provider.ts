@@ -173,8 +173,7 @@ function partialFailure(err: unknown, id: string, start: string, reached: HostSt
 /** Converges the host from `previous` (refreshed state; empty on create) to `news`. */
 async function converge(id: string, previous: HostStateOutputs | undefined, news: HostStateInputs & { __provider?: unknown }): Promise<HostStateOutputs> {
     const { connection } = news;
-    const { unreadable: _unreadable, converged: _converged, ...known } = previous ?? emptyState(connection);
-    const state: HostStateOutputs = previous ? structuredClone({ ...known, connection }) : emptyState(connection);
+    const state: HostStateOutputs = { ...structuredClone(itemsOf(previous ?? emptyState(connection))), connection };
     const start = canonicalJson(itemsOf(state));
     try {
         if (!previous || (await item.packages.differ(connection, state.packages, news.packages))) {
@@ -285,8 +284,7 @@ export const hostStateProvider = {
             return { id, props: withDigest(await readHost({ ...props, connection })) };
         } catch (err) {
             if (!isHostError(err)) throw err;
-            const { unreadable: _previous, ...known } = props;
-            return { id, props: { ...known, unreadable: err.message } };
+            return { id, props: { ...props, unreadable: err.message } };
         }
     },
 
