@@ -14,9 +14,11 @@ const oneLine: Rule = (value) => (/[\r\n]/.test(value) ? "holds a line break (ex
 
 /**
  * NUT's upsmon sends the password to upsd unquoted (`PASSWORD <value>`), and upsd splits that line
- * into words. Measured with Debian's NUT 2.8.0 (test/tools/nut.test.ts): a space, `=`, `#` or `\`
- * fails the login, and a `"` makes upsmon misread the rendered MONITOR line, so it logs in as a
- * secondary that never shuts the host down.
+ * into words. Measured with Debian's NUT 2.8.0 (test/tools/nut.test.ts): upsd refuses a password
+ * holding a space or `=` (ERR INVALID-ARGUMENT); a `#` leaves upsmon.conf unparseable, so upsmon
+ * does not start; a `\` escapes the character after it, so `\\` no longer matches upsd.users
+ * (ERR ACCESS-DENIED); and a `"` makes upsmon misread the rendered MONITOR line, so it logs in as
+ * a secondary that never shuts the host down.
  */
 const nutWord: Rule = (value) => {
   if (value === "") return "is empty";

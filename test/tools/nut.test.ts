@@ -43,11 +43,21 @@ interface Daemon {
   closed: Promise<unknown>;
 }
 
+/**
+ * upsmon keeps its pid file in /run/nut whatever the environment says (the path is compiled in),
+ * checks it at start, and leaves it behind when stopped. A stale file naming a pid the machine has
+ * since reused made it refuse to start ("A previous upsmon instance is already running!"), seen in
+ * CI. So upsmon runs in a mount namespace of its own, with an empty /run: the machine's /run/nut is
+ * neither read nor written, and every start begins without a pid file.
+ */
+const privateRun = ["--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs lyra-nut-test /run && mkdir /run/nut && exec "$0" "$@"'];
+
 /** Starts a NUT daemon in the foreground; its output is collected for the assertions. */
-function daemon(program: string, args: string[]): Daemon {
+function daemon(program: string, args: string[], options: { privateRun?: boolean } = {}): Daemon {
   let output = "";
+  const [file, argv] = options.privateRun ? ["unshare", [...privateRun, join(NUT, program), ...args]] : [join(NUT, program), args];
   // Its own process group: upsmon forks, and the fork holds the pipes until the group is gone.
-  const child = spawn(join(NUT, program), args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(file, argv, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const closed = new Promise((resolve) => child.once("close", resolve));
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
@@ -97,7 +107,7 @@ async function upsmonLogsIn(password: string): Promise<{ loggedIn: boolean; log:
   let monitor: Daemon | undefined;
   try {
     assert.ok(await until(10_000, () => /Connected to UPS \[lyra-ups\]/.test(upsd.output())), `upsd did not serve the UPS:\n${upsd.output()}`);
-    monitor = daemon("upsmon", ["-F", "-D", "-u", "root"]);
+    monitor = daemon("upsmon", ["-F", "-D", "-u", "root"], { privateRun: true });
     const settled = () => /Logged into UPS|failed/.test(monitor!.output());
     await until(4000, settled);
     const log = monitor.output();
@@ -148,10 +158,21 @@ test("upsmon logs into upsd with the rendered files and a password the stack acc
 
 // A '"' does not even fail the login: upsmon then reads the rendered MONITOR line's role wrongly
 // (it logs in as a secondary, seen with NUT 2.8.0), and a secondary never shuts the host down.
+// A lone '\' before a plain letter happens to survive (both files unescape it alike), but one
+// escaping another does not, so the rule refuses every '\'; the case below is the failing one.
 test("each character the stack refuses in the UPS password breaks the primary's login in NUT", { timeout: 120_000 }, async () => {
-  for (const password of ["TEST pass", "TEST=pass", "TEST#pass", 'TEST"pass', "TEST\\pass"]) {
+  // Each with the way NUT fails on it, so that a daemon that did not start for another reason fails the test.
+  const cases: [string, RegExp][] = [
+    ["TEST pass", /Set password on \[lyra-ups@\S+\] failed - got \[ERR INVALID-ARGUMENT\]/],
+    ["TEST=pass", /Set password on \[lyra-ups@\S+\] failed - got \[ERR INVALID-ARGUMENT\]/],
+    ["TEST#pass", /Parse error: .*upsmon\.conf:\d+: Unbalanced word due to unescaped #/],
+    ['TEST"pass', /UPS: lyra-ups@\S+ \(secondary\)/],
+    ["TEST\\\\pass", /Login on UPS \[lyra-ups@\S+\] failed - got \[ERR ACCESS-DENIED\]/],
+  ];
+  for (const [password, failure] of cases) {
     assert.equal(secretValueProblems({ [secretKeys.upsMonitorPassword]: password }).length, 1, `the stack refuses ${JSON.stringify(password)}`);
     const { loggedIn, log } = await upsmonLogsIn(password);
     assert.equal(loggedIn, false, `upsmon logged in as the primary with ${JSON.stringify(password)}, so the rule is stricter than needed:\n${log}`);
+    assert.match(log, failure, `upsmon failed on ${JSON.stringify(password)}, but not in the way measured:\n${log}`);
   }
 });
