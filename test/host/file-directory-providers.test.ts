@@ -27,7 +27,7 @@ let root: string;
 
 before(async () => {
     server = await startFakeSshServer();
-    connection = { host: "fake-lyra", address: server.address, port: server.port, user: "root", hostKey: server.hostKey, privateKey: server.clientKey };
+    connection = server.connectionAs("fake-lyra");
     root = fs.mkdtempSync(path.join(os.tmpdir(), "lyra-host-test-"));
 });
 

@@ -30,7 +30,7 @@ const inputs = (): HostStateInputs => ({
 
 before(async () => {
   server = await startFakeSshServer();
-  connection = { host: "fake-lyra", address: server.address, port: server.port, user: "root", hostKey: server.hostKey, privateKey: server.clientKey };
+  connection = server.connectionAs("fake-lyra");
   dir = mkdtempSync(join(tmpdir(), "lyra-converged-"));
 });
 

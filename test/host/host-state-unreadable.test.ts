@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { HostConnection } from "../../src/host/connection";
 import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../../src/host/host-state-provider";
-import { type FakeSshServer, generateEd25519, startFakeSshServer, startSilentListener } from "./support/fake-ssh-server";
+import { type FakeSshServer, startFakeSshServer, startSilentListener } from "./support/fake-ssh-server";
+import { testSshKey } from "../support/ssh-test-key";
 
 let server: FakeSshServer;
 let connection: HostConnection;
@@ -32,7 +33,7 @@ const inputs = (via: HostConnection = connection): HostStateInputs => ({
 
 before(async () => {
   server = await startFakeSshServer();
-  connection = { host: "fake-mirror", address: server.address, port: server.port, user: "root", hostKey: server.hostKey, privateKey: server.clientKey };
+  connection = server.connectionAs("fake-mirror");
   dir = mkdtempSync(join(tmpdir(), "lyra-unreadable-"));
   state = (await hostStateProvider.create(inputs())).outs!;
 });
@@ -43,7 +44,7 @@ after(async () => {
 });
 
 test("a host key that no longer matches: the refresh marks the state, runs nothing, and the update refuses", async () => {
-  const rekeyed = { ...connection, hostKey: generateEd25519().publicKey };
+  const rekeyed = { ...connection, hostKey: testSshKey().publicKey };
   const before = server.commands.length;
   const read = (await hostStateProvider.read(id, { ...state, connection: rekeyed })).props!;
   assert.match(read.unreadable ?? "", /^fake-mirror \(root@127\.0\.0\.1:\d+\): host key mismatch: pinned SHA256:/);

@@ -60,7 +60,7 @@ describe("serialized providers", () => {
     });
 
     it("work when loaded the way the dynamic provider host loads them", async () => {
-        const connection = { host: "fake-vega", address: server.address, port: server.port, user: "root", hostKey: server.hostKey, privateKey: server.clientKey };
+        const connection = server.connectionAs("fake-vega");
         const driven = await run(["test/host/support/drive-serialized.js", scratch, JSON.stringify(connection), scratch]);
         assert.equal(driven.status, 0, driven.stderr);
         const out = JSON.parse(driven.stdout);

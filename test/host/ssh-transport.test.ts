@@ -13,10 +13,10 @@ import { closeAllHostConnections, runRemote, runRemoteChecked } from "../../src/
 import {
     FakeSshServer,
     freeLoopbackPort,
-    generateEd25519,
     startFakeSshServer,
     startSilentListener,
 } from "./support/fake-ssh-server";
+import { testSshKey } from "../support/ssh-test-key";
 
 let server: FakeSshServer;
 let root: HostConnection;
@@ -37,14 +37,7 @@ async function rejection(promise: Promise<unknown>): Promise<HostError> {
 
 before(async () => {
     server = await startFakeSshServer();
-    root = {
-        host: "fake-vega",
-        address: server.address,
-        port: server.port,
-        user: "root",
-        hostKey: server.hostKey,
-        privateKey: server.clientKey,
-    };
+    root = server.connectionAs("fake-vega");
 });
 
 after(async () => {
@@ -122,7 +115,7 @@ describe("ssh transport", () => {
     });
 
     it("refuses a host whose key differs from the pin before running anything, naming both fingerprints", async () => {
-        const wrongPin = generateEd25519().publicKey;
+        const wrongPin = testSshKey().publicKey;
         const commandsBefore = server.commands.length;
         const error = await rejection(
             runRemote({ ...root, host: "fake-mirror", hostKey: wrongPin }, "touch /tmp/should-not-exist", {
@@ -142,7 +135,7 @@ describe("ssh transport", () => {
         await runRemoteChecked(root, "true", { purpose: "open the pooled connection" });
         const commandsBefore = server.commands.length;
         const error = await rejection(
-            runRemote({ ...root, hostKey: generateEd25519().publicKey }, "true", { purpose: "reuse" }),
+            runRemote({ ...root, hostKey: testSshKey().publicKey }, "true", { purpose: "reuse" }),
         );
         assert.equal(error.kind, "host-key");
         assert.equal(server.commands.length, commandsBefore);
@@ -196,7 +189,7 @@ describe("ssh transport", () => {
 
     it("refuses a login with a key the host does not accept, naming the user", async () => {
         const error = await rejection(
-            runRemote({ ...root, host: "fake-lyra", privateKey: generateEd25519().privateKey }, "true", { purpose: "probe" }),
+            runRemote({ ...root, host: "fake-lyra", privateKey: testSshKey().privateKey }, "true", { purpose: "probe" }),
         );
         assert.equal(error.kind, "auth");
         assert.match(error.message, /^fake-lyra .*: SSH login as root was refused \(tried the given private key\)/);

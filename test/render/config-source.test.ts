@@ -12,7 +12,7 @@ import { planUnit, type ObservedUnit } from "../../src/host/systemd-state";
 import { planFleet } from "../../src/render";
 import { render } from "../../src/render/services/config-source";
 import { render as renderSync, syncService } from "../../src/render/services/config-sync";
-import { testSshKey } from "./ssh-test-key";
+import { testSshKey } from "../support/ssh-test-key";
 import { fileAt, fragmentOf, homeFleet, unitValues } from "./fixtures";
 
 const fragment = () => fragmentOf(render, "config-source", homeFleet(), "vega");

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { test } from "node:test";
 import { hasSecrets, maskSecrets, resolveSecrets, secretKeysIn, secretToken, sshPublicKeyToken } from "../../src/render/secrets";
-import { testSshKey } from "./ssh-test-key";
+import { testSshKey } from "../support/ssh-test-key";
 
 const key = "config-sync-ssh-key";
 
