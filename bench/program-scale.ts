@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stackFleet, testSecrets } from "../test/program/evaluate";
+import { loaders, stackFleet, testSecrets } from "../test/program/evaluate";
 
 const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const sizes = counts.length > 0 ? counts : [10, 100, 1000];
@@ -27,12 +27,6 @@ function fleetWith(mirrors: number): Record<string, any> {
   }
   return fleet;
 }
-
-const loaders: Record<string, { args: string[]; env: Record<string, string> }> = {
-  tsx: { args: ["--import", "tsx"], env: {} },
-  "ts-node": { args: ["-r", "ts-node/register"], env: { TS_NODE_TRANSPILE_ONLY: "false" } },
-  "ts-node -T": { args: ["-r", "ts-node/register"], env: { TS_NODE_TRANSPILE_ONLY: "true" } },
-};
 
 const results: string[] = ["loader      mirrors  resources  wall s  peak RSS MB"];
 for (const mirrors of sizes) for (const [loader, { args, env }] of Object.entries(loaders)) {

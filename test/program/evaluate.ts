@@ -10,7 +10,16 @@ import type { EvaluateOptions, Registration } from "./harness";
 
 const root = join(__dirname, "..", "..");
 
-export type Loader = "tsx" | "ts-node";
+/**
+ * How the program is loaded: tsx (as the tests load it), or ts-node as the Pulumi CLI compiles
+ * TypeScript, with type checking (its default) or without (PULUMI_NODEJS_TRANSPILE_ONLY=true).
+ */
+export const loaders = {
+  tsx: { args: ["--import", "tsx"], env: {} },
+  "ts-node": { args: ["-r", "ts-node/register"], env: { TS_NODE_TRANSPILE_ONLY: "false" } },
+  "ts-node -T": { args: ["-r", "ts-node/register"], env: { TS_NODE_TRANSPILE_ONLY: "true" } },
+} satisfies Record<string, { args: string[]; env: Record<string, string> }>;
+export type Loader = keyof typeof loaders;
 
 export interface Evaluation {
   registrations: Registration[];
@@ -20,7 +29,7 @@ export interface Evaluation {
 }
 
 export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Evaluation {
-  const args = loader === "tsx" ? ["--import", "tsx"] : ["-r", "ts-node/register"];
+  const { args, env } = loaders[loader];
   const outFile = join(mkdtempSync(join(tmpdir(), "lyra-eval-")), "result.json");
   const result = spawnSync(process.execPath, [...args, join(__dirname, "evaluate-main.ts"), outFile], {
     cwd: root,
@@ -28,7 +37,7 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
     encoding: "utf8",
     timeout: 120_000,
     maxBuffer: 512 * 1024 * 1024,
-    env: { ...process.env, PULUMI_NODEJS_STACK: options.stack },
+    env: { ...process.env, ...env, PULUMI_NODEJS_STACK: options.stack },
   });
   if (result.status !== 0 || !existsSync(outFile)) {
     throw new Error(`program evaluation failed (exit ${result.status}):\n${result.stderr}`);
