@@ -40,7 +40,6 @@ export interface FakeSshServer {
     close(): Promise<void>;
 }
 
-
 /** Starts a fake SSH server on 127.0.0.1 and a free port; `maxSessions` mimics sshd's MaxSessions. */
 export async function startFakeSshServer(options: { maxSessions?: number } = {}): Promise<FakeSshServer> {
     const host = testSshKey();
