@@ -51,7 +51,10 @@ export class BrokerContainer extends pulumi.ComponentResource {
       `${name}-container`,
       {
         name: spec.name,
-        image: image.repoDigest,
+        // The image ID, not repoDigest: @pulumi/docker 4.6.2 stores the ID and diffs it against a
+        // digest, so repoDigest replaced the container (restarting the broker) on every `pulumi up`
+        // (pulumi-docker issue 1431, fixed in 4.7.0). The image is still pulled by digest (its name).
+        image: image.imageId,
         restart: spec.restart,
         ports: spec.ports.map((p) => ({ internal: p.container, external: p.host, protocol: p.protocol })),
         mounts: spec.mounts.map((m) => ({ type: m.kind, source: m.source, target: m.target, readOnly: m.readOnly })),

@@ -1,11 +1,10 @@
 /**
- * Health gates: after a host converges, one-shot remote commands (the stock @pulumi/command, with
- * the pinned host key) poll until a deadline that its units are active and its HTTP checks answer.
- * A failing gate fails `pulumi up` with the host and the check in the message.
+ * Health gates: after a host converges, a check run on it over SSH (a HealthGate) polls until a
+ * deadline that its units are active and its HTTP checks answer. A failing gate fails `pulumi up`
+ * with the host and the check in the message.
  */
-import * as command from "@pulumi/command";
-import * as pulumi from "@pulumi/pulumi";
-import type { HostConnectionInputs } from "../host/resources";
+import type * as pulumi from "@pulumi/pulumi";
+import { HealthGate, type HostConnectionInputs } from "../host/resources";
 import type { HostPlan } from "../render/plan";
 
 /** Poll `check` (a shell condition) until it holds or `seconds` pass; then fail naming it. */
@@ -41,30 +40,9 @@ export interface HealthGateArgs {
   plan: HostPlan;
   connection: HostConnectionInputs;
   /** Re-run the gate whenever these change (the host's converged resources). */
-  triggers: pulumi.Input<unknown>[];
+  triggers: pulumi.Input<string>[];
 }
 
-/** The SSH connection of a one-shot remote command (a gate): the host's key pinned, a short dial timeout, few retries. */
-export function commandConnection(connection: HostConnectionInputs): command.types.input.remote.ConnectionArgs {
-  return {
-    host: connection.address,
-    port: connection.port,
-    user: connection.user,
-    hostKey: connection.hostKey,
-    privateKey: connection.privateKey,
-    perDialTimeout: 10,
-    dialErrorLimit: 3,
-  };
-}
-
-export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-  return new command.remote.Command(
-    name,
-    {
-      connection: commandConnection(args.connection),
-      create: hostGateScript(args.plan),
-      triggers: args.triggers,
-    },
-    opts,
-  );
+export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions): HealthGate {
+  return new HealthGate(name, { connection: args.connection, label: "health", script: hostGateScript(args.plan), triggers: args.triggers }, opts);
 }

@@ -2,10 +2,8 @@
  * The broker's health gate: a real MQTT round trip on `lyra/test` from the broker host, as the
  * monitor user. The password arrives on stdin and lives only in a private temp dir on the host.
  */
-import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
-import type { HostConnectionInputs } from "../host/resources";
-import { commandConnection } from "./health-gates";
+import { HealthGate, type HostConnectionInputs } from "../host/resources";
 
 export function mqttRoundTripScript(port: number, seconds = 60): string {
   return [
@@ -32,15 +30,16 @@ export interface MqttGateArgs {
   connection: HostConnectionInputs;
   port: number;
   monitorPassword: pulumi.Output<string>;
-  triggers: pulumi.Input<unknown>[];
+  triggers: pulumi.Input<string>[];
 }
 
-export function mqttGate(name: string, args: MqttGateArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-  return new command.remote.Command(
+export function mqttGate(name: string, args: MqttGateArgs, opts: pulumi.CustomResourceOptions): HealthGate {
+  return new HealthGate(
     name,
     {
-      connection: commandConnection(args.connection),
-      create: mqttRoundTripScript(args.port),
+      connection: args.connection,
+      label: "mqtt-round-trip",
+      script: mqttRoundTripScript(args.port),
       stdin: args.monitorPassword.apply((p) => `${p}\n`),
       triggers: args.triggers,
     },

@@ -6,6 +6,7 @@
  * serializes each dynamic provider separately, so one provider process can hold several copies of
  * this module's code, and they must all count into the same place.
  */
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 
 /** What the host layer has done since the last reset. */
 export interface HostCounters {
@@ -56,8 +57,15 @@ function counterStore(): CounterStore {
     return store;
 }
 
-/** Adds `amount` to one counter, in the total and for `host`. */
+/**
+ * Adds `amount` to one counter, in the total and for `host`. With `LYRA_HOST_COUNTERS_LOG` set to
+ * a file, each event is also appended there as "host<TAB>counter<TAB>amount": under the Pulumi CLI
+ * the providers run in processes of the engine's, and that file is how a test or benchmark
+ * counts what a `pulumi up` did to the hosts.
+ */
 export function countHostEvent(host: string, name: HostCounterName, amount = 1): void {
+    const log = process.env.LYRA_HOST_COUNTERS_LOG;
+    if (log) appendFileSync(log, `${host}\t${name}\t${amount}\n`);
     const store = counterStore();
     store.total[name] += amount;
     let perHost = store.byHost.get(host);
@@ -80,4 +88,17 @@ export function resetHostCounters(): void {
     const store = counterStore();
     store.total = zeroCounters();
     store.byHost.clear();
+}
+
+/** Counters by host, summed from a `LYRA_HOST_COUNTERS_LOG` file (none yet: no host touched). */
+export function readCountersLog(path: string): Record<string, HostCounters> {
+    const byHost: Record<string, HostCounters> = {};
+    if (!existsSync(path)) return byHost;
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+        const [host, name, amount] = line.split("\t");
+        if (!amount) continue;
+        byHost[host] ??= zeroCounters();
+        byHost[host][name as HostCounterName] += Number(amount);
+    }
+    return byHost;
 }

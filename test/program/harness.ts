@@ -63,6 +63,10 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
         count++;
         // A HostState reports a digest of what its host has; a fixed value per resource shows where it flows.
         if (args.type === "pulumi-nodejs:dynamic/lyra-host:HostState") return { id: `${args.name}-id`, state: { ...inputs, converged: `converged:${args.name}` } };
+        // An image's two identities, told apart, to show which one the container is given.
+        if (args.type === "docker:index/remoteImage:RemoteImage") {
+          return { id: `${args.name}-id`, state: { ...inputs, imageId: `image-id-of:${inputs.name}`, repoDigest: `repo-digest-of:${inputs.name}` } };
+        }
         return { id: `${args.name}-id`, state: inputs };
       },
       call: (args) => {

@@ -3,6 +3,8 @@
  * order, secrets, determinism, and the exact scope of single-setting changes.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { before, test } from "node:test";
 import { parseFleet } from "../../src/model/load";
 import { planFleet } from "../../src/render";
@@ -12,7 +14,7 @@ import type { Registration } from "./harness";
 const TYPE = {
   state: "pulumi-nodejs:dynamic/lyra-host:HostState",
   container: "docker:index/container:Container",
-  command: "command:remote:Command",
+  gate: "pulumi-nodejs:dynamic/lyra-host:HealthGate",
   host: "lyra-fleet:fleet:Host",
 };
 
@@ -43,8 +45,8 @@ test("each host is one component holding its state and its health gate; every pl
   const plans = planFleet(parseFleet(homeFleet, "stacks/Pulumi.home.yaml"));
   for (const plan of plans) {
     const custom = home.registrations.filter((r) => r.custom && hostOf(r) === plan.host && !r.type.startsWith("docker:") && !r.type.startsWith("pulumi:providers:"));
-    const extra = plan.host === "vega" ? [`${TYPE.command} vega:mqtt-round-trip`] : [];
-    assert.deepEqual(custom.map((r) => `${r.type} ${r.name}`).sort(), [`${TYPE.command} ${plan.host}:health-gate`, `${TYPE.state} ${plan.host}:state`, ...extra].sort());
+    const extra = plan.host === "vega" ? [`${TYPE.gate} vega:mqtt-round-trip`] : [];
+    assert.deepEqual(custom.map((r) => `${r.type} ${r.name}`).sort(), [`${TYPE.gate} ${plan.host}:health-gate`, `${TYPE.state} ${plan.host}:state`, ...extra].sort());
     const state = stateOf(home.registrations, plan.host);
     assert.deepEqual(state.packages, plan.packages, `${plan.host} packages`);
     assert.deepEqual(Object.keys(state.directories).sort(), plan.directories.map((d) => d.path).sort(), `${plan.host} directories`);
@@ -68,9 +70,21 @@ test("the runbook's names: units on their hosts, the broker container on vega, h
   assert.ok((container.inputs.mounts as any[]).some((m) => m.type === "bind" && m.readOnly === true), "config mounted read-only");
   assert.ok((container.inputs.mounts as any[]).some((m) => m.type === "volume" && m.readOnly === false), "persistent data volume");
   assert.ok((container.inputs.labels as any[]).some((l) => l.label === "lyra-fleet.config-sha256"), "config hash label");
-  const gates = home.registrations.filter((r) => r.type === TYPE.command).map((r) => r.name).sort();
+  const gates = home.registrations.filter((r) => r.type === TYPE.gate).map((r) => r.name).sort();
   assert.deepEqual(gates, ["lyra:health-gate", "mirror-1:health-gate", "mirror-2:health-gate", "vega:health-gate", "vega:mqtt-round-trip"]);
-  assert.match(String(named(home.registrations, TYPE.command, "lyra:health-gate").inputs.create), /http:\/\/127\.0\.0\.1:8000\/healthz\)" = "200"/);
+  assert.match(String(named(home.registrations, TYPE.gate, "lyra:health-gate").inputs.script), /http:\/\/127\.0\.0\.1:8000\/healthz\)" = "200"/);
+});
+
+test("the broker container is given its image by ID, which keeps a second `pulumi up` a no-op on @pulumi/docker 4.6.2", () => {
+  // pulumi-docker issue 1431 (fixed in 4.7.0): with `image: RemoteImage.repoDigest` the provider
+  // stores the image ID and diffs it against the digest written, so every `pulumi up` replaced
+  // the container and restarted the broker. The image ID is what the provider stores.
+  const image = home.registrations.find((r) => r.type === "docker:index/remoteImage:RemoteImage");
+  assert.ok(image, "a RemoteImage for the broker");
+  assert.match(String(image.inputs.name), /@sha256:[0-9a-f]{64}$/, "pulled by digest");
+  assert.equal(named(home.registrations, TYPE.container, "vega:mqtt-broker-container").inputs.image, `image-id-of:${image.inputs.name}`);
+  const pinned = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")).dependencies["@pulumi/docker"];
+  assert.equal(pinned, "4.6.2", "a newer @pulumi/docker may take repoDigest again: re-check issue 1431 and this test");
 });
 
 test("order: units after the units they name and restarted by their files; the broker before its clients; the config source before the sync; gates last", () => {
@@ -87,11 +101,11 @@ test("order: units after the units they name and restarted by their files; the b
   assert.ok(deps(TYPE.state, "mirror-1:state").includes(urn(TYPE.state, "vega:state")), "sync after the config source");
   assert.deepEqual(deps(TYPE.state, "vega:state"), [], "the hub waits for nobody");
   for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) {
-    assert.ok(deps(TYPE.command, `${host}:health-gate`).includes(urn(TYPE.state, `${host}:state`)), `${host} gate after its state`);
+    assert.ok(deps(TYPE.gate, `${host}:health-gate`).includes(urn(TYPE.state, `${host}:state`)), `${host} gate after its state`);
     // ...and again after every apply that changed the host: its state's digest is a trigger.
-    assert.ok((named(regs, TYPE.command, `${host}:health-gate`).inputs.triggers as unknown[]).includes(`converged:${host}:state`), `${host} gate re-runs when its host changed`);
+    assert.ok((named(regs, TYPE.gate, `${host}:health-gate`).inputs.triggers as unknown[]).includes(`converged:${host}:state`), `${host} gate re-runs when its host changed`);
   }
-  assert.ok(deps(TYPE.command, "vega:mqtt-round-trip").includes(broker), "the round trip after the broker");
+  assert.ok(deps(TYPE.gate, "vega:mqtt-round-trip").includes(broker), "the round trip after the broker");
 });
 
 test("every secret value appears only in secret inputs", () => {
