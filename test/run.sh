@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs test layers on node's own runner (TypeScript through tsx).
-# Usage: sh test/run.sh [unit|tools|program|lab ...]   (no argument: every layer)
+# Usage: sh test/run.sh [unit|tools|program|lab|cli ...]   (no argument: every layer)
 #
 # A test file's layer comes from where it lives:
+#   cli      test/pulumi/ (the real Pulumi CLI converging the lab: preview, up, destroy)
 #   lab      test/lab/, any */lab/ directory, or a file named lab-*.test.ts (real hosts over SSH)
 #   tools    test/tools/ or any */tools/ directory (the real programs: mosquitto, mkdocs, ...)
 #   program  test/program/ (the Pulumi program under mocks)
@@ -10,10 +11,11 @@
 # Node 20's --test takes no globs, so the files are listed here.
 set -eu
 cd "$(dirname "$0")/.."
-layers="${*:-unit tools program lab}"
+layers="${*:-unit tools program lab cli}"
 
 layer_of() {
   case "$1" in
+    test/pulumi/*) echo cli ;;
     test/lab/*|*/lab/*|*/lab-*.test.ts) echo lab ;;
     test/tools/*|*/tools/*) echo tools ;;
     test/program/*) echo program ;;
@@ -22,7 +24,7 @@ layer_of() {
 }
 
 for layer in $layers; do
-  case "$layer" in unit|tools|program|lab) ;; *) echo "test/run.sh: unknown layer '$layer' (expected unit, tools, program or lab)" >&2; exit 2 ;; esac
+  case "$layer" in unit|tools|program|lab|cli) ;; *) echo "test/run.sh: unknown layer '$layer' (expected unit, tools, program, lab or cli)" >&2; exit 2 ;; esac
 done
 
 files=""

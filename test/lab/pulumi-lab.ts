@@ -1,8 +1,7 @@
 /**
  * The lab stack under the real Pulumi CLI, set up the way the README tells a user: the CLI built
  * by scripts/pulumi-cli/ensure.sh, `pulumi login file://…`, `pulumi stack init --secrets-provider
- * passphrase`, every secret with `pulumi config set --secret`, the command provider installed
- * from its binary. Everything lives under the lab's directory (PULUMI_HOME, the file backend, a
+ * passphrase`, every secret with `pulumi config set --secret`. Everything lives under the lab's directory (PULUMI_HOME, the file backend, a
  * copy of the project whose stack file receives the encrypted secrets), so the checkout stays clean
  * and nothing reaches the network (no update check, no plugin downloads).
  *
@@ -44,29 +43,19 @@ const clientKeyPath = () => join(labDir, "id_ed25519");
 const CLI_BUILD_TIMEOUT_MS = 100 * 60_000;
 const PULUMI_TIMEOUT_MS = 15 * 60_000;
 
-export interface PulumiCli {
-  /** The directory holding pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs. */
-  bin: string;
-  commandVersion: string;
-  /** The command provider's binary, for `pulumi plugin install resource command V --file`. */
-  commandPlugin: string;
-}
+let cliBin: string | undefined;
 
-let cli: PulumiCli | undefined;
-
-/** Builds or finds the CLI at the versions package.json pins (scripts/pulumi-cli/ensure.sh). */
-export function ensureCli(): PulumiCli {
-  if (cli) return cli;
-  const out = execFileSync("bash", [join(root, "scripts", "pulumi-cli", "ensure.sh")], {
+/**
+ * The directory holding pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs at the
+ * version package.json pins, built or found by scripts/pulumi-cli/ensure.sh.
+ */
+export function ensureCli(): string {
+  cliBin ??= execFileSync("bash", [join(root, "scripts", "pulumi-cli", "ensure.sh")], {
     encoding: "utf8",
     timeout: CLI_BUILD_TIMEOUT_MS,
     stdio: ["ignore", "pipe", "inherit"],
-  });
-  const bin = /^bin (.+)$/m.exec(out)?.[1];
-  const command = /^command (\S+) (.+)$/m.exec(out);
-  if (!bin || !command) throw new Error(`scripts/pulumi-cli/ensure.sh printed no bin/command lines:\n${out}`);
-  cli = { bin, commandVersion: command[1], commandPlugin: command[2] };
-  return cli;
+  }).trim();
+  return cliBin;
 }
 
 function writePrivate(path: string, content: string): void {
@@ -182,7 +171,7 @@ function makeProject(project: string): void {
  * PULUMI_HOME, project copy), as a new user starts; otherwise an existing stack is reused.
  */
 export async function labStack(options: { fresh?: boolean } = {}): Promise<LabStack> {
-  const { bin, commandVersion, commandPlugin } = ensureCli();
+  const bin = ensureCli();
   const p = paths();
   if (options.fresh) rmSync(p.dir, { recursive: true, force: true });
   const secrets = { ...labSecrets(), [secretKeys.sshPrivateKey]: readFileSync(clientKeyPath(), "utf8") };
@@ -203,7 +192,6 @@ export async function labStack(options: { fresh?: boolean } = {}): Promise<LabSt
     for (const [key, value] of Object.entries(secrets).sort()) {
       await must(pulumi(["config", "set", "--secret", "--stack", "lab", key], { input: value }), `pulumi config set --secret ${key}`);
     }
-    await must(pulumi(["plugin", "install", "resource", "command", commandVersion, "--file", commandPlugin]), "pulumi plugin install resource command");
     writeFileSync(p.ready, "");
   }
   return {
@@ -221,7 +209,7 @@ if (require.main === module) {
   // `npm run lab:pulumi -- up --yes`: the lab stack is always `lab`.
   labStack()
     .then((stack) => {
-      const child = spawn(join(ensureCli().bin, "pulumi"), [...process.argv.slice(2), "--stack", "lab"], { cwd: stack.project, env: stack.env, stdio: "inherit" });
+      const child = spawn(join(ensureCli(), "pulumi"), [...process.argv.slice(2), "--stack", "lab"], { cwd: stack.project, env: stack.env, stdio: "inherit" });
       child.on("close", (code) => process.exit(code ?? 1));
     })
     .catch((err: Error) => {
