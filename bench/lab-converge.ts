@@ -1,55 +1,45 @@
 /**
- * Benchmark (not a test): the lab stack converged as `npm run lab:converge` does it (the program
- * under mocks, the lab engine, the real providers over SSH to the three lab hosts):
- *   first    three wiped hosts and no state: a new stack, or every host rebuilt after a NAS restore;
+ * Benchmark (not a test): the lab stack converged by the real Pulumi CLI, as `npm run
+ * lab:converge` does it (test/lab/pulumi-lab.ts), in three phases:
+ *   first    three wiped hosts and a new stack: a new fleet, or every host rebuilt after a NAS restore;
  *   no-op    nothing changed: the target is zero writes on every host;
  *   repair   the broker's config edited by hand on Vega: one file written, one restart.
- * Reports each phase's wall time, resources, remote commands, writes and unit restarts.
+ * Each phase runs `pulumi preview` then `pulumi up`, and reports their wall times and, summed over
+ * the hosts, the SSH commands, writes and unit restarts the providers made.
  * Wipes the lab hosts: do not run it while tests use the lab.
  *
  *   node --import tsx bench/lab-converge.ts
  */
-import { hostCounters, resetHostCounters } from "../src/host/counters";
-import { convergeLab, forgetLabState, summarize } from "../test/lab/converge/lab-converge";
+import type { HostCounters } from "../src/host/counters";
 import { ensureLab, wipeHost } from "../test/lab/lab";
+import { labStack, type LabStack } from "../test/lab/pulumi-lab";
 
 const hosts = ["lyra", "vega", "mirror-1"];
+const sum = (counts: Record<string, HostCounters>, key: keyof HostCounters) => Object.values(counts).reduce((n, c) => n + c[key], 0);
 
-async function phase(name: string, prepare: () => Promise<void>): Promise<string> {
-  await prepare();
-  resetHostCounters();
-  const result = await convergeLab();
-  const failed = result.steps.filter((s) => s.op === "failed" || s.op === "skipped");
-  if (failed.length > 0) throw new Error(`${name}: the converge failed:\n${summarize(result)}`);
-  const c = hostCounters();
-  const changed = result.steps.filter((s) => s.op !== "same").length;
-  return [
-    name.padEnd(7),
-    (result.ms / 1000).toFixed(1).padStart(6),
-    `${result.steps.length} (${changed} changed)`.padStart(15),
-    String(c.remoteCommands).padStart(15),
-    String(c.remoteWrites).padStart(6),
-    String(c.unitRestarts).padStart(8),
-  ].join("  ");
+async function timed(stack: LabStack, args: string[]): Promise<string> {
+  stack.resetCounters();
+  const run = await stack.pulumi([...args, "--stack", "lab"]);
+  if (run.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${run.code}):\n${run.output.slice(-4000)}`);
+  const counts = stack.counters();
+  return [(run.ms / 1000).toFixed(1).padStart(6), String(sum(counts, "remoteCommands")).padStart(8), String(sum(counts, "remoteWrites")).padStart(6), String(sum(counts, "unitRestarts")).padStart(8)].join("  ");
+}
+
+async function phase(stack: LabStack, name: string): Promise<string[]> {
+  return [`${name.padEnd(7)}  preview  ${await timed(stack, ["preview"])}`, `${name.padEnd(7)}  up       ${await timed(stack, ["up", "--yes"])}`];
 }
 
 async function main(): Promise<void> {
   const lab = await ensureLab();
-  const rows = ["phase    wall s        resources  remote commands  writes  restarts"];
-  rows.push(
-    await phase("first", async () => {
-      for (const host of hosts) await wipeHost(host);
-      forgetLabState();
-    }),
-  );
-  rows.push(await phase("no-op", async () => {}));
-  rows.push(
-    await phase("repair", async () => {
-      const edit = await lab.sshExec("vega", "echo 'allow_anonymous true' >> /etc/mosquitto/lyra/mosquitto.conf");
-      if (edit.code !== 0) throw new Error(`editing vega's broker config failed: ${edit.stderr}`);
-    }),
-  );
-  console.log(`lab-converge bench: ${hosts.join(", ")} (stacks/Pulumi.lab.yaml), Node ${process.version}`);
+  for (const host of hosts) await wipeHost(host);
+  const stack = await labStack({ fresh: true });
+  const rows = ["phase    command  wall s  commands  writes  restarts"];
+  rows.push(...(await phase(stack, "first")));
+  rows.push(...(await phase(stack, "no-op")));
+  const edit = await lab.sshExec("vega", "echo 'allow_anonymous true' >> /etc/mosquitto/lyra/mosquitto.conf");
+  if (edit.code !== 0) throw new Error(`editing vega's broker config failed: ${edit.stderr}`);
+  rows.push(...(await phase(stack, "repair")));
+  console.log(`lab-converge bench: ${hosts.join(", ")} (stacks/Pulumi.lab.yaml) by the Pulumi CLI, Node ${process.version}`);
   console.log(rows.join("\n"));
 }
 

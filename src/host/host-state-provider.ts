@@ -128,8 +128,15 @@ const canonicalJson = (value: unknown, omit: readonly string[] = []) =>
         return v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v;
     });
 
-/** The items of a state, without the connection and the marks: what changes when something was done. */
-const itemsOf = ({ connection: _connection, unreadable: _unreadable, converged: _converged, ...items }: HostStateOutputs) => items;
+/**
+ * The items of a state, without the connection and the marks: what changes when something was
+ * done. The engine hands an update its old state with the serialized provider in `__provider`,
+ * which is no item either (in the digest, it made every update's digest differ from the next read's).
+ */
+const itemsOf = ({ connection: _connection, unreadable: _unreadable, converged: _converged, ...items }: HostStateOutputs) => {
+    delete (items as { __provider?: unknown }).__provider;
+    return items;
+};
 
 /**
  * What a unit's state observes that changes while nothing on the host does (a timer between runs,

@@ -23,13 +23,22 @@ export interface OpenConnection {
 }
 
 /** The refusal of a host that presented another key than the pinned one. */
+/** The short name OpenSSH's tools use for a key type ("ed25519" for "ssh-ed25519"). */
+function keyKind(type: string): string {
+    if (type === "ssh-rsa") return "rsa";
+    return type.startsWith("ecdsa") ? "ecdsa" : "ed25519";
+}
+
 export function hostKeyMismatch(connection: HostConnection, pin: PinnedHostKey, presented: Buffer): HostError {
     return hostError(
         connection.host,
         "host-key",
         `${describeHost(connection)}: host key mismatch: pinned ${pin.fingerprint} (${pin.type}) but the host ` +
             `presented ${sha256Fingerprint(presented)}. Refused before running any command; nothing was changed. ` +
-            `If the host was re-installed, check the new key on its console and update hostKey.`,
+            `If the host was re-installed, compare ${sha256Fingerprint(presented)} with \`ssh-keygen -lf ` +
+            `/etc/ssh/ssh_host_${keyKind(pin.type)}_key.pub\` on its console, then pin the new key as ` +
+            `hosts.${connection.host}.ssh.hostKey in the stack file ` +
+            `(\`ssh-keyscan -t ${keyKind(pin.type)} -p ${connection.port} ${connection.address}\` prints the line to pin).`,
     );
 }
 

@@ -54,3 +54,13 @@ test("the digest is stable over refreshes of an unchanged host, changes with the
   const unreadable = (await hostStateProvider.read(id, { ...repaired, connection: { ...connection, port: 1 } })).props!;
   assert.equal(unreadable.converged, repaired.converged, "an unreadable refresh keeps the last digest");
 });
+
+test("an update handed its old state as the engine hands it (with the serialized provider) records the digest the next refresh reads", async () => {
+  const created = (await hostStateProvider.create(inputs())).outs!;
+  writeFileSync(join(dir, "f5.conf"), "edited by hand\n");
+  const drifted = (await hostStateProvider.read(id, created)).props!;
+  // The Pulumi engine passes `__provider` (the serialized provider's code) in the old state.
+  const fromEngine = { ...drifted, __provider: "exports.handler = __f0; ..." };
+  const repaired = (await hostStateProvider.update(id, fromEngine, inputs())).outs!;
+  assert.equal((await hostStateProvider.read(id, repaired)).props!.converged, repaired.converged, "the next refresh reads the same digest: the gate stays quiet");
+});

@@ -88,6 +88,8 @@ export interface PulumiRun {
   stderr: string;
   /** stdout and stderr together, as a user's terminal shows them. */
   output: string;
+  /** Each line of `output` with when it arrived, in ms since the start. */
+  lines: { atMs: number; text: string }[];
   ms: number;
 }
 
@@ -136,14 +138,29 @@ function runPulumi(bin: string, env: NodeJS.ProcessEnv, cwd: string, args: strin
     let stdout = "";
     let stderr = "";
     let output = "";
-    child.stdout!.setEncoding("utf8").on("data", (s: string) => ((stdout += s), (output += s)));
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => ((stderr += s), (output += s)));
+    const lines: PulumiRun["lines"] = [];
+    let partial = "";
+    const take = (chunk: string) => {
+      output += chunk;
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop()!;
+      for (const text of parts) lines.push({ atMs: Date.now() - started, text });
+    };
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => ((stdout += s), take(s)));
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => ((stderr += s), take(s)));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`pulumi ${args.join(" ")}: still running after ${timeoutMs / 1000} s\n${output.slice(-4000)}`));
     }, timeoutMs);
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      if (partial) lines.push({ atMs: Date.now() - started, text: partial });
+      resolve({ code, signal, stdout, stderr, output, lines, ms: Date.now() - started });
+    };
     child.on("error", (err) => (clearTimeout(timer), reject(new Error(`cannot run pulumi: ${err.message}`))));
-    child.on("close", (code, signal) => (clearTimeout(timer), resolve({ code, signal, stdout, stderr, output, ms: Date.now() - started })));
+    child.on("close", done);
+    // A killed CLI leaves its plugins running for a while, holding the output pipes open.
+    child.on("exit", (code, signal) => setTimeout(() => done(code, signal), 5000).unref());
     child.stdin!.on("error", () => {});
     child.stdin!.end(options.input ?? "");
     options.onSpawn?.(child);
