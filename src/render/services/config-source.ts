@@ -11,6 +11,7 @@
  */
 import type { Fleet, Host } from "../../model/fleet";
 import { secretKeys } from "../../model/fleet";
+import { registrationTopic } from "../../model/topics";
 import type { ServiceRenderer } from "../context";
 import { fqdnOf } from "../context";
 import type { PlanFragment } from "../plan";
@@ -113,7 +114,7 @@ export function fleetDescription(fleet: Fleet): Record<string, unknown> {
     orchestrator: orchestrator
       ? { host: fqdnOf(fleet, orchestrator.name), url: `http://${fqdnOf(fleet, orchestrator.name)}:${orchestrator.services["lyra-orchestrator"]!.port}` }
       : null,
-    topics: { presence: "lyra/presence/<host>", health: "lyra/health/<host>", registration: "lyra/clients/online", roundTrip: "lyra/test" },
+    topics: { presence: "lyra/presence/<host>", health: "lyra/health/<host>", registration: registrationTopic("<client>"), roundTrip: "lyra/test" },
     hosts: fleet.hosts.map((h) => ({
       name: h.name,
       fqdn: fqdnOf(fleet, h.name),
