@@ -13,5 +13,6 @@ test("the exporter's drop-in sandboxes it but leaves /proc whole and netlink ope
   // meminfo, stat, diskstats and PID 1's mounts are what it exports.
   assert.match(dropIn, /^ProtectProc=default$/m);
   assert.match(dropIn, /^ProcSubset=all$/m);
+  assert.match(dropIn, /^ProtectHome=read-only$/m, "the filesystem collector sees the real /home");
   assert.match(dropIn, /^RestrictAddressFamilies=\nRestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK$/m);
 });

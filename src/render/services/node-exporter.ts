@@ -23,6 +23,9 @@ export const nodeExporterDropIn = (): string =>
       // the filesystem collector) and /proc's system files (meminfo, stat, diskstats, net/).
       ProtectProc: "default",
       ProcSubset: "all",
+      // The filesystem collector statfs()es every mount point: /home must be the real one (read-only),
+      // not the empty stand-in ProtectHome=yes mounts, or a separate /home reports wrong sizes.
+      ProtectHome: "read-only",
       // Go's interface lookups and the netdev/netclass collectors use netlink; the system bus is a Unix socket.
       RestrictAddressFamilies: "AF_INET AF_INET6 AF_UNIX AF_NETLINK",
     }),
