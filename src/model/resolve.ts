@@ -7,6 +7,7 @@ import type { Fleet, Host, MqttUser } from "./fleet";
 import { secretKeys } from "./fleet";
 import type { FleetParsed } from "./schema";
 import { mqttUserSchema } from "./schema";
+import { healthTopic, presenceTopic, registrationTopic, registrationTopics } from "./topics";
 import { rolePresets, serviceIds, servicePorts, serviceSchemas, type ServiceId, type ServiceSettings } from "./services";
 
 export interface ModelIssue {
@@ -37,10 +38,11 @@ function resolveServices(name: string, parsed: FleetParsed["hosts"][string], iss
 function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUserSchema>> {
   const users: Record<string, z.output<typeof mqttUserSchema>> = {};
   for (const host of hosts) {
-    // A mirror may publish only its own presence and health, and its registration.
-    const publish = [`lyra/health/${host.name}`];
-    if (host.role === "mirror") publish.push(`lyra/presence/${host.name}`, "lyra/clients/online");
-    users[host.name] = { publish, subscribe: host.role === "mirror" ? ["lyra/clients/online", `lyra/mirrors/${host.name}/#`] : [] };
+    // A mirror may publish only its own health, presence and registration (each topic names it),
+    // so no mirror can register or beat as another; it may read every client's registration.
+    const publish = [healthTopic(host.name)];
+    if (host.role === "mirror") publish.push(presenceTopic(host.name), registrationTopic(host.name));
+    users[host.name] = { publish, subscribe: host.role === "mirror" ? [registrationTopics, `lyra/mirrors/${host.name}/#`] : [] };
   }
   if (hosts.some((h) => h.services["lyra-orchestrator"])) users.orchestrator = { publish: ["lyra/#"], subscribe: ["lyra/#"] };
   if (hosts.some((h) => h.services.nodered)) users.nodered = { publish: ["lyra/status/#"], subscribe: ["lyra/#"] };

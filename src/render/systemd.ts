@@ -64,3 +64,34 @@ export function hardened(overrides: UnitSection = {}): UnitSection {
     ...overrides,
   };
 }
+
+/**
+ * Settings a packaged unit may already list and that a drop-in would add to rather than replace
+ * (systemd.exec(5)): an empty assignment first resets them, so the drop-in states the whole value.
+ */
+const additive = new Set([
+  "CapabilityBoundingSet",
+  "AmbientCapabilities",
+  "SystemCallFilter",
+  "RestrictAddressFamilies",
+  "ReadWritePaths",
+  "ReadOnlyPaths",
+  "InaccessiblePaths",
+  "DeviceAllow",
+]);
+
+/**
+ * A drop-in for a unit a Debian package ships (/etc/systemd/system/<unit>.d/lyra-fleet.conf).
+ * Every additive setting it names starts with a reset, so what the drop-in says is what applies,
+ * whatever the package's unit lists.
+ */
+export function dropInFile(sections: Record<string, UnitSection>): string {
+  const reset = (entries: UnitSection): UnitSection =>
+    Object.fromEntries(
+      Object.entries(entries).map(([key, value]) => {
+        if (!additive.has(key) || value === undefined || value === "") return [key, value];
+        return [key, ["", ...(Array.isArray(value) ? value : [String(value)])]];
+      }),
+    );
+  return unitFile(Object.fromEntries(Object.entries(sections).map(([name, entries]) => [name, reset(entries)])));
+}

@@ -1,9 +1,10 @@
 /**
- * kind "mqtt-registered": the mirror's registration on lyra/clients/online, in the format its
- * mqtt-client.service writes: {"client":"<mirror>","online":true,...} retained on connect, and a
- * retained last will {"client":"<mirror>","online":false}. The topic is shared by every mirror, so
- * the retained message is the latest event of any of them: a mirror passes when that message is its
- * own registration, or when it registers while the check listens (up to the window).
+ * kind "mqtt-registered": the mirror's registration on its own topic, lyra/clients/online/<mirror>,
+ * in the format its mqtt-client.service writes: {"client":"<mirror>","online":true,...} retained on
+ * connect, and a retained last will {"client":"<mirror>","online":false}. The broker's ACL lets only
+ * that mirror's user publish there. A mirror passes when its retained registration says online, or
+ * when it registers while the check listens (up to the window). A message naming another client
+ * does not count for this one.
  */
 import { seconds, sleep, type CheckImpl, type Outcome } from "./context";
 
@@ -26,24 +27,19 @@ export const mqttRegisteredCheck: CheckImpl<"mqtt-registered"> = async (check, _
   const windowS = ctx.options.staleAfterSeconds ?? check.withinSeconds;
   const started = Date.now();
   let wentOffline = false;
-  let retainedOwner: string | undefined;
   let registered!: (o: Outcome) => void;
   const arrived = new Promise<Outcome>((resolve) => (registered = resolve));
   const stop = await session.listen(check.topic, (payload, retained) => {
     const reg = parseRegistration(payload);
     if (!reg) return;
-    if (reg.client !== check.client) {
-      if (retained) retainedOwner = reg.client;
-      return;
-    }
+    if (reg.client !== check.client) return;
     if (!reg.online) return void (wentOffline = true);
     registered({ ok: true, detail: retained ? "retained registration, online" : `registered after ${seconds(Date.now() - started)}` });
   });
   try {
     const timedOut = sleep(windowS * 1000, signal).then((): Outcome => {
       if (wentOffline) return { ok: false, detail: `offline: its last will is its latest event on ${check.topic}, no registration within ${windowS} s` };
-      const owner = retainedOwner ? ` (the retained one is ${retainedOwner}'s)` : "";
-      return { ok: false, detail: `not registered: no registration on ${check.topic} within ${windowS} s${owner}` };
+      return { ok: false, detail: `not registered: no registration on ${check.topic} within ${windowS} s` };
     });
     return await Promise.race([arrived, session.whenLost(), timedOut]);
   } finally {

@@ -1,9 +1,65 @@
-/** kind "unit": over SSH, `systemctl is-active` on the host; only "active" passes. */
+/**
+ * kind "unit": over SSH, what systemd says about the unit (`systemctl show`). "active" alone is not
+ * enough: a timer is "active (waiting)" before it ever fired. So:
+ * - any unit must be active, not activating (still starting, or restarting after a failure);
+ * - a service must have started its main process at least once (ExecMainStartTimestampMonotonic);
+ * - a timer must have triggered at least once (LastTriggerUSecMonotonic), and the service it
+ *   triggers must have finished a run (ExecMainExitTimestampMonotonic) whose Result is success.
+ * Result=success alone proves nothing: systemd reports it for a unit that never ran.
+ */
 import { onHost, lastLine, type CheckImpl } from "./context";
 
+/** `systemctl show` output as key/value pairs. */
+export type UnitProperties = Record<string, string>;
+
+const unitProps = "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,LastTriggerUSecMonotonic,Triggers";
+const serviceProps = "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic";
+
+/** The unit's properties; for a timer, then a `--` line and the properties of the unit it triggers. */
+export const unitShowScript = [
+  `systemctl show -p ${unitProps} -- "$1" || exit`,
+  'case "$1" in *.timer)',
+  '  triggered=$(systemctl show -p Triggers --value -- "$1")',
+  `  if [ -n "$triggered" ]; then echo --; systemctl show -p ${serviceProps} -- $triggered; fi ;;`,
+  "esac",
+].join("\n");
+
+/** Parses `systemctl show` output: one block, or blocks separated by a `--` line. */
+export function parseShow(text: string): UnitProperties[] {
+  return text.split(/^--$/m).map((block) => {
+    const props: UnitProperties = {};
+    for (const line of block.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) props[line.slice(0, eq)] = line.slice(eq + 1).trim();
+    }
+    return props;
+  });
+}
+
+const never = (value: string | undefined) => value === undefined || value === "" || value === "0";
+
+/** Whether the unit is up and has really run, and a detail that starts with its state. */
+export function unitVerdict(name: string, unit: UnitProperties, triggered?: UnitProperties): { ok: boolean; detail: string } {
+  const state = `${unit.ActiveState ?? "unknown"}${unit.SubState ? ` (${unit.SubState})` : ""}`;
+  const fail = (why: string) => ({ ok: false, detail: `${state}: ${why}` });
+  if (unit.LoadState && unit.LoadState !== "loaded") return fail(`LoadState=${unit.LoadState}, no such unit on the host`);
+  if (unit.ActiveState === "activating") return fail(unit.SubState === "auto-restart" ? "restarting after a failure" : "still starting");
+  if (unit.ActiveState !== "active") return fail(never(unit.ExecMainStartTimestampMonotonic) && name.endsWith(".service") ? "never started" : `not running (Result=${unit.Result ?? "unknown"})`);
+  if (name.endsWith(".service") && never(unit.ExecMainStartTimestampMonotonic)) return fail("its main process never started");
+  if (name.endsWith(".timer")) {
+    if (never(unit.LastTriggerUSecMonotonic)) return fail("never triggered yet");
+    const service = triggered?.Id ?? unit.Triggers ?? "its service";
+    if (!triggered) return fail(`cannot tell how ${service} ran`);
+    if (never(triggered.ExecMainExitTimestampMonotonic)) return fail(`${service} has not finished a run yet`);
+    if (triggered.Result !== "success") return fail(`${service}'s last run failed (Result=${triggered.Result ?? "unknown"})`);
+    return { ok: true, detail: `${state}, ${service}'s last run succeeded` };
+  }
+  return { ok: true, detail: state };
+}
+
 export const unitCheck: CheckImpl<"unit"> = async (check, vc, ctx) => {
-  // is-active exits non-zero for any state but active; the state it prints is the useful part.
-  const result = await onHost(ctx, vc.host, 'systemctl is-active "$1"', `systemctl is-active ${check.unit}`, [check.unit]);
-  const state = lastLine(result.stdout) || lastLine(result.stderr) || `exit ${result.exitCode}`;
-  return { ok: result.exitCode === 0 && state === "active", detail: state };
+  const result = await onHost(ctx, vc.host, unitShowScript, `systemctl show ${check.unit}`, [check.unit]);
+  if (result.exitCode !== 0) return { ok: false, detail: lastLine(result.stderr) || `systemctl show exited ${result.exitCode}` };
+  const [unit, triggered] = parseShow(result.stdout);
+  return unitVerdict(check.unit, unit, triggered);
 };

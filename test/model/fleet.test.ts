@@ -31,7 +31,7 @@ test("settings default, and a host overrides, disables or moves a service", () =
 test("each mirror's MQTT user may publish only its own presence, health and registration", () => {
   const fleet = loadStackFile("stacks/Pulumi.home.yaml");
   const user = (n: string) => fleet.mqttUsers.find((u) => u.name === n)!;
-  assert.deepEqual(user("mirror-1").publish, ["lyra/health/mirror-1", "lyra/presence/mirror-1", "lyra/clients/online"]);
+  assert.deepEqual(user("mirror-1").publish, ["lyra/health/mirror-1", "lyra/presence/mirror-1", "lyra/clients/online/mirror-1"]);
   assert.deepEqual(user("vega").publish, ["lyra/health/vega"]);
   assert.deepEqual(user("monitor").publish, ["lyra/test"]);
   assert.deepEqual(fleet.mqttUsers.map((u) => u.name), ["lyra", "mirror-1", "mirror-2", "monitor", "nodered", "orchestrator", "vega"]);

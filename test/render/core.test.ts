@@ -4,7 +4,7 @@ import { pbkdf2Sync } from "node:crypto";
 import { test } from "node:test";
 import { assemblePlan } from "../../src/render/assemble";
 import { jsonStringSecretToken, maskSecrets, mosquittoHashToken, mosquittoPasswordHash, resolveSecrets, secretKeysIn, secretToken } from "../../src/render/secrets";
-import { hardened, unitFile } from "../../src/render/systemd";
+import { dropInFile, hardened, unitFile } from "../../src/render/systemd";
 import { loadStackFile } from "../../src/model/load";
 
 test("tokens resolve to values, mask to their names, and a missing secret names only its key", () => {
@@ -32,6 +32,14 @@ test("unit files: sections in order, booleans as yes/no, arrays repeat the key, 
   assert.equal(text.split("\n").slice(1).join("\n"), "\n[Unit]\nDescription=d\n\n[Service]\nNoNewPrivileges=yes\nSystemCallFilter=@system-service\nSystemCallFilter=~@privileged\n");
   assert.equal(hardened({ ProtectSystem: "full" }).ProtectSystem, "full");
   assert.equal(hardened().CapabilityBoundingSet, "");
+});
+
+test("drop-ins reset every additive setting they name, so a packaged unit's own list cannot widen it", () => {
+  const text = dropInFile({ Service: { CapabilityBoundingSet: "CAP_SYS_TIME", SystemCallFilter: ["@system-service", "~@chown"], DeviceAllow: "", ProtectSystem: "strict" } });
+  assert.equal(
+    text.split("\n").slice(1).join("\n"),
+    "\n[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet=CAP_SYS_TIME\nSystemCallFilter=\nSystemCallFilter=@system-service\nSystemCallFilter=~@chown\nDeviceAllow=\nProtectSystem=strict\n",
+  );
 });
 
 test("plan assembly sorts, dedupes identical declarations and refuses conflicting ones", () => {

@@ -173,12 +173,25 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
 test("synthetic fleet: the topology names broker, config source, metrics, MQTT flows and config sync", () => {
   const index = synthTree().get("docs/index.md")!;
   const diagram = /```text\n([\s\S]*?)\n```/.exec(index)![1];
-  for (const s of ["* MQTT broker, port 1883 (docker)", "* config source /srv/cfg/", "* metrics: Prometheus", "lyra/presence/#", "lyra/health/#", "lyra/clients/online", "lyra/test", "sync  mirrors <-- core:/srv/cfg/   every 5 min"]) {
+  for (const s of ["* MQTT broker, port 1883 (docker)", "* config source /srv/cfg/", "* metrics: Prometheus", "lyra/presence/#", "lyra/health/#", "lyra/clients/online/#", "lyra/test", "sync  mirrors <-- core:/srv/cfg/   every 5 min"]) {
     assert.ok(diagram.includes(s), `diagram lacks ${s}:\n${diagram}`);
   }
   const boxRows = diagram.split("\n").filter((l) => l.startsWith("|") || l.startsWith("+-"));
   assert.equal(new Set(boxRows.map((l) => l.length)).size, 1, "every box row has the same width");
   assert.ok(index.includes("| [pi-b](hosts/pi-b.md) | `mirror` | `10.0.0.4` |"));
+});
+
+test("home stack: recovery names each mirror's own registration topic and how to watch them all", () => {
+  const fleet = loadStackFile(join(root, "stacks/Pulumi.home.yaml"));
+  const plans = planFleet(fleet);
+  const recovery = plans.flatMap((p) => p.files).find((f) => f.path === "/opt/lyra/docs/docs/recovery.md")!.content;
+  for (const mirror of ["mirror-1", "mirror-2"]) {
+    assert.ok(recovery.includes(`\`${mirror}\` registered online on \`lyra/clients/online/${mirror}\` (retained, or within 60 s)`), mirror);
+  }
+  assert.ok(
+    recovery.includes("By hand, on `vega`, `XDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/clients/online/#' -v` lists each mirror's retained"),
+    recovery,
+  );
 });
 
 test("home stack: the docs host gets the site; every host page lists its plan's units and checks", () => {

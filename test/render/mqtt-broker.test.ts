@@ -77,7 +77,7 @@ test("passwd: one line per MQTT user with a mosquitto hash token; resolved, each
   for (const value of Object.values(secrets)) assert.ok(!resolved.includes(value), "a password in plain text");
 });
 
-test("ACL: every user's publish list is write, subscribe is read; mirrors write only their own presence and health", () => {
+test("ACL: every user's publish list is write, subscribe is read; mirrors write only their own presence, health and registration", () => {
   const fleet = homeFleet((raw) => (raw.mqtt = { users: { dashboard: { publish: ["lyra/ui/#"], subscribe: ["lyra/ui/#", "lyra/presence/+"] } } }));
   const acl = aclMap(fileAt(fragmentOf(render, "mqtt-broker", fleet, "vega"), brokerPaths.acl).content);
   assert.deepEqual([...acl.keys()], fleet.mqttUsers.map((u) => u.name));
@@ -89,7 +89,7 @@ test("ACL: every user's publish list is write, subscribe is read; mirrors write 
   assert.deepEqual(Object.fromEntries(acl.get("dashboard")!), { "lyra/ui/#": "readwrite", "lyra/presence/+": "read" });
   for (const mirror of ["mirror-1", "mirror-2"]) {
     const writable = [...acl.get(mirror)!].filter(([, a]) => a.includes("write")).map(([t]) => t).sort();
-    assert.deepEqual(writable, ["lyra/clients/online", `lyra/health/${mirror}`, `lyra/presence/${mirror}`]);
+    assert.deepEqual(writable, [`lyra/clients/online/${mirror}`, `lyra/health/${mirror}`, `lyra/presence/${mirror}`]);
   }
   // The monitor reads $SYS for the healthcheck and the metrics; nobody else does.
   assert.equal(acl.get("monitor")!.get("$SYS/broker/#"), "read");

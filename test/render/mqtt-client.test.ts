@@ -37,7 +37,7 @@ test("settings: this mirror's name and topics, the broker as <host>.<domain>, th
     MQTT_PORT: "1883",
     HEARTBEAT_SECONDS: "15",
     PRESENCE_TOPIC: "lyra/presence/mirror-1",
-    REGISTRATION_TOPIC: "lyra/clients/online",
+    REGISTRATION_TOPIC: "lyra/clients/online/mirror-1",
     REGISTRATION_SECONDS: "30",
   });
   const changed = fragmentOf(render, "mqtt-client", withMirrorSetting("mqtt-client", { heartbeatSeconds: 5 }), "mirror-1");
@@ -114,7 +114,7 @@ test("checks and recovery: the unit, a heartbeat within 60 s, the registration, 
   assert.deepEqual(fragment.checks, [
     { kind: "unit", name: "mirror-1: mqtt-client.service active", unit: mqttClientUnit },
     { kind: "mqtt-fresh", name: "mirror-1: heartbeat on lyra/presence/mirror-1", topic: "lyra/presence/mirror-1", withinSeconds: 60 },
-    { kind: "mqtt-registered", name: "mirror-1: registered on lyra/clients/online", topic: "lyra/clients/online", client: "mirror-1", withinSeconds: 60 },
+    { kind: "mqtt-registered", name: "mirror-1: registered on lyra/clients/online/mirror-1", topic: "lyra/clients/online/mirror-1", client: "mirror-1", withinSeconds: 60 },
   ]);
   const commands = fragment.recovery!.flatMap((r) => r.commands);
   assert.ok(commands.includes("systemctl restart mqtt-client"));

@@ -23,5 +23,21 @@ test("a serving host answers the LAN and keeps its local clock as a last resort;
   assert.deepEqual(fragment.ports, [{ port: 123, protocol: "udp", service: "timesync" }]);
   const unit = fragment.units!.find((u) => u.name === "chrony.service")!;
   assert.equal(unit.content, null, "Debian's own unit");
-  assert.match(unit.dropIn!, /^ExecStart=!\/usr\/sbin\/chronyd \$DAEMON_OPTS -x$/m);
+  assert.match(unit.dropIn!, /^ExecStart=\/usr\/sbin\/chronyd \$DAEMON_OPTS -U -x$/m);
+  assert.match(unit.dropIn!, /^ConditionCapability=$/m);
+  assert.match(unit.dropIn!, /^CapabilityBoundingSet=\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE$/m, "no CAP_SYS_TIME in a container");
+});
+
+test("chronyd starts as _chrony with only the clock and the NTP ports, Debian's wider grants reset", () => {
+  const unit = fragmentOf(render, "timesync", homeFleet(), "mirror-1").units!.find((u) => u.name === "chrony.service")!;
+  const dropIn = unit.dropIn!;
+  // Debian's `ExecStart=!` would start it as root; an empty ExecStart= must come first.
+  assert.match(dropIn, /^ExecStart=\nExecStart=\/usr\/sbin\/chronyd \$DAEMON_OPTS -U$/m);
+  for (const key of ["CapabilityBoundingSet", "AmbientCapabilities"]) {
+    assert.match(dropIn, new RegExp(`^${key}=\\n${key}=CAP_SYS_TIME CAP_NET_BIND_SERVICE$`, "m"), key);
+  }
+  assert.match(dropIn, /^ProtectClock=no$/m);
+  assert.match(dropIn, /^SystemCallFilter=\nSystemCallFilter=@system-service @clock\nSystemCallFilter=~@chown @setuid @resources$/m);
+  for (const key of ["DeviceAllow", "ReadWritePaths"]) assert.match(dropIn, new RegExp(`^${key}=$`, "m"), `${key} reset`);
+  assert.doesNotMatch(dropIn, /^ConditionCapability=/m, "a real host keeps Debian's CAP_SYS_TIME condition");
 });

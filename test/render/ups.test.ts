@@ -41,6 +41,26 @@ test("the monitor password is one secret in upsd.users and upsmon.conf, in files
   }
 });
 
+test("each NUT daemon gets a sandbox drop-in keeping what it uses", () => {
+  const dropIn = (fragment: ReturnType<typeof ups>, name: string) => fragment.units!.find((u) => u.name === name)!.dropIn!;
+  const fragment = ups();
+  assert.match(dropIn(fragment, "nut-server.service"), /^User=nut$/m, "upsd needs no root");
+  assert.match(dropIn(fragment, "nut-server.service"), /^CapabilityBoundingSet=$/m);
+  assert.match(dropIn(fragment, "nut-monitor.service"), /^CapabilityBoundingSet=\nCapabilityBoundingSet=CAP_SETUID CAP_SETGID$/m);
+  assert.match(dropIn(fragment, "nut-monitor.service"), /^ReadWritePaths=\nReadWritePaths=\/run\/nut$/m);
+  assert.match(content(fragment, "upsmon.conf"), /^POWERDOWNFLAG \/run\/nut\/killpower$/m, "the flag is where upsmon may write");
+  // The driver reaches the UPS: any USB device for `auto`, the named node for a serial UPS.
+  const usb = dropIn(fragment, "nut-driver@lyra-ups.service");
+  assert.match(usb, /^PrivateDevices=no$/m);
+  assert.match(usb, /^DeviceAllow=\nDeviceAllow=char-usb_device rw$/m);
+  assert.match(usb, /^RestrictAddressFamilies=\nRestrictAddressFamilies=AF_UNIX AF_NETLINK$/m);
+  const serial = dropIn(ups((raw) => (raw.hosts.lyra.services.ups = { device: "/dev/ttyS0" })), "nut-driver@lyra-ups.service");
+  assert.match(serial, /^DeviceAllow=\nDeviceAllow=\/dev\/ttyS0 rw$/m);
+  const network = dropIn(ups((raw) => (raw.hosts.lyra.services.ups = { driver: "snmp-ups", device: "ups.home.arpa" })), "nut-driver@lyra-ups.service");
+  assert.match(network, /^PrivateDevices=yes$/m);
+  assert.match(network, /^RestrictAddressFamilies=\nRestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$/m);
+});
+
 test("each file restarts the Debian unit that reads it; the units themselves are the packages'", () => {
   const fragment = ups();
   const restarts = Object.fromEntries(fragment.files!.map((f) => [f.path, f.restarts]));
@@ -51,9 +71,10 @@ test("each file restarts the Debian unit that reads it; the units themselves are
     "/etc/nut/upsd.users": ["nut-server.service"],
     "/etc/nut/upsmon.conf": ["nut-monitor.service"],
   });
-  assert.deepEqual(fragment.units!.map((u) => [u.name, u.content, u.enabled, u.active]), [
-    ["nut-server.service", null, true, true],
-    ["nut-monitor.service", null, true, true],
+  assert.deepEqual(fragment.units!.map((u) => [u.name, u.content, u.enabled, u.active, u.longRunning]), [
+    ["nut-server.service", null, true, true, true],
+    ["nut-monitor.service", null, true, true, true],
+    ["nut-driver@lyra-ups.service", null, true, true, true],
   ]);
   assert.deepEqual(fragment.packages, ["nut-client", "nut-server"]);
   assert.ok(fragment.checks!.some((c) => c.kind === "unit" && c.unit === "nut-driver@lyra-ups.service"));

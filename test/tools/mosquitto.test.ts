@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import { secretKeys } from "../../src/model/fleet";
+import { registrationTopic, registrationTopics } from "../../src/model/topics";
 import type { PlanFragment } from "../../src/render/plan";
 import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
 import { render } from "../../src/render/services/mqtt-broker";
@@ -174,11 +175,59 @@ test("mirror-1 cannot publish mirror-2's presence (the monitor never sees it) bu
   ]);
 });
 
+test("registration is per client: mirror-1 cannot register, or will offline, mirror-2 on lyra/clients/online/mirror-2; its own arrive", async () => {
+  const online = (client: string) => JSON.stringify({ client, online: true });
+  const monitor = await subscriber("monitor", registrationTopics);
+  // Forged: mirror-2's registration and last will under mirror-1's credentials, and the old shared
+  // topic. QoS 1: the broker has handled each publish before the next starts.
+  assert.equal(pub("mirror-1", password("mirror-1"), registrationTopic("mirror-2"), JSON.stringify({ client: "mirror-2", online: false }), ["-r"]).status, 0);
+  assert.equal(pub("mirror-1", password("mirror-1"), "lyra/clients/online", online("mirror-2"), ["-r"]).status, 0);
+  const forger = await connectAsync(`mqtt://127.0.0.1:${port}`, {
+    username: "mirror-1",
+    password: password("mirror-1"),
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    will: { topic: registrationTopic("mirror-2"), payload: Buffer.from(JSON.stringify({ client: "mirror-2", online: false })), qos: 1, retain: true },
+  }).catch(() => undefined);
+  // Dropped without a DISCONNECT, so the broker sends the will if it accepted it.
+  forger?.stream.destroy();
+  // Genuine: each mirror's own.
+  assert.equal(pub("mirror-1", password("mirror-1"), registrationTopic("mirror-1"), online("mirror-1"), ["-r"]).status, 0);
+  assert.equal(pub("mirror-2", password("mirror-2"), registrationTopic("mirror-2"), online("mirror-2"), ["-r"]).status, 0);
+  await waitFor("both genuine registrations", () => (monitor.messages.length >= 2 ? true : undefined));
+  await sleep(500);
+  assert.deepEqual(monitor.messages, [
+    { topic: registrationTopic("mirror-1"), payload: online("mirror-1") },
+    { topic: registrationTopic("mirror-2"), payload: online("mirror-2") },
+  ]);
+  // What an operator who subscribes later gets: each mirror's own retained registration, nothing else.
+  const late = asMonitor(["mosquitto_sub", "-t", registrationTopics, "-v", "-W", "2"]);
+  assert.deepEqual(late.out.trim().split("\n").sort(), [`${registrationTopic("mirror-1")} ${online("mirror-1")}`, `${registrationTopic("mirror-2")} ${online("mirror-2")}`]);
+});
+
+test("mirror-1 cannot send a heartbeat as mirror-2 through its last will either", async () => {
+  const monitor = await subscriber("monitor", "lyra/presence/#");
+  const forger = await connectAsync(`mqtt://127.0.0.1:${port}`, {
+    username: "mirror-1",
+    password: password("mirror-1"),
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    will: { topic: "lyra/presence/mirror-2", payload: Buffer.from("forged will"), qos: 1, retain: false },
+  }).catch(() => undefined);
+  forger?.stream.destroy();
+  assert.equal(pub("mirror-2", password("mirror-2"), "lyra/presence/mirror-2", "genuine").status, 0);
+  await waitFor("mirror-2's own heartbeat", () => (monitor.messages.length >= 1 ? true : undefined));
+  await sleep(500);
+  assert.deepEqual(monitor.messages, [{ topic: "lyra/presence/mirror-2", payload: "genuine" }]);
+});
+
 test("a mirror subscribed to everything receives only what its ACL lets it read", async () => {
   // mosquitto 2.0 grants the wildcard subscription and checks read access per message.
   const client = await connect("mirror-1", password("mirror-1"));
   const messages: string[] = [];
-  client.on("message", (topic) => messages.push(topic));
+  // Retained registrations (lyra/clients/online/#) are the mirrors' to read; the fresh messages
+  // below are the ones this test is about.
+  client.on("message", (topic, _payload, packet) => packet.retain || messages.push(topic));
   await client.subscribeAsync("lyra/#", { qos: 1 });
   assert.equal(pub("orchestrator", password("orchestrator"), "lyra/mirrors/mirror-2/say", "not for mirror-1").status, 0);
   assert.equal(pub("orchestrator", password("orchestrator"), "lyra/status/lyra", "not for mirrors").status, 0);

@@ -174,7 +174,7 @@ function groupAlive(child: ChildProcess): boolean {
   }
 }
 
-const registrations = (seen: Seen[]) => seen.filter((s) => s.topic === "lyra/clients/online");
+const registrations = (seen: Seen[]) => seen.filter((s) => s.topic === "lyra/clients/online/mirror-1");
 const heartbeats = (seen: Seen[]) => seen.filter((s) => s.topic === "lyra/presence/mirror-1");
 const everyTwoSeconds = withMirrorSetting("mqtt-client", { heartbeatSeconds: 2 });
 
@@ -182,9 +182,9 @@ before(() => {
   assert.match(realpathSync("/bin/sh"), /dash$/, "/bin/sh is dash, as on Debian");
 });
 
-test("registers on lyra/clients/online, then heartbeats on lyra/presence/mirror-1 every heartbeatSeconds, not retained", async () => {
+test("registers on lyra/clients/online/mirror-1, then heartbeats on lyra/presence/mirror-1 every heartbeatSeconds, not retained", async () => {
   const broker = await startBroker(everyTwoSeconds);
-  const seen = await monitor(broker, ["lyra/clients/online", "lyra/presence/mirror-1"]);
+  const seen = await monitor(broker, ["lyra/clients/online/mirror-1", "lyra/presence/mirror-1"]);
   const client = startClient(everyTwoSeconds, broker);
   const context = () => `client log:\n${client.log()}\nbroker log:\n${broker.log()}`;
 
@@ -205,7 +205,7 @@ test("registers on lyra/clients/online, then heartbeats on lyra/presence/mirror-
   assert.equal(registrations(seen).length, 1, "one registration per connection until the 30 s refresh");
 
   // A subscriber that comes later gets the retained registration, and no stale heartbeat.
-  const late = await monitor(broker, ["lyra/clients/online", "lyra/presence/mirror-1"]);
+  const late = await monitor(broker, ["lyra/clients/online/mirror-1", "lyra/presence/mirror-1"]);
   await waitFor("the retained registration", 5, () => registrations(late).find((s) => s.retained));
   assert.equal(registrations(late)[0].json.online, true);
   assert.ok(!heartbeats(late).some((s) => s.retained), "a heartbeat was retained");
@@ -215,7 +215,7 @@ test("registers on lyra/clients/online, then heartbeats on lyra/presence/mirror-
 
 test("a connected mirror repeats its registration every REGISTRATION_SECONDS (4 s here)", async () => {
   const broker = await startBroker(everyTwoSeconds);
-  const seen = await monitor(broker, ["lyra/clients/online"]);
+  const seen = await monitor(broker, ["lyra/clients/online/mirror-1"]);
   const client = startClient(everyTwoSeconds, broker, { REGISTRATION_SECONDS: "4" });
   const regs = await waitFor("three registrations", 15, () => (registrations(seen).length >= 3 ? registrations(seen) : undefined), client.log);
   for (let i = 1; i < 3; i++) {
@@ -228,13 +228,13 @@ test("a connected mirror repeats its registration every REGISTRATION_SECONDS (4 
 
 test("SIGKILL: the broker publishes the last will, retained: the mirror is offline", async () => {
   const broker = await startBroker(everyTwoSeconds);
-  const seen = await monitor(broker, ["lyra/clients/online"]);
+  const seen = await monitor(broker, ["lyra/clients/online/mirror-1"]);
   const client = startClient(everyTwoSeconds, broker);
   await waitFor("a registration", 10, () => registrations(seen).length > 0, client.log);
   killGroup(client.process);
   const will = await waitFor("the last will", 5, () => registrations(seen).find((s) => s.json.online === false), broker.log);
   assert.deepEqual(will.json, { client: "mirror-1", online: false });
-  const late = await monitor(broker, ["lyra/clients/online"]);
+  const late = await monitor(broker, ["lyra/clients/online/mirror-1"]);
   const retained = await waitFor("the retained message", 5, () => registrations(late).find((s) => s.retained));
   assert.deepEqual(retained.json, { client: "mirror-1", online: false });
 });

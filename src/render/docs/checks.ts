@@ -14,9 +14,16 @@ export function expectation(check: HealthCheck): string {
     case "http":
       return `${code(`GET ${check.url}`)} answers ${code(check.expectStatus)}`;
     case "unit":
-      return `${code(check.unit)} is active`;
+      // What src/verify/check-unit.ts checks: systemd's Result=success alone is also true of a unit that never ran.
+      if (check.unit.endsWith(".timer")) {
+        return `${code(check.unit)} is active, has triggered at least once, and its service has finished a run with ${code("Result=success")}`;
+      }
+      if (check.unit.endsWith(".service")) {
+        return `${code(check.unit)} is active (not still starting or restarting) and its main process has started (${code("ExecMainStartTimestampMonotonic")} is set)`;
+      }
+      return `${code(check.unit)} is active (not still starting)`;
     case "container":
-      return `container ${code(check.container)} is running`;
+      return `container ${code(check.container)} is running and its healthcheck says ${code("healthy")} (not ${code("starting")}; no healthcheck fails)`;
     case "mqtt-roundtrip":
       return `a message published to ${code(check.topic)} comes back`;
     case "mqtt-fresh":
@@ -34,9 +41,11 @@ export function manualCommand(check: HealthCheck): string | undefined {
     case "http":
       return `curl -fsS -o /dev/null -w '%{http_code}\\n' ${check.url}`;
     case "unit":
-      return `systemctl is-active ${check.unit}`;
+      return check.unit.endsWith(".timer")
+        ? `systemctl list-timers --all ${check.unit}; systemctl show -p Result,ExecMainExitTimestamp ${check.unit.replace(/\.timer$/, ".service")}`
+        : `systemctl show -p ActiveState,SubState,ExecMainStartTimestamp ${check.unit}`;
     case "container":
-      return `docker inspect -f '{{.State.Status}}' ${check.container}`;
+      return `docker inspect -f '{{.State.Status}}{{if .State.Health}} {{.State.Health.Status}}{{end}}' ${check.container}`;
     case "command":
       return check.command;
     default:

@@ -4,6 +4,8 @@
  * page follows the stack when a service moves.
  */
 import type { Fleet } from "../../model/fleet";
+import { registrationTopics } from "../../model/topics";
+import { asMonitor } from "../services/mosquitto-config";
 import type { HealthCheck, HostPlan } from "../plan";
 import { expectation } from "./checks";
 import { hubOf, planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";
@@ -26,9 +28,17 @@ function verification(fleet: Fleet, plans: readonly HostPlan[]): string {
     ...fresh.map((e) => `- ${e};`),
     "- each mirror's UI shows presence again within 10 s of its heartbeat.",
   ];
+  const registered = plans.some((p) => p.checks.some((c) => c.kind === "mqtt-registered"));
+  const watch = registered
+    ? [
+        `By hand, on ${code(fleet.broker.host)}, ${code(`${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`)} lists each mirror's retained`,
+        `registration (${code('"online":true')}) or its last will (${code('"online":false')}), one topic per mirror: only that mirror's MQTT user may publish there.`,
+      ].join(" ")
+    : undefined;
   return page([
     `Verify: ${code(verifyCommand(fleet, "--watch"))} runs every check until all pass and reports the time to recovery. It checks that`,
     lines.join("\n"),
+    ...(watch ? [watch] : []),
   ]).trimEnd();
 }
 

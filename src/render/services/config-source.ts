@@ -11,11 +11,12 @@
  */
 import type { Fleet, Host } from "../../model/fleet";
 import { secretKeys } from "../../model/fleet";
+import { registrationTopic } from "../../model/topics";
 import type { ServiceRenderer } from "../context";
 import { fqdnOf } from "../context";
 import type { PlanFragment } from "../plan";
 import { sshPublicKeyToken } from "../secrets";
-import { unitFile } from "../systemd";
+import { hardened, unitFile } from "../systemd";
 import { syncAccount, syncRemotePath, syncSource } from "./config-sync";
 
 /** The oneshot unit that creates lyra-fleet's system accounts. */
@@ -35,6 +36,22 @@ export const syncKeyOptions = (path: string): string => `restrict,command="/usr/
 /** sysusers.d(5): a system user with a home and /bin/sh (sshd runs the forced command with it). */
 export const sysusersLine = `u ${syncAccount} - "lyra-fleet config sync" ${syncHome} /bin/sh\n`;
 
+/**
+ * The account manager's sandbox: it must stay root and write /etc (passwd, shadow, group, gshadow,
+ * their `-` backups and .pwd.lock, each replaced by a temporary file renamed into place), and it
+ * gives each new file its predecessor's owner, root:shadow for the shadow files, which takes
+ * CAP_CHOWN (test/tools/systemd-units.test.ts runs it with exactly this bounding set). Nothing
+ * else: no network, no devices, no other capability; user lookups go over Unix sockets (NSS).
+ */
+export const accountsSandbox = hardened({
+  ReadWritePaths: "/etc",
+  CapabilityBoundingSet: "CAP_CHOWN",
+  SystemCallFilter: ["@system-service", "~@clock @module @raw-io @reboot @swap @resources"],
+  PrivateNetwork: true,
+  RestrictAddressFamilies: "AF_UNIX",
+  IPAddressDeny: "any",
+});
+
 /** Hosts whose config sync pulls from `host`, sorted by name. */
 function mirrorsOf(fleet: Fleet, host: Host): string[] {
   return fleet.hosts.filter((h) => h.services["config-sync"] && syncSource(fleet, h.services["config-sync"]).host.name === host.name).map((h) => h.name);
@@ -47,9 +64,12 @@ function syncLogin(host: Host, path: string): PlanFragment {
     Unit: { Description: `lyra-fleet's system accounts (${syncAccount})`, Documentation: "man:sysusers.d(5)" },
     // systemd's own systemd-sysusers.service runs only when /etc needs an update (after an OS
     // upgrade), so a restart of it would not create the account: this unit runs the file itself.
-    // Not sandboxed, like that unit: it is the account manager, writing /etc/passwd, shadow, group
-    // and gshadow with their owners.
-    Service: { Type: "oneshot", RemainAfterExit: true, ExecStart: `/usr/bin/systemd-sysusers ${sysusersPath}` },
+    Service: {
+      Type: "oneshot",
+      RemainAfterExit: true,
+      ExecStart: `/usr/bin/systemd-sysusers ${sysusersPath}`,
+      ...accountsSandbox,
+    },
     Install: { WantedBy: "multi-user.target" },
   });
   return {
@@ -94,7 +114,7 @@ export function fleetDescription(fleet: Fleet): Record<string, unknown> {
     orchestrator: orchestrator
       ? { host: fqdnOf(fleet, orchestrator.name), url: `http://${fqdnOf(fleet, orchestrator.name)}:${orchestrator.services["lyra-orchestrator"]!.port}` }
       : null,
-    topics: { presence: "lyra/presence/<host>", health: "lyra/health/<host>", registration: "lyra/clients/online", roundTrip: "lyra/test" },
+    topics: { presence: "lyra/presence/<host>", health: "lyra/health/<host>", registration: registrationTopic("<client>"), roundTrip: "lyra/test" },
     hosts: fleet.hosts.map((h) => ({
       name: h.name,
       fqdn: fqdnOf(fleet, h.name),

@@ -16,6 +16,9 @@ export const brokerPaths = {
   monitorDir: `${brokerConfigDir}/monitor`,
 } as const;
 
+/** mosquitto_sub/mosquitto_pub as the monitor user on the broker host, password from the options file. */
+export const asMonitor = `XDG_CONFIG_HOME=${brokerPaths.monitorDir}`;
+
 /** The built-in user the health checks, the docker healthcheck and the broker metrics use. */
 export const monitorUser = "monitor";
 

@@ -4,12 +4,14 @@
  * Prometheus (./mqtt-broker-metrics.ts), health checks and the runbook's broker-failure commands.
  */
 import type { Fleet } from "../../model/fleet";
+import { registrationTopics } from "../../model/topics";
 import type { ServiceRenderer } from "../context";
 import type { HealthCheck, PlanFragment, PlannedContainer, PlannedFile, PlannedUnit, RecoveryStep } from "../plan";
 import { hardened, unitFile } from "../systemd";
 import { brokerMetricsEnabled, metricsFiles, metricsTimer, metricsUnits } from "./mqtt-broker-metrics";
 import {
   aclFile,
+  asMonitor,
   brokerConfigDir,
   brokerPaths,
   monitorClientOptions,
@@ -23,8 +25,6 @@ export const containerName = "mqtt-broker";
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
 const imageMosquittoGid = "1883";
 const dataVolume = "mqtt-broker-data";
-/** mosquitto_sub/mosquitto_pub as the monitor user, password from the options file. */
-const asMonitor = `XDG_CONFIG_HOME=${brokerPaths.monitorDir}`;
 
 function brokerFiles(fleet: Fleet): PlannedFile[] {
   const mode = fleet.broker.mode;
@@ -105,6 +105,8 @@ function container(fleet: Fleet, host: string): PlannedContainer {
 
 function recovery(fleet: Fleet): RecoveryStep {
   const watchHealth = `${asMonitor} mosquitto_sub -t 'lyra/health/#' -v`;
+  // Every mirror's retained registration or last will, each on its own topic.
+  const watchRegistrations = `${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`;
   const roundTrip = `${asMonitor} mosquitto_pub -t lyra/test -m ping`;
   const commands =
     fleet.broker.mode === "docker"
@@ -114,9 +116,10 @@ function recovery(fleet: Fleet): RecoveryStep {
           `docker logs --tail 100 ${containerName}`,
           `docker restart ${containerName}`,
           watchHealth,
+          watchRegistrations,
           roundTrip,
         ]
-      : ["systemctl status mqtt-broker", "journalctl -u mqtt-broker -n 100", "systemctl restart mqtt-broker", watchHealth, roundTrip];
+      : ["systemctl status mqtt-broker", "journalctl -u mqtt-broker -n 100", "systemctl restart mqtt-broker", watchHealth, watchRegistrations, roundTrip];
   return { service: "mqtt-broker", commands };
 }
 

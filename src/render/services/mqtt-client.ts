@@ -1,7 +1,7 @@
 /**
  * mqtt-client.service: the mirror's presence. A small POSIX sh script keeps one MQTT connection
  * open, publishes a JSON heartbeat to lyra/presence/<mirror> every `heartbeatSeconds`, registers the
- * mirror on lyra/clients/online and leaves a last will there that marks it offline.
+ * mirror on lyra/clients/online/<mirror> and leaves a last will there that marks it offline.
  *
  * Decisions:
  * - Heartbeats are NOT retained: presence means "a heartbeat arrived lately". A retained heartbeat
@@ -9,16 +9,19 @@
  *   mirror that may have died hours ago.
  * - Heartbeats use QoS 1: each PUBACK proves the connection is alive, so the script notices a dead
  *   broker within two intervals even when TCP does not (power cut on vega, no RST).
- * - Registration and will ARE retained (QoS 1): a UI that connects later still learns the last
- *   registration event. The topic is shared by every mirror (the model's ACL allows only
- *   lyra/clients/online), so its retained message is the latest event of any mirror: a connected
- *   mirror therefore repeats its registration every 30 s, and per-mirror liveness is the heartbeat.
+ * - Registration and will ARE retained (QoS 1), each mirror on its own topic: a UI that connects
+ *   later (`mosquitto_sub -t 'lyra/clients/online/#' -v`) learns every mirror's last state, and the
+ *   broker's ACL lets a mirror's user publish there for itself only, so no mirror can register, or
+ *   mark offline, another. A connected mirror repeats its registration every 30 s, so a retained
+ *   registration that was lost (a broker restored from an older backup, an operator clearing it)
+ *   is back within that time. Liveness is the heartbeat.
  * - The script exits whenever the connection is lost, refused or stalls; systemd restarts it after
  *   the runbook's reconnect interval and it registers again. mosquitto_pub alone would reconnect
  *   silently, never re-register (the broker publishes our will when it shuts down) and leave the
  *   unit "active" while the mirror is offline.
  */
 import { secretKeys } from "../../model/fleet";
+import { presenceTopic, registrationTopic, registrationTopics } from "../../model/topics";
 import type { RenderContext, ServiceRenderer } from "../context";
 import type { PlannedFile, PlanFragment } from "../plan";
 import { hardened, unitFile } from "../systemd";
@@ -28,8 +31,7 @@ export const mqttClientUnit = "mqtt-client.service";
 export const mqttClientScriptPath = "/usr/local/lib/lyra/mqtt-client.sh";
 export const mqttClientConfigDir = "/etc/lyra/mqtt-client";
 export const mqttClientEnvPath = `${mqttClientConfigDir}/mqtt-client.env`;
-export const registrationTopic = "lyra/clients/online";
-export const presenceTopic = (mirror: string): string => `lyra/presence/${mirror}`;
+export { presenceTopic, registrationTopic, registrationTopics } from "../../model/topics";
 /** How often a connected mirror repeats its retained registration (see the script). */
 export const registrationRefreshSeconds = 30;
 /** The script's registration period: REGISTRATION_SECONDS rounded down to whole heartbeats, at least one. */
@@ -104,9 +106,9 @@ pub_pid=$!
 ) 3>"$session" >"$heartbeats" &
 clock_pid=$!
 
-# The registration is retained on a topic every mirror shares, so it is repeated every
-# REGISTRATION_SECONDS (rounded down to whole heartbeats): a subscriber that arrives later still
-# sees each online mirror register within that time.
+# The registration is retained on this mirror's own topic, and repeated every
+# REGISTRATION_SECONDS (rounded down to whole heartbeats): a retained registration that was lost
+# (a broker restored from an older backup) is back within that time.
 register_every=$((REGISTRATION_SECONDS / HEARTBEAT_SECONDS))
 if [ "$register_every" -lt 1 ]; then register_every=1; fi
 register() {
@@ -163,7 +165,7 @@ export function mqttClientEnvironment(ctx: RenderContext<"mqtt-client">): Record
     MQTT_PORT: String(port),
     HEARTBEAT_SECONDS: String(ctx.settings.heartbeatSeconds),
     PRESENCE_TOPIC: presenceTopic(ctx.host.name),
-    REGISTRATION_TOPIC: registrationTopic,
+    REGISTRATION_TOPIC: registrationTopic(ctx.host.name),
     REGISTRATION_SECONDS: String(registrationRefreshSeconds),
   };
 }
@@ -181,7 +183,7 @@ export const render: ServiceRenderer<"mqtt-client"> = (ctx): PlanFragment => {
 
   const unit = unitFile({
     Unit: {
-      Description: `Lyra mirror presence: heartbeat on ${presenceTopic(host.name)}, registration on ${registrationTopic}`,
+      Description: `Lyra mirror presence: heartbeat on ${presenceTopic(host.name)}, registration on ${registrationTopic(host.name)}`,
       Wants: "network-online.target",
       After: "network-online.target",
       // Never give up: a broker outage of any length ends with the mirror back online.
@@ -225,10 +227,12 @@ export const render: ServiceRenderer<"mqtt-client"> = (ctx): PlanFragment => {
       { kind: "mqtt-fresh", name: `${host.name}: heartbeat on ${presenceTopic(host.name)}`, topic: presenceTopic(host.name), withinSeconds: 60 },
       {
         kind: "mqtt-registered",
-        name: `${host.name}: registered on ${registrationTopic}`,
-        topic: registrationTopic,
+        name: `${host.name}: registered on ${registrationTopic(host.name)}`,
+        topic: registrationTopic(host.name),
         client: host.name,
-        // Two refresh periods: another mirror's registration may be the retained one.
+        // The retained registration answers at once. A mirror whose retained message is its last
+        // will registers again when systemd restarts it (RestartSec, 30 s by default): at least 60 s,
+        // and two refresh periods for slow heartbeats.
         withinSeconds: Math.max(60, 2 * registrationPeriodSeconds(ctx.settings.heartbeatSeconds)),
       },
     ],
@@ -241,6 +245,8 @@ export const render: ServiceRenderer<"mqtt-client"> = (ctx): PlanFragment => {
           // A mirror's own MQTT user may not read presence: watching it takes the monitor user.
           "# from the operator's checkout: every mirror's heartbeat, as it arrives",
           `mosquitto_sub -h ${broker.host} -p ${broker.port} -u monitor -P "$(pulumi config get ${secretKeys.mqttPassword("monitor")})" -t 'lyra/presence/#' -v`,
+          "# every mirror's registration (retained: online, or its last will marking it offline)",
+          `mosquitto_sub -h ${broker.host} -p ${broker.port} -u monitor -P "$(pulumi config get ${secretKeys.mqttPassword("monitor")})" -t '${registrationTopics}' -v`,
         ],
       },
     ],

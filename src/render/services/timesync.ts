@@ -3,6 +3,7 @@
  * real-time clock, so a host with `serve: true` (Vega by default in the docs) can answer the LAN.
  */
 import type { ServiceRenderer } from "../context";
+import { dropInFile, hardened } from "../systemd";
 
 // A server inside the home network may be polled often: after a power cut the hub's chrony comes
 // up with the others, and the default back-off (up to 1024 s) would leave the mirrors unsynced for
@@ -23,18 +24,42 @@ const chronyConf = (servers: string[], domain: string, serve: boolean): string =
     "",
   ].join("\n");
 
-// In a container the clock belongs to the machine running it: Debian's unit would be skipped
-// (ConditionCapability=CAP_SYS_TIME), so run chronyd with -x (sync and measure, never set the clock).
-const containerDropIn = [
-  "# Managed by lyra-fleet.",
-  "[Unit]",
-  "ConditionCapability=",
-  "",
-  "[Service]",
-  "ExecStart=",
-  "ExecStart=!/usr/sbin/chronyd $DAEMON_OPTS -x",
-  "",
-].join("\n");
+/**
+ * Debian's unit starts chronyd as root (`ExecStart=!`) to drop to _chrony itself, with most
+ * capabilities kept. Here it starts as _chrony (`-U`: no root check) holding only the two
+ * capabilities it uses: CAP_SYS_TIME to steer the clock (adjtimex, also for rtcsync) and
+ * CAP_NET_BIND_SERVICE for the NTP port when serving and its command port 323. Its pid file,
+ * socket, drift file and logs live in the Runtime/State/LogsDirectory systemd gives _chrony.
+ *
+ * In a container the clock belongs to the machine running it: Debian's unit would be skipped
+ * (ConditionCapability=CAP_SYS_TIME), so chronyd runs with -x (sync and measure, never set the
+ * clock) and without CAP_SYS_TIME.
+ */
+export function chronyDropIn(containerized: boolean): string {
+  const capabilities = containerized ? "CAP_NET_BIND_SERVICE" : "CAP_SYS_TIME CAP_NET_BIND_SERVICE";
+  return dropInFile({
+    ...(containerized ? { Unit: { ConditionCapability: "" } } : {}),
+    Service: {
+      ExecStart: ["", `/usr/sbin/chronyd $DAEMON_OPTS -U${containerized ? " -x" : ""}`],
+      ...hardened({
+        CapabilityBoundingSet: capabilities,
+        AmbientCapabilities: capabilities,
+        // Steering the clock is the job. In a container -x keeps chronyd off it, and CAP_SYS_TIME is
+        // not granted, without also filtering the clock calls chronyd's own -F filter expects.
+        ProtectClock: false,
+        // adjtimex and clock_adjtime are @clock (reading the kernel's clock state too, with -x);
+        // nothing else of @privileged is needed: no chown, no setuid, it starts as _chrony.
+        SystemCallFilter: ["@system-service @clock", "~@chown @setuid @resources"],
+        // Debian's unit allows the RTC and PPS devices for reference clocks; lyra-fleet uses none.
+        DeviceAllow: "",
+        // Debian's unit opens /run and /var/spool for reference clocks and mail; lyra-fleet uses neither.
+        ReadWritePaths: "",
+        // Debian's unit sets NoNewPrivileges=no for mailonchange's sendmail; not used here.
+        NoNewPrivileges: true,
+      }),
+    },
+  });
+}
 
 export const render: ServiceRenderer<"timesync"> = ({ fleet, host, settings }) => ({
   packages: ["chrony"],
@@ -43,7 +68,7 @@ export const render: ServiceRenderer<"timesync"> = ({ fleet, host, settings }) =
     {
       name: "chrony.service",
       content: null,
-      dropIn: settings.containerized ? containerDropIn : undefined,
+      dropIn: chronyDropIn(settings.containerized),
       enabled: true,
       active: true,
       longRunning: true,

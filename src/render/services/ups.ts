@@ -15,11 +15,69 @@ import { secretKeys } from "../../model/fleet";
 import type { ServiceRenderer } from "../context";
 import type { PlannedFile, PlannedUnit } from "../plan";
 import { secretToken } from "../secrets";
+import { dropInFile, hardened, type UnitSection } from "../systemd";
 
 /** The monitor account in upsd.users; upsmon logs in with it. */
 export const upsMonitorUser = "upsmon";
 const upsdPort = 3493;
 const header = "# Managed by lyra-fleet: edits are reverted by `pulumi up`.";
+
+/**
+ * upsmon's flag that tells the shutdown hook to power the UPS off. Under /run/nut, the one place
+ * upsmon's sandbox lets it write (Debian's default, /etc/killpower, is read-only to it); /run stays
+ * mounted until systemd's shutdown hooks have run (`upsmon -K` there reads this path from upsmon.conf).
+ */
+export const powerDownFlag = "/run/nut/killpower";
+
+// Debian's NUT units have no sandbox. Each daemon keeps only what it uses, with a reason.
+
+/** upsd serves the driver's state on localhost: it starts as nut (it only switches user when root). */
+const serverDropIn = (): string =>
+  dropInFile({
+    Service: hardened({
+      User: "nut",
+      Group: "nut",
+      IPAddressDeny: "any",
+      IPAddressAllow: "localhost",
+    }),
+  });
+
+/**
+ * upsmon's root half runs the shutdown command when the battery runs out, its other half switches
+ * to nut. So: root, CAP_SETUID/CAP_SETGID and the set*id calls of @privileged; its pid file and
+ * the power-down flag in /run/nut; upsd on localhost; systemd's socket for the shutdown. Notices
+ * go to the journal; `wall` cannot reach terminals from here (no devices).
+ */
+const monitorDropIn = (): string =>
+  dropInFile({
+    Service: hardened({
+      CapabilityBoundingSet: "CAP_SETUID CAP_SETGID",
+      SystemCallFilter: ["@system-service", "~@chown @clock @module @raw-io @reboot @swap @resources"],
+      ReadWritePaths: "/run/nut",
+      IPAddressDeny: "any",
+      IPAddressAllow: "localhost",
+    }),
+  });
+
+/**
+ * The driver starts as root to open the UPS, then switches to nut (CAP_SETUID/CAP_SETGID), and
+ * writes its socket and pid file in /run/nut. It needs the UPS's device: a USB UPS (`auto`) any
+ * USB device node (the number changes when it is plugged again), with libusb's udev monitor on
+ * netlink; a serial one its own node; a network one (snmp-ups, netxml-ups) IP instead of devices.
+ */
+export function driverDropIn(device: string): string {
+  const service: UnitSection = {
+    CapabilityBoundingSet: "CAP_SETUID CAP_SETGID",
+    SystemCallFilter: ["@system-service", "~@chown @clock @module @raw-io @reboot @swap @resources"],
+    ReadWritePaths: "/run/nut",
+  };
+  if (device === "auto") {
+    Object.assign(service, { PrivateDevices: false, DeviceAllow: "char-usb_device rw", RestrictAddressFamilies: "AF_UNIX AF_NETLINK", IPAddressDeny: "any" });
+  } else if (device.startsWith("/dev/")) {
+    Object.assign(service, { PrivateDevices: false, DeviceAllow: `${device} rw`, RestrictAddressFamilies: "AF_UNIX", IPAddressDeny: "any" });
+  }
+  return dropInFile({ Service: hardened(service) });
+}
 
 const lines = (...l: string[]) => [header, ...l, ""].join("\n");
 const password = () => `"${secretToken(secretKeys.upsMonitorPassword)}"`;
@@ -37,7 +95,7 @@ export const render: ServiceRenderer<"ups"> = ({ host, settings }) => {
     group: "nut",
     restarts,
   });
-  const packaged = (name: string): PlannedUnit => ({ name, content: null, enabled: true, active: true, longRunning: true, after: [] });
+  const packaged = (name: string, dropIn: string): PlannedUnit => ({ name, content: null, dropIn, enabled: true, active: true, longRunning: true, after: [] });
 
   return {
     packages: ["nut-client", "nut-server"],
@@ -58,14 +116,15 @@ export const render: ServiceRenderer<"ups"> = ({ host, settings }) => {
           `MONITOR ${ups}@localhost 1 ${upsMonitorUser} ${password()} primary`,
           "MINSUPPLIES 1",
           'SHUTDOWNCMD "/sbin/shutdown -h +0"',
-          "POWERDOWNFLAG /etc/killpower",
+          `POWERDOWNFLAG ${powerDownFlag}`,
           "FINALDELAY 5",
         ),
         [monitor],
       ),
     ],
-    // Debian's units, enabled and running; the files above restart them.
-    units: [packaged(server), packaged(monitor)],
+    // Debian's units with our sandbox, enabled and running; the files above restart them. The
+    // driver's is an instance of nut-driver@.service (nut-driver-enumerator enables it too).
+    units: [packaged(server, serverDropIn()), packaged(monitor, monitorDropIn()), packaged(driver, driverDropIn(settings.device))],
     ports: [{ port: upsdPort, protocol: "tcp", service: "ups" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${server} active`, unit: server },

@@ -84,7 +84,7 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     assert.ok(roundTrip.ok && /^echoed in \d+ ms$/.test(roundTrip.detail), roundTrip.detail);
     assert.equal(roundTrip.via, `mqtt ${addresses.vega}:${stack.brokerPort} lyra/test`);
     assert.match(result(out, "mirror-1: heartbeat on lyra/presence/mirror-1").detail, /^message after/);
-    assert.equal(result(out, "mirror-1: registered on lyra/clients/online").detail, "retained registration, online");
+    assert.equal(result(out, "mirror-1: registered on lyra/clients/online/mirror-1").detail, "retained registration, online");
     for (const host of ["lyra", "mirror-1", "vega"]) assert.match(result(out, `${host}: health published`).detail, /^retained, \d+ s old$/);
     // The set verify ran is the plans' MQTT checks, no more, no less.
     const planned = planFleet(stack.fleet).flatMap((p) => p.checks.filter((c) => mqttKinds.has(c.kind)).map((c) => c.name));
@@ -122,7 +122,7 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     // Named stale only once the window has passed, and not much later.
     assert.ok(heartbeat.latencyMs >= 3000 && heartbeat.latencyMs < 4000, `${heartbeat.latencyMs} ms`);
     console.log(`# stale mirror named after ${heartbeat.latencyMs} ms (window 3 s); verify run ${run.ms} ms`);
-    assert.match(result(out, "mirror-1: registered on lyra/clients/online").detail, /^offline: its last will/);
+    assert.match(result(out, "mirror-1: registered on lyra/clients/online/mirror-1").detail, /^offline: its last will/);
     // Everything else still passes: the stale mirror is the only thing named.
     assert.deepEqual(out.results.filter((r) => !r.ok).map((r) => r.host), ["mirror-1", "mirror-1"]);
     mirror.start();

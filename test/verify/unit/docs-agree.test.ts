@@ -92,7 +92,7 @@ test("the plans hold the runbook's whole verification for the home stack", () =>
     has((c) => c.host === host.name && c.kind === "command" && c.name.endsWith("clock synchronized"), `${host.name}: clock synchronized`);
     if (host.role !== "mirror") continue;
     has((c) => c.kind === "mqtt-fresh" && c.topic === `lyra/presence/${host.name}` && c.withinSeconds === 60, `${host.name}: heartbeat within 60 s`);
-    has((c) => c.kind === "mqtt-registered" && c.client === host.name && c.topic === "lyra/clients/online", `${host.name}: registration`);
+    has((c) => c.kind === "mqtt-registered" && c.client === host.name && c.topic === `lyra/clients/online/${host.name}`, `${host.name}: registration`);
   }
   // Every declared unit that should be running is checked over SSH.
   for (const plan of plans) {
