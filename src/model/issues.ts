@@ -48,16 +48,21 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
   return value;
 }
 
+/** A name from the stack as one printable line: a key holding a line break must not forge another line of the message. */
+export function printable(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** zod's issues as ModelIssues under `prefix` (the path of the object that `raw` is). */
 export function toModelIssues(error: z.ZodError, raw: unknown, prefix: string[] = []): ModelIssue[] {
   const issues: ModelIssue[] = [];
   for (const issue of error.issues) {
-    const path = [...prefix, ...issue.path.map(String)];
+    const path = [...prefix, ...issue.path.map((key) => printable(String(key)))];
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) issues.push({ path: [...path, key].join("."), message: issue.message });
+      for (const key of issue.keys) issues.push({ path: [...path, printable(key)].join("."), message: issue.message });
     } else if (issue.code === "invalid_key") {
       const keyMessage = issue.issues[0]?.message ?? "invalid name";
-      issues.push({ path: path.join("."), message: `invalid name '${String(issue.path.at(-1))}': ${keyMessage}` });
+      issues.push({ path: path.join("."), message: `invalid name '${path.at(-1)}': ${keyMessage}` });
     } else if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
       issues.push({ path: path.join("."), message: `missing; ${issue.message}` });
     } else {
