@@ -77,5 +77,5 @@ export function withRule<T extends z.ZodType>(schema: T, problem: (value: z.outp
   return schema.superRefine((value, ctx) => {
     const found = problem(value);
     if (found) ctx.addIssue({ code: "custom", message: found });
-  }) as unknown as T;
+  });
 }

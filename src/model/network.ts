@@ -45,6 +45,8 @@ export const hostKeyExpected = "expected the host's SSH public key, e.g. ssh-ed2
 export function hostKeyProblem(line: string): string | undefined {
   const broken = lineProblem(line);
   if (broken) return `${hostKeyExpected}; this one ${broken}`;
+  // The config sync's known_hosts takes the line's first two words: a leading space would shift them.
+  if (line.trim() !== line) return `${hostKeyExpected}; this one has spaces around it`;
   const parsed = parsePinnedHostKey(line);
   return typeof parsed === "string" ? `${hostKeyExpected}; ${parsed}` : undefined;
 }

@@ -80,6 +80,7 @@ export const classes: Record<string, Case[]> = {
     { name: "key data of another type", mutate: (f) => (f.hosts.vega.ssh.hostKey = `ssh-rsa ${ed25519}`), expect: ["hosts.vega.ssh.hostKey", `${keyExpected}; the key data says "ssh-ed25519" but the line says "ssh-rsa"`] },
     { name: "key data that is no key", mutate: (f) => (f.hosts.vega.ssh.hostKey = "ssh-ed25519 AAAA"), expect: ["hosts.vega.ssh.hostKey", `${keyExpected}; the key data says "nothing readable" but the line says "ssh-ed25519"`] },
     { name: "three padding characters", mutate: (f) => (f.hosts.vega.ssh.hostKey = `ssh-ed25519 ${ed25519}===`), expect: ["hosts.vega.ssh.hostKey", `${keyExpected}; the key's second field is not base64`] },
+    { name: "a space before the key type", mutate: (f) => (f.hosts.vega.ssh.hostKey = ` ssh-ed25519 ${ed25519}`), expect: ["hosts.vega.ssh.hostKey", `${keyExpected}; this one has spaces around it`] },
     { name: "a DSA key", mutate: (f) => (f.hosts.vega.ssh.hostKey = `ssh-dss ${ed25519}`), expect: ["hosts.vega.ssh.hostKey", `${keyExpected}; unsupported key type "ssh-dss" (supported: ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, ssh-rsa)`] },
   ],
   "DNS names too long, addresses that name no host": [

@@ -61,7 +61,7 @@ const pairs = {
     valid: fc.tuple(fc.constantFrom(...hostKeys), fc.constantFrom("", " root@host", " lyra fleet")).map(([k, c]) => k + c),
     broken: fc.oneof(
       fc.constantFrom(...hostKeys).map((k) => k.replace("ssh-ed25519", "ssh-rsa")),
-      fc.constantFrom("ssh-ed25519 AAAA", "ssh-dss AAAAB3", "SHA256:abc", `${hostKeys[0]}===`, ""),
+      fc.constantFrom("ssh-ed25519 AAAA", "ssh-dss AAAAB3", "SHA256:abc", `${hostKeys[0]}===`, "", ` ${hostKeys[0]}`, `${hostKeys[0]}\t`),
       fc.constantFrom(...hostKeys).chain((k) => poison.map((p) => `${k} c${p}d`)),
       wrongType,
     ),
