@@ -12,12 +12,16 @@ import { imageProblem } from "./network";
 import { hostPathProblem, isUnder } from "./paths";
 import { lineProblem } from "./text";
 
+/**
+ * A service's port. Every service runs as an unprivileged user without CAP_NET_BIND_SERVICE
+ * (see each unit's sandbox), so a port below 1024 would leave it unable to listen.
+ */
 const port = (fallback: number) =>
   z
-    .number({ error: "expected a port number (1-65535)" })
-    .int({ error: "expected a whole port number (1-65535)" })
-    .min(1, { error: "expected a port number (1-65535)" })
-    .max(65535, { error: "expected a port number (1-65535)" })
+    .number({ error: "expected a port number (1024-65535)" })
+    .int({ error: "expected a whole port number (1024-65535)" })
+    .min(1024, { error: "expected an unprivileged port (1024-65535): the service runs without the right to listen below 1024" })
+    .max(65535, { error: "expected a port number (1024-65535)" })
     .default(fallback);
 
 /** A path on the host; `under`: the directories the option is about, when it is about some. */

@@ -67,7 +67,8 @@ export const classes: Record<string, Case[]> = {
     { name: "spaces around a filter", mutate: (f) => (f.mqtt = { users: { grafana: { subscribe: [" lyra/#"] } } }), expect: ["mqtt.users.grafana.subscribe.0", `${topicExpected}; this one has spaces around it`] },
   ],
   "ports that collide with sshd, upsd or another daemon": [
-    { name: "a service on the SSH port", mutate: (f) => (f.hosts.lyra.services.mkdocs = { port: 22 }), expect: ["hosts.lyra.services.mkdocs.port", "expected a free port; 22 is already used on this host by sshd (hosts.lyra.ssh.port)"] },
+    { name: "a service on the SSH port", mutate: (f) => { f.hosts.lyra.ssh.port = 2222; f.hosts.lyra.services.mkdocs = { port: 2222 }; }, expect: ["hosts.lyra.services.mkdocs.port", "expected a free port; 2222 is already used on this host by sshd (hosts.lyra.ssh.port)"] },
+    { name: "a service on a privileged port", mutate: (f) => (f.hosts.lyra.services.mkdocs = { port: 80 }), expect: ["hosts.lyra.services.mkdocs.port", "expected an unprivileged port (1024-65535): the service runs without the right to listen below 1024"] },
     { name: "the SSH port on a service's port", mutate: (f) => (f.hosts.vega.ssh.port = 1883), expect: ["hosts.vega.services.mqtt-broker.port", "expected a free port; 1883 is already used on this host by sshd (hosts.vega.ssh.port)"] },
     { name: "a service on upsd's port", mutate: (f) => (f.hosts.lyra.services.mkdocs = { port: 3493 }), expect: ["hosts.lyra.services.mkdocs.port", "expected a free port; 3493 is already used on this host by upsd (ups) (hosts.lyra.services.ups)"] },
     { name: "qdrant's gRPC port on another service", mutate: (f) => (f.hosts.lyra.services.qdrant = { grpcPort: 1880 }), expect: ["hosts.lyra.services.qdrant.grpcPort", "expected a free port; 1880 is already used on this host by nodered (hosts.lyra.services.nodered.port)"] },

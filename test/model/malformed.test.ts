@@ -31,7 +31,7 @@ const cases: Case[] = [
   { name: "bad SSH user", mutate: (f) => (f.hosts.lyra.ssh.user = "Root User"), expect: [["hosts.lyra.ssh.user", "expected an SSH user name"]] },
   { name: "unknown host field", mutate: (f) => (f.hosts.lyra.adress = "1.2.3.4"), expect: [["hosts.lyra.adress", "unknown field"]] },
   { name: "unknown service", mutate: (f) => (f.hosts.lyra.services.grafana = {}), expect: [["hosts.lyra.services.grafana", "unknown service; expected one of:"]] },
-  { name: "service port out of range", mutate: (f) => (f.hosts.lyra.services["lyra-orchestrator"].port = 0), expect: [["hosts.lyra.services.lyra-orchestrator.port", "expected a port number (1-65535)"]] },
+  { name: "service port out of range", mutate: (f) => (f.hosts.lyra.services["lyra-orchestrator"].port = 0), expect: [["hosts.lyra.services.lyra-orchestrator.port", "expected an unprivileged port (1024-65535)"]] },
   { name: "unknown service setting", mutate: (f) => (f.hosts.lyra.services.qdrant = { storage: "/x" }), expect: [["hosts.lyra.services.qdrant.storage", "unknown field"]] },
   { name: "relative path", mutate: (f) => (f.hosts.lyra.services.qdrant = { storagePath: "data/qdrant" }), expect: [["hosts.lyra.services.qdrant.storagePath", "expected an absolute path"]] },
   { name: "lower-case env name", mutate: (f) => (f.hosts.lyra.services["lyra-orchestrator"].environment.log_level = "x"), expect: [["hosts.lyra.services.lyra-orchestrator.environment.log_level", "UPPER_SNAKE_CASE"]] },

@@ -38,8 +38,8 @@ const pairs = {
     broken: fc.oneof(fc.constantFrom("0.0.0.0", "255.255.255.255", "224.0.0.1", "300.1.1.1", "1.2.3"), domain(70, 3), poisoned(domain(8, 2)), wrongType),
   },
   port: {
-    valid: fc.oneof(fc.integer({ min: 1024, max: 65535 }), fc.constantFrom(22, 1880, 1883, 3493, 6333, 8000, 8001, 9100)),
-    broken: fc.constantFrom<unknown>(0, -1, 65536, 22.5, "8080", null),
+    valid: fc.oneof(fc.integer({ min: 1024, max: 65535 }), fc.constantFrom(1880, 1883, 2222, 3493, 6333, 8000, 8001, 9100)),
+    broken: fc.constantFrom<unknown>(0, -1, 22, 80, 65536, 22.5, "8080", null),
   },
   hostPath: {
     valid: fc.tuple(fc.constantFrom("/var/lib/", "/var/cache/", "/opt/", "/srv/", "/var/log/"), fc.array(word, { minLength: 1, maxLength: 3 })).map(([root, s]) => root + s.join("/")),
