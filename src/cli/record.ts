@@ -25,14 +25,26 @@ const usage = [
   "  --hosts <names>   systems affected (default: the hosts with a failing check)",
 ].join("\n");
 
+/**
+ * verify's --json output from a file. A wrong file passed by mistake may be a password file, so no
+ * message quotes its content: JSON.parse's own message does ("Unexpected token 'h', "hunter2"...").
+ */
 function loadResults(file: string): JsonOutput {
-  let parsed: Partial<JsonOutput>;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<JsonOutput>;
+    text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new UsageError(`--results: cannot read ${file} as verify's JSON (${(err as Error).message.split("\n")[0]})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : `error ${code ?? "reading it"}`;
+    throw new UsageError(`--results: cannot read ${file} (${reason}); expected the output of \`npm run verify -- --json\``);
   }
-  if (!Array.isArray(parsed.results) || typeof parsed.passed !== "number" || typeof parsed.startedAt !== "string" || !parsed.finishedAt) {
+  let parsed: Partial<JsonOutput> | null;
+  try {
+    parsed = JSON.parse(text) as Partial<JsonOutput> | null;
+  } catch {
+    throw new UsageError(`--results: ${file} is not JSON; expected the output of \`npm run verify -- --json\``);
+  }
+  if (parsed === null || typeof parsed !== "object" || !Array.isArray(parsed.results) || typeof parsed.passed !== "number" || typeof parsed.startedAt !== "string" || !parsed.finishedAt) {
     throw new UsageError(`--results: ${file} is not the output of \`npm run verify -- --json\``);
   }
   return parsed as JsonOutput;

@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import type { z } from "zod";
 import type { Fleet } from "./fleet";
-import { resolveFleet, type ModelIssue } from "./resolve";
+import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
+import { resolveFleet } from "./resolve";
 import { fleetSchema } from "./schema";
 
 /** The project's config namespace and the key holding the fleet object. */
@@ -28,45 +28,20 @@ export class FleetConfigError extends Error {
   }
 }
 
-function valueAt(root: unknown, path: PropertyKey[]): unknown {
-  let value = root;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-function toModelIssues(error: z.ZodError, raw: unknown): ModelIssue[] {
-  const issues: ModelIssue[] = [];
-  for (const issue of error.issues) {
-    const path = issue.path.map(String);
-    if (issue.code === "unrecognized_keys") {
-      const custom = issue.message.startsWith("Unrecognized key") ? "unknown field (check its spelling against the configuration reference)" : issue.message;
-      for (const key of issue.keys) issues.push({ path: [...path, key].join("."), message: custom });
-    } else if (issue.code === "invalid_key") {
-      const keyMessage = issue.issues[0]?.message ?? "invalid name";
-      issues.push({ path: path.join("."), message: `invalid name '${String(issue.path.at(-1))}': ${keyMessage}` });
-    } else if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
-      issues.push({ path: path.join("."), message: `missing; ${issue.message}` });
-    } else {
-      issues.push({ path: path.join("."), message: issue.message });
-    }
-  }
-  return issues;
-}
-
 /** Validate the fleet object (from `config.requireObject("fleet")` or a stack file). */
 export function parseFleet(raw: unknown, source: string): Fleet {
   if (raw === undefined || raw === null) {
     throw new FleetConfigError(source, [{ path: "", message: `missing; expected the fleet object under config key ${fleetConfigKey}` }]);
   }
-  const parsed = fleetSchema.safeParse(raw);
+  const parsed = fleetSchema.safeParse(raw, { error: expectedFor });
   if (!parsed.success) throw new FleetConfigError(source, toModelIssues(parsed.error, raw));
   const { fleet, issues } = resolveFleet(parsed.data, source);
   if (!fleet) throw new FleetConfigError(source, issues);
   return fleet;
 }
+
+/** A stack file is written by hand: a few aliases are normal, thousands of expansions are an attack. */
+const maxAliasExpansions = 100;
 
 /** Read `stacks/Pulumi.<stack>.yaml` (or any path) and validate its fleet object. */
 export function loadStackFile(path: string): Fleet {
@@ -84,7 +59,21 @@ export function loadStackFile(path: string): Fleet {
       doc.errors.map((e) => ({ path: "", message: `invalid YAML at line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}` })),
     );
   }
-  const root = doc.toJS() as { config?: Record<string, unknown> } | null;
+  let root: { config?: Record<string, unknown> } | null;
+  try {
+    // yaml refuses to expand aliases past maxAliasCount (an "alias bomb" grows exponentially).
+    root = doc.toJS({ maxAliasCount: maxAliasExpansions }) as typeof root;
+  } catch (err) {
+    // yaml's own message is not for users (and some quote the document): say what was expected.
+    const aliases = /alias/i.test((err as Error).message);
+    const message = aliases
+      ? `invalid YAML: its aliases (*name) expand to more than ${maxAliasExpansions} copies; expected a stack file without nested aliases`
+      : "invalid YAML: expected plain data (maps, lists, strings, numbers and booleans)";
+    throw new FleetConfigError(path, [{ path: "", message }]);
+  }
+  if (root !== null && (typeof root !== "object" || Array.isArray(root))) {
+    throw new FleetConfigError(path, [{ path: "", message: "expected a Pulumi stack file: a map with a `config:` section" }]);
+  }
   return parseFleet(root?.config?.[fleetConfigKey], path);
 }
 

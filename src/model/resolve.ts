@@ -3,18 +3,16 @@
  * implicit MQTT users, and every rule that spans fields. All problems are collected, not the first.
  */
 import { z } from "zod";
+import { checkFleetSettings, checkFqdn, checkHostSettings, checkPlacement, checkPorts } from "./crosscheck";
 import type { Fleet, Host, MqttUser } from "./fleet";
 import { secretKeys } from "./fleet";
+import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import type { FleetParsed } from "./schema";
 import { mqttUserSchema } from "./schema";
 import { healthTopic, presenceTopic, registrationTopic, registrationTopics } from "./topics";
-import { rolePresets, serviceIds, servicePorts, serviceSchemas, type ServiceId, type ServiceSettings } from "./services";
+import { rolePresets, serviceIds, serviceSchemas, type ServiceId, type ServiceSettings } from "./services";
 
-export interface ModelIssue {
-  /** Dotted path in the fleet object, e.g. "hosts.mirror-2.address". */
-  path: string;
-  message: string;
-}
+export type { ModelIssue } from "./issues";
 
 function resolveServices(name: string, parsed: FleetParsed["hosts"][string], issues: ModelIssue[]): Partial<ServiceSettings> {
   const overrides = parsed.services as Record<string, Record<string, unknown> | undefined>;
@@ -23,11 +21,9 @@ function resolveServices(name: string, parsed: FleetParsed["hosts"][string], iss
     const override = overrides[id];
     const inPreset = rolePresets[parsed.role].includes(id);
     if (!inPreset && override === undefined) continue;
-    const result = serviceSchemas[id].safeParse(override ?? {});
+    const result = serviceSchemas[id].safeParse(override ?? {}, { error: expectedFor });
     if (!result.success) {
-      for (const issue of result.error.issues) {
-        issues.push({ path: ["hosts", name, "services", id, ...issue.path].join("."), message: issue.message });
-      }
+      issues.push(...toModelIssues(result.error, override ?? {}, ["hosts", name, "services", id]));
       continue;
     }
     if (result.data.enabled) resolved[id] = result.data;
@@ -35,14 +31,23 @@ function resolveServices(name: string, parsed: FleetParsed["hosts"][string], iss
   return resolved as Partial<ServiceSettings>;
 }
 
+/**
+ * The implicit MQTT users and what each may do, from the services each host runs (not its role),
+ * so a service placed on any host brings the ACL entries it needs.
+ */
 function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUserSchema>> {
   const users: Record<string, z.output<typeof mqttUserSchema>> = {};
   for (const host of hosts) {
-    // A mirror may publish only its own health, presence and registration (each topic names it),
-    // so no mirror can register or beat as another; it may read every client's registration.
+    // A host may publish only its own health; with mqtt-client, only its own presence and
+    // registration (each topic names it), so no client can beat or register as another.
     const publish = [healthTopic(host.name)];
-    if (host.role === "mirror") publish.push(presenceTopic(host.name), registrationTopic(host.name));
-    users[host.name] = { publish, subscribe: host.role === "mirror" ? [registrationTopics, `lyra/mirrors/${host.name}/#`] : [] };
+    const subscribe: string[] = [];
+    if (host.services["mqtt-client"]) {
+      publish.push(presenceTopic(host.name), registrationTopic(host.name));
+      subscribe.push(registrationTopics);
+    }
+    if (host.services["lyra-client"]) subscribe.push(`lyra/mirrors/${host.name}/#`);
+    users[host.name] = { publish, subscribe };
   }
   if (hosts.some((h) => h.services["lyra-orchestrator"])) users.orchestrator = { publish: ["lyra/#"], subscribe: ["lyra/#"] };
   if (hosts.some((h) => h.services.nodered)) users.nodered = { publish: ["lyra/status/#"], subscribe: ["lyra/#"] };
@@ -74,19 +79,6 @@ function checkUniqueAddresses(hosts: Host[], issues: ModelIssue[]): void {
   }
 }
 
-function checkPorts(hosts: Host[], issues: ModelIssue[]): void {
-  for (const host of hosts) {
-    const owners = new Map<number, string>();
-    for (const [id, settings] of Object.entries(host.services) as [ServiceId, ServiceSettings[ServiceId]][]) {
-      for (const port of servicePorts(settings)) {
-        const owner = owners.get(port);
-        if (owner) issues.push({ path: `hosts.${host.name}.services.${id}`, message: `port ${port} is already used by ${owner} on this host` });
-        else owners.set(port, id);
-      }
-    }
-  }
-}
-
 /** Resolve and cross-check; returns the Fleet or every problem found. */
 export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fleet; issues: ModelIssue[] } {
   const issues: ModelIssue[] = [];
@@ -97,7 +89,13 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
       return { name, address: h.address, fqdn: `${name}.${parsed.site.domain}`, role: h.role, ssh: h.ssh, services: resolveServices(name, h, issues) };
     });
   checkUniqueAddresses(hosts, issues);
-  checkPorts(hosts, issues);
+  for (const host of hosts) {
+    checkFqdn(host, issues);
+    checkPorts(host, issues);
+    checkPlacement(host, issues);
+    checkHostSettings(host, issues);
+  }
+  checkFleetSettings(hosts, issues);
   const broker = exactlyOne(hosts, "mqtt-broker", issues);
   const configSource = exactlyOne(hosts, "config-source", issues);
   for (const host of hosts) {

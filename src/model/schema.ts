@@ -1,26 +1,23 @@
 /**
- * The stack's `lyra-fleet:fleet` object, as zod schemas. Field-level rules live here; rules that
- * span fields (unique addresses, one broker, ports, references) live in ./crosscheck.ts.
+ * The stack's `lyra-fleet:fleet` object, as zod schemas. Field-level rules live here and in the
+ * rule modules they call; rules that span fields (unique addresses, one broker, ports, placement)
+ * live in ./crosscheck.ts.
  */
 import { z } from "zod";
+import { withRule } from "./issues";
+import { topicFilterProblem } from "./mqtt-topic";
+import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
+import { normalizedPathProblem } from "./paths";
 import { imageWithDigest, roles, serviceSchemas, version, type ServiceId } from "./services";
 
+/** A host name is also the first DNS label of its FQDN: at most 63 characters, no trailing dash. */
 const hostName = z
   .string({ error: "expected a host name" })
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, { error: "expected a lowercase host name (letters, digits and dashes, starting with a letter)" });
+  .regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "expected a lowercase host name (letters, digits and inner dashes, starting with a letter, at most 63)" });
 
-const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const dnsName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const addressMessage = "expected an IPv4 address or a DNS name, e.g. 192.168.1.20 or vega.home.arpa";
-const address = z
-  .string({ error: addressMessage })
-  .refine((v) => ipv4.test(v) || (dnsName.test(v) && !/^[\d.]+$/.test(v)), { error: addressMessage });
+const address = withRule(z.string({ error: addressExpected }), addressProblem);
 
-const hostKey = z
-  .string({ error: "expected the host's SSH public key, e.g. ssh-ed25519 AAAA..." })
-  .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}( .*)?$/, {
-    error: "expected the host's SSH public key, e.g. ssh-ed25519 AAAA... (from ssh-keyscan or /etc/ssh/ssh_host_ed25519_key.pub)",
-  });
+const hostKey = withRule(z.string({ error: hostKeyExpected }), hostKeyProblem);
 
 const sshSettings = z.strictObject({
   user: z
@@ -65,11 +62,14 @@ const timezone = z.string({ error: "expected an IANA time zone, e.g. Europe/Berl
   { error: "expected an IANA time zone, e.g. Europe/Berlin" },
 );
 
+const nasPathExpected = "expected an absolute, normalized path on the NAS (letters, digits, '.', '_', '-', '+', '@' and '/'; no '//', '.' or '..'), e.g. /volume1/lyra-backups";
+
 export const siteSchema = z.strictObject({
   /** DNS domain of the home network; services reach each other as <host>.<domain>. */
-  domain: z
-    .string({ error: "expected a DNS domain, e.g. home.arpa" })
-    .regex(dnsName, { error: "expected a DNS domain, e.g. home.arpa" }),
+  domain: withRule(z.string({ error: "expected a DNS domain, e.g. home.arpa" }), (domain) => {
+    const problem = dnsNameProblem(domain);
+    return problem ? `expected a DNS domain, e.g. home.arpa (${problem.replace(/^expected /, "")})` : undefined;
+  }),
   timezone,
   ntpServers: z
     .array(address, { error: "expected a list of NTP servers" })
@@ -77,20 +77,18 @@ export const siteSchema = z.strictObject({
   /** The NAS that holds backups and snapshots (restores are documented per host). */
   nas: z.strictObject({
     host: address,
-    path: z.string({ error: "expected an absolute path on the NAS" }).regex(/^\/\S*$/, { error: "expected an absolute path on the NAS" }),
+    // On the NAS, not on a host: absolute and normalized, but any directory there is the NAS's business.
+    path: withRule(z.string({ error: nasPathExpected }), (path) => (normalizedPathProblem(path) ? nasPathExpected : undefined)),
   }),
 });
 
-const mqttTopic = z
-  .string({ error: "expected an MQTT topic filter" })
-  .regex(/^[^\0#+]*(\+[^\0#+]*)*(#)?$/, { error: "expected an MQTT topic filter (# only at the end)" })
-  .refine((t) => t.length > 0 && !/#./.test(t), { error: "expected an MQTT topic filter (# only at the end)" });
+const mqttTopic = withRule(z.string({ error: "expected an MQTT topic filter" }), topicFilterProblem);
 
 export const mqttUserSchema = z.strictObject({
   /** Topics this user may publish to. */
-  publish: z.array(mqttTopic).default([]),
+  publish: z.array(mqttTopic, { error: "expected a list of MQTT topic filters" }).default([]),
   /** Topics this user may subscribe to. */
-  subscribe: z.array(mqttTopic).default([]),
+  subscribe: z.array(mqttTopic, { error: "expected a list of MQTT topic filters" }).default([]),
 });
 
 export const fleetSchema = z.strictObject({

@@ -68,7 +68,7 @@ test("README.md gives the mirrors' exact rsync command and account, and warns ag
 test("another path and another host are followed; no orchestrator gives null", () => {
   const fleet = homeFleet((raw) => {
     raw.hosts.vega.services = { "config-source": { enabled: false } };
-    raw.hosts.lyra.services = { "config-source": { path: "/srv/lyra-config/" }, "lyra-orchestrator": { enabled: false } };
+    raw.hosts.lyra.services = { "config-source": { path: "/srv/lyra-config" }, "lyra-orchestrator": { enabled: false } };
   });
   const f = fragmentOf(render, "config-source", fleet, "lyra");
   assert.deepEqual(f.files!.filter((file) => file.path.startsWith("/srv/")).map((file) => file.path), ["/srv/lyra-config/README.md", "/srv/lyra-config/fleet.json"]);
@@ -132,7 +132,7 @@ test("the mirrors' command and the source's restriction agree: ./ of rrsync's ro
     [
       homeFleet((raw) => {
         raw.hosts.vega.services = { "config-source": { enabled: false } };
-        raw.hosts.lyra.services = { ...raw.hosts.lyra.services, "config-source": { path: "/srv/lyra-config/" } };
+        raw.hosts.lyra.services = { ...raw.hosts.lyra.services, "config-source": { path: "/srv/lyra-config" } };
       }),
       "lyra",
       "/srv/lyra-config",

@@ -46,7 +46,7 @@ test("model settings flow through: user, directory, command, port and escaped en
 test("the model cannot override variables the fleet sets, and the error names the setting", () => {
   assert.throws(
     () => unitOf((raw) => (raw.hosts.lyra.services["lyra-orchestrator"].environment.PORT = "9000")),
-    /test-stack\.yaml: hosts\.lyra\.services\.lyra-orchestrator\.environment\.PORT: set by lyra-fleet itself \(set `port` instead\)/,
+    /test-stack\.yaml: .*\n {2}- hosts\.lyra\.services\.lyra-orchestrator\.environment\.PORT: invalid name 'PORT': expected a variable lyra-fleet does not set itself \(PORT is set from the fleet; set `port` instead\)/,
   );
 });
 

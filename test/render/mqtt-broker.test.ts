@@ -96,9 +96,11 @@ test("ACL: every user's publish list is write, subscribe is read; mirrors write 
   assert.deepEqual([...acl].filter(([, rules]) => [...rules.keys()].some((t) => t.startsWith("$SYS"))).map(([u]) => u), ["monitor"]);
 });
 
-test("ACL: a topic with a newline (which would smuggle in rules) is refused, naming the user", () => {
-  const fleet = homeFleet((raw) => (raw.mqtt = { users: { sneaky: { publish: ["lyra/x\nuser orchestrator"] } } }));
-  assert.throws(() => fragmentOf(render, "mqtt-broker", fleet, "vega"), /mqtt user 'sneaky': topic "lyra\/x\\nuser orchestrator" has control characters/);
+test("ACL: a topic with a newline (which would smuggle in rules) is refused by the model, naming the field", () => {
+  assert.throws(
+    () => homeFleet((raw) => (raw.mqtt = { users: { sneaky: { publish: ["lyra/x\nuser orchestrator"] } } })),
+    /\n {2}- mqtt\.users\.sneaky\.publish\.0: expected an MQTT topic filter.*; this one holds a line break/,
+  );
 });
 
 test("docker mode: the runbook's mqtt-broker container, pinned image, read-only config, data volume, MQTT healthcheck", () => {

@@ -12,6 +12,11 @@ import { checkIntervalSeconds, watchdogIds } from "../../src/render/services/nod
 import { fileAt, fragmentOf, homeFleet, unitNamed, unitValue, unitValues, type RawFleet } from "./fixtures";
 
 const nodered = (change?: (raw: RawFleet) => void) => fragmentOf(render, "nodered", homeFleet(change), "lyra");
+/** A short stale window, with the mirrors' heartbeats shorter still (the model refuses a heartbeat the window cannot see). */
+function staleAfter(raw: RawFleet, staleAfterSeconds: number): void {
+  raw.hosts.lyra.services.nodered = { staleAfterSeconds };
+  for (const mirror of ["mirror-1", "mirror-2"]) raw.hosts[mirror].services = { "mqtt-client": { heartbeatSeconds: Math.floor(staleAfterSeconds / 2) } };
+}
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 const flowsOf = (fragment: ReturnType<typeof nodered>): FlowNode[] => JSON.parse(fileAt(fragment, "/etc/lyra/nodered/flows.json").content);
 const nodeOf = (flows: FlowNode[], id: string) => flows.find((n) => n.id === id)!;
@@ -63,13 +68,13 @@ test("the check interval is a few seconds, short enough for the stale time", () 
   assert.equal(checkIntervalSeconds(60), 5);
   assert.equal(checkIntervalSeconds(5), 1);
   assert.equal(checkIntervalSeconds(18), 3);
-  const tick = nodeOf(flowsOf(nodered((raw) => (raw.hosts.lyra.services.nodered = { staleAfterSeconds: 12 }))), watchdogIds.tick);
+  const tick = nodeOf(flowsOf(nodered((raw) => staleAfter(raw, 12))), watchdogIds.tick);
   assert.equal(tick.repeat, "2");
 });
 
 /** The watchdog function node, run with Node-RED's function-node globals and a clock the test sets. */
 function watchdogRunner(staleAfterSeconds: number) {
-  const flows = flowsOf(nodered((raw) => (raw.hosts.lyra.services.nodered = { staleAfterSeconds })));
+  const flows = flowsOf(nodered((raw) => staleAfter(raw, staleAfterSeconds)));
   const fn = nodeOf(flows, watchdogIds.watchdog);
   const store = new Map<string, unknown>();
   let now = 1_000_000;

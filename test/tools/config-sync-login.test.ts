@@ -18,7 +18,6 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { secretKeys } from "../../src/model/fleet";
@@ -30,7 +29,9 @@ import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
 import { freePort } from "../support/free-port";
 
 const testUser = "lyra-sync-test";
-const dir = mkdtempSync(join(tmpdir(), "lyra-sync-login-"));
+// Under /srv, not /tmp: the tree is the config source's path, and the model refuses a config
+// source in /tmp (a local user could plant a symlink there that root's rsync --delete follows).
+const dir = mkdtempSync(join("/srv", "lyra-sync-login-"));
 // The account must reach its home below here, as sshd (and rrsync) run as that account.
 chmodSync(dir, 0o755);
 /** Vega's rendered login files, under a temporary root. */

@@ -27,7 +27,11 @@ import { freePort } from "../support/free-port";
 const root = join(__dirname, "..", "..");
 const nobody = 65534; // mosquitto runs unprivileged, as Debian's does.
 const staleAfterSeconds = 5;
-const fleet = homeFleet((raw) => (raw.hosts.lyra.services.nodered = { staleAfterSeconds }));
+const fleet = homeFleet((raw) => {
+  raw.hosts.lyra.services.nodered = { staleAfterSeconds };
+  // The model refuses a heartbeat the stale window cannot see; this test publishes its own beats.
+  for (const mirror of ["mirror-1", "mirror-2"]) raw.hosts[mirror].services = { "mqtt-client": { heartbeatSeconds: 2 } };
+});
 const fragment = fragmentOf(render, "nodered", fleet, "lyra");
 const unit = unitFile(fragment, "nodered.service");
 // Awkward characters on purpose: settings.js and flows_cred.json must survive them.

@@ -18,6 +18,7 @@
  *   (at boot, and before each start). `tail /var/log/lyra-fallback.log` works as the runbook says.
  */
 import { hostRunning } from "../../model/fleet";
+import { clientLogsDirectory } from "../../model/services";
 import type { RenderContext, ServiceRenderer } from "../context";
 import { fqdnOf } from "../context";
 import type { PlanFragment } from "../plan";
@@ -30,7 +31,8 @@ export const lyraClientConfigDir = "/etc/lyra/lyra-client";
 export const fallbackEnvPath = `${lyraClientConfigDir}/fallback.env`;
 export const mqttPasswordPath = `${lyraClientConfigDir}/mqtt-password`;
 export const tmpfilesPath = "/etc/tmpfiles.d/lyra-client.conf";
-export const logsDirectory = "/var/log/lyra-client";
+/** The client's LogsDirectory=; the model keeps the fallback log out of it. */
+export const logsDirectory = clientLogsDirectory;
 export const fallbackLogTarget = `${logsDirectory}/fallback.log`;
 export const healthPath = "/healthz";
 

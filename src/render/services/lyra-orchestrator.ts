@@ -6,7 +6,7 @@
  * holds the password alone, byte for byte, so no quoting rule of an env file can mangle it.
  */
 import { hostRunning, type Fleet, type Host } from "../../model/fleet";
-import type { ServiceSettings } from "../../model/services";
+import { orchestratorOwnedVariables, type ServiceSettings } from "../../model/services";
 import type { ServiceRenderer } from "../context";
 import type { HealthCheck, PlanFragment } from "../plan";
 import { hardened, unitFile, type UnitSection } from "../systemd";
@@ -17,8 +17,6 @@ const configDir = "/etc/lyra/orchestrator";
 export const orchestratorMqttPasswordPath = `${configDir}/mqtt-password`;
 /** The broker account the orchestrator uses (src/model/resolve.ts implicitMqttUsers). */
 const mqttUser = "orchestrator";
-/** Variables the fleet sets itself; the model's `environment` may not override them. */
-const fleetOwnedVariables = ["PORT", "LYRA_ORCHESTRATOR_VERSION", "LYRA_MQTT_HOST", "LYRA_MQTT_PORT", "LYRA_MQTT_USERNAME", "LYRA_MQTT_PASSWORD_FILE"];
 
 /**
  * One `Environment=` assignment, quoted for systemd: backslashes and double quotes escaped, `%`
@@ -31,7 +29,7 @@ export function environmentAssignment(name: string, value: string): string {
 
 function environment(fleet: Fleet, host: Host, settings: ServiceSettings["lyra-orchestrator"]): string[] {
   for (const name of Object.keys(settings.environment)) {
-    if (fleetOwnedVariables.includes(name)) {
+    if (orchestratorOwnedVariables.includes(name)) {
       throw new Error(
         `${fleet.source}: hosts.${host.name}.services.lyra-orchestrator.environment.${name}: set by lyra-fleet itself` +
           (name === "PORT" ? " (set `port` instead)" : ""),

@@ -11,6 +11,7 @@
  * upsmon sends the monitor password to upsd as one unquoted word, so the stack refuses a password
  * that holds whitespace, `"`, `\`, `=` or `#` before anything is declared (src/model/secret-values.ts).
  */
+import { upsdPort } from "../../model/crosscheck";
 import { secretKeys } from "../../model/fleet";
 import type { ServiceRenderer } from "../context";
 import type { PlannedFile, PlannedUnit } from "../plan";
@@ -19,7 +20,6 @@ import { dropInFile, hardened, type UnitSection } from "../systemd";
 
 /** The monitor account in upsd.users; upsmon logs in with it. */
 export const upsMonitorUser = "upsmon";
-const upsdPort = 3493;
 const header = "# Managed by lyra-fleet: edits are reverted by `pulumi up`.";
 
 /**

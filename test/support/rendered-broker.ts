@@ -1,0 +1,83 @@
+/**
+ * Debian's mosquitto running a broker host's rendered mosquitto.conf, passwd and ACL (test
+ * passwords, paths moved to a temp dir, listener on a free loopback port) as an unprivileged user,
+ * as test/tools/mosquitto.test.ts runs it.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { HostPlan } from "../../src/render/plan";
+import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
+import { brokerPaths } from "../../src/render/services/mosquitto-config";
+import { freePort } from "./free-port";
+import { testSecretValues } from "./test-secrets";
+
+const nobody = 65534;
+
+export interface RenderedBroker {
+  port: number;
+  /** The test password of an MQTT user. */
+  password(user: string): string;
+  stop(): Promise<void>;
+}
+
+/** Replace the value of each `key` line of mosquitto.conf; each key must be there exactly once. */
+function rewriteConf(conf: string, values: Record<string, string>): string {
+  let out = conf;
+  for (const [key, value] of Object.entries(values)) {
+    const pattern = new RegExp(`^${key} .*$`, "gm");
+    if (out.match(pattern)?.length !== 1) throw new Error(`expected one '${key}' line in the rendered mosquitto.conf`);
+    out = out.replace(pattern, `${key} ${value}`);
+  }
+  return out;
+}
+
+/** Starts the broker of `plan` and waits until the monitor user reads $SYS through the ACL; throws with mosquitto's log if it does not. */
+export async function startRenderedBroker(plan: HostPlan): Promise<RenderedBroker> {
+  const file = (path: string) => {
+    const f = plan.files.find((x) => x.path === path);
+    if (!f) throw new Error(`${plan.host} has no ${path}`);
+    return f.content;
+  };
+  const secrets = testSecretValues([...new Set([brokerPaths.passwd, brokerPaths.acl].flatMap((p) => secretKeysIn(file(p))))]);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "lyra-generated-broker-"));
+  const conf = rewriteConf(file(brokerPaths.conf), {
+    listener: `${port} 127.0.0.1`,
+    password_file: join(dir, "passwd"),
+    acl_file: join(dir, "acl"),
+    persistence_location: `${join(dir, "data")}/`,
+  });
+  mkdirSync(join(dir, "data"));
+  writeFileSync(join(dir, "mosquitto.conf"), conf, { mode: 0o644 });
+  writeFileSync(join(dir, "passwd"), resolveSecrets(file(brokerPaths.passwd), secrets), { mode: 0o600 });
+  writeFileSync(join(dir, "acl"), resolveSecrets(file(brokerPaths.acl), secrets), { mode: 0o600 });
+  for (const path of [dir, join(dir, "data"), join(dir, "passwd"), join(dir, "acl")]) chownSync(path, nobody, nobody);
+  const password = (user: string) => secrets[`mqtt-password-${user}`];
+
+  let log = "";
+  const broker: ChildProcess = spawn("/usr/sbin/mosquitto", ["-c", join(dir, "mosquitto.conf")], { uid: nobody, gid: nobody, stdio: ["ignore", "ignore", "pipe"] });
+  broker.stderr!.on("data", (chunk) => (log += chunk));
+  const stop = async () => {
+    if (broker.exitCode === null && broker.signalCode === null) {
+      const exited = new Promise((resolve) => broker.once("exit", resolve));
+      broker.kill("SIGTERM");
+      await Promise.race([exited, sleep(5000).then(() => broker.kill("SIGKILL"))]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (broker.exitCode !== null) {
+      await stop();
+      throw new Error(`mosquitto exited with ${broker.exitCode}:\n${log}`);
+    }
+    const sub = spawnSync("mosquitto_sub", ["-h", "127.0.0.1", "-p", String(port), "-u", "monitor", "-P", password("monitor"), "-t", "$SYS/broker/uptime", "-C", "1", "-W", "2"], { encoding: "utf8", timeout: 5000 });
+    if (sub.status === 0) return { port, password, stop };
+    await sleep(100);
+  }
+  await stop();
+  throw new Error(`mosquitto did not answer the monitor within 10 s:\n${log}`);
+}
