@@ -157,7 +157,7 @@ test("mqtt-client placed on a host that is not a mirror brings its ACL entries",
   const raw = stackFleet("home");
   raw.hosts.lyra.services["mqtt-client"] = {};
   const user = parseFleet(raw, source).mqttUsers.find((u) => u.name === "lyra")!;
-  assert.deepEqual(user.publish, ["lyra/health/lyra", "lyra/presence/lyra", "lyra/clients/online"]);
+  assert.deepEqual(user.publish, ["lyra/health/lyra", "lyra/presence/lyra", "lyra/clients/online/lyra"]);
 });
 
 test("a YAML alias bomb is refused naming the stack file, without expanding it", () => {

@@ -66,8 +66,9 @@ test("source and target follow the model: the config source's path, on the host 
   assert.equal(unitFile(named, syncService), service, "naming the default source changes nothing");
 });
 
-test("the timer: first run intervalMinutes after boot, then every intervalMinutes", () => {
-  assert.equal(unitValue(timer, "Timer", "OnBootSec"), "5min");
+test("the timer: first run as soon as it starts (boot, or the converge installing the mirror), then every intervalMinutes", () => {
+  assert.equal(unitValue(timer, "Timer", "OnActiveSec"), "1s");
+  assert.doesNotMatch(timer, /OnBootSec=/);
   assert.equal(unitValue(timer, "Timer", "OnUnitActiveSec"), "5min");
   assert.equal(unitValue(timer, "Install", "WantedBy"), "timers.target");
   const slow = fragmentOf(render, "config-sync", withMirrorSetting("config-sync", { intervalMinutes: 15 }), "mirror-1");

@@ -105,9 +105,10 @@ export const render: ServiceRenderer<"config-sync"> = ({ fleet, host, settings }
   });
   const timer = unitFile({
     Unit: { Description: `Sync ${source.path} from ${source.host.name} every ${settings.intervalMinutes} min` },
-    // No Persistent=: systemd applies it to OnCalendar= timers only. OnBootSec= is what catches
-    // up after a power cut.
-    Timer: { OnBootSec: every, OnUnitActiveSec: every },
+    // The first sync runs as soon as the timer is started, at boot or by the converge that
+    // installs the mirror, so a rebuilt mirror has its config within seconds, not an interval
+    // later. (No Persistent=: systemd applies it to OnCalendar= timers only.)
+    Timer: { OnActiveSec: "1s", OnUnitActiveSec: every },
     Install: { WantedBy: "timers.target" },
   });
 

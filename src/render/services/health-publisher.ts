@@ -56,7 +56,8 @@ export function renderHealthPublisher(fleet: Fleet, host: Host, settings: Servic
   });
   const timer = unitFile({
     Unit: { Description: `Publish ${host.name}'s health every ${settings.intervalSeconds} s` },
-    Timer: { OnBootSec: "15s", OnUnitActiveSec: `${settings.intervalSeconds}s`, AccuracySec: "1s" },
+    // First run as soon as the timer starts (boot, or the converge): a fresh health report at once.
+    Timer: { OnActiveSec: "1s", OnUnitActiveSec: `${settings.intervalSeconds}s`, AccuracySec: "1s" },
     Install: { WantedBy: "timers.target" },
   });
   return {

@@ -155,7 +155,8 @@ export function metricsUnits(fleet: Fleet, brokerHost: string): PlannedUnit[] {
   });
   const timer = unitFile({
     Unit: { Description: "Collect the broker metrics every minute" },
-    Timer: { OnBootSec: "1min", OnUnitActiveSec: `${metricsPeriodSeconds}s`, AccuracySec: "5s" },
+    // First run as soon as the timer starts (boot, or the converge); the service is ordered after the broker.
+    Timer: { OnActiveSec: "1s", OnUnitActiveSec: `${metricsPeriodSeconds}s`, AccuracySec: "5s" },
     Install: { WantedBy: "timers.target" },
   });
   const after = mode === "native" ? [`${brokerHost}/${nativeUnitName}`] : [];

@@ -9,11 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { aptPackagesProvider } from "../../../src/host/apt-packages";
 import { directoryProvider } from "../../../src/host/directory";
 import { fileProvider } from "../../../src/host/file-provider";
+import { healthGateProvider } from "../../../src/host/health-gate-provider";
 import { hostStateProvider } from "../../../src/host/host-state-provider";
 import { systemdUnitProvider } from "../../../src/host/systemd-unit-provider";
 
 async function main(outdir: string): Promise<void> {
-    const providers = { file: fileProvider, directory: directoryProvider, systemdUnit: systemdUnitProvider, aptPackages: aptPackagesProvider, hostState: hostStateProvider };
+    const providers = { file: fileProvider, directory: directoryProvider, systemdUnit: systemdUnitProvider, aptPackages: aptPackagesProvider, hostState: hostStateProvider, healthGate: healthGateProvider };
     for (const [name, provider] of Object.entries(providers)) {
         // Same call as @pulumi/pulumi/dynamic's serializeProvider.
         const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
