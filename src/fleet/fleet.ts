@@ -80,21 +80,27 @@ export class Fleet extends pulumi.ComponentResource {
     }
     this.broker = brokerDependency!;
 
+    // Every host's services are clients of the broker (health, heartbeats, registrations): a
+    // change on the broker's host (a repaired config, a restarted broker) checks them all again.
+    const brokerHost = this.hosts[model.broker.host];
     for (const hostName of order) {
       const host = this.hosts[hostName];
       // Re-run when the plan or a secret in the host's files (through a hash) changes, and after
-      // every apply that changed the host, a repair included (the state's converged digest).
+      // every apply that changed the host or the broker's host, a repair included (their states'
+      // converged digests).
       const triggers = [
         sha256(JSON.stringify(planOf(hostName))),
         ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
         host.state.converged,
+        ...(host === brokerHost ? [] : [brokerHost.state.converged]),
       ];
-      healthGate(`${hostName}:health-gate`, { plan: planOf(hostName), connection: connectionOf(hostName), triggers }, { parent: this, dependsOn: [host.state] });
+      const after = host === brokerHost ? [host.state] : [host.state, this.broker];
+      healthGate(`${hostName}:health-gate`, { plan: planOf(hostName), connection: connectionOf(hostName), triggers }, { parent: this, dependsOn: after });
     }
     const monitorPassword = secrets[secretKeys.mqttPassword("monitor")];
     mqttGate(
       `${model.broker.host}:mqtt-round-trip`,
-      { connection: connectionOf(model.broker.host), port: model.broker.port, monitorPassword, triggers: [this.broker.urn] },
+      { connection: connectionOf(model.broker.host), port: model.broker.port, monitorPassword, triggers: [this.broker.urn, brokerHost.state.converged] },
       { parent: this, dependsOn: [this.broker] },
     );
     this.registerOutputs({ hosts: Object.keys(this.hosts) });

@@ -13,7 +13,7 @@ export function pollScript(label: string, check: string, seconds: number): strin
   return [
     `deadline=$(( $(date +%s) + ${seconds} ))`,
     `until ${check}; do`,
-    `  if [ "$(date +%s)" -ge "$deadline" ]; then echo 'health gate failed: ${quotedLabel} (after ${seconds} s)' >&2; exit 1; fi`,
+    `  if [ "$(date +%s)" -ge "$deadline" ]; then echo '${quotedLabel}: still failing after ${seconds} s' >&2; exit 1; fi`,
     "  sleep 2",
     "done",
     `echo 'ok: ${quotedLabel}'`,

@@ -20,7 +20,7 @@ export function mqttRoundTripScript(port: number, seconds = 60): string {
     '  got=$(XDG_CONFIG_HOME="$dir" mosquitto_sub -t lyra/test -C 1 -W 5 -q 1 2>/dev/null || true)',
     "  wait",
     '  [ "$got" = "$token" ] && { echo "ok: MQTT round trip on lyra/test"; exit 0; }',
-    `  [ "$(date +%s)" -ge "$deadline" ] && { echo "health gate failed: MQTT round trip on lyra/test (port ${port}, after ${seconds} s)" >&2; exit 1; }`,
+    `  [ "$(date +%s)" -ge "$deadline" ] && { echo "MQTT round trip on lyra/test (port ${port}): no echo after ${seconds} s" >&2; exit 1; }`,
     "  sleep 2",
     "done",
   ].join("\n");

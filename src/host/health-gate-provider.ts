@@ -40,7 +40,7 @@ async function runGate(inputs: HealthGateInputs): Promise<HealthGateOutputs> {
     const result = await runRemote(connection, script, { purpose: `health gate ${label}`, stdin, timeoutMs });
     if (result.exitCode !== 0) {
         const said = result.stderr.trim().split("\n").slice(-8).join("\n");
-        throw hostError(connection.host, "command", `${describeHost(connection)}: health gate ${label} failed: ${said || `exit code ${result.exitCode}`}`, [stdin]);
+        throw hostError(connection.host, "command", `${describeHost(connection)}: health gate failed: ${said || `${label}: exit code ${result.exitCode}`}`, [stdin]);
     }
     return { connection, label, script, triggers, timeoutMs, stdinSha256: stdinDigest(stdin), stdout: result.stdout.trim() };
 }

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ensureLab, plugBackIn, unplugHost, wipeHost, type Lab } from "../lab/lab";
 import { labStack, type LabStack } from "../lab/pulumi-lab";
-import { countsLine, display, printed, pulumi, pulumiOk, sh, stepSeconds, subscribe, tail, total, verify } from "./support";
+import { countsLine, display, printed, pulumi, pulumiOk, root, sh, stepSeconds, subscribe, tail, total, verify } from "./support";
 
 const STACK = ["--stack", "lab"];
 let lab: Lab;
@@ -87,6 +87,10 @@ test("drift (an edited broker config, a stopped unit, a deleted file): `pulumi p
   const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
   const counts = stack.counters();
   assert.equal(counts.vega?.unitRestarts, 1, "the broker restarted exactly once");
+  // The broker's host changed: every host's gate checked its services again, the round trip too.
+  for (const gate of ["lyra:health-gate", "vega:health-gate", "mirror-1:health-gate", "vega:mqtt-round-trip"]) {
+    assert.match(display(up), new RegExp(`~ +pulumi-nodejs:dynamic/lyra-host:HealthGate ${gate} updated`), `${gate} ran again`);
+  }
   assert.doesNotMatch(await sh(lab, "vega", "cat /etc/mosquitto/lyra/mosquitto.conf"), /allow_anonymous true/);
   assert.notEqual(await sh(lab, "vega", "systemctl show -p InvocationID --value mqtt-broker"), brokerBefore, "the broker runs the restored config");
   assert.equal(await sh(lab, "lyra", "systemctl is-active qdrant"), "active");
@@ -103,9 +107,32 @@ test("a wiped mirror (re-flashed SD card) converges back and heartbeats again", 
   const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
   assert.match(display(up), /~ +pulumi-nodejs:dynamic\/lyra-host:HostState mirror-1:state updated/);
   assert.equal(await sh(lab, "mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"), "active");
+  // Its config came with the converge, not a sync interval later: the tree is Vega's already.
+  const tree = "cd /opt/lyra/config && find . -type f | sort | xargs -r sha256sum";
+  const synced = await sh(lab, "mirror-1", tree);
+  assert.ok(synced !== "", "the mirror's config tree is not empty");
+  assert.equal(synced, await sh(lab, "vega", tree));
   const presence = await subscribe("lyra/presence/mirror-1", 1, 60);
   assert.match(presence[0] ?? "", /^lyra\/presence\/mirror-1 /, "a heartbeat within 60 s");
   console.log(`# cli wiped mirror: up ${(up.ms / 1000).toFixed(1)} s`);
+});
+
+test("a health gate fails `pulumi up` when a service of a changed host does not answer, and passes once it does", { timeout: 10 * 60_000 }, async () => {
+  // stt-service's unit stays active, but what it runs no longer answers on its port.
+  const app = "/opt/lyra/stt-service/bin/stt-service";
+  await sh(lab, "mirror-1", `cp ${app} /root/stt-service.saved && printf '#!/bin/sh\\nexec sleep infinity\\n' > ${app} && systemctl restart stt-service`);
+  try {
+    await sh(lab, "mirror-1", "echo '# edited by hand' >> /etc/lyra/mqtt-client/mqtt-client.env");
+    const up = await pulumi(stack, ["up", ...STACK, "--yes"]);
+    const shown = display(up);
+    assert.notEqual(up.code, 0, "the gate failed the run");
+    assert.match(shown, /mirror-1 \(deploy@127\.0\.0\.13:22\): health gate failed: mirror-1: stt-service health: still failing after 90 s/, tail(shown));
+  } finally {
+    await sh(lab, "mirror-1", `mv /root/stt-service.saved ${app} && systemctl restart stt-service`);
+  }
+  const again = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
+  assert.match(display(again), /~ +pulumi-nodejs:dynamic\/lyra-host:HealthGate mirror-1:health-gate updated/, "the failed gate runs again, and passes");
+  await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
 });
 
 test("an unplugged mirror: `pulumi up --continue-on-error` converges lyra and vega and fails the mirror within 15 s, naming host and address", { timeout: 10 * 60_000 }, async () => {
@@ -144,6 +171,12 @@ test("a changed host key is refused: nothing is written, and the message says ho
     assert.match(shown, /mirror-1 \(deploy@127\.0\.0\.13:22\): host key mismatch: pinned SHA256:\S+ \(ssh-ed25519\) but the host presented SHA256:\S+\. Refused before running any command; nothing was changed\./, tail(shown));
     assert.match(shown, /pin the new key as hosts\.mirror-1\.ssh\.hostKey in the stack file \(`ssh-keyscan -t ed25519 -p 22 127\.0\.0\.13` prints the line to pin\)/);
     assert.equal(stack.counters()["mirror-1"]?.remoteCommands ?? 0, 0, "no command ran on the re-keyed host");
+    // The lab's own tools say so at once too, instead of waiting out their SSH deadline.
+    const started = Date.now();
+    const labUp = spawnSync("bash", [join(root, "test", "lab", "lab.sh"), "up"], { encoding: "utf8", timeout: 120_000 });
+    assert.notEqual(labUp.status, 0);
+    assert.match(labUp.stderr, /127\.0\.0\.13 presents a host key other than the lab's pinned one/);
+    assert.ok(Date.now() - started < 20_000, `lab.sh up took ${Date.now() - started} ms to refuse`);
   } finally {
     await restorePinnedKey();
   }

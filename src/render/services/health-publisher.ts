@@ -82,7 +82,9 @@ export function renderHealthPublisher(fleet: Fleet, host: Host, settings: Servic
     recovery: [
       {
         service: "health-publisher",
-        commands: ["systemctl start lyra-health.service", "journalctl -u lyra-health.service -n 20", "mosquitto_sub -t 'lyra/health/#' -v"],
+        // Run on this host, whose MQTT user may only publish its own health: Result=success means
+        // the broker took the report (watching it arrive is on the broker's page, as the monitor).
+        commands: ["systemctl start lyra-health.service", "systemctl show -p Result,ExecMainExitTimestamp lyra-health.service", "journalctl -u lyra-health.service -n 20"],
       },
     ],
   };

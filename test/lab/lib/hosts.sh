@@ -125,10 +125,23 @@ wait_hosts_ssh() {
   for name in $(host_names); do wait_host_ssh "$name"; done
 }
 
+# A host that answers with another key than its pinned fixture key will not change its mind:
+# say so at once instead of waiting out the deadline (the fault a re-keyed host stands for).
+ssh_answers_or_refuses_key() {
+  local loopback=$1 error
+  ssh_answers "$loopback" && return 0
+  error=$(ssh_error "$loopback")
+  case $error in
+    *"Host key verification failed"*|*"REMOTE HOST IDENTIFICATION HAS CHANGED"*)
+      die "$loopback presents a host key other than the lab's pinned one ($KNOWN_HOSTS): $error" ;;
+  esac
+  return 1
+}
+
 wait_host_ssh() {
   local name=$1 loopback
   loopback=$(host_loopback "$name")
-  if ! wait_until "$DEADLINE_SSH" "$name to accept SSH at $loopback:22" ssh_answers "$loopback"; then
+  if ! wait_until "$DEADLINE_SSH" "$name to accept SSH at $loopback:22" ssh_answers_or_refuses_key "$loopback"; then
     host_running "$name" || say "$name is not running; its console log ends with:"
     host_running "$name" || tail -n 15 "$LAB_LOGS/host-$name.log" >&2
     die "$name does not accept SSH at $loopback:22: $(ssh_error "$loopback") (console: $LAB_LOGS/host-$name.log)"
