@@ -11,7 +11,7 @@ export const systemDirectories = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib
 /** Shared by many owners: a path may live below one, but may not be one (it would be chowned or emptied). */
 const sharedDirectories = ["/", "/home", "/media", "/mnt", "/opt", "/srv", "/var", "/var/backups", "/var/cache", "/var/lib", "/var/local", "/var/log", "/var/mail", "/var/opt", "/var/spool"];
 
-const pathCharacters = /^[A-Za-z0-9._+@\/-]*$/;
+const pathCharacters = /^[A-Za-z0-9._+@/-]*$/;
 
 export const isUnder = (path: string, directory: string): boolean => path === directory || path.startsWith(`${directory.replace(/\/$/, "")}/`);
 

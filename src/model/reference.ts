@@ -6,6 +6,7 @@ import { serviceSchemas } from "./services";
 
 function describeDefault(value: unknown): string {
   if (value === undefined || (typeof value === "object" && value !== null)) return "";
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above
   return ` (${String(value)})`;
 }
 

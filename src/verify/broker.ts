@@ -85,7 +85,7 @@ export class BrokerSession {
     });
     this.connected.catch(() => {}); // observed by the checks that await it
     // One promise for every waiting check (a listener per check would trip Node's listener limit).
-    this.lostPromise = new Promise<never>((_resolve, reject) => this.client.once("close", () => reject(this.lost)));
+    this.lostPromise = new Promise<never>((_resolve, reject) => this.client.once("close", () => reject(this.lost ?? fail("connection closed"))));
     this.lostPromise.catch(() => {});
     this.client.on("message", (topic: string, payload: Buffer, packet: IPublishPacket) => {
       for (const listener of this.listeners.get(topic) ?? []) listener(payload, packet.retain === true);

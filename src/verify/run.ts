@@ -31,7 +31,7 @@ export interface RunSetup {
   options: VerifyOptions;
   /** The monitor user's broker login; undefined when no MQTT check runs. */
   broker?: BrokerTarget;
-  connection(host: string): HostConnection;
+  connection: (host: string) => HostConnection;
 }
 
 /** The longest a check may take: its freshness window when it has one, else connect + command. */

@@ -78,7 +78,6 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
     false,
   );
   // The mock monitor hides dependencies and secrets from newResource: read the raw requests.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const settings = require("@pulumi/pulumi/runtime/settings");
   const monitor = settings.getMonitor();
   const record = options.record !== false;
@@ -108,7 +107,6 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   for (const [key, value] of Object.entries(options.secrets)) config[`lyra-fleet:${key}`] = value;
   pulumi.runtime.setAllConfig(config, Object.keys(options.secrets).map((k) => `lyra-fleet:${k}`));
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(programPath);
   await settings.waitForRPCs();
   if (!record) return count;
