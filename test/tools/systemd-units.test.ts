@@ -15,69 +15,17 @@ import { loadStackFile } from "../../src/model/load";
 import { planFleet } from "../../src/render";
 import type { PlannedUnit } from "../../src/render/plan";
 import { accountsService } from "../../src/render/services/config-source";
+import { verifyHostUnits } from "../support/systemd-verify";
 
 const stacks = ["home", "lab"];
 
-interface RenderedUnit {
-  stack: string;
-  host: string;
-  unit: PlannedUnit & { content: string };
-}
-
 const plans = stacks.map((stack) => ({ stack, plans: planFleet(loadStackFile(`stacks/Pulumi.${stack}.yaml`)) }));
-const units: RenderedUnit[] = plans.flatMap(({ stack, plans }) =>
-  plans.flatMap((plan) =>
-    plan.units.filter((u): u is PlannedUnit & { content: string } => u.content !== null).map((unit) => ({ stack, host: plan.host, unit })),
-  ),
-);
-const scriptsOf = (stack: string, host: string) =>
-  plans.find((p) => p.stack === stack)!.plans.find((p) => p.host === host)!.files.filter((f) => f.path.startsWith("/usr/local/lib/lyra/"));
-
-function executables(content: string): string[] {
-  const paths = new Set<string>();
-  for (const line of content.split("\n")) {
-    const m = /^Exec(Start|StartPre|StartPost|Stop|StopPost|Reload|Condition)=[-@:+!]*(\S+)/.exec(line);
-    if (m && m[2].startsWith("/")) paths.add(m[2]);
-  }
-  return [...paths];
-}
-
-/** The apps lyra-fleet runs but Debian does not ship: verified against stand-in stubs here. */
-const unpackaged = /^\/(opt\/lyra|usr\/local\/bin)\//;
-/** lyra-fleet's own scripts: verified with their rendered content in place. */
-const rendered = /^\/usr\/local\/lib\/lyra\//;
-
 test("systemd-analyze verify passes on every rendered unit (home and lab stacks)", () => {
-  const missing = [...new Set(units.flatMap((u) => executables(u.unit.content)))].filter((p) => !existsSync(p)).sort();
-  // Anything else missing would be a wrong path to a Debian program: fail on it, do not stub it.
-  assert.deepEqual(missing.filter((p) => !unpackaged.test(p) && !rendered.test(p)), [], "executables that should come from Debian packages");
   const failures: string[] = [];
-  for (const stack of stacks) {
-    for (const host of [...new Set(units.filter((u) => u.stack === stack).map((u) => u.host))]) {
-      const dir = mkdtempSync(join(tmpdir(), `units-${stack}-${host}-`));
-      const mine = units.filter((u) => u.stack === stack && u.host === host);
-      for (const { unit } of mine) writeFileSync(join(dir, unit.name), unit.content);
-      // A private mount namespace with tmpfs over /opt and /usr/local/bin holds executable stubs
-      // for the unpackaged apps, so verify can check everything else against this machine.
-      const stubs = missing.filter((p) => unpackaged.test(p) && mine.some((u) => u.unit.content.includes(p)));
-      const scripts = scriptsOf(stack, host);
-      scripts.forEach((f, i) => writeFileSync(join(dir, `script-${i}`), f.content, { mode: 0o755 }));
-      const script = [
-        "set -e",
-        "mount -t tmpfs tmpfs /opt",
-        "mount -t tmpfs tmpfs /usr/local/bin",
-        "mkdir -p /usr/local/lib && mount -t tmpfs tmpfs /usr/local/lib && mkdir -p /usr/local/lib/lyra",
-        ...scripts.map((f, i) => `cp ${join(dir, `script-${i}`)} ${f.path} && chmod ${f.mode} ${f.path}`),
-        ...stubs.map((p) => `mkdir -p "$(dirname ${p})" && printf '#!/bin/sh\\n' > ${p} && chmod 755 ${p}`),
-        `exec systemd-analyze verify ${mine.map((u) => join(dir, u.unit.name)).join(" ")}`,
-      ].join("\n");
-      const result = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], { encoding: "utf8", timeout: 60_000 });
-      const output = `${result.stdout}${result.stderr}`
-        .split("\n")
-        // Packaged units the rendered ones order against are not installed on this machine.
-        .filter((l) => l.trim() && !/Unit (nut-server|nut-monitor|prometheus|prometheus-node-exporter|chrony|ssh|mosquitto|docker)\.service not found/.test(l))
-        .join("\n");
-      if (result.status !== 0 || output) failures.push(`${stack}/${host} (exit ${result.status}):\n${output}`);
+  for (const { stack, plans: stackPlans } of plans) {
+    for (const plan of stackPlans) {
+      const said = verifyHostUnits(plan);
+      if (said) failures.push(`${stack}/${plan.host} ${said}`);
     }
   }
   assert.deepEqual(failures, []);
