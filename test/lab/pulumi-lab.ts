@@ -11,7 +11,7 @@
  * Run directly, it is `npm run lab:pulumi -- <pulumi arguments>` (and `npm run lab:converge`).
  * It never runs `lab.sh up`: a host the lab unplugged stays unplugged, as the fault it stands for.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
@@ -96,8 +96,11 @@ export interface PulumiRun {
 export interface PulumiOptions {
   input?: string;
   timeoutMs?: number;
-  /** Called with the running process (to interrupt it part way). */
-  onSpawn?: (child: ChildProcess) => void;
+  /**
+   * Called once the CLI runs, with a function that signals its whole process group (the CLI and
+   * the plugins it started), as a terminal's Ctrl-C or a power cut reaches them all.
+   */
+  onSpawn?: (signalGroup: (signal: NodeJS.Signals) => void) => void;
 }
 
 export interface LabStack {
@@ -134,7 +137,8 @@ function runPulumi(bin: string, env: NodeJS.ProcessEnv, cwd: string, args: strin
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? PULUMI_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(join(bin, "pulumi"), args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    // Its own process group, so that signalling it reaches its plugins too, and nothing outlives it.
+    const child = spawn(join(bin, "pulumi"), args, { cwd, env, stdio: ["pipe", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
     let output = "";
@@ -148,8 +152,15 @@ function runPulumi(bin: string, env: NodeJS.ProcessEnv, cwd: string, args: strin
     };
     child.stdout!.setEncoding("utf8").on("data", (s: string) => ((stdout += s), take(s)));
     child.stderr!.setEncoding("utf8").on("data", (s: string) => ((stderr += s), take(s)));
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // the group is gone already
+      }
+    };
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      signalGroup("SIGKILL");
       reject(new Error(`pulumi ${args.join(" ")}: still running after ${timeoutMs / 1000} s\n${output.slice(-4000)}`));
     }, timeoutMs);
     const done = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -159,11 +170,11 @@ function runPulumi(bin: string, env: NodeJS.ProcessEnv, cwd: string, args: strin
     };
     child.on("error", (err) => (clearTimeout(timer), reject(new Error(`cannot run pulumi: ${err.message}`))));
     child.on("close", done);
-    // A killed CLI leaves its plugins running for a while, holding the output pipes open.
+    // Plugins that outlive a killed CLI would hold the output pipes open.
     child.on("exit", (code, signal) => setTimeout(() => done(code, signal), 5000).unref());
     child.stdin!.on("error", () => {});
     child.stdin!.end(options.input ?? "");
-    options.onSpawn?.(child);
+    options.onSpawn?.(signalGroup);
   });
 }
 

@@ -214,9 +214,11 @@ async function restorePinnedKey(): Promise<void> {
 test("a `pulumi up` killed part way (SIGINT, then SIGKILL): the next run converges and loses nothing", { timeout: 15 * 60_000 }, async () => {
   await wipeHost("mirror-1");
   const killed = await pulumi(stack, ["up", ...STACK, "--yes"], {
-    onSpawn: (child) => {
-      setTimeout(() => child.kill("SIGINT"), 25_000);
-      setTimeout(() => child.kill("SIGKILL"), 28_000);
+    // Ctrl-C, then Ctrl-C again before it finished cancelling; then the power goes.
+    onSpawn: (signalGroup) => {
+      setTimeout(() => signalGroup("SIGINT"), 25_000);
+      setTimeout(() => signalGroup("SIGINT"), 27_000);
+      setTimeout(() => signalGroup("SIGKILL"), 29_000);
     },
   });
   assert.notEqual(killed.code, 0, "the run was stopped");

@@ -175,4 +175,3 @@ func stringOption(options map[string]interface{}, key string) string {
 	}
 	return ""
 }
-

@@ -15,9 +15,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 )
 
@@ -41,9 +42,21 @@ func main() {
 		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: cannot serve: %v\n", err)
 		os.Exit(1)
 	}
+	go exitWithEngine()
 	fmt.Printf("%d\n", handle.Port)
 	if err := <-handle.Done; err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
 		os.Exit(1)
+	}
+}
+
+// exitWithEngine ends this host when the engine that started it is gone (killed, crashed): an
+// orphaned language host would otherwise serve nobody for as long as the machine runs.
+func exitWithEngine() {
+	engine := os.Getppid()
+	for range time.Tick(time.Second) {
+		if os.Getppid() != engine {
+			os.Exit(1)
+		}
 	}
 }
