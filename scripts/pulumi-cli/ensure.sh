@@ -80,7 +80,7 @@ if [ "$(cat "$bin/pulumi-language-nodejs.stamp" 2>/dev/null)" != "$language_stam
     die "$language_src/go.mod must require github.com/pulumi/pulumi/sdk/v3 v$cli_version, the version package.json pins (cd $language_src && go get github.com/pulumi/pulumi/sdk/v3@v$cli_version && go mod tidy)"
   started=$SECONDS log=$cache/logs/pulumi-language-nodejs.log
   say "building pulumi-language-nodejs (log: $log)"
-  ( cd "$language_src" && GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=0 timeout "$deadline" \
+  ( cd "$language_src" && GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0 timeout "$deadline" \
       go build -trimpath -ldflags "-X main.version=v$cli_version" -o "$bin/pulumi-language-nodejs.tmp" . &&
       mv "$bin/pulumi-language-nodejs.tmp" "$bin/pulumi-language-nodejs" ) >"$log" 2>&1 ||
     { tail -n 25 "$log" >&2; die "building pulumi-language-nodejs failed or exceeded ${deadline}s (full log: $log)"; }

@@ -223,6 +223,7 @@ test("a `pulumi up` killed part way (SIGINT, then SIGKILL): the next run converg
   });
   assert.notEqual(killed.code, 0, "the run was stopped");
   const next = await pulumi(stack, ["up", ...STACK, "--yes"]);
+  if (next.code === 0) console.log("# cli after a killed up, the next one needed: nothing");
   const recovered = next.code === 0 ? next : await recoverFromKill(next);
   assert.equal(recovered.code, 0, tail(recovered.output));
   assert.equal(await sh(lab, "mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"), "active");
@@ -234,8 +235,16 @@ test("a `pulumi up` killed part way (SIGINT, then SIGKILL): the next run converg
  * backend keeps the killed run's lock, and its interrupted operations as pending.
  */
 async function recoverFromKill(failed: { output: string }) {
-  if (/locked by/.test(failed.output)) await pulumiOk(stack, ["cancel", ...STACK, "--yes"]);
-  if (/pending operations/.test(failed.output)) await pulumiOk(stack, ["refresh", ...STACK, "--yes", "--clear-pending-creates"]);
+  const steps: string[] = [];
+  if (/locked by/.test(failed.output)) {
+    await pulumiOk(stack, ["cancel", ...STACK, "--yes"]);
+    steps.push("pulumi cancel");
+  }
+  if (/pending operations/.test(failed.output)) {
+    await pulumiOk(stack, ["refresh", ...STACK, "--yes", "--clear-pending-creates"]);
+    steps.push("pulumi refresh --clear-pending-creates");
+  }
+  console.log(`# cli after a killed up, the next one needed: ${steps.join(", ") || "nothing"}`);
   return pulumi(stack, ["up", ...STACK, "--yes"]);
 }
 
