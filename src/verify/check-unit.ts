@@ -13,7 +13,7 @@ import { onHost, lastLine, type CheckImpl } from "./context";
 export type UnitProperties = Record<string, string>;
 
 const unitProps = "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,LastTriggerUSecMonotonic,Triggers";
-const serviceProps = "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic";
+const serviceProps = "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,InactiveEnterTimestampMonotonic";
 
 /** The unit's properties; for a timer, then a `--` line and the properties of the unit it triggers. */
 export const unitShowScript = [
@@ -50,6 +50,11 @@ export function unitVerdict(name: string, unit: UnitProperties, triggered?: Unit
     if (never(unit.LastTriggerUSecMonotonic)) return fail("never triggered yet");
     const service = triggered?.Id ?? unit.Triggers ?? "its service";
     if (!triggered) return fail(`cannot tell how ${service} ran`);
+    // While a run is in progress systemd clears the exit timestamp and the result; a run that
+    // follows a finished one (the service went inactive before) is the timer doing its work.
+    if (triggered.ActiveState === "activating" && !never(triggered.InactiveEnterTimestampMonotonic)) {
+      return { ok: true, detail: `${state}, ${service} is running now (after an earlier run)` };
+    }
     if (never(triggered.ExecMainExitTimestampMonotonic)) return fail(`${service} has not finished a run yet`);
     if (triggered.Result !== "success") return fail(`${service}'s last run failed (Result=${triggered.Result ?? "unknown"})`);
     return { ok: true, detail: `${state}, ${service}'s last run succeeded` };

@@ -33,7 +33,8 @@ function writeStack(dir: string): string {
         address: 127.0.0.13
         role: mirror
         ssh: { user: deploy, hostKey: ${key("mirror-1")} }
-        services: { config-source: {} }
+        # The config source here, so no sync from itself (the model refuses one).
+        services: { config-source: {}, config-sync: { enabled: false } }
     versions: { lyra-orchestrator: 1.4.2, qdrant: 1.12.4, node-red: 4.1.8, stt-service: 0.9.1, lyra-client: 1.4.2 }
     images:
       mqtt-broker: eclipse-mosquitto:2.0.20@sha256:21421af7b32bf9ce508e9090c8eb13bb81f410ca778dc205506180a6f862d0eb
@@ -51,6 +52,7 @@ describe("verify's SSH checks on the lab hosts", { timeout: 20 * 60_000 }, () =>
 
   test("unit checks report systemd's real state, as root and through sudo; a wrong host key is named, nothing runs", async () => {
     const run = await runCli("verify", ["--stack-file", stackFile, "--only", "ssh", "--identity", lab.clientKeyPath, "--timeout", "10", "--json"]);
+    assert.ok(run.stdout.trim().startsWith("{"), `verify printed no JSON:\n${run.stderr}`);
     const out = JSON.parse(run.stdout) as JsonOutput;
     const byName = new Map(out.results.map((r) => [r.name, r]));
     // mirror-1 logs in as deploy: every command goes through sudo -n.

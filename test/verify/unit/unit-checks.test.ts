@@ -90,6 +90,13 @@ test("a timer must have fired, and its service must have finished a run that suc
     ok: false,
     detail: "active (waiting): lyra-health.service has not finished a run yet",
   });
+  // A later run in progress, as systemd 252 showed it on the lab's vega: the exit timestamp and
+  // Result are cleared for the run, InactiveEnterTimestampMonotonic tells an earlier one ended.
+  const laterRun = "Id=mqtt-broker-metrics.service\nLoadState=loaded\nActiveState=activating\nSubState=start\nResult=success\nExecMainStartTimestampMonotonic=4609700000\nExecMainExitTimestampMonotonic=0\nInactiveEnterTimestampMonotonic=4609662940\n";
+  assert.deepEqual(verdict("mqtt-broker-metrics.timer", `${timer("7200000000")}--\n${laterRun}`), {
+    ok: true,
+    detail: "active (waiting), mqtt-broker-metrics.service is running now (after an earlier run)",
+  });
 });
 
 test("a unit the host does not have is named as such", () => {
