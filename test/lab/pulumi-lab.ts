@@ -16,7 +16,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
-import { parseFleet } from "../../src/model/load";
+import { fleetConfigKey, parseFleet } from "../../src/model/load";
+import YAML from "yaml";
 import { readCountersLog, type HostCounters } from "../../src/host/counters";
 import { stackFleet } from "../support/stack-fleet";
 import { labDir } from "./lab";
@@ -195,6 +196,19 @@ function makeProject(project: string): void {
 }
 
 /**
+ * The checkout's lab fleet into the project copy's stack file, keeping what Pulumi wrote there
+ * (the encryption salt, the encrypted secrets): an edited stacks/Pulumi.lab.yaml takes effect at
+ * the next command, as it would in a user's checkout.
+ */
+function syncFleetConfig(project: string): void {
+  const copyPath = join(project, "stacks", "Pulumi.lab.yaml");
+  const copy = YAML.parseDocument(readFileSync(copyPath, "utf8"));
+  const checkout = YAML.parse(readFileSync(join(root, "stacks", "Pulumi.lab.yaml"), "utf8")) as { config: Record<string, unknown> };
+  copy.setIn(["config", fleetConfigKey], checkout.config[fleetConfigKey]);
+  writeFileSync(copyPath, copy.toString());
+}
+
+/**
  * The lab stack, ready for `pulumi preview/up`. `fresh` forgets any earlier stack (backend,
  * PULUMI_HOME, project copy), as a new user starts; otherwise an existing stack is reused.
  */
@@ -222,6 +236,7 @@ export async function labStack(options: { fresh?: boolean } = {}): Promise<LabSt
     }
     writeFileSync(p.ready, "");
   }
+  syncFleetConfig(p.project);
   return {
     env,
     project: p.project,
