@@ -11,7 +11,7 @@ import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
 import { parseArgs, UsageError } from "./args";
 import { hostTree, manifestOf } from "./render-tree";
-import { readSecrets } from "./secrets-source";
+import { readSecrets } from "../secrets/source";
 
 const usage = "usage: npm run render -- --stack <name> --out <dir> [--show-secrets]";
 

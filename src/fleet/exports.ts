@@ -1,5 +1,5 @@
 /** What `pulumi stack output` shows per host: address, services, health endpoints, the docs URL. */
-import type { Fleet } from "../model/fleet";
+import type { FleetModel } from "../model/fleet";
 import type { HostPlan } from "../render/plan";
 
 export interface HostExport {
@@ -11,7 +11,7 @@ export interface HostExport {
   docsUrl?: string;
 }
 
-export function fleetExports(model: Fleet, plans: HostPlan[]): Record<string, HostExport> {
+export function fleetExports(model: FleetModel, plans: HostPlan[]): Record<string, HostExport> {
   return Object.fromEntries(
     plans.map((plan) => {
       const host = model.hosts.find((h) => h.name === plan.host)!;

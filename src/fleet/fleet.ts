@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnectionInputs } from "../host/resources";
-import type { Fleet as FleetModel } from "../model/fleet";
+import type { FleetModel } from "../model/fleet";
 import { secretKeys } from "../model/fleet";
 import type { HostPlan } from "../render/plan";
 import { sha256 } from "../render/secrets";

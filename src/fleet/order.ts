@@ -3,7 +3,7 @@
  * for or restarts on. The Pulumi layer turns these into a host state's `after` and `restartOn`, and
  * into `dependsOn` across hosts; tests read them directly.
  */
-import type { Fleet } from "../model/fleet";
+import type { FleetModel } from "../model/fleet";
 import type { HostPlan, PlannedUnit } from "../render/plan";
 
 /** Other units of the same plan this unit is ordered after (After=, Requires=, Wants=, BindsTo=). */
@@ -25,7 +25,7 @@ export function triggerFiles(unit: PlannedUnit, plan: HostPlan): string[] {
 }
 
 /** Where the broker lives, as the resource everything that speaks MQTT waits for. */
-export function brokerResource(fleet: Fleet): { host: string; kind: "container" | "unit"; name: string } {
+export function brokerResource(fleet: FleetModel): { host: string; kind: "container" | "unit"; name: string } {
   return fleet.broker.mode === "docker"
     ? { host: fleet.broker.host, kind: "container", name: "mqtt-broker" }
     : { host: fleet.broker.host, kind: "unit", name: "mqtt-broker.service" };

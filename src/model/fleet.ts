@@ -22,7 +22,7 @@ export interface MqttUser {
   passwordKey: string;
 }
 
-export interface Fleet {
+export interface FleetModel {
   /** The stack file the fleet came from, for messages. */
   source: string;
   site: FleetParsed["site"];
@@ -49,7 +49,7 @@ export const secretKeys = {
 } as const;
 
 /** Every secret key the fleet reads, sorted; the README's `pulumi config set --secret` list. */
-export function requiredSecretKeys(fleet: Fleet): string[] {
+export function requiredSecretKeys(fleet: FleetModel): string[] {
   const keys = fleet.mqttUsers.map((u) => u.passwordKey);
   if (fleet.hosts.some((h) => h.services.nodered)) keys.push(secretKeys.noderedCredentialSecret);
   if (fleet.hosts.some((h) => h.services.ups)) keys.push(secretKeys.upsMonitorPassword);
@@ -57,13 +57,13 @@ export function requiredSecretKeys(fleet: Fleet): string[] {
   return keys.sort();
 }
 
-export function hostByName(fleet: Fleet, name: string): Host {
+export function hostByName(fleet: FleetModel, name: string): Host {
   const host = fleet.hosts.find((h) => h.name === name);
   if (!host) throw new Error(`${fleet.source}: no host named '${name}'`);
   return host;
 }
 
 /** The host running a service, or undefined when no host runs it. */
-export function hostRunning(fleet: Fleet, service: keyof ServiceSettings): Host | undefined {
+export function hostRunning(fleet: FleetModel, service: keyof ServiceSettings): Host | undefined {
   return fleet.hosts.find((h) => h.services[service]);
 }

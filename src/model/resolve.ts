@@ -1,10 +1,10 @@
 /**
- * From the parsed stack object to the resolved Fleet: role presets plus per-host overrides, the
+ * From the parsed stack object to the resolved FleetModel: role presets plus per-host overrides, the
  * implicit MQTT users, and every rule that spans fields. All problems are collected, not the first.
  */
 import { z } from "zod";
 import { checkFleetSettings, checkFqdn, checkHostSettings, checkPlacement, checkPorts } from "./crosscheck";
-import type { Fleet, Host, MqttUser } from "./fleet";
+import type { FleetModel, Host, MqttUser } from "./fleet";
 import { secretKeys } from "./fleet";
 import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import type { FleetParsed } from "./schema";
@@ -79,8 +79,8 @@ function checkUniqueAddresses(hosts: Host[], issues: ModelIssue[]): void {
   }
 }
 
-/** Resolve and cross-check; returns the Fleet or every problem found. */
-export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fleet; issues: ModelIssue[] } {
+/** Resolve and cross-check; returns the FleetModel or every problem found. */
+export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: FleetModel; issues: ModelIssue[] } {
   const issues: ModelIssue[] = [];
   const hosts: Host[] = Object.keys(parsed.hosts)
     .sort()

@@ -1,8 +1,8 @@
 /**
- * Fleet -> HostPlan per host. Pure: no Pulumi, no I/O.
+ * FleetModel -> HostPlan per host. Pure: no Pulumi, no I/O.
  * Adding a service is adding a file under ./services and a line here.
  */
-import type { Fleet, Host } from "../model/fleet";
+import type { FleetModel, Host } from "../model/fleet";
 import type { ServiceId, ServiceSettings } from "../model/services";
 import { assemblePlan } from "./assemble";
 import type { ServiceRenderer } from "./context";
@@ -44,7 +44,7 @@ const renderers: { [K in PerServiceId]: ServiceRenderer<K> } = {
   "ups": ups,
 };
 
-function serviceFragments(fleet: Fleet, host: Host): PlanFragment[] {
+function serviceFragments(fleet: FleetModel, host: Host): PlanFragment[] {
   const ids = (Object.keys(host.services) as ServiceId[]).filter((id): id is PerServiceId => id !== "health-publisher").sort();
   return ids.map((id) => {
     const render = renderers[id] as ServiceRenderer;
@@ -53,7 +53,7 @@ function serviceFragments(fleet: Fleet, host: Host): PlanFragment[] {
 }
 
 /** Every host's plan, in host name order. */
-export function planFleet(fleet: Fleet): HostPlan[] {
+export function planFleet(fleet: FleetModel): HostPlan[] {
   const fragments = fleet.hosts.map((host) => serviceFragments(fleet, host));
   const withHealth = fleet.hosts.map((host, i) => {
     const plan = assemblePlan(host, fragments[i]);

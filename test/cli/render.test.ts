@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { test } from "node:test";
 import { requiredSecretKeys } from "../../src/model/fleet";
 import { loadStackFile } from "../../src/model/load";
-import { secretEnvName } from "../../src/cli/secrets-source";
+import { secretEnvName } from "../../src/secrets/source";
 import { testSecretValues } from "../support/test-secrets";
 
 const root = join(__dirname, "..", "..");

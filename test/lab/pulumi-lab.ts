@@ -17,7 +17,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, wr
 import { join } from "node:path";
 import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
 import { parseFleet } from "../../src/model/load";
-import { readCountersLog, type HostCounters } from "../../src/host/counters";
+import { readCountersLog, type HostCounters } from "../../src/host/transport/counters";
 import { stackFleet } from "../support/stack-fleet";
 import { labDir } from "./lab";
 

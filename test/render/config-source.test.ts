@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
 import { maskSecrets, resolveSecrets, secretKeysIn } from "../../src/render/secrets";
 import { triggerFiles, unitsOrderedBefore } from "../../src/fleet/order";
-import { planUnit, type ObservedUnit } from "../../src/host/systemd-state";
+import { planUnit, type ObservedUnit } from "../../src/host/resources/systemd-state";
 import { planFleet } from "../../src/render";
 import { render } from "../../src/render/services/config-source";
 import { render as renderSync, syncService } from "../../src/render/services/config-sync";

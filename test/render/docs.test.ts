@@ -8,7 +8,7 @@ import { posix } from "node:path";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import type { Fleet } from "../../src/model/fleet";
+import type { FleetModel } from "../../src/model/fleet";
 import { loadStackFile, parseFleet } from "../../src/model/load";
 import { renderDocsSite, renderDocsTree } from "../../src/render/docs/site";
 import { code, codeBlock, text } from "../../src/render/docs/markdown";
@@ -20,7 +20,7 @@ const root = join(__dirname, "..", "..");
 const key = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${String(n).repeat(43)}`;
 
 /** Broker alone on "hub", the config source moved to "core", two mirrors (one on SSH port 2222). */
-const synthFleet: Fleet = parseFleet(
+const synthFleet: FleetModel = parseFleet(
   {
     site: { domain: "test.lan", timezone: "UTC", ntpServers: ["ntp.test.lan"], nas: { host: "nas.test.lan", path: "/backups/fleet" } },
     hosts: {
@@ -92,7 +92,7 @@ function brokenLinks(tree: Map<string, string>): string[] {
   return broken;
 }
 
-function assertSite(fleet: Fleet, plans: readonly HostPlan[], tree: Map<string, string>): void {
+function assertSite(fleet: FleetModel, plans: readonly HostPlan[], tree: Map<string, string>): void {
   const pages = [...tree.keys()].filter((p) => p.endsWith(".md")).sort();
   const expected = ["docs/index.md", "docs/recovery.md", "docs/checks.md", "docs/entries/index.md", ...fleet.hosts.map((h) => `docs/hosts/${h.name}.md`)];
   assert.deepEqual(pages, expected.sort());

@@ -9,7 +9,7 @@
  * after a reboot) and its authorized_keys, where the public half of the config-sync key may only
  * run rrsync, read-only, with this tree as its root.
  */
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import { secretKeys } from "../../model/fleet";
 import { registrationTopic } from "../../model/topics";
 import type { ServiceRenderer } from "../context";
@@ -53,7 +53,7 @@ export const accountsSandbox = hardened({
 });
 
 /** Hosts whose config sync pulls from `host`, sorted by name. */
-function mirrorsOf(fleet: Fleet, host: Host): string[] {
+function mirrorsOf(fleet: FleetModel, host: Host): string[] {
   return fleet.hosts.filter((h) => h.services["config-sync"] && syncSource(fleet, h.services["config-sync"]).host.name === host.name).map((h) => h.name);
 }
 
@@ -104,7 +104,7 @@ function syncLogin(host: Host, path: string): PlanFragment {
 const treePath = (path: string): string => path.replace(/\/+$/, "") || "/";
 
 /** What the mirrors learn about the fleet: names, addresses, placement, topics. No secrets. */
-export function fleetDescription(fleet: Fleet): Record<string, unknown> {
+export function fleetDescription(fleet: FleetModel): Record<string, unknown> {
   const orchestrator = fleet.hosts.find((h) => h.services["lyra-orchestrator"]);
   return {
     generatedBy: "lyra-fleet",
@@ -126,7 +126,7 @@ export function fleetDescription(fleet: Fleet): Record<string, unknown> {
   };
 }
 
-function readme(fleet: Fleet, host: Host, path: string, mirrors: string[]): string {
+function readme(fleet: FleetModel, host: Host, path: string, mirrors: string[]): string {
   const source = fqdnOf(fleet, host.name);
   const login =
     mirrors.length > 0

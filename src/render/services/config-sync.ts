@@ -13,7 +13,7 @@
  * set owners and modes there, and the network is the LAN plus local sockets (name resolution). The
  * default UMask=0077 stays: rsync -a sets every copy's mode from the source explicitly.
  */
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import { hostByName, secretKeys } from "../../model/fleet";
 import type { ServiceRenderer } from "../context";
 import { fqdnOf } from "../context";
@@ -42,7 +42,7 @@ export interface SyncSource {
   path: string;
 }
 
-export function syncSource(fleet: Fleet, settings: { source?: string }): SyncSource {
+export function syncSource(fleet: FleetModel, settings: { source?: string }): SyncSource {
   const host = hostByName(fleet, settings.source ?? fleet.configSource.host);
   const path = host.services["config-source"]?.path ?? fleet.configSource.path;
   return { host, fqdn: fqdnOf(fleet, host.name), path: path.replace(/\/+$/, "") };

@@ -5,7 +5,7 @@
  *
  * It needs the host's other units, so plan assembly calls it with the host's plan so far.
  */
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceSettings } from "../../model/services";
 import type { HostPlan, PlanFragment } from "../plan";
 import { hardened, unitFile } from "../systemd";
@@ -32,7 +32,7 @@ exec /usr/bin/mosquitto_pub -t "lyra/health/$host" -r -q 1 -m "$payload"
 
 export const healthScriptPath = "/usr/local/lib/lyra/lyra-health.sh";
 
-export function renderHealthPublisher(fleet: Fleet, host: Host, settings: ServiceSettings["health-publisher"], plan: HostPlan): PlanFragment {
+export function renderHealthPublisher(fleet: FleetModel, host: Host, settings: ServiceSettings["health-publisher"], plan: HostPlan): PlanFragment {
   const reported = plan.units.filter((u) => u.longRunning).map((u) => u.name);
   // Each run reads the credential afresh (oneshot), so a changed password needs no restart.
   const credentials = mosquittoCredentials(fleet, { user: host.name, directory: "/etc/lyra/health", clients: ["mosquitto_pub"], restarts: [] });

@@ -5,7 +5,7 @@
  * `orchestrator` user reaches the app as a systemd credential: $CREDENTIALS_DIRECTORY/mqtt-password
  * holds the password alone, byte for byte, so no quoting rule of an env file can mangle it.
  */
-import { hostRunning, type Fleet, type Host } from "../../model/fleet";
+import { hostRunning, type FleetModel, type Host } from "../../model/fleet";
 import { orchestratorOwnedVariables, type ServiceSettings } from "../../model/services";
 import type { ServiceRenderer } from "../context";
 import type { HealthCheck, PlanFragment } from "../plan";
@@ -27,7 +27,7 @@ export function environmentAssignment(name: string, value: string): string {
   return `"${name}=${escaped}"`;
 }
 
-function environment(fleet: Fleet, host: Host, settings: ServiceSettings["lyra-orchestrator"]): string[] {
+function environment(fleet: FleetModel, host: Host, settings: ServiceSettings["lyra-orchestrator"]): string[] {
   for (const name of Object.keys(settings.environment)) {
     if (orchestratorOwnedVariables.includes(name)) {
       throw new Error(

@@ -3,7 +3,7 @@
  * user's client options. Pure text builders for ./mqtt-broker.ts; the paths on the host are the
  * same in docker and native mode, only where mosquitto sees them differs.
  */
-import type { Fleet, MqttUser } from "../../model/fleet";
+import type { FleetModel, MqttUser } from "../../model/fleet";
 import { mosquittoHashToken, secretToken } from "../secrets";
 
 /** Where the rendered broker files live on the broker host, in both modes. */
@@ -49,7 +49,7 @@ export const runtimePaths: Record<"docker" | "native", BrokerRuntimePaths> = {
 
 const managed = "# Managed by lyra-fleet: edits are reverted by `pulumi up`.";
 
-export function mosquittoConf(fleet: Fleet, mode: "docker" | "native"): string {
+export function mosquittoConf(fleet: FleetModel, mode: "docker" | "native"): string {
   const paths = runtimePaths[mode];
   return [
     managed,
@@ -85,7 +85,7 @@ export function mosquittoConf(fleet: Fleet, mode: "docker" | "native"): string {
 }
 
 /** One `user:hash` line per MQTT user; the hash is computed from the secret when it is resolved. */
-export function passwdFile(fleet: Fleet): string {
+export function passwdFile(fleet: FleetModel): string {
   return fleet.mqttUsers.map((u) => `${u.name}:${mosquittoHashToken(u.passwordKey, u.name)}\n`).join("");
 }
 
@@ -113,7 +113,7 @@ function aclBlock(user: MqttUser): string[] {
 }
 
 /** mosquitto's acl_file: a `user` block per MQTT user, write = publish, read = subscribe. */
-export function aclFile(fleet: Fleet): string {
+export function aclFile(fleet: FleetModel): string {
   const blocks = fleet.mqttUsers.map((u) => aclBlock(u).join("\n"));
   return [managed, "# One block per MQTT user; a topic not listed for a user is denied to it.", "", blocks.join("\n\n"), ""].join("\n");
 }
@@ -122,7 +122,7 @@ export function aclFile(fleet: Fleet): string {
  * Default options for mosquitto_sub/mosquitto_pub as the monitor user; mosquitto's clients read
  * them from $XDG_CONFIG_HOME/<program>, so the password never appears on a command line.
  */
-export function monitorClientOptions(fleet: Fleet): string {
+export function monitorClientOptions(fleet: FleetModel): string {
   const monitor = fleet.mqttUsers.find((u) => u.name === monitorUser);
   if (!monitor) throw new Error(`internal: the built-in MQTT user '${monitorUser}' is missing from fleet.mqttUsers`);
   return [

@@ -4,7 +4,7 @@
  * monitor user) and writes them, atomically, for prometheus-node-exporter's textfile collector.
  * Prometheus then gets them by scraping the broker host's node exporter (see ./prometheus.ts).
  */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import type { PlannedFile, PlannedUnit } from "../plan";
 import { hardened, unitFile } from "../systemd";
 import { brokerPaths, nativeUnitName } from "./mosquitto-config";
@@ -31,17 +31,17 @@ export const brokerMetrics = {
 } as const;
 
 /** The metrics need the node exporter's textfile collector on the broker host. */
-export function brokerMetricsEnabled(fleet: Fleet): boolean {
+export function brokerMetricsEnabled(fleet: FleetModel): boolean {
   return fleet.hosts.some((h) => h.name === fleet.broker.host && h.services["node-exporter"]);
 }
 
 /** Hosts whose heartbeats (lyra/presence/<host>) are watched: the ones running mqtt-client. */
-export function heartbeatHosts(fleet: Fleet): { name: string; heartbeatSeconds: number }[] {
+export function heartbeatHosts(fleet: FleetModel): { name: string; heartbeatSeconds: number }[] {
   return fleet.hosts.flatMap((h) => (h.services["mqtt-client"] ? [{ name: h.name, heartbeatSeconds: h.services["mqtt-client"].heartbeatSeconds }] : []));
 }
 
 /** Seconds the script listens for live heartbeats: longer than the slowest mirror's interval. */
-export function heartbeatWindowSeconds(fleet: Fleet): number {
+export function heartbeatWindowSeconds(fleet: FleetModel): number {
   return Math.max(0, ...heartbeatHosts(fleet).map((h) => h.heartbeatSeconds)) + 5;
 }
 
@@ -121,7 +121,7 @@ export function metricsFiles(): PlannedFile[] {
   return [{ path: metricsScript, content: script, mode: "0755", owner: "root", group: "root", restarts: [] }];
 }
 
-export function metricsUnits(fleet: Fleet, brokerHost: string): PlannedUnit[] {
+export function metricsUnits(fleet: FleetModel, brokerHost: string): PlannedUnit[] {
   const mode = fleet.broker.mode;
   const window = heartbeatWindowSeconds(fleet);
   const mirrors = heartbeatHosts(fleet).map((h) => h.name);

@@ -3,7 +3,7 @@
  * `mqtt-broker.service`, from the same files under /etc/mosquitto/lyra. Also its metrics for
  * Prometheus (./mqtt-broker-metrics.ts), health checks and the runbook's broker-failure commands.
  */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import type { ServiceRenderer } from "../context";
 import type { HealthCheck, PlanFragment, PlannedContainer, PlannedFile, PlannedUnit, RecoveryStep } from "../plan";
@@ -26,7 +26,7 @@ export const containerName = "mqtt-broker";
 const imageMosquittoGid = "1883";
 const dataVolume = "mqtt-broker-data";
 
-function brokerFiles(fleet: Fleet): PlannedFile[] {
+function brokerFiles(fleet: FleetModel): PlannedFile[] {
   const mode = fleet.broker.mode;
   // Native: a restart re-reads everything. Docker: the container is recreated when a file listed
   // in its configFiles changes (their hash is a label), so no unit is restarted.
@@ -79,7 +79,7 @@ function nativeUnit(): PlannedUnit {
 /** Debian's own mosquitto.service (from the package) would hold port 1883: kept stopped and disabled. */
 const debianMosquittoUnit: PlannedUnit = { name: "mosquitto.service", content: null, enabled: false, active: false, longRunning: false, after: [] };
 
-function container(fleet: Fleet, host: string): PlannedContainer {
+function container(fleet: FleetModel, host: string): PlannedContainer {
   const port = fleet.broker.port;
   const paths = runtimePaths.docker;
   return {
@@ -103,7 +103,7 @@ function container(fleet: Fleet, host: string): PlannedContainer {
   };
 }
 
-function recovery(fleet: Fleet): RecoveryStep {
+function recovery(fleet: FleetModel): RecoveryStep {
   const watchHealth = `${asMonitor} mosquitto_sub -t 'lyra/health/#' -v`;
   // Every mirror's retained registration or last will, each on its own topic.
   const watchRegistrations = `${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`;

@@ -10,7 +10,7 @@
  * from the unit's credentials directory, so a DynamicUser service can read its own copy and nothing
  * else can.
  */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import { secretKeys } from "../../model/fleet";
 import { fqdnOf } from "../context";
 import type { PlannedFile } from "../plan";
@@ -19,24 +19,24 @@ import { secretToken } from "../secrets";
 export type MosquittoClient = "mosquitto_pub" | "mosquitto_sub";
 
 /** The broker as the other hosts reach it. */
-export function brokerAddress(fleet: Fleet): { host: string; port: number } {
+export function brokerAddress(fleet: FleetModel): { host: string; port: number } {
   return { host: fqdnOf(fleet, fleet.broker.host), port: fleet.broker.port };
 }
 
 /** `mqtt://<broker fqdn>:<port>`, for applications configured by URL. */
-export function brokerUrl(fleet: Fleet): string {
+export function brokerUrl(fleet: FleetModel): string {
   const { host, port } = brokerAddress(fleet);
   return `mqtt://${host}:${port}`;
 }
 
-function requireUser(fleet: Fleet, user: string): void {
+function requireUser(fleet: FleetModel, user: string): void {
   if (!fleet.mqttUsers.some((u) => u.name === user)) {
     throw new Error(`internal: MQTT user '${user}' is not in the fleet's users (${fleet.mqttUsers.map((u) => u.name).join(", ")})`);
   }
 }
 
 /** A mosquitto client options file: broker, user and the password as a secret token. */
-export function mosquittoOptions(fleet: Fleet, user: string): string {
+export function mosquittoOptions(fleet: FleetModel, user: string): string {
   requireUser(fleet, user);
   const { host, port } = brokerAddress(fleet);
   return [`-h ${host}`, `-p ${port}`, `-u ${user}`, `-P ${secretToken(secretKeys.mqttPassword(user))}`, ""].join("\n");
@@ -54,7 +54,7 @@ export interface MosquittoCredentials {
  * that load them as credentials named after the client program.
  */
 export function mosquittoCredentials(
-  fleet: Fleet,
+  fleet: FleetModel,
   opts: { user: string; directory: string; clients: MosquittoClient[]; restarts: string[] },
 ): MosquittoCredentials {
   const content = mosquittoOptions(fleet, opts.user);
@@ -80,7 +80,7 @@ export function mosquittoCredentials(
  * The user's password alone (for applications that take a password file rather than mosquitto's
  * options), 0600 root, to be loaded with `LoadCredential=<name>:<path>`.
  */
-export function mqttPasswordFile(fleet: Fleet, user: string, path: string, restarts: string[]): PlannedFile {
+export function mqttPasswordFile(fleet: FleetModel, user: string, path: string, restarts: string[]): PlannedFile {
   requireUser(fleet, user);
   return { path, content: secretToken(secretKeys.mqttPassword(user)), mode: "0600", owner: "root", group: "root", restarts: [...restarts] };
 }

@@ -7,7 +7,7 @@
  * The mirrors the fleet declares are known from the start, so a mirror that is already dead when
  * Node-RED (re)starts still goes stale instead of never being noticed.
  */
-import { secretKeys, type Fleet } from "../../model/fleet";
+import { secretKeys, type FleetModel } from "../../model/fleet";
 import type { ServiceSettings } from "../../model/services";
 import { jsonStringSecretToken } from "../secrets";
 import { brokerAddress } from "./mqtt-credentials";
@@ -29,7 +29,7 @@ export function checkIntervalSeconds(staleAfterSeconds: number): number {
 }
 
 /** The mirrors that send heartbeats: every host running mqtt-client, in name order. */
-export function heartbeatMirrors(fleet: Fleet): string[] {
+export function heartbeatMirrors(fleet: FleetModel): string[] {
   return fleet.hosts.filter((h) => h.services["mqtt-client"]).map((h) => h.name);
 }
 
@@ -92,7 +92,7 @@ return [out];
 `;
 
 /** flows.json: the watchdog tab, its broker connection and its nodes. No secret in it. */
-export function watchdogFlows(fleet: Fleet, settings: ServiceSettings["nodered"], host: string): object[] {
+export function watchdogFlows(fleet: FleetModel, settings: ServiceSettings["nodered"], host: string): object[] {
   const interval = checkIntervalSeconds(settings.staleAfterSeconds);
   const ids = watchdogIds;
   return [

@@ -2,7 +2,7 @@
  * The fleet's alerting rules for Prometheus: host down, broker down, broker metrics stale, mirror
  * heartbeat stale. Checked by `promtool check rules` and exercised by `promtool test rules`.
  */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import { brokerMetrics, brokerMetricsEnabled, heartbeatHosts, metricsPeriodSeconds } from "./mqtt-broker-metrics";
 
 /** The runbook: heartbeats resume within 60 s of a recovery. */
@@ -21,12 +21,12 @@ export interface AlertRule {
  * last-seen time can already be old by one collector period plus one heartbeat interval, and the
  * sample is up to one scrape interval old when a rule reads it; past that comes the runbook's 60 s.
  */
-export function heartbeatStaleSeconds(fleet: Fleet, scrapeIntervalSeconds: number): number {
+export function heartbeatStaleSeconds(fleet: FleetModel, scrapeIntervalSeconds: number): number {
   const slowest = Math.max(0, ...heartbeatHosts(fleet).map((h) => h.heartbeatSeconds));
   return metricsPeriodSeconds + slowest + scrapeIntervalSeconds + runbookHeartbeatSeconds;
 }
 
-export function alertRules(fleet: Fleet, scrapeIntervalSeconds: number): AlertRule[] {
+export function alertRules(fleet: FleetModel, scrapeIntervalSeconds: number): AlertRule[] {
   const m = brokerMetrics;
   const rules: AlertRule[] = [
     {

@@ -4,7 +4,7 @@
  * ./mqtt-broker-metrics.ts), Prometheus itself, and the fleet's alerting rules.
  */
 import { stringify } from "yaml";
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceRenderer } from "../context";
 import { fqdnOf } from "../context";
 import { hardened, unitFile } from "../systemd";
@@ -28,7 +28,7 @@ interface StaticConfig {
 
 const labelsOf = (host: Host) => ({ host: host.name, role: host.role });
 
-export function prometheusConfig(fleet: Fleet, host: Host, port: number, scrapeIntervalSeconds: number): string {
+export function prometheusConfig(fleet: FleetModel, host: Host, port: number, scrapeIntervalSeconds: number): string {
   const nodeTargets: StaticConfig[] = fleet.hosts.flatMap((h) => {
     const exporter = h.services["node-exporter"];
     return exporter ? [{ targets: [`${fqdnOf(fleet, h.name)}:${exporter.port}`], labels: labelsOf(h) }] : [];
@@ -46,7 +46,7 @@ export function prometheusConfig(fleet: Fleet, host: Host, port: number, scrapeI
   return managed + stringify(config, { lineWidth: 0 });
 }
 
-export function prometheusRules(fleet: Fleet, scrapeIntervalSeconds: number): string {
+export function prometheusRules(fleet: FleetModel, scrapeIntervalSeconds: number): string {
   return managed + stringify({ groups: [{ name: "lyra-fleet", rules: alertRules(fleet, scrapeIntervalSeconds) }] }, { lineWidth: 0 });
 }
 

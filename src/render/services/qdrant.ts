@@ -5,7 +5,7 @@
  * /usr/local/bin/qdrant (the version from `versions.qdrant`; the recovery steps say how).
  * Storage and snapshots live in the unit's StateDirectory=, so the dynamic user owns them.
  */
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceSettings } from "../../model/services";
 import type { ServiceRenderer } from "../context";
 import { hardened, unitFile } from "../systemd";
@@ -19,7 +19,7 @@ const stateRoot = "/var/lib/";
  * The StateDirectory= entry (relative to /var/lib) for a storage path. Paths elsewhere would need
  * a fixed user to own them, which a dynamic user cannot be: refuse them with the setting's path.
  */
-function stateDirectoryOf(fleet: Fleet, host: Host, setting: "storagePath" | "snapshotsPath", path: string): string {
+function stateDirectoryOf(fleet: FleetModel, host: Host, setting: "storagePath" | "snapshotsPath", path: string): string {
   const relative = path.startsWith(stateRoot) ? path.slice(stateRoot.length).replace(/\/+$/, "") : "";
   if (relative === "" || relative.split("/").includes("..")) {
     throw new Error(`${fleet.source}: hosts.${host.name}.services.qdrant.${setting}: expected a directory under /var/lib/ (qdrant's StateDirectory=), got '${path}'`);

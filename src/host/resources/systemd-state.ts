@@ -2,10 +2,10 @@
  * What systemd really has for a unit, and the plan that brings it to the desired state. The plan
  * is a pure function, tested without hosts; the remote parts are one read and one apply command.
  */
-import { describeHost, HostConnection } from "./connection";
-import { hostError } from "./errors";
-import { parseStatLine, PathState, STAT_FUNCTION } from "./remote-path";
-import { runRemote, runRemoteChecked } from "./ssh";
+import { describeHost, HostConnection } from "../transport/connection";
+import { hostError } from "../transport/errors";
+import { parseStatLine, PathState, STAT_FUNCTION } from "../transport/remote-path";
+import { runRemote, runRemoteChecked } from "../transport/ssh";
 
 /** Where unit files written by the fleet live. */
 export function unitFilePath(name: string): string {

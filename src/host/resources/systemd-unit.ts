@@ -3,7 +3,7 @@
  * hand-edited unit file or a wiped host shows up in `pulumi preview` and is repaired by `pulumi up`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConnection } from "./connection";
+import type { HostConnection } from "../transport/connection";
 import {
     connectionInput,
     HOST_RESOURCE_MODULE,
@@ -11,7 +11,7 @@ import {
     plainValue,
     throwIfProblems,
 } from "./resource-support";
-import { sha256Hex } from "./remote-path";
+import { sha256Hex } from "../transport/remote-path";
 import { SYSTEMD_UNIT_DEFAULTS, systemdUnitProblems, systemdUnitProvider } from "./systemd-unit-provider";
 import { describeProblems } from "./validation";
 

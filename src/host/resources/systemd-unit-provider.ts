@@ -3,9 +3,9 @@
  * unit, and converges both with as few commands as possible (read, write, one systemctl script).
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { describeHost, HostConnection } from "./connection";
-import { countHostEvent } from "./counters";
-import { hostError } from "./errors";
+import { describeHost, HostConnection } from "../transport/connection";
+import { countHostEvent } from "../transport/counters";
+import { hostError } from "../transport/errors";
 import {
     connectionCheckFailures,
     connectionDiff,
@@ -14,7 +14,7 @@ import {
     HostDiffResult,
     storedConnection,
 } from "./provider-support";
-import { removeFile, sha256Hex, writeFileAtomically } from "./remote-path";
+import { removeFile, sha256Hex, writeFileAtomically } from "../transport/remote-path";
 import {
     activeMatches,
     applyUnitPlan,

@@ -7,7 +7,7 @@ import { directoryProblems } from "./directory";
 import { fileProblems } from "./file-provider";
 import type { FileItem, UnitItem } from "./host-state-items";
 import { containsUnknown } from "./provider-support";
-import type { PathMetadata } from "./remote-path";
+import type { PathMetadata } from "../transport/remote-path";
 import { systemdUnitProblems } from "./systemd-unit-provider";
 import type { Problem } from "./validation";
 

@@ -7,7 +7,7 @@
  * every message, fast failure on an unreachable host).
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConnection } from "./connection";
+import type { HostConnection } from "../transport/connection";
 import { healthGateProvider } from "./health-gate-provider";
 import { connectionInput, HOST_RESOURCE_MODULE, type HostConnectionInputs } from "./resource-support";
 

@@ -10,4 +10,4 @@ export { HealthGate, type HealthGateArgs } from "./health-gate";
 export { HostState, type HostStateArgs, type FileItem, type UnitItem } from "./host-state";
 export { type HostConnectionInputs } from "./resource-support";
 export { SystemdUnit, type SystemdUnitArgs } from "./systemd-unit";
-export type { HostConnection } from "./connection";
+export type { HostConnection } from "../transport/connection";

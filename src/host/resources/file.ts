@@ -3,7 +3,7 @@
  * file shows up in `pulumi preview` and is repaired by `pulumi up`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConnection } from "./connection";
+import type { HostConnection } from "../transport/connection";
 import { FILE_DEFAULTS, fileProblems, fileProvider } from "./file-provider";
 import {
     connectionInput,

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { readSecrets } from "../../src/cli/secrets-source";
+import { readSecrets } from "../../src/secrets/source";
 
 let dir: string;
 let savedPath: string | undefined;

@@ -3,7 +3,7 @@
  * writes atomically and only when something differs.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import type { HostConnection } from "./connection";
+import type { HostConnection } from "../transport/connection";
 import {
     connectionCheckFailures,
     connectionDiff,
@@ -24,7 +24,7 @@ import {
     withPathDefaults,
     writeFileAtomically,
     wrongTypeError,
-} from "./remote-path";
+} from "../transport/remote-path";
 import { pathMetadataProblems, Problem, textProblems } from "./validation";
 
 /** What the provider receives: every input resolved, the content in plain text even when secret. */

@@ -4,11 +4,11 @@
  * shows up in `pulumi preview` and is repaired by `pulumi up`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConnection } from "./connection";
+import type { HostConnection } from "../transport/connection";
 import type { FileItem, UnitItem } from "./host-state-items";
 import { hostStateProvider, type HostStateItemsText } from "./host-state-provider";
 import { hostStateProblems } from "./host-state-validation";
-import type { PathMetadata } from "./remote-path";
+import type { PathMetadata } from "../transport/remote-path";
 import { UNKNOWN } from "./provider-support";
 import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, throwIfProblems } from "./resource-support";
 import { describeProblems } from "./validation";

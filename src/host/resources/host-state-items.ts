@@ -4,12 +4,12 @@
  * SystemdUnit, AptPackages), so a host converges with exactly their tested behaviour. Item state
  * is kept without the connection, which only the HostState holds (once, and secret).
  */
-import type { HostConnection } from "./connection";
+import type { HostConnection } from "../transport/connection";
 import { aptPackagesProvider, DEFAULT_APT_TIMEOUT_SECONDS, type AptPackagesOutputs } from "./apt-packages";
 import { directoryProvider, type DirectoryOutputs } from "./directory";
 import { fileProvider, type FileOutputs } from "./file-provider";
-import type { PathMetadata } from "./remote-path";
-import { sha256Hex } from "./remote-path";
+import type { PathMetadata } from "../transport/remote-path";
+import { sha256Hex } from "../transport/remote-path";
 import { systemdUnitProvider, type SystemdUnitInputs, type SystemdUnitOutputs } from "./systemd-unit-provider";
 import { SYSTEMD_UNIT_DEFAULTS } from "./systemd-unit-provider";
 

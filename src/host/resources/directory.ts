@@ -3,7 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { describeHost, HostConnection } from "./connection";
+import { describeHost, HostConnection } from "../transport/connection";
 import {
     connectionCheckFailures,
     connectionDiff,
@@ -22,7 +22,7 @@ import {
     sameIdentity,
     withPathDefaults,
     wrongTypeError,
-} from "./remote-path";
+} from "../transport/remote-path";
 import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, plainValue, throwIfProblems } from "./resource-support";
 import { describeProblems, pathMetadataProblems, Problem } from "./validation";
 

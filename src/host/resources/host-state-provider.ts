@@ -9,13 +9,13 @@
  * engine evaluates quickly (see bench/program-scale.ts); `differing` still names every item.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import type { HostConnection } from "./connection";
-import { isHostError } from "./errors";
+import type { HostConnection } from "../transport/connection";
+import { isHostError } from "../transport/errors";
 import * as item from "./host-state-items";
 import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
 import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
 import { connectionCheckFailures, connectionDiff, containsUnknown, hostDiff, HostDiffResult, storedConnection } from "./provider-support";
-import { type PathMetadata, sha256Hex } from "./remote-path";
+import { type PathMetadata, sha256Hex } from "../transport/remote-path";
 
 /**
  * What the provider works with. The resource class sends the plain items as one JSON text

@@ -3,9 +3,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { describeHost, HostConnection } from "./connection";
-import { countHostEvent } from "./counters";
-import { hostError } from "./errors";
+import { describeHost, HostConnection } from "../transport/connection";
+import { countHostEvent } from "../transport/counters";
+import { hostError } from "../transport/errors";
 import {
     connectionCheckFailures,
     connectionDiff,
@@ -16,7 +16,7 @@ import {
     storedConnection,
 } from "./provider-support";
 import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, plainValue, throwIfProblems } from "./resource-support";
-import { runRemote, runRemoteChecked } from "./ssh";
+import { runRemote, runRemoteChecked } from "../transport/ssh";
 import { describeProblems, Problem } from "./validation";
 
 /** What the provider receives. */

@@ -6,12 +6,12 @@
  * up` runs the gate again.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import type { HostConnection } from "./connection";
-import { describeHost } from "./connection";
-import { hostError } from "./errors";
+import type { HostConnection } from "../transport/connection";
+import { describeHost } from "../transport/connection";
+import { hostError } from "../transport/errors";
 import { connectionCheckFailures, containsUnknown, storedConnection } from "./provider-support";
-import { sha256Hex } from "./remote-path";
-import { runRemote } from "./ssh";
+import { sha256Hex } from "../transport/remote-path";
+import { runRemote } from "../transport/ssh";
 
 export interface HealthGateInputs {
     connection: HostConnection;

@@ -4,8 +4,8 @@
  * what they capture should stay small.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { connectionProblems, HostConnection } from "./connection";
-import { hostError } from "./errors";
+import { connectionProblems, HostConnection } from "../transport/connection";
+import { hostError } from "../transport/errors";
 
 /**
  * The value Pulumi puts in place of an input that is not known yet (during preview). Same string

@@ -3,8 +3,8 @@
  * the provider process).
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConnection } from "./connection";
-import { sha256Hex } from "./remote-path";
+import type { HostConnection } from "../transport/connection";
+import { sha256Hex } from "../transport/remote-path";
 
 /** A {@link HostConnection} whose fields may be Pulumi inputs (see there for each field). */
 export interface HostConnectionInputs {
