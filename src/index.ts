@@ -3,9 +3,9 @@
  * resources, export what operators look up. An invalid stack throws before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { requiredSecretKeys, secretKeys } from "./model/fleet";
+import { secretKeys } from "./model/fleet";
 import { fleetConfigKey, parseFleet, stackFilePath } from "./model/load";
-import { secretValueProblems } from "./model/secret-values";
+import { requiredSecretKeys, secretValueProblems } from "./model/secrets";
 import { planFleet } from "./render";
 import { Fleet } from "./fleet/fleet";
 import { fleetExports } from "./fleet/exports";

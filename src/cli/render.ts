@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { requiredSecretKeys } from "../model/fleet";
+import { requiredSecretKeys } from "../model/secrets";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
 import { parseArgs, UsageError } from "./args";

@@ -8,7 +8,7 @@ import { maxDnsName } from "./network";
 import { isUnder } from "./paths";
 import { servicePorts, type ServiceId, type ServiceSettings } from "./services";
 
-/** upsd's port (src/render/services/ups.ts listens on it, on localhost, which still takes the port). */
+/** upsd's port (src/services/ups/render.ts listens on it, on localhost, which still takes the port). */
 export const upsdPort = 3493;
 /** chronyd answers NTP on this UDP port when timesync serves the LAN. */
 export const ntpPort = 123;

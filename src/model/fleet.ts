@@ -1,4 +1,8 @@
 /** The validated, resolved fleet: what every renderer and the program work from. */
+import { configSyncSshKeyKey } from "../services/config-sync/secrets";
+import { mqttPasswordKey } from "../services/mqtt-broker/secrets";
+import { noderedCredentialSecretKey } from "../services/nodered/secrets";
+import { upsMonitorPasswordKey } from "../services/ups/secrets";
 import type { Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
 
@@ -37,25 +41,17 @@ export interface FleetModel {
   mqttUsers: MqttUser[];
 }
 
-/** Secrets, as flat stack config keys, that the fleet needs. */
+/**
+ * Secret keys other layers name directly (the operator's SSH key, the monitor's MQTT password).
+ * Each service's own keys are defined in its module; these are the same constants.
+ */
 export const secretKeys = {
-  mqttPassword: (user: string) => `mqtt-password-${user}`,
-  noderedCredentialSecret: "nodered-credential-secret",
-  /** The NUT monitor user's password (upsd.users, upsmon.conf) on a host with a UPS. */
-  upsMonitorPassword: "ups-monitor-password",
-  /** The mirrors' config-sync SSH private key (its public half is authorized on the config source). */
-  configSyncSshKey: "config-sync-ssh-key",
+  mqttPassword: mqttPasswordKey,
+  noderedCredentialSecret: noderedCredentialSecretKey,
+  upsMonitorPassword: upsMonitorPasswordKey,
+  configSyncSshKey: configSyncSshKeyKey,
   sshPrivateKey: "ssh-private-key",
 } as const;
-
-/** Every secret key the fleet reads, sorted; the README's `pulumi config set --secret` list. */
-export function requiredSecretKeys(fleet: FleetModel): string[] {
-  const keys = fleet.mqttUsers.map((u) => u.passwordKey);
-  if (fleet.hosts.some((h) => h.services.nodered)) keys.push(secretKeys.noderedCredentialSecret);
-  if (fleet.hosts.some((h) => h.services.ups)) keys.push(secretKeys.upsMonitorPassword);
-  if (fleet.hosts.some((h) => h.services["config-sync"])) keys.push(secretKeys.configSyncSshKey);
-  return keys.sort();
-}
 
 export function hostByName(fleet: FleetModel, name: string): Host {
   const host = fleet.hosts.find((h) => h.name === name);

@@ -33,7 +33,7 @@ export function parseFleet(raw: unknown, source: string): FleetModel {
   if (raw === undefined || raw === null) {
     throw new FleetConfigError(source, [{ path: "", message: `missing; expected the fleet object under config key ${fleetConfigKey}` }]);
   }
-  const parsed = fleetSchema.safeParse(raw, { error: expectedFor });
+  const parsed = fleetSchema().safeParse(raw, { error: expectedFor });
   if (!parsed.success) throw new FleetConfigError(source, toModelIssues(parsed.error, raw));
   const { fleet, issues } = resolveFleet(parsed.data, source);
   if (!fleet) throw new FleetConfigError(source, issues);

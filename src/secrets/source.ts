@@ -3,7 +3,7 @@
  * Pulumi CLI's stack config when it is installed. Values are returned, never printed.
  */
 import { execFileSync } from "node:child_process";
-import { secretValueProblems } from "../model/secret-values";
+import { secretValueProblems } from "../model/secrets";
 
 /** `mqtt-password-mirror-1` -> `LYRA_SECRET_MQTT_PASSWORD_MIRROR_1`. */
 export function secretEnvName(key: string): string {

@@ -26,7 +26,7 @@ export function homeFleet(change: (raw: RawFleet) => void = () => {}): FleetMode
 }
 
 /** One renderer's fragment for one host, without the rest of the plan. */
-export function fragmentOf<S extends ServiceId>(render: ServiceRenderer<S>, service: S, fleet: FleetModel, hostName: string): PlanFragment {
+export function fragmentOf<S extends ServiceId>(render: ServiceRenderer<ServiceSettings[S]>, service: S, fleet: FleetModel, hostName: string): PlanFragment {
   const host = fleet.hosts.find((h) => h.name === hostName);
   if (!host) throw new Error(`no host ${hostName}`);
   const settings = host.services[service];

@@ -1,6 +1,6 @@
 /** Fixtures for the mirror renderers' tests (mqtt-client, stt-service, lyra-client, config-sync); the rest is in fixtures.ts. */
 import type { FleetModel } from "../../src/model/fleet";
-import type { ServiceId } from "../../src/model/services";
+import type { ServiceId, ServiceSettings } from "../../src/model/services";
 import type { ServiceRenderer } from "../../src/render/context";
 import type { PlanFragment } from "../../src/render/plan";
 import { fragmentOf, homeFleet, unitFile } from "./fixtures";
@@ -13,7 +13,7 @@ export function withMirrorSetting(service: ServiceId, settings: Record<string, u
 }
 
 /** Where a mirror service's tests start: the home fleet, the service's fragment on mirror-1, and its unit file. */
-export function onMirror<S extends ServiceId>(render: ServiceRenderer<S>, service: S, unitName: string): { fleet: FleetModel; fragment: PlanFragment; unit: string } {
+export function onMirror<S extends ServiceId>(render: ServiceRenderer<ServiceSettings[S]>, service: S, unitName: string): { fleet: FleetModel; fragment: PlanFragment; unit: string } {
   const fleet = homeFleet();
   const fragment = fragmentOf(render, service, fleet, "mirror-1");
   return { fleet, fragment, unit: unitFile(fragment, unitName) };

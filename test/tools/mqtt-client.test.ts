@@ -16,7 +16,7 @@ import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import { secretKeys, type FleetModel } from "../../src/model/fleet";
 import { resolveSecrets } from "../../src/render/secrets";
-import { mqttClientConfigDir, mqttClientEnvPath, mqttClientScriptPath, render } from "../../src/render/services/mqtt-client";
+import { mqttClientConfigDir, mqttClientEnvPath, mqttClientScriptPath, render } from "../../src/services/mqtt-client/render";
 import { envEntries, fileAt, fragmentOf } from "../render/fixtures";
 import { withMirrorSetting } from "../render/mirror-fixtures";
 import { freePort } from "../support/free-port";

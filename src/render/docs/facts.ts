@@ -4,6 +4,7 @@
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import { hostRunning, secretKeys } from "../../model/fleet";
+import { serviceModules } from "../../services/registry";
 import type { HostPlan } from "../plan";
 
 /** The stack name, from the stack file the fleet was loaded from (`stacks/Pulumi.home.yaml` -> home). */
@@ -79,17 +80,12 @@ export function mirrorHosts(fleet: FleetModel): Host[] {
   return fleet.hosts.filter((h) => h.role === "mirror");
 }
 
-/** Data `pulumi up` cannot recreate: it lives only on the host and in its NAS backup. */
+/** Data `pulumi up` cannot recreate: it lives only on the host and in its NAS backup (each module's data sets). */
 export function dataPaths(host: Host): { service: string; path: string; note: string }[] {
-  const s = host.services;
-  const out: { service: string; path: string; note: string }[] = [];
-  if (s.qdrant) {
-    out.push({ service: "qdrant", path: s.qdrant.storagePath, note: "vector collections" });
-    out.push({ service: "qdrant", path: s.qdrant.snapshotsPath, note: "collection snapshots" });
-  }
-  if (s["config-source"]) out.push({ service: "config-source", path: s["config-source"].path, note: "the fleet's config source (the mirrors sync it)" });
-  if (s["lyra-client"]) out.push({ service: "lyra-client", path: s["lyra-client"].cachePath, note: "cached answers (optional: refilled while online)" });
-  return out;
+  const settings = host.services as Record<string, unknown>;
+  return serviceModules().flatMap((module) =>
+    module.dataSets && settings[module.id] !== undefined ? module.dataSets(settings[module.id] as never).map((data) => ({ service: module.id, ...data })) : [],
+  );
 }
 
 export function planOf(plans: readonly HostPlan[], host: string): HostPlan | undefined {

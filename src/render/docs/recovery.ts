@@ -5,7 +5,7 @@
  */
 import type { FleetModel } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
-import { asMonitor } from "../services/mosquitto-config";
+import { asMonitor } from "../../services/mqtt-broker/mosquitto-config";
 import type { HealthCheck, HostPlan } from "../plan";
 import { expectation } from "./checks";
 import { hubOf, planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";

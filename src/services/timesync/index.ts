@@ -1,0 +1,6 @@
+/** timesync: chrony on every host (the lab's container hosts measure without setting the clock). */
+import { defineService } from "../module";
+import { options } from "./options";
+import { render } from "./render";
+
+export const service = defineService({ id: "timesync", options, roles: ["lyra", "vega", "mirror"], render });
