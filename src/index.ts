@@ -37,7 +37,7 @@ if (invalid.length > 0) {
 const secret = (key: string) => pulumi.secret(configValue(key)!);
 const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
 const privateKey = configValue(secretKeys.sshPrivateKey) === undefined ? undefined : secret(secretKeys.sshPrivateKey);
-new Fleet("fleet", { model, plans, secrets, privateKey });
+new Fleet("fleet", { plans, secrets, privateKey });
 
-export const hosts = fleetExports(model, plans);
+export const hosts = fleetExports(plans);
 export const broker = `${model.broker.host}:${model.broker.port}`;

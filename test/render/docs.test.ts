@@ -13,7 +13,7 @@ import { loadStackFile, parseFleet } from "../../src/model/load";
 import { renderDocsSite, renderDocsTree } from "../../src/render/docs/site";
 import { code, codeBlock, text } from "../../src/render/docs/markdown";
 import { planFleet } from "../../src/render/index";
-import type { HealthCheck, HostPlan, PlanFragment } from "../../src/render/plan";
+import type { HealthCheck, HostPlan, PlanFragment, Prerequisite } from "../../src/render/plan";
 import { kindGroups, plannedChecks } from "../../src/verify/reach";
 
 const root = join(__dirname, "..", "..");
@@ -35,13 +35,14 @@ const synthFleet: FleetModel = parseFleet(
   "stacks/Pulumi.synth.yaml",
 );
 
-const unit = (name: string, after: string[] = []) => ({ name, content: "[Unit]\n", enabled: true, active: true, longRunning: true, after });
+const unit = (name: string, after: Prerequisite[] = []) => ({ name, content: "[Unit]\n", enabled: true, active: true, longRunning: true, after });
 
 function synthPlan(host: string, f: PlanFragment): HostPlan {
   const h = synthFleet.hosts.find((x) => x.name === host)!;
   return {
-    host, role: h.role, services: Object.keys(h.services).sort(), packages: [], directories: [], files: [], units: [],
-    containers: [], ports: [], checks: [], recovery: [], ...f,
+    host, role: h.role, fqdn: h.fqdn, connection: { address: h.address, port: h.ssh.port, user: h.ssh.user, hostKey: h.ssh.hostKey },
+    services: Object.keys(h.services).sort(), packages: [], directories: [], files: [], units: [],
+    containers: [], ports: [], checks: [], recovery: [], mqttRoundTrips: [], unitOrder: {}, ...f,
   };
 }
 
@@ -49,7 +50,7 @@ const hostileCheck: HealthCheck = { kind: "command", name: "core: token | pipe",
 
 const synthPlans: HostPlan[] = [
   synthPlan("core", {
-    units: [unit("lyra-orchestrator.service", ["hub/mqtt-broker"]), { ...unit("prometheus.service"), content: null, dropIn: "[Service]\n" }],
+    units: [unit("lyra-orchestrator.service", [{ kind: "container", label: "hub/mqtt-broker", host: "hub", container: "mqtt-broker" }]), { ...unit("prometheus.service"), content: null, dropIn: "[Service]\n" }],
     ports: [{ port: 8000, protocol: "tcp", service: "lyra-orchestrator" }],
     files: [{ path: "/etc/lyra/secret.env", content: "PW=@@secret:mqtt-password-orchestrator@@\n", mode: "0600", owner: "lyra", group: "lyra", restarts: ["lyra-orchestrator.service"] }],
     checks: [{ kind: "http", name: "core: orchestrator healthz", url: "http://core.test.lan:8000/healthz", expectStatus: 200 }, hostileCheck],

@@ -35,7 +35,7 @@ function summary(fleet: FleetModel, host: Host, plan: HostPlan): string {
 
 function unitRow(unit: PlannedUnit): string[] {
   const file = unit.content !== null ? "written by lyra-fleet" : unit.dropIn ? "packaged, with a lyra-fleet drop-in" : "packaged";
-  return [code(unit.name), text(file), yesNo(unit.enabled), yesNo(unit.active), yesNo(unit.longRunning), codeList(unit.after)];
+  return [code(unit.name), text(file), yesNo(unit.enabled), yesNo(unit.active), yesNo(unit.longRunning), codeList(unit.after.map((p) => p.label))];
 }
 
 function containerRow(c: PlannedContainer): string[] {

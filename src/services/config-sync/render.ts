@@ -21,6 +21,7 @@ import type { PlanFragment } from "../../render/plan";
 import { secretToken } from "../../render/secrets";
 import { hardened, unitFile } from "../../render/systemd";
 import type { ConfigSyncOptions } from "./options";
+import { hostPrerequisite } from "../../render/prerequisites";
 
 export const syncService = "lyra-config-sync.service";
 export const syncTimer = "lyra-config-sync.timer";
@@ -127,7 +128,7 @@ export const render: ServiceRenderer<ConfigSyncOptions> = ({ fleet, host, settin
       { path: syncKeyPath, content: `${secretToken(secretKeys.configSyncSshKey)}\n`, mode: "0600", owner: "root", group: "root", restarts: [] },
     ],
     units: [
-      { name: syncService, content: service, enabled: false, active: false, longRunning: false, after: [`${source.host.name}/config-source`] },
+      { name: syncService, content: service, enabled: false, active: false, longRunning: false, after: [hostPrerequisite(source.host.name, "config-source")] },
       { name: syncTimer, content: timer, enabled: true, active: true, longRunning: false, after: [] },
     ],
     checks: [

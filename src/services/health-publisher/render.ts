@@ -10,6 +10,7 @@ import type { HostPlan, PlanFragment } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import { mosquittoCredentials } from "../mqtt-broker/client-credentials";
 import type { HealthPublisherOptions } from "./options";
+import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 
 const script = `#!/bin/sh
 # Managed by lyra-fleet. Usage: lyra-health.sh HOST UNIT...
@@ -72,7 +73,7 @@ export function renderHealthPublisher(fleet: FleetModel, host: Host, settings: H
       ...credentials.files,
     ],
     units: [
-      { name: "lyra-health.service", content: service, enabled: false, active: false, longRunning: false, after: [`${fleet.broker.host}/broker`] },
+      { name: "lyra-health.service", content: service, enabled: false, active: false, longRunning: false, after: [brokerPrerequisite(fleet)] },
       { name: "lyra-health.timer", content: timer, enabled: true, active: true, longRunning: false, after: [] },
     ],
     checks: [

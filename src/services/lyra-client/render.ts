@@ -25,6 +25,7 @@ import type { PlanFragment } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import { brokerUrl, mqttPasswordFile } from "../mqtt-broker/client-credentials";
 import type { LyraClientOptions } from "./options";
+import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 
 export const lyraClientUnit = "lyra-client.service";
 export const lyraClientBinary = "/opt/lyra/lyra-client/bin/lyra-client";
@@ -137,7 +138,7 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
         restarts: [lyraClientUnit],
       },
     ],
-    units: [{ name: lyraClientUnit, content: unit, enabled: true, active: true, longRunning: true, after: [`${fleet.broker.host}/broker`] }],
+    units: [{ name: lyraClientUnit, content: unit, enabled: true, active: true, longRunning: true, after: [brokerPrerequisite(fleet)] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "lyra-client" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${lyraClientUnit} active`, unit: lyraClientUnit },

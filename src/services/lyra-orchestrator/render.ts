@@ -12,6 +12,8 @@ import type { HealthCheck, PlanFragment } from "../../render/plan";
 import { hardened, unitFile, type UnitSection } from "../../render/systemd";
 import { brokerAddress, mqttPasswordFile } from "../mqtt-broker/client-credentials";
 import type { OrchestratorOptions } from "./options";
+import { unitPrerequisite } from "../../render/prerequisites";
+import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 
 const unitName = "lyra-orchestrator.service";
 const configDir = "/etc/lyra/orchestrator";
@@ -125,7 +127,7 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
         enabled: true,
         active: true,
         longRunning: true,
-        after: [...(qdrantHere ? [`${host.name}/qdrant.service`] : []), `${fleet.broker.host}/broker`],
+        after: [...(qdrantHere ? [unitPrerequisite(host.name, "qdrant.service")] : []), brokerPrerequisite(fleet)],
       },
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "lyra-orchestrator" }],

@@ -8,6 +8,7 @@ import type { FleetModel } from "../../model/fleet";
 import type { PlannedFile, PlannedUnit } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import { brokerPaths, nativeUnitName } from "./mosquitto-config";
+import { unitPrerequisite } from "../../render/prerequisites";
 
 export const metricsUnit = "mqtt-broker-metrics.service";
 export const metricsTimer = "mqtt-broker-metrics.timer";
@@ -159,7 +160,7 @@ export function metricsUnits(fleet: FleetModel, brokerHost: string): PlannedUnit
     Timer: { OnActiveSec: "1s", OnUnitActiveSec: `${metricsPeriodSeconds}s`, AccuracySec: "5s" },
     Install: { WantedBy: "timers.target" },
   });
-  const after = mode === "native" ? [`${brokerHost}/${nativeUnitName}`] : [];
+  const after = mode === "native" ? [unitPrerequisite(brokerHost, nativeUnitName)] : [];
   return [
     { name: metricsUnit, content: service, enabled: false, active: false, longRunning: false, after },
     { name: metricsTimer, content: timer, enabled: true, active: true, longRunning: false, after: [] },

@@ -15,14 +15,17 @@ import {
   brokerConfigDir,
   brokerPaths,
   monitorClientOptions,
+  monitorUser,
   mosquittoConf,
   nativeUnitName,
   passwdFile,
   runtimePaths,
 } from "./mosquitto-config";
 import type { MqttBrokerOptions } from "./options";
+import { brokerContainerName, brokerPrerequisite } from "./prerequisite";
+import { mqttPasswordKey } from "./secrets";
 
-export const containerName = "mqtt-broker";
+export const containerName = brokerContainerName;
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
 const imageMosquittoGid = "1883";
 const dataVolume = "mqtt-broker-data";
@@ -149,6 +152,8 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
     ports: [{ port: fleet.broker.port, protocol: "tcp", service: "mqtt-broker" }],
     checks,
     recovery: [recovery(fleet)],
+    // The deploy's own proof that the broker works: a real round trip, as the verify command's user.
+    mqttRoundTrips: [{ name: "mqtt-round-trip", port: fleet.broker.port, user: monitorUser, passwordKey: mqttPasswordKey(monitorUser), topic: "lyra/test", after: brokerPrerequisite(fleet) }],
   };
   return fragment;
 };

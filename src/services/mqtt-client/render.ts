@@ -27,6 +27,7 @@ import type { PlannedFile, PlanFragment } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import { brokerAddress, mosquittoCredentials } from "../mqtt-broker/client-credentials";
 import type { MqttClientOptions } from "./options";
+import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 
 export const mqttClientUnit = "mqtt-client.service";
 export const mqttClientScriptPath = "/usr/local/lib/lyra/mqtt-client.sh";
@@ -222,7 +223,7 @@ export const render: ServiceRenderer<MqttClientOptions> = (ctx): PlanFragment =>
       plainFile(mqttClientEnvPath, env, "0644"),
       ...credentials.files,
     ],
-    units: [{ name: mqttClientUnit, content: unit, enabled: true, active: true, longRunning: true, after: [`${fleet.broker.host}/broker`] }],
+    units: [{ name: mqttClientUnit, content: unit, enabled: true, active: true, longRunning: true, after: [brokerPrerequisite(fleet)] }],
     checks: [
       { kind: "unit", name: `${host.name}: ${mqttClientUnit} active`, unit: mqttClientUnit },
       { kind: "mqtt-fresh", name: `${host.name}: heartbeat on ${presenceTopic(host.name)}`, topic: presenceTopic(host.name), withinSeconds: 60 },

@@ -21,6 +21,7 @@ import { hardened, unitFile } from "../../render/systemd";
 import { brokerAddress } from "../mqtt-broker/client-credentials";
 import { watchdogCredentials, watchdogFlows } from "./flows";
 import type { NoderedOptions } from "./options";
+import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 
 const unitName = "nodered.service";
 const configDir = "/etc/lyra/nodered";
@@ -122,7 +123,7 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
       file(noderedPaths.credentials, JSON.stringify(watchdogCredentials(), null, 4) + "\n", "0600"),
       file(noderedPaths.credentialSecret, secretToken(secretKeys.noderedCredentialSecret), "0600"),
     ],
-    units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [`${fleet.broker.host}/broker`] }],
+    units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [brokerPrerequisite(fleet)] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "nodered" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { secretKeys } from "../../../src/model/fleet";
 import { requiredSecretKeys } from "../../../src/model/secrets";
 import { maskSecrets, resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
-import { triggerFiles, unitsOrderedBefore } from "../../../src/fleet/order";
+import { triggerFiles } from "../../../src/fleet/order";
 import { planUnit, type ObservedUnit } from "../../../src/host/resources/systemd-state";
 import { planFleet } from "../../../src/render";
 import { render } from "../../../src/services/config-source/render";
@@ -169,7 +169,7 @@ test("in vega's whole plan: the unit is installed after its files, and the sysus
   const plan = planFleet(homeFleet()).find((p) => p.host === "vega")!;
   const unit = plan.units.find((u) => u.name === login.unit)!;
   assert.deepEqual(triggerFiles(unit, plan), [login.sysusers]);
-  assert.deepEqual(unitsOrderedBefore(unit, plan), []);
+  assert.deepEqual(plan.unitOrder[unit.name], []);
   assert.ok(plan.packages.includes("python3") && plan.packages.includes("rsync"));
   // SystemdUnit's plan for the oneshot: "active (exited)" counts as active; a changed file re-runs it.
   const observed = {

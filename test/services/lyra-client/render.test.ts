@@ -92,7 +92,7 @@ test("the unit: the installed binary after stt-service, baseline sandbox plus a 
   assert.deepEqual(hardeningDeviations(unit), {});
   assert.equal(unitValue(unit, "Service", "PrivateUsers"), "yes");
   const planned = unitNamed(fragment, lyraClientUnit);
-  assert.deepEqual([planned.enabled, planned.active, planned.longRunning, planned.after], [true, true, true, ["vega/broker"]]);
+  assert.deepEqual([planned.enabled, planned.active, planned.longRunning, planned.after], [true, true, true, [{ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]]);
 });
 
 test("without stt-service on the host: no STT URL and no ordering after it", () => {

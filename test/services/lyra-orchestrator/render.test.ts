@@ -54,7 +54,7 @@ test("ordered after qdrant only when qdrant runs on the same host", () => {
   const here = orchestrator();
   assert.match(unitValue(unitFile(here, unitName), "Unit", "After"), /(^| )qdrant\.service( |$)/);
   assert.match(unitValue(unitFile(here, unitName), "Unit", "Wants"), /(^| )qdrant\.service( |$)/);
-  assert.deepEqual(unitNamed(here, unitName).after, ["lyra/qdrant.service", "vega/broker"]);
+  assert.deepEqual(unitNamed(here, unitName).after, [{ kind: "unit", label: "lyra/qdrant.service", host: "lyra", unit: "qdrant.service" }, { kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]);
 
   const moved = orchestrator((raw) => {
     raw.hosts.lyra.services.qdrant = { enabled: false };
@@ -62,7 +62,7 @@ test("ordered after qdrant only when qdrant runs on the same host", () => {
   });
   const unit = unitNamed(moved, unitName);
   assert.doesNotMatch(unit.content!, /qdrant\.service/);
-  assert.deepEqual(unit.after, ["vega/broker"]);
+  assert.deepEqual(unit.after, [{ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]);
 });
 
 test("with the GPU, device isolation is relaxed for NVIDIA devices only; without it the baseline stays", () => {

@@ -184,7 +184,7 @@ test("broker metrics: a script, a oneshot and its timer, fed by the monitor cred
   const service = unitNamed(f, "mqtt-broker-metrics.service");
   const timer = unitNamed(f, "mqtt-broker-metrics.timer");
   assert.deepEqual([service.enabled, service.active, timer.enabled, timer.active], [false, false, true, true]);
-  assert.deepEqual(service.after, ["vega/mqtt-broker.service"]);
+  assert.deepEqual(service.after, [{ kind: "unit", label: "vega/mqtt-broker.service", host: "vega", unit: "mqtt-broker.service" }]);
   const c = service.content!;
   assert.deepEqual(unitValues(c, "Service", "LoadCredential"), ["mosquitto_sub:/etc/mosquitto/lyra/monitor/mosquitto_sub"]);
   const env = unitValues(c, "Service", "Environment");

@@ -82,7 +82,7 @@ test("the unit runs the script with /bin/sh, restarts every 30 s forever, reads 
   assert.equal(unitValue(unit, "Install", "WantedBy"), "multi-user.target");
   const planned = unitNamed(fragment, mqttClientUnit);
   assert.deepEqual([planned.enabled, planned.active, planned.longRunning], [true, true, true]);
-  assert.deepEqual(planned.after, ["vega/broker"]);
+  assert.deepEqual(planned.after, [{ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]);
 });
 
 test("the restart interval is lyra-client's reconnect interval, or the runbook's 30 s without lyra-client", () => {

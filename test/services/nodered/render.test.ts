@@ -155,7 +155,7 @@ test("the unit runs Debian's node on the pinned install, loads both credentials 
   assert.equal(unitValue(content, "Service", "ProtectSystem"), "strict");
   assert.match(unitValue(content, "Unit", "Description"), /Node-RED 4\.1\.8/);
   assert.doesNotMatch(content, /@@secret/);
-  assert.deepEqual(unit.after, ["vega/broker"]);
+  assert.deepEqual(unit.after, [{ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]);
 });
 
 test("checks and recovery: the editor over HTTP, the pinned install and the runbook's commands", () => {

@@ -1,7 +1,7 @@
 /**
- * The runbook's `mqtt-broker` container on the broker host, through the Docker provider over SSH.
- * The rendered config (declared in the host's state) is mounted read-only; a hash of it is a
- * label, so a config change recreates the container from the known config.
+ * A planned container (the runbook's `mqtt-broker`, or any other) on its host, through the Docker
+ * provider over SSH. Its config files (declared in the host's state) are mounted; a hash of them
+ * is a label, so a config change recreates the container from the known config.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,10 +9,10 @@ import type { PlannedContainer } from "../render/plan";
 import type { HostConnectionInputs } from "../host/resources";
 import type { Host } from "./host";
 
-export interface BrokerContainerArgs {
+export interface ContainerArgs {
   container: PlannedContainer;
   connection: HostConnectionInputs;
-  /** The broker's host: its state holds the container's config files. */
+  /** The container's host: its state holds the container's config files. */
   host: Host;
 }
 
@@ -22,11 +22,13 @@ export function pinnedSshOptions(address: string, hostKey: string): string[] {
   return ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo ${address} ${type} ${key}`, "-o", "ConnectTimeout=10"];
 }
 
-export class BrokerContainer extends pulumi.ComponentResource {
+export class Container extends pulumi.ComponentResource {
   readonly container: docker.Container;
 
-  constructor(name: string, args: BrokerContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("lyra-fleet:fleet:BrokerContainer", name, {}, opts);
+  constructor(name: string, args: ContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    // Named BrokerContainer while the broker was the only container: the alias keeps existing
+    // stacks' container (and its children) instead of replacing it.
+    super("lyra-fleet:fleet:Container", name, {}, { ...opts, aliases: [...(opts.aliases ?? []), { type: "lyra-fleet:fleet:BrokerContainer" }] });
     const { container: spec, connection, host } = args;
     const provider = new docker.Provider(
       `${name}-docker`,
@@ -45,7 +47,7 @@ export class BrokerContainer extends pulumi.ComponentResource {
     try {
       configHash = host.contentHash(spec.configFiles);
     } catch (err) {
-      throw new Error(`BrokerContainer '${name}': container config file ${(err as Error).message}`);
+      throw new Error(`Container '${name}': container config file ${(err as Error).message}`);
     }
     this.container = new docker.Container(
       `${name}-container`,
