@@ -23,7 +23,8 @@ function uniqueBy<T>(items: T[], key: (t: T) => string, what: string, host: stri
   return [...seen.values()].sort(byKey(key));
 }
 
-export function assemblePlan(host: Host, fragments: PlanFragment[]): HostPlan {
+/** `dataSets`: in the order the docs list them (the registry's), so they are not sorted here. */
+export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: HostPlan["dataSets"] = []): HostPlan {
   const all = <K extends keyof PlanFragment>(k: K): unknown[] => fragments.flatMap((f) => (f[k] ?? []) as unknown[]);
   const checks = all("checks") as HostPlan["checks"];
   // HTTP checks are probed with curl on the host itself (health gates, the runbook's checks).
@@ -43,6 +44,7 @@ export function assemblePlan(host: Host, fragments: PlanFragment[]): HostPlan {
     ports: uniqueBy(all("ports") as HostPlan["ports"], (p) => `${p.port}/${p.protocol}`, "port", host.name),
     checks: uniqueBy(checks, (c) => c.name, "check", host.name),
     recovery: uniqueBy(all("recovery") as HostPlan["recovery"], (r) => r.service, "recovery", host.name),
+    dataSets,
     unitOrder: Object.fromEntries(units.map((unit) => [unit.name, unitsOrderedBefore(unit, host.name, units)])),
     mqttRoundTrips: uniqueBy(all("mqttRoundTrips") as HostPlan["mqttRoundTrips"], (r) => r.name, "MQTT round trip", host.name),
   };

@@ -102,6 +102,13 @@ export interface PlannedPort {
   service: string;
 }
 
+/** Data on the host that `pulumi up` cannot recreate: it lives only there and in its NAS backup. */
+export interface PlannedDataSet {
+  service: string;
+  path: string;
+  note: string;
+}
+
 /** The runbook's recovery commands for one service on this host. */
 export interface RecoveryStep {
   service: string;
@@ -146,6 +153,8 @@ export interface HostPlan {
   checks: HealthCheck[];
   recovery: RecoveryStep[];
   mqttRoundTrips: PlannedMqttRoundTrip[];
+  /** Data only a backup can bring back, in the registry's order (the docs' restore table). */
+  dataSets: PlannedDataSet[];
   /** By unit name, the other units of this host it starts after (see ./unit-order.ts). */
   unitOrder: Record<string, string[]>;
   /** Service ids placed on this host, sorted. */
@@ -153,4 +162,4 @@ export interface HostPlan {
 }
 
 /** What one service renderer contributes to a host; plan assembly merges, sorts and checks them. */
-export type PlanFragment = Partial<Omit<HostPlan, "host" | "role" | "fqdn" | "connection" | "services" | "unitOrder">>;
+export type PlanFragment = Partial<Omit<HostPlan, "host" | "role" | "fqdn" | "connection" | "services" | "unitOrder" | "dataSets">>;

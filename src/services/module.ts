@@ -22,6 +22,8 @@ export interface DataSet {
   note: string;
 }
 
+// The hooks are methods, not function-typed properties: TypeScript compares method parameters
+// bivariantly, so a module typed by its own options still fits the registry's ServiceModule list.
 export interface ServiceModule<Id extends string = string, Options extends z.ZodObject = z.ZodObject> {
   /** The runbook's name; the key in a host's `services:` block. */
   id: Id;

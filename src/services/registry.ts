@@ -2,6 +2,7 @@
  * The service registry: every service lyra-fleet knows, one line each. Adding a service is adding
  * its folder and a line here; the model, the plans, the docs and the README's reference follow.
  */
+import type { z } from "zod";
 import { service as configSource } from "./config-source";
 import { service as configSync } from "./config-sync";
 import { service as healthPublisher } from "./health-publisher";
@@ -45,7 +46,7 @@ type BuiltIn = (typeof builtInServices)[number];
 
 /** The built-in services' ids; a registered extension is typed by its own module. */
 export type ServiceId = BuiltIn["id"];
-export type ServiceSettings = { [M in BuiltIn as M["id"]]: import("zod").output<M["options"]> };
+export type ServiceSettings = { [M in BuiltIn as M["id"]]: z.output<M["options"]> };
 
 const registered: ServiceModule[] = [...(builtInServices as readonly ServiceModule[])];
 

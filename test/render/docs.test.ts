@@ -12,7 +12,7 @@ import type { FleetModel } from "../../src/model/fleet";
 import { loadStackFile, parseFleet } from "../../src/model/load";
 import { renderDocsSite, renderDocsTree } from "../../src/render/docs/site";
 import { code, codeBlock, text } from "../../src/render/docs/markdown";
-import { planFleet } from "../../src/render/index";
+import { dataSetsOf, planFleet } from "../../src/render/index";
 import type { HealthCheck, HostPlan, PlanFragment, Prerequisite } from "../../src/render/plan";
 import { kindGroups, plannedChecks } from "../../src/verify/reach";
 
@@ -42,7 +42,7 @@ function synthPlan(host: string, f: PlanFragment): HostPlan {
   return {
     host, role: h.role, fqdn: h.fqdn, connection: { address: h.address, port: h.ssh.port, user: h.ssh.user, hostKey: h.ssh.hostKey },
     services: Object.keys(h.services).sort(), packages: [], directories: [], files: [], units: [],
-    containers: [], ports: [], checks: [], recovery: [], mqttRoundTrips: [], unitOrder: {}, ...f,
+    containers: [], ports: [], checks: [], recovery: [], mqttRoundTrips: [], unitOrder: {}, dataSets: dataSetsOf(h), ...f,
   };
 }
 

@@ -4,7 +4,6 @@
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import { hostRunning, secretKeys } from "../../model/fleet";
-import { serviceModules } from "../../services/registry";
 import type { HostPlan } from "../plan";
 
 /** The stack name, from the stack file the fleet was loaded from (`stacks/Pulumi.home.yaml` -> home). */
@@ -78,14 +77,6 @@ export function fallbackHosts(fleet: FleetModel): Host[] {
 /** Hosts rebuilt by re-flashing: the mirrors. */
 export function mirrorHosts(fleet: FleetModel): Host[] {
   return fleet.hosts.filter((h) => h.role === "mirror");
-}
-
-/** Data `pulumi up` cannot recreate: it lives only on the host and in its NAS backup (each module's data sets). */
-export function dataPaths(host: Host): { service: string; path: string; note: string }[] {
-  const settings = host.services as Record<string, unknown>;
-  return serviceModules().flatMap((module) =>
-    module.dataSets && settings[module.id] !== undefined ? module.dataSets(settings[module.id] as never).map((data) => ({ service: module.id, ...data })) : [],
-  );
 }
 
 export function planOf(plans: readonly HostPlan[], host: string): HostPlan | undefined {

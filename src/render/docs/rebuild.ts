@@ -4,7 +4,8 @@
  * paths and timings come from the model.
  */
 import type { FleetModel, Host } from "../../model/fleet";
-import { dataPaths, fallbackHosts, mirrorHosts, operatorKeySecret, pulumiUp, sshCommand, sshTarget, stackFile, verifyCommand } from "./facts";
+import type { HostPlan } from "../plan";
+import { fallbackHosts, mirrorHosts, operatorKeySecret, pulumiUp, sshCommand, sshTarget, stackFile, verifyCommand } from "./facts";
 import { code, codeBlock, link, page, tableOr, text } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
 
@@ -51,9 +52,10 @@ export function mirrorRebuildSection(fleet: FleetModel): string {
   ]).trimEnd();
 }
 
-export function nasRestoreSection(fleet: FleetModel): string {
+export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const nas = `${fleet.site.nas.host}:${fleet.site.nas.path}`;
-  const withData = fleet.hosts.map((h) => ({ host: h, data: dataPaths(h) })).filter((x) => x.data.length > 0);
+  // Each plan lists the data its services keep (their modules' data sets).
+  const withData = fleet.hosts.map((h) => ({ host: h, data: plans.find((p) => p.host === h.name)?.dataSets ?? [] })).filter((x) => x.data.length > 0);
   const rows = withData.flatMap(({ host, data }) =>
     data.map((d) => [link(host.name, here, hostPagePath(host.name)), code(d.service), code(d.path), text(d.note)]),
   );

@@ -114,7 +114,7 @@ export function recoveryPage(fleet: FleetModel, plans: readonly HostPlan[]): Doc
       powerSection(fleet, plans),
       brokerSection(fleet, plans),
       mirrorRebuildSection(fleet),
-      nasRestoreSection(fleet),
+      nasRestoreSection(fleet, plans),
       emergencySection(fleet),
       escalationSection(fleet),
     ]),

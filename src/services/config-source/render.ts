@@ -10,7 +10,6 @@
  * run rrsync, read-only, with this tree as its root.
  */
 import type { FleetModel, Host } from "../../model/fleet";
-import { secretKeys } from "../../model/fleet";
 import { registrationTopic } from "../../model/topics";
 import type { ServiceRenderer } from "../../render/context";
 import { fqdnOf } from "../../render/context";
@@ -19,6 +18,7 @@ import { sshPublicKeyToken } from "../../render/secrets";
 import { hardened, unitFile } from "../../render/systemd";
 import { syncAccount, syncRemotePath, syncSource } from "../config-sync/render";
 import type { ConfigSourceOptions } from "./options";
+import { configSyncSshKeyKey } from "../config-sync/secrets";
 
 /** The oneshot unit that creates lyra-fleet's system accounts. */
 export const accountsService = "lyra-accounts.service";
@@ -85,7 +85,7 @@ function syncLogin(host: Host, path: string): PlanFragment {
       { path: sysusersPath, content: sysusersLine, mode: "0644", ...root, restarts: [accountsService] },
       {
         path: authorizedKeysPath,
-        content: `${syncKeyOptions(path)} ${sshPublicKeyToken(secretKeys.configSyncSshKey)} lyra-fleet config-sync\n`,
+        content: `${syncKeyOptions(path)} ${sshPublicKeyToken(configSyncSshKeyKey)} lyra-fleet config-sync\n`,
         mode: "0644",
         ...root,
         restarts: [],
@@ -133,7 +133,7 @@ function readme(fleet: FleetModel, host: Host, path: string, mirrors: string[]):
     mirrors.length > 0
       ? [
           `\`${syncRemotePath}\` is this tree: lyra-fleet creates the \`${syncAccount}\` account (${sysusersPath},`,
-          `applied by ${accountsService}) and authorizes the public half of the \`${secretKeys.configSyncSshKey}\``,
+          `applied by ${accountsService}) and authorizes the public half of the \`${configSyncSshKeyKey}\``,
           `secret in ${authorizedKeysPath}, for reading this tree only:`,
           "",
           "```",

@@ -14,7 +14,7 @@
  * default UMask=0077 stays: rsync -a sets every copy's mode from the source explicitly.
  */
 import type { FleetModel, Host } from "../../model/fleet";
-import { hostByName, secretKeys } from "../../model/fleet";
+import { hostByName } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
 import { fqdnOf } from "../../render/context";
 import type { PlanFragment } from "../../render/plan";
@@ -22,6 +22,7 @@ import { secretToken } from "../../render/secrets";
 import { hardened, unitFile } from "../../render/systemd";
 import type { ConfigSyncOptions } from "./options";
 import { hostPrerequisite } from "../../render/prerequisites";
+import { configSyncSshKeyKey } from "./secrets";
 
 export const syncService = "lyra-config-sync.service";
 export const syncTimer = "lyra-config-sync.timer";
@@ -125,7 +126,7 @@ export const render: ServiceRenderer<ConfigSyncOptions> = ({ fleet, host, settin
     files: [
       { path: knownHostsPath, content: knownHosts(source), mode: "0644", owner: "root", group: "root", restarts: [] },
       // OpenSSH wants the key file to end with a newline.
-      { path: syncKeyPath, content: `${secretToken(secretKeys.configSyncSshKey)}\n`, mode: "0600", owner: "root", group: "root", restarts: [] },
+      { path: syncKeyPath, content: `${secretToken(configSyncSshKeyKey)}\n`, mode: "0600", owner: "root", group: "root", restarts: [] },
     ],
     units: [
       { name: syncService, content: service, enabled: false, active: false, longRunning: false, after: [hostPrerequisite(source.host.name, "config-source")] },

@@ -11,10 +11,10 @@
  * else can.
  */
 import type { FleetModel } from "../../model/fleet";
-import { secretKeys } from "../../model/fleet";
 import { fqdnOf } from "../../render/context";
 import type { PlannedFile } from "../../render/plan";
 import { secretToken } from "../../render/secrets";
+import { mqttPasswordKey } from "./secrets";
 
 export type MosquittoClient = "mosquitto_pub" | "mosquitto_sub";
 
@@ -39,7 +39,7 @@ function requireUser(fleet: FleetModel, user: string): void {
 export function mosquittoOptions(fleet: FleetModel, user: string): string {
   requireUser(fleet, user);
   const { host, port } = brokerAddress(fleet);
-  return [`-h ${host}`, `-p ${port}`, `-u ${user}`, `-P ${secretToken(secretKeys.mqttPassword(user))}`, ""].join("\n");
+  return [`-h ${host}`, `-p ${port}`, `-u ${user}`, `-P ${secretToken(mqttPasswordKey(user))}`, ""].join("\n");
 }
 
 export interface MosquittoCredentials {
@@ -82,5 +82,5 @@ export function mosquittoCredentials(
  */
 export function mqttPasswordFile(fleet: FleetModel, user: string, path: string, restarts: string[]): PlannedFile {
   requireUser(fleet, user);
-  return { path, content: secretToken(secretKeys.mqttPassword(user)), mode: "0600", owner: "root", group: "root", restarts: [...restarts] };
+  return { path, content: secretToken(mqttPasswordKey(user)), mode: "0600", owner: "root", group: "root", restarts: [...restarts] };
 }

@@ -20,7 +20,6 @@
  *   silently, never re-register (the broker publishes our will when it shuts down) and leave the
  *   unit "active" while the mirror is offline.
  */
-import { secretKeys } from "../../model/fleet";
 import { presenceTopic, registrationTopic, registrationTopics } from "../../model/topics";
 import type { RenderContext, ServiceRenderer } from "../../render/context";
 import type { PlannedFile, PlanFragment } from "../../render/plan";
@@ -28,6 +27,7 @@ import { hardened, unitFile } from "../../render/systemd";
 import { brokerAddress, mosquittoCredentials } from "../mqtt-broker/client-credentials";
 import type { MqttClientOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
+import { mqttPasswordKey } from "../mqtt-broker/secrets";
 
 export const mqttClientUnit = "mqtt-client.service";
 export const mqttClientScriptPath = "/usr/local/lib/lyra/mqtt-client.sh";
@@ -246,9 +246,9 @@ export const render: ServiceRenderer<MqttClientOptions> = (ctx): PlanFragment =>
           "journalctl -u mqtt-client -n 20 --no-pager",
           // A mirror's own MQTT user may not read presence: watching it takes the monitor user.
           "# from the operator's checkout: every mirror's heartbeat, as it arrives",
-          `mosquitto_sub -h ${broker.host} -p ${broker.port} -u monitor -P "$(pulumi config get ${secretKeys.mqttPassword("monitor")})" -t 'lyra/presence/#' -v`,
+          `mosquitto_sub -h ${broker.host} -p ${broker.port} -u monitor -P "$(pulumi config get ${mqttPasswordKey("monitor")})" -t 'lyra/presence/#' -v`,
           "# every mirror's registration (retained: online, or its last will marking it offline)",
-          `mosquitto_sub -h ${broker.host} -p ${broker.port} -u monitor -P "$(pulumi config get ${secretKeys.mqttPassword("monitor")})" -t '${registrationTopics}' -v`,
+          `mosquitto_sub -h ${broker.host} -p ${broker.port} -u monitor -P "$(pulumi config get ${mqttPasswordKey("monitor")})" -t '${registrationTopics}' -v`,
         ],
       },
     ],

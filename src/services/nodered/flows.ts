@@ -7,10 +7,11 @@
  * The mirrors the fleet declares are known from the start, so a mirror that is already dead when
  * Node-RED (re)starts still goes stale instead of never being noticed.
  */
-import { secretKeys, type FleetModel } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import { jsonStringSecretToken } from "../../render/secrets";
 import { brokerAddress } from "../mqtt-broker/client-credentials";
 import type { NoderedOptions } from "./options";
+import { mqttPasswordKey } from "../mqtt-broker/secrets";
 
 /** The broker account Node-RED uses (src/model/resolve.ts implicitMqttUsers). */
 export const noderedMqttUser = "nodered";
@@ -182,5 +183,5 @@ export function watchdogFlows(fleet: FleetModel, settings: NoderedOptions, host:
  * has neither of; the file is protected by its mode and systemd's credential passing instead.
  */
 export function watchdogCredentials(): Record<string, { user: string; password: string }> {
-  return { [watchdogIds.broker]: { user: noderedMqttUser, password: jsonStringSecretToken(secretKeys.mqttPassword(noderedMqttUser)) } };
+  return { [watchdogIds.broker]: { user: noderedMqttUser, password: jsonStringSecretToken(mqttPasswordKey(noderedMqttUser)) } };
 }

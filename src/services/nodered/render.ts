@@ -14,7 +14,6 @@
  * $CREDENTIALS_DIRECTORY, and the unit copies flows_cred.json into the userDir, where Node-RED
  * looks for it (always <userDir>/<flows>_cred.json, whatever the flow file's directory).
  */
-import { secretKeys } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
 import { secretToken } from "../../render/secrets";
 import { hardened, unitFile } from "../../render/systemd";
@@ -22,6 +21,7 @@ import { brokerAddress } from "../mqtt-broker/client-credentials";
 import { watchdogCredentials, watchdogFlows } from "./flows";
 import type { NoderedOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
+import { noderedCredentialSecretKey } from "./secrets";
 
 const unitName = "nodered.service";
 const configDir = "/etc/lyra/nodered";
@@ -121,7 +121,7 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
       file(noderedPaths.settings, noderedSettings(settings.port), "0644"),
       file(noderedPaths.flows, JSON.stringify(watchdogFlows(fleet, settings, host.name), null, 4) + "\n", "0644"),
       file(noderedPaths.credentials, JSON.stringify(watchdogCredentials(), null, 4) + "\n", "0600"),
-      file(noderedPaths.credentialSecret, secretToken(secretKeys.noderedCredentialSecret), "0600"),
+      file(noderedPaths.credentialSecret, secretToken(noderedCredentialSecretKey), "0600"),
     ],
     units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [brokerPrerequisite(fleet)] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "nodered" }],

@@ -12,12 +12,12 @@
  * that holds whitespace, `"`, `\`, `=` or `#` before anything is declared (src/model/secret-values.ts).
  */
 import { upsdPort } from "../../model/crosscheck";
-import { secretKeys } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
 import type { PlannedFile, PlannedUnit } from "../../render/plan";
 import { secretToken } from "../../render/secrets";
 import { dropInFile, hardened, type UnitSection } from "../../render/systemd";
 import type { UpsOptions } from "./options";
+import { upsMonitorPasswordKey } from "./secrets";
 
 /** The monitor account in upsd.users; upsmon logs in with it. */
 export const upsMonitorUser = "upsmon";
@@ -81,7 +81,7 @@ export function driverDropIn(device: string): string {
 }
 
 const lines = (...l: string[]) => [header, ...l, ""].join("\n");
-const password = () => `"${secretToken(secretKeys.upsMonitorPassword)}"`;
+const password = () => `"${secretToken(upsMonitorPasswordKey)}"`;
 
 export const render: ServiceRenderer<UpsOptions> = ({ host, settings }) => {
   const ups = settings.name;
