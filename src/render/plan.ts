@@ -50,6 +50,11 @@ export interface PlannedUnit {
   /** Long-running unit: scored by `systemd-analyze security`, listed in health checks. */
   longRunning: boolean;
   /**
+   * Units its [Unit] section names (After=, Requires=, Wants=, BindsTo=; see unitsNamedIn in
+   * ./systemd.ts); those of its own host start first. Omitted: it names none.
+   */
+  startsAfter?: string[];
+  /**
    * What must be converged before this unit: typed references, so the fleet program maps them to
    * dependencies without parsing anything. Units on the same host named in After=, Requires= or
    * Wants= are ordered too.

@@ -22,7 +22,7 @@ import { clientLogsDirectory } from "./options";
 import type { RenderContext, ServiceRenderer } from "../../render/context";
 import { fqdnOf } from "../../render/context";
 import type { PlanFragment } from "../../render/plan";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
 import { brokerUrl, mqttPasswordFile } from "../mqtt-broker/client-credentials";
 import type { LyraClientOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
@@ -88,14 +88,15 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
   const env = Object.entries(fallbackEnvironment(ctx)).map(([k, v]) => `${k}=${v}\n`).join("");
   const sttHere = host.services["stt-service"] !== undefined;
 
+  const unitSection = {
+    Description: `Lyra mirror client (lyra-client ${version}) on port ${settings.port}`,
+    Wants: ["network-online.target", ...(sttHere ? ["stt-service.service"] : [])].join(" "),
+    After: ["network-online.target", ...(sttHere ? ["stt-service.service"] : [])].join(" "),
+    // Never give up: the client keeps retrying for as long as the broker is away.
+    StartLimitIntervalSec: 0,
+  };
   const unit = unitFile({
-    Unit: {
-      Description: `Lyra mirror client (lyra-client ${version}) on port ${settings.port}`,
-      Wants: ["network-online.target", ...(sttHere ? ["stt-service.service"] : [])].join(" "),
-      After: ["network-online.target", ...(sttHere ? ["stt-service.service"] : [])].join(" "),
-      // Never give up: the client keeps retrying for as long as the broker is away.
-      StartLimitIntervalSec: 0,
-    },
+    Unit: unitSection,
     Service: {
       Type: "exec",
       // Root ("+"), outside the sandbox: the runbook's log path is a symlink in /var/log, which
@@ -138,7 +139,9 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
         restarts: [lyraClientUnit],
       },
     ],
-    units: [{ name: lyraClientUnit, content: unit, enabled: true, active: true, longRunning: true, after: [brokerPrerequisite(fleet)] }],
+    units: [
+      { name: lyraClientUnit, content: unit, enabled: true, active: true, longRunning: true, startsAfter: unitsNamedIn(unitSection), after: [brokerPrerequisite(fleet)] },
+    ],
     ports: [{ port: settings.port, protocol: "tcp", service: "lyra-client" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${lyraClientUnit} active`, unit: lyraClientUnit },

@@ -9,7 +9,7 @@ import { hostRunning, type FleetModel, type Host } from "../../model/fleet";
 import { orchestratorOwnedVariables } from "./options";
 import type { ServiceRenderer } from "../../render/context";
 import type { HealthCheck, PlanFragment } from "../../render/plan";
-import { hardened, unitFile, type UnitSection } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn, type UnitSection } from "../../render/systemd";
 import { brokerAddress, mqttPasswordFile } from "../mqtt-broker/client-credentials";
 import type { OrchestratorOptions } from "./options";
 import { unitPrerequisite } from "../../render/prerequisites";
@@ -80,13 +80,14 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
   const version = fleet.versions["lyra-orchestrator"];
   const qdrantHere = hostRunning(fleet, "qdrant")?.name === host.name;
   const ordering = ["network-online.target", ...(qdrantHere ? ["qdrant.service"] : [])].join(" ");
+  const unitSection = {
+    Description: `Lyra orchestrator ${version} (FastAPI on :${settings.port})`,
+    // Ordered after qdrant on the same host: the orchestrator opens its collections at start.
+    Wants: ordering,
+    After: ordering,
+  };
   const unit = unitFile({
-    Unit: {
-      Description: `Lyra orchestrator ${version} (FastAPI on :${settings.port})`,
-      // Ordered after qdrant on the same host: the orchestrator opens its collections at start.
-      Wants: ordering,
-      After: ordering,
-    },
+    Unit: unitSection,
     Service: {
       Type: "simple",
       // A dynamic user named as the model says: systemd allocates it at start, or uses the system
@@ -127,6 +128,7 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
         enabled: true,
         active: true,
         longRunning: true,
+        startsAfter: unitsNamedIn(unitSection),
         after: [...(qdrantHere ? [unitPrerequisite(host.name, "qdrant.service")] : []), brokerPrerequisite(fleet)],
       },
     ],

@@ -6,7 +6,7 @@
  */
 import type { FleetModel } from "../../model/fleet";
 import type { PlannedFile, PlannedUnit } from "../../render/plan";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
 import { brokerPaths, nativeUnitName } from "./mosquitto-config";
 import { unitPrerequisite } from "../../render/prerequisites";
 
@@ -126,11 +126,12 @@ export function metricsUnits(fleet: FleetModel, brokerHost: string): PlannedUnit
   const mode = fleet.broker.mode;
   const window = heartbeatWindowSeconds(fleet);
   const mirrors = heartbeatHosts(fleet).map((h) => h.name);
+  const serviceSection = {
+    Description: "Broker metrics for Prometheus (mosquitto $SYS and mirror heartbeats, node exporter textfile)",
+    After: mode === "native" ? nativeUnitName : "docker.service",
+  };
   const service = unitFile({
-    Unit: {
-      Description: "Broker metrics for Prometheus (mosquitto $SYS and mirror heartbeats, node exporter textfile)",
-      After: mode === "native" ? nativeUnitName : "docker.service",
-    },
+    Unit: serviceSection,
     Service: {
       Type: "oneshot",
       ExecStart: metricsScript,
@@ -162,7 +163,7 @@ export function metricsUnits(fleet: FleetModel, brokerHost: string): PlannedUnit
   });
   const after = mode === "native" ? [unitPrerequisite(brokerHost, nativeUnitName)] : [];
   return [
-    { name: metricsUnit, content: service, enabled: false, active: false, longRunning: false, after },
+    { name: metricsUnit, content: service, enabled: false, active: false, longRunning: false, startsAfter: unitsNamedIn(serviceSection), after },
     { name: metricsTimer, content: timer, enabled: true, active: true, longRunning: false, after: [] },
   ];
 }
