@@ -3,7 +3,7 @@
  * implicit MQTT users, and every rule that spans fields. All problems are collected, not the first.
  */
 import { z } from "zod";
-import { checkFleetSettings, checkFqdn, checkHostSettings, checkPlacement, checkPorts } from "./crosscheck";
+import { checkFleetSettings, checkFqdn, checkPorts, checkServices } from "./crosscheck";
 import type { FleetModel, Host, MqttUser } from "./fleet";
 import { secretKeys } from "./fleet";
 import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
@@ -97,8 +97,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
   for (const host of hosts) {
     checkFqdn(host, issues);
     checkPorts(host, issues);
-    checkPlacement(host, issues);
-    checkHostSettings(host, issues);
+    checkServices(host, issues);
   }
   checkFleetSettings(hosts, issues);
   const broker = exactlyOne(hosts, "mqtt-broker", issues);

@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import type { FleetModel, Host } from "../model/fleet";
+import type { ModelIssue } from "../model/issues";
 import type { Role } from "../model/roles";
 import type { RenderContext } from "../render/context";
 import type { HostPlan, PlanFragment } from "../render/plan";
@@ -14,6 +15,16 @@ import type { SecretRule } from "./secret-rules";
 export interface MqttAccess {
   publish: string[];
   subscribe: string[];
+}
+
+/** A daemon listening on a host, for the one-listener-per-port check. */
+export interface Listener {
+  port: number;
+  protocol: "tcp" | "udp";
+  /** Who listens, as a user reads it: "upsd (ups)". */
+  owner: string;
+  /** The field that brings it or sets its port: "hosts.lyra.services.ups". */
+  field: string;
 }
 
 /** Data on a host that `pulumi up` cannot recreate: it lives only there and in its NAS backup. */
@@ -43,6 +54,12 @@ export interface ServiceModule<Id extends string = string, Options extends z.Zod
   secretRules?(key: string): SecretRule[];
   /** MQTT: what it adds to its host's own user, and users of its own (named once for the fleet). */
   mqtt?: { hostAccess?(host: Host): MqttAccess; users?: Record<string, MqttAccess> };
+  /** Daemons it brings whose port no option names (options called `port` or `grpcPort` are counted already). */
+  listeners?(settings: z.output<Options>, host: Host): Listener[];
+  /** Its settings that must agree with each other or with the rest of its host; each issue names the field. */
+  checkHost?(settings: z.output<Options>, host: Host): ModelIssue[];
+  /** Rules across hosts, when some host runs it (nodered's stale window judges every heartbeat). */
+  checkFleet?(hosts: readonly Host[]): ModelIssue[];
   /** Data sets on its host that only a backup can bring back (listed by the docs' rebuild page). */
   dataSets?(settings: z.output<Options>): DataSet[];
 }

@@ -11,13 +11,13 @@
  * upsmon sends the monitor password to upsd as one unquoted word, so the stack refuses a password
  * that holds whitespace, `"`, `\`, `=` or `#` before anything is declared (src/model/secret-values.ts).
  */
-import { upsdPort } from "../../model/crosscheck";
 import type { ServiceRenderer } from "../../render/context";
 import type { PlannedFile, PlannedUnit } from "../../render/plan";
 import { secretToken } from "../../render/secrets";
 import { dropInFile, hardened, type UnitSection } from "../../render/systemd";
 import type { UpsOptions } from "./options";
 import { upsMonitorPasswordKey } from "./secrets";
+import { upsdPort } from "./ports";
 
 /** The monitor account in upsd.users; upsmon logs in with it. */
 export const upsMonitorUser = "upsmon";
