@@ -1,7 +1,8 @@
 /**
- * The stack's `lyra-fleet:fleet` object, as zod schemas. Field-level rules live here and in the
- * rule modules they call; rules that span fields (unique addresses, one broker, ports, placement)
- * live in ./crosscheck.ts.
+ * The stack's `lyra-fleet:fleet` object, as zod schemas. Field-level rules live here, in the
+ * rule modules they call and in each service module's options; rules that span fields (unique
+ * addresses, one broker, ports) live in ./resolve.ts and ./crosscheck.ts, and a service's own
+ * cross-field rules in its module (checkHost, checkFleet).
  */
 import { z } from "zod";
 import { withRule } from "./issues";

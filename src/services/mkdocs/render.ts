@@ -1,6 +1,6 @@
 /**
  * mkdocs.service: serves the fleet's generated runbook site (mkdocs.yml and pages under
- * /opt/lyra/docs, written by the docs renderer in ../docs) with Debian's mkdocs 1.4.
+ * /opt/lyra/docs, written by the docs renderer in src/render/docs) with Debian's mkdocs 1.4.
  *
  * `mkdocs serve` with its file watcher on, not a one-off build behind a static server: the record
  * command adds incident pages on the docs host between deployments, and the watcher rebuilds the

@@ -9,7 +9,7 @@
  * monitor password are never world-readable.
  *
  * upsmon sends the monitor password to upsd as one unquoted word, so the stack refuses a password
- * that holds whitespace, `"`, `\`, `=` or `#` before anything is declared (src/model/secret-values.ts).
+ * that holds whitespace, `"`, `\`, `=` or `#` before anything is declared (./secrets.ts).
  */
 import type { ServiceRenderer } from "../../render/context";
 import type { PlannedFile, PlannedUnit } from "../../render/plan";
