@@ -7,10 +7,10 @@
  *
  *   node --import tsx bench/host-apply.ts [host]      (default host: vega)
  */
-import type { HostConnection } from "../src/host/connection";
-import { hostCounters, resetHostCounters } from "../src/host/counters";
-import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../src/host/host-state-provider";
-import { closeAllHostConnections } from "../src/host/ssh";
+import type { HostConnection } from "../src/host/transport/connection";
+import { hostCounters, resetHostCounters } from "../src/host/transport/counters";
+import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../src/host/resources/host-state-provider";
+import { closeAllHostConnections } from "../src/host/transport/ssh";
 import { labConnection } from "../test/host/support/lab";
 import { ensureLab } from "../test/lab/lab";
 

@@ -10,7 +10,7 @@
  *
  *   node --import tsx bench/lab-converge.ts
  */
-import type { HostCounters } from "../src/host/counters";
+import type { HostCounters } from "../src/host/transport/counters";
 import { ensureLab, wipeHost } from "../test/lab/lab";
 import { labStack, type LabStack } from "../test/lab/pulumi-lab";
 

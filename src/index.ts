@@ -3,9 +3,9 @@
  * resources, export what operators look up. An invalid stack throws before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { requiredSecretKeys, secretKeys } from "./model/fleet";
+import { secretKeys } from "./model/fleet";
 import { fleetConfigKey, parseFleet, stackFilePath } from "./model/load";
-import { secretValueProblems } from "./model/secret-values";
+import { requiredSecretKeys, secretValueProblems } from "./model/secrets";
 import { planFleet } from "./render";
 import { Fleet } from "./fleet/fleet";
 import { fleetExports } from "./fleet/exports";
@@ -37,7 +37,7 @@ if (invalid.length > 0) {
 const secret = (key: string) => pulumi.secret(configValue(key)!);
 const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
 const privateKey = configValue(secretKeys.sshPrivateKey) === undefined ? undefined : secret(secretKeys.sshPrivateKey);
-new Fleet("fleet", { model, plans, secrets, privateKey });
+new Fleet("fleet", { plans, secrets, privateKey });
 
-export const hosts = fleetExports(model, plans);
+export const hosts = fleetExports(plans);
 export const broker = `${model.broker.host}:${model.broker.port}`;

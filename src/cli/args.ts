@@ -1,8 +1,8 @@
 /** A small, strict argument parser shared by the CLIs: unknown flags are errors, not surprises. */
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+import { UsageError } from "../verify/usage-error";
+
+export { UsageError };
 
 export interface FlagSpec {
   /** Flags that take a value (`--stack home`). */

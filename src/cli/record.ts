@@ -4,8 +4,8 @@
  * and the results as metrics: on the docs host over SSH, or into a local docs tree with --docs.
  */
 import { readFileSync } from "node:fs";
-import { closeAllHostConnections } from "../host/ssh";
-import type { Fleet } from "../model/fleet";
+import { closeAllHostConnections } from "../host/transport/ssh";
+import type { FleetModel } from "../model/fleet";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import { dayHeader, entryFileName, entrySection } from "../record/entry";
 import { writeLocal, writeRemote, type Written } from "../record/write";
@@ -77,7 +77,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
     let verify: JsonOutput;
     let stack: string;
-    let fleet: Fleet;
+    let fleet: FleetModel;
     if (values.results) {
       const file = values["stack-file"] ?? stackFilePath(values.stack!);
       fleet = loadStackFile(file);

@@ -6,12 +6,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { requiredSecretKeys } from "../model/fleet";
+import { requiredSecretKeys } from "../model/secrets";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
 import { parseArgs, UsageError } from "./args";
 import { hostTree, manifestOf } from "./render-tree";
-import { readSecrets } from "./secrets-source";
+import { readSecrets } from "../secrets/source";
 
 const usage = "usage: npm run render -- --stack <name> --out <dir> [--show-secrets]";
 

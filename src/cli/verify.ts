@@ -2,7 +2,7 @@
  * `npm run verify -- --stack <name>` (also the `lyra-verify` bin): the runbook's verification,
  * live. Runs every check of every host's plan in parallel and exits 0 only when all pass.
  */
-import { closeAllHostConnections } from "../host/ssh";
+import { closeAllHostConnections } from "../host/transport/ssh";
 import { FleetConfigError } from "../model/load";
 import { reachLine, scrub, summaryLines, table, toJson } from "../verify/format";
 import { LiveTable } from "../verify/live";

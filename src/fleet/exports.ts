@@ -1,5 +1,4 @@
 /** What `pulumi stack output` shows per host: address, services, health endpoints, the docs URL. */
-import type { Fleet } from "../model/fleet";
 import type { HostPlan } from "../render/plan";
 
 export interface HostExport {
@@ -11,20 +10,20 @@ export interface HostExport {
   docsUrl?: string;
 }
 
-export function fleetExports(model: Fleet, plans: HostPlan[]): Record<string, HostExport> {
+export function fleetExports(plans: HostPlan[]): Record<string, HostExport> {
   return Object.fromEntries(
     plans.map((plan) => {
-      const host = model.hosts.find((h) => h.name === plan.host)!;
-      const mkdocs = host.services.mkdocs;
+      // The docs site is served where mkdocs listens.
+      const mkdocs = plan.ports.find((p) => p.service === "mkdocs");
       return [
         plan.host,
         {
-          address: host.address,
-          role: host.role,
+          address: plan.connection.address,
+          role: plan.role,
           services: plan.services,
           units: plan.units.map((u) => u.name),
           healthEndpoints: plan.checks.flatMap((c) => (c.kind === "http" ? [c.url] : [])),
-          ...(mkdocs ? { docsUrl: `http://${host.fqdn}:${mkdocs.port}/` } : {}),
+          ...(mkdocs ? { docsUrl: `http://${plan.fqdn}:${mkdocs.port}/` } : {}),
         },
       ];
     }),

@@ -1,22 +1,20 @@
 /**
- * The whole fleet: one Host component per host, the broker container where Docker runs it, the
- * cross-host order (broker first, config source before the mirrors' sync) and the health gates.
+ * The whole fleet, from the host plans alone: one Host component per host, every planned
+ * container, the cross-host order the plans' typed prerequisites ask for (the broker first, the
+ * config source before the mirrors' sync), and the health gates.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnectionInputs } from "../host/resources";
-import type { Fleet as FleetModel } from "../model/fleet";
-import { secretKeys } from "../model/fleet";
-import type { HostPlan } from "../render/plan";
+import type { HostPlan, Prerequisite } from "../render/plan";
 import { sha256 } from "../render/secrets";
-import { BrokerContainer } from "./broker-container";
+import { Container } from "./container";
 import { healthGate } from "./health-gates";
 import { Host } from "./host";
 import { mqttGate } from "./mqtt-gate";
-import { brokerResource, prerequisites } from "./order";
+import { convergeOrder, prerequisiteProblem } from "./order";
 import type { SecretValues } from "./secrets";
 
 export interface FleetArgs {
-  model: FleetModel;
   plans: HostPlan[];
   secrets: SecretValues;
   /** The SSH private key every host accepts, as a secret; absent: the ssh-agent. */
@@ -25,65 +23,64 @@ export interface FleetArgs {
 
 export class Fleet extends pulumi.ComponentResource {
   readonly hosts: Record<string, Host> = {};
-  readonly broker: pulumi.Resource;
+  /** Every planned container, by "<host>/<name>". */
+  readonly containers: Record<string, Container> = {};
 
   constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("lyra-fleet:fleet:Fleet", name, {}, opts);
-    const { model, plans, secrets } = args;
-    const connectionOf = (host: string): HostConnectionInputs => {
-      const h = model.hosts.find((x) => x.name === host)!;
-      return { host: h.name, address: h.address, port: h.ssh.port, user: h.ssh.user, hostKey: h.ssh.hostKey, privateKey: args.privateKey };
-    };
+    const { plans, secrets } = args;
     const planOf = (host: string) => plans.find((p) => p.host === host)!;
-    const broker = brokerResource(model);
-
-    // The broker host and the config source host first: the others wait for them.
-    const first = [...new Set([model.broker.host, model.configSource.host])];
-    const order = [...first, ...model.hosts.map((h) => h.name).filter((n) => !first.includes(n))];
-    let brokerDependency: pulumi.Resource | undefined;
-    let configSource: Host | undefined;
-
-    for (const hostName of order) {
-      const plan = planOf(hostName);
-      // What this host's units wait for: resources on other hosts, and further units of this host
-      // (the broker, when it runs here under systemd). On the broker's own host in docker mode the
-      // container comes after the host (it mounts the host's config), so its units cannot wait
-      // for it: they are clients that retry, as they must across every broker restart anyway.
-      const dependsOn = new Set<pulumi.Resource>();
-      const localPrerequisites: Record<string, string[]> = {};
+    const connectionOf = (host: string): HostConnectionInputs => {
+      const { address, port, user, hostKey } = planOf(host).connection;
+      return { host, address, port, user, hostKey, privateKey: args.privateKey };
+    };
+    // Before any resource: a prerequisite no plan declares is a bug in a renderer.
+    for (const plan of plans) {
       for (const unit of plan.units) {
-        const wants = prerequisites(unit);
-        if (wants.broker && brokerDependency) dependsOn.add(brokerDependency);
-        // The whole source host: its tree, the sync account and its key.
-        if (wants.configSource && configSource) dependsOn.add(configSource.state);
-        for (const ref of wants.units) if (ref.host !== hostName && this.hosts[ref.host]) dependsOn.add(this.hosts[ref.host].state);
-        const local = wants.units.filter((ref) => ref.host === hostName).map((ref) => ref.unit);
-        if (wants.broker && broker.kind === "unit" && broker.host === hostName) local.push(broker.name);
-        localPrerequisites[unit.name] = local;
+        for (const prerequisite of unit.after) {
+          const problem = prerequisiteProblem(prerequisite, plans);
+          if (problem) throw new Error(`Fleet: unit ${unit.name} on host '${plan.host}' waits for ${prerequisite.label}, but ${problem}`);
+        }
+      }
+    }
+    /** The resource standing for a prerequisite on another host, once declared. */
+    const resourceOf = (p: Prerequisite): pulumi.Resource | undefined =>
+      p.kind === "container" ? this.containers[`${p.host}/${p.container}`] : this.hosts[p.host]?.state;
+
+    for (const hostName of convergeOrder(plans)) {
+      const plan = planOf(hostName);
+      // What this host's units wait for on other hosts (the order among its own units is in its
+      // plan). A container on the unit's own host comes after the host (it mounts the host's
+      // config), so its units cannot wait for it: they are clients that retry, as they must across
+      // every broker restart anyway.
+      const dependsOn = new Set<pulumi.Resource>();
+      for (const prerequisite of plan.units.flatMap((u) => u.after)) {
+        if (prerequisite.host === hostName) continue;
+        const resource = resourceOf(prerequisite);
+        if (resource) dependsOn.add(resource);
       }
       const host = new Host(
         hostName,
-        { plan, connection: connectionOf(hostName), secrets, dependsOn: [...dependsOn], localPrerequisites },
+        { plan, connection: connectionOf(hostName), secrets, dependsOn: [...dependsOn] },
         { parent: this },
       );
       this.hosts[hostName] = host;
-      if (hostName === model.broker.host) {
-        const spec = plan.containers.find((c) => c.name === "mqtt-broker");
-        if (broker.kind === "container" && !spec) throw new Error(`Fleet: broker host '${hostName}' declares no container mqtt-broker`);
-        if (broker.kind === "unit" && !plan.units.some((u) => u.name === broker.name)) throw new Error(`Fleet: broker host '${hostName}' declares no unit ${broker.name}`);
-        brokerDependency =
-          broker.kind === "container"
-            ? new BrokerContainer(`${hostName}:mqtt-broker`, { container: spec!, connection: connectionOf(hostName), host }, { parent: this, dependsOn: [host] })
-            : host.state;
+      for (const spec of plan.containers) {
+        this.containers[`${hostName}/${spec.name}`] = new Container(
+          `${hostName}:${spec.name}`,
+          { container: spec, connection: connectionOf(hostName), host },
+          { parent: this, dependsOn: [host] },
+        );
       }
-      if (hostName === model.configSource.host) configSource = host;
     }
-    this.broker = brokerDependency!;
 
+    // The broker: on the host whose plan has the MQTT round trip, standing for what that waits for.
+    const brokerPlan = plans.find((p) => p.mqttRoundTrips.length > 0);
+    const brokerHost = brokerPlan ? this.hosts[brokerPlan.host] : undefined;
+    const broker = brokerPlan ? (resourceOf(brokerPlan.mqttRoundTrips[0].after) ?? brokerHost!.state) : undefined;
     // Every host's services are clients of the broker (health, heartbeats, registrations): a
     // change on the broker's host (a repaired config, a restarted broker) checks them all again.
-    const brokerHost = this.hosts[model.broker.host];
-    for (const hostName of order) {
+    for (const hostName of Object.keys(this.hosts)) {
       const host = this.hosts[hostName];
       // Re-run when the plan or a secret in the host's files (through a hash) changes, and after
       // every apply that changed the host or the broker's host, a repair included (their states'
@@ -92,17 +89,28 @@ export class Fleet extends pulumi.ComponentResource {
         sha256(JSON.stringify(planOf(hostName))),
         ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
         host.state.converged,
-        ...(host === brokerHost ? [] : [brokerHost.state.converged]),
+        ...(!brokerHost || host === brokerHost ? [] : [brokerHost.state.converged]),
       ];
-      const after = host === brokerHost ? [host.state] : [host.state, this.broker];
+      const after = !broker || host === brokerHost ? [host.state] : [host.state, broker];
       healthGate(`${hostName}:health-gate`, { plan: planOf(hostName), connection: connectionOf(hostName), triggers }, { parent: this, dependsOn: after });
     }
-    const monitorPassword = secrets[secretKeys.mqttPassword("monitor")];
-    mqttGate(
-      `${model.broker.host}:mqtt-round-trip`,
-      { connection: connectionOf(model.broker.host), port: model.broker.port, monitorPassword, triggers: [this.broker.urn, brokerHost.state.converged] },
-      { parent: this, dependsOn: [this.broker] },
-    );
+    for (const plan of plans) {
+      for (const roundTrip of plan.mqttRoundTrips) {
+        const after = resourceOf(roundTrip.after) ?? this.hosts[plan.host].state;
+        mqttGate(
+          `${plan.host}:${roundTrip.name}`,
+          {
+            connection: connectionOf(plan.host),
+            port: roundTrip.port,
+            user: roundTrip.user,
+            topic: roundTrip.topic,
+            password: secrets[roundTrip.passwordKey],
+            triggers: [after.urn, this.hosts[plan.host].state.converged],
+          },
+          { parent: this, dependsOn: [after] },
+        );
+      }
+    }
     this.registerOutputs({ hosts: Object.keys(this.hosts) });
   }
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostState, type FileItem, type HostConnectionInputs, type UnitItem } from "../host/resources";
 import type { HostPlan } from "../render/plan";
 import { hasSecrets, sha256 } from "../render/secrets";
-import { triggerFiles, unitsOrderedBefore } from "./order";
+import { triggerFiles } from "./order";
 import { fileItem, secretFileItems, type SecretValues } from "./secrets";
 
 export interface HostArgs {
@@ -19,8 +19,6 @@ export interface HostArgs {
   secrets: SecretValues;
   /** Resources on other hosts this host's units wait for (the broker, the config source). */
   dependsOn?: pulumi.Resource[];
-  /** By unit name, further units of this host it starts after (e.g. the broker when it runs here). */
-  localPrerequisites?: Readonly<Record<string, readonly string[]>>;
 }
 
 export class Host extends pulumi.ComponentResource {
@@ -44,8 +42,7 @@ export class Host extends pulumi.ComponentResource {
 
     const units: Record<string, UnitItem> = {};
     for (const unit of plan.units) {
-      const after = new Set([...unitsOrderedBefore(unit, plan), ...(args.localPrerequisites?.[unit.name] ?? [])]);
-      after.delete(unit.name);
+      const after = new Set(plan.unitOrder[unit.name] ?? []);
       units[unit.name] = {
         content: unit.content,
         ...(unit.dropIn !== undefined ? { dropIn: unit.dropIn } : {}),

@@ -1,26 +1,27 @@
 /**
- * The broker's health gate: a real MQTT round trip on `lyra/test` from the broker host, as the
- * monitor user. The password arrives on stdin and lives only in a private temp dir on the host.
+ * The broker's health gate (a PlannedMqttRoundTrip): a real MQTT round trip from the broker host,
+ * on the planned topic as the planned user (`lyra/test`, monitor). The password arrives on stdin
+ * and lives only in a private temp dir on the host.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { HealthGate, type HostConnectionInputs } from "../host/resources";
 
-export function mqttRoundTripScript(port: number, seconds = 60): string {
+export function mqttRoundTripScript(port: number, seconds = 60, user = "monitor", topic = "lyra/test"): string {
   return [
     "set -u",
     "umask 077",
     'dir=$(mktemp -d); trap \'rm -rf "$dir"\' EXIT',
     "IFS= read -r password",
-    `printf -- '-h 127.0.0.1\\n-p ${port}\\n-u monitor\\n-P %s\\n' "$password" > "$dir/mosquitto_sub"`,
+    `printf -- '-h 127.0.0.1\\n-p ${port}\\n-u ${user}\\n-P %s\\n' "$password" > "$dir/mosquitto_sub"`,
     'cp "$dir/mosquitto_sub" "$dir/mosquitto_pub"',
     `deadline=$(( $(date +%s) + ${seconds} ))`,
     "while :; do",
     '  token="gate-$$-$(date +%s)"',
-    '  ( sleep 1; XDG_CONFIG_HOME="$dir" mosquitto_pub -t lyra/test -m "$token" -q 1 ) &',
-    '  got=$(XDG_CONFIG_HOME="$dir" mosquitto_sub -t lyra/test -C 1 -W 5 -q 1 2>/dev/null || true)',
+    `  ( sleep 1; XDG_CONFIG_HOME="$dir" mosquitto_pub -t ${topic} -m "$token" -q 1 ) &`,
+    `  got=$(XDG_CONFIG_HOME="$dir" mosquitto_sub -t ${topic} -C 1 -W 5 -q 1 2>/dev/null || true)`,
     "  wait",
-    '  [ "$got" = "$token" ] && { echo "ok: MQTT round trip on lyra/test"; exit 0; }',
-    `  [ "$(date +%s)" -ge "$deadline" ] && { echo "MQTT round trip on lyra/test (port ${port}): no echo after ${seconds} s" >&2; exit 1; }`,
+    `  [ "$got" = "$token" ] && { echo "ok: MQTT round trip on ${topic}"; exit 0; }`,
+    `  [ "$(date +%s)" -ge "$deadline" ] && { echo "MQTT round trip on ${topic} (port ${port}): no echo after ${seconds} s" >&2; exit 1; }`,
     "  sleep 2",
     "done",
   ].join("\n");
@@ -29,7 +30,9 @@ export function mqttRoundTripScript(port: number, seconds = 60): string {
 export interface MqttGateArgs {
   connection: HostConnectionInputs;
   port: number;
-  monitorPassword: pulumi.Output<string>;
+  user: string;
+  topic: string;
+  password: pulumi.Output<string>;
   triggers: pulumi.Input<string>[];
 }
 
@@ -39,8 +42,8 @@ export function mqttGate(name: string, args: MqttGateArgs, opts: pulumi.CustomRe
     {
       connection: args.connection,
       label: "mqtt-round-trip",
-      script: mqttRoundTripScript(args.port),
-      stdin: args.monitorPassword.apply((p) => `${p}\n`),
+      script: mqttRoundTripScript(args.port, 60, args.user, args.topic),
+      stdin: args.password.apply((p) => `${p}\n`),
       triggers: args.triggers,
     },
     opts,

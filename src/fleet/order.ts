@@ -1,46 +1,44 @@
 /**
- * The order things converge in, as plain data (no Pulumi): which units and files each unit waits
- * for or restarts on. The Pulumi layer turns these into a host state's `after` and `restartOn`, and
- * into `dependsOn` across hosts; tests read them directly.
+ * The order things converge in, as plain data (no Pulumi): which files each unit restarts on, and
+ * which hosts converge before which (the order of a host's own units is in its plan: unitOrder). The Pulumi layer turns these into a
+ * host state's `after` and `restartOn`, and into `dependsOn` across hosts; tests read them directly.
  */
-import type { Fleet } from "../model/fleet";
-import type { HostPlan, PlannedUnit } from "../render/plan";
-
-/** Other units of the same plan this unit is ordered after (After=, Requires=, Wants=, BindsTo=). */
-export function unitsOrderedBefore(unit: PlannedUnit, plan: HostPlan): string[] {
-  if (unit.content === null) return [];
-  const named = new Set<string>();
-  for (const line of unit.content.split("\n")) {
-    const match = /^(After|Requires|Wants|BindsTo)=(.*)$/.exec(line);
-    if (match) for (const name of match[2].split(/\s+/)) if (name) named.add(name);
-  }
-  // A timer starts its service: the service must be installed first.
-  if (unit.name.endsWith(".timer")) named.add(unit.name.replace(/\.timer$/, ".service"));
-  return plan.units.filter((u) => u.name !== unit.name && named.has(u.name)).map((u) => u.name).sort();
-}
+import type { HostPlan, PlannedUnit, Prerequisite } from "../render/plan";
 
 /** Files whose change restarts `unit`: their hashes are its restart triggers. */
 export function triggerFiles(unit: PlannedUnit, plan: HostPlan): string[] {
   return plan.files.filter((f) => f.restarts.includes(unit.name)).map((f) => f.path);
 }
 
-/** Where the broker lives, as the resource everything that speaks MQTT waits for. */
-export function brokerResource(fleet: Fleet): { host: string; kind: "container" | "unit"; name: string } {
-  return fleet.broker.mode === "docker"
-    ? { host: fleet.broker.host, kind: "container", name: "mqtt-broker" }
-    : { host: fleet.broker.host, kind: "unit", name: "mqtt-broker.service" };
+/** Why a prerequisite cannot be met: it names a host, unit or container no plan declares. */
+export function prerequisiteProblem(prerequisite: Prerequisite, plans: readonly HostPlan[]): string | undefined {
+  const target = plans.find((p) => p.host === prerequisite.host);
+  if (!target) return `names host '${prerequisite.host}', which has no plan`;
+  if (prerequisite.kind === "unit" && !target.units.some((u) => u.name === prerequisite.unit)) return `names unit ${prerequisite.unit}, which host '${prerequisite.host}' does not declare`;
+  if (prerequisite.kind === "container" && !target.containers.some((c) => c.name === prerequisite.container)) {
+    return `names container ${prerequisite.container}, which host '${prerequisite.host}' does not declare`;
+  }
+  return undefined;
 }
 
-/** A unit's declared prerequisites, split by kind (see PlannedUnit.after). */
-export function prerequisites(unit: PlannedUnit): { broker: boolean; configSource: boolean; units: { host: string; unit: string }[] } {
-  const refs = unit.after.map((ref) => {
-    const slash = ref.indexOf("/");
-    if (slash <= 0) throw new Error(`internal: unit ${unit.name} declares '${ref}' in after; expected "host/what"`);
-    return { host: ref.slice(0, slash), what: ref.slice(slash + 1) };
-  });
-  return {
-    broker: refs.some((r) => r.what === "broker"),
-    configSource: refs.some((r) => r.what === "config-source"),
-    units: refs.filter((r) => r.what !== "broker" && r.what !== "config-source").map((r) => ({ host: r.host, unit: r.what })),
-  };
+/** The hosts each host's units wait for, other than itself. */
+export function hostsWaitedFor(plan: HostPlan): string[] {
+  return [...new Set(plan.units.flatMap((u) => u.after.map((p) => p.host)).filter((host) => host !== plan.host))].sort();
+}
+
+/**
+ * Hosts in the order they are declared: each after the hosts its units wait for (the broker's
+ * and the config source's host first), otherwise by name. A cycle cannot be honoured; its hosts
+ * follow in name order, and a prerequisite declared later is then not waited for.
+ */
+export function convergeOrder(plans: readonly HostPlan[]): string[] {
+  const waits = new Map(plans.map((p) => [p.host, hostsWaitedFor(p)]));
+  const pending = plans.map((p) => p.host).sort();
+  const order: string[] = [];
+  while (pending.length > 0) {
+    const ready = pending.find((host) => waits.get(host)!.every((other) => order.includes(other) || !waits.has(other))) ?? pending[0];
+    order.push(ready);
+    pending.splice(pending.indexOf(ready), 1);
+  }
+  return order;
 }

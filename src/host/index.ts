@@ -5,14 +5,14 @@
  * - transport (runRemote, counters, HostError): what tests, benchmarks and the verify CLI use.
  */
 export * from "./resources";
-export { describeHost, DEFAULT_CONNECT_TIMEOUT_MS } from "./connection";
-export { hostCounters, resetHostCounters, type HostCounters } from "./counters";
-export { hostError, isHostError, scrubSecrets, type HostError, type HostErrorKind } from "./errors";
-export { sha256Fingerprint } from "./host-key";
+export { describeHost, DEFAULT_CONNECT_TIMEOUT_MS } from "./transport/connection";
+export { hostCounters, resetHostCounters, type HostCounters } from "./transport/counters";
+export { hostError, isHostError, scrubSecrets, type HostError, type HostErrorKind } from "./transport/errors";
+export { sha256Fingerprint } from "./transport/host-key";
 export {
     closeAllHostConnections,
     runRemote,
     runRemoteChecked,
     type RemoteCommandOptions,
     type RemoteCommandResult,
-} from "./ssh";
+} from "./transport/ssh";

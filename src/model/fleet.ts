@@ -1,4 +1,8 @@
 /** The validated, resolved fleet: what every renderer and the program work from. */
+import { configSyncSshKeyKey } from "../services/config-sync/secrets";
+import { mqttPasswordKey } from "../services/mqtt-broker/secrets";
+import { noderedCredentialSecretKey } from "../services/nodered/secrets";
+import { upsMonitorPasswordKey } from "../services/ups/secrets";
 import type { Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
 
@@ -22,7 +26,7 @@ export interface MqttUser {
   passwordKey: string;
 }
 
-export interface Fleet {
+export interface FleetModel {
   /** The stack file the fleet came from, for messages. */
   source: string;
   site: FleetParsed["site"];
@@ -37,33 +41,25 @@ export interface Fleet {
   mqttUsers: MqttUser[];
 }
 
-/** Secrets, as flat stack config keys, that the fleet needs. */
+/**
+ * Secret keys other layers name directly (the operator's SSH key, the monitor's MQTT password).
+ * Each service's own keys are defined in its module; these are the same constants.
+ */
 export const secretKeys = {
-  mqttPassword: (user: string) => `mqtt-password-${user}`,
-  noderedCredentialSecret: "nodered-credential-secret",
-  /** The NUT monitor user's password (upsd.users, upsmon.conf) on a host with a UPS. */
-  upsMonitorPassword: "ups-monitor-password",
-  /** The mirrors' config-sync SSH private key (its public half is authorized on the config source). */
-  configSyncSshKey: "config-sync-ssh-key",
+  mqttPassword: mqttPasswordKey,
+  noderedCredentialSecret: noderedCredentialSecretKey,
+  upsMonitorPassword: upsMonitorPasswordKey,
+  configSyncSshKey: configSyncSshKeyKey,
   sshPrivateKey: "ssh-private-key",
 } as const;
 
-/** Every secret key the fleet reads, sorted; the README's `pulumi config set --secret` list. */
-export function requiredSecretKeys(fleet: Fleet): string[] {
-  const keys = fleet.mqttUsers.map((u) => u.passwordKey);
-  if (fleet.hosts.some((h) => h.services.nodered)) keys.push(secretKeys.noderedCredentialSecret);
-  if (fleet.hosts.some((h) => h.services.ups)) keys.push(secretKeys.upsMonitorPassword);
-  if (fleet.hosts.some((h) => h.services["config-sync"])) keys.push(secretKeys.configSyncSshKey);
-  return keys.sort();
-}
-
-export function hostByName(fleet: Fleet, name: string): Host {
+export function hostByName(fleet: FleetModel, name: string): Host {
   const host = fleet.hosts.find((h) => h.name === name);
   if (!host) throw new Error(`${fleet.source}: no host named '${name}'`);
   return host;
 }
 
 /** The host running a service, or undefined when no host runs it. */
-export function hostRunning(fleet: Fleet, service: keyof ServiceSettings): Host | undefined {
+export function hostRunning(fleet: FleetModel, service: keyof ServiceSettings): Host | undefined {
   return fleet.hosts.find((h) => h.services[service]);
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import type { Fleet } from "./fleet";
+import type { FleetModel } from "./fleet";
 import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import { resolveFleet } from "./resolve";
 import { fleetSchema } from "./schema";
@@ -29,11 +29,11 @@ export class FleetConfigError extends Error {
 }
 
 /** Validate the fleet object (from `config.requireObject("fleet")` or a stack file). */
-export function parseFleet(raw: unknown, source: string): Fleet {
+export function parseFleet(raw: unknown, source: string): FleetModel {
   if (raw === undefined || raw === null) {
     throw new FleetConfigError(source, [{ path: "", message: `missing; expected the fleet object under config key ${fleetConfigKey}` }]);
   }
-  const parsed = fleetSchema.safeParse(raw, { error: expectedFor });
+  const parsed = fleetSchema().safeParse(raw, { error: expectedFor });
   if (!parsed.success) throw new FleetConfigError(source, toModelIssues(parsed.error, raw));
   const { fleet, issues } = resolveFleet(parsed.data, source);
   if (!fleet) throw new FleetConfigError(source, issues);
@@ -44,7 +44,7 @@ export function parseFleet(raw: unknown, source: string): Fleet {
 const maxAliasExpansions = 100;
 
 /** Read `stacks/Pulumi.<stack>.yaml` (or any path) and validate its fleet object. */
-export function loadStackFile(path: string): Fleet {
+export function loadStackFile(path: string): FleetModel {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

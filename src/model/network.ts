@@ -3,7 +3,7 @@
  * rules are the protocols' own (RFC 1035 lengths, OpenSSH's key format through the host layer's
  * parser), so a stack the model accepts is one the host layer and the resolver accept too.
  */
-import { parsePinnedHostKey } from "../host/host-key";
+import { parsePinnedHostKey } from "../host/transport/host-key";
 import { lineProblem } from "./text";
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -1,27 +1,29 @@
 /**
- * From the parsed stack object to the resolved Fleet: role presets plus per-host overrides, the
+ * From the parsed stack object to the resolved FleetModel: role presets plus per-host overrides, the
  * implicit MQTT users, and every rule that spans fields. All problems are collected, not the first.
  */
 import { z } from "zod";
-import { checkFleetSettings, checkFqdn, checkHostSettings, checkPlacement, checkPorts } from "./crosscheck";
-import type { Fleet, Host, MqttUser } from "./fleet";
+import { checkFleetSettings, checkFqdn, checkPorts, checkServices } from "./crosscheck";
+import type { FleetModel, Host, MqttUser } from "./fleet";
 import { secretKeys } from "./fleet";
 import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import type { FleetParsed } from "./schema";
 import { mqttUserSchema } from "./schema";
-import { healthTopic, presenceTopic, registrationTopic, registrationTopics } from "./topics";
-import { rolePresets, serviceIds, serviceSchemas, type ServiceId, type ServiceSettings } from "./services";
+import { serviceModules } from "../services/registry";
+import { healthTopic } from "./topics";
+import { inRolePreset, serviceIds, serviceSchemas, type ServiceId, type ServiceSettings } from "./services";
 
 export type { ModelIssue } from "./issues";
 
 function resolveServices(name: string, parsed: FleetParsed["hosts"][string], issues: ModelIssue[]): Partial<ServiceSettings> {
   const overrides = parsed.services as Record<string, Record<string, unknown> | undefined>;
   const resolved: Record<string, unknown> = {};
-  for (const id of serviceIds) {
+  const schemas = serviceSchemas();
+  for (const id of serviceIds()) {
     const override = overrides[id];
-    const inPreset = rolePresets[parsed.role].includes(id);
+    const inPreset = inRolePreset(parsed.role, id);
     if (!inPreset && override === undefined) continue;
-    const result = serviceSchemas[id].safeParse(override ?? {}, { error: expectedFor });
+    const result = schemas[id].safeParse(override ?? {}, { error: expectedFor });
     if (!result.success) {
       issues.push(...toModelIssues(result.error, override ?? {}, ["hosts", name, "services", id]));
       continue;
@@ -33,24 +35,27 @@ function resolveServices(name: string, parsed: FleetParsed["hosts"][string], iss
 
 /**
  * The implicit MQTT users and what each may do, from the services each host runs (not its role),
- * so a service placed on any host brings the ACL entries it needs.
+ * so a service placed on any host brings the ACL entries it needs (its module's `mqtt`).
  */
 function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUserSchema>> {
   const users: Record<string, z.output<typeof mqttUserSchema>> = {};
+  const modules = serviceModules();
   for (const host of hosts) {
-    // A host may publish only its own health; with mqtt-client, only its own presence and
-    // registration (each topic names it), so no client can beat or register as another.
+    // A host may publish only its own health; its services add what they need, each topic naming the host.
     const publish = [healthTopic(host.name)];
     const subscribe: string[] = [];
-    if (host.services["mqtt-client"]) {
-      publish.push(presenceTopic(host.name), registrationTopic(host.name));
-      subscribe.push(registrationTopics);
+    for (const module of modules) {
+      if (!module.mqtt?.hostAccess || !(host.services as Record<string, unknown>)[module.id]) continue;
+      const access = module.mqtt.hostAccess(host);
+      publish.push(...access.publish);
+      subscribe.push(...access.subscribe);
     }
-    if (host.services["lyra-client"]) subscribe.push(`lyra/mirrors/${host.name}/#`);
     users[host.name] = { publish, subscribe };
   }
-  if (hosts.some((h) => h.services["lyra-orchestrator"])) users.orchestrator = { publish: ["lyra/#"], subscribe: ["lyra/#"] };
-  if (hosts.some((h) => h.services.nodered)) users.nodered = { publish: ["lyra/status/#"], subscribe: ["lyra/#"] };
+  for (const module of modules) {
+    if (!module.mqtt?.users || !hosts.some((h) => (h.services as Record<string, unknown>)[module.id])) continue;
+    for (const [name, access] of Object.entries(module.mqtt.users)) users[name] = { publish: [...access.publish], subscribe: [...access.subscribe] };
+  }
   // The verify command's user: the round trip on lyra/test and reading every health topic.
   users.monitor = { publish: ["lyra/test"], subscribe: ["lyra/#"] };
   return users;
@@ -79,8 +84,8 @@ function checkUniqueAddresses(hosts: Host[], issues: ModelIssue[]): void {
   }
 }
 
-/** Resolve and cross-check; returns the Fleet or every problem found. */
-export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fleet; issues: ModelIssue[] } {
+/** Resolve and cross-check; returns the FleetModel or every problem found. */
+export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: FleetModel; issues: ModelIssue[] } {
   const issues: ModelIssue[] = [];
   const hosts: Host[] = Object.keys(parsed.hosts)
     .sort()
@@ -92,8 +97,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
   for (const host of hosts) {
     checkFqdn(host, issues);
     checkPorts(host, issues);
-    checkPlacement(host, issues);
-    checkHostSettings(host, issues);
+    checkServices(host, issues);
   }
   checkFleetSettings(hosts, issues);
   const broker = exactlyOne(hosts, "mqtt-broker", issues);

@@ -1,14 +1,15 @@
 /**
- * The stack's `lyra-fleet:fleet` object, as zod schemas. Field-level rules live here and in the
- * rule modules they call; rules that span fields (unique addresses, one broker, ports, placement)
- * live in ./crosscheck.ts.
+ * The stack's `lyra-fleet:fleet` object, as zod schemas. Field-level rules live here, in the
+ * rule modules they call and in each service module's options; rules that span fields (unique
+ * addresses, one broker, ports) live in ./resolve.ts and ./crosscheck.ts, and a service's own
+ * cross-field rules in its module (checkHost, checkFleet).
  */
 import { z } from "zod";
 import { withRule } from "./issues";
 import { topicFilterProblem } from "./mqtt-topic";
 import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
 import { normalizedPathProblem } from "./paths";
-import { imageWithDigest, roles, serviceSchemas, version, type ServiceId } from "./services";
+import { imageWithDigest, roles, serviceSchemas, version } from "./services";
 
 /** A host name is also the first DNS label of its FQDN: at most 63 characters, no trailing dash. */
 const hostName = z
@@ -34,21 +35,27 @@ const sshSettings = z.strictObject({
   hostKey,
 });
 
-/** Per-host service block: every key must be a known service, each with that service's settings. */
-const serviceOverrides = z.strictObject(
-  Object.fromEntries(Object.entries(serviceSchemas).map(([id, schema]) => [id, schema.partial().optional()])) as unknown as {
-    [K in ServiceId]: z.ZodOptional<z.ZodObject>;
-  },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown service; expected one of: ${Object.keys(serviceSchemas).sort().join(", ")}` : undefined) },
-);
+/**
+ * Per-host service block: every key must be a registered service, each with that service's
+ * settings. Built from the registry when a stack is parsed, so a registered extension is known.
+ */
+function serviceOverrides() {
+  const schemas = serviceSchemas();
+  return z.strictObject(
+    Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, schema.partial().optional()])) as Record<string, z.ZodOptional<z.ZodObject>>,
+    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown service; expected one of: ${Object.keys(schemas).sort().join(", ")}` : undefined) },
+  );
+}
 
-export const hostSchema = z.strictObject({
-  /** How the operator's machine reaches the host over SSH. */
-  address,
-  role: z.enum(roles, { error: `expected a role preset: ${roles.join(", ")}` }),
-  ssh: sshSettings,
-  services: serviceOverrides.default({}),
-});
+function hostSchema() {
+  return z.strictObject({
+    /** How the operator's machine reaches the host over SSH. */
+    address,
+    role: z.enum(roles, { error: `expected a role preset: ${roles.join(", ")}` }),
+    ssh: sshSettings,
+    services: serviceOverrides().default({}),
+  });
+}
 
 const timezone = z.string({ error: "expected an IANA time zone, e.g. Europe/Berlin" }).refine(
   (tz) => {
@@ -91,29 +98,40 @@ export const mqttUserSchema = z.strictObject({
   subscribe: z.array(mqttTopic, { error: "expected a list of MQTT topic filters" }).default([]),
 });
 
-export const fleetSchema = z.strictObject({
-  site: siteSchema,
-  hosts: z
-    .record(hostName, hostSchema, { error: "expected a map of host name to host settings" })
-    .refine((hosts) => Object.keys(hosts).length > 0, { error: "expected at least one host" }),
-  versions: z.strictObject({
-    "lyra-orchestrator": version,
-    qdrant: version,
-    "node-red": version,
-    "stt-service": version,
-    "lyra-client": version,
-  }),
-  images: z.strictObject({
-    /** The broker's container image, pinned by digest. */
-    "mqtt-broker": imageWithDigest,
-  }),
-  mqtt: z
-    .strictObject({
-      /** Extra MQTT users beyond the implicit ones (one per host, orchestrator, nodered, monitor). */
-      users: z.record(hostName, mqttUserSchema).default({}),
-    })
-    .default({ users: {} }),
-});
+function buildFleetSchema() {
+  return z.strictObject({
+    site: siteSchema,
+    hosts: z
+      .record(hostName, hostSchema(), { error: "expected a map of host name to host settings" })
+      .refine((hosts) => Object.keys(hosts).length > 0, { error: "expected at least one host" }),
+    versions: z.strictObject({
+      "lyra-orchestrator": version,
+      qdrant: version,
+      "node-red": version,
+      "stt-service": version,
+      "lyra-client": version,
+    }),
+    images: z.strictObject({
+      /** The broker's container image, pinned by digest. */
+      "mqtt-broker": imageWithDigest,
+    }),
+    mqtt: z
+      .strictObject({
+        /** Extra MQTT users beyond the implicit ones (one per host, orchestrator, nodered, monitor). */
+        users: z.record(hostName, mqttUserSchema).default({}),
+      })
+      .default({ users: {} }),
+  });
+}
 
-export type FleetInput = z.input<typeof fleetSchema>;
-export type FleetParsed = z.output<typeof fleetSchema>;
+let cached: { ids: string; schema: ReturnType<typeof buildFleetSchema> } | undefined;
+
+/** The stack's fleet object as a zod schema, for the services registered now. */
+export function fleetSchema(): ReturnType<typeof buildFleetSchema> {
+  const ids = Object.keys(serviceSchemas()).join(",");
+  if (cached?.ids !== ids) cached = { ids, schema: buildFleetSchema() };
+  return cached.schema;
+}
+
+export type FleetInput = z.input<ReturnType<typeof buildFleetSchema>>;
+export type FleetParsed = z.output<ReturnType<typeof buildFleetSchema>>;

@@ -5,8 +5,8 @@
  */
 import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HostConnection } from "../host/connection";
-import { runRemote, runRemoteChecked } from "../host/ssh";
+import type { HostConnection } from "../host/transport/connection";
+import { runRemote, runRemoteChecked } from "../host/transport/ssh";
 import { docsDir, docsRoot, entriesDir } from "../render/docs/paths";
 
 export interface Written {

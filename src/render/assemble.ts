@@ -4,6 +4,7 @@
  */
 import type { Host } from "../model/fleet";
 import type { HostPlan, PlanFragment } from "./plan";
+import { unitsOrderedBefore } from "./unit-order";
 
 function byKey<T>(key: (t: T) => string): (a: T, b: T) => number {
   return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
@@ -22,22 +23,29 @@ function uniqueBy<T>(items: T[], key: (t: T) => string, what: string, host: stri
   return [...seen.values()].sort(byKey(key));
 }
 
-export function assemblePlan(host: Host, fragments: PlanFragment[]): HostPlan {
+/** `dataSets`: in the order the docs list them (the registry's), so they are not sorted here. */
+export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: HostPlan["dataSets"] = []): HostPlan {
   const all = <K extends keyof PlanFragment>(k: K): unknown[] => fragments.flatMap((f) => (f[k] ?? []) as unknown[]);
   const checks = all("checks") as HostPlan["checks"];
   // HTTP checks are probed with curl on the host itself (health gates, the runbook's checks).
   const curl = checks.some((c) => c.kind === "http") ? ["curl"] : [];
+  const units = uniqueBy(all("units") as HostPlan["units"], (u) => u.name, "unit", host.name);
   return {
     host: host.name,
     role: host.role,
+    fqdn: host.fqdn,
+    connection: { address: host.address, port: host.ssh.port, user: host.ssh.user, hostKey: host.ssh.hostKey },
     services: Object.keys(host.services).sort(),
     packages: [...new Set([...(all("packages") as string[]), ...curl])].sort(),
     directories: uniqueBy(all("directories") as HostPlan["directories"], (d) => d.path, "directory", host.name),
     files: uniqueBy(all("files") as HostPlan["files"], (f) => f.path, "file", host.name).map((f) => ({ ...f, restarts: [...f.restarts].sort() })),
-    units: uniqueBy(all("units") as HostPlan["units"], (u) => u.name, "unit", host.name),
+    units,
     containers: uniqueBy(all("containers") as HostPlan["containers"], (c) => c.name, "container", host.name),
     ports: uniqueBy(all("ports") as HostPlan["ports"], (p) => `${p.port}/${p.protocol}`, "port", host.name),
     checks: uniqueBy(checks, (c) => c.name, "check", host.name),
     recovery: uniqueBy(all("recovery") as HostPlan["recovery"], (r) => r.service, "recovery", host.name),
+    dataSets,
+    unitOrder: Object.fromEntries(units.map((unit) => [unit.name, unitsOrderedBefore(unit, host.name, units)])),
+    mqttRoundTrips: uniqueBy(all("mqttRoundTrips") as HostPlan["mqttRoundTrips"], (r) => r.name, "MQTT round trip", host.name),
   };
 }

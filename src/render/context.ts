@@ -1,21 +1,21 @@
 /** What a service renderer gets: the fleet, the host it renders for, and its resolved settings. */
-import type { Fleet, Host } from "../model/fleet";
-import type { ServiceId, ServiceSettings } from "../model/services";
+import type { FleetModel, Host } from "../model/fleet";
 import type { HostPlan, PlanFragment } from "./plan";
 
-export interface RenderContext<S extends ServiceId = ServiceId> {
-  fleet: Fleet;
+/** `Settings`: the service's own options type (from its options.ts), so a service's types stay in its folder. */
+export interface RenderContext<Settings = unknown> {
+  fleet: FleetModel;
   host: Host;
-  settings: ServiceSettings[S];
+  settings: Settings;
 }
 
 /** A service renderer: pure, deterministic, everything about one service. */
-export type ServiceRenderer<S extends ServiceId = ServiceId> = (ctx: RenderContext<S>) => PlanFragment;
+export type ServiceRenderer<Settings = unknown> = (ctx: RenderContext<Settings>) => PlanFragment;
 
 /** Renderers that need every other host's plan (the docs site). */
-export type FleetRenderer = (fleet: Fleet, host: Host, plans: readonly HostPlan[]) => PlanFragment;
+export type FleetRenderer = (fleet: FleetModel, host: Host, plans: readonly HostPlan[]) => PlanFragment;
 
 /** The host's FQDN as the other hosts reach it. */
-export function fqdnOf(fleet: Fleet, hostName: string): string {
+export function fqdnOf(fleet: FleetModel, hostName: string): string {
   return `${hostName}.${fleet.site.domain}`;
 }

@@ -1,71 +1,50 @@
 /**
- * Fleet -> HostPlan per host. Pure: no Pulumi, no I/O.
- * Adding a service is adding a file under ./services and a line here.
+ * FleetModel -> HostPlan per host. Pure: no Pulumi, no I/O.
+ * Each registered service module renders its part (src/services); this file only orders them.
  */
-import type { Fleet, Host } from "../model/fleet";
-import type { ServiceId, ServiceSettings } from "../model/services";
+import type { FleetModel, Host } from "../model/fleet";
+import { serviceModules } from "../services/registry";
+import type { ServiceModule } from "../services/module";
 import { assemblePlan } from "./assemble";
-import type { ServiceRenderer } from "./context";
-import { renderDocsSite } from "./docs/site";
+import type { RenderContext } from "./context";
 import type { HostPlan, PlanFragment } from "./plan";
-import { render as configSource } from "./services/config-source";
-import { render as configSync } from "./services/config-sync";
-import { renderHealthPublisher } from "./services/health-publisher";
-import { render as lyraClient } from "./services/lyra-client";
-import { render as lyraOrchestrator } from "./services/lyra-orchestrator";
-import { render as mkdocs } from "./services/mkdocs";
-import { render as mqttBroker } from "./services/mqtt-broker";
-import { render as mqttClient } from "./services/mqtt-client";
-import { render as nodeExporter } from "./services/node-exporter";
-import { render as nodered } from "./services/nodered";
-import { render as prometheus } from "./services/prometheus";
-import { render as qdrant } from "./services/qdrant";
-import { render as sttService } from "./services/stt-service";
-import { render as timesync } from "./services/timesync";
-import { render as ups } from "./services/ups";
 
-// The health publisher and the docs site need the rest of the plan, so they render last.
-type PerServiceId = Exclude<ServiceId, "health-publisher">;
+/** The modules of the services a host runs, in id order, each with its render context. */
+function placed(fleet: FleetModel, host: Host): { module: ServiceModule; ctx: RenderContext<Record<string, unknown>> }[] {
+  const settings = host.services as Record<string, unknown>;
+  return serviceModules()
+    .filter((module) => settings[module.id] !== undefined)
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((module) => ({ module, ctx: { fleet, host, settings: settings[module.id] as Record<string, unknown> } }));
+}
 
-const renderers: { [K in PerServiceId]: ServiceRenderer<K> } = {
-  "config-source": configSource,
-  "config-sync": configSync,
-  "lyra-client": lyraClient,
-  "lyra-orchestrator": lyraOrchestrator,
-  "mkdocs": mkdocs,
-  "mqtt-broker": mqttBroker,
-  "mqtt-client": mqttClient,
-  "node-exporter": nodeExporter,
-  "nodered": nodered,
-  "prometheus": prometheus,
-  "qdrant": qdrant,
-  "stt-service": sttService,
-  "timesync": timesync,
-  "ups": ups,
-};
-
-function serviceFragments(fleet: Fleet, host: Host): PlanFragment[] {
-  const ids = (Object.keys(host.services) as ServiceId[]).filter((id): id is PerServiceId => id !== "health-publisher").sort();
-  return ids.map((id) => {
-    const render = renderers[id] as ServiceRenderer;
-    return render({ fleet, host, settings: host.services[id] as ServiceSettings[ServiceId] });
-  });
+/** The host's data sets, in the registry's order. */
+export function dataSetsOf(host: Host): HostPlan["dataSets"] {
+  const settings = host.services as Record<string, unknown>;
+  return serviceModules().flatMap((module) =>
+    module.dataSets && settings[module.id] !== undefined ? module.dataSets(settings[module.id] as never).map((data) => ({ service: module.id, ...data })) : [],
+  );
 }
 
 /** Every host's plan, in host name order. */
-export function planFleet(fleet: Fleet): HostPlan[] {
-  const fragments = fleet.hosts.map((host) => serviceFragments(fleet, host));
-  const withHealth = fleet.hosts.map((host, i) => {
-    const plan = assemblePlan(host, fragments[i]);
-    const settings = host.services["health-publisher"];
-    if (!settings) return plan;
-    fragments[i].push(renderHealthPublisher(fleet, host, settings, plan));
-    return assemblePlan(host, fragments[i]);
+export function planFleet(fleet: FleetModel): HostPlan[] {
+  const services = fleet.hosts.map((host) => placed(fleet, host));
+  const dataSets = fleet.hosts.map((host) => dataSetsOf(host));
+  const fragments: PlanFragment[][] = services.map((list) => list.flatMap(({ module, ctx }) => (module.render ? [module.render(ctx)] : [])));
+  // What needs the rest of its host's plan (the health publisher) renders next...
+  const hostPlans = fleet.hosts.map((host, i) => {
+    const plan = assemblePlan(host, fragments[i], dataSets[i]);
+    const after = services[i].filter(({ module }) => module.renderAfterHost !== undefined);
+    if (after.length === 0) return plan;
+    fragments[i].push(...after.map(({ module, ctx }) => module.renderAfterHost!(ctx, plan)));
+    return assemblePlan(host, fragments[i], dataSets[i]);
   });
-  // The docs site goes to the host running mkdocs and describes every host's final plan.
-  return fleet.hosts.map((host, i) =>
-    host.services.mkdocs ? assemblePlan(host, [...fragments[i], renderDocsSite(fleet, host, withHealth)]) : withHealth[i],
-  );
+  // ...and what describes every host's plan (the docs site) last.
+  return fleet.hosts.map((host, i) => {
+    const after = services[i].filter(({ module }) => module.renderAfterFleet !== undefined);
+    if (after.length === 0) return hostPlans[i];
+    return assemblePlan(host, [...fragments[i], ...after.map(({ module, ctx }) => module.renderAfterFleet!(ctx, hostPlans))], dataSets[i]);
+  });
 }
 
 export type { HostPlan } from "./plan";

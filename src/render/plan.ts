@@ -50,15 +50,31 @@ export interface PlannedUnit {
   /** Long-running unit: scored by `systemd-analyze security`, listed in health checks. */
   longRunning: boolean;
   /**
-   * What must be converged first, as "host/what": "vega/broker" (the MQTT broker, container or
-   * unit), "vega/config-source" (the whole config source host), or "lyra/qdrant.service" (a unit).
-   * The fleet program turns these into dependencies; units on the same host named in After=,
-   * Requires= or Wants= are ordered too.
+   * Units its [Unit] section names (After=, Requires=, Wants=, BindsTo=; see unitsNamedIn in
+   * ./systemd.ts); those of its own host start first. Omitted: it names none.
    */
-  after: string[];
+  startsAfter?: string[];
+  /**
+   * What must be converged before this unit: typed references, so the fleet program maps them to
+   * dependencies without parsing anything. Units on the same host named in After=, Requires= or
+   * Wants= are ordered too.
+   */
+  after: Prerequisite[];
 }
 
-/** A Docker container (run by the docker provider on hosts whose broker mode is docker). */
+/**
+ * Something on a host that a unit waits for. `label` is how the docs name it ("vega/broker",
+ * "lyra/qdrant.service"); the rest is what the fleet program depends on.
+ */
+export type Prerequisite =
+  /** A unit: on the same host the unit starts after it; on another, that host converges first. */
+  | { kind: "unit"; label: string; host: string; unit: string }
+  /** A container (see PlannedContainer): the container is created first. */
+  | { kind: "container"; label: string; host: string; container: string }
+  /** A whole host converged (the config source: its tree, the sync account and its key). */
+  | { kind: "host"; label: string; host: string };
+
+/** A Docker container, run by the docker provider over SSH after its host has converged (it may mount the host's files). */
 export interface PlannedContainer {
   name: string;
   /** Image pinned by digest. */
@@ -91,15 +107,47 @@ export interface PlannedPort {
   service: string;
 }
 
+/** Data on the host that `pulumi up` cannot recreate: it lives only there and in its NAS backup. */
+export interface PlannedDataSet {
+  service: string;
+  path: string;
+  note: string;
+}
+
 /** The runbook's recovery commands for one service on this host. */
 export interface RecoveryStep {
   service: string;
   commands: string[];
 }
 
+/** How the operator's machine reaches the host: SSH with the host key pinned. */
+export interface HostConnectionPlan {
+  address: string;
+  port: number;
+  user: string;
+  /** The pinned host key, "<type> <base64>". */
+  hostKey: string;
+}
+
+/**
+ * A one-shot MQTT round trip the program runs on the broker's host once the broker (`after`) has
+ * converged: a real publish and subscribe, as `user`, whose password is the secret `passwordKey`.
+ */
+export interface PlannedMqttRoundTrip {
+  name: string;
+  port: number;
+  user: string;
+  passwordKey: string;
+  topic: string;
+  after: Prerequisite;
+}
+
 export interface HostPlan {
   host: string;
   role: string;
+  /** How other hosts reach it: <name>.<site.domain>. */
+  fqdn: string;
+  connection: HostConnectionPlan;
   /** Debian packages, sorted, unique. */
   packages: string[];
   directories: PlannedDirectory[];
@@ -109,9 +157,14 @@ export interface HostPlan {
   ports: PlannedPort[];
   checks: HealthCheck[];
   recovery: RecoveryStep[];
+  mqttRoundTrips: PlannedMqttRoundTrip[];
+  /** Data only a backup can bring back, in the registry's order (the docs' restore table). */
+  dataSets: PlannedDataSet[];
+  /** By unit name, the other units of this host it starts after (see ./unit-order.ts). */
+  unitOrder: Record<string, string[]>;
   /** Service ids placed on this host, sorted. */
   services: string[];
 }
 
 /** What one service renderer contributes to a host; plan assembly merges, sorts and checks them. */
-export type PlanFragment = Partial<Omit<HostPlan, "host" | "role" | "services">>;
+export type PlanFragment = Partial<Omit<HostPlan, "host" | "role" | "fqdn" | "connection" | "services" | "unitOrder" | "dataSets">>;

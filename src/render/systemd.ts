@@ -25,6 +25,20 @@ export function unitFile(sections: Record<string, UnitSection>): string {
 }
 
 /**
+ * The units a [Unit] section orders this one after or pulls in (After=, Requires=, Wants=,
+ * BindsTo=), from the same object the unit file is written from: what the plan's unit order
+ * needs, without reading the written text back.
+ */
+export function unitsNamedIn(section: UnitSection): string[] {
+  const names = ["After", "Requires", "Wants", "BindsTo"].flatMap((key) => {
+    const value = section[key];
+    const values = Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
+    return values.flatMap((v) => v.split(/\s+/)).filter((name) => name !== "");
+  });
+  return [...new Set(names)].sort();
+}
+
+/**
  * The default sandbox: a service sees a read-only system, no home directories, no devices, no
  * kernel knobs, only IP and Unix sockets, and only the system calls an ordinary service makes.
  * Services relax what they need with a comment saying why (see each renderer).

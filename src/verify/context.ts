@@ -3,10 +3,10 @@
  * the SSH connection of each host. Failures of a shared dependency are thrown as DependencyFailure
  * so that the summary can name the broker or the host once.
  */
-import type { HostConnection } from "../host/connection";
-import { isHostError } from "../host/errors";
-import { runRemote, type RemoteCommandResult } from "../host/ssh";
-import type { Fleet } from "../model/fleet";
+import type { HostConnection } from "../host/transport/connection";
+import { isHostError } from "../host/transport/errors";
+import { runRemote, type RemoteCommandResult } from "../host/transport/ssh";
+import type { FleetModel } from "../model/fleet";
 import { DependencyFailure, type BrokerSession } from "./broker";
 import type { VerifyCheck, VerifyOptions } from "./types";
 
@@ -16,7 +16,7 @@ export interface Outcome {
 }
 
 export interface RunContext {
-  fleet: Fleet;
+  fleet: FleetModel;
   options: VerifyOptions;
   /** The run's broker session (connected on first use). */
   broker(): BrokerSession;

@@ -2,8 +2,8 @@
  * How verify reads to a person (a table, a summary) and to a machine (JSON). Everything printed
  * goes through `scrub`, so a secret that slipped into an error message still never reaches output.
  */
-import { scrubSecrets } from "../host/errors";
-import type { Fleet } from "../model/fleet";
+import { scrubSecrets } from "../host/transport/errors";
+import type { FleetModel } from "../model/fleet";
 import { addressMap } from "./reach";
 import type { CheckResult, RunReport, VerifyCheck } from "./types";
 import type { WatchReport } from "./watch";
@@ -53,7 +53,7 @@ export function table(checks: readonly VerifyCheck[], results: readonly CheckRes
 }
 
 /** The line saying hosts are reached at their stack addresses, not their DNS names. */
-export function reachLine(fleet: Fleet): string | undefined {
+export function reachLine(fleet: FleetModel): string | undefined {
   const map = addressMap(fleet);
   if (map.length === 0) return undefined;
   return `reaching hosts at their stack addresses, not their DNS names: ${map.map((m) => `${m.fqdn} -> ${m.address}`).join(", ")}`;
@@ -95,7 +95,7 @@ export interface JsonOutput {
   watch?: { runs: WatchReport["runs"]; recovered: boolean; timeToRecoveryMs: number | null; outcome: string };
 }
 
-export function toJson(stack: string, fleet: Fleet, checks: readonly VerifyCheck[], report: RunReport, watch?: WatchReport): JsonOutput {
+export function toJson(stack: string, fleet: FleetModel, checks: readonly VerifyCheck[], report: RunReport, watch?: WatchReport): JsonOutput {
   return {
     stack,
     ok: report.failed === 0,

@@ -5,16 +5,16 @@
  */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { UsageError } from "../cli/args";
-import { readSecrets, secretEnvName } from "../cli/secrets-source";
-import type { HostConnection } from "../host/connection";
-import { secretKeys, type Fleet } from "../model/fleet";
+import type { HostConnection } from "../host/transport/connection";
+import { secretKeys, type FleetModel } from "../model/fleet";
 import { loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
+import { readSecrets, secretEnvName } from "../secrets/source";
 import type { BrokerTarget } from "./broker";
 import { brokerEndpoint, kindGroups, mqttKinds, plannedChecks, sshKinds } from "./reach";
 import type { RunSetup } from "./run";
 import type { VerifyCheck, VerifyOptions } from "./types";
+import { UsageError } from "./usage-error";
 
 /** Something to set up before verify can run (a secret, a key): one sentence, exit 2, no usage text. */
 export class SetupError extends Error {
@@ -38,7 +38,7 @@ export interface VerifyRequest {
 
 export interface PreparedVerify {
   stack: string;
-  fleet: Fleet;
+  fleet: FleetModel;
   checks: VerifyCheck[];
   setup: RunSetup;
   /** Every secret value read, for scrubbing anything printed. */
@@ -56,7 +56,7 @@ function stackOf(request: VerifyRequest): { stack: string; file: string } {
   return { stack: request.stack, file: stackFilePath(request.stack) };
 }
 
-function selectChecks(fleet: Fleet, all: VerifyCheck[], only: string[] = [], hosts: string[] = []): VerifyCheck[] {
+function selectChecks(fleet: FleetModel, all: VerifyCheck[], only: string[] = [], hosts: string[] = []): VerifyCheck[] {
   for (const name of hosts) {
     if (!fleet.hosts.some((h) => h.name === name)) throw new UsageError(`--host: no host named '${name}' in ${fleet.source} (hosts: ${fleet.hosts.map((h) => h.name).join(", ")})`);
   }
@@ -123,7 +123,7 @@ export function prepareVerify(request: VerifyRequest): PreparedVerify {
 }
 
 /** How to reach a fleet host over SSH: its stack address, SSH user and port, pinned host key. */
-export function hostConnection(fleet: Fleet, name: string, privateKey: string | undefined, timeoutMs: number): HostConnection {
+export function hostConnection(fleet: FleetModel, name: string, privateKey: string | undefined, timeoutMs: number): HostConnection {
   const host = fleet.hosts.find((h) => h.name === name);
   if (!host) throw new Error(`internal: no host '${name}' in ${fleet.source}`);
   return { host: host.name, address: host.address, port: host.ssh.port, user: host.ssh.user, hostKey: host.ssh.hostKey, privateKey, connectTimeoutMs: timeoutMs };

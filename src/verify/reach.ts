@@ -4,19 +4,19 @@
  * addresses that forward the service ports), so URLs are rewritten to the address and the output
  * says so.
  */
-import type { Fleet, Host } from "../model/fleet";
+import type { FleetModel, Host } from "../model/fleet";
 import type { HostPlan } from "../render/plan";
 import type { VerifyCheck } from "./types";
 
 const loopbackNames = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function hostNamed(fleet: Fleet, name: string): Host | undefined {
+function hostNamed(fleet: FleetModel, name: string): Host | undefined {
   const n = name.toLowerCase();
   return fleet.hosts.find((h) => h.fqdn.toLowerCase() === n || h.name === n);
 }
 
 /** The URL as the operator's machine reaches it: a fleet host's fqdn (or localhost) -> its address. */
-export function reachableUrl(fleet: Fleet, planHost: string, url: string): string {
+export function reachableUrl(fleet: FleetModel, planHost: string, url: string): string {
   const parsed = new URL(url);
   const target = loopbackNames.has(parsed.hostname) ? hostNamed(fleet, planHost) : hostNamed(fleet, parsed.hostname);
   if (target) parsed.hostname = target.address;
@@ -24,17 +24,17 @@ export function reachableUrl(fleet: Fleet, planHost: string, url: string): strin
 }
 
 /** "lyra.home.arpa -> 127.0.0.11" for every host whose address differs from its fqdn. */
-export function addressMap(fleet: Fleet): { host: string; fqdn: string; address: string }[] {
+export function addressMap(fleet: FleetModel): { host: string; fqdn: string; address: string }[] {
   return fleet.hosts.filter((h) => h.address !== h.fqdn).map((h) => ({ host: h.name, fqdn: h.fqdn, address: h.address }));
 }
 
-export function brokerEndpoint(fleet: Fleet): { host: string; address: string; port: number } {
+export function brokerEndpoint(fleet: FleetModel): { host: string; address: string; port: number } {
   const host = fleet.hosts.find((h) => h.name === fleet.broker.host);
   if (!host) throw new Error(`internal: broker host '${fleet.broker.host}' is not in the fleet`);
   return { host: host.name, address: host.address, port: fleet.broker.port };
 }
 
-function via(fleet: Fleet, plan: HostPlan, check: VerifyCheck["check"]): string {
+function via(fleet: FleetModel, plan: HostPlan, check: VerifyCheck["check"]): string {
   switch (check.kind) {
     case "http":
       return `GET ${reachableUrl(fleet, plan.host, check.url)}`;
@@ -52,7 +52,7 @@ function via(fleet: Fleet, plan: HostPlan, check: VerifyCheck["check"]): string 
 }
 
 /** Every check of every plan, in plan order: exactly what the docs list, nothing added. */
-export function plannedChecks(fleet: Fleet, plans: readonly HostPlan[]): VerifyCheck[] {
+export function plannedChecks(fleet: FleetModel, plans: readonly HostPlan[]): VerifyCheck[] {
   return plans.flatMap((plan) => plan.checks.map((check) => ({ host: plan.host, check, via: via(fleet, plan, check) })));
 }
 

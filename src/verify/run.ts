@@ -13,8 +13,8 @@ import { unitCheck } from "./check-unit";
 import type { CheckImpl, Outcome, RunContext } from "./context";
 import { sleep } from "./context";
 import type { CheckKind, CheckResult, FailureCause, RunReport, VerifyCheck, VerifyOptions } from "./types";
-import type { HostConnection } from "../host/connection";
-import type { Fleet } from "../model/fleet";
+import type { HostConnection } from "../host/transport/connection";
+import type { FleetModel } from "../model/fleet";
 
 const impls: { [K in CheckKind]: CheckImpl<K> } = {
   http: httpCheck,
@@ -27,7 +27,7 @@ const impls: { [K in CheckKind]: CheckImpl<K> } = {
 };
 
 export interface RunSetup {
-  fleet: Fleet;
+  fleet: FleetModel;
   options: VerifyOptions;
   /** The monitor user's broker login; undefined when no MQTT check runs. */
   broker?: BrokerTarget;

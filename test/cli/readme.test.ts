@@ -2,14 +2,19 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
+import { secretKeys } from "../../src/model/fleet";
+import { requiredSecretKeys } from "../../src/model/secrets";
 import { loadStackFile } from "../../src/model/load";
-import { serviceReferenceTable } from "../../src/model/reference";
+import { serviceReferenceTable, undescribedOptions } from "../../src/services/reference";
 
 const readme = readFileSync("README.md", "utf8");
 
 test("the README's service reference is the one the schemas generate", () => {
   assert.ok(readme.includes(serviceReferenceTable()), `README.md must contain:\n${serviceReferenceTable()}`);
+});
+
+test("every option of every service module says what it does (the reference's last column)", () => {
+  assert.deepEqual(undescribedOptions(), []);
 });
 
 test("the README gives a `pulumi config set --secret` command for every secret of the home stack", () => {

@@ -5,9 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirS
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { test } from "node:test";
-import { requiredSecretKeys } from "../../src/model/fleet";
+import { requiredSecretKeys } from "../../src/model/secrets";
 import { loadStackFile } from "../../src/model/load";
-import { secretEnvName } from "../../src/cli/secrets-source";
+import { secretEnvName } from "../../src/secrets/source";
 import { testSecretValues } from "../support/test-secrets";
 
 const root = join(__dirname, "..", "..");

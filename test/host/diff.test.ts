@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { aptPackagesProvider } from "../../src/host/apt-packages";
-import type { HostConnection } from "../../src/host/connection";
-import { fileProvider, type FileInputs, type FileOutputs } from "../../src/host/file-provider";
-import { connectionChange, connectionDiff, UNKNOWN } from "../../src/host/provider-support";
-import { sha256Hex } from "../../src/host/remote-path";
-import { systemdUnitProvider, type SystemdUnitInputs, type SystemdUnitOutputs } from "../../src/host/systemd-unit-provider";
+import { aptPackagesProvider } from "../../src/host/resources/apt-packages";
+import type { HostConnection } from "../../src/host/transport/connection";
+import { fileProvider, type FileInputs, type FileOutputs } from "../../src/host/resources/file-provider";
+import { connectionChange, connectionDiff, UNKNOWN } from "../../src/host/resources/provider-support";
+import { sha256Hex } from "../../src/host/transport/remote-path";
+import { systemdUnitProvider, type SystemdUnitInputs, type SystemdUnitOutputs } from "../../src/host/resources/systemd-unit-provider";
 
 const connection: HostConnection = {
     host: "vega",

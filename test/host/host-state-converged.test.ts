@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { HostConnection } from "../../src/host/connection";
-import { hostStateProvider, type HostStateInputs } from "../../src/host/host-state-provider";
+import type { HostConnection } from "../../src/host/transport/connection";
+import { hostStateProvider, type HostStateInputs } from "../../src/host/resources/host-state-provider";
 import { type FakeSshServer, startFakeSshServer } from "./support/fake-ssh-server";
 
 let server: FakeSshServer;

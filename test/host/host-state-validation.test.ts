@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeInputs, hostStateProvider } from "../../src/host/host-state-provider";
-import { hostStateProblems, unitApplyOrder } from "../../src/host/host-state-validation";
+import { decodeInputs, hostStateProvider } from "../../src/host/resources/host-state-provider";
+import { hostStateProblems, unitApplyOrder } from "../../src/host/resources/host-state-validation";
 
 const meta = { mode: "0644", owner: "root", group: "root" };
 const unit = (after: string[] = [], restartOn: string[] = []) => ({ content: "[Service]\nExecStart=/bin/true\n", enabled: true, active: true, after, restartOn });

@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { HostConnection } from "../../src/host/connection";
-import { hostCounters, resetHostCounters } from "../../src/host/counters";
-import { directoryProvider } from "../../src/host/directory";
-import { isHostError, type HostError } from "../../src/host/errors";
-import { fileProvider } from "../../src/host/file-provider";
-import { sha256Fingerprint } from "../../src/host/host-key";
-import { closeAllHostConnections } from "../../src/host/ssh";
+import type { HostConnection } from "../../src/host/transport/connection";
+import { hostCounters, resetHostCounters } from "../../src/host/transport/counters";
+import { directoryProvider } from "../../src/host/resources/directory";
+import { isHostError, type HostError } from "../../src/host/transport/errors";
+import { fileProvider } from "../../src/host/resources/file-provider";
+import { sha256Fingerprint } from "../../src/host/transport/host-key";
+import { closeAllHostConnections } from "../../src/host/transport/ssh";
 import { captureOutput } from "./support/capture";
 import { applyLikeEngine, applyStack, destroyStack, FullProvider, refresh, StackResource } from "./support/engine";
 import { startSilentListener } from "./support/fake-ssh-server";

@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { HostConnection } from "../../src/host/connection";
-import { hostCounters, resetHostCounters } from "../../src/host/counters";
-import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../../src/host/host-state-provider";
+import type { HostConnection } from "../../src/host/transport/connection";
+import { hostCounters, resetHostCounters } from "../../src/host/transport/counters";
+import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../../src/host/resources/host-state-provider";
 import { type Lab, labHostFixture, onHost } from "./support/lab";
 
 const HOST = "lyra";

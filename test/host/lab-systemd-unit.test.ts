@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { HostConnection } from "../../src/host/connection";
-import { hostCounters, resetHostCounters } from "../../src/host/counters";
-import { isHostError } from "../../src/host/errors";
-import { fileProvider } from "../../src/host/file-provider";
-import { systemdUnitProvider } from "../../src/host/systemd-unit-provider";
+import type { HostConnection } from "../../src/host/transport/connection";
+import { hostCounters, resetHostCounters } from "../../src/host/transport/counters";
+import { isHostError } from "../../src/host/transport/errors";
+import { fileProvider } from "../../src/host/resources/file-provider";
+import { systemdUnitProvider } from "../../src/host/resources/systemd-unit-provider";
 import { applyLikeEngine, applyStack, destroyStack, FullProvider, refresh, StackResource } from "./support/engine";
 import { fileInputs, unitInputs } from "./support/inputs";
 import { type Lab, labHostFixture, onHost } from "./support/lab";

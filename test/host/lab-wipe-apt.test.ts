@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { aptPackagesProvider } from "../../src/host/apt-packages";
-import type { HostConnection } from "../../src/host/connection";
-import { hostCounters, resetHostCounters } from "../../src/host/counters";
-import { directoryProvider } from "../../src/host/directory";
-import { fileProvider } from "../../src/host/file-provider";
-import { closeAllHostConnections } from "../../src/host/ssh";
-import { systemdUnitProvider } from "../../src/host/systemd-unit-provider";
+import { aptPackagesProvider } from "../../src/host/resources/apt-packages";
+import type { HostConnection } from "../../src/host/transport/connection";
+import { hostCounters, resetHostCounters } from "../../src/host/transport/counters";
+import { directoryProvider } from "../../src/host/resources/directory";
+import { fileProvider } from "../../src/host/resources/file-provider";
+import { closeAllHostConnections } from "../../src/host/transport/ssh";
+import { systemdUnitProvider } from "../../src/host/resources/systemd-unit-provider";
 import { applyStack, destroyStack, FullProvider, refresh, StackResource } from "./support/engine";
 import { aptInputs, directoryInputs, fileInputs, unitInputs } from "./support/inputs";
 import { type Lab, lab as ensureLab, labConnection, onHost, wipeHost } from "./support/lab";

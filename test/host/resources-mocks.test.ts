@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
-import { sha256Hex } from "../../src/host/remote-path";
+import { sha256Hex } from "../../src/host/transport/remote-path";
 
 type Resources = typeof import("../../src/host/resources");
 let host: Resources;

@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { HostConnection } from "../../src/host/connection";
-import { hostCounters, resetHostCounters } from "../../src/host/counters";
-import { isHostError, type HostError } from "../../src/host/errors";
-import { sha256Fingerprint } from "../../src/host/host-key";
-import { closeAllHostConnections, runRemote, runRemoteChecked } from "../../src/host/ssh";
+import { HostConnection } from "../../src/host/transport/connection";
+import { hostCounters, resetHostCounters } from "../../src/host/transport/counters";
+import { isHostError, type HostError } from "../../src/host/transport/errors";
+import { sha256Fingerprint } from "../../src/host/transport/host-key";
+import { closeAllHostConnections, runRemote, runRemoteChecked } from "../../src/host/transport/ssh";
 import {
     FakeSshServer,
     freeLoopbackPort,
@@ -230,7 +230,7 @@ describe("ssh transport", () => {
 
     it("closes idle pooled connections on request, and the awaiting process stays alive until they are", async () => {
         const script = `
-            const { runRemoteChecked, closeAllHostConnections } = require("./src/host/ssh");
+            const { runRemoteChecked, closeAllHostConnections } = require("./src/host/transport/ssh");
             (async () => {
                 await runRemoteChecked(${JSON.stringify(root)}, "true", { purpose: "probe" });
                 await new Promise((resolve) => setTimeout(resolve, 50));
@@ -247,7 +247,7 @@ describe("ssh transport", () => {
 
     it("lets the process exit while a connection is pooled and idle", async () => {
         const script = `
-            const { runRemoteChecked, closeAllHostConnections } = require("./src/host/ssh");
+            const { runRemoteChecked, closeAllHostConnections } = require("./src/host/transport/ssh");
             runRemoteChecked(${JSON.stringify(root)}, "echo done", { purpose: "probe" }).then((out) => process.stdout.write(out));
         `;
         const started = Date.now();

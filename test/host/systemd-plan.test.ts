@@ -3,8 +3,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { sha256Hex } from "../../src/host/remote-path";
-import { DesiredUnit, enabledMatches, ObservedUnit, parseObservedUnit, planUnit } from "../../src/host/systemd-state";
+import { sha256Hex } from "../../src/host/transport/remote-path";
+import { DesiredUnit, enabledMatches, ObservedUnit, parseObservedUnit, planUnit } from "../../src/host/resources/systemd-state";
 
 const CONTENT = "[Service]\nExecStart=/bin/true\n";
 const SHA = { unitFile: sha256Hex(CONTENT), dropIn: "" };

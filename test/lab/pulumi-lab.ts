@@ -15,10 +15,11 @@ import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { requiredSecretKeys, secretKeys } from "../../src/model/fleet";
+import { secretKeys } from "../../src/model/fleet";
+import { requiredSecretKeys } from "../../src/model/secrets";
 import { fleetConfigKey, parseFleet } from "../../src/model/load";
 import YAML from "yaml";
-import { readCountersLog, type HostCounters } from "../../src/host/counters";
+import { readCountersLog, type HostCounters } from "../../src/host/transport/counters";
 import { stackFleet } from "../support/stack-fleet";
 import { labDir } from "./lab";
 

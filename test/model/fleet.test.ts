@@ -1,7 +1,8 @@
 /** The resolved fleet: presets, overrides, placement, implicit MQTT users and the secret list. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { hostRunning, requiredSecretKeys } from "../../src/model/fleet";
+import { hostRunning } from "../../src/model/fleet";
+import { requiredSecretKeys } from "../../src/model/secrets";
 import { loadStackFile, parseFleet } from "../../src/model/load";
 import { stackFleet } from "../support/stack-fleet";
 

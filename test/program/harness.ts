@@ -50,6 +50,8 @@ export interface EvaluateOptions {
    * program's evaluation rather than this harness's bookkeeping.
    */
   record?: boolean;
+  /** Modules required before the program: an extension service registering itself (test/fixtures/example-service). */
+  preload?: string[];
 }
 
 export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<Registration[] | number> {
@@ -107,6 +109,7 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   for (const [key, value] of Object.entries(options.secrets)) config[`lyra-fleet:${key}`] = value;
   pulumi.runtime.setAllConfig(config, Object.keys(options.secrets).map((k) => `lyra-fleet:${k}`));
 
+  for (const module of options.preload ?? []) require(module);
   require(programPath);
   await settings.waitForRPCs();
   if (!record) return count;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HostCounters } from "../../src/host/counters";
+import type { HostCounters } from "../../src/host/transport/counters";
 import type { Lab } from "../lab/lab";
 import { labDir } from "../lab/lab";
 import type { LabStack, PulumiOptions, PulumiRun } from "../lab/pulumi-lab";

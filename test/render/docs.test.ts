@@ -8,19 +8,19 @@ import { posix } from "node:path";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import type { Fleet } from "../../src/model/fleet";
+import type { FleetModel } from "../../src/model/fleet";
 import { loadStackFile, parseFleet } from "../../src/model/load";
 import { renderDocsSite, renderDocsTree } from "../../src/render/docs/site";
 import { code, codeBlock, text } from "../../src/render/docs/markdown";
-import { planFleet } from "../../src/render/index";
-import type { HealthCheck, HostPlan, PlanFragment } from "../../src/render/plan";
+import { dataSetsOf, planFleet } from "../../src/render/index";
+import type { HealthCheck, HostPlan, PlanFragment, Prerequisite } from "../../src/render/plan";
 import { kindGroups, plannedChecks } from "../../src/verify/reach";
 
 const root = join(__dirname, "..", "..");
 const key = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${String(n).repeat(43)}`;
 
 /** Broker alone on "hub", the config source moved to "core", two mirrors (one on SSH port 2222). */
-const synthFleet: Fleet = parseFleet(
+const synthFleet: FleetModel = parseFleet(
   {
     site: { domain: "test.lan", timezone: "UTC", ntpServers: ["ntp.test.lan"], nas: { host: "nas.test.lan", path: "/backups/fleet" } },
     hosts: {
@@ -35,13 +35,14 @@ const synthFleet: Fleet = parseFleet(
   "stacks/Pulumi.synth.yaml",
 );
 
-const unit = (name: string, after: string[] = []) => ({ name, content: "[Unit]\n", enabled: true, active: true, longRunning: true, after });
+const unit = (name: string, after: Prerequisite[] = []) => ({ name, content: "[Unit]\n", enabled: true, active: true, longRunning: true, after });
 
 function synthPlan(host: string, f: PlanFragment): HostPlan {
   const h = synthFleet.hosts.find((x) => x.name === host)!;
   return {
-    host, role: h.role, services: Object.keys(h.services).sort(), packages: [], directories: [], files: [], units: [],
-    containers: [], ports: [], checks: [], recovery: [], ...f,
+    host, role: h.role, fqdn: h.fqdn, connection: { address: h.address, port: h.ssh.port, user: h.ssh.user, hostKey: h.ssh.hostKey },
+    services: Object.keys(h.services).sort(), packages: [], directories: [], files: [], units: [],
+    containers: [], ports: [], checks: [], recovery: [], mqttRoundTrips: [], unitOrder: {}, dataSets: dataSetsOf(h), ...f,
   };
 }
 
@@ -49,7 +50,7 @@ const hostileCheck: HealthCheck = { kind: "command", name: "core: token | pipe",
 
 const synthPlans: HostPlan[] = [
   synthPlan("core", {
-    units: [unit("lyra-orchestrator.service", ["hub/mqtt-broker"]), { ...unit("prometheus.service"), content: null, dropIn: "[Service]\n" }],
+    units: [unit("lyra-orchestrator.service", [{ kind: "container", label: "hub/mqtt-broker", host: "hub", container: "mqtt-broker" }]), { ...unit("prometheus.service"), content: null, dropIn: "[Service]\n" }],
     ports: [{ port: 8000, protocol: "tcp", service: "lyra-orchestrator" }],
     files: [{ path: "/etc/lyra/secret.env", content: "PW=@@secret:mqtt-password-orchestrator@@\n", mode: "0600", owner: "lyra", group: "lyra", restarts: ["lyra-orchestrator.service"] }],
     checks: [{ kind: "http", name: "core: orchestrator healthz", url: "http://core.test.lan:8000/healthz", expectStatus: 200 }, hostileCheck],
@@ -92,7 +93,7 @@ function brokenLinks(tree: Map<string, string>): string[] {
   return broken;
 }
 
-function assertSite(fleet: Fleet, plans: readonly HostPlan[], tree: Map<string, string>): void {
+function assertSite(fleet: FleetModel, plans: readonly HostPlan[], tree: Map<string, string>): void {
   const pages = [...tree.keys()].filter((p) => p.endsWith(".md")).sort();
   const expected = ["docs/index.md", "docs/recovery.md", "docs/checks.md", "docs/entries/index.md", ...fleet.hosts.map((h) => `docs/hosts/${h.name}.md`)];
   assert.deepEqual(pages, expected.sort());

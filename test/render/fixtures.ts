@@ -4,7 +4,7 @@
  * Fleet variants that belong to one role live beside: vega-fixtures.ts, mirror-fixtures.ts.
  */
 import { join } from "node:path";
-import type { Fleet } from "../../src/model/fleet";
+import type { FleetModel } from "../../src/model/fleet";
 import { parseFleet } from "../../src/model/load";
 import type { ServiceId, ServiceSettings } from "../../src/model/services";
 import type { ServiceRenderer } from "../../src/render/context";
@@ -19,14 +19,14 @@ export const projectRoot = join(__dirname, "..", "..");
 export type RawFleet = any;
 
 /** The home stack's fleet object, parsed, changed by `change`, then validated like any stack. */
-export function homeFleet(change: (raw: RawFleet) => void = () => {}): Fleet {
+export function homeFleet(change: (raw: RawFleet) => void = () => {}): FleetModel {
   const raw = stackFleet("home");
   change(raw);
   return parseFleet(raw, "test-stack.yaml");
 }
 
 /** One renderer's fragment for one host, without the rest of the plan. */
-export function fragmentOf<S extends ServiceId>(render: ServiceRenderer<S>, service: S, fleet: Fleet, hostName: string): PlanFragment {
+export function fragmentOf<S extends ServiceId>(render: ServiceRenderer<ServiceSettings[S]>, service: S, fleet: FleetModel, hostName: string): PlanFragment {
   const host = fleet.hosts.find((h) => h.name === hostName);
   if (!host) throw new Error(`no host ${hostName}`);
   const settings = host.services[service];

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HostPlan } from "../../src/render/plan";
 import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
-import { brokerPaths } from "../../src/render/services/mosquitto-config";
+import { brokerPaths } from "../../src/services/mqtt-broker/mosquitto-config";
 import { freePort } from "./free-port";
 import { testSecretValues } from "./test-secrets";
 

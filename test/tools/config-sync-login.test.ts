@@ -23,8 +23,8 @@ import { after, before, test } from "node:test";
 import { secretKeys } from "../../src/model/fleet";
 import type { PlanFragment } from "../../src/render/plan";
 import { resolveSecrets } from "../../src/render/secrets";
-import { accountsService, authorizedKeysPath, render as renderSource, sysusersPath, syncHome } from "../../src/render/services/config-source";
-import { knownHostsPath, render as renderSync, syncKeyPath, syncService } from "../../src/render/services/config-sync";
+import { accountsService, authorizedKeysPath, render as renderSource, sysusersPath, syncHome } from "../../src/services/config-source/render";
+import { knownHostsPath, render as renderSync, syncKeyPath, syncService } from "../../src/services/config-sync/render";
 import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
 import { freePort } from "../support/free-port";
 

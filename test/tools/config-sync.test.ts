@@ -12,7 +12,7 @@ import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { knownHostsPath, render, syncService } from "../../src/render/services/config-sync";
+import { knownHostsPath, render, syncService } from "../../src/services/config-sync/render";
 import { fileAt, unitValue } from "../render/fixtures";
 import { onMirror } from "../render/mirror-fixtures";
 

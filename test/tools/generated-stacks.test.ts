@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import type { Fleet } from "../../src/model/fleet";
+import type { FleetModel } from "../../src/model/fleet";
 import { parseFleet } from "../../src/model/load";
 import { planFleet } from "../../src/render";
 import { startRenderedBroker } from "../support/rendered-broker";
@@ -17,7 +17,7 @@ import { verifyHostUnits } from "../support/systemd-verify";
 /** Each stack costs a broker start and a verify per host (about 1 s each): a few, always the same ones. */
 const sampleSize = 5;
 
-function accepted(edits: Edit[]): Fleet | undefined {
+function accepted(edits: Edit[]): FleetModel | undefined {
   try {
     return parseFleet(applyEdits(edits), "stacks/Pulumi.generated.yaml");
   } catch {
@@ -28,7 +28,7 @@ function accepted(edits: Edit[]): Fleet | undefined {
 const sample = fc
   .sample(stackEdits(false), { numRuns: 50, seed: 4242 })
   .map((edits) => ({ edits, fleet: accepted(edits) }))
-  .filter((s): s is { edits: Edit[]; fleet: Fleet } => s.fleet !== undefined)
+  .filter((s): s is { edits: Edit[]; fleet: FleetModel } => s.fleet !== undefined)
   .slice(0, sampleSize);
 
 test(`the sample holds ${sampleSize} accepted stacks`, () => assert.equal(sample.length, sampleSize));

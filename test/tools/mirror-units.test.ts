@@ -15,10 +15,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { PlanFragment } from "../../src/render/plan";
-import { render as configSync } from "../../src/render/services/config-sync";
-import { lyraClientBinary, render as lyraClient } from "../../src/render/services/lyra-client";
-import { render as mqttClient } from "../../src/render/services/mqtt-client";
-import { render as sttService, sttBinary } from "../../src/render/services/stt-service";
+import { render as configSync } from "../../src/services/config-sync/render";
+import { lyraClientBinary, render as lyraClient } from "../../src/services/lyra-client/render";
+import { render as mqttClient } from "../../src/services/mqtt-client/render";
+import { render as sttService, sttBinary } from "../../src/services/stt-service/render";
 import { fragmentOf, homeFleet } from "../render/fixtures";
 
 const fleet = homeFleet();

@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
-import { secretKeys, type Fleet } from "../../src/model/fleet";
+import { secretKeys, type FleetModel } from "../../src/model/fleet";
 import { resolveSecrets } from "../../src/render/secrets";
-import { mqttClientConfigDir, mqttClientEnvPath, mqttClientScriptPath, render } from "../../src/render/services/mqtt-client";
+import { mqttClientConfigDir, mqttClientEnvPath, mqttClientScriptPath, render } from "../../src/services/mqtt-client/render";
 import { envEntries, fileAt, fragmentOf } from "../render/fixtures";
 import { withMirrorSetting } from "../render/mirror-fixtures";
 import { freePort } from "../support/free-port";
@@ -57,7 +57,7 @@ async function waitFor<T>(what: string, seconds: number, probe: () => T | undefi
 
 // ---- the broker: passwd from mosquitto_passwd -b, the model's ACL ----
 
-function writeBrokerFiles(fleet: Fleet, port: number): string {
+function writeBrokerFiles(fleet: FleetModel, port: number): string {
   const brokerDir = mkdtempSync(join(dir, "broker-"));
   const passwd = join(brokerDir, "passwd");
   run("mosquitto_passwd", ["-c", "-b", passwd, "mirror-1", password("mirror-1")]);
@@ -83,7 +83,7 @@ interface Broker {
   log: () => string;
 }
 
-async function startBroker(fleet: Fleet, existing?: { port: number; dir: string }): Promise<Broker> {
+async function startBroker(fleet: FleetModel, existing?: { port: number; dir: string }): Promise<Broker> {
   const port = existing?.port ?? (await freePort());
   const brokerDir = existing?.dir ?? writeBrokerFiles(fleet, port);
   let log = "";
@@ -130,7 +130,7 @@ interface Client {
   exit: Promise<number | null>;
 }
 
-function startClient(fleet: Fleet, broker: Broker, overrides: Record<string, string> = {}, password = secrets): Client {
+function startClient(fleet: FleetModel, broker: Broker, overrides: Record<string, string> = {}, password = secrets): Client {
   const fragment = fragmentOf(render, "mqtt-client", fleet, "mirror-1");
   const home = mkdtempSync(join(dir, "client-"));
   const credentials = join(home, "credentials");

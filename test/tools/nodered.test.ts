@@ -19,8 +19,8 @@ import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import { secretKeys } from "../../src/model/fleet";
 import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
-import { noderedPaths, render } from "../../src/render/services/nodered";
-import { watchdogIds } from "../../src/render/services/nodered-flows";
+import { noderedPaths, render } from "../../src/services/nodered/render";
+import { watchdogIds } from "../../src/services/nodered/flows";
 import { fileAt, fragmentOf, homeFleet, unitFile, unitValue } from "../render/fixtures";
 import { freePort } from "../support/free-port";
 

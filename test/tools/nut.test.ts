@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { secretKeys } from "../../src/model/fleet";
-import { secretValueProblems } from "../../src/model/secret-values";
+import { secretValueProblems } from "../../src/model/secrets";
 import { resolveSecrets } from "../../src/render/secrets";
-import { render } from "../../src/render/services/ups";
+import { render } from "../../src/services/ups/render";
 import { fileAt, fragmentOf, homeFleet } from "../render/fixtures";
 import { freePort } from "../support/free-port";
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, test } from "node:test";
 import { parse, stringify } from "yaml";
-import { render } from "../../src/render/services/prometheus";
+import { render } from "../../src/services/prometheus/render";
 import { fileAt, fragmentOf, homeFleet, unitNamed } from "../render/fixtures";
 import { freePort } from "../support/free-port";
 

@@ -14,7 +14,7 @@ import { after, test } from "node:test";
 import { loadStackFile } from "../../src/model/load";
 import { planFleet } from "../../src/render";
 import type { PlannedUnit } from "../../src/render/plan";
-import { accountsService } from "../../src/render/services/config-source";
+import { accountsService } from "../../src/services/config-source/render";
 import { verifyHostUnits } from "../support/systemd-verify";
 
 const stacks = ["home", "lab"];

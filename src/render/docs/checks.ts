@@ -2,7 +2,7 @@
  * checks.md, and how one health check reads in a table. The rows come straight from plan.checks,
  * the list the verify command runs, so the site and the command cannot disagree.
  */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import type { HealthCheck, HostPlan } from "../plan";
 import { code, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { verifyCommand } from "./facts";
@@ -59,7 +59,7 @@ export function checkRow(check: HealthCheck): string[] {
   return [code(check.name), text(check.kind), expectation(check)];
 }
 
-export function checksPage(fleet: Fleet, plans: readonly HostPlan[]): DocsPage {
+export function checksPage(fleet: FleetModel, plans: readonly HostPlan[]): DocsPage {
   const rows = plans.flatMap((plan) =>
     plan.checks.map((check) => [link(plan.host, checksPagePath, hostPagePath(plan.host)), ...checkRow(check)]),
   );

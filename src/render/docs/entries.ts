@@ -3,12 +3,12 @@
  * beside it; those files are deliberately not in the nav (mkdocs 1.4 only logs an INFO for pages
  * outside the nav, even with --strict), so adding one never needs mkdocs.yml to change.
  */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import { pulumiUp } from "./facts";
 import { code, codeBlock, link, page, type DocsPage } from "./markdown";
 import { checksPagePath, entriesDir, entriesIndexPath, recoveryPagePath } from "./paths";
 
-export function entriesIndexPage(fleet: Fleet): DocsPage {
+export function entriesIndexPage(fleet: FleetModel): DocsPage {
   const here = entriesIndexPath;
   return {
     path: here,

@@ -2,21 +2,21 @@
  * Facts about the fleet that several pages state: the stack, the hub, the power-on order, how to
  * reach a host. Derived from the model in one place so two pages can never tell different stories.
  */
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import { hostRunning, secretKeys } from "../../model/fleet";
 import type { HostPlan } from "../plan";
 
 /** The stack name, from the stack file the fleet was loaded from (`stacks/Pulumi.home.yaml` -> home). */
-export function stackName(fleet: Fleet): string {
+export function stackName(fleet: FleetModel): string {
   return /(?:^|\/)Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(fleet.source)?.[1] ?? "<stack>";
 }
 
-export function stackFile(fleet: Fleet): string {
+export function stackFile(fleet: FleetModel): string {
   const stack = stackName(fleet);
   return stack === "<stack>" ? "stacks/Pulumi.<stack>.yaml" : `stacks/Pulumi.${stack}.yaml`;
 }
 
-export function pulumiUp(fleet: Fleet): string {
+export function pulumiUp(fleet: FleetModel): string {
   return `pulumi up --stack ${stackName(fleet)}`;
 }
 
@@ -24,7 +24,7 @@ export function pulumiUp(fleet: Fleet): string {
  * The runbook's verification (src/cli/verify.ts), run from a checkout of this project. It runs
  * the checks of the same host plans the site lists, so the site and the command agree.
  */
-export function verifyCommand(fleet: Fleet, options = ""): string {
+export function verifyCommand(fleet: FleetModel, options = ""): string {
   return `npm run verify -- --stack ${stackName(fleet)}${options ? ` ${options}` : ""}`;
 }
 
@@ -49,7 +49,7 @@ export interface Hub {
   metrics?: Host;
 }
 
-export function hubOf(fleet: Fleet): Hub {
+export function hubOf(fleet: FleetModel): Hub {
   const byName = (name: string) => fleet.hosts.find((h) => h.name === name)!;
   return { broker: byName(fleet.broker.host), configSource: byName(fleet.configSource.host), metrics: hostRunning(fleet, "prometheus") };
 }
@@ -58,7 +58,7 @@ export function hubOf(fleet: Fleet): Hub {
  * The power-on order of the runbook: what others depend on first (broker and config source: Vega),
  * then the other servers (Lyra), then the mirrors, which only reconnect and resync.
  */
-export function powerStages(fleet: Fleet): { label: string; why: string; hosts: Host[] }[] {
+export function powerStages(fleet: FleetModel): { label: string; why: string; hosts: Host[] }[] {
   const first = fleet.hosts.filter((h) => h.name === fleet.broker.host || h.name === fleet.configSource.host);
   const rest = fleet.hosts.filter((h) => !first.includes(h));
   const stages = [
@@ -70,26 +70,13 @@ export function powerStages(fleet: Fleet): { label: string; why: string; hosts: 
 }
 
 /** Hosts with the mirrors' offline fallback (they run lyra-client). */
-export function fallbackHosts(fleet: Fleet): Host[] {
+export function fallbackHosts(fleet: FleetModel): Host[] {
   return fleet.hosts.filter((h) => h.services["lyra-client"]);
 }
 
 /** Hosts rebuilt by re-flashing: the mirrors. */
-export function mirrorHosts(fleet: Fleet): Host[] {
+export function mirrorHosts(fleet: FleetModel): Host[] {
   return fleet.hosts.filter((h) => h.role === "mirror");
-}
-
-/** Data `pulumi up` cannot recreate: it lives only on the host and in its NAS backup. */
-export function dataPaths(host: Host): { service: string; path: string; note: string }[] {
-  const s = host.services;
-  const out: { service: string; path: string; note: string }[] = [];
-  if (s.qdrant) {
-    out.push({ service: "qdrant", path: s.qdrant.storagePath, note: "vector collections" });
-    out.push({ service: "qdrant", path: s.qdrant.snapshotsPath, note: "collection snapshots" });
-  }
-  if (s["config-source"]) out.push({ service: "config-source", path: s["config-source"].path, note: "the fleet's config source (the mirrors sync it)" });
-  if (s["lyra-client"]) out.push({ service: "lyra-client", path: s["lyra-client"].cachePath, note: "cached answers (optional: refilled while online)" });
-  return out;
 }
 
 export function planOf(plans: readonly HostPlan[], host: string): HostPlan | undefined {

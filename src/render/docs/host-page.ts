@@ -3,7 +3,7 @@
  * built from the HostPlan field by field, so a unit, check or file a renderer adds shows up here
  * without touching this file.
  */
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan, PlannedContainer, PlannedUnit } from "../plan";
 import { checkHeader, checkRow, manualCommand } from "./checks";
 import { pulumiUp, sshTarget, verifyCommand } from "./facts";
@@ -12,7 +12,7 @@ import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
-function hubRoles(fleet: Fleet, host: Host): string[] {
+function hubRoles(fleet: FleetModel, host: Host): string[] {
   const roles: string[] = [];
   if (fleet.broker.host === host.name) roles.push(`the MQTT broker (port ${code(fleet.broker.port)}, ${text(fleet.broker.mode)})`);
   if (fleet.configSource.host === host.name) roles.push(`the config source ${code(fleet.configSource.path)}`);
@@ -20,7 +20,7 @@ function hubRoles(fleet: Fleet, host: Host): string[] {
   return roles;
 }
 
-function summary(fleet: Fleet, host: Host, plan: HostPlan): string {
+function summary(fleet: FleetModel, host: Host, plan: HostPlan): string {
   const { target, portFlag } = sshTarget(host);
   const items = [
     `role ${code(host.role)}`,
@@ -35,7 +35,7 @@ function summary(fleet: Fleet, host: Host, plan: HostPlan): string {
 
 function unitRow(unit: PlannedUnit): string[] {
   const file = unit.content !== null ? "written by lyra-fleet" : unit.dropIn ? "packaged, with a lyra-fleet drop-in" : "packaged";
-  return [code(unit.name), text(file), yesNo(unit.enabled), yesNo(unit.active), yesNo(unit.longRunning), codeList(unit.after)];
+  return [code(unit.name), text(file), yesNo(unit.enabled), yesNo(unit.active), yesNo(unit.longRunning), codeList(unit.after.map((p) => p.label))];
 }
 
 function containerRow(c: PlannedContainer): string[] {
@@ -44,7 +44,7 @@ function containerRow(c: PlannedContainer): string[] {
   return [code(c.name), code(c.image), codeList(ports), codeList(mounts), code(c.restart)];
 }
 
-function checksSection(fleet: Fleet, plan: HostPlan): string {
+function checksSection(fleet: FleetModel, plan: HostPlan): string {
   const byHand = plan.checks.flatMap((c) => {
     const cmd = manualCommand(c);
     return cmd === undefined ? [] : [`# ${c.name}`, cmd];
@@ -58,7 +58,7 @@ function checksSection(fleet: Fleet, plan: HostPlan): string {
   ]).trimEnd();
 }
 
-function recoverySection(fleet: Fleet, plan: HostPlan): string {
+function recoverySection(fleet: FleetModel, plan: HostPlan): string {
   const steps = plan.recovery.flatMap((r) => [`### ${text(r.service)}`, codeBlock(r.commands, "sh")]);
   return page([
     "## Recovery",
@@ -69,7 +69,7 @@ function recoverySection(fleet: Fleet, plan: HostPlan): string {
   ]).trimEnd();
 }
 
-export function hostPage(fleet: Fleet, host: Host, plan: HostPlan): DocsPage {
+export function hostPage(fleet: FleetModel, host: Host, plan: HostPlan): DocsPage {
   const path = hostPagePath(host.name);
   return {
     path,

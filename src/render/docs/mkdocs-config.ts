@@ -2,7 +2,7 @@
  * mkdocs.yml. The theme is one Debian's `mkdocs` package ships (readthedocs), so the docs host
  * needs no optional package. Scalars are written as JSON strings, which YAML reads verbatim.
  */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import type { DocsPage } from "./markdown";
 import { entriesHookPath } from "./entries-hook";
 import { docsDir } from "./paths";
@@ -17,7 +17,7 @@ export type NavItem = DocsPage | NavSection;
 
 const q = (s: string) => JSON.stringify(s);
 
-export function mkdocsYml(fleet: Fleet, nav: readonly NavItem[]): string {
+export function mkdocsYml(fleet: FleetModel, nav: readonly NavItem[]): string {
   const lines = [
     "# Managed by lyra-fleet: generated from the stack, edits are reverted by `pulumi up`.",
     `site_name: ${q(`Lyra fleet runbook (${fleet.site.domain})`)}`,

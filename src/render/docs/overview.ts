@@ -1,12 +1,12 @@
 /** index.md: the fleet at a glance (hosts, topology, MQTT access) and where to go from here. */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import type { HostPlan } from "../plan";
 import { planOf, portsOf, pulumiUp, stackFile } from "./facts";
 import { code, codeBlock, codeList, link, page, table, text, type DocsPage } from "./markdown";
 import { checksPagePath, entriesIndexPath, hostPagePath, overviewPagePath, recoveryPagePath } from "./paths";
 import { topologyDiagram } from "./topology";
 
-export function overviewPage(fleet: Fleet, plans: readonly HostPlan[]): DocsPage {
+export function overviewPage(fleet: FleetModel, plans: readonly HostPlan[]): DocsPage {
   const here = overviewPagePath;
   const hostRows = fleet.hosts.map((h) => {
     const plan = planOf(plans, h.name);

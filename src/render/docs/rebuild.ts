@@ -3,15 +3,16 @@
  * restored from the NAS, and the mirrors' emergency mode while the broker is away. Hosts, addresses,
  * paths and timings come from the model.
  */
-import type { Fleet, Host } from "../../model/fleet";
-import { dataPaths, fallbackHosts, mirrorHosts, operatorKeySecret, pulumiUp, sshCommand, sshTarget, stackFile, verifyCommand } from "./facts";
+import type { FleetModel, Host } from "../../model/fleet";
+import type { HostPlan } from "../plan";
+import { fallbackHosts, mirrorHosts, operatorKeySecret, pulumiUp, sshCommand, sshTarget, stackFile, verifyCommand } from "./facts";
 import { code, codeBlock, link, page, tableOr, text } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
 
 const here = recoveryPagePath;
 
 /** Steps 2 and 3 of any rebuild: let the operator in, then pin the key the fresh system generated. */
-function trustCommands(fleet: Fleet, host: Host): string[] {
+function trustCommands(fleet: FleetModel, host: Host): string[] {
   const { target, portFlag } = sshTarget(host);
   return [
     `# let the operator's key in (the public half of the ${operatorKeySecret} stack secret)`,
@@ -22,7 +23,7 @@ function trustCommands(fleet: Fleet, host: Host): string[] {
   ];
 }
 
-export function mirrorRebuildSection(fleet: Fleet): string {
+export function mirrorRebuildSection(fleet: FleetModel): string {
   const mirrors = mirrorHosts(fleet);
   const blocks = mirrors.flatMap((m) => [
     `### ${m.name}`,
@@ -51,9 +52,10 @@ export function mirrorRebuildSection(fleet: Fleet): string {
   ]).trimEnd();
 }
 
-export function nasRestoreSection(fleet: Fleet): string {
+export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const nas = `${fleet.site.nas.host}:${fleet.site.nas.path}`;
-  const withData = fleet.hosts.map((h) => ({ host: h, data: dataPaths(h) })).filter((x) => x.data.length > 0);
+  // Each plan lists the data its services keep (their modules' data sets).
+  const withData = fleet.hosts.map((h) => ({ host: h, data: plans.find((p) => p.host === h.name)?.dataSets ?? [] })).filter((x) => x.data.length > 0);
   const rows = withData.flatMap(({ host, data }) =>
     data.map((d) => [link(host.name, here, hostPagePath(host.name)), code(d.service), code(d.path), text(d.note)]),
   );
@@ -79,7 +81,7 @@ export function nasRestoreSection(fleet: Fleet): string {
   ]).trimEnd();
 }
 
-export function emergencySection(fleet: Fleet): string {
+export function emergencySection(fleet: FleetModel): string {
   const clients = fallbackHosts(fleet);
   const rows = clients.map((h) => {
     const c = h.services["lyra-client"]!;

@@ -3,9 +3,9 @@
  * model and the plans (the broker's commands are whatever the broker's renderer declares), so the
  * page follows the stack when a service moves.
  */
-import type { Fleet } from "../../model/fleet";
+import type { FleetModel } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
-import { asMonitor } from "../services/mosquitto-config";
+import { asMonitor } from "../../services/mqtt-broker/mosquitto-config";
 import type { HealthCheck, HostPlan } from "../plan";
 import { expectation } from "./checks";
 import { hubOf, planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";
@@ -19,7 +19,7 @@ const hostLink = (name: string) => link(name, here, hostPagePath(name));
 // Checks through the broker (round trip, heartbeats, health, registration): they need the whole chain up.
 const isMqtt = (c: HealthCheck) => c.kind.startsWith("mqtt-");
 
-function verification(fleet: Fleet, plans: readonly HostPlan[]): string {
+function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const fresh = plans.flatMap((p) => p.checks.filter((c) => c.kind === "mqtt-fresh" || c.kind === "mqtt-registered").map((c) => `${expectation(c)} (${code(p.host)})`));
   const http = plans.flatMap((p) => p.checks.filter((c) => c.kind === "http").map((c) => expectation(c)));
   const lines = [
@@ -46,7 +46,7 @@ function verification(fleet: Fleet, plans: readonly HostPlan[]): string {
   ]).trimEnd();
 }
 
-function powerSection(fleet: Fleet, plans: readonly HostPlan[]): string {
+function powerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const stages = powerStages(fleet).map((stage, i) => {
     const hosts = stage.hosts.map((h) => `${hostLink(h.name)} (${code(h.address)})`).join(", ");
     // MQTT checks wait for later stages (a mirror's heartbeat); the host's own checks gate the next stage.
@@ -72,7 +72,7 @@ function powerSection(fleet: Fleet, plans: readonly HostPlan[]): string {
   ]).trimEnd();
 }
 
-function brokerSection(fleet: Fleet, plans: readonly HostPlan[]): string {
+function brokerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const broker = hubOf(fleet).broker;
   const plan = planOf(plans, broker.name);
   const containers = (plan?.containers ?? []).map((c) => [code(c.name), code(c.image), code(c.restart)]);
@@ -92,7 +92,7 @@ function brokerSection(fleet: Fleet, plans: readonly HostPlan[]): string {
   ]).trimEnd();
 }
 
-function escalationSection(fleet: Fleet): string {
+function escalationSection(fleet: FleetModel): string {
   const broker = hubOf(fleet).broker;
   return page([
     "## Escalation path",
@@ -108,7 +108,7 @@ function escalationSection(fleet: Fleet): string {
   ]).trimEnd();
 }
 
-export function recoveryPage(fleet: Fleet, plans: readonly HostPlan[]): DocsPage {
+export function recoveryPage(fleet: FleetModel, plans: readonly HostPlan[]): DocsPage {
   return {
     path: here,
     title: "Recovery",
@@ -118,7 +118,7 @@ export function recoveryPage(fleet: Fleet, plans: readonly HostPlan[]): DocsPage
       powerSection(fleet, plans),
       brokerSection(fleet, plans),
       mirrorRebuildSection(fleet),
-      nasRestoreSection(fleet),
+      nasRestoreSection(fleet, plans),
       emergencySection(fleet),
       escalationSection(fleet),
     ]),

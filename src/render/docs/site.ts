@@ -4,7 +4,7 @@
  * lists in the order plan assembly sorted them. Nothing here names a service: what a renderer
  * declares is what the site shows.
  */
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import type { FleetRenderer } from "../context";
 import type { HostPlan, PlanFragment, PlannedDirectory, PlannedFile } from "../plan";
 import { maskSecrets } from "../secrets";
@@ -34,7 +34,7 @@ function siteFile(path: string, content: string): PlannedFile {
 }
 
 /** Paths of every file the site declares, known before any page is written (the docs host's page lists them). */
-function sitePaths(fleet: Fleet): string[] {
+function sitePaths(fleet: FleetModel): string[] {
   const pages = ["index.md", ...fleet.hosts.map((h) => hostPagePath(h.name)), "recovery.md", "checks.md", entriesIndexPath];
   return [`${docsRoot}/mkdocs.yml`, `${docsRoot}/${entriesHookPath}`, ...pages.map((p) => `${docsRoot}/${docsDir}/${p}`)];
 }
@@ -49,7 +49,7 @@ function withoutDuplicates<T extends { path: string }>(items: T[]): T[] {
  * The docs host's plan as it will be once the site is added, so its page lists the site's own
  * files and directories too (paths, modes and restarts only: no page content is needed for that).
  */
-function withSite(plan: HostPlan, fleet: Fleet): HostPlan {
+function withSite(plan: HostPlan, fleet: FleetModel): HostPlan {
   const files = sitePaths(fleet).map((p) => siteFile(p, ""));
   return {
     ...plan,
@@ -59,7 +59,7 @@ function withSite(plan: HostPlan, fleet: Fleet): HostPlan {
 }
 
 /** The site's pages and mkdocs.yml, as paths relative to the mkdocs project (docsRoot). */
-export function renderDocsTree(fleet: Fleet, docsHost: Host, plans: readonly HostPlan[]): { path: string; content: string }[] {
+export function renderDocsTree(fleet: FleetModel, docsHost: Host, plans: readonly HostPlan[]): { path: string; content: string }[] {
   const sitePlans = fleet.hosts.map((h) => {
     const plan = plans.find((p) => p.host === h.name);
     if (!plan) throw new Error(`internal: no plan for host '${h.name}' while rendering the docs site`);

@@ -3,7 +3,7 @@
  * Servers above the hub, the hub (broker, config source, metrics) in the middle, mirrors below;
  * between them the MQTT flows and the config sync, all taken from the model and the plans.
  */
-import type { Fleet, Host } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan } from "../plan";
 import { hubOf, planOf, portsOf } from "./facts";
 
@@ -19,7 +19,7 @@ function generalise(topic: string, hostNames: ReadonlySet<string>): string {
 }
 
 /** MQTT users acting for a group of hosts: one per host, plus the service users of what they run. */
-function groupTopics(fleet: Fleet, group: readonly Host[]): { publish: string[]; subscribe: string[] } {
+function groupTopics(fleet: FleetModel, group: readonly Host[]): { publish: string[]; subscribe: string[] } {
   const names = new Set(group.map((h) => h.name));
   const users = new Set(names);
   if (group.some((h) => h.services["lyra-orchestrator"])) users.add("orchestrator");
@@ -29,7 +29,7 @@ function groupTopics(fleet: Fleet, group: readonly Host[]): { publish: string[];
   return { publish: pick("publish"), subscribe: pick("subscribe") };
 }
 
-function boxLines(fleet: Fleet, host: Host, plan: HostPlan | undefined): string[] {
+function boxLines(fleet: FleetModel, host: Host, plan: HostPlan | undefined): string[] {
   const lines = [`${host.name}  ${host.address}  (role ${host.role})`];
   const services = Object.keys(host.services).sort();
   const width = Math.max(0, ...services.map((s) => s.length));
@@ -46,7 +46,7 @@ function box(lines: readonly string[], width: number): string[] {
 }
 
 /** Edge lines between a group and the hub, with the arrow pointing the way the data goes. */
-function mqttEdge(fleet: Fleet, group: readonly Host[], label: string): string[] {
+function mqttEdge(fleet: FleetModel, group: readonly Host[], label: string): string[] {
   const { publish, subscribe } = groupTopics(fleet, group);
   const broker = `${fleet.broker.host}:${fleet.broker.port}`;
   const out = ["      |"];
@@ -55,7 +55,7 @@ function mqttEdge(fleet: Fleet, group: readonly Host[], label: string): string[]
   return out;
 }
 
-function syncEdge(fleet: Fleet, group: readonly Host[], label: string): string[] {
+function syncEdge(fleet: FleetModel, group: readonly Host[], label: string): string[] {
   const syncing = group.filter((h) => h.services["config-sync"]);
   if (syncing.length === 0) return [];
   const minutes = [...new Set(syncing.map((h) => h.services["config-sync"]!.intervalMinutes))].sort((a, b) => a - b);
@@ -63,7 +63,7 @@ function syncEdge(fleet: Fleet, group: readonly Host[], label: string): string[]
   return [`      |  sync  ${label} <-- ${source}   every ${minutes.join("/")} min`];
 }
 
-export function topologyDiagram(fleet: Fleet, plans: readonly HostPlan[]): string[] {
+export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): string[] {
   const hub = hubOf(fleet);
   const hubHosts = [...new Set([hub.broker, hub.configSource, ...(hub.metrics ? [hub.metrics] : [])])];
   const others = fleet.hosts.filter((h) => !hubHosts.includes(h));

@@ -9,7 +9,7 @@
 import { spawn } from "child_process";
 import * as net from "net";
 import { Server, utils } from "ssh2";
-import type { HostConnection } from "../../../src/host/connection";
+import type { HostConnection } from "../../../src/host/transport/connection";
 // Not ssh2's utils.generateKeyPairSync: about one ed25519 key in 256 comes out malformed
 // (mscdex/ssh2#1513, seen here as a flaky "Malformed OpenSSH public key").
 import { testSshKey } from "../../support/ssh-test-key";

@@ -2,8 +2,8 @@
  * Resource inputs as the engine hands them to the providers: what the resource classes compute on
  * the program side (content hashes, defaults) is computed here the same way.
  */
-import type { HostConnection } from "../../../src/host/connection";
-import { sha256Hex } from "../../../src/host/remote-path";
+import type { HostConnection } from "../../../src/host/transport/connection";
+import { sha256Hex } from "../../../src/host/transport/remote-path";
 
 /** Inputs of a File. */
 export function fileInputs(

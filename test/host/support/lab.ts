@@ -4,8 +4,8 @@
  * to make drift by hand.
  */
 import { after, before } from "node:test";
-import type { HostConnection } from "../../../src/host/connection";
-import { closeAllHostConnections } from "../../../src/host/ssh";
+import type { HostConnection } from "../../../src/host/transport/connection";
+import { closeAllHostConnections } from "../../../src/host/transport/ssh";
 import { ensureLab, type Lab } from "../../lab/lab";
 
 export { ensureLab, wipeHost, type Lab } from "../../lab/lab";

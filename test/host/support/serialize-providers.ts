@@ -6,12 +6,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { aptPackagesProvider } from "../../../src/host/apt-packages";
-import { directoryProvider } from "../../../src/host/directory";
-import { fileProvider } from "../../../src/host/file-provider";
-import { healthGateProvider } from "../../../src/host/health-gate-provider";
-import { hostStateProvider } from "../../../src/host/host-state-provider";
-import { systemdUnitProvider } from "../../../src/host/systemd-unit-provider";
+import { aptPackagesProvider } from "../../../src/host/resources/apt-packages";
+import { directoryProvider } from "../../../src/host/resources/directory";
+import { fileProvider } from "../../../src/host/resources/file-provider";
+import { healthGateProvider } from "../../../src/host/resources/health-gate-provider";
+import { hostStateProvider } from "../../../src/host/resources/host-state-provider";
+import { systemdUnitProvider } from "../../../src/host/resources/systemd-unit-provider";
 
 async function main(outdir: string): Promise<void> {
     const providers = { file: fileProvider, directory: directoryProvider, systemdUnit: systemdUnitProvider, aptPackages: aptPackagesProvider, hostState: hostStateProvider, healthGate: healthGateProvider };

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { mqttClientEnvironment, mqttClientScript } from "../../../src/render/services/mqtt-client";
+import { mqttClientEnvironment, mqttClientScript } from "../../../src/services/mqtt-client/render";
 import type { TestStack } from "./stack";
 import { addresses } from "./stack";
 

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadStackFile } from "../../../src/model/load";
-import type { Fleet } from "../../../src/model/fleet";
+import type { FleetModel } from "../../../src/model/fleet";
 import { freePort } from "../../support/free-port";
 
 export const addresses = { vega: "127.0.0.61", "mirror-1": "127.0.0.62", lyra: "127.0.0.64" } as const;
@@ -22,7 +22,7 @@ const keys = [
 export interface TestStack {
   dir: string;
   file: string;
-  fleet: Fleet;
+  fleet: FleetModel;
   brokerPort: number;
   /** A password per MQTT user, random per run. */
   passwords: Record<string, string>;

@@ -1,0 +1,79 @@
+/**
+ * A planned container (the runbook's `mqtt-broker`, or any other) on its host, through the Docker
+ * provider over SSH. Its config files (declared in the host's state) are mounted; a hash of them
+ * is a label, so a config change recreates the container from the known config.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlannedContainer } from "../render/plan";
+import type { HostConnectionInputs } from "../host/resources";
+import type { Host } from "./host";
+
+export interface ContainerArgs {
+  container: PlannedContainer;
+  connection: HostConnectionInputs;
+  /** The container's host: its state holds the container's config files. */
+  host: Host;
+}
+
+/** ssh options that pin the host key (the Docker CLI's ssh would otherwise trust on first use). */
+export function pinnedSshOptions(address: string, hostKey: string): string[] {
+  const [type, key] = hostKey.split(" ");
+  return ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo ${address} ${type} ${key}`, "-o", "ConnectTimeout=10"];
+}
+
+export class Container extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+
+  constructor(name: string, args: ContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    // Named BrokerContainer while the broker was the only container: the alias keeps existing
+    // stacks' container (and its children) instead of replacing it.
+    super("lyra-fleet:fleet:Container", name, {}, { ...opts, aliases: [...(opts.aliases ?? []), { type: "lyra-fleet:fleet:BrokerContainer" }] });
+    const { container: spec, connection, host } = args;
+    const provider = new docker.Provider(
+      `${name}-docker`,
+      {
+        host: pulumi.interpolate`ssh://${connection.user}@${connection.address}:${connection.port}`,
+        sshOpts: pulumi.all([connection.address, connection.hostKey]).apply(([a, k]) => pinnedSshOptions(a, k)),
+      },
+      { parent: this },
+    );
+    const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this, provider });
+    const volumes = spec.mounts
+      .filter((m) => m.kind === "volume")
+      .map((m) => new docker.Volume(`${name}-${m.source}`, { name: m.source }, { parent: this, provider, retainOnDelete: true }));
+    // One hash over every config file: any change (passwords included) recreates the container.
+    let configHash: pulumi.Output<string>;
+    try {
+      configHash = host.contentHash(spec.configFiles);
+    } catch (err) {
+      throw new Error(`Container '${name}': container config file ${(err as Error).message}`);
+    }
+    this.container = new docker.Container(
+      `${name}-container`,
+      {
+        name: spec.name,
+        // The image ID, not repoDigest: @pulumi/docker 4.6.2 stores the ID and diffs it against a
+        // digest, so repoDigest replaced the container (restarting the broker) on every `pulumi up`
+        // (pulumi-docker issue 1431, fixed in 4.7.0). The image is still pulled by digest (its name).
+        image: image.imageId,
+        restart: spec.restart,
+        ports: spec.ports.map((p) => ({ internal: p.container, external: p.host, protocol: p.protocol })),
+        mounts: spec.mounts.map((m) => ({ type: m.kind, source: m.source, target: m.target, readOnly: m.readOnly })),
+        healthcheck: {
+          tests: spec.healthcheck.test,
+          interval: `${spec.healthcheck.intervalSeconds}s`,
+          timeout: `${spec.healthcheck.timeoutSeconds}s`,
+          retries: spec.healthcheck.retries,
+        },
+        labels: [
+          ...Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
+          { label: "lyra-fleet.config-sha256", value: configHash },
+        ],
+        mustRun: true,
+      },
+      { parent: this, provider, dependsOn: [host.state, ...volumes], deleteBeforeReplace: true },
+    );
+    this.registerOutputs({ container: this.container.name });
+  }
+}

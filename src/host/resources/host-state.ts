@@ -1,0 +1,70 @@
+/**
+ * Everything one fleet host must have (packages, directories, files, systemd units) as one
+ * drift-aware resource, read back on every refresh: a hand edit, a stopped unit or a wiped host
+ * shows up in `pulumi preview` and is repaired by `pulumi up`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostConnection } from "../transport/connection";
+import type { FileItem, UnitItem } from "./host-state-items";
+import { hostStateProvider, type HostStateItemsText } from "./host-state-provider";
+import { hostStateProblems } from "./host-state-validation";
+import type { PathMetadata } from "../transport/remote-path";
+import { UNKNOWN } from "./provider-support";
+import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, throwIfProblems } from "./resource-support";
+import { describeProblems } from "./validation";
+
+export type { FileItem, UnitItem } from "./host-state-items";
+
+/** Arguments of a {@link HostState}. Items are plain data, except the secret files. */
+export interface HostStateArgs {
+    /** How to reach the host. */
+    connection: pulumi.Input<HostConnectionInputs>;
+    /** Debian packages to install first ("name" or "name=version"), sorted. */
+    packages: string[];
+    /** Directories by absolute path; missing parents of files are created root-owned 0755. */
+    directories: Record<string, PathMetadata>;
+    /** Files by absolute path, content in plain text. */
+    files: Record<string, FileItem>;
+    /**
+     * Files whose content holds secrets, by path, as one secret output: they stay encrypted in
+     * state, travel to the host on stdin only, and appear in no message.
+     */
+    secretFiles?: pulumi.Output<Record<string, FileItem>>;
+    /** Systemd units by name ("qdrant.service"). */
+    units: Record<string, UnitItem>;
+}
+
+/**
+ * A host's declared state. Its type token is `pulumi-nodejs:dynamic/lyra-host:HostState`, its id
+ * "<host>:state". Deleting it removes its units, files and emptied directories (not packages).
+ *
+ * Its inputs are three: the connection, the plain `items` (packages, directories, files, units) as
+ * one JSON text, and `secretFiles` as another (secret). Pulumi's SDK spends a promise on every
+ * nested value and several on every property it serializes, which made a host's items cost more
+ * than the rest of the program; the CLI decodes JSON text in `pulumi preview --diff`, so the diff
+ * still shows item by item. The state (outputs) holds each item as the host has it.
+ */
+export class HostState extends pulumi.dynamic.Resource {
+    /** The connection used (secret when it holds a private key). */
+    declare readonly connection: pulumi.Output<HostConnection>;
+    /** A digest of the host's items as last applied or read: it changes exactly when the host changed. */
+    declare readonly converged: pulumi.Output<string>;
+
+    constructor(name: string, args: HostStateArgs, opts: pulumi.CustomResourceOptions = {}) {
+        throwIfProblems("HostState", name, describeProblems(hostStateProblems({ ...args, secretFiles: args.secretFiles ? (UNKNOWN as never) : {} })));
+        const items: HostStateItemsText = { packages: args.packages, directories: args.directories, files: args.files, units: args.units };
+        super(
+            hostStateProvider,
+            name,
+            {
+                connection: connectionInput(args.connection),
+                items: JSON.stringify(items),
+                secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles.apply((files) => JSON.stringify(files))) : "{}",
+                converged: undefined,
+            },
+            { ...opts, additionalSecretOutputs: ["secretFiles", ...(opts.additionalSecretOutputs ?? [])] },
+            HOST_RESOURCE_MODULE,
+            "HostState",
+        );
+    }
+}

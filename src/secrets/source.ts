@@ -1,0 +1,43 @@
+/**
+ * Where the command-line tools get secret values: an environment variable per key, or the
+ * Pulumi CLI's stack config when it is installed. Values are returned, never printed.
+ */
+import { execFileSync } from "node:child_process";
+import { secretValueProblems } from "../model/secrets";
+
+/** `mqtt-password-mirror-1` -> `LYRA_SECRET_MQTT_PASSWORD_MIRROR_1`. */
+export function secretEnvName(key: string): string {
+  return `LYRA_SECRET_${key.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+function fromPulumi(stack: string, key: string): string | undefined {
+  try {
+    return execFileSync("pulumi", ["config", "get", "--stack", stack, "--show-secrets", `lyra-fleet:${key}`], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 30_000,
+    }).replace(/\n$/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every key's value, or an error naming each missing key and how to provide it. */
+export function readSecrets(stack: string, keys: string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const values: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const key of keys) {
+    const value = env[secretEnvName(key)] ?? fromPulumi(stack, key);
+    if (value === undefined || value === "") missing.push(key);
+    else values[key] = value;
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `missing secrets for stack '${stack}':\n` +
+        missing.map((k) => `  - ${k}: set ${secretEnvName(k)}, or run \`pulumi config set --secret --stack ${stack} ${k}\``).join("\n"),
+    );
+  }
+  const invalid = secretValueProblems(values);
+  if (invalid.length > 0) throw new Error(`secrets for stack '${stack}' that the hosts' programs cannot read:\n${invalid.map((p) => `  - ${p}`).join("\n")}`);
+  return values;
+}

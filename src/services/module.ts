@@ -1,0 +1,70 @@
+/**
+ * The contract of a service module: everything lyra-fleet knows about one service, in one folder
+ * under src/services/. The model assembles its schema, role presets, secrets and MQTT users from
+ * the registered modules; plan assembly calls their renderers; the docs read their data sets.
+ */
+import type { z } from "zod";
+import type { FleetModel, Host } from "../model/fleet";
+import type { ModelIssue } from "../model/issues";
+import type { Role } from "../model/roles";
+import type { RenderContext } from "../render/context";
+import type { HostPlan, PlanFragment } from "../render/plan";
+import type { SecretRule } from "./secret-rules";
+
+/** What an MQTT user may do, as topic filters. */
+export interface MqttAccess {
+  publish: string[];
+  subscribe: string[];
+}
+
+/** A daemon listening on a host, for the one-listener-per-port check. */
+export interface Listener {
+  port: number;
+  protocol: "tcp" | "udp";
+  /** Who listens, as a user reads it: "upsd (ups)". */
+  owner: string;
+  /** The field that brings it or sets its port: "hosts.lyra.services.ups". */
+  field: string;
+}
+
+/** Data on a host that `pulumi up` cannot recreate: it lives only there and in its NAS backup. */
+export interface DataSet {
+  path: string;
+  note: string;
+}
+
+// The hooks are methods, not function-typed properties: TypeScript compares method parameters
+// bivariantly, so a module typed by its own options still fits the registry's ServiceModule list.
+export interface ServiceModule<Id extends string = string, Options extends z.ZodObject = z.ZodObject> {
+  /** The runbook's name; the key in a host's `services:` block. */
+  id: Id;
+  /** Its settings: a strict zod object, every option with a default and a `.describe()` line (the README's reference). */
+  options: Options;
+  /** Roles that run it unless a host turns it off (`enabled: false`); any host may add it (`<id>: {}`). */
+  roles: readonly Role[];
+  /** Everything it puts on its host: packages, directories, files, units, containers, ports, checks, recovery steps. */
+  render?(ctx: RenderContext<z.output<Options>>): PlanFragment;
+  /** Rendered once the rest of its host's plan is known (the health publisher reports on every unit). */
+  renderAfterHost?(ctx: RenderContext<z.output<Options>>, plan: HostPlan): PlanFragment;
+  /** Rendered once every host's plan is known (the docs site describes the whole fleet). */
+  renderAfterFleet?(ctx: RenderContext<z.output<Options>>, plans: readonly HostPlan[]): PlanFragment;
+  /** The flat stack config keys it reads (with `requireSecret`) when some host runs it. */
+  secretKeys?(fleet: FleetModel): string[];
+  /** What the value of one of its keys may hold; [] for a key that is not its own. */
+  secretRules?(key: string): SecretRule[];
+  /** MQTT: what it adds to its host's own user, and users of its own (named once for the fleet). */
+  mqtt?: { hostAccess?(host: Host): MqttAccess; users?: Record<string, MqttAccess> };
+  /** Daemons it brings whose port no option names (options called `port` or `grpcPort` are counted already). */
+  listeners?(settings: z.output<Options>, host: Host): Listener[];
+  /** Its settings that must agree with each other or with the rest of its host; each issue names the field. */
+  checkHost?(settings: z.output<Options>, host: Host): ModelIssue[];
+  /** Rules across hosts, when some host runs it (nodered's stale window judges every heartbeat). */
+  checkFleet?(hosts: readonly Host[]): ModelIssue[];
+  /** Data sets on its host that only a backup can bring back (listed by the docs' rebuild page). */
+  dataSets?(settings: z.output<Options>): DataSet[];
+}
+
+/** Declares a module; the literal id and options type carry through to the model's types. */
+export function defineService<Id extends string, Options extends z.ZodObject>(module: ServiceModule<Id, Options>): ServiceModule<Id, Options> {
+  return module;
+}

@@ -1,0 +1,15 @@
+/** mqtt-broker: mosquitto (container or unit), its passwords and ACL, and its metrics. */
+import { defineService } from "../module";
+import { options } from "./options";
+import { render } from "./render";
+import { mqttPasswordRules } from "./secrets";
+
+export const service = defineService({
+  id: "mqtt-broker",
+  options,
+  roles: ["vega"],
+  render,
+  // Every MQTT user's password: the broker's passwd file holds them all.
+  secretKeys: (fleet) => fleet.mqttUsers.map((user) => user.passwordKey),
+  secretRules: mqttPasswordRules,
+});

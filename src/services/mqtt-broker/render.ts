@@ -1,0 +1,159 @@
+/**
+ * The fleet's MQTT broker (mosquitto): the runbook's `mqtt-broker` container, or natively
+ * `mqtt-broker.service`, from the same files under /etc/mosquitto/lyra. Also its metrics for
+ * Prometheus (./mqtt-broker-metrics.ts), health checks and the runbook's broker-failure commands.
+ */
+import type { FleetModel } from "../../model/fleet";
+import { registrationTopics } from "../../model/topics";
+import type { ServiceRenderer } from "../../render/context";
+import type { HealthCheck, PlanFragment, PlannedContainer, PlannedFile, PlannedUnit, RecoveryStep } from "../../render/plan";
+import { hardened, unitFile } from "../../render/systemd";
+import { brokerMetricsEnabled, metricsFiles, metricsTimer, metricsUnits } from "./metrics";
+import {
+  aclFile,
+  asMonitor,
+  brokerConfigDir,
+  brokerPaths,
+  monitorClientOptions,
+  monitorUser,
+  mosquittoConf,
+  nativeUnitName,
+  passwdFile,
+  runtimePaths,
+} from "./mosquitto-config";
+import type { MqttBrokerOptions } from "./options";
+import { brokerContainerName, brokerPrerequisite } from "./prerequisite";
+import { mqttPasswordKey } from "./secrets";
+
+export const containerName = brokerContainerName;
+/** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
+const imageMosquittoGid = "1883";
+const dataVolume = "mqtt-broker-data";
+
+function brokerFiles(fleet: FleetModel): PlannedFile[] {
+  const mode = fleet.broker.mode;
+  // Native: a restart re-reads everything. Docker: the container is recreated when a file listed
+  // in its configFiles changes (their hash is a label), so no unit is restarted.
+  const restarts = mode === "native" ? [nativeUnitName] : [];
+  // Native: root-only, handed to the dynamic user through LoadCredential=. Docker: mosquitto reads
+  // its password and ACL files after dropping to the image's user, so that group may read them.
+  const secretGroup = mode === "native" ? "root" : imageMosquittoGid;
+  const secretMode = mode === "native" ? "0600" : "0640";
+  const monitorOptions = monitorClientOptions(fleet);
+  return [
+    { path: brokerPaths.conf, content: mosquittoConf(fleet, mode), mode: "0644", owner: "root", group: "root", restarts },
+    { path: brokerPaths.passwd, content: passwdFile(fleet), mode: secretMode, owner: "root", group: secretGroup, restarts },
+    { path: brokerPaths.acl, content: aclFile(fleet), mode: secretMode, owner: "root", group: secretGroup, restarts },
+    // Read at each use (metrics run, healthcheck, an operator's mosquitto_sub): nothing to restart.
+    { path: `${brokerPaths.monitorDir}/mosquitto_sub`, content: monitorOptions, mode: "0600", owner: "root", group: "root", restarts: [] },
+    { path: `${brokerPaths.monitorDir}/mosquitto_pub`, content: monitorOptions, mode: "0600", owner: "root", group: "root", restarts: [] },
+  ];
+}
+
+function nativeUnit(): PlannedUnit {
+  const content = unitFile({
+    Unit: {
+      Description: "Lyra MQTT broker (mosquitto)",
+      Documentation: "man:mosquitto(8) man:mosquitto.conf(5)",
+      Wants: "network-online.target",
+      After: "network-online.target",
+      // Debian's mosquitto package starts its own mosquitto.service on port 1883; ours replaces it.
+      Conflicts: "mosquitto.service",
+    },
+    Service: {
+      // Debian's mosquitto is built with systemd support and reports when it is ready.
+      Type: "notify",
+      NotifyAccess: "main",
+      ExecStart: `/usr/sbin/mosquitto -c ${brokerPaths.conf}`,
+      Restart: "on-failure",
+      RestartSec: 5,
+      // No account to create: a dynamic user, its persistence in /var/lib/mqtt-broker, and the
+      // password and ACL files copied in by systemd (they stay root-only on disk).
+      DynamicUser: true,
+      StateDirectory: "mqtt-broker",
+      LoadCredential: [`passwd:${brokerPaths.passwd}`, `acl:${brokerPaths.acl}`],
+      // The baseline sandbox as it is: the broker needs nothing relaxed.
+      ...hardened(),
+    },
+    Install: { WantedBy: "multi-user.target" },
+  });
+  return { name: nativeUnitName, content, enabled: true, active: true, longRunning: true, after: [] };
+}
+
+/** Debian's own mosquitto.service (from the package) would hold port 1883: kept stopped and disabled. */
+const debianMosquittoUnit: PlannedUnit = { name: "mosquitto.service", content: null, enabled: false, active: false, longRunning: false, after: [] };
+
+function container(fleet: FleetModel, host: string): PlannedContainer {
+  const port = fleet.broker.port;
+  const paths = runtimePaths.docker;
+  return {
+    name: containerName,
+    image: fleet.images["mqtt-broker"],
+    ports: [{ container: port, host: port, protocol: "tcp" }],
+    mounts: [
+      { source: brokerConfigDir, target: "/mosquitto/config", readOnly: true, kind: "bind" },
+      { source: dataVolume, target: paths.data.replace(/\/$/, ""), readOnly: false, kind: "volume" },
+    ],
+    restart: "unless-stopped",
+    // A real MQTT check: log in as the monitor user and read a retained $SYS topic.
+    healthcheck: {
+      test: ["CMD", "env", `XDG_CONFIG_HOME=${paths.monitorDir}`, "mosquitto_sub", "-t", "$SYS/broker/uptime", "-C", "1", "-W", "5"],
+      intervalSeconds: 30,
+      timeoutSeconds: 10,
+      retries: 3,
+    },
+    labels: { "org.lyra-fleet.service": "mqtt-broker", "org.lyra-fleet.host": host, "org.lyra-fleet.managed-by": "lyra-fleet" },
+    configFiles: [brokerPaths.conf, brokerPaths.passwd, brokerPaths.acl],
+  };
+}
+
+function recovery(fleet: FleetModel): RecoveryStep {
+  const watchHealth = `${asMonitor} mosquitto_sub -t 'lyra/health/#' -v`;
+  // Every mirror's retained registration or last will, each on its own topic.
+  const watchRegistrations = `${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`;
+  const roundTrip = `${asMonitor} mosquitto_pub -t lyra/test -m ping`;
+  const commands =
+    fleet.broker.mode === "docker"
+      ? [
+          "# Docker is a prerequisite on this host: lyra-fleet does not install it (apt-get install docker.io).",
+          `docker ps --filter name=${containerName}`,
+          `docker logs --tail 100 ${containerName}`,
+          `docker restart ${containerName}`,
+          watchHealth,
+          watchRegistrations,
+          roundTrip,
+        ]
+      : ["systemctl status mqtt-broker", "journalctl -u mqtt-broker -n 100", "systemctl restart mqtt-broker", watchHealth, watchRegistrations, roundTrip];
+  return { service: "mqtt-broker", commands };
+}
+
+export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
+  const native = fleet.broker.mode === "native";
+  const metrics = brokerMetricsEnabled(fleet);
+  const checks: HealthCheck[] = [
+    native
+      ? { kind: "unit", name: `${host.name}: ${nativeUnitName} active`, unit: nativeUnitName }
+      : { kind: "container", name: `${host.name}: ${containerName} container healthy`, container: containerName },
+    { kind: "mqtt-roundtrip", name: `${host.name}: mqtt round trip on lyra/test`, topic: "lyra/test" },
+  ];
+  if (metrics) checks.push({ kind: "unit", name: `${host.name}: ${metricsTimer} active`, unit: metricsTimer });
+  const fragment: PlanFragment = {
+    // mosquitto-clients: the metrics script and the runbook's mosquitto_sub/mosquitto_pub.
+    packages: native ? ["mosquitto", "mosquitto-clients"] : ["mosquitto-clients"],
+    directories: [
+      { path: "/etc/mosquitto", mode: "0755", owner: "root", group: "root" },
+      { path: brokerConfigDir, mode: "0755", owner: "root", group: "root" },
+      { path: brokerPaths.monitorDir, mode: "0700", owner: "root", group: "root" },
+      ...(metrics ? [{ path: "/usr/local/lib/lyra", mode: "0755", owner: "root", group: "root" }] : []),
+    ],
+    files: [...brokerFiles(fleet), ...(metrics ? metricsFiles() : [])],
+    units: [...(native ? [nativeUnit(), debianMosquittoUnit] : []), ...(metrics ? metricsUnits(fleet, host.name) : [])],
+    containers: native ? [] : [container(fleet, host.name)],
+    ports: [{ port: fleet.broker.port, protocol: "tcp", service: "mqtt-broker" }],
+    checks,
+    recovery: [recovery(fleet)],
+    // The deploy's own proof that the broker works: a real round trip, as the verify command's user.
+    mqttRoundTrips: [{ name: "mqtt-round-trip", port: fleet.broker.port, user: monitorUser, passwordKey: mqttPasswordKey(monitorUser), topic: "lyra/test", after: brokerPrerequisite(fleet) }],
+  };
+  return fragment;
+};

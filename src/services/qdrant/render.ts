@@ -1,0 +1,107 @@
+/**
+ * qdrant.service: the vector database the orchestrator uses, with its config file.
+ *
+ * Qdrant is not packaged in Debian: the unit runs the release binary installed as
+ * /usr/local/bin/qdrant (the version from `versions.qdrant`; the recovery steps say how).
+ * Storage and snapshots live in the unit's StateDirectory=, so the dynamic user owns them.
+ */
+import type { FleetModel, Host } from "../../model/fleet";
+import type { ServiceRenderer } from "../../render/context";
+import { hardened, unitFile } from "../../render/systemd";
+import type { QdrantOptions } from "./options";
+
+const unitName = "qdrant.service";
+export const qdrantBinary = "/usr/local/bin/qdrant";
+export const qdrantConfigPath = "/etc/lyra/qdrant/config.yaml";
+const stateRoot = "/var/lib/";
+
+/**
+ * The StateDirectory= entry (relative to /var/lib) for a storage path. Paths elsewhere would need
+ * a fixed user to own them, which a dynamic user cannot be: refuse them with the setting's path.
+ */
+function stateDirectoryOf(fleet: FleetModel, host: Host, setting: "storagePath" | "snapshotsPath", path: string): string {
+  const relative = path.startsWith(stateRoot) ? path.slice(stateRoot.length).replace(/\/+$/, "") : "";
+  if (relative === "" || relative.split("/").includes("..")) {
+    throw new Error(`${fleet.source}: hosts.${host.name}.services.qdrant.${setting}: expected a directory under /var/lib/ (qdrant's StateDirectory=), got '${path}'`);
+  }
+  return relative;
+}
+
+export function qdrantConfig(settings: QdrantOptions): string {
+  return [
+    "# Managed by lyra-fleet: edits are reverted by `pulumi up`.",
+    "log_level: INFO",
+    "storage:",
+    `  storage_path: ${settings.storagePath}`,
+    `  snapshots_path: ${settings.snapshotsPath}`,
+    "service:",
+    "  host: 0.0.0.0",
+    `  http_port: ${settings.port}`,
+    `  grpc_port: ${settings.grpcPort}`,
+    "# A home fleet reports nothing to the vendor.",
+    "telemetry_disabled: true",
+    "",
+  ].join("\n");
+}
+
+export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }) => {
+  const version = fleet.versions.qdrant;
+  const stateDirectories = [...new Set([
+    stateDirectoryOf(fleet, host, "storagePath", settings.storagePath),
+    stateDirectoryOf(fleet, host, "snapshotsPath", settings.snapshotsPath),
+  ])];
+  const unit = unitFile({
+    Unit: {
+      // The version lives here too, so `systemctl status qdrant` says which release the fleet expects.
+      Description: `Qdrant vector database ${version} (${qdrantBinary}, not packaged in Debian)`,
+      Wants: "network-online.target",
+      After: "network-online.target",
+    },
+    Service: {
+      Type: "simple",
+      DynamicUser: true,
+      StateDirectory: stateDirectories.join(" "),
+      // Qdrant may write beside its working directory: keep that inside its own storage.
+      WorkingDirectory: settings.storagePath,
+      ExecStart: `${qdrantBinary} --config-path ${qdrantConfigPath}`,
+      Restart: "on-failure",
+      RestartSec: "5s",
+      // Every segment keeps files open; qdrant's docs ask for a high open-files limit.
+      LimitNOFILE: 65536,
+      ...hardened(),
+    },
+    Install: { WantedBy: "multi-user.target" },
+  });
+
+  return {
+    // curl: the runbook's health check on the host, and the install of the release binary.
+    packages: ["curl"],
+    directories: [
+      { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
+      { path: "/etc/lyra/qdrant", mode: "0755", owner: "root", group: "root" },
+    ],
+    files: [{ path: qdrantConfigPath, content: qdrantConfig(settings), mode: "0644", owner: "root", group: "root", restarts: [unitName] }],
+    units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
+    ports: [
+      { port: settings.port, protocol: "tcp", service: "qdrant" },
+      { port: settings.grpcPort, protocol: "tcp", service: "qdrant" },
+    ],
+    checks: [
+      { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
+      { kind: "http", name: `${host.name}: qdrant /readyz`, url: `http://${host.fqdn}:${settings.port}/readyz`, expectStatus: 200 },
+    ],
+    recovery: [
+      {
+        service: "qdrant",
+        commands: [
+          "systemctl restart qdrant",
+          `curl http://localhost:${settings.port}/readyz`,
+          "journalctl -u qdrant -n 100",
+          // Not in Debian: the release tarball's single binary is the whole install.
+          `curl -fsSL https://github.com/qdrant/qdrant/releases/download/v${version}/qdrant-x86_64-unknown-linux-gnu.tar.gz | tar -xz -C /usr/local/bin qdrant`,
+          `${qdrantBinary} --version`,
+        ],
+      },
+    ],
+  };
+};

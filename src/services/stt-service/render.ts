@@ -1,0 +1,72 @@
+/**
+ * stt-service.service: the mirror's speech-to-text app. Not packaged by Debian: the binary is
+ * installed at /opt/lyra/stt-service/bin/stt-service (the lab puts a stand-in at that path). It is
+ * configured through its environment file and answers GET /health on its port.
+ *
+ * It receives audio from lyra-client over HTTP, so it needs no device; speech models it downloads
+ * live in its state directory, scratch space in its cache directory.
+ */
+import type { ServiceRenderer } from "../../render/context";
+import { fqdnOf } from "../../render/context";
+import type { PlanFragment } from "../../render/plan";
+import { hardened, unitFile } from "../../render/systemd";
+import type { SttServiceOptions } from "./options";
+
+export const sttUnit = "stt-service.service";
+export const sttBinary = "/opt/lyra/stt-service/bin/stt-service";
+export const sttConfigDir = "/etc/lyra/stt-service";
+export const sttEnvPath = `${sttConfigDir}/stt-service.env`;
+export const sttHealthPath = "/health";
+
+export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settings }): PlanFragment => {
+  const version = fleet.versions["stt-service"];
+  const env = [
+    `STT_SERVICE_VERSION=${version}`,
+    // Listens on every address: lyra-client calls it locally, the verify command over the LAN.
+    "STT_SERVICE_HOST=0.0.0.0",
+    `STT_SERVICE_PORT=${settings.port}`,
+    "STT_SERVICE_MODELS_DIR=/var/lib/stt-service",
+    "STT_SERVICE_CACHE_DIR=/var/cache/stt-service",
+    "",
+  ].join("\n");
+
+  const unit = unitFile({
+    Unit: {
+      Description: `Lyra speech-to-text (stt-service ${version}) on port ${settings.port}`,
+      Wants: "network-online.target",
+      After: "network-online.target",
+    },
+    Service: {
+      Type: "exec",
+      ExecStart: sttBinary,
+      EnvironmentFile: sttEnvPath,
+      StateDirectory: "stt-service",
+      CacheDirectory: "stt-service",
+      Restart: "always",
+      RestartSec: 5,
+      DynamicUser: true,
+      ...hardened({
+        // Sees no user but its own transient one (and root).
+        PrivateUsers: true,
+      }),
+    },
+    Install: { WantedBy: "multi-user.target" },
+  });
+
+  return {
+    directories: [
+      { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
+      { path: sttConfigDir, mode: "0755", owner: "root", group: "root" },
+    ],
+    files: [{ path: sttEnvPath, content: env, mode: "0644", owner: "root", group: "root", restarts: [sttUnit] }],
+    units: [{ name: sttUnit, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
+    ports: [{ port: settings.port, protocol: "tcp", service: "stt-service" }],
+    checks: [
+      { kind: "unit", name: `${host.name}: ${sttUnit} active`, unit: sttUnit },
+      { kind: "http", name: `${host.name}: stt-service health`, url: `http://${fqdnOf(fleet, host.name)}:${settings.port}${sttHealthPath}`, expectStatus: 200 },
+    ],
+    recovery: [
+      { service: "stt-service", commands: ["systemctl restart stt-service", "journalctl -u stt-service -n 20 --no-pager", `curl -fsS http://localhost:${settings.port}${sttHealthPath}`] },
+    ],
+  };
+};
