@@ -41,7 +41,11 @@ export default tseslint.config(
   {
     // Host items are stripped of their connection through one `any` (strip, canonicalJson); typing
     // those helpers is a refactor, not a lint fix (src: 2 no-explicit-any, 12 no-unsafe-*).
-    files: ["src/host/resources/host-state-items.ts", "src/host/resources/host-state-provider.ts", "src/fleet/sdk-promise-stacks.ts"],
+    files: [
+      "src/host/resources/host-state-items.ts",
+      "src/host/resources/host-state-provider.ts",
+      "src/fleet/sdk-promise-stacks.ts",
+    ],
     rules: {
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-unsafe-argument": "off",

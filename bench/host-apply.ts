@@ -9,7 +9,11 @@
  */
 import type { HostConnection } from "../src/host/transport/connection";
 import { hostCounters, resetHostCounters } from "../src/host/transport/counters";
-import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../src/host/resources/host-state-provider";
+import {
+  hostStateProvider,
+  type HostStateInputs,
+  type HostStateOutputs,
+} from "../src/host/resources/host-state-provider";
 import { closeAllHostConnections } from "../src/host/transport/ssh";
 import { labConnection } from "../test/host/support/lab";
 import { ensureLab } from "../test/lab/lab";
@@ -33,8 +37,18 @@ function declare(connection: HostConnection, version: number): HostStateInputs {
   return {
     connection,
     packages: [],
-    directories: Object.fromEntries([`/etc/${PREFIX}`, ...Array.from({ length: UNITS }, (_, u) => dirOf(u))].map((d) => [d, { ...meta, mode: "0755" }])),
-    files: Object.fromEntries(Array.from({ length: FILES }, (_, i) => [fileOf(i), { content: `key${i} = ${i === 0 ? version : 1}\n`, ...meta }])),
+    directories: Object.fromEntries(
+      [`/etc/${PREFIX}`, ...Array.from({ length: UNITS }, (_, u) => dirOf(u))].map((d) => [
+        d,
+        { ...meta, mode: "0755" },
+      ]),
+    ),
+    files: Object.fromEntries(
+      Array.from({ length: FILES }, (_, i) => [
+        fileOf(i),
+        { content: `key${i} = ${i === 0 ? version : 1}\n`, ...meta },
+      ]),
+    ),
     secretFiles: {},
     units: Object.fromEntries(Array.from({ length: UNITS }, (_, u) => [`${PREFIX}-${u}.service`, unit(u)])),
   };
@@ -62,10 +76,17 @@ async function main(hostName: string): Promise<void> {
   const cleanup = `for u in $(cd /etc/systemd/system && ls ${PREFIX}-*.service 2>/dev/null); do systemctl disable --now "$u"; done
 rm -rf /etc/${PREFIX} /etc/systemd/system/${PREFIX}-*; systemctl daemon-reload`;
   await lab.sshExec(hostName, cleanup);
-  console.log(`host-apply bench: one HostState of ${FILES} files + ${UNITS} units on ${hostName} (${connection.address}), Node ${process.version}`);
+  console.log(
+    `host-apply bench: one HostState of ${FILES} files + ${UNITS} units on ${hostName} (${connection.address}), Node ${process.version}`,
+  );
   console.log("phase               wall s  round trips  writes  restarts  starts  connections  action");
   let state: HostStateOutputs | undefined;
-  for (const [phase, version] of [["first apply", 1], ["no-op apply", 1], ["one file changed", 2], ["no-op apply again", 2]] as const) {
+  for (const [phase, version] of [
+    ["first apply", 1],
+    ["no-op apply", 1],
+    ["one file changed", 2],
+    ["no-op apply again", 2],
+  ] as const) {
     const result = await apply(id, state, declare(connection, version));
     state = result.state;
     const c = result.counters;

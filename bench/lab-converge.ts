@@ -15,18 +15,28 @@ import { ensureLab, wipeHost } from "../test/lab/lab";
 import { labStack, type LabStack } from "../test/lab/pulumi-lab";
 
 const hosts = ["lyra", "vega", "mirror-1"];
-const sum = (counts: Record<string, HostCounters>, key: keyof HostCounters) => Object.values(counts).reduce((n, c) => n + c[key], 0);
+const sum = (counts: Record<string, HostCounters>, key: keyof HostCounters) =>
+  Object.values(counts).reduce((n, c) => n + c[key], 0);
 
 async function timed(stack: LabStack, args: string[]): Promise<string> {
   stack.resetCounters();
   const run = await stack.pulumi([...args, "--stack", "lab"]);
-  if (run.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${run.code}):\n${run.output.slice(-4000)}`);
+  if (run.code !== 0)
+    throw new Error(`pulumi ${args.join(" ")} failed (exit ${run.code}):\n${run.output.slice(-4000)}`);
   const counts = stack.counters();
-  return [(run.ms / 1000).toFixed(1).padStart(6), String(sum(counts, "remoteCommands")).padStart(8), String(sum(counts, "remoteWrites")).padStart(6), String(sum(counts, "unitRestarts")).padStart(8)].join("  ");
+  return [
+    (run.ms / 1000).toFixed(1).padStart(6),
+    String(sum(counts, "remoteCommands")).padStart(8),
+    String(sum(counts, "remoteWrites")).padStart(6),
+    String(sum(counts, "unitRestarts")).padStart(8),
+  ].join("  ");
 }
 
 async function phase(stack: LabStack, name: string): Promise<string[]> {
-  return [`${name.padEnd(7)}  preview  ${await timed(stack, ["preview"])}`, `${name.padEnd(7)}  up       ${await timed(stack, ["up", "--yes"])}`];
+  return [
+    `${name.padEnd(7)}  preview  ${await timed(stack, ["preview"])}`,
+    `${name.padEnd(7)}  up       ${await timed(stack, ["up", "--yes"])}`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -39,7 +49,9 @@ async function main(): Promise<void> {
   const edit = await lab.sshExec("vega", "echo 'allow_anonymous true' >> /etc/mosquitto/lyra/mosquitto.conf");
   if (edit.code !== 0) throw new Error(`editing vega's broker config failed: ${edit.stderr}`);
   rows.push(...(await phase(stack, "repair")));
-  console.log(`lab-converge bench: ${hosts.join(", ")} (stacks/Pulumi.lab.yaml) by the Pulumi CLI, Node ${process.version}`);
+  console.log(
+    `lab-converge bench: ${hosts.join(", ")} (stacks/Pulumi.lab.yaml) by the Pulumi CLI, Node ${process.version}`,
+  );
   console.log(rows.join("\n"));
 }
 

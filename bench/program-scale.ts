@@ -15,7 +15,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loaders, stackFleet, testSecrets } from "../test/program/evaluate";
 
-const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const counts = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const sizes = counts.length > 0 ? counts : [10, 100, 1000];
 
 function fleetWith(mirrors: number): Record<string, any> {
@@ -29,25 +32,35 @@ function fleetWith(mirrors: number): Record<string, any> {
 }
 
 const results: string[] = ["loader      mirrors  resources  wall s  peak RSS MB"];
-for (const mirrors of sizes) for (const [loader, { args, env }] of Object.entries(loaders)) {
-  const fleet = fleetWith(mirrors);
-  const dir = mkdtempSync(join(tmpdir(), "bench-eval-"));
-  const input = join(dir, "options.json");
-  writeFileSync(input, JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet), record: false }));
-  const out = join(dir, "result.json");
-  // GNU time's %M: the child's peak resident memory, in KB.
-  // A large heap limit so the figure is measured rather than cut off by Node's default (~4 GB).
-  const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, "--max-old-space-size=16384", ...args, "test/program/evaluate-main.ts", out], {
-    input: readFileSync(input),
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const [wall, maxKb] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-  if (run.status !== 0) throw new Error(`evaluation of ${mirrors} mirrors (${loader}) failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`);
-  const parsed = JSON.parse(readFileSync(out, "utf8"));
-  if (parsed.error) throw new Error(parsed.error.message);
-  results.push(`${loader.padEnd(10)}  ${String(mirrors).padStart(7)}  ${String(parsed.count).padStart(9)}  ${wall.toFixed(1).padStart(6)}  ${(maxKb / 1024).toFixed(0).padStart(11)}`);
-  console.log(results.at(-1));
-}
+for (const mirrors of sizes)
+  for (const [loader, { args, env }] of Object.entries(loaders)) {
+    const fleet = fleetWith(mirrors);
+    const dir = mkdtempSync(join(tmpdir(), "bench-eval-"));
+    const input = join(dir, "options.json");
+    writeFileSync(input, JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet), record: false }));
+    const out = join(dir, "result.json");
+    // GNU time's %M: the child's peak resident memory, in KB.
+    // A large heap limit so the figure is measured rather than cut off by Node's default (~4 GB).
+    const run = spawnSync(
+      "/usr/bin/time",
+      ["-f", "%e %M", process.execPath, "--max-old-space-size=16384", ...args, "test/program/evaluate-main.ts", out],
+      {
+        input: readFileSync(input),
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const [wall, maxKb] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+    if (run.status !== 0)
+      throw new Error(
+        `evaluation of ${mirrors} mirrors (${loader}) failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`,
+      );
+    const parsed = JSON.parse(readFileSync(out, "utf8"));
+    if (parsed.error) throw new Error(parsed.error.message);
+    results.push(
+      `${loader.padEnd(10)}  ${String(mirrors).padStart(7)}  ${String(parsed.count).padStart(9)}  ${wall.toFixed(1).padStart(6)}  ${(maxKb / 1024).toFixed(0).padStart(11)}`,
+    );
+    console.log(results.at(-1));
+  }
 console.log(results.join("\n"));

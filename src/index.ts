@@ -28,11 +28,15 @@ const keys = requiredSecretKeys(model);
 const missing = keys.filter((key) => configValue(key) === undefined);
 if (missing.length > 0) {
   const commands = missing.map((key) => `  pulumi config set --secret --stack ${pulumi.getStack()} ${key}`);
-  throw new Error(`${stackFilePath(pulumi.getStack())}: missing secrets; nothing was changed. Set them with:\n${commands.join("\n")}`);
+  throw new Error(
+    `${stackFilePath(pulumi.getStack())}: missing secrets; nothing was changed. Set them with:\n${commands.join("\n")}`,
+  );
 }
 const invalid = secretValueProblems(Object.fromEntries(keys.map((key) => [key, configValue(key)])));
 if (invalid.length > 0) {
-  throw new Error(`${stackFilePath(pulumi.getStack())}: secrets that the hosts' programs cannot read; nothing was changed:\n${invalid.map((p) => `  ${p}`).join("\n")}`);
+  throw new Error(
+    `${stackFilePath(pulumi.getStack())}: secrets that the hosts' programs cannot read; nothing was changed:\n${invalid.map((p) => `  ${p}`).join("\n")}`,
+  );
 }
 const secret = (key: string) => pulumi.secret(configValue(key)!);
 const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));

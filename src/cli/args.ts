@@ -16,7 +16,10 @@ export function parseArgs(argv: string[], spec: FlagSpec): { values: Record<stri
   const switches = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
     const name = flag.replace(/^--/, "");
     if (!flag.startsWith("--")) throw new UsageError(`unexpected argument '${arg}'`);
     if (spec.switches.includes(name)) {

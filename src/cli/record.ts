@@ -35,8 +35,17 @@ function loadResults(file: string): JsonOutput {
     text = readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : `error ${code ?? "reading it"}`;
-    throw new UsageError(`--results: cannot read ${file} (${reason}); expected the output of \`npm run verify -- --json\``);
+    const reason =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "it is a directory"
+            : `error ${code ?? "reading it"}`;
+    throw new UsageError(
+      `--results: cannot read ${file} (${reason}); expected the output of \`npm run verify -- --json\``,
+    );
   }
   let parsed: Partial<JsonOutput> | null;
   try {
@@ -44,7 +53,14 @@ function loadResults(file: string): JsonOutput {
   } catch {
     throw new UsageError(`--results: ${file} is not JSON; expected the output of \`npm run verify -- --json\``);
   }
-  if (parsed === null || typeof parsed !== "object" || !Array.isArray(parsed.results) || typeof parsed.passed !== "number" || typeof parsed.startedAt !== "string" || !parsed.finishedAt) {
+  if (
+    parsed === null ||
+    typeof parsed !== "object" ||
+    !Array.isArray(parsed.results) ||
+    typeof parsed.passed !== "number" ||
+    typeof parsed.startedAt !== "string" ||
+    !parsed.finishedAt
+  ) {
     throw new UsageError(`--results: ${file} is not the output of \`npm run verify -- --json\``);
   }
   return parsed as JsonOutput;
@@ -53,15 +69,31 @@ function loadResults(file: string): JsonOutput {
 function seconds(flag: string, value: string | undefined, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} expects a positive number of seconds, got '${value}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${flag} expects a positive number of seconds, got '${value}'`);
   return n;
 }
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   let secrets: string[] = [];
   try {
     const { values, switches } = parseArgs(argv, {
-      values: ["stack", "stack-file", "action", "docs", "scenario", "hosts", "results", "deadline", "stale-after", "timeout", "identity"],
+      values: [
+        "stack",
+        "stack-file",
+        "action",
+        "docs",
+        "scenario",
+        "hosts",
+        "results",
+        "deadline",
+        "stale-after",
+        "timeout",
+        "identity",
+      ],
       switches: ["watch", "help"],
     });
     if (switches.has("help")) {
@@ -71,8 +103,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     const action = values.action?.trim();
     if (!action) throw new UsageError("--action is required: what was done, in a sentence");
     if (!values.stack && !values["stack-file"]) throw new UsageError("--stack is required");
-    if (values.results && (switches.has("watch") || values.deadline)) throw new UsageError("--results and --watch exclude each other");
-    if (values.deadline !== undefined && !switches.has("watch")) throw new UsageError("--deadline only applies with --watch");
+    if (values.results && (switches.has("watch") || values.deadline))
+      throw new UsageError("--results and --watch exclude each other");
+    if (values.deadline !== undefined && !switches.has("watch"))
+      throw new UsageError("--deadline only applies with --watch");
     const timeoutMs = seconds("timeout", values.timeout, 8)! * 1000;
 
     let verify: JsonOutput;
@@ -93,10 +127,15 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       });
       secrets = prepared.secrets;
       ({ stack, fleet } = prepared);
-      io.stdout.write(`record: running verify (${prepared.checks.length} checks)${switches.has("watch") ? " until every check passes" : ""}\n`);
+      io.stdout.write(
+        `record: running verify (${prepared.checks.length} checks)${switches.has("watch") ? " until every check passes" : ""}\n`,
+      );
       const run = () => runChecks(prepared.checks, prepared.setup);
       if (switches.has("watch")) {
-        const watch = await watchUntilGreen(run, { deadlineMs: seconds("deadline", values.deadline, 300)! * 1000, intervalMs: 2000 });
+        const watch = await watchUntilGreen(run, {
+          deadlineMs: seconds("deadline", values.deadline, 300)! * 1000,
+          intervalMs: 2000,
+        });
         verify = toJson(stack, fleet, prepared.checks, watch.final, watch);
         io.stdout.write(scrub(summaryLines(watch.final, { color: false }, watch).join("\n") + "\n", secrets));
       } else {
@@ -107,10 +146,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     }
 
     const now = new Date();
-    const hosts = values.hosts?.split(",").map((h) => h.trim()).filter(Boolean);
-    for (const h of hosts ?? []) if (!fleet.hosts.some((x) => x.name === h)) throw new UsageError(`--hosts: no host named '${h}' in ${fleet.source}`);
+    const hosts = values.hosts
+      ?.split(",")
+      .map((h) => h.trim())
+      .filter(Boolean);
+    for (const h of hosts ?? [])
+      if (!fleet.hosts.some((x) => x.name === h))
+        throw new UsageError(`--hosts: no host named '${h}' in ${fleet.source}`);
     const tz = fleet.site.timezone;
-    const section = scrub(entrySection({ stack, timezone: tz, action, scenario: values.scenario, hosts, verify, now }), secrets);
+    const section = scrub(
+      entrySection({ stack, timezone: tz, action, scenario: values.scenario, hosts, verify, now }),
+      secrets,
+    );
     const header = dayHeader(now, tz);
     const fileName = entryFileName(now, tz);
     let written: Written;
@@ -127,7 +174,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     return 0;
   } catch (err) {
     const message = scrub((err as Error).message, secrets);
-    if (err instanceof UsageError) io.stderr.write(`record: ${message}\n(${usage.split("\n")[0]}; --help lists every option)\n`);
+    if (err instanceof UsageError)
+      io.stderr.write(`record: ${message}\n(${usage.split("\n")[0]}; --help lists every option)\n`);
     else if (err instanceof FleetConfigError) io.stderr.write(`${message}\n`);
     else io.stderr.write(`record: ${message}\n`);
     return err instanceof UsageError || err instanceof FleetConfigError || err instanceof SetupError ? 2 : 1;

@@ -17,11 +17,21 @@ export function hostTree(plan: HostPlan, secrets?: Readonly<Record<string, strin
   const files: TreeFile[] = plan.files.map((f) => ({ host: plan.host, ...f, secret: hasSecrets(f.content) }));
   for (const unit of plan.units) {
     const base = { host: plan.host, mode: "0644", owner: "root", group: "root", secret: false };
-    if (unit.content !== null) files.push({ ...base, path: `/etc/systemd/system/${unit.name}`, content: unit.content, restarts: [unit.name] });
-    if (unit.content === null && unit.dropIn) files.push({ ...base, path: `/etc/systemd/system/${unit.name}.d/lyra-fleet.conf`, content: unit.dropIn, restarts: [unit.name] });
+    if (unit.content !== null)
+      files.push({ ...base, path: `/etc/systemd/system/${unit.name}`, content: unit.content, restarts: [unit.name] });
+    if (unit.content === null && unit.dropIn)
+      files.push({
+        ...base,
+        path: `/etc/systemd/system/${unit.name}.d/lyra-fleet.conf`,
+        content: unit.dropIn,
+        restarts: [unit.name],
+      });
   }
   return files
-    .map((f) => ({ ...f, content: f.secret ? (secrets ? resolveSecrets(f.content, secrets) : maskSecrets(f.content)) : f.content }))
+    .map((f) => ({
+      ...f,
+      content: f.secret ? (secrets ? resolveSecrets(f.content, secrets) : maskSecrets(f.content)) : f.content,
+    }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -52,7 +62,12 @@ export function manifestOf(stack: string, plans: HostPlan[], trees: TreeFile[][]
       services: plan.services,
       packages: plan.packages,
       directories: plan.directories,
-      units: plan.units.map((u) => ({ name: u.name, enabled: u.enabled, active: u.active, packaged: u.content === null })),
+      units: plan.units.map((u) => ({
+        name: u.name,
+        enabled: u.enabled,
+        active: u.active,
+        packaged: u.content === null,
+      })),
       containers: plan.containers,
       ports: plan.ports,
       checks: plan.checks,

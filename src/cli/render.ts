@@ -19,7 +19,9 @@ const usage = "usage: npm run render -- --stack <name> --out <dir> [--show-secre
 function prepareOutDir(out: string): void {
   if (existsSync(out) && readdirSync(out).length > 0) {
     if (!existsSync(join(out, "manifest.json"))) {
-      throw new UsageError(`${out} is not empty and holds no manifest.json from a previous render; choose an empty or new directory`);
+      throw new UsageError(
+        `${out} is not empty and holds no manifest.json from a previous render; choose an empty or new directory`,
+      );
     }
     rmSync(out, { recursive: true, force: true });
   }
@@ -38,7 +40,10 @@ export function renderStack(stack: string, out: string, showSecrets: boolean): {
     // Secret files stay private even in a local render.
     writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
   }
-  writeFileSync(join(out, "manifest.json"), JSON.stringify(manifestOf(stack, plans, trees, showSecrets), null, 2) + "\n");
+  writeFileSync(
+    join(out, "manifest.json"),
+    JSON.stringify(manifestOf(stack, plans, trees, showSecrets), null, 2) + "\n",
+  );
   return { files: trees.flat().length, hosts: plans.length };
 }
 

@@ -34,13 +34,24 @@ export interface Io {
 function positiveSeconds(flag: string, value: string | undefined, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} expects a positive number of seconds, got '${value}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${flag} expects a positive number of seconds, got '${value}'`);
   return n;
 }
 
-const list = (value: string | undefined) => (value ? value.split(",").map((s) => s.trim()).filter(Boolean) : []);
+const list = (value: string | undefined) =>
+  value
+    ? value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 
-async function execute(prepared: PreparedVerify, io: Io, flags: { json: boolean; watch: boolean; deadlineS: number }): Promise<{ report: RunReport; watch?: WatchReport }> {
+async function execute(
+  prepared: PreparedVerify,
+  io: Io,
+  flags: { json: boolean; watch: boolean; deadlineS: number },
+): Promise<{ report: RunReport; watch?: WatchReport }> {
   const tty = !flags.json && io.stdout.isTTY === true;
   const live = tty ? new LiveTable(io.stdout as NodeJS.WriteStream, prepared.checks, prepared.secrets) : undefined;
   let run = 0;
@@ -62,13 +73,21 @@ async function execute(prepared: PreparedVerify, io: Io, flags: { json: boolean;
       const named = failing.length > 4 ? [...failing.slice(0, 4), `${failing.length - 4} more`] : failing;
       const why = [...last.causes.map((c) => c.message), ...named].join("; ");
       const when = `next run in ${nextInMs / 1000} s, deadline in ${Math.round(deadlineInMs / 1000)} s`;
-      io.stdout.write(scrub(`run ${n}: ${last.passed} passed, ${last.failed} failed${why ? ` (${why})` : ""}; ${when}\n`, prepared.secrets));
+      io.stdout.write(
+        scrub(
+          `run ${n}: ${last.passed} passed, ${last.failed} failed${why ? ` (${why})` : ""}; ${when}\n`,
+          prepared.secrets,
+        ),
+      );
     },
   });
   return { report: watch.final, watch };
 }
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   let secrets: string[] = [];
   try {
     const { values, switches } = parseArgs(argv, {
@@ -80,7 +99,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       return 0;
     }
     if (!values.stack && !values["stack-file"]) throw new UsageError("--stack is required");
-    if (values.deadline !== undefined && !switches.has("watch")) throw new UsageError("--deadline only applies with --watch");
+    if (values.deadline !== undefined && !switches.has("watch"))
+      throw new UsageError("--deadline only applies with --watch");
     const prepared = prepareVerify({
       stack: values.stack,
       stackFile: values["stack-file"],
@@ -94,16 +114,25 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       },
     });
     secrets = prepared.secrets;
-    if (prepared.checks.length === 0) throw new UsageError(`no check to run in ${prepared.fleet.source}${values.only || values.host ? " with --only/--host" : ""}`);
+    if (prepared.checks.length === 0)
+      throw new UsageError(
+        `no check to run in ${prepared.fleet.source}${values.only || values.host ? " with --only/--host" : ""}`,
+      );
     const json = switches.has("json");
     const out = (text: string) => io.stdout.write(scrub(text, secrets));
     if (!json) {
       const hosts = new Set(prepared.checks.map((c) => c.host)).size;
-      out(`verify stack '${prepared.stack}': ${prepared.checks.length} checks on ${hosts} hosts${prepared.sshAuth ? `, SSH with ${prepared.sshAuth}` : ""}\n`);
+      out(
+        `verify stack '${prepared.stack}': ${prepared.checks.length} checks on ${hosts} hosts${prepared.sshAuth ? `, SSH with ${prepared.sshAuth}` : ""}\n`,
+      );
       const reach = reachLine(prepared.fleet);
       if (reach) out(`${reach}\n`);
     }
-    const { report, watch } = await execute(prepared, io, { json, watch: switches.has("watch"), deadlineS: positiveSeconds("deadline", values.deadline, 300)! });
+    const { report, watch } = await execute(prepared, io, {
+      json,
+      watch: switches.has("watch"),
+      deadlineS: positiveSeconds("deadline", values.deadline, 300)!,
+    });
     if (json) {
       out(JSON.stringify(toJson(prepared.stack, prepared.fleet, prepared.checks, report, watch), null, 2) + "\n");
     } else {
@@ -114,7 +143,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   } catch (err) {
     // Known errors are complete sentences; a stack trace would only hide them.
     const message = scrub((err as Error).message, secrets);
-    if (err instanceof UsageError) io.stderr.write(`verify: ${message}\n(${usage.split("\n")[0]}; --help lists every option)\n`);
+    if (err instanceof UsageError)
+      io.stderr.write(`verify: ${message}\n(${usage.split("\n")[0]}; --help lists every option)\n`);
     else if (err instanceof FleetConfigError) io.stderr.write(`${message}\n`);
     else io.stderr.write(`verify: ${message}\n`);
     return err instanceof UsageError || err instanceof FleetConfigError || err instanceof SetupError ? 2 : 1;

@@ -19,7 +19,16 @@ export interface ContainerArgs {
 /** ssh options that pin the host key (the Docker CLI's ssh would otherwise trust on first use). */
 export function pinnedSshOptions(address: string, hostKey: string): string[] {
   const [type, key] = hostKey.split(" ");
-  return ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo ${address} ${type} ${key}`, "-o", "ConnectTimeout=10"];
+  return [
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    `KnownHostsCommand=/bin/echo ${address} ${type} ${key}`,
+    "-o",
+    "ConnectTimeout=10",
+  ];
 }
 
 export class Container extends pulumi.ComponentResource {
@@ -28,7 +37,12 @@ export class Container extends pulumi.ComponentResource {
   constructor(name: string, args: ContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     // Named BrokerContainer while the broker was the only container: the alias keeps existing
     // stacks' container (and its children) instead of replacing it.
-    super("lyra-fleet:fleet:Container", name, {}, { ...opts, aliases: [...(opts.aliases ?? []), { type: "lyra-fleet:fleet:BrokerContainer" }] });
+    super(
+      "lyra-fleet:fleet:Container",
+      name,
+      {},
+      { ...opts, aliases: [...(opts.aliases ?? []), { type: "lyra-fleet:fleet:BrokerContainer" }] },
+    );
     const { container: spec, connection, host } = args;
     const provider = new docker.Provider(
       `${name}-docker`,
@@ -38,10 +52,21 @@ export class Container extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this, provider });
+    const image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: spec.image, keepLocally: true },
+      { parent: this, provider },
+    );
     const volumes = spec.mounts
       .filter((m) => m.kind === "volume")
-      .map((m) => new docker.Volume(`${name}-${m.source}`, { name: m.source }, { parent: this, provider, retainOnDelete: true }));
+      .map(
+        (m) =>
+          new docker.Volume(
+            `${name}-${m.source}`,
+            { name: m.source },
+            { parent: this, provider, retainOnDelete: true },
+          ),
+      );
     // One hash over every config file: any change (passwords included) recreates the container.
     let configHash: pulumi.Output<string>;
     try {

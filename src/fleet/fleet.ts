@@ -39,7 +39,10 @@ export class Fleet extends pulumi.ComponentResource {
       for (const unit of plan.units) {
         for (const prerequisite of unit.after) {
           const problem = prerequisiteProblem(prerequisite, plans);
-          if (problem) throw new Error(`Fleet: unit ${unit.name} on host '${plan.host}' waits for ${prerequisite.label}, but ${problem}`);
+          if (problem)
+            throw new Error(
+              `Fleet: unit ${unit.name} on host '${plan.host}' waits for ${prerequisite.label}, but ${problem}`,
+            );
         }
       }
     }
@@ -92,7 +95,11 @@ export class Fleet extends pulumi.ComponentResource {
         ...(!brokerHost || host === brokerHost ? [] : [brokerHost.state.converged]),
       ];
       const after = !broker || host === brokerHost ? [host.state] : [host.state, broker];
-      healthGate(`${hostName}:health-gate`, { plan: planOf(hostName), connection: connectionOf(hostName), triggers }, { parent: this, dependsOn: after });
+      healthGate(
+        `${hostName}:health-gate`,
+        { plan: planOf(hostName), connection: connectionOf(hostName), triggers },
+        { parent: this, dependsOn: after },
+      );
     }
     for (const plan of plans) {
       for (const roundTrip of plan.mqttRoundTrips) {

@@ -54,5 +54,9 @@ export interface HealthGateArgs {
 }
 
 export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions): HealthGate {
-  return new HealthGate(name, { connection: args.connection, label: "health", script: hostGateScript(args.plan), triggers: args.triggers }, opts);
+  return new HealthGate(
+    name,
+    { connection: args.connection, label: "health", script: hostGateScript(args.plan), triggers: args.triggers },
+    opts,
+  );
 }

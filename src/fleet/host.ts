@@ -35,7 +35,11 @@ export class Host extends pulumi.ComponentResource {
     if (plan.host !== name) throw new Error(`Host '${name}': args.plan is for host '${plan.host}'`);
 
     const plainFiles = plan.files.filter((f) => !hasSecrets(f.content));
-    const secretFiles = secretFileItems(plan.files.filter((f) => hasSecrets(f.content)), secrets, `Host '${name}'`);
+    const secretFiles = secretFileItems(
+      plan.files.filter((f) => hasSecrets(f.content)),
+      secrets,
+      `Host '${name}'`,
+    );
     this.secretFiles = secretFiles;
     this.plainContent = Object.fromEntries(plainFiles.map((f) => [f.path, f.content]));
     this.filePaths = new Set(plan.files.map((f) => f.path));
@@ -60,7 +64,9 @@ export class Host extends pulumi.ComponentResource {
       {
         connection,
         packages: plan.packages,
-        directories: Object.fromEntries(plan.directories.map((d) => [d.path, { mode: d.mode, owner: d.owner, group: d.group }])),
+        directories: Object.fromEntries(
+          plan.directories.map((d) => [d.path, { mode: d.mode, owner: d.owner, group: d.group }]),
+        ),
         files: Object.fromEntries(plainFiles.map((f) => [f.path, fileItem(f)])),
         secretFiles,
         units,
@@ -78,6 +84,8 @@ export class Host extends pulumi.ComponentResource {
     const unknown = paths.filter((path) => !this.filePaths.has(path));
     if (unknown.length > 0) throw new Error(`${unknown.join(", ")}: not among this host's files`);
     const secret = this.secretFiles ?? pulumi.output({} as Record<string, FileItem>);
-    return secret.apply((items) => sha256(paths.map((path) => sha256(this.plainContent[path] ?? items[path].content)).join(",")));
+    return secret.apply((items) =>
+      sha256(paths.map((path) => sha256(this.plainContent[path] ?? items[path].content)).join(",")),
+    );
   }
 }

@@ -10,7 +10,7 @@ export function mqttRoundTripScript(port: number, seconds = 60, user = "monitor"
   return [
     "set -u",
     "umask 077",
-    'dir=$(mktemp -d); trap \'rm -rf "$dir"\' EXIT',
+    "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
     "IFS= read -r password",
     `printf -- '-h 127.0.0.1\\n-p ${port}\\n-u ${user}\\n-P %s\\n' "$password" > "$dir/mosquitto_sub"`,
     'cp "$dir/mosquitto_sub" "$dir/mosquitto_pub"',

@@ -14,7 +14,8 @@ export function triggerFiles(unit: PlannedUnit, plan: HostPlan): string[] {
 export function prerequisiteProblem(prerequisite: Prerequisite, plans: readonly HostPlan[]): string | undefined {
   const target = plans.find((p) => p.host === prerequisite.host);
   if (!target) return `names host '${prerequisite.host}', which has no plan`;
-  if (prerequisite.kind === "unit" && !target.units.some((u) => u.name === prerequisite.unit)) return `names unit ${prerequisite.unit}, which host '${prerequisite.host}' does not declare`;
+  if (prerequisite.kind === "unit" && !target.units.some((u) => u.name === prerequisite.unit))
+    return `names unit ${prerequisite.unit}, which host '${prerequisite.host}' does not declare`;
   if (prerequisite.kind === "container" && !target.containers.some((c) => c.name === prerequisite.container)) {
     return `names container ${prerequisite.container}, which host '${prerequisite.host}' does not declare`;
   }
@@ -23,7 +24,9 @@ export function prerequisiteProblem(prerequisite: Prerequisite, plans: readonly 
 
 /** The hosts each host's units wait for, other than itself. */
 export function hostsWaitedFor(plan: HostPlan): string[] {
-  return [...new Set(plan.units.flatMap((u) => u.after.map((p) => p.host)).filter((host) => host !== plan.host))].sort();
+  return [
+    ...new Set(plan.units.flatMap((u) => u.after.map((p) => p.host)).filter((host) => host !== plan.host)),
+  ].sort();
 }
 
 /**
@@ -36,7 +39,9 @@ export function convergeOrder(plans: readonly HostPlan[]): string[] {
   const pending = plans.map((p) => p.host).sort();
   const order: string[] = [];
   while (pending.length > 0) {
-    const ready = pending.find((host) => waits.get(host)!.every((other) => order.includes(other) || !waits.has(other))) ?? pending[0];
+    const ready =
+      pending.find((host) => waits.get(host)!.every((other) => order.includes(other) || !waits.has(other))) ??
+      pending[0];
     order.push(ready);
     pending.splice(pending.indexOf(ready), 1);
   }

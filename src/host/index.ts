@@ -10,9 +10,9 @@ export { hostCounters, resetHostCounters, type HostCounters } from "./transport/
 export { hostError, isHostError, scrubSecrets, type HostError, type HostErrorKind } from "./transport/errors";
 export { sha256Fingerprint } from "./transport/host-key";
 export {
-    closeAllHostConnections,
-    runRemote,
-    runRemoteChecked,
-    type RemoteCommandOptions,
-    type RemoteCommandResult,
+  closeAllHostConnections,
+  runRemote,
+  runRemoteChecked,
+  type RemoteCommandOptions,
+  type RemoteCommandResult,
 } from "./transport/ssh";

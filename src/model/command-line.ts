@@ -34,7 +34,8 @@ function words(line: string): string[] | string {
 }
 
 export function commandLineProblem(line: string): string | undefined {
-  const expected = "expected the command line that starts the orchestrator, e.g. /opt/lyra/orchestrator/venv/bin/uvicorn lyra.orchestrator:app --port ${PORT}";
+  const expected =
+    "expected the command line that starts the orchestrator, e.g. /opt/lyra/orchestrator/venv/bin/uvicorn lyra.orchestrator:app --port ${PORT}";
   const broken = lineProblem(line);
   if (broken) return `${expected}; this one ${broken}`;
   const split = words(line);
@@ -46,6 +47,7 @@ export function commandLineProblem(line: string): string | undefined {
   const program = normalizedPathProblem(split[0]);
   if (program) return `expected the program's absolute path first: ${program}`;
   if (split.includes(";")) return "expected one command (systemd reads a lone ';' as the start of a second one)";
-  if (line.replace(/%%/g, "").includes("%")) return "expected no '%' (systemd expands %-specifiers in ExecStart=; write %% for a literal %)";
+  if (line.replace(/%%/g, "").includes("%"))
+    return "expected no '%' (systemd expands %-specifiers in ExecStart=; write %% for a literal %)";
   return undefined;
 }

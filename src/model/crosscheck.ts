@@ -15,7 +15,8 @@ export function hostListeners(host: Host): Listener[] {
   const listeners: Listener[] = [{ port: host.ssh.port, protocol: "tcp", owner: "sshd", field: `${at}.ssh.port` }];
   const settings = host.services as Record<string, unknown>;
   for (const module of serviceModules()) {
-    if (module.listeners && settings[module.id] !== undefined) listeners.push(...module.listeners(settings[module.id] as never, host));
+    if (module.listeners && settings[module.id] !== undefined)
+      listeners.push(...module.listeners(settings[module.id] as never, host));
   }
   for (const [id, settings] of Object.entries(host.services) as [ServiceId, ServiceSettings[ServiceId]][]) {
     for (const [key, port] of Object.entries(servicePorts(settings))) {
@@ -32,14 +33,21 @@ export function checkPorts(host: Host, issues: ModelIssue[]): void {
     const key = `${listener.port}/${listener.protocol}`;
     const owner = owners.get(key);
     if (!owner) owners.set(key, listener);
-    else issues.push({ path: listener.field, message: `expected a free port; ${listener.port} is already used on this host by ${owner.owner} (${owner.field})` });
+    else
+      issues.push({
+        path: listener.field,
+        message: `expected a free port; ${listener.port} is already used on this host by ${owner.owner} (${owner.field})`,
+      });
   }
 }
 
 /** `<host>.<domain>` is how the other hosts reach it: a DNS name of at most 253 characters. */
 export function checkFqdn(host: Host, issues: ModelIssue[]): void {
   if (host.fqdn.length > maxDnsName) {
-    issues.push({ path: `hosts.${host.name}`, message: `expected a host name that makes, with site.domain, a DNS name of at most ${maxDnsName} characters; ${host.name}.<domain> has ${host.fqdn.length}` });
+    issues.push({
+      path: `hosts.${host.name}`,
+      message: `expected a host name that makes, with site.domain, a DNS name of at most ${maxDnsName} characters; ${host.name}.<domain> has ${host.fqdn.length}`,
+    });
   }
 }
 
@@ -47,13 +55,15 @@ export function checkFqdn(host: Host, issues: ModelIssue[]): void {
 export function checkServices(host: Host, issues: ModelIssue[]): void {
   const settings = host.services as Record<string, unknown>;
   for (const module of serviceModules()) {
-    if (module.checkHost && settings[module.id] !== undefined) issues.push(...module.checkHost(settings[module.id] as never, host));
+    if (module.checkHost && settings[module.id] !== undefined)
+      issues.push(...module.checkHost(settings[module.id] as never, host));
   }
 }
 
 /** Rules across hosts, from the modules some host runs. */
 export function checkFleetSettings(hosts: Host[], issues: ModelIssue[]): void {
   for (const module of serviceModules()) {
-    if (module.checkFleet && hosts.some((h) => (h.services as Record<string, unknown>)[module.id] !== undefined)) issues.push(...module.checkFleet(hosts));
+    if (module.checkFleet && hosts.some((h) => (h.services as Record<string, unknown>)[module.id] !== undefined))
+      issues.push(...module.checkFleet(hosts));
   }
 }

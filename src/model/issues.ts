@@ -27,9 +27,17 @@ export function expectedFor(issue: z.core.$ZodRawIssue): string {
     case "invalid_type":
       return `expected ${typeNames[issue.expected] ?? issue.expected}`;
     case "too_small":
-      return issue.origin === "array" ? `expected at least ${issue.minimum} entries` : issue.origin === "string" ? `expected at least ${issue.minimum} characters` : `expected at least ${issue.minimum}`;
+      return issue.origin === "array"
+        ? `expected at least ${issue.minimum} entries`
+        : issue.origin === "string"
+          ? `expected at least ${issue.minimum} characters`
+          : `expected at least ${issue.minimum}`;
     case "too_big":
-      return issue.origin === "array" ? `expected at most ${issue.maximum} entries` : issue.origin === "string" ? `expected at most ${issue.maximum} characters` : `expected at most ${issue.maximum}`;
+      return issue.origin === "array"
+        ? `expected at most ${issue.maximum} entries`
+        : issue.origin === "string"
+          ? `expected at most ${issue.maximum} characters`
+          : `expected at most ${issue.maximum}`;
     case "invalid_value":
       return `expected one of: ${issue.values.map(String).join(", ")}`;
     case "unrecognized_keys":
@@ -50,7 +58,10 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
 
 /** A name from the stack as one printable line: a key holding a line break must not forge another line of the message. */
 export function printable(name: string): string {
-  return name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return name.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** zod's issues as ModelIssues under `prefix` (the path of the object that `raw` is). */

@@ -31,7 +31,9 @@ export class FleetConfigError extends Error {
 /** Validate the fleet object (from `config.requireObject("fleet")` or a stack file). */
 export function parseFleet(raw: unknown, source: string): FleetModel {
   if (raw === undefined || raw === null) {
-    throw new FleetConfigError(source, [{ path: "", message: `missing; expected the fleet object under config key ${fleetConfigKey}` }]);
+    throw new FleetConfigError(source, [
+      { path: "", message: `missing; expected the fleet object under config key ${fleetConfigKey}` },
+    ]);
   }
   const parsed = fleetSchema().safeParse(raw, { error: expectedFor });
   if (!parsed.success) throw new FleetConfigError(source, toModelIssues(parsed.error, raw));
@@ -56,7 +58,10 @@ export function loadStackFile(path: string): FleetModel {
   if (doc.errors.length > 0) {
     throw new FleetConfigError(
       path,
-      doc.errors.map((e) => ({ path: "", message: `invalid YAML at line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}` })),
+      doc.errors.map((e) => ({
+        path: "",
+        message: `invalid YAML at line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`,
+      })),
     );
   }
   let root: { config?: Record<string, unknown> } | null;
@@ -72,13 +77,16 @@ export function loadStackFile(path: string): FleetModel {
     throw new FleetConfigError(path, [{ path: "", message }]);
   }
   if (root !== null && (typeof root !== "object" || Array.isArray(root))) {
-    throw new FleetConfigError(path, [{ path: "", message: "expected a Pulumi stack file: a map with a `config:` section" }]);
+    throw new FleetConfigError(path, [
+      { path: "", message: "expected a Pulumi stack file: a map with a `config:` section" },
+    ]);
   }
   return parseFleet(root?.config?.[fleetConfigKey], path);
 }
 
 /** The stack file of a named stack, relative to the project root (Pulumi.yaml's stackConfigDir). */
 export function stackFilePath(stack: string, projectRoot = "."): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`invalid stack name '${stack}': expected letters, digits, '.', '_' or '-'`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack))
+    throw new Error(`invalid stack name '${stack}': expected letters, digits, '.', '_' or '-'`);
   return join(projectRoot, "stacks", `Pulumi.${stack}.yaml`);
 }

@@ -5,7 +5,8 @@
  */
 import { lineProblem } from "./text";
 
-export const topicExpected = "expected an MQTT topic filter, e.g. lyra/presence/+ or lyra/health/# ('+' and '#' only as a whole level, '#' last)";
+export const topicExpected =
+  "expected an MQTT topic filter, e.g. lyra/presence/+ or lyra/health/# ('+' and '#' only as a whole level, '#' last)";
 
 export function topicFilterProblem(filter: string): string | undefined {
   if (filter === "") return `${topicExpected}; this one is empty`;
@@ -15,7 +16,8 @@ export function topicFilterProblem(filter: string): string | undefined {
   if (Buffer.byteLength(filter, "utf8") > 65535) return `${topicExpected}; this one is longer than 65535 bytes`;
   const levels = filter.split("/");
   for (const [i, level] of levels.entries()) {
-    if (level.includes("#") && (level !== "#" || i !== levels.length - 1)) return `${topicExpected}; '#' in level ${i + 1} ('${level}')`;
+    if (level.includes("#") && (level !== "#" || i !== levels.length - 1))
+      return `${topicExpected}; '#' in level ${i + 1} ('${level}')`;
     if (level.includes("+") && level !== "+") return `${topicExpected}; '+' inside level ${i + 1} ('${level}')`;
   }
   return undefined;

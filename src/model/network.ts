@@ -17,7 +17,8 @@ export function dnsNameProblem(name: string): string | undefined {
   if (name.length === 0 || name.length > maxDnsName) return `expected a DNS name of at most ${maxDnsName} characters`;
   const labels = name.split(".");
   if (labels.some((l) => l.length > 63)) return "expected DNS labels (the parts between dots) of at most 63 characters";
-  if (!labels.every((l) => label.test(l))) return "expected a DNS name of letters, digits and inner dashes, e.g. vega.home.arpa";
+  if (!labels.every((l) => label.test(l)))
+    return "expected a DNS name of letters, digits and inner dashes, e.g. vega.home.arpa";
   if (/^[\d.]+$/.test(name)) return "expected a DNS name, not a partial IPv4 address";
   return undefined;
 }
@@ -34,12 +35,16 @@ function addressesNoHost(address: string): boolean {
 export const addressExpected = "expected an IPv4 address or a DNS name, e.g. 192.168.1.20 or vega.home.arpa";
 
 export function addressProblem(value: string): string | undefined {
-  if (ipv4.test(value)) return addressesNoHost(value) ? `${addressExpected}; ${value} names no host (0.x.x.x, multicast and broadcast addresses cannot be reached)` : undefined;
+  if (ipv4.test(value))
+    return addressesNoHost(value)
+      ? `${addressExpected}; ${value} names no host (0.x.x.x, multicast and broadcast addresses cannot be reached)`
+      : undefined;
   const dns = dnsNameProblem(value);
   return dns ? `${addressExpected} (${dns.replace(/^expected /, "")})` : undefined;
 }
 
-export const hostKeyExpected = "expected the host's SSH public key, e.g. ssh-ed25519 AAAA... (from ssh-keyscan or /etc/ssh/ssh_host_ed25519_key.pub)";
+export const hostKeyExpected =
+  "expected the host's SSH public key, e.g. ssh-ed25519 AAAA... (from ssh-keyscan or /etc/ssh/ssh_host_ed25519_key.pub)";
 
 /** Checked by the same parser the SSH transport pins the key with, so what passes here connects. */
 export function hostKeyProblem(line: string): string | undefined {
@@ -57,7 +62,9 @@ export function hostKeyProblem(line: string): string | undefined {
  */
 const registry = String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)?`;
 const component = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
-const imageReference = new RegExp(String.raw`^${registry}${component}(?:/${component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$`);
+const imageReference = new RegExp(
+  String.raw`^${registry}${component}(?:/${component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$`,
+);
 
 export function imageProblem(image: string): string | undefined {
   return imageReference.test(image)

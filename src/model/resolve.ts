@@ -15,7 +15,11 @@ import { inRolePreset, serviceIds, serviceSchemas, type ServiceId, type ServiceS
 
 export type { ModelIssue } from "./issues";
 
-function resolveServices(name: string, parsed: FleetParsed["hosts"][string], issues: ModelIssue[]): Partial<ServiceSettings> {
+function resolveServices(
+  name: string,
+  parsed: FleetParsed["hosts"][string],
+  issues: ModelIssue[],
+): Partial<ServiceSettings> {
   const overrides = parsed.services as Record<string, Record<string, unknown> | undefined>;
   const resolved: Record<string, unknown> = {};
   const schemas = serviceSchemas();
@@ -54,7 +58,8 @@ function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUs
   }
   for (const module of modules) {
     if (!module.mqtt?.users || !hosts.some((h) => (h.services as Record<string, unknown>)[module.id])) continue;
-    for (const [name, access] of Object.entries(module.mqtt.users)) users[name] = { publish: [...access.publish], subscribe: [...access.subscribe] };
+    for (const [name, access] of Object.entries(module.mqtt.users))
+      users[name] = { publish: [...access.publish], subscribe: [...access.subscribe] };
   }
   // The verify command's user: the round trip on lyra/test and reading every health topic.
   users.monitor = { publish: ["lyra/test"], subscribe: ["lyra/#"] };
@@ -79,7 +84,11 @@ function checkUniqueAddresses(hosts: Host[], issues: ModelIssue[]): void {
   for (const host of hosts) {
     const key = `${host.address.toLowerCase()}:${host.ssh.port}`;
     const other = seen.get(key);
-    if (other) issues.push({ path: `hosts.${host.name}.address`, message: `address ${host.address} port ${host.ssh.port} is already used by host '${other}'` });
+    if (other)
+      issues.push({
+        path: `hosts.${host.name}.address`,
+        message: `address ${host.address} port ${host.ssh.port} is already used by host '${other}'`,
+      });
     else seen.set(key, host.name);
   }
 }
@@ -91,7 +100,14 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
     .sort()
     .map((name) => {
       const h = parsed.hosts[name];
-      return { name, address: h.address, fqdn: `${name}.${parsed.site.domain}`, role: h.role, ssh: h.ssh, services: resolveServices(name, h, issues) };
+      return {
+        name,
+        address: h.address,
+        fqdn: `${name}.${parsed.site.domain}`,
+        role: h.role,
+        ssh: h.ssh,
+        services: resolveServices(name, h, issues),
+      };
     });
   checkUniqueAddresses(hosts, issues);
   for (const host of hosts) {
@@ -106,16 +122,33 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
     const source = host.services["config-sync"]?.source;
     if (source === undefined) continue;
     const target = hosts.find((h) => h.name === source);
-    if (!target) issues.push({ path: `hosts.${host.name}.services.config-sync.source`, message: `expected the name of a host in this stack, got '${source}'` });
-    else if (!target.services["config-source"]) issues.push({ path: `hosts.${host.name}.services.config-sync.source`, message: `host '${source}' does not run config-source` });
+    if (!target)
+      issues.push({
+        path: `hosts.${host.name}.services.config-sync.source`,
+        message: `expected the name of a host in this stack, got '${source}'`,
+      });
+    else if (!target.services["config-source"])
+      issues.push({
+        path: `hosts.${host.name}.services.config-sync.source`,
+        message: `host '${source}' does not run config-source`,
+      });
   }
 
   const implicit = implicitMqttUsers(hosts);
   for (const name of Object.keys(parsed.mqtt.users)) {
-    if (implicit[name]) issues.push({ path: `mqtt.users.${name}`, message: `user '${name}' is implicit (a host or a built-in service user); choose another name` });
+    if (implicit[name])
+      issues.push({
+        path: `mqtt.users.${name}`,
+        message: `user '${name}' is implicit (a host or a built-in service user); choose another name`,
+      });
   }
   const mqttUsers: MqttUser[] = Object.entries({ ...parsed.mqtt.users, ...implicit })
-    .map(([name, u]) => ({ name, publish: [...u.publish], subscribe: [...u.subscribe], passwordKey: secretKeys.mqttPassword(name) }))
+    .map(([name, u]) => ({
+      name,
+      publish: [...u.publish],
+      subscribe: [...u.subscribe],
+      passwordKey: secretKeys.mqttPassword(name),
+    }))
     .sort((a, b) => a.name.localeCompare(b.name));
 
   if (issues.length > 0 || !broker || !configSource) return { issues };

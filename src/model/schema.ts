@@ -12,9 +12,9 @@ import { normalizedPathProblem } from "./paths";
 import { imageWithDigest, roles, serviceSchemas, version } from "./services";
 
 /** A host name is also the first DNS label of its FQDN: at most 63 characters, no trailing dash. */
-const hostName = z
-  .string({ error: "expected a host name" })
-  .regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "expected a lowercase host name (letters, digits and inner dashes, starting with a letter, at most 63)" });
+const hostName = z.string({ error: "expected a host name" }).regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+  error: "expected a lowercase host name (letters, digits and inner dashes, starting with a letter, at most 63)",
+});
 
 const address = withRule(z.string({ error: addressExpected }), addressProblem);
 
@@ -42,8 +42,16 @@ const sshSettings = z.strictObject({
 function serviceOverrides() {
   const schemas = serviceSchemas();
   return z.strictObject(
-    Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, schema.partial().optional()])) as Record<string, z.ZodOptional<z.ZodObject>>,
-    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown service; expected one of: ${Object.keys(schemas).sort().join(", ")}` : undefined) },
+    Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, schema.partial().optional()])) as Record<
+      string,
+      z.ZodOptional<z.ZodObject>
+    >,
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown service; expected one of: ${Object.keys(schemas).sort().join(", ")}`
+          : undefined,
+    },
   );
 }
 
@@ -69,7 +77,8 @@ const timezone = z.string({ error: "expected an IANA time zone, e.g. Europe/Berl
   { error: "expected an IANA time zone, e.g. Europe/Berlin" },
 );
 
-const nasPathExpected = "expected an absolute, normalized path on the NAS (letters, digits, '.', '_', '-', '+', '@' and '/'; no '//', '.' or '..'), e.g. /volume1/lyra-backups";
+const nasPathExpected =
+  "expected an absolute, normalized path on the NAS (letters, digits, '.', '_', '-', '+', '@' and '/'; no '//', '.' or '..'), e.g. /volume1/lyra-backups";
 
 export const siteSchema = z.strictObject({
   /** DNS domain of the home network; services reach each other as <host>.<domain>. */
@@ -85,7 +94,9 @@ export const siteSchema = z.strictObject({
   nas: z.strictObject({
     host: address,
     // On the NAS, not on a host: absolute and normalized, but any directory there is the NAS's business.
-    path: withRule(z.string({ error: nasPathExpected }), (path) => (normalizedPathProblem(path) ? nasPathExpected : undefined)),
+    path: withRule(z.string({ error: nasPathExpected }), (path) =>
+      normalizedPathProblem(path) ? nasPathExpected : undefined,
+    ),
   }),
 });
 

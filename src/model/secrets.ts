@@ -22,5 +22,9 @@ export function secretValueProblems(values: Readonly<Record<string, string | und
   const rules = (key: string) => serviceModules().flatMap((module) => module.secretRules?.(key) ?? []);
   return Object.entries(values)
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .flatMap(([key, value]) => rules(key).flatMap((rule) => rule(value) ?? []).map((problem) => `secret '${key}' ${problem}`));
+    .flatMap(([key, value]) =>
+      rules(key)
+        .flatMap((rule) => rule(value) ?? [])
+        .map((problem) => `secret '${key}' ${problem}`),
+    );
 }

@@ -21,7 +21,9 @@ export function serviceSchemas(): Record<string, z.ZodObject> {
 
 /** Every registered service id, sorted. */
 export function serviceIds(): ServiceId[] {
-  return serviceModules().map((m) => m.id as ServiceId).sort();
+  return serviceModules()
+    .map((m) => m.id as ServiceId)
+    .sort();
 }
 
 /** Whether a role runs the service by default (the runbook's placement). */

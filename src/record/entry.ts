@@ -55,7 +55,10 @@ export function entryFileName(date: Date, timezone: string): string {
 /** The top of a new day's file; sections are appended below it. */
 export function dayHeader(date: Date, timezone: string): string {
   const day = localDay(date, timezone);
-  return page([`# ${day}: runbook`, `Incident records of ${day} (times in ${text(timezone)}), one section per recorded action, written by ${code("npm run record")}.`]);
+  return page([
+    `# ${day}: runbook`,
+    `Incident records of ${day} (times in ${text(timezone)}), one section per recorded action, written by ${code("npm run record")}.`,
+  ]);
 }
 
 function median(values: number[]): number {
@@ -65,8 +68,11 @@ function median(values: number[]): number {
 
 function recoveryText(v: JsonOutput): string {
   if (!v.watch) return "not measured (verify ran once; --watch measures it)";
-  if (v.watch.timeToRecoveryMs !== null) return `${latency(v.watch.timeToRecoveryMs)} (${v.watch.runs.length} verify runs)`;
-  return v.watch.recovered ? "unknown: every check already passed on the first run" : `not recovered: ${v.watch.outcome}`;
+  if (v.watch.timeToRecoveryMs !== null)
+    return `${latency(v.watch.timeToRecoveryMs)} (${v.watch.runs.length} verify runs)`;
+  return v.watch.recovered
+    ? "unknown: every check already passed on the first run"
+    : `not recovered: ${v.watch.outcome}`;
 }
 
 /** The section for one action: facts, what was done, and the verification as metrics. */
@@ -101,7 +107,12 @@ export function entrySection(input: EntryInput): string {
   );
   const checks = table(
     ["host", "check", "result", "latency"],
-    v.results.map((r) => [code(r.host), code(checkLabel(r.host, r.name)), `${r.ok ? "pass" : "**FAIL**"}: ${text(r.detail)}`, latency(r.latencyMs)]),
+    v.results.map((r) => [
+      code(r.host),
+      code(checkLabel(r.host, r.name)),
+      `${r.ok ? "pass" : "**FAIL**"}: ${text(r.detail)}`,
+      latency(r.latencyMs),
+    ]),
   );
   return page([
     `## ${localTime(input.now, timezone).slice(11)}: ${text(short)}`,

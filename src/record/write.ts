@@ -19,7 +19,8 @@ export interface Written {
 export const remoteEntriesDir = `${docsRoot}/${docsDir}/${entriesDir}`;
 
 export function writeLocal(docs: string, fileName: string, header: string, section: string): Written {
-  if (!existsSync(docs) || !statSync(docs).isDirectory()) throw new Error(`--docs: ${docs} is not a directory (expected the docs tree, the folder holding index.md)`);
+  if (!existsSync(docs) || !statSync(docs).isDirectory())
+    throw new Error(`--docs: ${docs} is not a directory (expected the docs tree, the folder holding index.md)`);
   const dir = join(docs, entriesDir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, fileName);
@@ -31,16 +32,28 @@ export function writeLocal(docs: string, fileName: string, header: string, secti
   return { where: path, appended: false };
 }
 
-export async function writeRemote(connection: HostConnection, fileName: string, header: string, section: string): Promise<Written> {
+export async function writeRemote(
+  connection: HostConnection,
+  fileName: string,
+  header: string,
+  section: string,
+): Promise<Written> {
   const path = `${remoteEntriesDir}/${fileName}`;
   const where = `${connection.host}:${path}`;
   // Only the path travels as an argument; the entry goes over stdin (never on a command line).
-  const probe = await runRemote(connection, '[ -d "${1%/*}" ] || exit 3; if [ -e "$1" ]; then echo exists; else echo new; fi', {
-    purpose: `look for ${path}`,
-    args: [path],
-    timeoutMs: 20_000,
-  });
-  if (probe.exitCode === 3) throw new Error(`${connection.host}: ${remoteEntriesDir} does not exist; is the docs site deployed there (pulumi up)?`);
+  const probe = await runRemote(
+    connection,
+    '[ -d "${1%/*}" ] || exit 3; if [ -e "$1" ]; then echo exists; else echo new; fi',
+    {
+      purpose: `look for ${path}`,
+      args: [path],
+      timeoutMs: 20_000,
+    },
+  );
+  if (probe.exitCode === 3)
+    throw new Error(
+      `${connection.host}: ${remoteEntriesDir} does not exist; is the docs site deployed there (pulumi up)?`,
+    );
   if (probe.exitCode !== 0) throw new Error(`${connection.host}: cannot look for ${path} (exit ${probe.exitCode})`);
   const appended = probe.stdout.trim() === "exists";
   await runRemoteChecked(connection, appended ? 'cat >> "$1"' : 'umask 022; cat > "$1"', {

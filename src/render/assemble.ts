@@ -38,7 +38,10 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
     services: Object.keys(host.services).sort(),
     packages: [...new Set([...(all("packages") as string[]), ...curl])].sort(),
     directories: uniqueBy(all("directories") as HostPlan["directories"], (d) => d.path, "directory", host.name),
-    files: uniqueBy(all("files") as HostPlan["files"], (f) => f.path, "file", host.name).map((f) => ({ ...f, restarts: [...f.restarts].sort() })),
+    files: uniqueBy(all("files") as HostPlan["files"], (f) => f.path, "file", host.name).map((f) => ({
+      ...f,
+      restarts: [...f.restarts].sort(),
+    })),
     units,
     containers: uniqueBy(all("containers") as HostPlan["containers"], (c) => c.name, "container", host.name),
     ports: uniqueBy(all("ports") as HostPlan["ports"], (p) => `${p.port}/${p.protocol}`, "port", host.name),
@@ -46,6 +49,11 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
     recovery: uniqueBy(all("recovery") as HostPlan["recovery"], (r) => r.service, "recovery", host.name),
     dataSets,
     unitOrder: Object.fromEntries(units.map((unit) => [unit.name, unitsOrderedBefore(unit, host.name, units)])),
-    mqttRoundTrips: uniqueBy(all("mqttRoundTrips") as HostPlan["mqttRoundTrips"], (r) => r.name, "MQTT round trip", host.name),
+    mqttRoundTrips: uniqueBy(
+      all("mqttRoundTrips") as HostPlan["mqttRoundTrips"],
+      (r) => r.name,
+      "MQTT round trip",
+      host.name,
+    ),
   };
 }

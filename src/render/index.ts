@@ -10,7 +10,10 @@ import type { RenderContext } from "./context";
 import type { HostPlan, PlanFragment } from "./plan";
 
 /** The modules of the services a host runs, in id order, each with its render context. */
-function placed(fleet: FleetModel, host: Host): { module: ServiceModule; ctx: RenderContext<Record<string, unknown>> }[] {
+function placed(
+  fleet: FleetModel,
+  host: Host,
+): { module: ServiceModule; ctx: RenderContext<Record<string, unknown>> }[] {
   const settings = host.services as Record<string, unknown>;
   return serviceModules()
     .filter((module) => settings[module.id] !== undefined)
@@ -22,7 +25,9 @@ function placed(fleet: FleetModel, host: Host): { module: ServiceModule; ctx: Re
 export function dataSetsOf(host: Host): HostPlan["dataSets"] {
   const settings = host.services as Record<string, unknown>;
   return serviceModules().flatMap((module) =>
-    module.dataSets && settings[module.id] !== undefined ? module.dataSets(settings[module.id] as never).map((data) => ({ service: module.id, ...data })) : [],
+    module.dataSets && settings[module.id] !== undefined
+      ? module.dataSets(settings[module.id] as never).map((data) => ({ service: module.id, ...data }))
+      : [],
   );
 }
 
@@ -30,7 +35,9 @@ export function dataSetsOf(host: Host): HostPlan["dataSets"] {
 export function planFleet(fleet: FleetModel): HostPlan[] {
   const services = fleet.hosts.map((host) => placed(fleet, host));
   const dataSets = fleet.hosts.map((host) => dataSetsOf(host));
-  const fragments: PlanFragment[][] = services.map((list) => list.flatMap(({ module, ctx }) => (module.render ? [module.render(ctx)] : [])));
+  const fragments: PlanFragment[][] = services.map((list) =>
+    list.flatMap(({ module, ctx }) => (module.render ? [module.render(ctx)] : [])),
+  );
   // What needs the rest of its host's plan (the health publisher) renders next...
   const hostPlans = fleet.hosts.map((host, i) => {
     const plan = assemblePlan(host, fragments[i], dataSets[i]);
@@ -43,7 +50,11 @@ export function planFleet(fleet: FleetModel): HostPlan[] {
   return fleet.hosts.map((host, i) => {
     const after = services[i].filter(({ module }) => module.renderAfterFleet !== undefined);
     if (after.length === 0) return hostPlans[i];
-    return assemblePlan(host, [...fragments[i], ...after.map(({ module, ctx }) => module.renderAfterFleet!(ctx, hostPlans))], dataSets[i]);
+    return assemblePlan(
+      host,
+      [...fragments[i], ...after.map(({ module, ctx }) => module.renderAfterFleet!(ctx, hostPlans))],
+      dataSets[i],
+    );
   });
 }
 

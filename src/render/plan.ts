@@ -167,4 +167,6 @@ export interface HostPlan {
 }
 
 /** What one service renderer contributes to a host; plan assembly merges, sorts and checks them. */
-export type PlanFragment = Partial<Omit<HostPlan, "host" | "role" | "fqdn" | "connection" | "services" | "unitOrder" | "dataSets">>;
+export type PlanFragment = Partial<
+  Omit<HostPlan, "host" | "role" | "fqdn" | "connection" | "services" | "unitOrder" | "dataSets">
+>;

@@ -66,9 +66,12 @@ export function sshPublicKeyLine(key: string, privateKey: string): string {
   const expected = "an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')";
   if (parsed instanceof Error) {
     const encrypted = /passphrase|encrypted/i.test(parsed.message);
-    throw new Error(`secret '${key}' is ${encrypted ? "encrypted with a passphrase" : "not a private key ssh2 can read"}: expected ${expected}`);
+    throw new Error(
+      `secret '${key}' is ${encrypted ? "encrypted with a passphrase" : "not a private key ssh2 can read"}: expected ${expected}`,
+    );
   }
-  if (Array.isArray(parsed)) throw new Error(`secret '${key}' holds ${parsed.length} keys: expected exactly one, ${expected}`);
+  if (Array.isArray(parsed))
+    throw new Error(`secret '${key}' holds ${parsed.length} keys: expected exactly one, ${expected}`);
   if (!parsed.isPrivateKey()) throw new Error(`secret '${key}' is a public key: expected the private key, ${expected}`);
   return `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`;
 }
@@ -82,7 +85,9 @@ export function resolveSecrets(content: string, values: Readonly<Record<string, 
     if (kind === "mosquitto-hash" && argument !== undefined) return mosquittoPasswordHash(argument, value);
     if (kind === "ssh-public-key" && argument === undefined) return sshPublicKeyLine(key, value);
     if (kind === "json-string" && argument === undefined) return JSON.stringify(value).slice(1, -1);
-    throw new Error(`internal: malformed secret token for '${key}' (kind ${kind ?? "none"}${argument === undefined ? "" : ", with an argument"})`);
+    throw new Error(
+      `internal: malformed secret token for '${key}' (kind ${kind ?? "none"}${argument === undefined ? "" : ", with an argument"})`,
+    );
   });
 }
 

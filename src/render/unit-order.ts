@@ -10,6 +10,10 @@ export function unitsOrderedBefore(unit: PlannedUnit, host: string, units: reado
   const named = new Set<string>(unit.startsAfter ?? []);
   // A timer starts its service: the service must be installed first.
   if (unit.name.endsWith(".timer")) named.add(unit.name.replace(/\.timer$/, ".service"));
-  for (const prerequisite of unit.after) if (prerequisite.kind === "unit" && prerequisite.host === host) named.add(prerequisite.unit);
-  return units.filter((u) => u.name !== unit.name && named.has(u.name)).map((u) => u.name).sort();
+  for (const prerequisite of unit.after)
+    if (prerequisite.kind === "unit" && prerequisite.host === host) named.add(prerequisite.unit);
+  return units
+    .filter((u) => u.name !== unit.name && named.has(u.name))
+    .map((u) => u.name)
+    .sort();
 }

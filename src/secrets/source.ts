@@ -23,7 +23,11 @@ function fromPulumi(stack: string, key: string): string | undefined {
 }
 
 /** Every key's value, or an error naming each missing key and how to provide it. */
-export function readSecrets(stack: string, keys: string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function readSecrets(
+  stack: string,
+  keys: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const values: Record<string, string> = {};
   const missing: string[] = [];
   for (const key of keys) {
@@ -34,10 +38,15 @@ export function readSecrets(stack: string, keys: string[], env: NodeJS.ProcessEn
   if (missing.length > 0) {
     throw new Error(
       `missing secrets for stack '${stack}':\n` +
-        missing.map((k) => `  - ${k}: set ${secretEnvName(k)}, or run \`pulumi config set --secret --stack ${stack} ${k}\``).join("\n"),
+        missing
+          .map((k) => `  - ${k}: set ${secretEnvName(k)}, or run \`pulumi config set --secret --stack ${stack} ${k}\``)
+          .join("\n"),
     );
   }
   const invalid = secretValueProblems(values);
-  if (invalid.length > 0) throw new Error(`secrets for stack '${stack}' that the hosts' programs cannot read:\n${invalid.map((p) => `  - ${p}`).join("\n")}`);
+  if (invalid.length > 0)
+    throw new Error(
+      `secrets for stack '${stack}' that the hosts' programs cannot read:\n${invalid.map((p) => `  - ${p}`).join("\n")}`,
+    );
   return values;
 }

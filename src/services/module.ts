@@ -65,6 +65,8 @@ export interface ServiceModule<Id extends string = string, Options extends z.Zod
 }
 
 /** Declares a module; the literal id and options type carry through to the model's types. */
-export function defineService<Id extends string, Options extends z.ZodObject>(module: ServiceModule<Id, Options>): ServiceModule<Id, Options> {
+export function defineService<Id extends string, Options extends z.ZodObject>(
+  module: ServiceModule<Id, Options>,
+): ServiceModule<Id, Options> {
   return module;
 }

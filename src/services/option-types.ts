@@ -16,13 +16,22 @@ export const port = (fallback: number) =>
   z
     .number({ error: "expected a port number (1024-65535)" })
     .int({ error: "expected a whole port number (1024-65535)" })
-    .min(1024, { error: "expected an unprivileged port (1024-65535): the service runs without the right to listen below 1024" })
+    .min(1024, {
+      error: "expected an unprivileged port (1024-65535): the service runs without the right to listen below 1024",
+    })
     .max(65535, { error: "expected a port number (1024-65535)" })
     .default(fallback);
 
 /** A path on the host; `under`: the directories the option is about, when it is about some. */
-export const hostPath = (fallback: string, under?: { directories: string[]; why: string }, extra?: (path: string) => string | undefined) =>
-  withRule(z.string({ error: "expected an absolute path, e.g. /var/lib/lyra" }), (path) => hostPathProblem(path, under) ?? extra?.(path)).default(fallback);
+export const hostPath = (
+  fallback: string,
+  under?: { directories: string[]; why: string },
+  extra?: (path: string) => string | undefined,
+) =>
+  withRule(
+    z.string({ error: "expected an absolute path, e.g. /var/lib/lyra" }),
+    (path) => hostPathProblem(path, under) ?? extra?.(path),
+  ).default(fallback);
 
 export const version = z
   .string({ error: "expected a version string, e.g. 1.4.2" })
@@ -46,7 +55,10 @@ export const flag = (fallback: boolean) => z.boolean({ error: "expected true or 
 
 export const commandLine = (what: string) => withRule(z.string({ error: `expected ${what}` }), commandLineProblem);
 
-export const imageWithDigest = withRule(z.string({ error: "expected a container image pinned by digest" }), imageProblem);
+export const imageWithDigest = withRule(
+  z.string({ error: "expected a container image pinned by digest" }),
+  imageProblem,
+);
 
 /** Every service has it: a host turns a preset service off with `enabled: false`. */
 export const enabled = flag(true).describe("Run the service on this host (false turns a role's preset off).");

@@ -8,7 +8,8 @@ import { serviceModules } from "./registry";
 
 function describeDefault(value: unknown): string {
   if (value === undefined) return "";
-  if (typeof value === "object" && value !== null) return Object.keys(value).length === 0 ? (Array.isArray(value) ? "`[]`" : "`{}`") : "";
+  if (typeof value === "object" && value !== null)
+    return Object.keys(value).length === 0 ? (Array.isArray(value) ? "`[]`" : "`{}`") : "";
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above
   return `\`${String(value)}\``;
 }
@@ -24,7 +25,9 @@ export function serviceReferenceTable(): string {
   for (const module of modules) {
     const defaults = module.options.parse({}) as Record<string, unknown>;
     for (const [key, option] of Object.entries(module.options.shape as Record<string, z.ZodType>)) {
-      rows.push(`| \`${module.id}\` | \`${key}\` | ${describeDefault(defaults[key])} | ${cell(option.description ?? "")} |`);
+      rows.push(
+        `| \`${module.id}\` | \`${key}\` | ${describeDefault(defaults[key])} | ${cell(option.description ?? "")} |`,
+      );
     }
   }
   return rows.join("\n");

@@ -60,7 +60,8 @@ export function serviceModules(): readonly ServiceModule[] {
  * Takes effect for stacks parsed afterwards; returns the function that removes it again.
  */
 export function registerService(module: ServiceModule): () => void {
-  if (registered.some((m) => m.id === module.id)) throw new Error(`registerService: a service named '${module.id}' is already registered`);
+  if (registered.some((m) => m.id === module.id))
+    throw new Error(`registerService: a service named '${module.id}' is already registered`);
   registered.push(module);
   return () => {
     const at = registered.indexOf(module);

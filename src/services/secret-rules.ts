@@ -7,4 +7,5 @@
 export type SecretRule = (value: string) => string | undefined;
 
 /** Passwords are written into one line of a config file: a line break would cut the line in two. */
-export const oneLine: SecretRule = (value) => (/[\r\n]/.test(value) ? "holds a line break (expected one line)" : undefined);
+export const oneLine: SecretRule = (value) =>
+  /[\r\n]/.test(value) ? "holds a line break (expected one line)" : undefined;

@@ -47,7 +47,12 @@ export class BrokerSession {
   constructor(target: BrokerTarget, connectTimeoutMs: number) {
     const where = `${target.host}:${target.port}`;
     const fail = (reason: string, refused = false) =>
-      new DependencyFailure({ kind: "broker", message: refused ? `broker refused the login: ${where} (${reason})` : `broker unreachable: ${where} (${reason})` });
+      new DependencyFailure({
+        kind: "broker",
+        message: refused
+          ? `broker refused the login: ${where} (${reason})`
+          : `broker unreachable: ${where} (${reason})`,
+      });
     this.client = connect({
       host: target.address,
       port: target.port,
@@ -67,7 +72,10 @@ export class BrokerSession {
         const code = err.code;
         let failure: DependencyFailure;
         if (typeof code === "number" && (code === 4 || code === 5 || code === 134 || code === 135)) {
-          failure = fail(`${code === 4 || code === 134 ? "bad user name or password" : "not authorized"}; check the ${target.passwordKey} secret`, true);
+          failure = fail(
+            `${code === 4 || code === 134 ? "bad user name or password" : "not authorized"}; check the ${target.passwordKey} secret`,
+            true,
+          );
         } else if (typeof code === "string" && socketReasons[code]) {
           failure = fail(socketReasons[code]);
         } else if (/connack timeout/i.test(err.message)) {
@@ -85,7 +93,9 @@ export class BrokerSession {
     });
     this.connected.catch(() => {}); // observed by the checks that await it
     // One promise for every waiting check (a listener per check would trip Node's listener limit).
-    this.lostPromise = new Promise<never>((_resolve, reject) => this.client.once("close", () => reject(this.lost ?? fail("connection closed"))));
+    this.lostPromise = new Promise<never>((_resolve, reject) =>
+      this.client.once("close", () => reject(this.lost ?? fail("connection closed"))),
+    );
     this.lostPromise.catch(() => {});
     this.client.on("message", (topic: string, payload: Buffer, packet: IPublishPacket) => {
       for (const listener of this.listeners.get(topic) ?? []) listener(payload, packet.retain === true);

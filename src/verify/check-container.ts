@@ -18,6 +18,7 @@ export function containerVerdict(line: string): { ok: boolean; detail: string } 
 
 export const containerCheck: CheckImpl<"container"> = async (check, vc, ctx) => {
   const result = await onHost(ctx, vc.host, inspect, `docker inspect ${check.container}`, [check.container]);
-  if (result.exitCode !== 0) return { ok: false, detail: lastLine(result.stderr) || `docker inspect exited ${result.exitCode}` };
+  if (result.exitCode !== 0)
+    return { ok: false, detail: lastLine(result.stderr) || `docker inspect exited ${result.exitCode}` };
   return containerVerdict(result.stdout);
 };

@@ -17,15 +17,23 @@ export const httpCheck: CheckImpl<"http"> = (check, vc, ctx, signal) => {
   const url = new URL(reachableUrl(ctx.fleet, vc.host, check.url));
   const request = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
-    const req = request(url, { method: "GET", signal, timeout: ctx.options.timeoutMs, headers: { "user-agent": "lyra-verify" } }, (res) => {
-      res.resume(); // the status is the answer; the body is not needed
-      const status = res.statusCode ?? 0;
-      resolve({ ok: status === check.expectStatus, detail: status === check.expectStatus ? `${status}` : `${status}, expected ${check.expectStatus}` });
-    });
+    const req = request(
+      url,
+      { method: "GET", signal, timeout: ctx.options.timeoutMs, headers: { "user-agent": "lyra-verify" } },
+      (res) => {
+        res.resume(); // the status is the answer; the body is not needed
+        const status = res.statusCode ?? 0;
+        resolve({
+          ok: status === check.expectStatus,
+          detail: status === check.expectStatus ? `${status}` : `${status}, expected ${check.expectStatus}`,
+        });
+      },
+    );
     req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
     req.on("error", (err: Error & { code?: string }) => {
       const where = `${url.hostname}:${url.port || (url.protocol === "https:" ? 443 : 80)}`;
-      if (err.code === "ETIMEDOUT") return resolve({ ok: false, detail: `no answer within ${ctx.options.timeoutMs / 1000} s from ${where}` });
+      if (err.code === "ETIMEDOUT")
+        return resolve({ ok: false, detail: `no answer within ${ctx.options.timeoutMs / 1000} s from ${where}` });
       resolve({ ok: false, detail: `${reasons[err.code ?? ""] ?? err.message} at ${where}` });
     });
     req.end();

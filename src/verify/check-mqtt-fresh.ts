@@ -36,7 +36,8 @@ export const mqttFreshCheck: CheckImpl<"mqtt-fresh"> = async (check, _vc, ctx, s
   });
   try {
     const stale = sleep(windowS * 1000 - (Date.now() - started), signal).then((): Outcome => {
-      if (lastAgeS !== undefined) return { ok: false, detail: `stale: last message ${Math.round(lastAgeS)} s ago, none within ${windowS} s` };
+      if (lastAgeS !== undefined)
+        return { ok: false, detail: `stale: last message ${Math.round(lastAgeS)} s ago, none within ${windowS} s` };
       const note = undatedRetained ? " (only a retained message without a time)" : "";
       return { ok: false, detail: `stale: no message on ${check.topic} within ${windowS} s${note}` };
     });

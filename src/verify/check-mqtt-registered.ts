@@ -16,7 +16,9 @@ interface Registration {
 export function parseRegistration(payload: Buffer): Registration | undefined {
   try {
     const value = JSON.parse(payload.toString("utf8")) as Partial<Registration>;
-    return typeof value.client === "string" && typeof value.online === "boolean" ? { client: value.client, online: value.online } : undefined;
+    return typeof value.client === "string" && typeof value.online === "boolean"
+      ? { client: value.client, online: value.online }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -34,11 +36,18 @@ export const mqttRegisteredCheck: CheckImpl<"mqtt-registered"> = async (check, _
     if (!reg) return;
     if (reg.client !== check.client) return;
     if (!reg.online) return void (wentOffline = true);
-    registered({ ok: true, detail: retained ? "retained registration, online" : `registered after ${seconds(Date.now() - started)}` });
+    registered({
+      ok: true,
+      detail: retained ? "retained registration, online" : `registered after ${seconds(Date.now() - started)}`,
+    });
   });
   try {
     const timedOut = sleep(windowS * 1000, signal).then((): Outcome => {
-      if (wentOffline) return { ok: false, detail: `offline: its last will is its latest event on ${check.topic}, no registration within ${windowS} s` };
+      if (wentOffline)
+        return {
+          ok: false,
+          detail: `offline: its last will is its latest event on ${check.topic}, no registration within ${windowS} s`,
+        };
       return { ok: false, detail: `not registered: no registration on ${check.topic} within ${windowS} s` };
     });
     return await Promise.race([arrived, session.whenLost(), timedOut]);

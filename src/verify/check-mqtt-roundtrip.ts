@@ -12,8 +12,13 @@ export const mqttRoundTripCheck: CheckImpl<"mqtt-roundtrip"> = async (check, _vc
     const started = Date.now();
     await session.publish(check.topic, token);
     const timeoutMs = ctx.options.timeoutMs;
-    const result = await Promise.race([back.then(() => "back" as const), session.whenLost(), sleep(timeoutMs, signal).then(() => "late" as const)]);
-    if (result === "late") return { ok: false, detail: `published on ${check.topic}, no echo within ${timeoutMs / 1000} s` };
+    const result = await Promise.race([
+      back.then(() => "back" as const),
+      session.whenLost(),
+      sleep(timeoutMs, signal).then(() => "late" as const),
+    ]);
+    if (result === "late")
+      return { ok: false, detail: `published on ${check.topic}, no echo within ${timeoutMs / 1000} s` };
     return { ok: true, detail: `echoed in ${Date.now() - started} ms` };
   } finally {
     stop();

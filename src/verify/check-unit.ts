@@ -12,8 +12,10 @@ import { onHost, lastLine, type CheckImpl } from "./context";
 /** `systemctl show` output as key/value pairs. */
 export type UnitProperties = Record<string, string>;
 
-const unitProps = "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,LastTriggerUSecMonotonic,Triggers";
-const serviceProps = "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,InactiveEnterTimestampMonotonic";
+const unitProps =
+  "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,LastTriggerUSecMonotonic,Triggers";
+const serviceProps =
+  "Id,LoadState,ActiveState,SubState,Result,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,InactiveEnterTimestampMonotonic";
 
 /** The unit's properties; for a timer, then a `--` line and the properties of the unit it triggers. */
 export const unitShowScript = [
@@ -39,13 +41,25 @@ export function parseShow(text: string): UnitProperties[] {
 const never = (value: string | undefined) => value === undefined || value === "" || value === "0";
 
 /** Whether the unit is up and has really run, and a detail that starts with its state. */
-export function unitVerdict(name: string, unit: UnitProperties, triggered?: UnitProperties): { ok: boolean; detail: string } {
+export function unitVerdict(
+  name: string,
+  unit: UnitProperties,
+  triggered?: UnitProperties,
+): { ok: boolean; detail: string } {
   const state = `${unit.ActiveState ?? "unknown"}${unit.SubState ? ` (${unit.SubState})` : ""}`;
   const fail = (why: string) => ({ ok: false, detail: `${state}: ${why}` });
-  if (unit.LoadState && unit.LoadState !== "loaded") return fail(`LoadState=${unit.LoadState}, no such unit on the host`);
-  if (unit.ActiveState === "activating") return fail(unit.SubState === "auto-restart" ? "restarting after a failure" : "still starting");
-  if (unit.ActiveState !== "active") return fail(never(unit.ExecMainStartTimestampMonotonic) && name.endsWith(".service") ? "never started" : `not running (Result=${unit.Result ?? "unknown"})`);
-  if (name.endsWith(".service") && never(unit.ExecMainStartTimestampMonotonic)) return fail("its main process never started");
+  if (unit.LoadState && unit.LoadState !== "loaded")
+    return fail(`LoadState=${unit.LoadState}, no such unit on the host`);
+  if (unit.ActiveState === "activating")
+    return fail(unit.SubState === "auto-restart" ? "restarting after a failure" : "still starting");
+  if (unit.ActiveState !== "active")
+    return fail(
+      never(unit.ExecMainStartTimestampMonotonic) && name.endsWith(".service")
+        ? "never started"
+        : `not running (Result=${unit.Result ?? "unknown"})`,
+    );
+  if (name.endsWith(".service") && never(unit.ExecMainStartTimestampMonotonic))
+    return fail("its main process never started");
   if (name.endsWith(".timer")) {
     if (never(unit.LastTriggerUSecMonotonic)) return fail("never triggered yet");
     const service = triggered?.Id ?? unit.Triggers ?? "its service";
@@ -56,7 +70,8 @@ export function unitVerdict(name: string, unit: UnitProperties, triggered?: Unit
       return { ok: true, detail: `${state}, ${service} is running now (after an earlier run)` };
     }
     if (never(triggered.ExecMainExitTimestampMonotonic)) return fail(`${service} has not finished a run yet`);
-    if (triggered.Result !== "success") return fail(`${service}'s last run failed (Result=${triggered.Result ?? "unknown"})`);
+    if (triggered.Result !== "success")
+      return fail(`${service}'s last run failed (Result=${triggered.Result ?? "unknown"})`);
     return { ok: true, detail: `${state}, ${service}'s last run succeeded` };
   }
   return { ok: true, detail: state };
@@ -64,7 +79,8 @@ export function unitVerdict(name: string, unit: UnitProperties, triggered?: Unit
 
 export const unitCheck: CheckImpl<"unit"> = async (check, vc, ctx) => {
   const result = await onHost(ctx, vc.host, unitShowScript, `systemctl show ${check.unit}`, [check.unit]);
-  if (result.exitCode !== 0) return { ok: false, detail: lastLine(result.stderr) || `systemctl show exited ${result.exitCode}` };
+  if (result.exitCode !== 0)
+    return { ok: false, detail: lastLine(result.stderr) || `systemctl show exited ${result.exitCode}` };
   const [unit, triggered] = parseShow(result.stdout);
   return unitVerdict(check.unit, unit, triggered);
 };

@@ -35,16 +35,28 @@ export type CheckImpl<K extends VerifyCheck["check"]["kind"]> = (
 const hostWide = new Set(["unreachable", "auth", "host-key", "invalid-connection", "sudo"]);
 
 /** Runs a script on the host; a host that cannot be reached is a DependencyFailure naming it. */
-export async function onHost(ctx: RunContext, host: string, script: string, purpose: string, args: string[] = []): Promise<RemoteCommandResult> {
+export async function onHost(
+  ctx: RunContext,
+  host: string,
+  script: string,
+  purpose: string,
+  args: string[] = [],
+): Promise<RemoteCommandResult> {
   const connection = ctx.connection(host);
   try {
     return await runRemote(connection, script, { purpose, args, timeoutMs: ctx.options.timeoutMs });
   } catch (error) {
     if (!isHostError(error)) throw error;
-    const message = error.message.replace(/; nothing was (changed|attempted)\.?$/, "").replace(/\. Nothing was changed by this command$/, "");
+    const message = error.message
+      .replace(/; nothing was (changed|attempted)\.?$/, "")
+      .replace(/\. Nothing was changed by this command$/, "");
     if (error.kind === "timeout") throw new Error(`no answer within ${ctx.options.timeoutMs / 1000} s`);
     if (hostWide.has(error.kind)) {
-      throw new DependencyFailure({ kind: "host", host, message: error.kind === "unreachable" ? `host unreachable: ${message}` : message });
+      throw new DependencyFailure({
+        kind: "host",
+        host,
+        message: error.kind === "unreachable" ? `host unreachable: ${message}` : message,
+      });
     }
     throw new Error(message);
   }
@@ -52,7 +64,13 @@ export async function onHost(ctx: RunContext, host: string, script: string, purp
 
 /** The last non-empty line of a command's output, shortened: enough to say why, never a flood. */
 export function lastLine(text: string, max = 120): string {
-  const line = text.trim().split("\n").filter((l) => l.trim() !== "").at(-1)?.trim() ?? "";
+  const line =
+    text
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .at(-1)
+      ?.trim() ?? "";
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 

@@ -65,8 +65,13 @@ function plural(n: number, word: string): string {
 
 export function summaryLines(report: RunReport, style: Style, watch?: WatchReport): string[] {
   const total = report.passed + report.failed;
-  const verdict = report.failed === 0 ? paint(style.color, "32;1", "all passed") : paint(style.color, "31;1", `${report.failed} failed`);
-  const lines = [`verify: ${plural(total, "check")}, ${report.passed} passed, ${verdict} in ${latency(report.durationMs)}`];
+  const verdict =
+    report.failed === 0
+      ? paint(style.color, "32;1", "all passed")
+      : paint(style.color, "31;1", `${report.failed} failed`);
+  const lines = [
+    `verify: ${plural(total, "check")}, ${report.passed} passed, ${verdict} in ${latency(report.durationMs)}`,
+  ];
   for (const cause of report.causes) {
     lines.push(`  ${cause.message}; ${plural(cause.checks.length, "check")} depend on it: ${cause.checks.join(", ")}`);
   }
@@ -95,7 +100,13 @@ export interface JsonOutput {
   watch?: { runs: WatchReport["runs"]; recovered: boolean; timeToRecoveryMs: number | null; outcome: string };
 }
 
-export function toJson(stack: string, fleet: FleetModel, checks: readonly VerifyCheck[], report: RunReport, watch?: WatchReport): JsonOutput {
+export function toJson(
+  stack: string,
+  fleet: FleetModel,
+  checks: readonly VerifyCheck[],
+  report: RunReport,
+  watch?: WatchReport,
+): JsonOutput {
   return {
     stack,
     ok: report.failed === 0,
@@ -108,7 +119,16 @@ export function toJson(stack: string, fleet: FleetModel, checks: readonly Verify
     failingHosts: watch?.failingHosts ?? [...new Set(report.results.filter((r) => !r.ok).map((r) => r.host))].sort(),
     causes: report.causes,
     results: report.results.map((r, i) => ({ ...r, via: checks[i].via })),
-    ...(watch ? { watch: { runs: watch.runs, recovered: watch.recovered, timeToRecoveryMs: watch.timeToRecoveryMs, outcome: watch.outcome } } : {}),
+    ...(watch
+      ? {
+          watch: {
+            runs: watch.runs,
+            recovered: watch.recovered,
+            timeToRecoveryMs: watch.timeToRecoveryMs,
+            outcome: watch.outcome,
+          },
+        }
+      : {}),
   };
 }
 

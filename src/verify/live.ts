@@ -58,7 +58,11 @@ export class LiveTable {
 
   private lines(): string[] {
     if (!this.fitsScreen()) return [this.progress()];
-    return [headerRow(this.cols), ...this.checks.map((vc, i) => row(vc, this.results[i], this.cols, this.style)), this.progress()];
+    return [
+      headerRow(this.cols),
+      ...this.checks.map((vc, i) => row(vc, this.results[i], this.cols, this.style)),
+      this.progress(),
+    ];
   }
 
   private erase(): void {

@@ -58,28 +58,43 @@ function stackOf(request: VerifyRequest): { stack: string; file: string } {
 
 function selectChecks(fleet: FleetModel, all: VerifyCheck[], only: string[] = [], hosts: string[] = []): VerifyCheck[] {
   for (const name of hosts) {
-    if (!fleet.hosts.some((h) => h.name === name)) throw new UsageError(`--host: no host named '${name}' in ${fleet.source} (hosts: ${fleet.hosts.map((h) => h.name).join(", ")})`);
+    if (!fleet.hosts.some((h) => h.name === name))
+      throw new UsageError(
+        `--host: no host named '${name}' in ${fleet.source} (hosts: ${fleet.hosts.map((h) => h.name).join(", ")})`,
+      );
   }
   const kinds = new Set<string>();
   for (const group of only) {
     const members = kindGroups[group];
-    if (!members) throw new UsageError(`--only: unknown check kind '${group}' (expected ${Object.keys(kindGroups).join(", ")})`);
+    if (!members)
+      throw new UsageError(`--only: unknown check kind '${group}' (expected ${Object.keys(kindGroups).join(", ")})`);
     members.forEach((k) => kinds.add(k));
   }
-  return all.filter((vc) => (kinds.size === 0 || kinds.has(vc.check.kind)) && (hosts.length === 0 || hosts.includes(vc.host)));
+  return all.filter(
+    (vc) => (kinds.size === 0 || kinds.has(vc.check.kind)) && (hosts.length === 0 || hosts.includes(vc.host)),
+  );
 }
 
 /** The SSH key the checks (and the record command) log in with; undefined key means the agent. */
-export function sshKey(stack: string, request: Pick<VerifyRequest, "identityFile">, env: NodeJS.ProcessEnv): { key?: string; auth: string } {
+export function sshKey(
+  stack: string,
+  request: Pick<VerifyRequest, "identityFile">,
+  env: NodeJS.ProcessEnv,
+): { key?: string; auth: string } {
   if (request.identityFile) {
     try {
       return { key: readFileSync(request.identityFile, "utf8"), auth: `--identity ${request.identityFile}` };
     } catch (err) {
-      throw new UsageError(`--identity: cannot read ${request.identityFile} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+      throw new UsageError(
+        `--identity: cannot read ${request.identityFile} (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+      );
     }
   }
   try {
-    return { key: readSecrets(stack, [secretKeys.sshPrivateKey], env)[secretKeys.sshPrivateKey], auth: `secret ${secretKeys.sshPrivateKey}` };
+    return {
+      key: readSecrets(stack, [secretKeys.sshPrivateKey], env)[secretKeys.sshPrivateKey],
+      auth: `secret ${secretKeys.sshPrivateKey}`,
+    };
   } catch {
     if (env.SSH_AUTH_SOCK) return { auth: "ssh-agent" };
     throw new SetupError(
@@ -123,8 +138,21 @@ export function prepareVerify(request: VerifyRequest): PreparedVerify {
 }
 
 /** How to reach a fleet host over SSH: its stack address, SSH user and port, pinned host key. */
-export function hostConnection(fleet: FleetModel, name: string, privateKey: string | undefined, timeoutMs: number): HostConnection {
+export function hostConnection(
+  fleet: FleetModel,
+  name: string,
+  privateKey: string | undefined,
+  timeoutMs: number,
+): HostConnection {
   const host = fleet.hosts.find((h) => h.name === name);
   if (!host) throw new Error(`internal: no host '${name}' in ${fleet.source}`);
-  return { host: host.name, address: host.address, port: host.ssh.port, user: host.ssh.user, hostKey: host.ssh.hostKey, privateKey, connectTimeoutMs: timeoutMs };
+  return {
+    host: host.name,
+    address: host.address,
+    port: host.ssh.port,
+    user: host.ssh.user,
+    hostKey: host.ssh.hostKey,
+    privateKey,
+    connectTimeoutMs: timeoutMs,
+  };
 }

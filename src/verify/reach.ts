@@ -25,7 +25,9 @@ export function reachableUrl(fleet: FleetModel, planHost: string, url: string): 
 
 /** "lyra.home.arpa -> 127.0.0.11" for every host whose address differs from its fqdn. */
 export function addressMap(fleet: FleetModel): { host: string; fqdn: string; address: string }[] {
-  return fleet.hosts.filter((h) => h.address !== h.fqdn).map((h) => ({ host: h.name, fqdn: h.fqdn, address: h.address }));
+  return fleet.hosts
+    .filter((h) => h.address !== h.fqdn)
+    .map((h) => ({ host: h.name, fqdn: h.fqdn, address: h.address }));
 }
 
 export function brokerEndpoint(fleet: FleetModel): { host: string; address: string; port: number } {
@@ -53,7 +55,9 @@ function via(fleet: FleetModel, plan: HostPlan, check: VerifyCheck["check"]): st
 
 /** Every check of every plan, in plan order: exactly what the docs list, nothing added. */
 export function plannedChecks(fleet: FleetModel, plans: readonly HostPlan[]): VerifyCheck[] {
-  return plans.flatMap((plan) => plan.checks.map((check) => ({ host: plan.host, check, via: via(fleet, plan, check) })));
+  return plans.flatMap((plan) =>
+    plan.checks.map((check) => ({ host: plan.host, check, via: via(fleet, plan, check) })),
+  );
 }
 
 /** Check kinds, and the groups an operator may name with --only. */

@@ -76,7 +76,11 @@ export function groupCauses(results: readonly CheckResult[]): RunReport["causes"
  * Runs every check in parallel. `onResult` sees each result as it lands (the live table); the
  * report lists results in the order of `checks`.
  */
-export async function runChecks(checks: readonly VerifyCheck[], setup: RunSetup, onResult?: (r: CheckResult, index: number) => void): Promise<RunReport> {
+export async function runChecks(
+  checks: readonly VerifyCheck[],
+  setup: RunSetup,
+  onResult?: (r: CheckResult, index: number) => void,
+): Promise<RunReport> {
   const startedAt = new Date();
   let session: BrokerSession | undefined;
   const ctx: RunContext = {

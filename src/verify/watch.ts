@@ -34,7 +34,12 @@ export async function watchUntilGreen(runOnce: () => Promise<RunReport>, options
   const failing = new Set<string>();
   for (;;) {
     const report = await runOnce();
-    runs.push({ startedAt: report.startedAt, durationMs: report.durationMs, passed: report.passed, failed: report.failed });
+    runs.push({
+      startedAt: report.startedAt,
+      durationMs: report.durationMs,
+      passed: report.passed,
+      failed: report.failed,
+    });
     report.results.filter((r) => !r.ok).forEach((r) => failing.add(r.host));
     const failingHosts = [...failing].sort();
     options.onRun?.(report, runs.length);
@@ -47,7 +52,9 @@ export async function watchUntilGreen(runOnce: () => Promise<RunReport>, options
         recovered: true,
         timeToRecoveryMs: first ? null : elapsed,
         failingHosts,
-        outcome: first ? "every check passed on the first run" : `recovered after ${(elapsed / 1000).toFixed(1)} s (${runs.length} runs)`,
+        outcome: first
+          ? "every check passed on the first run"
+          : `recovered after ${(elapsed / 1000).toFixed(1)} s (${runs.length} runs)`,
       };
     }
     const left = options.deadlineMs - elapsed;

@@ -41,11 +41,19 @@ const expected: Record<string, string[]> = {
     "/etc/systemd/system/lyra-config-sync.timer",
   ],
 };
-const everyHost = ["/etc/systemd/system/lyra-health.service", "/etc/systemd/system/lyra-health.timer", "/etc/chrony/chrony.conf", "/etc/default/prometheus-node-exporter"];
+const everyHost = [
+  "/etc/systemd/system/lyra-health.service",
+  "/etc/systemd/system/lyra-health.timer",
+  "/etc/chrony/chrony.conf",
+  "/etc/default/prometheus-node-exporter",
+];
 
 test("the home tree holds every runbook service's files, and the manifest agrees", () => {
   const out = mkdtempSync(join(tmpdir(), "home-tree-"));
-  const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/render.ts", "--stack", "home", "--out", out], { encoding: "utf8", timeout: 60_000 });
+  const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/render.ts", "--stack", "home", "--out", out], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.equal(run.status, 0, run.stderr);
   const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
   for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) {
@@ -59,5 +67,8 @@ test("the home tree holds every runbook service's files, and the manifest agrees
   const fallback = readFileSync(join(out, "mirror-1/etc/lyra/lyra-client/fallback.env"), "utf8");
   assert.match(fallback, /\/var\/lib\/lyra\/cache/);
   assert.match(fallback, /\/var\/log\/lyra-fallback\.log/);
-  assert.match(readFileSync(join(out, "mirror-1/etc/systemd/system/lyra-client.service"), "utf8"), /^RestartSec=30s?$/m);
+  assert.match(
+    readFileSync(join(out, "mirror-1/etc/systemd/system/lyra-client.service"), "utf8"),
+    /^RestartSec=30s?$/m,
+  );
 });

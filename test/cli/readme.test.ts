@@ -23,7 +23,14 @@ test("the README gives a `pulumi config set --secret` command for every secret o
 });
 
 test("the README's apt-get line installs exactly the Debian packages .ci/run installs", () => {
-  const packages = (text: string) => text.replace(/\\\n/g, " ").replace(/\s+/g, " ").match(/apt-get install ([^`>]*)/)![1].split(" ").filter((w) => w && !w.startsWith("-")).sort();
+  const packages = (text: string) =>
+    text
+      .replace(/\\\n/g, " ")
+      .replace(/\s+/g, " ")
+      .match(/apt-get install ([^`>]*)/)![1]
+      .split(" ")
+      .filter((w) => w && !w.startsWith("-"))
+      .sort();
   assert.deepEqual(packages(readme), packages(readFileSync(".ci/run", "utf8")));
 });
 

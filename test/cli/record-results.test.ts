@@ -15,7 +15,10 @@ const password = "hunter2-Sup3r-s3cret";
 async function record(results: string): Promise<{ code: number; out: string }> {
   let out = "";
   const sink = { write: (s: string) => (out += s) };
-  const code = await main(["--stack-file", "stacks/Pulumi.home.yaml", "--action", "test", "--docs", dir, "--results", results], { stdout: sink, stderr: sink, env: {} });
+  const code = await main(
+    ["--stack-file", "stacks/Pulumi.home.yaml", "--action", "test", "--docs", dir, "--results", results],
+    { stdout: sink, stderr: sink, env: {} },
+  );
   return { code, out };
 }
 
@@ -41,5 +44,10 @@ test("--results with a missing file: names the file and the reason", async () =>
   const file = join(dir, "nope.json");
   const { code, out } = await record(file);
   assert.equal(code, 2);
-  assert.ok(out.startsWith(`record: --results: cannot read ${file} (no such file); expected the output of \`npm run verify -- --json\`\n`), out);
+  assert.ok(
+    out.startsWith(
+      `record: --results: cannot read ${file} (no such file); expected the output of \`npm run verify -- --json\`\n`,
+    ),
+    out,
+  );
 });

@@ -60,11 +60,15 @@ test("the manifest lists every file with mode, owner, sha256 and the units it re
   tree.delete("manifest.json");
   const listed = manifest.hosts.flatMap((h: any) => h.files.map((f: any) => `${h.host}${f.path}`)).sort();
   assert.deepEqual(listed, [...tree.keys()].sort());
-  const health = manifest.hosts.find((h: any) => h.host === "vega").files.find((f: any) => f.path === "/etc/lyra/health/mosquitto_pub");
+  const health = manifest.hosts
+    .find((h: any) => h.host === "vega")
+    .files.find((f: any) => f.path === "/etc/lyra/health/mosquitto_pub");
   assert.equal(health.mode, "0600");
   assert.equal(health.secret, true);
   assert.match(health.sha256, /^[0-9a-f]{64}$/);
-  const chrony = manifest.hosts.find((h: any) => h.host === "vega").files.find((f: any) => f.path === "/etc/chrony/chrony.conf");
+  const chrony = manifest.hosts
+    .find((h: any) => h.host === "vega")
+    .files.find((f: any) => f.path === "/etc/chrony/chrony.conf");
   assert.deepEqual(chrony.restarts, ["chrony.service"]);
 });
 
@@ -75,14 +79,18 @@ test("secrets are masked by default and shown only with --show-secrets", () => {
   const run = render(["--stack", "home", "--out", masked], env);
   assert.equal(run.code, 0, run.stderr);
   const maskedTree = [...readTree(masked).values()].join("\n");
-  for (const value of Object.values(secrets)) assert.ok(!maskedTree.includes(value), "a secret leaked into a masked render");
+  for (const value of Object.values(secrets))
+    assert.ok(!maskedTree.includes(value), "a secret leaked into a masked render");
   assert.match(maskedTree, /<secret mqtt-password-vega>/);
   assert.ok(!run.stdout.includes("TEST-SECRET") && !run.stderr.includes("TEST-SECRET"));
 
   const shown = mkdtempSync(join(tmpdir(), "render-S-"));
   const runShown = render(["--stack", "home", "--out", shown, "--show-secrets"], env);
   assert.equal(runShown.code, 0, runShown.stderr);
-  assert.ok(!runShown.stdout.includes("TEST-SECRET") && !runShown.stderr.includes("TEST-SECRET"), "secrets on the console");
+  assert.ok(
+    !runShown.stdout.includes("TEST-SECRET") && !runShown.stderr.includes("TEST-SECRET"),
+    "secrets on the console",
+  );
   const pub = readFileSync(join(shown, "vega/etc/lyra/health/mosquitto_pub"), "utf8");
   assert.match(pub, new RegExp(`^-P ${secrets["mqtt-password-vega"]}$`, "m"));
   assert.equal(statSync(join(shown, "vega/etc/lyra/health/mosquitto_pub")).mode & 0o777, 0o600);
@@ -93,7 +101,10 @@ test("--show-secrets without the secrets names each missing key and how to set i
   const run = render(["--stack", "home", "--out", out, "--show-secrets"]);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /missing secrets for stack 'home'/);
-  assert.match(run.stderr, /mqtt-password-mirror-1: set LYRA_SECRET_MQTT_PASSWORD_MIRROR_1, or run `pulumi config set --secret --stack home mqtt-password-mirror-1`/);
+  assert.match(
+    run.stderr,
+    /mqtt-password-mirror-1: set LYRA_SECRET_MQTT_PASSWORD_MIRROR_1, or run `pulumi config set --secret --stack home mqtt-password-mirror-1`/,
+  );
   assert.equal(readdirSync(out).length, 0, "nothing written");
 });
 
@@ -103,7 +114,10 @@ test("--show-secrets with a secret NUT cannot read names it, shows no value and 
   const out = mkdtempSync(join(tmpdir(), "render-v-"));
   const run = render(["--stack", "home", "--out", out, "--show-secrets"], env);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /^render: secrets for stack 'home' that the hosts' programs cannot read:\n {2}- secret 'ups-monitor-password' holds whitespace: NUT's upsmon/);
+  assert.match(
+    run.stderr,
+    /^render: secrets for stack 'home' that the hosts' programs cannot read:\n {2}- secret 'ups-monitor-password' holds whitespace: NUT's upsmon/,
+  );
   assert.ok(!run.stderr.includes("TEST-SECRET"), "no value in the error");
   assert.equal(readdirSync(out).length, 0, "nothing written");
 });
@@ -112,12 +126,18 @@ test("an invalid stack is reported with file and path, without a stack trace, an
   const dir = mkdtempSync(join(tmpdir(), "render-bad-"));
   mkdirSync(join(dir, "stacks"));
   const home = readFileSync(join(root, "stacks/Pulumi.home.yaml"), "utf8");
-  writeFileSync(join(root, "stacks/Pulumi.broken-test.yaml"), home.replace("address: 192.168.1.22", "address: 300.1.1.1"));
+  writeFileSync(
+    join(root, "stacks/Pulumi.broken-test.yaml"),
+    home.replace("address: 192.168.1.22", "address: 300.1.1.1"),
+  );
   try {
     const out = join(dir, "out");
     const run = render(["--stack", "broken-test", "--out", out]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /^stacks\/Pulumi\.broken-test\.yaml: 1 problem in lyra-fleet:fleet; nothing was changed:\n  - hosts\.mirror-2\.address: expected an IPv4 address/);
+    assert.match(
+      run.stderr,
+      /^stacks\/Pulumi\.broken-test\.yaml: 1 problem in lyra-fleet:fleet; nothing was changed:\n  - hosts\.mirror-2\.address: expected an IPv4 address/,
+    );
     assert.doesNotMatch(run.stderr, /\n\s+at /);
     assert.ok(!statSync(dir).isFile());
     assert.throws(() => statSync(out));
@@ -129,7 +149,10 @@ test("an invalid stack is reported with file and path, without a stack trace, an
 test("YAML syntax errors, unknown stacks and bad flags are one clear line each", () => {
   const missing = render(["--stack", "nope", "--out", "/tmp/x-nope"]);
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /stacks\/Pulumi\.nope\.yaml: 1 problem .*\n  - \(top level\): cannot read the stack file: no such file/);
+  assert.match(
+    missing.stderr,
+    /stacks\/Pulumi\.nope\.yaml: 1 problem .*\n  - \(top level\): cannot read the stack file: no such file/,
+  );
   const flag = render(["--stack", "home", "--outdir", "x"]);
   assert.equal(flag.code, 2);
   assert.match(flag.stderr, /render: unknown option '--outdir'/);

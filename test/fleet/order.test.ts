@@ -20,14 +20,33 @@ test("a host placed elsewhere moves the order with it (the broker on lyra, nativ
   raw.hosts.lyra.services = { ...(raw.hosts.lyra.services ?? {}), "mqtt-broker": { mode: "native" } };
   const plans = planFleet(parseFleet(raw, "stacks/Pulumi.home.yaml"));
   const order = convergeOrder(plans);
-  assert.ok(order.indexOf("lyra") < order.indexOf("mirror-1") && order.indexOf("vega") < order.indexOf("mirror-1"), order.join(", "));
+  assert.ok(
+    order.indexOf("lyra") < order.indexOf("mirror-1") && order.indexOf("vega") < order.indexOf("mirror-1"),
+    order.join(", "),
+  );
   const client = plans.find((p) => p.host === "mirror-1")!.units.find((u) => u.name === "mqtt-client.service")!;
-  assert.ok(client.after.some((p) => p.kind === "unit" && p.host === "lyra" && p.unit === "mqtt-broker.service" && p.label === "lyra/broker"));
+  assert.ok(
+    client.after.some(
+      (p) => p.kind === "unit" && p.host === "lyra" && p.unit === "mqtt-broker.service" && p.label === "lyra/broker",
+    ),
+  );
 });
 
 test("a prerequisite no plan declares is named with what is missing", () => {
-  assert.equal(prerequisiteProblem({ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }, home), undefined);
-  assert.equal(prerequisiteProblem({ kind: "unit", label: "vega/nope", host: "vega", unit: "nope.service" }, home), "names unit nope.service, which host 'vega' does not declare");
-  assert.equal(prerequisiteProblem({ kind: "container", label: "lyra/c", host: "lyra", container: "c" }, home), "names container c, which host 'lyra' does not declare");
-  assert.equal(prerequisiteProblem({ kind: "host", label: "x/config-source", host: "x" }, home), "names host 'x', which has no plan");
+  assert.equal(
+    prerequisiteProblem({ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }, home),
+    undefined,
+  );
+  assert.equal(
+    prerequisiteProblem({ kind: "unit", label: "vega/nope", host: "vega", unit: "nope.service" }, home),
+    "names unit nope.service, which host 'vega' does not declare",
+  );
+  assert.equal(
+    prerequisiteProblem({ kind: "container", label: "lyra/c", host: "lyra", container: "c" }, home),
+    "names container c, which host 'lyra' does not declare",
+  );
+  assert.equal(
+    prerequisiteProblem({ kind: "host", label: "x/config-source", host: "x" }, home),
+    "names host 'x', which has no plan",
+  );
 });

@@ -12,7 +12,9 @@ import { skipSdkPromiseStacks } from "../../src/fleet/sdk-promise-stacks";
 interface TracedPromise extends Promise<unknown> {
   _debugStackTrace?: string;
 }
-const debuggable: { debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> } = require("@pulumi/pulumi/runtime/debuggable");
+const debuggable: {
+  debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown>;
+} = require("@pulumi/pulumi/runtime/debuggable");
 class Thing extends pulumi.CustomResource {
   constructor(name: string, props: pulumi.Inputs) {
     super("test:index:Thing", name, props);
@@ -39,11 +41,20 @@ test("a registration's SDK promises carry no stack trace, while errors keep thei
       call: () => ({}),
     });
     const thing = new Thing("thing", { port: 1883, name: "mqtt-broker" });
-    const traceInApply = await new Promise<string | undefined>((resolve) => thing.id.apply(() => resolve(new Error("in apply").stack)));
+    const traceInApply = await new Promise<string | undefined>((resolve) =>
+      thing.id.apply(() => resolve(new Error("in apply").stack)),
+    );
 
     assert.ok(seen.length >= 10, `the SDK went through the wrapped export (${seen.length} promises)`);
-    assert.deepEqual(seen.filter((p) => hasFrames(p._debugStackTrace)), [], "no SDK promise carries frames");
-    assert.ok(seen.every((p) => typeof p._debugStackTrace === "string"), "the SDK's bookkeeping still runs");
+    assert.deepEqual(
+      seen.filter((p) => hasFrames(p._debugStackTrace)),
+      [],
+      "no SDK promise carries frames",
+    );
+    assert.ok(
+      seen.every((p) => typeof p._debugStackTrace === "string"),
+      "the SDK's bookkeeping still runs",
+    );
     assert.ok(hasFrames(traceInApply), "an error raised in the program keeps its trace");
     assert.equal(Error.stackTraceLimit, limit, "the limit is restored");
   } finally {

@@ -11,7 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { HostConnection } from "../../src/host/transport/connection";
-import { hostStateProvider, type HostStateInputs, type HostStateOutputs } from "../../src/host/resources/host-state-provider";
+import {
+  hostStateProvider,
+  type HostStateInputs,
+  type HostStateOutputs,
+} from "../../src/host/resources/host-state-provider";
 import { type FakeSshServer, startFakeSshServer, startSilentListener } from "./support/fake-ssh-server";
 import { testSshKey } from "../support/ssh-test-key";
 

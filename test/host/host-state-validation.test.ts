@@ -8,7 +8,13 @@ import { decodeInputs, hostStateProvider } from "../../src/host/resources/host-s
 import { hostStateProblems, unitApplyOrder } from "../../src/host/resources/host-state-validation";
 
 const meta = { mode: "0644", owner: "root", group: "root" };
-const unit = (after: string[] = [], restartOn: string[] = []) => ({ content: "[Service]\nExecStart=/bin/true\n", enabled: true, active: true, after, restartOn });
+const unit = (after: string[] = [], restartOn: string[] = []) => ({
+  content: "[Service]\nExecStart=/bin/true\n",
+  enabled: true,
+  active: true,
+  after,
+  restartOn,
+});
 
 test("a valid host has no problems", () => {
   assert.deepEqual(
@@ -29,11 +35,18 @@ test("every problem is named by its item and field, and no content is quoted", (
     directories: { "relative/dir": meta },
     files: { "/etc/x": { content: "top-secret", ...meta, mode: "999" } },
     secretFiles: {},
-    units: { "nosuffix": unit(["ghost.service"], ["/etc/missing"]) },
+    units: { nosuffix: unit(["ghost.service"], ["/etc/missing"]) },
   });
   assert.deepEqual(
     problems.map((p) => p.property),
-    ["packages", 'directories["relative/dir"]', 'files["/etc/x"].mode', 'units["nosuffix"]', 'units["nosuffix"].after', 'units["nosuffix"].restartOn'],
+    [
+      "packages",
+      'directories["relative/dir"]',
+      'files["/etc/x"].mode',
+      'units["nosuffix"]',
+      'units["nosuffix"].after',
+      'units["nosuffix"].restartOn',
+    ],
   );
   assert.match(problems[4].reason, /names "ghost\.service", which is not a unit of this host/);
   assert.match(problems[5].reason, /names "\/etc\/missing", which is not a file of this host/);
@@ -41,23 +54,55 @@ test("every problem is named by its item and field, and no content is quoted", (
 });
 
 test("secret files not known yet (a preview) are not reported missing", () => {
-  const problems = hostStateProblems({ files: {}, secretFiles: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as never, units: { "a.service": unit([], ["/etc/pw"]) } });
+  const problems = hostStateProblems({
+    files: {},
+    secretFiles: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as never,
+    units: { "a.service": unit([], ["/etc/pw"]) },
+  });
   assert.deepEqual(problems, []);
 });
 
 test("units converge after the units they name; ties by name; a cycle is refused", () => {
-  assert.deepEqual(unitApplyOrder({ "z.service": { after: [] }, "b.timer": { after: ["b.service"] }, "b.service": { after: ["z.service"] } }), ["z.service", "b.service", "b.timer"]);
-  assert.throws(() => unitApplyOrder({ "a.service": { after: ["b.service"] }, "b.service": { after: ["a.service"] } }), /order each other in a cycle: a\.service, b\.service/);
+  assert.deepEqual(
+    unitApplyOrder({
+      "z.service": { after: [] },
+      "b.timer": { after: ["b.service"] },
+      "b.service": { after: ["z.service"] },
+    }),
+    ["z.service", "b.service", "b.timer"],
+  );
+  assert.throws(
+    () => unitApplyOrder({ "a.service": { after: ["b.service"] }, "b.service": { after: ["a.service"] } }),
+    /order each other in a cycle: a\.service, b\.service/,
+  );
   const problems = hostStateProblems({ units: { "a.service": unit(["b.service"]), "b.service": unit(["a.service"]) } });
   assert.deepEqual(problems, [{ property: "units", reason: "order each other in a cycle: a.service, b.service" }]);
 });
 
 test("the provider decodes the JSON text the resource sends, and names a property that is not JSON", async () => {
-  const connection = { host: "vega", address: "192.0.2.12", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBj73L0VaJqdjXeUQymXt9XdRsDn5Ddg/5e05YnW3qOD" };
-  const items = { packages: [], directories: {}, files: { "/etc/x": { content: "x", ...meta } }, units: { "a.service": unit([], ["/etc/x", "/etc/pw"]) } };
-  const encoded = { connection, items: JSON.stringify(items), secretFiles: JSON.stringify({ "/etc/pw": { content: "s", ...meta } }) };
+  const connection = {
+    host: "vega",
+    address: "192.0.2.12",
+    port: 22,
+    user: "root",
+    hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBj73L0VaJqdjXeUQymXt9XdRsDn5Ddg/5e05YnW3qOD",
+  };
+  const items = {
+    packages: [],
+    directories: {},
+    files: { "/etc/x": { content: "x", ...meta } },
+    units: { "a.service": unit([], ["/etc/x", "/etc/pw"]) },
+  };
+  const encoded = {
+    connection,
+    items: JSON.stringify(items),
+    secretFiles: JSON.stringify({ "/etc/pw": { content: "s", ...meta } }),
+  };
   const decoded = decodeInputs(encoded as never);
-  assert.deepEqual([decoded.files, decoded.secretFiles["/etc/pw"].content, "items" in decoded], [items.files, "s", false]);
+  assert.deepEqual(
+    [decoded.files, decoded.secretFiles["/etc/pw"].content, "items" in decoded],
+    [items.files, "s", false],
+  );
   assert.deepEqual((await hostStateProvider.check({} as never, encoded as never)).failures, []);
   const broken = await hostStateProvider.check({} as never, { ...encoded, items: "{not json" } as never);
   assert.deepEqual(broken.failures, [{ property: "items", reason: "must be the JSON text of an object" }]);

@@ -29,64 +29,109 @@ WantedBy=multi-user.target
 `;
 
 before(async () => {
-    lab = await ensureLab();
-    connection = labConnection(lab, HOST, "deploy");
+  lab = await ensureLab();
+  connection = labConnection(lab, HOST, "deploy");
 });
 
 after(async () => {
-    await lab.sshExec(HOST, "systemctl disable --now lyra-host-test-lister 2>/dev/null; rm -rf /etc/systemd/system/lyra-host-test-* /etc/lyra-host-test /var/lib/lyra-host-test; systemctl daemon-reload");
-    await closeAllHostConnections();
+  await lab.sshExec(
+    HOST,
+    "systemctl disable --now lyra-host-test-lister 2>/dev/null; rm -rf /etc/systemd/system/lyra-host-test-* /etc/lyra-host-test /var/lib/lyra-host-test; systemctl daemon-reload",
+  );
+  await closeAllHostConnections();
 });
 
 describe(`lab: a wiped ${HOST} converges back`, () => {
-    const stack: StackResource[] = [
-        { label: "packages", provider: aptPackagesProvider as FullProvider, desired: () => aptInputs(connection, ["tree"], 300) },
-        { label: "directory", provider: directoryProvider as FullProvider, desired: () => directoryInputs(connection, "/var/lib/lyra-host-test", { mode: "0700" }) },
-        { label: "file", provider: fileProvider as FullProvider, desired: () => fileInputs(connection, "/etc/lyra-host-test/lister.conf", "depth = 2\n") },
-        {
-            label: "unit",
-            provider: systemdUnitProvider as FullProvider,
-            desired: () => unitInputs(connection, "lyra-host-test-lister.service", UNIT, { triggers: [String(stack[2].state?.outs.sha256)] }),
-        },
-    ];
+  const stack: StackResource[] = [
+    {
+      label: "packages",
+      provider: aptPackagesProvider as FullProvider,
+      desired: () => aptInputs(connection, ["tree"], 300),
+    },
+    {
+      label: "directory",
+      provider: directoryProvider as FullProvider,
+      desired: () => directoryInputs(connection, "/var/lib/lyra-host-test", { mode: "0700" }),
+    },
+    {
+      label: "file",
+      provider: fileProvider as FullProvider,
+      desired: () => fileInputs(connection, "/etc/lyra-host-test/lister.conf", "depth = 2\n"),
+    },
+    {
+      label: "unit",
+      provider: systemdUnitProvider as FullProvider,
+      desired: () =>
+        unitInputs(connection, "lyra-host-test-lister.service", UNIT, {
+          triggers: [String(stack[2].state?.outs.sha256)],
+        }),
+    },
+  ];
 
-    it("installs a missing package with the rest; a second apply installs and writes nothing", async () => {
-        await onHost(lab, HOST, "! dpkg-query -W -f='${Status}' tree 2>/dev/null | grep -q 'ok installed' || apt-get remove -y -q tree >/dev/null");
-        resetHostCounters();
-        const first = await applyStack(stack);
-        assert.deepEqual(Object.values(first).map((o) => o.action), ["create", "create", "create", "create"]);
-        assert.equal(hostCounters(HOST).aptInstalls, 1);
-        assert.match(String(JSON.stringify(stack[0].state?.outs.installed)), /"tree":"[^"]+"/);
-        assert.match(await onHost(lab, HOST, "tree --version; systemctl is-active lyra-host-test-lister"), /^tree v[\s\S]*\nactive\n$/);
-        resetHostCounters();
-        const second = await applyStack(stack);
-        assert.deepEqual(Object.values(second).map((o) => o.action), ["same", "same", "same", "same"]);
-        assert.deepEqual([hostCounters(HOST).remoteWrites, hostCounters(HOST).aptInstalls], [0, 0]);
-    });
+  it("installs a missing package with the rest; a second apply installs and writes nothing", async () => {
+    await onHost(
+      lab,
+      HOST,
+      "! dpkg-query -W -f='${Status}' tree 2>/dev/null | grep -q 'ok installed' || apt-get remove -y -q tree >/dev/null",
+    );
+    resetHostCounters();
+    const first = await applyStack(stack);
+    assert.deepEqual(
+      Object.values(first).map((o) => o.action),
+      ["create", "create", "create", "create"],
+    );
+    assert.equal(hostCounters(HOST).aptInstalls, 1);
+    assert.match(String(JSON.stringify(stack[0].state?.outs.installed)), /"tree":"[^"]+"/);
+    assert.match(
+      await onHost(lab, HOST, "tree --version; systemctl is-active lyra-host-test-lister"),
+      /^tree v[\s\S]*\nactive\n$/,
+    );
+    resetHostCounters();
+    const second = await applyStack(stack);
+    assert.deepEqual(
+      Object.values(second).map((o) => o.action),
+      ["same", "same", "same", "same"],
+    );
+    assert.deepEqual([hostCounters(HOST).remoteWrites, hostCounters(HOST).aptInstalls], [0, 0]);
+  });
 
-    it("reads every resource as absent after the host is wiped, and one apply brings it all back", async () => {
-        await wipeHost(HOST);
-        for (const resource of stack) {
-            assert.equal(await refresh(resource.provider, resource.state!), undefined, `${resource.label} reads as absent`);
-        }
-        resetHostCounters();
-        const outcome = await applyStack(stack);
-        assert.deepEqual(Object.values(outcome).map((o) => o.action), ["recreate", "recreate", "recreate", "recreate"]);
-        assert.equal(hostCounters(HOST).aptInstalls, 1);
-        assert.equal(
-            await onHost(lab, HOST, "stat -c %a /var/lib/lyra-host-test; cat /etc/lyra-host-test/lister.conf; systemctl is-active lyra-host-test-lister; systemctl is-enabled lyra-host-test-lister"),
-            "700\ndepth = 2\nactive\nenabled\n",
-        );
-        resetHostCounters();
-        const again = await applyStack(stack);
-        assert.deepEqual([Object.values(again).every((o) => o.action === "same"), hostCounters(HOST).remoteWrites], [true, 0]);
-    });
+  it("reads every resource as absent after the host is wiped, and one apply brings it all back", async () => {
+    await wipeHost(HOST);
+    for (const resource of stack) {
+      assert.equal(await refresh(resource.provider, resource.state!), undefined, `${resource.label} reads as absent`);
+    }
+    resetHostCounters();
+    const outcome = await applyStack(stack);
+    assert.deepEqual(
+      Object.values(outcome).map((o) => o.action),
+      ["recreate", "recreate", "recreate", "recreate"],
+    );
+    assert.equal(hostCounters(HOST).aptInstalls, 1);
+    assert.equal(
+      await onHost(
+        lab,
+        HOST,
+        "stat -c %a /var/lib/lyra-host-test; cat /etc/lyra-host-test/lister.conf; systemctl is-active lyra-host-test-lister; systemctl is-enabled lyra-host-test-lister",
+      ),
+      "700\ndepth = 2\nactive\nenabled\n",
+    );
+    resetHostCounters();
+    const again = await applyStack(stack);
+    assert.deepEqual(
+      [Object.values(again).every((o) => o.action === "same"), hostCounters(HOST).remoteWrites],
+      [true, 0],
+    );
+  });
 
-    it("delete removes the unit, the file and the empty directory, and leaves the package installed", async () => {
-        await destroyStack(stack);
-        assert.equal(
-            await onHost(lab, HOST, "systemctl is-active lyra-host-test-lister; test -e /etc/lyra-host-test/lister.conf || echo no-file; test -e /var/lib/lyra-host-test || echo no-dir; tree --version >/dev/null && echo tree-kept").catch(String),
-            "inactive\nno-file\nno-dir\ntree-kept\n",
-        );
-    });
+  it("delete removes the unit, the file and the empty directory, and leaves the package installed", async () => {
+    await destroyStack(stack);
+    assert.equal(
+      await onHost(
+        lab,
+        HOST,
+        "systemctl is-active lyra-host-test-lister; test -e /etc/lyra-host-test/lister.conf || echo no-file; test -e /var/lib/lyra-host-test || echo no-dir; tree --version >/dev/null && echo tree-kept",
+      ).catch(String),
+      "inactive\nno-file\nno-dir\ntree-kept\n",
+    );
+  });
 });

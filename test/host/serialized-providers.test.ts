@@ -18,71 +18,85 @@ let server: FakeSshServer;
 let scratch: string;
 
 /** Runs a child process to completion, keeping this process's event loop free for the fake server. */
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        const child = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env } });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk) => (stdout += chunk));
-        child.stderr.on("data", (chunk) => (stderr += chunk));
-        const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-        child.on("close", (status) => {
-            clearTimeout(killer);
-            resolve({ status, stdout, stderr });
-        });
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("close", (status) => {
+      clearTimeout(killer);
+      resolve({ status, stdout, stderr });
     });
+  });
 }
 
 before(async () => {
-    server = await startFakeSshServer();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lyra-host-serialized-"));
+  server = await startFakeSshServer();
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lyra-host-serialized-"));
 });
 
 after(async () => {
-    await server.close();
-    fs.rmSync(scratch, { recursive: true, force: true });
+  await server.close();
+  fs.rmSync(scratch, { recursive: true, force: true });
 });
 
 describe("serialized providers", () => {
-    it("serialize under ts-node into small, self-contained modules", async () => {
-        const serialized = await run(
-            ["-r", "ts-node/register", "test/host/support/serialize-providers.ts", scratch],
-            { TS_NODE_TRANSPILE_ONLY: "true" },
-        );
-        assert.equal(serialized.status, 0, serialized.stderr);
-        for (const name of ["file", "directory", "systemdUnit", "aptPackages", "hostState", "healthGate"]) {
-            const text = fs.readFileSync(path.join(scratch, `${name}.js`), "utf8");
-            // Stored with every resource in state (inputs and outputs): keep it small.
-            assert.ok(text.length < (name === "hostState" ? 160_000 : 80_000), `${name}: ${text.length} bytes`);
-            const requires = [...new Set(text.match(/require\("[^"]+"\)/g))].sort();
-            // fs: the counters' journal (LYRA_HOST_COUNTERS_LOG), how tests count across processes.
-            assert.deepEqual(requires, ['require("crypto")', 'require("fs")', 'require("net")', 'require("ssh2")'], name);
-        }
+  it("serialize under ts-node into small, self-contained modules", async () => {
+    const serialized = await run(["-r", "ts-node/register", "test/host/support/serialize-providers.ts", scratch], {
+      TS_NODE_TRANSPILE_ONLY: "true",
     });
+    assert.equal(serialized.status, 0, serialized.stderr);
+    for (const name of ["file", "directory", "systemdUnit", "aptPackages", "hostState", "healthGate"]) {
+      const text = fs.readFileSync(path.join(scratch, `${name}.js`), "utf8");
+      // Stored with every resource in state (inputs and outputs): keep it small.
+      assert.ok(text.length < (name === "hostState" ? 160_000 : 80_000), `${name}: ${text.length} bytes`);
+      const requires = [...new Set(text.match(/require\("[^"]+"\)/g))].sort();
+      // fs: the counters' journal (LYRA_HOST_COUNTERS_LOG), how tests count across processes.
+      assert.deepEqual(requires, ['require("crypto")', 'require("fs")', 'require("net")', 'require("ssh2")'], name);
+    }
+  });
 
-    it("work when loaded the way the dynamic provider host loads them", async () => {
-        const connection = server.connectionAs("fake-vega");
-        const driven = await run(["test/host/support/drive-serialized.js", scratch, JSON.stringify(connection), scratch]);
-        assert.equal(driven.status, 0, driven.stderr);
-        const out = JSON.parse(driven.stdout);
-        assert.equal(out.createdId, `fake-vega:${scratch}/served/by/serialized.conf`);
-        assert.equal(out.contentOnDisk, "one\n");
-        assert.match(out.readSha256, /^[0-9a-f]{64}$/);
-        assert.deepEqual([out.diffSame.changes, out.diffChanged.changes, out.diffChanged.differing], [false, true, ["content"]]);
-        assert.equal(out.contentAfterUpdate, "two\n");
-        assert.equal(out.existsAfterDelete, false);
-        assert.deepEqual([out.directoryMode, out.directoryExistsAfterDelete], ["700", false]);
-        assert.equal(out.coreutilsInstalled, true);
-        assert.deepEqual(out.unitDiff.differing, ["triggers"]);
-        assert.deepEqual(out.hostStateFiles, ["a\n", "s3cret\n"]);
-        assert.deepEqual([out.hostStateSame.changes, out.hostStateChanged.changes, out.hostStateChanged.differing], [false, true, [`file ${scratch}/host-state/plain.conf: content`]]);
-        assert.match(out.hostStateUnreadable.unreadable, /^fake-vega \(root@127\.0\.0\.1:1\): cannot reach sshd \(ECONNREFUSED\)/);
-        assert.equal(out.hostStateUnreadable.keptFiles, 1, "the last known state is kept");
-        assert.equal(out.hostStateExistsAfterDelete, false);
-        assert.deepEqual(out.unitCheck.failures.map((f: { property: string }) => f.property), ["name"]);
-        // Error path: HostError and the unreachable-code lookup survive serialization too.
-        assert.equal(out.unreachable.name, "HostError");
-        assert.equal(out.unreachable.kind, "unreachable");
-        assert.match(out.unreachable.message, /^mirror-7 \(root@127\.0\.0\.1:1\): cannot reach sshd \(ECONNREFUSED\)/);
-    });
+  it("work when loaded the way the dynamic provider host loads them", async () => {
+    const connection = server.connectionAs("fake-vega");
+    const driven = await run(["test/host/support/drive-serialized.js", scratch, JSON.stringify(connection), scratch]);
+    assert.equal(driven.status, 0, driven.stderr);
+    const out = JSON.parse(driven.stdout);
+    assert.equal(out.createdId, `fake-vega:${scratch}/served/by/serialized.conf`);
+    assert.equal(out.contentOnDisk, "one\n");
+    assert.match(out.readSha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(
+      [out.diffSame.changes, out.diffChanged.changes, out.diffChanged.differing],
+      [false, true, ["content"]],
+    );
+    assert.equal(out.contentAfterUpdate, "two\n");
+    assert.equal(out.existsAfterDelete, false);
+    assert.deepEqual([out.directoryMode, out.directoryExistsAfterDelete], ["700", false]);
+    assert.equal(out.coreutilsInstalled, true);
+    assert.deepEqual(out.unitDiff.differing, ["triggers"]);
+    assert.deepEqual(out.hostStateFiles, ["a\n", "s3cret\n"]);
+    assert.deepEqual(
+      [out.hostStateSame.changes, out.hostStateChanged.changes, out.hostStateChanged.differing],
+      [false, true, [`file ${scratch}/host-state/plain.conf: content`]],
+    );
+    assert.match(
+      out.hostStateUnreadable.unreadable,
+      /^fake-vega \(root@127\.0\.0\.1:1\): cannot reach sshd \(ECONNREFUSED\)/,
+    );
+    assert.equal(out.hostStateUnreadable.keptFiles, 1, "the last known state is kept");
+    assert.equal(out.hostStateExistsAfterDelete, false);
+    assert.deepEqual(
+      out.unitCheck.failures.map((f: { property: string }) => f.property),
+      ["name"],
+    );
+    // Error path: HostError and the unreachable-code lookup survive serialization too.
+    assert.equal(out.unreachable.name, "HostError");
+    assert.equal(out.unreachable.kind, "unreachable");
+    assert.match(out.unreachable.message, /^mirror-7 \(root@127\.0\.0\.1:1\): cannot reach sshd \(ECONNREFUSED\)/);
+  });
 });

@@ -38,7 +38,10 @@ async function startProbe(host: string, port: number): Promise<() => Promise<voi
   const unit = `lab-probe-${port}`;
   const written = await lab.sshExec(host, "cat > /root/lab-probe.py", { input: probeServer });
   assert.equal(written.code, 0, written.stderr);
-  await sh(host, `systemctl reset-failed ${unit} 2>/dev/null; systemd-run --collect --unit=${unit} python3 /root/lab-probe.py ${port}`);
+  await sh(
+    host,
+    `systemctl reset-failed ${unit} 2>/dev/null; systemd-run --collect --unit=${unit} python3 /root/lab-probe.py ${port}`,
+  );
   return async () => {
     await sh(host, `systemctl stop ${unit}`);
   };
@@ -62,9 +65,18 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
   });
 
   test("ensureLab describes three hosts on their loopback addresses with pinned ed25519 keys", async () => {
-    assert.deepEqual(lab.hosts.map((h) => h.name), hostNames);
-    assert.deepEqual(lab.hosts.map((h) => h.address), ["127.0.0.11", "127.0.0.12", "127.0.0.13"]);
-    assert.deepEqual(lab.hosts.map((h) => h.internalAddress), ["10.77.0.11", "10.77.0.12", "10.77.0.13"]);
+    assert.deepEqual(
+      lab.hosts.map((h) => h.name),
+      hostNames,
+    );
+    assert.deepEqual(
+      lab.hosts.map((h) => h.address),
+      ["127.0.0.11", "127.0.0.12", "127.0.0.13"],
+    );
+    assert.deepEqual(
+      lab.hosts.map((h) => h.internalAddress),
+      ["10.77.0.11", "10.77.0.12", "10.77.0.13"],
+    );
     for (const host of lab.hosts) {
       assert.equal(host.port, 22);
       assert.match(host.hostKey, /^ssh-ed25519 AAAA[0-9A-Za-z+/=]+$/);
@@ -89,7 +101,10 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
       });
-      const keys = scanned.split("\n").filter((l) => l.trim() !== "").map((l) => l.split(" ").slice(1).join(" "));
+      const keys = scanned
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => l.split(" ").slice(1).join(" "));
       assert.deepEqual(keys, [host.hostKey], host.name);
     }
   });
@@ -118,8 +133,10 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
     // Any port, not only the forwarded ones: a throwaway web server on vega:4711.
     const stopProbe = await startProbe("vega", 4711);
     try {
-      await eventually("mirror-1 reaches vega:4711", 10, async () =>
-        (await lab.sshExec("mirror-1", connect("vega", 4711))).code === 0,
+      await eventually(
+        "mirror-1 reaches vega:4711",
+        10,
+        async () => (await lab.sshExec("mirror-1", connect("vega", 4711))).code === 0,
       );
     } finally {
       await stopProbe();
@@ -132,7 +149,10 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
     const stopProbe = await startProbe("lyra", 8300);
     try {
       await eventually("127.0.0.11:8300 answers", 10, async () =>
-        httpStatus("127.0.0.11", 8300).then((status) => status === 200, () => false),
+        httpStatus("127.0.0.11", 8300).then(
+          (status) => status === 200,
+          () => false,
+        ),
       );
     } finally {
       await stopProbe();

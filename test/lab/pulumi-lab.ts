@@ -13,7 +13,16 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  copyFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { secretKeys } from "../../src/model/fleet";
 import { requiredSecretKeys } from "../../src/model/secrets";
@@ -67,12 +76,15 @@ function writePrivate(path: string, content: string): void {
 
 /** The lab stack's secrets: random once, then stable (a changed secret would not be a no-op). */
 export function labSecrets(): Record<string, string> {
-  const stored: Record<string, string> = existsSync(secretsPath()) ? JSON.parse(readFileSync(secretsPath(), "utf8")) : {};
+  const stored: Record<string, string> = existsSync(secretsPath())
+    ? JSON.parse(readFileSync(secretsPath(), "utf8"))
+    : {};
   for (const key of requiredSecretKeys(parseFleet(stackFleet("lab"), "stacks/Pulumi.lab.yaml"))) {
     if (stored[key]) continue;
     if (key === secretKeys.configSyncSshKey) {
       const keyFile = join(labDir, "config-sync-key");
-      if (!existsSync(keyFile)) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "lyra-config-sync", "-f", keyFile]);
+      if (!existsSync(keyFile))
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "lyra-config-sync", "-f", keyFile]);
       stored[key] = readFileSync(keyFile, "utf8");
     } else {
       stored[key] = randomBytes(18).toString("base64url");
@@ -135,7 +147,13 @@ function environment(bin: string): NodeJS.ProcessEnv {
   };
 }
 
-function runPulumi(bin: string, env: NodeJS.ProcessEnv, cwd: string, args: string[], options: PulumiOptions = {}): Promise<PulumiRun> {
+function runPulumi(
+  bin: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  args: string[],
+  options: PulumiOptions = {},
+): Promise<PulumiRun> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? PULUMI_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
@@ -204,7 +222,9 @@ function makeProject(project: string): void {
 function syncFleetConfig(project: string): void {
   const copyPath = join(project, "stacks", "Pulumi.lab.yaml");
   const copy = YAML.parseDocument(readFileSync(copyPath, "utf8"));
-  const checkout = YAML.parse(readFileSync(join(root, "stacks", "Pulumi.lab.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const checkout = YAML.parse(readFileSync(join(root, "stacks", "Pulumi.lab.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
   copy.setIn(["config", fleetConfigKey], checkout.config[fleetConfigKey]);
   writeFileSync(copyPath, copy.toString());
 }
@@ -233,7 +253,10 @@ export async function labStack(options: { fresh?: boolean } = {}): Promise<LabSt
     await must(pulumi(["login", `file://${p.backend}`]), "pulumi login");
     await must(pulumi(["stack", "init", "lab", "--secrets-provider", "passphrase"]), "pulumi stack init");
     for (const [key, value] of Object.entries(secrets).sort()) {
-      await must(pulumi(["config", "set", "--secret", "--stack", "lab", key], { input: value }), `pulumi config set --secret ${key}`);
+      await must(
+        pulumi(["config", "set", "--secret", "--stack", "lab", key], { input: value }),
+        `pulumi config set --secret ${key}`,
+      );
     }
     writeFileSync(p.ready, "");
   }
@@ -253,7 +276,11 @@ if (require.main === module) {
   // `npm run lab:pulumi -- up --yes`: the lab stack is always `lab`.
   labStack()
     .then((stack) => {
-      const child = spawn(join(ensureCli(), "pulumi"), [...process.argv.slice(2), "--stack", "lab"], { cwd: stack.project, env: stack.env, stdio: "inherit" });
+      const child = spawn(join(ensureCli(), "pulumi"), [...process.argv.slice(2), "--stack", "lab"], {
+        cwd: stack.project,
+        env: stack.env,
+        stdio: "inherit",
+      });
       child.on("close", (code) => process.exit(code ?? 1));
     })
     .catch((err: Error) => {

@@ -11,9 +11,33 @@ const raw = () => stackFleet("home");
 test("role presets place the runbook's services; the model's ups is placed on lyra", () => {
   const fleet = loadStackFile("stacks/Pulumi.home.yaml");
   const services = (name: string) => Object.keys(fleet.hosts.find((h) => h.name === name)!.services).sort();
-  assert.deepEqual(services("lyra"), ["health-publisher", "lyra-orchestrator", "mkdocs", "node-exporter", "nodered", "qdrant", "timesync", "ups"]);
-  assert.deepEqual(services("vega"), ["config-source", "health-publisher", "mqtt-broker", "node-exporter", "prometheus", "timesync"]);
-  assert.deepEqual(services("mirror-1"), ["config-sync", "health-publisher", "lyra-client", "mqtt-client", "node-exporter", "stt-service", "timesync"]);
+  assert.deepEqual(services("lyra"), [
+    "health-publisher",
+    "lyra-orchestrator",
+    "mkdocs",
+    "node-exporter",
+    "nodered",
+    "qdrant",
+    "timesync",
+    "ups",
+  ]);
+  assert.deepEqual(services("vega"), [
+    "config-source",
+    "health-publisher",
+    "mqtt-broker",
+    "node-exporter",
+    "prometheus",
+    "timesync",
+  ]);
+  assert.deepEqual(services("mirror-1"), [
+    "config-sync",
+    "health-publisher",
+    "lyra-client",
+    "mqtt-client",
+    "node-exporter",
+    "stt-service",
+    "timesync",
+  ]);
   assert.deepEqual(fleet.broker, { host: "vega", port: 1883, mode: "docker" });
   assert.deepEqual(fleet.configSource, { host: "vega", path: "/opt/lyra/config" });
 });
@@ -32,10 +56,17 @@ test("settings default, and a host overrides, disables or moves a service", () =
 test("each mirror's MQTT user may publish only its own presence, health and registration", () => {
   const fleet = loadStackFile("stacks/Pulumi.home.yaml");
   const user = (n: string) => fleet.mqttUsers.find((u) => u.name === n)!;
-  assert.deepEqual(user("mirror-1").publish, ["lyra/health/mirror-1", "lyra/presence/mirror-1", "lyra/clients/online/mirror-1"]);
+  assert.deepEqual(user("mirror-1").publish, [
+    "lyra/health/mirror-1",
+    "lyra/presence/mirror-1",
+    "lyra/clients/online/mirror-1",
+  ]);
   assert.deepEqual(user("vega").publish, ["lyra/health/vega"]);
   assert.deepEqual(user("monitor").publish, ["lyra/test"]);
-  assert.deepEqual(fleet.mqttUsers.map((u) => u.name), ["lyra", "mirror-1", "mirror-2", "monitor", "nodered", "orchestrator", "vega"]);
+  assert.deepEqual(
+    fleet.mqttUsers.map((u) => u.name),
+    ["lyra", "mirror-1", "mirror-2", "monitor", "nodered", "orchestrator", "vega"],
+  );
 });
 
 test("the secret keys follow the fleet: a new mirror adds its password", () => {
@@ -43,7 +74,10 @@ test("the secret keys follow the fleet: a new mirror adds its password", () => {
   const f = raw();
   f.hosts["mirror-3"] = { ...f.hosts["mirror-2"], address: "192.168.1.23" };
   const after = requiredSecretKeys(parseFleet(f, "test"));
-  assert.deepEqual(after.filter((k) => !before.includes(k)), ["mqtt-password-mirror-3"]);
+  assert.deepEqual(
+    after.filter((k) => !before.includes(k)),
+    ["mqtt-password-mirror-3"],
+  );
   assert.ok(before.includes("mqtt-password-monitor"));
 });
 
@@ -51,6 +85,9 @@ test("hosts come out sorted whatever the stack's order", () => {
   const f = raw();
   const reversed = Object.fromEntries(Object.entries(f.hosts).reverse());
   f.hosts = reversed;
-  assert.deepEqual(parseFleet(f, "t").hosts.map((h) => h.name), ["lyra", "mirror-1", "mirror-2", "vega"]);
+  assert.deepEqual(
+    parseFleet(f, "t").hosts.map((h) => h.name),
+    ["lyra", "mirror-1", "mirror-2", "vega"],
+  );
   assert.deepEqual(parseFleet(f, "t"), parseFleet(raw(), "t"));
 });

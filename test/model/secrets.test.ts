@@ -8,7 +8,8 @@ const ups = (value: string) => secretValueProblems({ "ups-monitor-password": val
 test("the UPS monitor password is one NUT word: each forbidden character is named", () => {
   assert.deepEqual(ups("3f9c0d6e1b2a4c5d"), []);
   assert.deepEqual(ups("ab'`@:,[]{}$%&*()+<>/?|~^!;.-_é"), [], "what NUT 2.8.0 accepted");
-  const named = (value: string) => /^secret 'ups-monitor-password' holds (.*?): NUT's upsmon/.exec(ups(value)[0] ?? "")?.[1];
+  const named = (value: string) =>
+    /^secret 'ups-monitor-password' holds (.*?): NUT's upsmon/.exec(ups(value)[0] ?? "")?.[1];
   assert.equal(named("pa ss"), "whitespace");
   assert.equal(named("pa\tss"), "whitespace");
   assert.equal(named("pa\nss"), "whitespace");
@@ -25,7 +26,7 @@ test("passwords are one line; keys and other secrets are not limited; no value i
   const problems = secretValueProblems({
     "mqtt-password-vega": "hunter2\nsecond",
     "nodered-credential-secret": "line\r",
-    "mqtt-password-lyra": "spaces are fine = # \"quoted\"",
+    "mqtt-password-lyra": 'spaces are fine = # "quoted"',
     "config-sync-ssh-key": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
     "mqtt-password-mirror-1": undefined,
   });

@@ -18,9 +18,11 @@ const source = "stacks/Pulumi.generated.yaml";
 export const numRuns = 400;
 
 /** How the model's messages begin: what was expected, or the cross-field rule that was broken. */
-const modelWording = /^(missing; )?expected |^invalid name '[^']*': expected |^unknown (field|service)|^host '[a-z0-9-]+' does not run config-source$|^address \S+ port \d+ is already used by host '[a-z0-9-]+'$|^user '[a-z0-9-]+' is implicit/;
+const modelWording =
+  /^(missing; )?expected |^invalid name '[^']*': expected |^unknown (field|service)|^host '[a-z0-9-]+' does not run config-source$|^address \S+ port \d+ is already used by host '[a-z0-9-]+'$|^user '[a-z0-9-]+' is implicit/;
 /** zod's and JavaScript's own wording, which must never reach a user. */
-const internalWording = /Invalid input|Too (big|small)|Unrecognized key|received|undefined|\[object|TypeError|Cannot read/;
+const internalWording =
+  /Invalid input|Too (big|small)|Unrecognized key|received|undefined|\[object|TypeError|Cannot read/;
 const controlCharacter = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 function assertCleanRejection(error: unknown): void {
@@ -36,20 +38,31 @@ function assertCleanRejection(error: unknown): void {
   }
 }
 
-const aclLine = /^(#.*|user [a-z][a-z0-9-]*|topic (read|write|readwrite) (\$SYS|[^+#/\s]*|\+)(\/([^+#/\s]*|\+))*(\/#)?|topic (read|write|readwrite) #|)$/;
+const aclLine =
+  /^(#.*|user [a-z][a-z0-9-]*|topic (read|write|readwrite) (\$SYS|[^+#/\s]*|\+)(\/([^+#/\s]*|\+))*(\/#)?|topic (read|write|readwrite) #|)$/;
 const unitLine = /^(#.*|\[[A-Za-z]+\]|[A-Za-z]+=.*|)$/;
 
 function assertRenderable(plans: HostPlan[]): void {
   for (const plan of plans) {
-    for (const dir of plan.directories) assert.doesNotMatch(dir.path, /\/\/|\/\.\.?(\/|$)|.\/$/, `${plan.host}: normalized directory ${dir.path}`);
+    for (const dir of plan.directories)
+      assert.doesNotMatch(dir.path, /\/\/|\/\.\.?(\/|$)|.\/$/, `${plan.host}: normalized directory ${dir.path}`);
     for (const file of plan.files) {
       assert.doesNotMatch(file.path, /\/\/|\/\.\.?(\/|$)|\s/, `${plan.host}: normalized file path ${file.path}`);
-      assert.doesNotMatch(file.content.replace(/[\n\t]/g, ""), controlCharacter, `${plan.host}:${file.path} holds a control character`);
-      if (file.path.endsWith("/acl")) for (const line of file.content.split("\n")) assert.match(line, aclLine, `${plan.host}:${file.path}`);
+      assert.doesNotMatch(
+        file.content.replace(/[\n\t]/g, ""),
+        controlCharacter,
+        `${plan.host}:${file.path} holds a control character`,
+      );
+      if (file.path.endsWith("/acl"))
+        for (const line of file.content.split("\n")) assert.match(line, aclLine, `${plan.host}:${file.path}`);
     }
     for (const unit of plan.units) {
       if (unit.content === null) continue;
-      assert.doesNotMatch(unit.content.replace(/\n/g, ""), controlCharacter, `${plan.host}:${unit.name} holds a control character`);
+      assert.doesNotMatch(
+        unit.content.replace(/\n/g, ""),
+        controlCharacter,
+        `${plan.host}:${unit.name} holds a control character`,
+      );
       for (const line of unit.content.split("\n")) assert.match(line, unitLine, `${plan.host}:${unit.name}`);
       const exec = unit.content.split("\n").filter((l) => /^ExecStart=/.test(l));
       // A '+' or '!' prefix would run the model's command as root: only fixed helpers may have one.

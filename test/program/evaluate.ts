@@ -45,12 +45,19 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
   }
   const parsed = JSON.parse(readFileSync(outFile, "utf8")) as Partial<Evaluation>;
   rmSync(dirname(outFile), { recursive: true, force: true });
-  return { registrations: parsed.registrations ?? [], error: parsed.error, sdkPromiseStacks: parsed.sdkPromiseStacks ?? true };
+  return {
+    registrations: parsed.registrations ?? [],
+    error: parsed.error,
+    sdkPromiseStacks: parsed.sdkPromiseStacks ?? true,
+  };
 }
 
 export { stackFleet } from "../support/stack-fleet";
 
 /** Deterministic test values for every secret a fleet needs. */
 export function testSecrets(fleet: unknown, stack = "home"): Record<string, string> {
-  return testSecretValues([...requiredSecretKeys(parseFleet(fleet, `stacks/Pulumi.${stack}.yaml`)), secretKeys.sshPrivateKey]);
+  return testSecretValues([
+    ...requiredSecretKeys(parseFleet(fleet, `stacks/Pulumi.${stack}.yaml`)),
+    secretKeys.sshPrivateKey,
+  ]);
 }

@@ -64,10 +64,14 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
       newResource: ({ inputs: { __provider: _provider, ...inputs }, ...args }) => {
         count++;
         // A HostState reports a digest of what its host has; a fixed value per resource shows where it flows.
-        if (args.type === "pulumi-nodejs:dynamic/lyra-host:HostState") return { id: `${args.name}-id`, state: { ...inputs, converged: `converged:${args.name}` } };
+        if (args.type === "pulumi-nodejs:dynamic/lyra-host:HostState")
+          return { id: `${args.name}-id`, state: { ...inputs, converged: `converged:${args.name}` } };
         // An image's two identities, told apart, to show which one the container is given.
         if (args.type === "docker:index/remoteImage:RemoteImage") {
-          return { id: `${args.name}-id`, state: { ...inputs, imageId: `image-id-of:${inputs.name}`, repoDigest: `repo-digest-of:${inputs.name}` } };
+          return {
+            id: `${args.name}-id`,
+            state: { ...inputs, imageId: `image-id-of:${inputs.name}`, repoDigest: `repo-digest-of:${inputs.name}` },
+          };
         }
         return { id: `${args.name}-id`, state: inputs };
       },
@@ -90,7 +94,8 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
         const secretPaths: string[] = [];
         const inputs = unwrap(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
         // The serialized provider code is large: keep a hash (it must be stable across runs).
-        if (typeof inputs.__provider === "string") inputs.__provider = `sha256:${createHash("sha256").update(inputs.__provider).digest("hex")}`;
+        if (typeof inputs.__provider === "string")
+          inputs.__provider = `sha256:${createHash("sha256").update(inputs.__provider).digest("hex")}`;
         registrations.push({
           type: req.getType(),
           name: req.getName(),
@@ -107,7 +112,10 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
 
   const config: Record<string, string> = { "lyra-fleet:fleet": JSON.stringify(options.fleet) };
   for (const [key, value] of Object.entries(options.secrets)) config[`lyra-fleet:${key}`] = value;
-  pulumi.runtime.setAllConfig(config, Object.keys(options.secrets).map((k) => `lyra-fleet:${k}`));
+  pulumi.runtime.setAllConfig(
+    config,
+    Object.keys(options.secrets).map((k) => `lyra-fleet:${k}`),
+  );
 
   for (const module of options.preload ?? []) require(module);
   require(programPath);

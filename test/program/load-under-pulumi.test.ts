@@ -17,7 +17,10 @@ test("Pulumi.yaml runs src/index.ts with the Node.js runtime, TypeScript, refres
   const tsconfig = JSON.parse(readFileSync("tsconfig.json", "utf8"));
   assert.equal(tsconfig.compilerOptions.module, "commonjs");
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
-  assert.ok(pkg.devDependencies["ts-node"] && pkg.devDependencies.typescript, "ts-node and typescript are devDependencies");
+  assert.ok(
+    pkg.devDependencies["ts-node"] && pkg.devDependencies.typescript,
+    "ts-node and typescript are devDependencies",
+  );
   assert.notEqual(pkg.type, "module");
 });
 
@@ -28,7 +31,10 @@ test("src/index.ts loads through ts-node/register and declares the same resource
   assert.equal(viaTsNode.error, undefined, viaTsNode.error?.message);
   assert.equal(viaTsNode.sdkPromiseStacks, false, "the program turned off the SDK's per-promise stack traces");
   const viaTsx = evaluate({ stack: "home", fleet, secrets }, "tsx");
-  const states = viaTsNode.registrations.filter((r) => r.type === "pulumi-nodejs:dynamic/lyra-host:HostState").map((r) => r.name).sort();
+  const states = viaTsNode.registrations
+    .filter((r) => r.type === "pulumi-nodejs:dynamic/lyra-host:HostState")
+    .map((r) => r.name)
+    .sort();
   assert.deepEqual(states, ["lyra:state", "mirror-1:state", "mirror-2:state", "vega:state"]);
   assert.deepEqual(
     viaTsNode.registrations.map((r) => [r.type, r.name, r.inputs.__provider === undefined]),

@@ -44,35 +44,96 @@ const stateOf = (rs: Registration[], host: string) => decoded(named(rs, TYPE.sta
 test("each host is one component holding its state and its health gate; every planned item is in the state exactly once", () => {
   const plans = planFleet(parseFleet(homeFleet, "stacks/Pulumi.home.yaml"));
   for (const plan of plans) {
-    const custom = home.registrations.filter((r) => r.custom && hostOf(r) === plan.host && !r.type.startsWith("docker:") && !r.type.startsWith("pulumi:providers:"));
+    const custom = home.registrations.filter(
+      (r) =>
+        r.custom && hostOf(r) === plan.host && !r.type.startsWith("docker:") && !r.type.startsWith("pulumi:providers:"),
+    );
     const extra = plan.host === "vega" ? [`${TYPE.gate} vega:mqtt-round-trip`] : [];
-    assert.deepEqual(custom.map((r) => `${r.type} ${r.name}`).sort(), [`${TYPE.gate} ${plan.host}:health-gate`, `${TYPE.state} ${plan.host}:state`, ...extra].sort());
+    assert.deepEqual(
+      custom.map((r) => `${r.type} ${r.name}`).sort(),
+      [`${TYPE.gate} ${plan.host}:health-gate`, `${TYPE.state} ${plan.host}:state`, ...extra].sort(),
+    );
     const state = stateOf(home.registrations, plan.host);
     assert.deepEqual(state.packages, plan.packages, `${plan.host} packages`);
-    assert.deepEqual(Object.keys(state.directories).sort(), plan.directories.map((d) => d.path).sort(), `${plan.host} directories`);
-    assert.deepEqual([...Object.keys(state.files), ...Object.keys(state.secretFiles)].sort(), plan.files.map((f) => f.path).sort(), `${plan.host} files`);
+    assert.deepEqual(
+      Object.keys(state.directories).sort(),
+      plan.directories.map((d) => d.path).sort(),
+      `${plan.host} directories`,
+    );
+    assert.deepEqual(
+      [...Object.keys(state.files), ...Object.keys(state.secretFiles)].sort(),
+      plan.files.map((f) => f.path).sort(),
+      `${plan.host} files`,
+    );
     assert.deepEqual(Object.keys(state.units).sort(), plan.units.map((u) => u.name).sort(), `${plan.host} units`);
-    assert.equal(named(home.registrations, TYPE.state, `${plan.host}:state`).parent, named(home.registrations, TYPE.host, plan.host).urn);
+    assert.equal(
+      named(home.registrations, TYPE.state, `${plan.host}:state`).parent,
+      named(home.registrations, TYPE.host, plan.host).urn,
+    );
   }
-  assert.deepEqual(home.registrations.filter((r) => r.type === TYPE.host).map((r) => r.name).sort(), ["lyra", "mirror-1", "mirror-2", "vega"]);
+  assert.deepEqual(
+    home.registrations
+      .filter((r) => r.type === TYPE.host)
+      .map((r) => r.name)
+      .sort(),
+    ["lyra", "mirror-1", "mirror-2", "vega"],
+  );
 });
 
 test("the runbook's names: units on their hosts, the broker container on vega, health gates", () => {
   const units = (host: string) => Object.keys(stateOf(home.registrations, host).units);
-  for (const u of ["lyra-orchestrator.service", "qdrant.service", "mkdocs.service", "nodered.service", "nut-server.service", "lyra-health.timer", "chrony.service"]) assert.ok(units("lyra").includes(u), `lyra: ${u}`);
+  for (const u of [
+    "lyra-orchestrator.service",
+    "qdrant.service",
+    "mkdocs.service",
+    "nodered.service",
+    "nut-server.service",
+    "lyra-health.timer",
+    "chrony.service",
+  ])
+    assert.ok(units("lyra").includes(u), `lyra: ${u}`);
   for (const m of ["mirror-1", "mirror-2"]) {
-    for (const u of ["mqtt-client.service", "stt-service.service", "lyra-client.service", "lyra-config-sync.service", "lyra-config-sync.timer", "lyra-health.timer"]) assert.ok(units(m).includes(u), `${m}: ${u}`);
+    for (const u of [
+      "mqtt-client.service",
+      "stt-service.service",
+      "lyra-client.service",
+      "lyra-config-sync.service",
+      "lyra-config-sync.timer",
+      "lyra-health.timer",
+    ])
+      assert.ok(units(m).includes(u), `${m}: ${u}`);
   }
   const container = named(home.registrations, TYPE.container, "vega:mqtt-broker-container");
   assert.equal(container.inputs.name, "mqtt-broker");
   assert.equal(container.inputs.restart, "unless-stopped");
   assert.deepEqual(container.inputs.ports, [{ external: 1883, internal: 1883, protocol: "tcp" }]);
-  assert.ok((container.inputs.mounts as any[]).some((m) => m.type === "bind" && m.readOnly === true), "config mounted read-only");
-  assert.ok((container.inputs.mounts as any[]).some((m) => m.type === "volume" && m.readOnly === false), "persistent data volume");
-  assert.ok((container.inputs.labels as any[]).some((l) => l.label === "lyra-fleet.config-sha256"), "config hash label");
-  const gates = home.registrations.filter((r) => r.type === TYPE.gate).map((r) => r.name).sort();
-  assert.deepEqual(gates, ["lyra:health-gate", "mirror-1:health-gate", "mirror-2:health-gate", "vega:health-gate", "vega:mqtt-round-trip"]);
-  assert.match(String(named(home.registrations, TYPE.gate, "lyra:health-gate").inputs.script), /http:\/\/127\.0\.0\.1:8000\/healthz\)" = "200"/);
+  assert.ok(
+    (container.inputs.mounts as any[]).some((m) => m.type === "bind" && m.readOnly === true),
+    "config mounted read-only",
+  );
+  assert.ok(
+    (container.inputs.mounts as any[]).some((m) => m.type === "volume" && m.readOnly === false),
+    "persistent data volume",
+  );
+  assert.ok(
+    (container.inputs.labels as any[]).some((l) => l.label === "lyra-fleet.config-sha256"),
+    "config hash label",
+  );
+  const gates = home.registrations
+    .filter((r) => r.type === TYPE.gate)
+    .map((r) => r.name)
+    .sort();
+  assert.deepEqual(gates, [
+    "lyra:health-gate",
+    "mirror-1:health-gate",
+    "mirror-2:health-gate",
+    "vega:health-gate",
+    "vega:mqtt-round-trip",
+  ]);
+  assert.match(
+    String(named(home.registrations, TYPE.gate, "lyra:health-gate").inputs.script),
+    /http:\/\/127\.0\.0\.1:8000\/healthz\)" = "200"/,
+  );
 });
 
 test("the broker container is given its image by ID, which keeps a second `pulumi up` a no-op on @pulumi/docker 4.6.2", () => {
@@ -82,8 +143,13 @@ test("the broker container is given its image by ID, which keeps a second `pulum
   const image = home.registrations.find((r) => r.type === "docker:index/remoteImage:RemoteImage");
   assert.ok(image, "a RemoteImage for the broker");
   assert.match(String(image.inputs.name), /@sha256:[0-9a-f]{64}$/, "pulled by digest");
-  assert.equal(named(home.registrations, TYPE.container, "vega:mqtt-broker-container").inputs.image, `image-id-of:${image.inputs.name}`);
-  const pinned = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")).dependencies["@pulumi/docker"];
+  assert.equal(
+    named(home.registrations, TYPE.container, "vega:mqtt-broker-container").inputs.image,
+    `image-id-of:${image.inputs.name}`,
+  );
+  const pinned = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")).dependencies[
+    "@pulumi/docker"
+  ];
   assert.equal(pinned, "4.6.2", "a newer @pulumi/docker may take repoDigest again: re-check issue 1431 and this test");
 });
 
@@ -93,17 +159,34 @@ test("order: units after the units they name and restarted by their files; the b
   const deps = (type: string, name: string) => named(regs, type, name).dependencies;
   const orchestrator = stateOf(regs, "lyra").units["lyra-orchestrator.service"];
   assert.ok(orchestrator.after.includes("qdrant.service"), "orchestrator after qdrant");
-  assert.ok(orchestrator.restartOn.includes("/etc/lyra/orchestrator/mqtt-password"), "restarted when its password file is written");
-  assert.deepEqual(stateOf(regs, "mirror-1").units["lyra-config-sync.timer"].after, ["lyra-config-sync.service"], "a timer after its service");
+  assert.ok(
+    orchestrator.restartOn.includes("/etc/lyra/orchestrator/mqtt-password"),
+    "restarted when its password file is written",
+  );
+  assert.deepEqual(
+    stateOf(regs, "mirror-1").units["lyra-config-sync.timer"].after,
+    ["lyra-config-sync.service"],
+    "a timer after its service",
+  );
   const broker = urn(TYPE.container, "vega:mqtt-broker-container");
-  for (const host of ["mirror-1", "mirror-2", "lyra"]) assert.ok(deps(TYPE.state, `${host}:state`).includes(broker), `${host} waits for the broker`);
-  assert.ok(deps(TYPE.container, "vega:mqtt-broker-container").includes(urn(TYPE.state, "vega:state")), "the container after its config");
+  for (const host of ["mirror-1", "mirror-2", "lyra"])
+    assert.ok(deps(TYPE.state, `${host}:state`).includes(broker), `${host} waits for the broker`);
+  assert.ok(
+    deps(TYPE.container, "vega:mqtt-broker-container").includes(urn(TYPE.state, "vega:state")),
+    "the container after its config",
+  );
   assert.ok(deps(TYPE.state, "mirror-1:state").includes(urn(TYPE.state, "vega:state")), "sync after the config source");
   assert.deepEqual(deps(TYPE.state, "vega:state"), [], "the hub waits for nobody");
   for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) {
-    assert.ok(deps(TYPE.gate, `${host}:health-gate`).includes(urn(TYPE.state, `${host}:state`)), `${host} gate after its state`);
+    assert.ok(
+      deps(TYPE.gate, `${host}:health-gate`).includes(urn(TYPE.state, `${host}:state`)),
+      `${host} gate after its state`,
+    );
     // ...and again after every apply that changed the host: its state's digest is a trigger.
-    assert.ok((named(regs, TYPE.gate, `${host}:health-gate`).inputs.triggers as unknown[]).includes(`converged:${host}:state`), `${host} gate re-runs when its host changed`);
+    assert.ok(
+      (named(regs, TYPE.gate, `${host}:health-gate`).inputs.triggers as unknown[]).includes(`converged:${host}:state`),
+      `${host} gate re-runs when its host changed`,
+    );
   }
   assert.ok(deps(TYPE.gate, "vega:mqtt-round-trip").includes(broker), "the round trip after the broker");
 });
@@ -124,7 +207,10 @@ test("every secret value appears only in secret inputs", () => {
   // And they do arrive where they are needed, as secrets.
   const vega = named(home.registrations, TYPE.state, "vega:state");
   assert.ok(vega.secretPaths.includes("secretFiles"));
-  assert.match(String(decoded(vega.inputs).secretFiles["/etc/lyra/health/mosquitto_pub"].content), new RegExp(homeSecrets["mqtt-password-vega"]));
+  assert.match(
+    String(decoded(vega.inputs).secretFiles["/etc/lyra/health/mosquitto_pub"].content),
+    new RegExp(homeSecrets["mqtt-password-vega"]),
+  );
 });
 
 test("evaluating twice gives identical inputs (a no-op preview)", () => {
@@ -147,7 +233,10 @@ function itemsOf(r: Registration): [string, string][] {
     [`${host}:connection`, JSON.stringify(inputs.connection)],
     ...Object.entries(inputs.directories).map(([path, d]): [string, string] => [`${host}:${path}`, JSON.stringify(d)]),
     ...Object.entries(files).map(([path, f]): [string, string] => [`${host}:${path}`, JSON.stringify(f)]),
-    ...Object.entries(inputs.units).map(([name, u]: [string, any]): [string, string] => [`${host}:${name}`, JSON.stringify([u, u.restartOn.map((p: string) => files[p])])]),
+    ...Object.entries(inputs.units).map(([name, u]: [string, any]): [string, string] => [
+      `${host}:${name}`,
+      JSON.stringify([u, u.restartOn.map((p: string) => files[p])]),
+    ]),
   ];
 }
 
@@ -156,8 +245,9 @@ function changedResources(after: Evaluation): string[] {
   const beforeByKey = index(home);
   const afterByKey = index(after);
   const out: string[] = [];
-  for (const [k, v] of afterByKey) if (!beforeByKey.has(k)) out.push(`+ ${k}`);
-  else if (beforeByKey.get(k) !== v) out.push(`~ ${k}`);
+  for (const [k, v] of afterByKey)
+    if (!beforeByKey.has(k)) out.push(`+ ${k}`);
+    else if (beforeByKey.get(k) !== v) out.push(`~ ${k}`);
   for (const k of beforeByKey.keys()) if (!afterByKey.has(k)) out.push(`- ${k}`);
   return out.sort();
 }
@@ -165,7 +255,11 @@ function changedResources(after: Evaluation): string[] {
 const docsPages = ["checks.md", "hosts/lyra.md", "index.md", "recovery.md"].map((p) => `lyra:/opt/lyra/docs/docs/${p}`);
 const everyGate = ["lyra:health-gate", "mirror-1:health-gate", "mirror-2:health-gate", "vega:health-gate"];
 
-const changes: { name: string; change: (fleet: any, secrets: Record<string, string>) => void; expect: (changed: string[]) => void }[] = [
+const changes: {
+  name: string;
+  change: (fleet: any, secrets: Record<string, string>) => void;
+  expect: (changed: string[]) => void;
+}[] = [
   {
     name: "the orchestrator's version",
     change: (f) => (f.versions["lyra-orchestrator"] = "1.5.0"),
@@ -175,11 +269,18 @@ const changes: { name: string; change: (fleet: any, secrets: Record<string, stri
     name: "an NTP server",
     change: (f) => (f.site.ntpServers = ["ntp.home.arpa"]),
     expect: (c) =>
-      assert.deepEqual(c, [
-        ...["lyra", "mirror-1", "mirror-2", "vega"].flatMap((h) => [`~ ${h}:/etc/chrony/chrony.conf`, `~ ${h}:chrony.service`, `~ ${h}:health-gate`]),
-        "~ lyra:/opt/lyra/docs/docs/index.md",
-        "~ lyra:mkdocs.service",
-      ].sort()),
+      assert.deepEqual(
+        c,
+        [
+          ...["lyra", "mirror-1", "mirror-2", "vega"].flatMap((h) => [
+            `~ ${h}:/etc/chrony/chrony.conf`,
+            `~ ${h}:chrony.service`,
+            `~ ${h}:health-gate`,
+          ]),
+          "~ lyra:/opt/lyra/docs/docs/index.md",
+          "~ lyra:mkdocs.service",
+        ].sort(),
+      ),
   },
   {
     name: "mirror-1's MQTT password",
@@ -201,11 +302,22 @@ const changes: { name: string; change: (fleet: any, secrets: Record<string, stri
     name: "the broker port",
     change: (f) => (f.hosts.vega.services = { "mqtt-broker": { port: 1884 } }),
     expect: (c) => {
-      for (const r of ["~ vega:/etc/mosquitto/lyra/mosquitto.conf", "~ vega:mqtt-broker-container", "~ vega:mqtt-round-trip", ...everyGate.map((g) => `~ ${g}`)]) assert.ok(c.includes(r), r);
-      for (const h of ["lyra", "mirror-1", "mirror-2", "vega"]) assert.ok(c.includes(`~ ${h}:/etc/lyra/health/mosquitto_pub`), `${h} health publisher follows the port`);
-      for (const m of ["mirror-1", "mirror-2"]) assert.ok(c.includes(`~ ${m}:mqtt-client.service`), `${m} client restarted`);
+      for (const r of [
+        "~ vega:/etc/mosquitto/lyra/mosquitto.conf",
+        "~ vega:mqtt-broker-container",
+        "~ vega:mqtt-round-trip",
+        ...everyGate.map((g) => `~ ${g}`),
+      ])
+        assert.ok(c.includes(r), r);
+      for (const h of ["lyra", "mirror-1", "mirror-2", "vega"])
+        assert.ok(c.includes(`~ ${h}:/etc/lyra/health/mosquitto_pub`), `${h} health publisher follows the port`);
+      for (const m of ["mirror-1", "mirror-2"])
+        assert.ok(c.includes(`~ ${m}:mqtt-client.service`), `${m} client restarted`);
       // Nothing unrelated: no package set, no time sync, no qdrant, no add/remove.
-      assert.deepEqual(c.filter((x) => /packages|chrony|qdrant|^[+-]/.test(x)), []);
+      assert.deepEqual(
+        c.filter((x) => /packages|chrony|qdrant|^[+-]/.test(x)),
+        [],
+      );
     },
   },
   {
@@ -216,11 +328,29 @@ const changes: { name: string; change: (fleet: any, secrets: Record<string, stri
     },
     expect: (c) => {
       const added = c.filter((x) => x.startsWith("+ "));
-      assert.ok(added.includes("+ mirror-3:mqtt-client.service") && added.includes("+ mirror-3:packages") && added.includes("+ mirror-3:health-gate"));
+      assert.ok(
+        added.includes("+ mirror-3:mqtt-client.service") &&
+          added.includes("+ mirror-3:packages") &&
+          added.includes("+ mirror-3:health-gate"),
+      );
       assert.ok(added.includes("+ lyra:/opt/lyra/docs/docs/hosts/mirror-3.md"));
-      assert.deepEqual(added.filter((x) => !x.startsWith("+ mirror-3:") && x !== "+ lyra:/opt/lyra/docs/docs/hosts/mirror-3.md"), []);
-      for (const r of ["~ vega:/etc/mosquitto/lyra/passwd", "~ vega:/etc/mosquitto/lyra/acl", "~ vega:/etc/prometheus/prometheus.yml", "~ lyra:/etc/lyra/nodered/flows.json", "~ vega:mqtt-broker-container", ...docsPages.map((p) => `~ ${p}`)]) assert.ok(c.includes(r), r);
-      assert.ok(!c.some((x) => x.startsWith("~ mirror-1:") || x.startsWith("~ mirror-2:") || x.startsWith("- ")), "existing mirrors untouched");
+      assert.deepEqual(
+        added.filter((x) => !x.startsWith("+ mirror-3:") && x !== "+ lyra:/opt/lyra/docs/docs/hosts/mirror-3.md"),
+        [],
+      );
+      for (const r of [
+        "~ vega:/etc/mosquitto/lyra/passwd",
+        "~ vega:/etc/mosquitto/lyra/acl",
+        "~ vega:/etc/prometheus/prometheus.yml",
+        "~ lyra:/etc/lyra/nodered/flows.json",
+        "~ vega:mqtt-broker-container",
+        ...docsPages.map((p) => `~ ${p}`),
+      ])
+        assert.ok(c.includes(r), r);
+      assert.ok(
+        !c.some((x) => x.startsWith("~ mirror-1:") || x.startsWith("~ mirror-2:") || x.startsWith("- ")),
+        "existing mirrors untouched",
+      );
     },
   },
   {
@@ -228,8 +358,14 @@ const changes: { name: string; change: (fleet: any, secrets: Record<string, stri
     change: (f) => delete f.hosts["mirror-2"],
     expect: (c) => {
       const removed = c.filter((x) => x.startsWith("- "));
-      assert.ok(removed.includes("- mirror-2:mqtt-client.service") && removed.includes("- lyra:/opt/lyra/docs/docs/hosts/mirror-2.md"));
-      assert.deepEqual(removed.filter((x) => !x.startsWith("- mirror-2:") && x !== "- lyra:/opt/lyra/docs/docs/hosts/mirror-2.md"), []);
+      assert.ok(
+        removed.includes("- mirror-2:mqtt-client.service") &&
+          removed.includes("- lyra:/opt/lyra/docs/docs/hosts/mirror-2.md"),
+      );
+      assert.deepEqual(
+        removed.filter((x) => !x.startsWith("- mirror-2:") && x !== "- lyra:/opt/lyra/docs/docs/hosts/mirror-2.md"),
+        [],
+      );
       assert.ok(c.includes("~ vega:/etc/mosquitto/lyra/passwd") && c.includes("~ vega:/etc/mosquitto/lyra/acl"));
       assert.ok(!c.some((x) => x.startsWith("~ mirror-1:") || x.startsWith("+ ")), "the other mirror untouched");
     },
@@ -252,7 +388,10 @@ test("an invalid stack registers nothing and says why, naming the file and path"
   fleet.hosts["mirror-2"].address = "300.1.1.1";
   const result = evaluate({ stack: "home", fleet, secrets: homeSecrets });
   assert.equal(result.error?.name, "FleetConfigError");
-  assert.match(result.error!.message, /^stacks\/Pulumi\.home\.yaml: 1 problem in lyra-fleet:fleet; nothing was changed:\n  - hosts\.mirror-2\.address: /);
+  assert.match(
+    result.error!.message,
+    /^stacks\/Pulumi\.home\.yaml: 1 problem in lyra-fleet:fleet; nothing was changed:\n  - hosts\.mirror-2\.address: /,
+  );
   assert.deepEqual(result.registrations, []);
 });
 

@@ -15,7 +15,20 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ensureLab, plugBackIn, unplugHost, wipeHost, type Lab } from "../lab/lab";
 import { labStack, type LabStack } from "../lab/pulumi-lab";
-import { countsLine, display, printed, pulumi, pulumiOk, root, sh, stepSeconds, subscribe, tail, total, verify } from "./support";
+import {
+  countsLine,
+  display,
+  printed,
+  pulumi,
+  pulumiOk,
+  root,
+  sh,
+  stepSeconds,
+  subscribe,
+  tail,
+  total,
+  verify,
+} from "./support";
 
 const STACK = ["--stack", "lab"];
 let lab: Lab;
@@ -30,83 +43,127 @@ after(async () => {
   await plugBackIn();
 });
 
-test("three wiped hosts: `pulumi preview` lists what will be created, `pulumi up` converges them, verify is green", { timeout: 20 * 60_000 }, async () => {
-  for (const host of ["lyra", "vega", "mirror-1"]) await wipeHost(host);
-  stack = await labStack({ fresh: true });
+test(
+  "three wiped hosts: `pulumi preview` lists what will be created, `pulumi up` converges them, verify is green",
+  { timeout: 20 * 60_000 },
+  async () => {
+    for (const host of ["lyra", "vega", "mirror-1"]) await wipeHost(host);
+    stack = await labStack({ fresh: true });
 
-  const preview = await pulumiOk(stack, ["preview", ...STACK]);
-  for (const host of ["lyra", "vega", "mirror-1"]) {
-    assert.match(display(preview), new RegExp(`\\+ +pulumi-nodejs:dynamic/lyra-host:HostState ${host}:state create`), `${host}'s state to create:\n${tail(preview.output)}`);
-    assert.match(display(preview), new RegExp(`\\+ +pulumi-nodejs:dynamic/lyra-host:HealthGate ${host}:health-gate create`));
-  }
-  assert.match(preview.output, /\+ 12 to create/);
-  assert.equal(total(stack.counters(), "remoteWrites"), 0, "a preview writes nothing");
+    const preview = await pulumiOk(stack, ["preview", ...STACK]);
+    for (const host of ["lyra", "vega", "mirror-1"]) {
+      assert.match(
+        display(preview),
+        new RegExp(`\\+ +pulumi-nodejs:dynamic/lyra-host:HostState ${host}:state create`),
+        `${host}'s state to create:\n${tail(preview.output)}`,
+      );
+      assert.match(
+        display(preview),
+        new RegExp(`\\+ +pulumi-nodejs:dynamic/lyra-host:HealthGate ${host}:health-gate create`),
+      );
+    }
+    assert.match(preview.output, /\+ 12 to create/);
+    assert.equal(total(stack.counters(), "remoteWrites"), 0, "a preview writes nothing");
 
-  stack.resetCounters();
-  const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
-  assert.match(up.output, /\+ 12 created/);
-  console.log(`# cli first: preview ${(preview.ms / 1000).toFixed(1)} s, up ${(up.ms / 1000).toFixed(1)} s; ${countsLine(stack.counters())}`);
+    stack.resetCounters();
+    const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
+    assert.match(up.output, /\+ 12 created/);
+    console.log(
+      `# cli first: preview ${(preview.ms / 1000).toFixed(1)} s, up ${(up.ms / 1000).toFixed(1)} s; ${countsLine(stack.counters())}`,
+    );
 
-  const green = await verify(lab, ["--watch", "--deadline", "300"]);
-  assert.equal(green.code, 0, `verify did not turn green:\n${green.stdout}\n${green.stderr}`);
-});
+    const green = await verify(lab, ["--watch", "--deadline", "300"]);
+    assert.equal(green.code, 0, `verify did not turn green:\n${green.stdout}\n${green.stderr}`);
+  },
+);
 
-test("a second `pulumi preview --expect-no-changes` passes and a second `pulumi up` writes nothing on any host", { timeout: 10 * 60_000 }, async () => {
-  stack.resetCounters();
-  const preview = await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
-  const previewCounts = stack.counters();
-  stack.resetCounters();
-  const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
-  assert.match(up.output, /Resources:\n +12 unchanged/);
-  const counts = stack.counters();
-  for (const host of ["lyra", "vega", "mirror-1"]) {
-    assert.equal(counts[host]?.remoteWrites, 0, `${host}: writes during a no-op up`);
-    assert.ok((counts[host]?.remoteCommands ?? 0) > 0, `${host} was read`);
-  }
-  console.log(`# cli no-op: preview ${(preview.ms / 1000).toFixed(1)} s (${countsLine(previewCounts)}); up ${(up.ms / 1000).toFixed(1)} s (${countsLine(counts)})`);
-});
+test(
+  "a second `pulumi preview --expect-no-changes` passes and a second `pulumi up` writes nothing on any host",
+  { timeout: 10 * 60_000 },
+  async () => {
+    stack.resetCounters();
+    const preview = await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
+    const previewCounts = stack.counters();
+    stack.resetCounters();
+    const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
+    assert.match(up.output, /Resources:\n +12 unchanged/);
+    const counts = stack.counters();
+    for (const host of ["lyra", "vega", "mirror-1"]) {
+      assert.equal(counts[host]?.remoteWrites, 0, `${host}: writes during a no-op up`);
+      assert.ok((counts[host]?.remoteCommands ?? 0) > 0, `${host} was read`);
+    }
+    console.log(
+      `# cli no-op: preview ${(preview.ms / 1000).toFixed(1)} s (${countsLine(previewCounts)}); up ${(up.ms / 1000).toFixed(1)} s (${countsLine(counts)})`,
+    );
+  },
+);
 
-test("drift (an edited broker config, a stopped unit, a deleted file): `pulumi preview --diff` names each item, `pulumi up` repairs them and restarts the broker once", { timeout: 10 * 60_000 }, async () => {
-  const brokerBefore = await sh(lab, "vega", "systemctl show -p InvocationID --value mqtt-broker");
-  await sh(lab, "vega", "echo 'allow_anonymous true' >> /etc/mosquitto/lyra/mosquitto.conf");
-  await sh(lab, "lyra", "systemctl stop qdrant");
-  await sh(lab, "mirror-1", "rm /etc/lyra/mqtt-client/mqtt-client.env");
+test(
+  "drift (an edited broker config, a stopped unit, a deleted file): `pulumi preview --diff` names each item, `pulumi up` repairs them and restarts the broker once",
+  { timeout: 10 * 60_000 },
+  async () => {
+    const brokerBefore = await sh(lab, "vega", "systemctl show -p InvocationID --value mqtt-broker");
+    await sh(lab, "vega", "echo 'allow_anonymous true' >> /etc/mosquitto/lyra/mosquitto.conf");
+    await sh(lab, "lyra", "systemctl stop qdrant");
+    await sh(lab, "mirror-1", "rm /etc/lyra/mqtt-client/mqtt-client.env");
 
-  stack.resetCounters();
-  const preview = await pulumiOk(stack, ["preview", ...STACK, "--diff"]);
-  const shown = display(preview);
-  // The refresh reads each host: what it found differs from the last apply, item by item.
-  assert.match(shown, /~ \/etc\/mosquitto\/lyra\/mosquitto\.conf +: \{\n(?: +.*\n)*? +~ sha256 +: "[0-9a-f]{64}" => "[0-9a-f]{64}"/, tail(shown, 400));
-  assert.match(shown, /~ qdrant\.service +: \{\n(?: +.*\n)*? +~ active +: true => false/);
-  assert.match(shown, /- \/etc\/lyra\/mqtt-client\/mqtt-client\.env *: \{/);
-  // ... and each host with drift is to be updated; nothing else is.
-  for (const host of ["vega", "lyra", "mirror-1"]) assert.match(shown, new RegExp(`~ pulumi-nodejs:dynamic/lyra-host:HostState: \\(update\\)\\n +\\[id=${host}:state\\]`));
-  assert.equal(total(stack.counters(), "remoteWrites"), 0, "a preview writes nothing");
+    stack.resetCounters();
+    const preview = await pulumiOk(stack, ["preview", ...STACK, "--diff"]);
+    const shown = display(preview);
+    // The refresh reads each host: what it found differs from the last apply, item by item.
+    assert.match(
+      shown,
+      /~ \/etc\/mosquitto\/lyra\/mosquitto\.conf +: \{\n(?: +.*\n)*? +~ sha256 +: "[0-9a-f]{64}" => "[0-9a-f]{64}"/,
+      tail(shown, 400),
+    );
+    assert.match(shown, /~ qdrant\.service +: \{\n(?: +.*\n)*? +~ active +: true => false/);
+    assert.match(shown, /- \/etc\/lyra\/mqtt-client\/mqtt-client\.env *: \{/);
+    // ... and each host with drift is to be updated; nothing else is.
+    for (const host of ["vega", "lyra", "mirror-1"])
+      assert.match(
+        shown,
+        new RegExp(`~ pulumi-nodejs:dynamic/lyra-host:HostState: \\(update\\)\\n +\\[id=${host}:state\\]`),
+      );
+    assert.equal(total(stack.counters(), "remoteWrites"), 0, "a preview writes nothing");
 
-  stack.resetCounters();
-  const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
-  const counts = stack.counters();
-  assert.equal(counts.vega?.unitRestarts, 1, "the broker restarted exactly once");
-  // The broker's host changed: every host's gate checked its services again, the round trip too.
-  for (const gate of ["lyra:health-gate", "vega:health-gate", "mirror-1:health-gate", "vega:mqtt-round-trip"]) {
-    assert.match(display(up), new RegExp(`~ +pulumi-nodejs:dynamic/lyra-host:HealthGate ${gate} updated`), `${gate} ran again`);
-  }
-  assert.doesNotMatch(await sh(lab, "vega", "cat /etc/mosquitto/lyra/mosquitto.conf"), /allow_anonymous true/);
-  assert.notEqual(await sh(lab, "vega", "systemctl show -p InvocationID --value mqtt-broker"), brokerBefore, "the broker runs the restored config");
-  assert.equal(await sh(lab, "lyra", "systemctl is-active qdrant"), "active");
-  assert.equal(await sh(lab, "mirror-1", "test -s /etc/lyra/mqtt-client/mqtt-client.env && echo present"), "present");
-  console.log(`# cli repair: preview ${(preview.ms / 1000).toFixed(1)} s, up ${(up.ms / 1000).toFixed(1)} s; ${countsLine(counts)}`);
+    stack.resetCounters();
+    const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
+    const counts = stack.counters();
+    assert.equal(counts.vega?.unitRestarts, 1, "the broker restarted exactly once");
+    // The broker's host changed: every host's gate checked its services again, the round trip too.
+    for (const gate of ["lyra:health-gate", "vega:health-gate", "mirror-1:health-gate", "vega:mqtt-round-trip"]) {
+      assert.match(
+        display(up),
+        new RegExp(`~ +pulumi-nodejs:dynamic/lyra-host:HealthGate ${gate} updated`),
+        `${gate} ran again`,
+      );
+    }
+    assert.doesNotMatch(await sh(lab, "vega", "cat /etc/mosquitto/lyra/mosquitto.conf"), /allow_anonymous true/);
+    assert.notEqual(
+      await sh(lab, "vega", "systemctl show -p InvocationID --value mqtt-broker"),
+      brokerBefore,
+      "the broker runs the restored config",
+    );
+    assert.equal(await sh(lab, "lyra", "systemctl is-active qdrant"), "active");
+    assert.equal(await sh(lab, "mirror-1", "test -s /etc/lyra/mqtt-client/mqtt-client.env && echo present"), "present");
+    console.log(
+      `# cli repair: preview ${(preview.ms / 1000).toFixed(1)} s, up ${(up.ms / 1000).toFixed(1)} s; ${countsLine(counts)}`,
+    );
 
-  const again = await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
-  assert.match(again.output, /12 unchanged/);
-});
+    const again = await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
+    assert.match(again.output, /12 unchanged/);
+  },
+);
 
 test("a wiped mirror (re-flashed SD card) converges back and heartbeats again", { timeout: 10 * 60_000 }, async () => {
   await wipeHost("mirror-1");
   assert.notEqual((await lab.sshExec("mirror-1", "test -e /etc/lyra")).code, 0, "the wipe left the mirror empty");
   const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
   assert.match(display(up), /~ +pulumi-nodejs:dynamic\/lyra-host:HostState mirror-1:state updated/);
-  assert.equal(await sh(lab, "mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"), "active");
+  assert.equal(
+    await sh(lab, "mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"),
+    "active",
+  );
   // Its config came with the converge, not a sync interval later: the tree is Vega's already.
   const tree = "cd /opt/lyra/config && find . -type f | sort | xargs -r sha256sum";
   const synced = await sh(lab, "mirror-1", tree);
@@ -117,71 +174,114 @@ test("a wiped mirror (re-flashed SD card) converges back and heartbeats again", 
   console.log(`# cli wiped mirror: up ${(up.ms / 1000).toFixed(1)} s`);
 });
 
-test("a health gate fails `pulumi up` when a service of a changed host does not answer, and passes once it does", { timeout: 10 * 60_000 }, async () => {
-  // stt-service's unit stays active, but what it runs no longer answers on its port.
-  const app = "/opt/lyra/stt-service/bin/stt-service";
-  await sh(lab, "mirror-1", `cp ${app} /root/stt-service.saved && printf '#!/bin/sh\\nexec sleep infinity\\n' > ${app} && systemctl restart stt-service`);
-  try {
-    await sh(lab, "mirror-1", "echo '# edited by hand' >> /etc/lyra/mqtt-client/mqtt-client.env");
-    const up = await pulumi(stack, ["up", ...STACK, "--yes"]);
+test(
+  "a health gate fails `pulumi up` when a service of a changed host does not answer, and passes once it does",
+  { timeout: 10 * 60_000 },
+  async () => {
+    // stt-service's unit stays active, but what it runs no longer answers on its port.
+    const app = "/opt/lyra/stt-service/bin/stt-service";
+    await sh(
+      lab,
+      "mirror-1",
+      `cp ${app} /root/stt-service.saved && printf '#!/bin/sh\\nexec sleep infinity\\n' > ${app} && systemctl restart stt-service`,
+    );
+    try {
+      await sh(lab, "mirror-1", "echo '# edited by hand' >> /etc/lyra/mqtt-client/mqtt-client.env");
+      const up = await pulumi(stack, ["up", ...STACK, "--yes"]);
+      const shown = display(up);
+      assert.notEqual(up.code, 0, "the gate failed the run");
+      assert.match(
+        shown,
+        /mirror-1 \(deploy@127\.0\.0\.13:22\): health gate failed: mirror-1: stt-service health: still failing after 90 s/,
+        tail(shown),
+      );
+    } finally {
+      await sh(lab, "mirror-1", `mv /root/stt-service.saved ${app} && systemctl restart stt-service`);
+    }
+    const again = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
+    assert.match(
+      display(again),
+      /~ +pulumi-nodejs:dynamic\/lyra-host:HealthGate mirror-1:health-gate updated/,
+      "the failed gate runs again, and passes",
+    );
+    await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
+  },
+);
+
+test(
+  "an unplugged mirror: `pulumi up --continue-on-error` converges lyra and vega and fails the mirror within 15 s, naming host and address",
+  { timeout: 10 * 60_000 },
+  async () => {
+    await sh(lab, "lyra", "systemctl stop qdrant");
+    await unplugHost("mirror-1");
+    let up;
+    try {
+      up = await pulumi(stack, ["up", ...STACK, "--yes", "--continue-on-error"]);
+    } finally {
+      await plugBackIn();
+    }
     const shown = display(up);
-    assert.notEqual(up.code, 0, "the gate failed the run");
-    assert.match(shown, /mirror-1 \(deploy@127\.0\.0\.13:22\): health gate failed: mirror-1: stt-service health: still failing after 90 s/, tail(shown));
-  } finally {
-    await sh(lab, "mirror-1", `mv /root/stt-service.saved ${app} && systemctl restart stt-service`);
-  }
-  const again = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
-  assert.match(display(again), /~ +pulumi-nodejs:dynamic\/lyra-host:HealthGate mirror-1:health-gate updated/, "the failed gate runs again, and passes");
-  await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
-});
+    assert.notEqual(up.code, 0, "the run reports the mirror's failure");
+    assert.match(shown, /mirror-1 \(deploy@127\.0\.0\.13:22\): cannot reach sshd/, tail(shown));
+    const failedAfter = stepSeconds(up, "mirror-1:state", /updating/, /updating failed/);
+    assert.ok(
+      failedAfter !== undefined && failedAfter < 15,
+      `the mirror failed after ${failedAfter} s:\n${tail(shown)}`,
+    );
+    assert.match(shown, /~ +pulumi-nodejs:dynamic\/lyra-host:HostState lyra:state updated/, "lyra was still repaired");
+    assert.equal(await sh(lab, "lyra", "systemctl is-active qdrant"), "active");
+    console.log(
+      `# cli unplugged mirror: up ${(up.ms / 1000).toFixed(1)} s, mirror failed after ${failedAfter} s; the CLI said: ${/mirror-1 \(deploy@[^\n]*/.exec(shown)?.[0]}`,
+    );
 
-test("an unplugged mirror: `pulumi up --continue-on-error` converges lyra and vega and fails the mirror within 15 s, naming host and address", { timeout: 10 * 60_000 }, async () => {
-  await sh(lab, "lyra", "systemctl stop qdrant");
-  await unplugHost("mirror-1");
-  let up;
-  try {
-    up = await pulumi(stack, ["up", ...STACK, "--yes", "--continue-on-error"]);
-  } finally {
-    await plugBackIn();
-  }
-  const shown = display(up);
-  assert.notEqual(up.code, 0, "the run reports the mirror's failure");
-  assert.match(shown, /mirror-1 \(deploy@127\.0\.0\.13:22\): cannot reach sshd/, tail(shown));
-  const failedAfter = stepSeconds(up, "mirror-1:state", /updating/, /updating failed/);
-  assert.ok(failedAfter !== undefined && failedAfter < 15, `the mirror failed after ${failedAfter} s:\n${tail(shown)}`);
-  assert.match(shown, /~ +pulumi-nodejs:dynamic\/lyra-host:HostState lyra:state updated/, "lyra was still repaired");
-  assert.equal(await sh(lab, "lyra", "systemctl is-active qdrant"), "active");
-  console.log(`# cli unplugged mirror: up ${(up.ms / 1000).toFixed(1)} s, mirror failed after ${failedAfter} s; the CLI said: ${/mirror-1 \(deploy@[^\n]*/.exec(shown)?.[0]}`);
+    // Plugged back in: the next up converges it (nothing changed on it meanwhile).
+    const back = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
+    assert.doesNotMatch(display(back), /failed/);
+    await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
+  },
+);
 
-  // Plugged back in: the next up converges it (nothing changed on it meanwhile).
-  const back = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
-  assert.doesNotMatch(display(back), /failed/);
-  await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
-});
-
-test("a changed host key is refused: nothing is written, and the message says how to pin the new key", { timeout: 10 * 60_000 }, async () => {
-  // A re-installed host: new host keys, sshd restarted (by a transient unit, outside this session).
-  await sh(lab, "mirror-1", "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && systemd-run --quiet --on-active=1 systemctl restart ssh");
-  await waitForSsh(false);
-  try {
-    stack.resetCounters();
-    const up = await pulumi(stack, ["up", ...STACK, "--yes", "--continue-on-error"]);
-    const shown = display(up);
-    assert.notEqual(up.code, 0);
-    assert.match(shown, /mirror-1 \(deploy@127\.0\.0\.13:22\): host key mismatch: pinned SHA256:\S+ \(ssh-ed25519\) but the host presented SHA256:\S+\. Refused before running any command; nothing was changed\./, tail(shown));
-    assert.match(shown, /pin the new key as hosts\.mirror-1\.ssh\.hostKey in the stack file \(`ssh-keyscan -t ed25519 -p 22 127\.0\.0\.13` prints the line to pin\)/);
-    assert.equal(stack.counters()["mirror-1"]?.remoteCommands ?? 0, 0, "no command ran on the re-keyed host");
-    // The lab's own tools say so at once too, instead of waiting out their SSH deadline.
-    const started = Date.now();
-    const labUp = spawnSync("bash", [join(root, "test", "lab", "lab.sh"), "up"], { encoding: "utf8", timeout: 120_000 });
-    assert.notEqual(labUp.status, 0);
-    assert.match(labUp.stderr, /127\.0\.0\.13 presents a host key other than the lab's pinned one/);
-    assert.ok(Date.now() - started < 20_000, `lab.sh up took ${Date.now() - started} ms to refuse`);
-  } finally {
-    await restorePinnedKey();
-  }
-  await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
-});
+test(
+  "a changed host key is refused: nothing is written, and the message says how to pin the new key",
+  { timeout: 10 * 60_000 },
+  async () => {
+    // A re-installed host: new host keys, sshd restarted (by a transient unit, outside this session).
+    await sh(
+      lab,
+      "mirror-1",
+      "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && systemd-run --quiet --on-active=1 systemctl restart ssh",
+    );
+    await waitForSsh(false);
+    try {
+      stack.resetCounters();
+      const up = await pulumi(stack, ["up", ...STACK, "--yes", "--continue-on-error"]);
+      const shown = display(up);
+      assert.notEqual(up.code, 0);
+      assert.match(
+        shown,
+        /mirror-1 \(deploy@127\.0\.0\.13:22\): host key mismatch: pinned SHA256:\S+ \(ssh-ed25519\) but the host presented SHA256:\S+\. Refused before running any command; nothing was changed\./,
+        tail(shown),
+      );
+      assert.match(
+        shown,
+        /pin the new key as hosts\.mirror-1\.ssh\.hostKey in the stack file \(`ssh-keyscan -t ed25519 -p 22 127\.0\.0\.13` prints the line to pin\)/,
+      );
+      assert.equal(stack.counters()["mirror-1"]?.remoteCommands ?? 0, 0, "no command ran on the re-keyed host");
+      // The lab's own tools say so at once too, instead of waiting out their SSH deadline.
+      const started = Date.now();
+      const labUp = spawnSync("bash", [join(root, "test", "lab", "lab.sh"), "up"], {
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      assert.notEqual(labUp.status, 0);
+      assert.match(labUp.stderr, /127\.0\.0\.13 presents a host key other than the lab's pinned one/);
+      assert.ok(Date.now() - started < 20_000, `lab.sh up took ${Date.now() - started} ms to refuse`);
+    } finally {
+      await restorePinnedKey();
+    }
+    await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
+  },
+);
 
 /** Until mirror-1's sshd presents the pinned key (`pinned`) or another one. */
 async function waitForSsh(pinned: boolean): Promise<void> {
@@ -189,7 +289,10 @@ async function waitForSsh(pinned: boolean): Promise<void> {
   for (;;) {
     const ok = (await lab.sshExec("mirror-1", "true", { timeoutMs: 10_000 })).code === 0;
     if (ok === pinned) return;
-    assert.ok(Date.now() < deadline, `mirror-1's sshd did not present ${pinned ? "the pinned" : "a new"} key within 30 s`);
+    assert.ok(
+      Date.now() < deadline,
+      `mirror-1's sshd did not present ${pinned ? "the pinned" : "a new"} key within 30 s`,
+    );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -204,31 +307,55 @@ async function restorePinnedKey(): Promise<void> {
   ].join(" && ");
   const result = spawnSync(
     "ssh",
-    ["-F", "/dev/null", "-i", lab.clientKeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "root@127.0.0.13", script],
+    [
+      "-F",
+      "/dev/null",
+      "-i",
+      lab.clientKeyPath,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "LogLevel=ERROR",
+      "root@127.0.0.13",
+      script,
+    ],
     { input: readFileSync(join(fixture, "ssh_host_ed25519_key"), "utf8"), encoding: "utf8", timeout: 60_000 },
   );
   assert.equal(result.status, 0, `restoring mirror-1's host key: ${result.stderr}`);
   await waitForSsh(true);
 }
 
-test("a `pulumi up` killed part way (SIGINT, then SIGKILL): the next run converges and loses nothing", { timeout: 15 * 60_000 }, async () => {
-  await wipeHost("mirror-1");
-  const killed = await pulumi(stack, ["up", ...STACK, "--yes"], {
-    // Ctrl-C, then Ctrl-C again before it finished cancelling; then the power goes.
-    onSpawn: (signalGroup) => {
-      setTimeout(() => signalGroup("SIGINT"), 25_000);
-      setTimeout(() => signalGroup("SIGINT"), 27_000);
-      setTimeout(() => signalGroup("SIGKILL"), 29_000);
-    },
-  });
-  assert.notEqual(killed.code, 0, "the run was stopped");
-  const next = await pulumi(stack, ["up", ...STACK, "--yes"]);
-  if (next.code === 0) console.log("# cli after a killed up, the next one needed: nothing");
-  const recovered = next.code === 0 ? next : await recoverFromKill(next);
-  assert.equal(recovered.code, 0, tail(recovered.output));
-  assert.equal(await sh(lab, "mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"), "active");
-  await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
-});
+test(
+  "a `pulumi up` killed part way (SIGINT, then SIGKILL): the next run converges and loses nothing",
+  { timeout: 15 * 60_000 },
+  async () => {
+    await wipeHost("mirror-1");
+    const killed = await pulumi(stack, ["up", ...STACK, "--yes"], {
+      // Ctrl-C, then Ctrl-C again before it finished cancelling; then the power goes.
+      onSpawn: (signalGroup) => {
+        setTimeout(() => signalGroup("SIGINT"), 25_000);
+        setTimeout(() => signalGroup("SIGINT"), 27_000);
+        setTimeout(() => signalGroup("SIGKILL"), 29_000);
+      },
+    });
+    assert.notEqual(killed.code, 0, "the run was stopped");
+    const next = await pulumi(stack, ["up", ...STACK, "--yes"]);
+    if (next.code === 0) console.log("# cli after a killed up, the next one needed: nothing");
+    const recovered = next.code === 0 ? next : await recoverFromKill(next);
+    assert.equal(recovered.code, 0, tail(recovered.output));
+    assert.equal(
+      await sh(lab, "mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"),
+      "active",
+    );
+    await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
+  },
+);
 
 /**
  * What the README tells a user to do when `pulumi up` refuses to run after a killed one: a file
@@ -248,35 +375,59 @@ async function recoverFromKill(failed: { output: string }) {
   return pulumi(stack, ["up", ...STACK, "--yes"]);
 }
 
-test("nothing secret in plain text: not in `pulumi stack export`, the backend's files, or anything the CLI printed", { timeout: 5 * 60_000 }, async () => {
-  const exported = await pulumiOk(stack, ["stack", "export", ...STACK]);
-  const needles = stack.secretValues.flatMap((value) => [value, ...value.split("\n").map((l) => l.trim()).filter((l) => l.length >= 16)]);
-  const leaks = (text: string) => needles.filter((n) => text.includes(n)).length;
-  assert.equal(leaks(exported.stdout), 0, "pulumi stack export holds a secret in plain text");
-  assert.match(exported.stdout, /"ciphertext": "v1:/, "secrets are stored encrypted");
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files.push(path);
-    }
-  };
-  walk(stack.backend);
-  walk(join(stack.project, "stacks"));
-  assert.ok(files.length > 0);
-  for (const file of files) assert.equal(leaks(readFileSync(file, "latin1")), 0, `${file} holds a secret in plain text`);
-  assert.ok(printed.length > 5);
-  for (const output of printed) assert.equal(leaks(output), 0, "the CLI printed a secret");
-});
+test(
+  "nothing secret in plain text: not in `pulumi stack export`, the backend's files, or anything the CLI printed",
+  { timeout: 5 * 60_000 },
+  async () => {
+    const exported = await pulumiOk(stack, ["stack", "export", ...STACK]);
+    const needles = stack.secretValues.flatMap((value) => [
+      value,
+      ...value
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l.length >= 16),
+    ]);
+    const leaks = (text: string) => needles.filter((n) => text.includes(n)).length;
+    assert.equal(leaks(exported.stdout), 0, "pulumi stack export holds a secret in plain text");
+    assert.match(exported.stdout, /"ciphertext": "v1:/, "secrets are stored encrypted");
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else files.push(path);
+      }
+    };
+    walk(stack.backend);
+    walk(join(stack.project, "stacks"));
+    assert.ok(files.length > 0);
+    for (const file of files)
+      assert.equal(leaks(readFileSync(file, "latin1")), 0, `${file} holds a secret in plain text`);
+    assert.ok(printed.length > 5);
+    for (const output of printed) assert.equal(leaks(output), 0, "the CLI printed a secret");
+  },
+);
 
 test("`pulumi destroy` removes the stack's units and files from the hosts", { timeout: 10 * 60_000 }, async () => {
   const destroy = await pulumiOk(stack, ["destroy", ...STACK, "--yes"]);
   assert.match(destroy.output, /- 12 deleted/);
   for (const unit of ["mqtt-client", "stt-service", "lyra-client", "lyra-config-sync.timer"]) {
-    assert.equal((await lab.sshExec("mirror-1", `systemctl cat ${unit} >/dev/null 2>&1`)).code !== 0, true, `mirror-1: ${unit} still installed`);
+    assert.equal(
+      (await lab.sshExec("mirror-1", `systemctl cat ${unit} >/dev/null 2>&1`)).code !== 0,
+      true,
+      `mirror-1: ${unit} still installed`,
+    );
   }
-  assert.equal(await sh(lab, "mirror-1", "test -e /etc/lyra/mqtt-client/mqtt-client.env && echo present || echo gone"), "gone");
-  assert.equal(await sh(lab, "mirror-1", "test -e /etc/systemd/system/mqtt-client.service && echo present || echo gone"), "gone");
-  assert.equal(await sh(lab, "vega", "test -e /etc/mosquitto/lyra/mosquitto.conf && echo present || echo gone"), "gone");
+  assert.equal(
+    await sh(lab, "mirror-1", "test -e /etc/lyra/mqtt-client/mqtt-client.env && echo present || echo gone"),
+    "gone",
+  );
+  assert.equal(
+    await sh(lab, "mirror-1", "test -e /etc/systemd/system/mqtt-client.service && echo present || echo gone"),
+    "gone",
+  );
+  assert.equal(
+    await sh(lab, "vega", "test -e /etc/mosquitto/lyra/mosquitto.conf && echo present || echo gone"),
+    "gone",
+  );
 });

@@ -55,23 +55,41 @@ export function total(counts: Record<string, HostCounters>, counter: keyof HostC
 /** One line per host: "vega 39 commands, 0 writes, 0 restarts". */
 export function countsLine(counts: Record<string, HostCounters>): string {
   return labHostNames
-    .map((h) => `${h} ${counts[h]?.remoteCommands ?? 0} commands, ${counts[h]?.remoteWrites ?? 0} writes, ${counts[h]?.unitRestarts ?? 0} restarts`)
+    .map(
+      (h) =>
+        `${h} ${counts[h]?.remoteCommands ?? 0} commands, ${counts[h]?.remoteWrites ?? 0} writes, ${counts[h]?.unitRestarts ?? 0} restarts`,
+    )
     .join("; ");
 }
 
 /** The monitor's MQTT password, from the lab's secrets (never printed). */
-export const monitorPassword = () => JSON.parse(readFileSync(join(labDir, "lab-secrets.json"), "utf8"))["mqtt-password-monitor"] as string;
+export const monitorPassword = () =>
+  JSON.parse(readFileSync(join(labDir, "lab-secrets.json"), "utf8"))["mqtt-password-monitor"] as string;
 
 /** `npm run verify -- --stack lab ...` from the checkout, as the README tells a user. */
-export function verify(lab: Lab, args: string[], timeoutMs = 10 * 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function verify(
+  lab: Lab,
+  args: string[],
+  timeoutMs = 10 * 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = { ...process.env, LYRA_SECRET_MQTT_PASSWORD_MONITOR: monitorPassword() };
   return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "-s", "verify", "--", "--stack", "lab", "--identity", lab.clientKeyPath, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      "npm",
+      ["run", "-s", "verify", "--", "--stack", "lab", "--identity", lab.clientKeyPath, ...args],
+      { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`npm run verify: still running after ${timeoutMs / 1000} s\n${stdout}`))), timeoutMs);
+    const timer = setTimeout(
+      () => (
+        child.kill("SIGKILL"),
+        reject(new Error(`npm run verify: still running after ${timeoutMs / 1000} s\n${stdout}`))
+      ),
+      timeoutMs,
+    );
     child.once("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
   });
 }
@@ -79,7 +97,23 @@ export function verify(lab: Lab, args: string[], timeoutMs = 10 * 60_000): Promi
 /** mosquitto_sub from this machine to vega's forwarded 1883 as the monitor user: `count` messages or none. */
 export function subscribe(topic: string, count: number, seconds: number): Promise<string[]> {
   return new Promise((resolve) => {
-    const child = spawn("mosquitto_sub", ["-h", "127.0.0.12", "-p", "1883", "-u", "monitor", "-P", monitorPassword(), "-t", topic, "-v", "-C", String(count), "-W", String(seconds)]);
+    const child = spawn("mosquitto_sub", [
+      "-h",
+      "127.0.0.12",
+      "-p",
+      "1883",
+      "-u",
+      "monitor",
+      "-P",
+      monitorPassword(),
+      "-t",
+      topic,
+      "-v",
+      "-C",
+      String(count),
+      "-W",
+      String(seconds),
+    ]);
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
     child.once("close", () => resolve(out.trim() === "" ? [] : out.trim().split("\n")));

@@ -22,52 +22,140 @@ const key = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${String(n).rep
 /** Broker alone on "hub", the config source moved to "core", two mirrors (one on SSH port 2222). */
 const synthFleet: FleetModel = parseFleet(
   {
-    site: { domain: "test.lan", timezone: "UTC", ntpServers: ["ntp.test.lan"], nas: { host: "nas.test.lan", path: "/backups/fleet" } },
+    site: {
+      domain: "test.lan",
+      timezone: "UTC",
+      ntpServers: ["ntp.test.lan"],
+      nas: { host: "nas.test.lan", path: "/backups/fleet" },
+    },
     hosts: {
-      hub: { address: "10.0.0.1", role: "vega", ssh: { hostKey: key(1) }, services: { "config-source": { enabled: false } } },
-      core: { address: "10.0.0.2", role: "lyra", ssh: { hostKey: key(2) }, services: { "config-source": { path: "/srv/cfg" } } },
-      "pi-a": { address: "10.0.0.3", role: "mirror", ssh: { user: "pi", hostKey: key(3) }, services: { "lyra-client": { reconnectSeconds: 45 } } },
+      hub: {
+        address: "10.0.0.1",
+        role: "vega",
+        ssh: { hostKey: key(1) },
+        services: { "config-source": { enabled: false } },
+      },
+      core: {
+        address: "10.0.0.2",
+        role: "lyra",
+        ssh: { hostKey: key(2) },
+        services: { "config-source": { path: "/srv/cfg" } },
+      },
+      "pi-a": {
+        address: "10.0.0.3",
+        role: "mirror",
+        ssh: { user: "pi", hostKey: key(3) },
+        services: { "lyra-client": { reconnectSeconds: 45 } },
+      },
       "pi-b": { address: "10.0.0.4", role: "mirror", ssh: { user: "pi", port: 2222, hostKey: key(4) } },
     },
-    versions: { "lyra-orchestrator": "1.0.0", qdrant: "1.0.0", "node-red": "4.0.0", "stt-service": "0.1.0", "lyra-client": "1.0.0" },
+    versions: {
+      "lyra-orchestrator": "1.0.0",
+      qdrant: "1.0.0",
+      "node-red": "4.0.0",
+      "stt-service": "0.1.0",
+      "lyra-client": "1.0.0",
+    },
     images: { "mqtt-broker": `eclipse-mosquitto:2@sha256:${"a".repeat(64)}` },
   },
   "stacks/Pulumi.synth.yaml",
 );
 
-const unit = (name: string, after: Prerequisite[] = []) => ({ name, content: "[Unit]\n", enabled: true, active: true, longRunning: true, after });
+const unit = (name: string, after: Prerequisite[] = []) => ({
+  name,
+  content: "[Unit]\n",
+  enabled: true,
+  active: true,
+  longRunning: true,
+  after,
+});
 
 function synthPlan(host: string, f: PlanFragment): HostPlan {
   const h = synthFleet.hosts.find((x) => x.name === host)!;
   return {
-    host, role: h.role, fqdn: h.fqdn, connection: { address: h.address, port: h.ssh.port, user: h.ssh.user, hostKey: h.ssh.hostKey },
-    services: Object.keys(h.services).sort(), packages: [], directories: [], files: [], units: [],
-    containers: [], ports: [], checks: [], recovery: [], mqttRoundTrips: [], unitOrder: {}, dataSets: dataSetsOf(h), ...f,
+    host,
+    role: h.role,
+    fqdn: h.fqdn,
+    connection: { address: h.address, port: h.ssh.port, user: h.ssh.user, hostKey: h.ssh.hostKey },
+    services: Object.keys(h.services).sort(),
+    packages: [],
+    directories: [],
+    files: [],
+    units: [],
+    containers: [],
+    ports: [],
+    checks: [],
+    recovery: [],
+    mqttRoundTrips: [],
+    unitOrder: {},
+    dataSets: dataSetsOf(h),
+    ...f,
   };
 }
 
-const hostileCheck: HealthCheck = { kind: "command", name: "core: token | pipe", command: "mosquitto_sub -P @@secret:mqtt-password-monitor@@ -t 'lyra/#' | head -1" };
+const hostileCheck: HealthCheck = {
+  kind: "command",
+  name: "core: token | pipe",
+  command: "mosquitto_sub -P @@secret:mqtt-password-monitor@@ -t 'lyra/#' | head -1",
+};
 
 const synthPlans: HostPlan[] = [
   synthPlan("core", {
-    units: [unit("lyra-orchestrator.service", [{ kind: "container", label: "hub/mqtt-broker", host: "hub", container: "mqtt-broker" }]), { ...unit("prometheus.service"), content: null, dropIn: "[Service]\n" }],
+    units: [
+      unit("lyra-orchestrator.service", [
+        { kind: "container", label: "hub/mqtt-broker", host: "hub", container: "mqtt-broker" },
+      ]),
+      { ...unit("prometheus.service"), content: null, dropIn: "[Service]\n" },
+    ],
     ports: [{ port: 8000, protocol: "tcp", service: "lyra-orchestrator" }],
-    files: [{ path: "/etc/lyra/secret.env", content: "PW=@@secret:mqtt-password-orchestrator@@\n", mode: "0600", owner: "lyra", group: "lyra", restarts: ["lyra-orchestrator.service"] }],
-    checks: [{ kind: "http", name: "core: orchestrator healthz", url: "http://core.test.lan:8000/healthz", expectStatus: 200 }, hostileCheck],
-    recovery: [{ service: "lyra-orchestrator", commands: ["systemctl restart lyra-orchestrator", "echo `uname -n` <done>"] }],
+    files: [
+      {
+        path: "/etc/lyra/secret.env",
+        content: "PW=@@secret:mqtt-password-orchestrator@@\n",
+        mode: "0600",
+        owner: "lyra",
+        group: "lyra",
+        restarts: ["lyra-orchestrator.service"],
+      },
+    ],
+    checks: [
+      { kind: "http", name: "core: orchestrator healthz", url: "http://core.test.lan:8000/healthz", expectStatus: 200 },
+      hostileCheck,
+    ],
+    recovery: [
+      { service: "lyra-orchestrator", commands: ["systemctl restart lyra-orchestrator", "echo `uname -n` <done>"] },
+    ],
   }),
   synthPlan("hub", {
-    containers: [{
-      name: "mqtt-broker", image: `eclipse-mosquitto:2@sha256:${"a".repeat(64)}`, ports: [{ container: 1883, host: 1883, protocol: "tcp" }],
-      mounts: [{ source: "/etc/mosquitto", target: "/mosquitto/config", readOnly: true, kind: "bind" }], restart: "unless-stopped",
-      healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 }, labels: {}, configFiles: [],
-    }],
+    containers: [
+      {
+        name: "mqtt-broker",
+        image: `eclipse-mosquitto:2@sha256:${"a".repeat(64)}`,
+        ports: [{ container: 1883, host: 1883, protocol: "tcp" }],
+        mounts: [{ source: "/etc/mosquitto", target: "/mosquitto/config", readOnly: true, kind: "bind" }],
+        restart: "unless-stopped",
+        healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 },
+        labels: {},
+        configFiles: [],
+      },
+    ],
     ports: [{ port: 1883, protocol: "tcp", service: "mqtt-broker" }],
-    checks: [{ kind: "container", name: "hub: broker container", container: "mqtt-broker" }, { kind: "mqtt-roundtrip", name: "hub: round trip", topic: "lyra/test" }],
-    recovery: [{ service: "mqtt-broker", commands: ["docker restart mqtt-broker", "docker logs --tail 50 mqtt-broker"] }],
+    checks: [
+      { kind: "container", name: "hub: broker container", container: "mqtt-broker" },
+      { kind: "mqtt-roundtrip", name: "hub: round trip", topic: "lyra/test" },
+    ],
+    recovery: [
+      { service: "mqtt-broker", commands: ["docker restart mqtt-broker", "docker logs --tail 50 mqtt-broker"] },
+    ],
   }),
-  synthPlan("pi-a", { checks: [{ kind: "mqtt-fresh", name: "pi-a: heartbeat", topic: "lyra/presence/pi-a", withinSeconds: 60 }], units: [unit("lyra-client.service")] }),
-  synthPlan("pi-b", { checks: [{ kind: "unit", name: "pi-b: client", unit: "lyra-client.service" }], units: [unit("lyra-client.service")] }),
+  synthPlan("pi-a", {
+    checks: [{ kind: "mqtt-fresh", name: "pi-a: heartbeat", topic: "lyra/presence/pi-a", withinSeconds: 60 }],
+    units: [unit("lyra-client.service")],
+  }),
+  synthPlan("pi-b", {
+    checks: [{ kind: "unit", name: "pi-b: client", unit: "lyra-client.service" }],
+    units: [unit("lyra-client.service")],
+  }),
 ];
 
 const synthDocsHost = synthFleet.hosts.find((h) => h.name === "core")!;
@@ -76,7 +164,9 @@ const synthTree = () => new Map(renderDocsTree(synthFleet, synthDocsHost, synthP
 /** Every page path mkdocs.yml's nav lists. */
 function navPaths(yml: string): string[] {
   const walk = (items: unknown[]): string[] =>
-    items.flatMap((item) => Object.values(item as Record<string, unknown>).flatMap((v) => (Array.isArray(v) ? walk(v) : [String(v)])));
+    items.flatMap((item) =>
+      Object.values(item as Record<string, unknown>).flatMap((v) => (Array.isArray(v) ? walk(v) : [String(v)])),
+    );
   return walk((parse(yml) as { nav: unknown[] }).nav);
 }
 
@@ -95,9 +185,21 @@ function brokenLinks(tree: Map<string, string>): string[] {
 
 function assertSite(fleet: FleetModel, plans: readonly HostPlan[], tree: Map<string, string>): void {
   const pages = [...tree.keys()].filter((p) => p.endsWith(".md")).sort();
-  const expected = ["docs/index.md", "docs/recovery.md", "docs/checks.md", "docs/entries/index.md", ...fleet.hosts.map((h) => `docs/hosts/${h.name}.md`)];
+  const expected = [
+    "docs/index.md",
+    "docs/recovery.md",
+    "docs/checks.md",
+    "docs/entries/index.md",
+    ...fleet.hosts.map((h) => `docs/hosts/${h.name}.md`),
+  ];
   assert.deepEqual(pages, expected.sort());
-  assert.deepEqual(navPaths(tree.get("mkdocs.yml")!).map((p) => `docs/${p}`).sort(), pages, "the nav lists every page, and only pages");
+  assert.deepEqual(
+    navPaths(tree.get("mkdocs.yml")!)
+      .map((p) => `docs/${p}`)
+      .sort(),
+    pages,
+    "the nav lists every page, and only pages",
+  );
   assert.deepEqual(brokenLinks(tree), []);
   for (const plan of plans) {
     const page = tree.get(`docs/hosts/${plan.host}.md`)!;
@@ -106,8 +208,21 @@ function assertSite(fleet: FleetModel, plans: readonly HostPlan[], tree: Map<str
     for (const c of plan.checks) assert.ok(tree.get("docs/checks.md")!.includes(code(c.name)), `checks.md: ${c.name}`);
     for (const c of plan.containers) assert.ok(page.includes(code(c.name)), `${plan.host}: container ${c.name}`);
     for (const f of plan.files) assert.ok(page.includes(code(f.path)), `${plan.host}: file ${f.path}`);
-    for (const p of plan.ports) assert.ok(page.includes(`| ${code(p.port)} | ${p.protocol} | ${code(p.service)} |`), `${plan.host}: port ${p.port}`);
-    for (const r of plan.recovery) assert.ok(page.includes(codeBlock(r.commands.map((c) => c.replace(/@@secret:([a-z0-9-]+)@@/g, "<secret $1>")), "sh")), `${plan.host}: recovery ${r.service}`);
+    for (const p of plan.ports)
+      assert.ok(
+        page.includes(`| ${code(p.port)} | ${p.protocol} | ${code(p.service)} |`),
+        `${plan.host}: port ${p.port}`,
+      );
+    for (const r of plan.recovery)
+      assert.ok(
+        page.includes(
+          codeBlock(
+            r.commands.map((c) => c.replace(/@@secret:([a-z0-9-]+)@@/g, "<secret $1>")),
+            "sh",
+          ),
+        ),
+        `${plan.host}: recovery ${r.service}`,
+      );
   }
   for (const [path, content] of tree) assert.doesNotMatch(content, /@@secret/, `${path} holds a secret token`);
 }
@@ -119,7 +234,12 @@ test("synthetic fleet: a page per host, nav matches the files, every link resolv
 test("synthetic fleet: the fragment puts the site under /opt/lyra/docs, root 0644, restarting mkdocs.service", () => {
   const fragment = renderDocsSite(synthFleet, synthDocsHost, synthPlans);
   const dirs = fragment.directories!.map((d) => d.path);
-  assert.deepEqual(dirs, ["/opt/lyra/docs", "/opt/lyra/docs/docs", "/opt/lyra/docs/docs/entries", "/opt/lyra/docs/docs/hosts"]);
+  assert.deepEqual(dirs, [
+    "/opt/lyra/docs",
+    "/opt/lyra/docs/docs",
+    "/opt/lyra/docs/docs/entries",
+    "/opt/lyra/docs/docs/hosts",
+  ]);
   for (const f of fragment.files!) {
     assert.match(f.path, /^\/opt\/lyra\/docs\/(mkdocs\.yml|entries_hook\.py|docs\/.+\.md)$/);
     assert.deepEqual([f.mode, f.owner, f.group, f.restarts], ["0644", "root", "root", ["mkdocs.service"]]);
@@ -133,7 +253,10 @@ test("synthetic fleet: the fragment puts the site under /opt/lyra/docs, root 064
 
 test("synthetic fleet: deterministic, two renders are identical", () => {
   assert.deepEqual([...synthTree()], [...synthTree()]);
-  assert.deepEqual(renderDocsSite(synthFleet, synthDocsHost, synthPlans), renderDocsSite(synthFleet, synthDocsHost, [...synthPlans]));
+  assert.deepEqual(
+    renderDocsSite(synthFleet, synthDocsHost, synthPlans),
+    renderDocsSite(synthFleet, synthDocsHost, [...synthPlans]),
+  );
 });
 
 test("synthetic fleet: secrets are masked, hostile characters stay inside code", () => {
@@ -141,7 +264,10 @@ test("synthetic fleet: secrets are masked, hostile characters stay inside code",
   const checks = tree.get("docs/checks.md")!;
   assert.ok(checks.includes("`mosquitto_sub -P <secret mqtt-password-monitor> -t 'lyra/#' | head -1` exits 0"), checks);
   assert.ok(!tree.get("docs/hosts/core.md")!.includes("PW="), "file contents are never shown");
-  assert.ok(tree.get("docs/hosts/core.md")!.includes("echo `uname -n` <done>\n```"), "recovery commands verbatim in a code block");
+  assert.ok(
+    tree.get("docs/hosts/core.md")!.includes("echo `uname -n` <done>\n```"),
+    "recovery commands verbatim in a code block",
+  );
   assert.equal(code("a`b"), "``a`b``");
   assert.equal(code("`x`"), "`` `x` ``");
   assert.equal(text("a|b <c> *d*"), "a\\|b &lt;c&gt; \\*d\\*");
@@ -150,9 +276,15 @@ test("synthetic fleet: secrets are masked, hostile characters stay inside code",
 
 test("synthetic fleet: recovery follows the model (order, broker commands, NAS, fallback, SSH ports)", () => {
   const recovery = synthTree().get("docs/recovery.md")!;
-  const at = (s: string) => { const i = recovery.indexOf(s); assert.ok(i >= 0, `recovery.md lacks ${s}`); return i; };
+  const at = (s: string) => {
+    const i = recovery.indexOf(s);
+    assert.ok(i >= 0, `recovery.md lacks ${s}`);
+    return i;
+  };
   // Power: the broker host and the config source host first, then the other servers, then the mirrors.
-  const stage1 = at("1. Power on the broker and config source: [core](hosts/core.md) (`10.0.0.2`), [hub](hosts/hub.md)");
+  const stage1 = at(
+    "1. Power on the broker and config source: [core](hosts/core.md) (`10.0.0.2`), [hub](hosts/hub.md)",
+  );
   assert.ok(stage1 < at("2. Power on the mirrors: [pi-a](hosts/pi-a.md) (`10.0.0.3`), [pi-b](hosts/pi-b.md)"));
   assert.ok(!recovery.includes("Power on the servers"), "no server left once core and hub are the hub");
   at("`pulumi up --stack synth`");
@@ -174,7 +306,16 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
 test("synthetic fleet: the topology names broker, config source, metrics, MQTT flows and config sync", () => {
   const index = synthTree().get("docs/index.md")!;
   const diagram = /```text\n([\s\S]*?)\n```/.exec(index)![1];
-  for (const s of ["* MQTT broker, port 1883 (docker)", "* config source /srv/cfg/", "* metrics: Prometheus", "lyra/presence/#", "lyra/health/#", "lyra/clients/online/#", "lyra/test", "sync  mirrors <-- core:/srv/cfg/   every 5 min"]) {
+  for (const s of [
+    "* MQTT broker, port 1883 (docker)",
+    "* config source /srv/cfg/",
+    "* metrics: Prometheus",
+    "lyra/presence/#",
+    "lyra/health/#",
+    "lyra/clients/online/#",
+    "lyra/test",
+    "sync  mirrors <-- core:/srv/cfg/   every 5 min",
+  ]) {
     assert.ok(diagram.includes(s), `diagram lacks ${s}:\n${diagram}`);
   }
   const boxRows = diagram.split("\n").filter((l) => l.startsWith("|") || l.startsWith("+-"));
@@ -187,10 +328,17 @@ test("home stack: recovery names each mirror's own registration topic and how to
   const plans = planFleet(fleet);
   const recovery = plans.flatMap((p) => p.files).find((f) => f.path === "/opt/lyra/docs/docs/recovery.md")!.content;
   for (const mirror of ["mirror-1", "mirror-2"]) {
-    assert.ok(recovery.includes(`\`${mirror}\` registered online on \`lyra/clients/online/${mirror}\` (retained, or within 60 s)`), mirror);
+    assert.ok(
+      recovery.includes(
+        `\`${mirror}\` registered online on \`lyra/clients/online/${mirror}\` (retained, or within 60 s)`,
+      ),
+      mirror,
+    );
   }
   assert.ok(
-    recovery.includes("By hand, on `vega`, `XDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/clients/online/#' -v` lists each mirror's retained"),
+    recovery.includes(
+      "By hand, on `vega`, `XDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/clients/online/#' -v` lists each mirror's retained",
+    ),
     recovery,
   );
 });
@@ -199,15 +347,35 @@ test("home stack: the docs host gets the site; every host page lists its plan's 
   const fleet = loadStackFile(join(root, "stacks/Pulumi.home.yaml"));
   const plans = planFleet(fleet);
   const docsHosts = plans.filter((p) => p.files.some((f) => f.path === "/opt/lyra/docs/mkdocs.yml"));
-  assert.deepEqual(docsHosts.map((p) => p.host), fleet.hosts.filter((h) => h.services.mkdocs).map((h) => h.name));
-  const tree = new Map(docsHosts[0].files.filter((f) => f.path.startsWith("/opt/lyra/docs/")).map((f) => [f.path.slice("/opt/lyra/docs/".length), f.content]));
+  assert.deepEqual(
+    docsHosts.map((p) => p.host),
+    fleet.hosts.filter((h) => h.services.mkdocs).map((h) => h.name),
+  );
+  const tree = new Map(
+    docsHosts[0].files
+      .filter((f) => f.path.startsWith("/opt/lyra/docs/"))
+      .map((f) => [f.path.slice("/opt/lyra/docs/".length), f.content]),
+  );
   assertSite(fleet, plans, tree);
   const recovery = tree.get("docs/recovery.md")!;
   assert.ok(recovery.includes("`pulumi up --stack home`"));
-  assert.ok(recovery.indexOf("[vega](hosts/vega.md)") < recovery.indexOf("[lyra](hosts/lyra.md)"), "Vega powers on before Lyra");
-  assert.ok(recovery.indexOf("[lyra](hosts/lyra.md)") < recovery.indexOf("[mirror-1](hosts/mirror-1.md)"), "Lyra before the mirrors");
+  assert.ok(
+    recovery.indexOf("[vega](hosts/vega.md)") < recovery.indexOf("[lyra](hosts/lyra.md)"),
+    "Vega powers on before Lyra",
+  );
+  assert.ok(
+    recovery.indexOf("[lyra](hosts/lyra.md)") < recovery.indexOf("[mirror-1](hosts/mirror-1.md)"),
+    "Lyra before the mirrors",
+  );
   assert.deepEqual(planFleet(loadStackFile(join(root, "stacks/Pulumi.home.yaml"))), plans, "deterministic");
   // checks.md and the verify command list the same checks, in the same order.
-  const rows = tree.get("docs/checks.md")!.split("\n").filter((l) => l.startsWith("| [")).map((l) => l.split(" | ").slice(0, 2).join(" | "));
-  assert.deepEqual(rows, plannedChecks(fleet, plans).map((vc) => `| [${vc.host}](hosts/${vc.host}.md) | ${code(vc.check.name)}`));
+  const rows = tree
+    .get("docs/checks.md")!
+    .split("\n")
+    .filter((l) => l.startsWith("| ["))
+    .map((l) => l.split(" | ").slice(0, 2).join(" | "));
+  assert.deepEqual(
+    rows,
+    plannedChecks(fleet, plans).map((vc) => `| [${vc.host}](hosts/${vc.host}.md) | ${code(vc.check.name)}`),
+  );
 });

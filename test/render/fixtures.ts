@@ -26,7 +26,12 @@ export function homeFleet(change: (raw: RawFleet) => void = () => {}): FleetMode
 }
 
 /** One renderer's fragment for one host, without the rest of the plan. */
-export function fragmentOf<S extends ServiceId>(render: ServiceRenderer<ServiceSettings[S]>, service: S, fleet: FleetModel, hostName: string): PlanFragment {
+export function fragmentOf<S extends ServiceId>(
+  render: ServiceRenderer<ServiceSettings[S]>,
+  service: S,
+  fleet: FleetModel,
+  hostName: string,
+): PlanFragment {
   const host = fleet.hosts.find((h) => h.name === hostName);
   if (!host) throw new Error(`no host ${hostName}`);
   const settings = host.services[service];
@@ -81,7 +86,9 @@ export function hardeningDeviations(content: string): Record<string, string[]> {
   const deviations: Record<string, string[]> = {};
   for (const [key, value] of Object.entries(hardened())) {
     if (value === undefined) continue;
-    const expected = (Array.isArray(value) ? value : [value]).map((v) => (typeof v === "boolean" ? (v ? "yes" : "no") : String(v)));
+    const expected = (Array.isArray(value) ? value : [value]).map((v) =>
+      typeof v === "boolean" ? (v ? "yes" : "no") : String(v),
+    );
     const actual = unitValues(content, "Service", key);
     if (JSON.stringify(actual) !== JSON.stringify(expected)) deviations[key] = actual;
   }
@@ -102,7 +109,10 @@ export function envEntries(content: string): Record<string, string> {
 
 /** Every text a fragment renders (files and units), for leak checks. */
 export function renderedTexts(fragment: PlanFragment): string[] {
-  return [...(fragment.files ?? []).map((f) => f.content), ...(fragment.units ?? []).map((u) => `${u.content ?? ""}${u.dropIn ?? ""}`)];
+  return [
+    ...(fragment.files ?? []).map((f) => f.content),
+    ...(fragment.units ?? []).map((u) => `${u.content ?? ""}${u.dropIn ?? ""}`),
+  ];
 }
 
 /** Files that carry a secret token. */

@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { test } from "node:test";
-import { hasSecrets, maskSecrets, resolveSecrets, secretKeysIn, secretToken, sshPublicKeyToken } from "../../src/render/secrets";
+import {
+  hasSecrets,
+  maskSecrets,
+  resolveSecrets,
+  secretKeysIn,
+  secretToken,
+  sshPublicKeyToken,
+} from "../../src/render/secrets";
 import { testSshKey } from "../support/ssh-test-key";
 
 const key = "config-sync-ssh-key";
@@ -38,7 +45,8 @@ test("the plain value and the public key of one secret resolve side by side", ()
 });
 
 /** RFC 4251 string and mpint, to build the ssh-rsa public blob from node's view of the key. */
-const sshString = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
+const sshString = (b: Buffer) =>
+  Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
 const mpint = (b: Buffer) => {
   let i = 0;
   while (i < b.length - 1 && b[i] === 0) i++;
@@ -50,7 +58,11 @@ test("an RSA key in the older PEM format resolves too", () => {
   const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const privateKey = pair.privateKey.export({ type: "pkcs1", format: "pem" }).toString();
   const jwk = pair.publicKey.export({ format: "jwk" });
-  const blob = Buffer.concat([sshString(Buffer.from("ssh-rsa")), mpint(Buffer.from(jwk.e!, "base64url")), mpint(Buffer.from(jwk.n!, "base64url"))]);
+  const blob = Buffer.concat([
+    sshString(Buffer.from("ssh-rsa")),
+    mpint(Buffer.from(jwk.e!, "base64url")),
+    mpint(Buffer.from(jwk.n!, "base64url")),
+  ]);
   assert.match(privateKey, /^-----BEGIN RSA PRIVATE KEY-----/);
   assert.equal(resolveSecrets(sshPublicKeyToken(key), { [key]: privateKey }), `ssh-rsa ${blob.toString("base64")}`);
 });
@@ -60,23 +72,39 @@ test("errors name the secret and what is expected, never its value", () => {
   const neverQuoting = (value: string, expected: RegExp) => (e: unknown) => {
     const message = (e as Error).message;
     assert.match(message, expected);
-    for (const part of value.split(/\s+/).filter((p) => p.length > 8)) assert.ok(!message.includes(part), `the message quotes the value: ${message}`);
+    for (const part of value.split(/\s+/).filter((p) => p.length > 8))
+      assert.ok(!message.includes(part), `the message quotes the value: ${message}`);
     return true;
   };
-  assert.throws(() => resolveSecrets(sshPublicKeyToken(key), {}), /^Error: secret 'config-sync-ssh-key' is not set \(pulumi config set --secret config-sync-ssh-key\)$/);
+  assert.throws(
+    () => resolveSecrets(sshPublicKeyToken(key), {}),
+    /^Error: secret 'config-sync-ssh-key' is not set \(pulumi config set --secret config-sync-ssh-key\)$/,
+  );
 
   const garbage = "T3st-not-a-key-Pw-0123456789";
-  assert.throws(resolve(garbage), neverQuoting(garbage, /^secret 'config-sync-ssh-key' is not a private key ssh2 can read: expected an unencrypted OpenSSH private key/));
+  assert.throws(
+    resolve(garbage),
+    neverQuoting(
+      garbage,
+      /^secret 'config-sync-ssh-key' is not a private key ssh2 can read: expected an unencrypted OpenSSH private key/,
+    ),
+  );
 
   const { privateKey: encrypted } = generateKeyPairSync("rsa", {
     modulusLength: 2048,
     privateKeyEncoding: { type: "pkcs1", format: "pem", cipher: "aes-256-cbc", passphrase: "T3st-passphrase" },
     publicKeyEncoding: { type: "spki", format: "pem" },
   });
-  assert.throws(resolve(encrypted), neverQuoting(encrypted, /^secret 'config-sync-ssh-key' is encrypted with a passphrase: expected an unencrypted/));
+  assert.throws(
+    resolve(encrypted),
+    neverQuoting(encrypted, /^secret 'config-sync-ssh-key' is encrypted with a passphrase: expected an unencrypted/),
+  );
 
   const ed = testSshKey();
-  assert.throws(resolve(`${ed.publicKey} me@laptop`), neverQuoting(ed.publicKey, /^secret 'config-sync-ssh-key' is a public key: expected the private key/));
+  assert.throws(
+    resolve(`${ed.publicKey} me@laptop`),
+    neverQuoting(ed.publicKey, /^secret 'config-sync-ssh-key' is a public key: expected the private key/),
+  );
 
   // What node writes by default (PKCS#8) is not what ssh-keygen writes: named, not guessed at.
   const pkcs8 = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
@@ -86,6 +114,10 @@ test("errors name the secret and what is expected, never its value", () => {
 test("a malformed token is an internal error, not a leak of the plain value", () => {
   for (const token of [`@@secret-ssh-public-key(u):${key}@@`, `@@secret-mosquitto-hash:${key}@@`]) {
     assert.deepEqual(secretKeysIn(token), [key], "still recognised as a secret");
-    assert.throws(() => resolveSecrets(token, { [key]: "T3st-value" }), (e: Error) => /^internal: malformed secret token for 'config-sync-ssh-key'/.test(e.message) && !e.message.includes("T3st"));
+    assert.throws(
+      () => resolveSecrets(token, { [key]: "T3st-value" }),
+      (e: Error) =>
+        /^internal: malformed secret token for 'config-sync-ssh-key'/.test(e.message) && !e.message.includes("T3st"),
+    );
   }
 });

@@ -28,10 +28,26 @@ const variants: [string, string, (raw: RawFleet) => void][] = [
   ["home", "home", () => {}],
   ["lab", "lab", () => {}],
   ["native broker", "home", (raw) => services(raw, "vega", { "mqtt-broker": { mode: "native" } })],
-  ["everything on vega", "home", (raw) => {
-    services(raw, "vega", { "mqtt-broker": { mode: "native" }, "lyra-orchestrator": {}, qdrant: {}, nodered: {}, "mqtt-client": {}, "lyra-client": {}, "stt-service": {} });
-    services(raw, "lyra", { "lyra-orchestrator": { enabled: false }, qdrant: { enabled: false }, nodered: { enabled: false } });
-  }],
+  [
+    "everything on vega",
+    "home",
+    (raw) => {
+      services(raw, "vega", {
+        "mqtt-broker": { mode: "native" },
+        "lyra-orchestrator": {},
+        qdrant: {},
+        nodered: {},
+        "mqtt-client": {},
+        "lyra-client": {},
+        "stt-service": {},
+      });
+      services(raw, "lyra", {
+        "lyra-orchestrator": { enabled: false },
+        qdrant: { enabled: false },
+        nodered: { enabled: false },
+      });
+    },
+  ],
 ];
 
 for (const [name, stack, change] of variants) {
@@ -41,18 +57,21 @@ for (const [name, stack, change] of variants) {
     for (const plan of planFleet(parseFleet(raw, `stacks/Pulumi.${stack}.yaml`))) {
       const names = plan.units.map((u) => u.name);
       for (const unit of plan.units) {
-        for (const before of namedInText(unit.content, names)) assert.ok(plan.unitOrder[unit.name].includes(before), `${plan.host}: ${unit.name} after ${before}`);
+        for (const before of namedInText(unit.content, names))
+          assert.ok(plan.unitOrder[unit.name].includes(before), `${plan.host}: ${unit.name} after ${before}`);
       }
     }
   });
 }
 
 test("unitsNamedIn reads the section object: strings split on spaces, arrays, the four keys only", () => {
-  assert.deepEqual(unitsNamedIn({ Description: "x y", After: "a.service network-online.target", Wants: ["b.service", "c.service d.service"], Before: "e.service" }), [
-    "a.service",
-    "b.service",
-    "c.service",
-    "d.service",
-    "network-online.target",
-  ]);
+  assert.deepEqual(
+    unitsNamedIn({
+      Description: "x y",
+      After: "a.service network-online.target",
+      Wants: ["b.service", "c.service d.service"],
+      Before: "e.service",
+    }),
+    ["a.service", "b.service", "c.service", "d.service", "network-online.target"],
+  );
 });

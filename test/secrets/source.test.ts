@@ -35,10 +35,17 @@ after(() => {
 });
 
 test("a secret not in the environment comes from `pulumi config get --show-secrets` for the stack, without its newline", () => {
-  const values = readSecrets("home", ["mqtt-password-monitor", "mqtt-password-vega"], { LYRA_SECRET_MQTT_PASSWORD_VEGA: "TEST-SECRET from env" });
-  assert.deepEqual(values, { "mqtt-password-monitor": "TEST-SECRET from the stack", "mqtt-password-vega": "TEST-SECRET from env" });
+  const values = readSecrets("home", ["mqtt-password-monitor", "mqtt-password-vega"], {
+    LYRA_SECRET_MQTT_PASSWORD_VEGA: "TEST-SECRET from env",
+  });
+  assert.deepEqual(values, {
+    "mqtt-password-monitor": "TEST-SECRET from the stack",
+    "mqtt-password-vega": "TEST-SECRET from env",
+  });
   // The environment wins: the CLI is asked only for the key the environment lacks.
-  assert.deepEqual(readFileSync(join(dir, "calls"), "utf8").trim().split("\n"), ["config get --stack home --show-secrets lyra-fleet:mqtt-password-monitor"]);
+  assert.deepEqual(readFileSync(join(dir, "calls"), "utf8").trim().split("\n"), [
+    "config get --stack home --show-secrets lyra-fleet:mqtt-password-monitor",
+  ]);
 });
 
 test("a key the stack does not have is reported missing with both ways to set it, and the CLI's words are not shown", () => {

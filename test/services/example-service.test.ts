@@ -25,16 +25,28 @@ function withGreeter(settings: Record<string, unknown> = { greeting: "hi there" 
 }
 
 test("its options are validated with the stack, with the path and its own message", () => {
-  assert.throws(() => withGreeter({ greeting: "<script>" }), /hosts\.vega\.services\.example-greeter\.greeting[^\n]*expected a short greeting of letters/);
+  assert.throws(
+    () => withGreeter({ greeting: "<script>" }),
+    /hosts\.vega\.services\.example-greeter\.greeting[^\n]*expected a short greeting of letters/,
+  );
   const vega = withGreeter().hosts.find((h) => h.name === "vega")!;
-  assert.deepEqual((vega.services as Record<string, unknown>)["example-greeter"], { enabled: true, port: 8900, greeting: "hi there" });
+  assert.deepEqual((vega.services as Record<string, unknown>)["example-greeter"], {
+    enabled: true,
+    port: 8900,
+    greeting: "hi there",
+  });
 });
 
 test("it brings its secret (with its value rule) and its MQTT user", () => {
   const fleet = withGreeter();
   assert.ok(requiredSecretKeys(fleet).includes(greeterSecretKey));
-  assert.deepEqual(secretValueProblems({ [greeterSecretKey]: "two\nlines" }), [`secret '${greeterSecretKey}' holds a line break (expected one line)`]);
-  assert.deepEqual(fleet.mqttUsers.find((u) => u.name === "greeter"), { name: "greeter", publish: ["lyra/greetings/#"], subscribe: [], passwordKey: "mqtt-password-greeter" });
+  assert.deepEqual(secretValueProblems({ [greeterSecretKey]: "two\nlines" }), [
+    `secret '${greeterSecretKey}' holds a line break (expected one line)`,
+  ]);
+  assert.deepEqual(
+    fleet.mqttUsers.find((u) => u.name === "greeter"),
+    { name: "greeter", publish: ["lyra/greetings/#"], subscribe: [], passwordKey: "mqtt-password-greeter" },
+  );
   // Not placed anywhere: no secret, no user.
   const without = parseFleet(stackFleet("home"), "stacks/Pulumi.home.yaml");
   assert.ok(!requiredSecretKeys(without).includes(greeterSecretKey));
@@ -50,12 +62,18 @@ test("it is rendered into its host's plan, and only there", () => {
   assert.ok(vega.units.some((u) => u.name === greeterUnit && u.content?.includes("http.server 8900")));
   assert.ok(vega.ports.some((p) => p.port === 8900 && p.service === "example-greeter"));
   assert.ok(vega.packages.includes("python3"));
-  for (const plan of plans.filter((p) => p.host !== "vega")) assert.ok(!plan.units.some((u) => u.name === greeterUnit), plan.host);
+  for (const plan of plans.filter((p) => p.host !== "vega"))
+    assert.ok(!plan.units.some((u) => u.name === greeterUnit), plan.host);
 });
 
 test("it is documented: the README's reference, and the docs site's host page, recovery and rebuild pages", () => {
-  assert.match(serviceReferenceTable(), /^\| `example-greeter` \| `greeting` \| `hello` \| What the service answers\. \|$/m);
-  const docs = planFleet(withGreeter()).find((p) => p.host === "lyra")!.files.filter((f) => f.path.startsWith("/opt/lyra/docs/"));
+  assert.match(
+    serviceReferenceTable(),
+    /^\| `example-greeter` \| `greeting` \| `hello` \| What the service answers\. \|$/m,
+  );
+  const docs = planFleet(withGreeter())
+    .find((p) => p.host === "lyra")!
+    .files.filter((f) => f.path.startsWith("/opt/lyra/docs/"));
   const mentioning = (text: string) => docs.filter((f) => f.content.includes(text)).map((f) => f.path);
   assert.ok(mentioning(greeterUnit).length > 0, "the docs name its unit");
   assert.ok(mentioning("systemctl restart example-greeter").length > 0, "the docs give its recovery step");
@@ -67,7 +85,12 @@ test("it is verified: its check is among the runbook's checks, on its host", () 
   const checks = plannedChecks(fleet, planFleet(fleet)).filter((c) => c.check.name === "vega: example-greeter answers");
   assert.equal(checks.length, 1);
   assert.equal(checks[0].host, "vega");
-  assert.deepEqual(checks[0].check, { kind: "http", name: "vega: example-greeter answers", url: "http://vega.home.arpa:8900/", expectStatus: 200 });
+  assert.deepEqual(checks[0].check, {
+    kind: "http",
+    name: "vega: example-greeter answers",
+    url: "http://vega.home.arpa:8900/",
+    expectStatus: 200,
+  });
 });
 
 test("unregistered, the same stack is refused: the service is known only through the registry", () => {

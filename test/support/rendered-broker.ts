@@ -41,7 +41,9 @@ export async function startRenderedBroker(plan: HostPlan): Promise<RenderedBroke
     if (!f) throw new Error(`${plan.host} has no ${path}`);
     return f.content;
   };
-  const secrets = testSecretValues([...new Set([brokerPaths.passwd, brokerPaths.acl].flatMap((p) => secretKeysIn(file(p))))]);
+  const secrets = testSecretValues([
+    ...new Set([brokerPaths.passwd, brokerPaths.acl].flatMap((p) => secretKeysIn(file(p)))),
+  ]);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "lyra-generated-broker-"));
   const conf = rewriteConf(file(brokerPaths.conf), {
@@ -58,7 +60,11 @@ export async function startRenderedBroker(plan: HostPlan): Promise<RenderedBroke
   const password = (user: string) => secrets[`mqtt-password-${user}`];
 
   let log = "";
-  const broker: ChildProcess = spawn("/usr/sbin/mosquitto", ["-c", join(dir, "mosquitto.conf")], { uid: nobody, gid: nobody, stdio: ["ignore", "ignore", "pipe"] });
+  const broker: ChildProcess = spawn("/usr/sbin/mosquitto", ["-c", join(dir, "mosquitto.conf")], {
+    uid: nobody,
+    gid: nobody,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   broker.stderr!.on("data", (chunk) => (log += chunk));
   const stop = async () => {
     if (broker.exitCode === null && broker.signalCode === null) {
@@ -74,7 +80,26 @@ export async function startRenderedBroker(plan: HostPlan): Promise<RenderedBroke
       await stop();
       throw new Error(`mosquitto exited with ${broker.exitCode}:\n${log}`);
     }
-    const sub = spawnSync("mosquitto_sub", ["-h", "127.0.0.1", "-p", String(port), "-u", "monitor", "-P", password("monitor"), "-t", "$SYS/broker/uptime", "-C", "1", "-W", "2"], { encoding: "utf8", timeout: 5000 });
+    const sub = spawnSync(
+      "mosquitto_sub",
+      [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        "-u",
+        "monitor",
+        "-P",
+        password("monitor"),
+        "-t",
+        "$SYS/broker/uptime",
+        "-C",
+        "1",
+        "-W",
+        "2",
+      ],
+      { encoding: "utf8", timeout: 5000 },
+    );
     if (sub.status === 0) return { port, password, stop };
     await sleep(100);
   }

@@ -34,7 +34,14 @@ export function testSshKey(comment = "lyra-fleet test key"): TestSshKey {
 
   // PROTOCOL.key: check integers, the key, its comment, then padding 1, 2, 3... to the block size.
   const check = randomBytes(4);
-  let section = Buffer.concat([check, check, sshString("ssh-ed25519"), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment)]);
+  let section = Buffer.concat([
+    check,
+    check,
+    sshString("ssh-ed25519"),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
   const padding = (8 - (section.length % 8)) % 8;
   section = Buffer.concat([section, Buffer.from(Array.from({ length: padding }, (_, i) => i + 1))]);
   const body = Buffer.concat([

@@ -7,5 +7,7 @@ import { fleetConfigKey } from "../../src/model/load";
 const root = join(__dirname, "..", "..");
 
 export function stackFleet(stack: string): Record<string, any> {
-  return structuredClone(parse(readFileSync(join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8")).config[fleetConfigKey]);
+  return structuredClone(
+    parse(readFileSync(join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8")).config[fleetConfigKey],
+  );
 }

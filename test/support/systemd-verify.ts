@@ -13,7 +13,8 @@ import type { HostPlan } from "../../src/render/plan";
 /** The apps lyra-fleet runs but Debian does not ship: verified against stand-in stubs. */
 export const unpackaged = /^\/(opt|usr\/local\/bin)\//;
 /** Packaged units the rendered ones order against, not installed on this machine. */
-const absentPackagedUnit = /Unit (nut-server|nut-monitor|prometheus|prometheus-node-exporter|chrony|ssh|mosquitto|docker)\.service not found/;
+const absentPackagedUnit =
+  /Unit (nut-server|nut-monitor|prometheus|prometheus-node-exporter|chrony|ssh|mosquitto|docker)\.service not found/;
 
 function executables(content: string): string[] {
   const paths = new Set<string>();
@@ -45,7 +46,10 @@ export function verifyHostUnits(plan: HostPlan): string {
     ...stubs.map((p) => `mkdir -p "$(dirname ${p})" && printf '#!/bin/sh\\n' > ${p} && chmod 755 ${p}`),
     `exec systemd-analyze verify ${units.map((u) => join(dir, u.name)).join(" ")}`,
   ].join("\n");
-  const result = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], { encoding: "utf8", timeout: 60_000 });
+  const result = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   if (result.error) throw new Error(`systemd-analyze could not run: ${result.error.message}`);
   const output = `${result.stdout}${result.stderr}`
     .split("\n")

@@ -16,14 +16,33 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { secretKeys } from "../../src/model/fleet";
 import type { PlanFragment } from "../../src/render/plan";
 import { resolveSecrets } from "../../src/render/secrets";
-import { accountsService, authorizedKeysPath, render as renderSource, sysusersPath, syncHome } from "../../src/services/config-source/render";
+import {
+  accountsService,
+  authorizedKeysPath,
+  render as renderSource,
+  sysusersPath,
+  syncHome,
+} from "../../src/services/config-source/render";
 import { knownHostsPath, render as renderSync, syncKeyPath, syncService } from "../../src/services/config-sync/render";
 import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
 import { freePort } from "../support/free-port";
@@ -47,7 +66,8 @@ function run(command: string, args: string[], timeout = 60_000) {
 }
 
 const removeTestUser = () => {
-  if (run("getent", ["passwd", testUser]).status === 0) assert.equal(run("userdel", [testUser]).status, 0, `userdel ${testUser}`);
+  if (run("getent", ["passwd", testUser]).status === 0)
+    assert.equal(run("userdel", [testUser]).status, 0, `userdel ${testUser}`);
 };
 let sshd: { child: ChildProcess; log: string } | undefined;
 let createdPrivsepDir = false;
@@ -106,13 +126,15 @@ async function startSshd(port: number, usePam: boolean): Promise<void> {
       socket.on("error", () => resolve(false));
     });
     if (up) return;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`sshd did not start listening on ${port}:\n${readFileSync(log, "utf8")}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`sshd did not start listening on ${port}:\n${readFileSync(log, "utf8")}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 /** ExecStart= split the way systemd does for this line: whitespace, with double-quoted words. */
-const splitExecStart = (line: string): string[] => (line.match(/"[^"]*"|[^\s"]+/g) ?? []).map((w) => (w.startsWith('"') ? w.slice(1, -1) : w));
+const splitExecStart = (line: string): string[] =>
+  (line.match(/"[^"]*"|[^\s"]+/g) ?? []).map((w) => (w.startsWith('"') ? w.slice(1, -1) : w));
 
 /** Writes planned directories and files under `root`, with their planned modes (owner: root, as planned). */
 function place(root: string, fragment: PlanFragment, paths: string[], secrets: Record<string, string>) {
@@ -143,11 +165,23 @@ let passwd: string[] = [];
 
 before(async () => {
   port = await freePort();
-  assert.equal(run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-vega", "-f", join(dir, "ssh_host_ed25519_key")]).status, 0);
-  assert.equal(run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-mirror", "-f", join(dir, "config-sync-key")]).status, 0);
+  assert.equal(
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-vega", "-f", join(dir, "ssh_host_ed25519_key")])
+      .status,
+    0,
+  );
+  assert.equal(
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-mirror", "-f", join(dir, "config-sync-key")])
+      .status,
+    0,
+  );
   secrets = { [secretKeys.configSyncSshKey]: readFileSync(join(dir, "config-sync-key"), "utf8") };
   const fleet = homeFleet((raw) => {
-    raw.hosts.vega.ssh = { ...raw.hosts.vega.ssh, port, hostKey: readFileSync(join(dir, "ssh_host_ed25519_key.pub"), "utf8").trim() };
+    raw.hosts.vega.ssh = {
+      ...raw.hosts.vega.ssh,
+      port,
+      hostKey: readFileSync(join(dir, "ssh_host_ed25519_key.pub"), "utf8").trim(),
+    };
     raw.hosts.vega.services = { ...raw.hosts.vega.services, "config-source": { path: tree } };
   });
   source = fragmentOf(renderSource, "config-source", fleet, "vega");
@@ -160,21 +194,43 @@ before(async () => {
   assert.ok(known.startsWith(`[vega.home.arpa]:${port} ssh-ed25519 `), known);
   writeFileSync(join(dir, "known_hosts"), known.replace("vega.home.arpa", "127.0.0.1"));
   const argv = splitExecStart(unitFile(sync, syncService).match(/^ExecStart=(.*)$/m)![1]);
-  assert.deepEqual([...argv.slice(0, 4), ...argv.slice(5)], ["/usr/bin/rsync", "-a", "--delete", "-e", "lyra-sync@vega.home.arpa:./", `${tree}/`]);
+  assert.deepEqual(
+    [...argv.slice(0, 4), ...argv.slice(5)],
+    ["/usr/bin/rsync", "-a", "--delete", "-e", "lyra-sync@vega.home.arpa:./", `${tree}/`],
+  );
   assert.ok(argv[4].includes(` -p ${port} `), argv[4]);
-  sshCommand = argv[4].replace("%d/ssh-key", join(dir, "credentials", syncKeyPath)).replace(`UserKnownHostsFile=${knownHostsPath}`, `UserKnownHostsFile=${join(dir, "known_hosts")}`);
+  sshCommand = argv[4]
+    .replace("%d/ssh-key", join(dir, "credentials", syncKeyPath))
+    .replace(`UserKnownHostsFile=${knownHostsPath}`, `UserKnownHostsFile=${join(dir, "known_hosts")}`);
   pull = [...argv.slice(0, 4), sshCommand, `${testUser}@127.0.0.1:./`, `${mirror}/`];
 
   // The account, as systemd-sysusers makes it from the rendered file, in the temporary root.
   const sysusers = run("systemd-sysusers", [`--root=${vega}`, join(vega, sysusersPath)]);
   assert.equal(sysusers.status, 0, sysusers.out);
-  passwd = readFileSync(join(vega, "etc/passwd"), "utf8").trim().split("\n").find((l) => l.startsWith("lyra-sync:"))!.split(":");
+  passwd = readFileSync(join(vega, "etc/passwd"), "utf8")
+    .trim()
+    .split("\n")
+    .find((l) => l.startsWith("lyra-sync:"))!
+    .split(":");
 
   // The login account on this machine: the same home layout (under the temporary root), shell and
   // locked password as the rendered one; only the name differs.
   removeTestUser();
-  const shadow = readFileSync(join(vega, "etc/shadow"), "utf8").split("\n").find((l) => l.startsWith("lyra-sync:"))!.split(":");
-  const add = run("useradd", ["--system", "--no-create-home", "--home-dir", join(vega, passwd[5]), "--shell", passwd[6], "--comment", passwd[4], testUser]);
+  const shadow = readFileSync(join(vega, "etc/shadow"), "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("lyra-sync:"))!
+    .split(":");
+  const add = run("useradd", [
+    "--system",
+    "--no-create-home",
+    "--home-dir",
+    join(vega, passwd[5]),
+    "--shell",
+    passwd[6],
+    "--comment",
+    passwd[4],
+    testUser,
+  ]);
   assert.equal(add.status, 0, add.out);
   assert.equal(run("usermod", ["--password", shadow[1], testUser]).status, 0);
 
@@ -202,7 +258,11 @@ test("systemd-analyze verify accepts lyra-accounts.service silently", () => {
   const units = join(dir, "units");
   mkdirSync(units, { recursive: true });
   writeFileSync(join(units, accountsService), unitFile(source, accountsService));
-  const r = spawnSync("systemd-analyze", ["verify", `./${accountsService}`], { cwd: units, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync("systemd-analyze", ["verify", `./${accountsService}`], {
+    cwd: units,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   assert.equal(`${r.stdout}${r.stderr}`, "");
 });
@@ -211,8 +271,15 @@ test("ssh-keygen derives the same public key the token resolves to, from the mir
   const fromOpenSSH = run("ssh-keygen", ["-y", "-f", join(dir, "credentials", syncKeyPath)]);
   assert.equal(fromOpenSSH.status, 0, fromOpenSSH.out);
   const keys = readFileSync(join(vega, authorizedKeysPath), "utf8");
-  assert.equal(keys, `restrict,command="/usr/bin/rrsync -ro ${tree}" ${fromOpenSSH.out.trim().split(" ").slice(0, 2).join(" ")} lyra-fleet config-sync\n`);
-  for (const [path, mode] of [[syncHome, 0o755], [`${syncHome}/.ssh`, 0o755], [authorizedKeysPath, 0o644]] as const) {
+  assert.equal(
+    keys,
+    `restrict,command="/usr/bin/rrsync -ro ${tree}" ${fromOpenSSH.out.trim().split(" ").slice(0, 2).join(" ")} lyra-fleet config-sync\n`,
+  );
+  for (const [path, mode] of [
+    [syncHome, 0o755],
+    [`${syncHome}/.ssh`, 0o755],
+    [authorizedKeysPath, 0o644],
+  ] as const) {
     const st = statSync(join(vega, path));
     assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [mode, 0, 0], path);
   }
@@ -236,60 +303,79 @@ function snapshot(root: string): Record<string, string> {
   return out;
 }
 
-test("through a real sshd (UsePAM yes, StrictModes yes), the mirror's command pulls the tree and deletes what is gone", { timeout: 120_000 }, async () => {
-  await startSshd(port, true);
-  // The tree as the config source renders it, plus a file an operator added.
-  place("/", source, [`${tree}/README.md`, `${tree}/fleet.json`], {});
-  mkdirSync(join(tree, "prompts"), { mode: 0o755 });
-  writeFileSync(join(tree, "prompts/wake.txt"), "hey lyra\n", { mode: 0o644 });
-  mkdirSync(join(mirror, "old-dir"), { recursive: true });
-  writeFileSync(join(mirror, "old-dir/inside"), "gone\n");
-  writeFileSync(join(mirror, "removed-upstream.txt"), "gone\n");
-  writeFileSync(join(mirror, "fleet.json"), "stale\n");
+test(
+  "through a real sshd (UsePAM yes, StrictModes yes), the mirror's command pulls the tree and deletes what is gone",
+  { timeout: 120_000 },
+  async () => {
+    await startSshd(port, true);
+    // The tree as the config source renders it, plus a file an operator added.
+    place("/", source, [`${tree}/README.md`, `${tree}/fleet.json`], {});
+    mkdirSync(join(tree, "prompts"), { mode: 0o755 });
+    writeFileSync(join(tree, "prompts/wake.txt"), "hey lyra\n", { mode: 0o644 });
+    mkdirSync(join(mirror, "old-dir"), { recursive: true });
+    writeFileSync(join(mirror, "old-dir/inside"), "gone\n");
+    writeFileSync(join(mirror, "removed-upstream.txt"), "gone\n");
+    writeFileSync(join(mirror, "fleet.json"), "stale\n");
 
-  const first = tryRun(pull);
-  assert.equal(first.status, 0, `${first.out}\n${readFileSync(sshd!.log, "utf8")}`);
-  assert.deepEqual(snapshot(mirror), snapshot(tree));
-  assert.deepEqual(Object.keys(snapshot(mirror)), ["README.md", "fleet.json", "prompts", "prompts/wake.txt"]);
-  // The restriction came from the rendered authorized_keys, not from anything else.
-  assert.match(readFileSync(sshd!.log, "utf8"), new RegExp(`forced-command \\(key-option\\) '/usr/bin/rrsync -ro ${tree}' for ${testUser}`));
+    const first = tryRun(pull);
+    assert.equal(first.status, 0, `${first.out}\n${readFileSync(sshd!.log, "utf8")}`);
+    assert.deepEqual(snapshot(mirror), snapshot(tree));
+    assert.deepEqual(Object.keys(snapshot(mirror)), ["README.md", "fleet.json", "prompts", "prompts/wake.txt"]);
+    // The restriction came from the rendered authorized_keys, not from anything else.
+    assert.match(
+      readFileSync(sshd!.log, "utf8"),
+      new RegExp(`forced-command \\(key-option\\) '/usr/bin/rrsync -ro ${tree}' for ${testUser}`),
+    );
 
-  rmSync(join(tree, "prompts"), { recursive: true });
-  const second = tryRun(pull);
-  assert.equal(second.status, 0, second.out);
-  assert.deepEqual(Object.keys(snapshot(mirror)), ["README.md", "fleet.json"], "--delete removed what the source removed");
-});
+    rmSync(join(tree, "prompts"), { recursive: true });
+    const second = tryRun(pull);
+    assert.equal(second.status, 0, second.out);
+    assert.deepEqual(
+      Object.keys(snapshot(mirror)),
+      ["README.md", "fleet.json"],
+      "--delete removed what the source removed",
+    );
+  },
+);
 
-test("the key can do nothing else: a push, a path outside the tree and an interactive command are refused", { timeout: 120_000 }, async () => {
-  if (!sshd) await startSshd(port, true);
-  const treeBefore = snapshot(tree);
-  writeFileSync(join(mirror, "pushed.txt"), "from a mirror\n");
-  const push = tryRun([...pull.slice(0, 5), `${mirror}/`, `${testUser}@127.0.0.1:./`]);
-  assert.notEqual(push.status, 0, push.out);
-  assert.match(push.out, /read-only/);
-  assert.deepEqual(snapshot(tree), treeBefore, "nothing written, nothing deleted");
+test(
+  "the key can do nothing else: a push, a path outside the tree and an interactive command are refused",
+  { timeout: 120_000 },
+  async () => {
+    if (!sshd) await startSshd(port, true);
+    const treeBefore = snapshot(tree);
+    writeFileSync(join(mirror, "pushed.txt"), "from a mirror\n");
+    const push = tryRun([...pull.slice(0, 5), `${mirror}/`, `${testUser}@127.0.0.1:./`]);
+    assert.notEqual(push.status, 0, push.out);
+    assert.match(push.out, /read-only/);
+    assert.deepEqual(snapshot(tree), treeBefore, "nothing written, nothing deleted");
 
-  const escape = join(dir, "escape");
-  mkdirSync(escape);
-  const outside = tryRun([...pull.slice(0, 5), `${testUser}@127.0.0.1:../`, `${escape}/`]);
-  assert.notEqual(outside.status, 0, outside.out);
-  assert.deepEqual(readdirSync(escape), []);
+    const escape = join(dir, "escape");
+    mkdirSync(escape);
+    const outside = tryRun([...pull.slice(0, 5), `${testUser}@127.0.0.1:../`, `${escape}/`]);
+    assert.notEqual(outside.status, 0, outside.out);
+    assert.deepEqual(readdirSync(escape), []);
 
-  const ssh = sshCommand.split(" ");
-  const id = tryRun([...ssh, `${testUser}@127.0.0.1`, "id"]);
-  assert.notEqual(id.status, 0, id.out);
-  assert.doesNotMatch(id.out, /uid=/);
-  assert.match(id.out, /SSH_ORIGINAL_COMMAND does not run rsync/);
-  // A login without a command gets rrsync too, never a shell.
-  const shell = tryRun([...ssh, `${testUser}@127.0.0.1`]);
-  assert.notEqual(shell.status, 0, shell.out);
-  assert.match(shell.out, /rrsync error/);
-});
+    const ssh = sshCommand.split(" ");
+    const id = tryRun([...ssh, `${testUser}@127.0.0.1`, "id"]);
+    assert.notEqual(id.status, 0, id.out);
+    assert.doesNotMatch(id.out, /uid=/);
+    assert.match(id.out, /SSH_ORIGINAL_COMMAND does not run rsync/);
+    // A login without a command gets rrsync too, never a shell.
+    const shell = tryRun([...ssh, `${testUser}@127.0.0.1`]);
+    assert.notEqual(shell.status, 0, shell.out);
+    assert.match(shell.out, /rrsync error/);
+  },
+);
 
-test("with UsePAM no, sshd refuses the locked account even with the right key (the README's warning)", { timeout: 60_000 }, async () => {
-  await startSshd(port, false);
-  const r = tryRun(pull);
-  assert.notEqual(r.status, 0, r.out);
-  assert.match(readFileSync(sshd!.log, "utf8"), new RegExp(`User ${testUser} not allowed because account is locked`));
-  await stopSshd();
-});
+test(
+  "with UsePAM no, sshd refuses the locked account even with the right key (the README's warning)",
+  { timeout: 60_000 },
+  async () => {
+    await startSshd(port, false);
+    const r = tryRun(pull);
+    assert.notEqual(r.status, 0, r.out);
+    assert.match(readFileSync(sshd!.log, "utf8"), new RegExp(`User ${testUser} not allowed because account is locked`));
+    await stopSshd();
+  },
+);

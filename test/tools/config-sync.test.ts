@@ -8,7 +8,19 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -53,7 +65,8 @@ function snapshot(root: string): Record<string, string> {
     else if (st.isDirectory()) {
       out[rel || "."] = `dir ${common} mtime=${Math.floor(st.mtimeMs / 1000)}`;
       for (const name of readdirSync(path).sort()) walk(rel ? `${rel}/${name}` : name);
-    } else out[rel] = `file ${common} mtime=${Math.floor(st.mtimeMs / 1000)} ${JSON.stringify(readFileSync(path, "utf8"))}`;
+    } else
+      out[rel] = `file ${common} mtime=${Math.floor(st.mtimeMs / 1000)} ${JSON.stringify(readFileSync(path, "utf8"))}`;
   };
   walk("");
   return out;
@@ -73,14 +86,17 @@ test("rsync with the rendered flags makes the target identical to the source and
   symlinkSync("fleet.json", join(src, "current.json"));
   chownSync(join(src, "prompts/wake.txt"), 1234, 4321); // kept by rsync -a because the unit runs as root
   utimesSync(join(src, "fleet.json"), new Date("2020-01-02T03:04:05Z"), new Date("2020-01-02T03:04:05Z"));
-  for (const d of ["prompts/private", "prompts", "bin", ""]) utimesSync(join(src, d), new Date("2021-06-01T00:00:00Z"), new Date("2021-06-01T00:00:00Z"));
+  for (const d of ["prompts/private", "prompts", "bin", ""])
+    utimesSync(join(src, d), new Date("2021-06-01T00:00:00Z"), new Date("2021-06-01T00:00:00Z"));
 
   file(dst, "fleet.json", "stale\n", 0o600);
   file(dst, "prompts/wake.txt", "old words\n", 0o666);
   file(dst, "removed-upstream.txt", "gone\n", 0o644);
   file(dst, "old-dir/inside", "gone\n", 0o644);
 
-  const local = argv.filter((_, i) => i !== 3 && i !== 4).map((a) => (a === remote ? `${src}/` : a === "/opt/lyra/config/" ? `${dst}/` : a));
+  const local = argv
+    .filter((_, i) => i !== 3 && i !== 4)
+    .map((a) => (a === remote ? `${src}/` : a === "/opt/lyra/config/" ? `${dst}/` : a));
   assert.deepEqual(local, ["/usr/bin/rsync", "-a", "--delete", `${src}/`, `${dst}/`]);
   const umask = unitValue(service, "Service", "UMask");
   const first = run(local, umask);
@@ -99,11 +115,19 @@ test("OpenSSH accepts the remote shell's options and resolves them to the pinnin
   // The credentials directory as systemd fills it: the key under its credential name.
   const credentials = join(dir, "credentials");
   mkdirSync(credentials, { recursive: true });
-  assert.equal(run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", join(credentials, "ssh-key")]).status, 0);
+  assert.equal(
+    run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", join(credentials, "ssh-key")])
+      .status,
+    0,
+  );
   const ssh = argv[4].replace("%d", credentials).split(" ");
   const r = run(["/usr/bin/ssh", "-G", ...ssh.slice(1), "lyra-sync@vega.home.arpa"]);
   assert.equal(r.status, 0, r.out);
-  const values = (key: string) => r.out.split("\n").filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1));
+  const values = (key: string) =>
+    r.out
+      .split("\n")
+      .filter((l) => l.startsWith(`${key} `))
+      .map((l) => l.slice(key.length + 1));
   assert.deepEqual(values("user"), ["lyra-sync"]);
   assert.deepEqual(values("hostname"), ["vega.home.arpa"]);
   assert.deepEqual(values("port"), ["22"]);
@@ -120,7 +144,15 @@ test("ssh-keygen finds the source host, with the model's key, in the rendered kn
   writeFileSync(knownHosts, fileAt(fragment, knownHostsPath).content);
   const r = run(["/usr/bin/ssh-keygen", "-F", "vega.home.arpa", "-f", knownHosts]);
   assert.equal(r.status, 0, r.out);
-  const vegaKey = fleet.hosts.find((h) => h.name === "vega")!.ssh.hostKey.split(" ").slice(0, 2).join(" ");
+  const vegaKey = fleet.hosts
+    .find((h) => h.name === "vega")!
+    .ssh.hostKey.split(" ")
+    .slice(0, 2)
+    .join(" ");
   assert.ok(r.out.includes(`vega.home.arpa ${vegaKey}`), r.out);
-  assert.notEqual(run(["/usr/bin/ssh-keygen", "-F", "lyra.home.arpa", "-f", knownHosts]).status, 0, "no other host is trusted");
+  assert.notEqual(
+    run(["/usr/bin/ssh-keygen", "-F", "lyra.home.arpa", "-f", knownHosts]).status,
+    0,
+    "no other host is trusted",
+  );
 });

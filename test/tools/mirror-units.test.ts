@@ -50,9 +50,16 @@ test("the mirror renders the runbook's unit names", () => {
 });
 
 test("systemd-analyze verify passes silently on every unit, with the apps' binaries at their paths", () => {
-  const standIns = [sttBinary, lyraClientBinary].map((p) => `mkdir -p ${p.replace(/\/[^/]+$/, "")} && printf '#!/bin/sh\\n' > ${p} && chmod 0755 ${p}`);
+  const standIns = [sttBinary, lyraClientBinary].map(
+    (p) => `mkdir -p ${p.replace(/\/[^/]+$/, "")} && printf '#!/bin/sh\\n' > ${p} && chmod 0755 ${p}`,
+  );
   for (const u of units) {
-    const script = ["set -e", "mount -t tmpfs lyra-units-test /opt", ...standIns, `exec systemd-analyze verify ./${u.name}`].join("\n");
+    const script = [
+      "set -e",
+      "mount -t tmpfs lyra-units-test /opt",
+      ...standIns,
+      `exec systemd-analyze verify ./${u.name}`,
+    ].join("\n");
     const r = run("unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script]);
     assert.equal(r.status, 0, `${u.name}:\n${r.out}`);
     assert.equal(r.out, "", `${u.name} verified with messages:\n${r.out}`);
@@ -64,7 +71,12 @@ test("systemd-analyze verify passes silently on every unit, with the apps' binar
  * must fail above `threshold`. systemd 252 takes --threshold in tenths (exposure 4.0 is 40).
  */
 function exposure(name: string, threshold: number): number {
-  const r = run("systemd-analyze", ["security", "--offline=yes", `--threshold=${Math.round(threshold * 10)}`, `./${name}`]);
+  const r = run("systemd-analyze", [
+    "security",
+    "--offline=yes",
+    `--threshold=${Math.round(threshold * 10)}`,
+    `./${name}`,
+  ]);
   const match = /Overall exposure level for \S+: (\d+\.\d)/.exec(r.out);
   assert.ok(match, `no exposure level for ${name}:\n${r.out}`);
   assert.equal(r.status, 0, `${name} is above ${threshold}:\n${r.out}`);

@@ -53,17 +53,27 @@ function assertBuilds(dir: string): string {
 test("the home stack's docs build with mkdocs --strict, also once an incident entry is added", () => {
   const dir = writeTree(renderDocsTree(fleet, docsHost, planFleet(fleet)));
   assertBuilds(dir);
-  for (const h of fleet.hosts) assert.ok(existsSync(join(dir, "site", "hosts", h.name, "index.html")), `no page for ${h.name}`);
+  for (const h of fleet.hosts)
+    assert.ok(existsSync(join(dir, "site", "hosts", h.name, "index.html")), `no page for ${h.name}`);
 
   // What the record command will do: a new file, no change to mkdocs.yml.
-  writeFileSync(join(dir, "docs", "entries", "2026-01-01-runbook.md"), "# 2026-01-01: broker restarted\n\nSee [Recovery](../recovery.md).\n");
+  writeFileSync(
+    join(dir, "docs", "entries", "2026-01-01-runbook.md"),
+    "# 2026-01-01: broker restarted\n\nSee [Recovery](../recovery.md).\n",
+  );
   const output = assertBuilds(dir);
   assert.match(output, /INFO.*not included in the "nav" configuration:\s*- entries\/2026-01-01-runbook\.md/, output);
   assert.ok(existsSync(join(dir, "site", "entries", "2026-01-01-runbook", "index.html")));
   // The entries hook (mkdocs.yml `hooks:`) lists the new entry on the index, linked by its title.
-  assert.match(readFileSync(join(dir, "site", "entries", "index.html"), "utf8"), /<a href="2026-01-01-runbook\/">2026-01-01: broker restarted<\/a>/);
+  assert.match(
+    readFileSync(join(dir, "site", "entries", "index.html"), "utf8"),
+    /<a href="2026-01-01-runbook\/">2026-01-01: broker restarted<\/a>/,
+  );
   // entries/index.md tells readers to find entries with the site search: it must index them.
-  assert.match(readFileSync(join(dir, "site", "search", "search_index.json"), "utf8"), /"location":"entries\/2026-01-01-runbook\/"/);
+  assert.match(
+    readFileSync(join(dir, "site", "search", "search_index.json"), "utf8"),
+    /"location":"entries\/2026-01-01-runbook\/"/,
+  );
 });
 
 test("mkdocs --strict fails on a broken link (the control for the tests above)", () => {
@@ -84,9 +94,14 @@ test("plans with pipes, backticks, angle brackets and secret tokens still build,
     containers: [
       ...p.containers,
       {
-        name: "zz-box", image: `busybox@sha256:${"b".repeat(64)}`, ports: [{ container: 80, host: 8080, protocol: "tcp" }],
-        mounts: [{ source: "/srv/a|b", target: "/a", readOnly: true, kind: "bind" }], restart: "always",
-        healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 }, labels: {}, configFiles: [],
+        name: "zz-box",
+        image: `busybox@sha256:${"b".repeat(64)}`,
+        ports: [{ container: 80, host: 8080, protocol: "tcp" }],
+        mounts: [{ source: "/srv/a|b", target: "/a", readOnly: true, kind: "bind" }],
+        restart: "always",
+        healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 },
+        labels: {},
+        configFiles: [],
       },
     ],
   });
@@ -94,9 +109,14 @@ test("plans with pipes, backticks, angle brackets and secret tokens still build,
   assertBuilds(dir);
   const html = readFileSync(join(dir, "site", "checks", "index.html"), "utf8");
   assert.ok(
-    html.includes("<td><code>chronyc -n tracking | grep -q `x` &lt;y&gt; &lt;secret mqtt-password-monitor&gt;</code> exits 0</td>"),
+    html.includes(
+      "<td><code>chronyc -n tracking | grep -q `x` &lt;y&gt; &lt;secret mqtt-password-monitor&gt;</code> exits 0</td>",
+    ),
     "the command stays whole in one cell, escaped, its secret masked",
   );
   const hostHtml = readFileSync(join(dir, "site", "hosts", docsHost.name, "index.html"), "utf8");
-  assert.ok(hostHtml.includes("<code>/srv/a|b:/a:ro</code>"), "a pipe in a mount path does not split the containers table");
+  assert.ok(
+    hostHtml.includes("<code>/srv/a|b:/a:ro</code>"),
+    "a pipe in a mount path does not split the containers table",
+  );
 });

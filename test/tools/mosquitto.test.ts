@@ -52,15 +52,38 @@ function run(command: string, args: string[], options: SpawnSyncOptions = {}) {
   return { status: r.status, out: String(r.stdout), err: String(r.stderr) };
 }
 
-const pub = (user: string | undefined, pass: string | undefined, topic: string, message: string, extra: string[] = []) =>
-  run("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(port), ...(user ? ["-u", user, "-P", pass!] : []), "-q", "1", "-t", topic, "-m", message, ...extra]);
+const pub = (
+  user: string | undefined,
+  pass: string | undefined,
+  topic: string,
+  message: string,
+  extra: string[] = [],
+) =>
+  run("mosquitto_pub", [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    ...(user ? ["-u", user, "-P", pass!] : []),
+    "-q",
+    "1",
+    "-t",
+    topic,
+    "-m",
+    message,
+    ...extra,
+  ]);
 
 /** Runs a command with mosquitto_sub/mosquitto_pub reading the rendered monitor options. */
 const asMonitor = (args: string[], options: SpawnSyncOptions = {}) =>
   run("env", [`XDG_CONFIG_HOME=${monitorDir}`, ...args], options);
 
 async function startBroker(): Promise<void> {
-  broker = spawn("/usr/sbin/mosquitto", ["-c", join(dir, "mosquitto.conf")], { uid: nobody, gid: nobody, stdio: ["ignore", "ignore", "pipe"] });
+  broker = spawn("/usr/sbin/mosquitto", ["-c", join(dir, "mosquitto.conf")], {
+    uid: nobody,
+    gid: nobody,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   broker.stderr!.on("data", (chunk) => (brokerLog += chunk));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -81,7 +104,12 @@ async function stopBroker(): Promise<void> {
 }
 
 async function connect(user?: string, pass?: string): Promise<MqttClient> {
-  const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { username: user, password: pass, reconnectPeriod: 0, connectTimeout: 5000 });
+  const client = await connectAsync(`mqtt://127.0.0.1:${port}`, {
+    username: user,
+    password: pass,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
   clients.push(client);
   return client;
 }
@@ -116,12 +144,19 @@ after(async () => {
 });
 
 /** Collects messages on `filter` as `user`; the subscription must be granted. */
-async function subscriber(user: string, filter: string): Promise<{ messages: { topic: string; payload: string }[]; client: MqttClient }> {
+async function subscriber(
+  user: string,
+  filter: string,
+): Promise<{ messages: { topic: string; payload: string }[]; client: MqttClient }> {
   const client = await connect(user, password(user));
   const messages: { topic: string; payload: string }[] = [];
   client.on("message", (topic, payload) => messages.push({ topic, payload: payload.toString() }));
   const granted = await client.subscribeAsync(filter, { qos: 1 });
-  assert.deepEqual(granted.map((g) => g.qos), [1], `${user} may subscribe to ${filter}`);
+  assert.deepEqual(
+    granted.map((g) => g.qos),
+    [1],
+    `${user} may subscribe to ${filter}`,
+  );
   return { messages, client };
 }
 
@@ -180,20 +215,40 @@ test("registration is per client: mirror-1 cannot register, or will offline, mir
   const monitor = await subscriber("monitor", registrationTopics);
   // Forged: mirror-2's registration and last will under mirror-1's credentials, and the old shared
   // topic. QoS 1: the broker has handled each publish before the next starts.
-  assert.equal(pub("mirror-1", password("mirror-1"), registrationTopic("mirror-2"), JSON.stringify({ client: "mirror-2", online: false }), ["-r"]).status, 0);
+  assert.equal(
+    pub(
+      "mirror-1",
+      password("mirror-1"),
+      registrationTopic("mirror-2"),
+      JSON.stringify({ client: "mirror-2", online: false }),
+      ["-r"],
+    ).status,
+    0,
+  );
   assert.equal(pub("mirror-1", password("mirror-1"), "lyra/clients/online", online("mirror-2"), ["-r"]).status, 0);
   const forger = await connectAsync(`mqtt://127.0.0.1:${port}`, {
     username: "mirror-1",
     password: password("mirror-1"),
     reconnectPeriod: 0,
     connectTimeout: 5000,
-    will: { topic: registrationTopic("mirror-2"), payload: Buffer.from(JSON.stringify({ client: "mirror-2", online: false })), qos: 1, retain: true },
+    will: {
+      topic: registrationTopic("mirror-2"),
+      payload: Buffer.from(JSON.stringify({ client: "mirror-2", online: false })),
+      qos: 1,
+      retain: true,
+    },
   }).catch(() => undefined);
   // Dropped without a DISCONNECT, so the broker sends the will if it accepted it.
   forger?.stream.destroy();
   // Genuine: each mirror's own.
-  assert.equal(pub("mirror-1", password("mirror-1"), registrationTopic("mirror-1"), online("mirror-1"), ["-r"]).status, 0);
-  assert.equal(pub("mirror-2", password("mirror-2"), registrationTopic("mirror-2"), online("mirror-2"), ["-r"]).status, 0);
+  assert.equal(
+    pub("mirror-1", password("mirror-1"), registrationTopic("mirror-1"), online("mirror-1"), ["-r"]).status,
+    0,
+  );
+  assert.equal(
+    pub("mirror-2", password("mirror-2"), registrationTopic("mirror-2"), online("mirror-2"), ["-r"]).status,
+    0,
+  );
   await waitFor("both genuine registrations", () => (monitor.messages.length >= 2 ? true : undefined));
   await sleep(500);
   assert.deepEqual(monitor.messages, [
@@ -202,7 +257,10 @@ test("registration is per client: mirror-1 cannot register, or will offline, mir
   ]);
   // What an operator who subscribes later gets: each mirror's own retained registration, nothing else.
   const late = asMonitor(["mosquitto_sub", "-t", registrationTopics, "-v", "-W", "2"]);
-  assert.deepEqual(late.out.trim().split("\n").sort(), [`${registrationTopic("mirror-1")} ${online("mirror-1")}`, `${registrationTopic("mirror-2")} ${online("mirror-2")}`]);
+  assert.deepEqual(late.out.trim().split("\n").sort(), [
+    `${registrationTopic("mirror-1")} ${online("mirror-1")}`,
+    `${registrationTopic("mirror-2")} ${online("mirror-2")}`,
+  ]);
 });
 
 test("mirror-1 cannot send a heartbeat as mirror-2 through its last will either", async () => {
@@ -229,7 +287,10 @@ test("a mirror subscribed to everything receives only what its ACL lets it read"
   // below are the ones this test is about.
   client.on("message", (topic, _payload, packet) => packet.retain || messages.push(topic));
   await client.subscribeAsync("lyra/#", { qos: 1 });
-  assert.equal(pub("orchestrator", password("orchestrator"), "lyra/mirrors/mirror-2/say", "not for mirror-1").status, 0);
+  assert.equal(
+    pub("orchestrator", password("orchestrator"), "lyra/mirrors/mirror-2/say", "not for mirror-1").status,
+    0,
+  );
   assert.equal(pub("orchestrator", password("orchestrator"), "lyra/status/lyra", "not for mirrors").status, 0);
   assert.equal(pub("orchestrator", password("orchestrator"), "lyra/mirrors/mirror-1/say", "for mirror-1").status, 0);
   await waitFor("mirror-1's own message", () => (messages.includes("lyra/mirrors/mirror-1/say") ? true : undefined));
@@ -254,7 +315,14 @@ test("the metrics script writes valid Prometheus text: broker up, its counters, 
   const state = join(dir, "metrics-state");
   mkdirSync(state);
   const out = join(dir, "mqtt_broker.prom");
-  const env = { PATH: process.env.PATH, XDG_CONFIG_HOME: monitorDir, STATE_DIRECTORY: state, LYRA_METRICS_FILE: out, LYRA_HEARTBEAT_WINDOW: "3", LYRA_HEARTBEAT_MIRRORS: "mirror-1 mirror-2" };
+  const env = {
+    PATH: process.env.PATH,
+    XDG_CONFIG_HOME: monitorDir,
+    STATE_DIRECTORY: state,
+    LYRA_METRICS_FILE: out,
+    LYRA_HEARTBEAT_WINDOW: "3",
+    LYRA_HEARTBEAT_MIRRORS: "mirror-1 mirror-2",
+  };
   // A retained heartbeat from mirror-2 is old news: it must not count as seen.
   assert.equal(pub("mirror-2", password("mirror-2"), "lyra/presence/mirror-2", "stale", ["-r"]).status, 0);
   const started = Math.floor(Date.now() / 1000);
@@ -285,13 +353,19 @@ test("the metrics script writes valid Prometheus text: broker up, its counters, 
   // Broker unreachable: the file still says so (and keeps what was last seen).
   const deadDir = join(dir, "dead");
   mkdirSync(deadDir);
-  writeFileSync(join(deadDir, "mosquitto_sub"), readFileSync(join(monitorDir, "mosquitto_sub"), "utf8").replace(/^-p \d+$/m, `-p ${await freePort()}`));
+  writeFileSync(
+    join(deadDir, "mosquitto_sub"),
+    readFileSync(join(monitorDir, "mosquitto_sub"), "utf8").replace(/^-p \d+$/m, `-p ${await freePort()}`),
+  );
   const down = run(script, [], { env: { ...env, XDG_CONFIG_HOME: deadDir, LYRA_HEARTBEAT_WINDOW: "1" } });
   assert.equal(down.status, 0, down.err);
   const downText = readFileSync(out, "utf8");
   assert.match(downText, /^mqtt_broker_up 0$/m);
   assert.doesNotMatch(downText, /^mqtt_broker_uptime_seconds/m);
-  assert.match(downText, new RegExp(`^lyra_heartbeat_last_seen_timestamp_seconds\\{mirror="mirror-1"\\} ${seen}$`, "m"));
+  assert.match(
+    downText,
+    new RegExp(`^lyra_heartbeat_last_seen_timestamp_seconds\\{mirror="mirror-1"\\} ${seen}$`, "m"),
+  );
   assert.equal(run("promtool", ["check", "metrics"], { input: downText }).status, 0);
 });
 
@@ -318,11 +392,18 @@ test("systemd-analyze: the native broker unit and the metrics units verify; expo
   for (const name of ["mqtt-broker.service", "mqtt-broker-metrics.service", "mqtt-broker-metrics.timer"]) {
     let content = unitFile(fragment, name);
     // verify checks that ExecStart exists on this machine: point it at the rendered script's copy.
-    if (name === "mqtt-broker-metrics.service") content = content.replace("ExecStart=/usr/local/lib/lyra/mqtt-broker-metrics", `ExecStart=${join(dir, "mqtt-broker-metrics")}`);
+    if (name === "mqtt-broker-metrics.service")
+      content = content.replace(
+        "ExecStart=/usr/local/lib/lyra/mqtt-broker-metrics",
+        `ExecStart=${join(dir, "mqtt-broker-metrics")}`,
+      );
     writeFileSync(join(units, name), content);
   }
   writeFileSync(join(dir, "mqtt-broker-metrics"), "#!/bin/sh\n", { mode: 0o755 });
-  const verify = run("systemd-analyze", ["verify", ...["mqtt-broker.service", "mqtt-broker-metrics.service", "mqtt-broker-metrics.timer"].map((n) => join(units, n))]);
+  const verify = run("systemd-analyze", [
+    "verify",
+    ...["mqtt-broker.service", "mqtt-broker-metrics.service", "mqtt-broker-metrics.timer"].map((n) => join(units, n)),
+  ]);
   assert.equal(verify.status, 0, verify.out + verify.err);
   assert.equal(verify.err.trim(), "", "no warnings");
   assert.ok(exposure(join(units, "mqtt-broker.service")) <= 2.0);

@@ -16,7 +16,12 @@ import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import { secretKeys, type FleetModel } from "../../src/model/fleet";
 import { resolveSecrets } from "../../src/render/secrets";
-import { mqttClientConfigDir, mqttClientEnvPath, mqttClientScriptPath, render } from "../../src/services/mqtt-client/render";
+import {
+  mqttClientConfigDir,
+  mqttClientEnvPath,
+  mqttClientScriptPath,
+  render,
+} from "../../src/services/mqtt-client/render";
 import { envEntries, fileAt, fragmentOf } from "../render/fixtures";
 import { withMirrorSetting } from "../render/mirror-fixtures";
 import { freePort } from "../support/free-port";
@@ -45,7 +50,12 @@ function run(command: string, args: string[]): string {
   return r.stdout;
 }
 
-async function waitFor<T>(what: string, seconds: number, probe: () => T | undefined, context: () => string = () => ""): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  seconds: number,
+  probe: () => T | undefined,
+  context: () => string = () => "",
+): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const value = probe();
@@ -66,11 +76,19 @@ function writeBrokerFiles(fleet: FleetModel, port: number): string {
     .filter((u) => u.name === "mirror-1" || u.name === "monitor")
     .flatMap((u) => {
       const topics = [...new Set([...u.publish, ...u.subscribe])].sort();
-      const access = (t: string) => (u.publish.includes(t) ? (u.subscribe.includes(t) ? "readwrite" : "write") : "read");
+      const access = (t: string) =>
+        u.publish.includes(t) ? (u.subscribe.includes(t) ? "readwrite" : "write") : "read";
       return [`user ${u.name}`, ...topics.map((t) => `topic ${access(t)} ${t}`), ""];
     });
   writeFileSync(join(brokerDir, "acl"), acl.join("\n"));
-  const conf = [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${passwd}`, `acl_file ${join(brokerDir, "acl")}`, "persistence false", ""];
+  const conf = [
+    `listener ${port} 127.0.0.1`,
+    "allow_anonymous false",
+    `password_file ${passwd}`,
+    `acl_file ${join(brokerDir, "acl")}`,
+    "persistence false",
+    "",
+  ];
   writeFileSync(join(brokerDir, "mosquitto.conf"), conf.join("\n"));
   for (const f of ["", "passwd", "acl", "mosquitto.conf"]) chownSync(join(brokerDir, f), nobody, nobody);
   return brokerDir;
@@ -87,13 +105,36 @@ async function startBroker(fleet: FleetModel, existing?: { port: number; dir: st
   const port = existing?.port ?? (await freePort());
   const brokerDir = existing?.dir ?? writeBrokerFiles(fleet, port);
   let log = "";
-  const child = spawn("/usr/sbin/mosquitto", ["-c", join(brokerDir, "mosquitto.conf")], { uid: nobody, gid: nobody, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn("/usr/sbin/mosquitto", ["-c", join(brokerDir, "mosquitto.conf")], {
+    uid: nobody,
+    gid: nobody,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   brokers.add(child);
   child.stderr!.on("data", (chunk) => (log += chunk));
   const broker = { port, dir: brokerDir, process: child, log: () => log };
   await waitFor("mosquitto answers the monitor", 10, () => {
     if (child.exitCode !== null) assert.fail(`mosquitto exited with ${child.exitCode}:\n${log}`);
-    const r = spawnSync("mosquitto_sub", ["-h", "127.0.0.1", "-p", String(port), "-u", "monitor", "-P", password("monitor"), "-t", "lyra/x", "-W", "1", "-C", "1"], { timeout: 5000 });
+    const r = spawnSync(
+      "mosquitto_sub",
+      [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        "-u",
+        "monitor",
+        "-P",
+        password("monitor"),
+        "-t",
+        "lyra/x",
+        "-W",
+        "1",
+        "-C",
+        "1",
+      ],
+      { timeout: 5000 },
+    );
     return r.status === 27 || r.status === 0 ? true : undefined; // 27: timed out waiting for a message, i.e. connected
   });
   return broker;
@@ -115,9 +156,16 @@ interface Seen {
 
 async function monitor(broker: Broker, topics: string[]): Promise<Seen[]> {
   const seen: Seen[] = [];
-  const client = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: "monitor", password: password("monitor"), reconnectPeriod: 0, connectTimeout: 5000 });
+  const client = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
+    username: "monitor",
+    password: password("monitor"),
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
   subscribers.add(client);
-  client.on("message", (topic, payload, packet) => seen.push({ topic, json: JSON.parse(payload.toString()), retained: packet.retain, at: Date.now() }));
+  client.on("message", (topic, payload, packet) =>
+    seen.push({ topic, json: JSON.parse(payload.toString()), retained: packet.retain, at: Date.now() }),
+  );
   await client.subscribeAsync(topics, { qos: 1 });
   return seen;
 }
@@ -130,12 +178,21 @@ interface Client {
   exit: Promise<number | null>;
 }
 
-function startClient(fleet: FleetModel, broker: Broker, overrides: Record<string, string> = {}, password = secrets): Client {
+function startClient(
+  fleet: FleetModel,
+  broker: Broker,
+  overrides: Record<string, string> = {},
+  password = secrets,
+): Client {
   const fragment = fragmentOf(render, "mqtt-client", fleet, "mirror-1");
   const home = mkdtempSync(join(dir, "client-"));
   const credentials = join(home, "credentials");
   mkdirSync(credentials, { mode: 0o700 });
-  writeFileSync(join(credentials, "mosquitto_pub"), resolveSecrets(fileAt(fragment, `${mqttClientConfigDir}/mosquitto_pub`).content, password), { mode: 0o600 });
+  writeFileSync(
+    join(credentials, "mosquitto_pub"),
+    resolveSecrets(fileAt(fragment, `${mqttClientConfigDir}/mosquitto_pub`).content, password),
+    { mode: 0o600 },
+  );
   const script = join(home, "mqtt-client.sh");
   writeFileSync(script, fileAt(fragment, mqttClientScriptPath).content, { mode: 0o755 });
   mkdirSync(join(home, "run"), { mode: 0o700 });
@@ -188,10 +245,25 @@ test("registers on lyra/clients/online/mirror-1, then heartbeats on lyra/presenc
   const client = startClient(everyTwoSeconds, broker);
   const context = () => `client log:\n${client.log()}\nbroker log:\n${broker.log()}`;
 
-  const [registration] = await waitFor("a registration", 10, () => (registrations(seen).length > 0 ? registrations(seen) : undefined), context);
-  assert.deepEqual(registration.json, { client: "mirror-1", online: true, presence: "lyra/presence/mirror-1", heartbeatSeconds: 2 });
+  const [registration] = await waitFor(
+    "a registration",
+    10,
+    () => (registrations(seen).length > 0 ? registrations(seen) : undefined),
+    context,
+  );
+  assert.deepEqual(registration.json, {
+    client: "mirror-1",
+    online: true,
+    presence: "lyra/presence/mirror-1",
+    heartbeatSeconds: 2,
+  });
 
-  const beats = await waitFor("four heartbeats", 15, () => (heartbeats(seen).length >= 4 ? heartbeats(seen).slice(0, 4) : undefined), context);
+  const beats = await waitFor(
+    "four heartbeats",
+    15,
+    () => (heartbeats(seen).length >= 4 ? heartbeats(seen).slice(0, 4) : undefined),
+    context,
+  );
   beats.forEach((b, i) => {
     assert.equal(b.json.client, "mirror-1");
     assert.equal(b.json.online, true);
@@ -217,7 +289,12 @@ test("a connected mirror repeats its registration every REGISTRATION_SECONDS (4 
   const broker = await startBroker(everyTwoSeconds);
   const seen = await monitor(broker, ["lyra/clients/online/mirror-1"]);
   const client = startClient(everyTwoSeconds, broker, { REGISTRATION_SECONDS: "4" });
-  const regs = await waitFor("three registrations", 15, () => (registrations(seen).length >= 3 ? registrations(seen) : undefined), client.log);
+  const regs = await waitFor(
+    "three registrations",
+    15,
+    () => (registrations(seen).length >= 3 ? registrations(seen) : undefined),
+    client.log,
+  );
   for (let i = 1; i < 3; i++) {
     const gap = (regs[i].at - regs[i - 1].at) / 1000;
     assert.ok(gap > 3 && gap < 5.5, `registration ${i} came ${gap} s after the previous one, expected about 4 s`);
@@ -232,7 +309,12 @@ test("SIGKILL: the broker publishes the last will, retained: the mirror is offli
   const client = startClient(everyTwoSeconds, broker);
   await waitFor("a registration", 10, () => registrations(seen).length > 0, client.log);
   killGroup(client.process);
-  const will = await waitFor("the last will", 5, () => registrations(seen).find((s) => s.json.online === false), broker.log);
+  const will = await waitFor(
+    "the last will",
+    5,
+    () => registrations(seen).find((s) => s.json.online === false),
+    broker.log,
+  );
   assert.deepEqual(will.json, { client: "mirror-1", online: false });
   const late = await monitor(broker, ["lyra/clients/online/mirror-1"]);
   const retained = await waitFor("the retained message", 5, () => registrations(late).find((s) => s.retained));
@@ -247,7 +329,11 @@ test("the broker restarts: the script exits non-zero (systemd restarts it) and l
   await stopBroker(broker);
   await startBroker(everyTwoSeconds, broker);
   const code = await Promise.race([client.exit, sleep(15_000).then(() => "still running")]);
-  assert.notEqual(code, "still running", `the script did not exit within 15 s of the broker's restart:\n${client.log()}`);
+  assert.notEqual(
+    code,
+    "still running",
+    `the script did not exit within 15 s of the broker's restart:\n${client.log()}`,
+  );
   assert.notEqual(code, 0);
   assert.match(client.log(), /connection to 127\.0\.0\.1:\d+ lost|no PUBACK/);
   await waitFor("the script's children are gone", 3, () => !groupAlive(client.process), client.log);

@@ -30,7 +30,8 @@ const staleAfterSeconds = 5;
 const fleet = homeFleet((raw) => {
   raw.hosts.lyra.services.nodered = { staleAfterSeconds };
   // The model refuses a heartbeat the stale window cannot see; this test publishes its own beats.
-  for (const mirror of ["mirror-1", "mirror-2"]) raw.hosts[mirror].services = { "mqtt-client": { heartbeatSeconds: 2 } };
+  for (const mirror of ["mirror-1", "mirror-2"])
+    raw.hosts[mirror].services = { "mqtt-client": { heartbeatSeconds: 2 } };
 });
 const fragment = fragmentOf(render, "nodered", fleet, "lyra");
 const unit = unitFile(fragment, "nodered.service");
@@ -45,7 +46,12 @@ const password = (user: string) => secrets[secretKeys.mqttPassword(user)];
 const dir = mkdtempSync(join(tmpdir(), "lyra-nodered-"));
 // The broker's files in a directory of their own that its unprivileged user owns (dir is root's, 0700).
 const brokerDir = mkdtempSync(join(tmpdir(), "lyra-nodered-broker-"));
-const paths = { creds: join(dir, "credentials"), userDir: join(dir, "state"), etc: join(dir, "etc"), broker: brokerDir };
+const paths = {
+  creds: join(dir, "credentials"),
+  userDir: join(dir, "state"),
+  etc: join(dir, "etc"),
+  broker: brokerDir,
+};
 let mqttPort = 0;
 let uiPort = 0;
 const processes: ChildProcess[] = [];
@@ -64,7 +70,10 @@ async function waitFor(what: string, seconds: number, ready: () => boolean | Pro
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
     const dead = processes.find((p) => p.exitCode !== null || p.signalCode !== null);
-    if (dead) assert.fail(`${dead.spawnfile} exited (${dead.exitCode ?? dead.signalCode}) while waiting for ${what}\n${logs()}`);
+    if (dead)
+      assert.fail(
+        `${dead.spawnfile} exited (${dead.exitCode ?? dead.signalCode}) while waiting for ${what}\n${logs()}`,
+      );
     if (await ready()) return;
     await sleep(100);
   }
@@ -73,7 +82,12 @@ async function waitFor(what: string, seconds: number, ready: () => boolean | Pro
 
 const logs = () => `--- mosquitto ---\n${brokerLog}\n--- node-red ---\n${noderedLog}`;
 
-function startProcess(command: string, args: string[], options: Parameters<typeof spawn>[2], onOutput: (chunk: string) => void): ChildProcess {
+function startProcess(
+  command: string,
+  args: string[],
+  options: Parameters<typeof spawn>[2],
+  onOutput: (chunk: string) => void,
+): ChildProcess {
   const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (c) => onOutput(String(c)));
   child.stderr!.on("data", (c) => onOutput(String(c)));
@@ -92,11 +106,17 @@ async function stop(child: ChildProcess): Promise<void> {
 async function startBroker(): Promise<void> {
   const users = ["nodered", "mirror-1", "monitor"];
   run("mosquitto_passwd", ["-b", "-c", join(paths.broker, "passwd"), users[0], password(users[0])]);
-  for (const user of users.slice(1)) run("mosquitto_passwd", ["-b", join(paths.broker, "passwd"), user, password(user)]);
+  for (const user of users.slice(1))
+    run("mosquitto_passwd", ["-b", join(paths.broker, "passwd"), user, password(user)]);
   // Each user's ACL from the model, so the flow is held to what the nodered user may really do.
   const acl = fleet.mqttUsers
     .filter((u) => users.includes(u.name))
-    .flatMap((u) => [`user ${u.name}`, ...u.subscribe.map((t) => `topic read ${t}`), ...u.publish.map((t) => `topic write ${t}`), ""]);
+    .flatMap((u) => [
+      `user ${u.name}`,
+      ...u.subscribe.map((t) => `topic read ${t}`),
+      ...u.publish.map((t) => `topic write ${t}`),
+      "",
+    ]);
   writeFileSync(join(paths.broker, "acl"), acl.join("\n"));
   const conf = [
     `listener ${mqttPort} 127.0.0.1`,
@@ -110,7 +130,12 @@ async function startBroker(): Promise<void> {
   ];
   writeFileSync(join(paths.broker, "mosquitto.conf"), conf.join("\n") + "\n");
   for (const name of ["", "passwd", "acl", "mosquitto.conf"]) chownSync(join(paths.broker, name), nobody, nobody);
-  startProcess("/usr/sbin/mosquitto", ["-c", join(paths.broker, "mosquitto.conf")], { uid: nobody, gid: nobody }, (c) => (brokerLog += c));
+  startProcess(
+    "/usr/sbin/mosquitto",
+    ["-c", join(paths.broker, "mosquitto.conf")],
+    { uid: nobody, gid: nobody },
+    (c) => (brokerLog += c),
+  );
   await waitFor("mosquitto listening", 10, () => /Opening ipv4 listen socket on port/.test(brokerLog));
 }
 
@@ -123,7 +148,10 @@ function layOutNodeRed(): string[] {
   writeFileSync(join(paths.creds, "flows_cred.json"), resolved(noderedPaths.credentials), { mode: 0o400 });
   mkdirSync(paths.userDir, { mode: 0o700 });
   // The unit's own ExecStartPre, with %d and the state directory moved here.
-  const pre = unitValue(unit, "Service", "ExecStartPre").replace("%d", paths.creds).replace(noderedPaths.userDir, paths.userDir).split(" ");
+  const pre = unitValue(unit, "Service", "ExecStartPre")
+    .replace("%d", paths.creds)
+    .replace(noderedPaths.userDir, paths.userDir)
+    .split(" ");
   const copied = run(pre[0], pre.slice(1));
   assert.equal(copied.status, 0, copied.output);
 
@@ -143,12 +171,28 @@ function layOutNodeRed(): string[] {
   writeFileSync(join(paths.etc, "test-settings.js"), wrapper.join("\n") + "\n");
 
   const execStart = unitValue(unit, "Service", "ExecStart").split(" ");
-  assert.deepEqual(execStart, ["/usr/bin/node", `${noderedPaths.install}/node_modules/node-red/red.js`, "--settings", noderedPaths.settings]);
-  return [join(root, "node_modules/node-red/red.js"), "--settings", join(paths.etc, "test-settings.js"), "--userDir", paths.userDir];
+  assert.deepEqual(execStart, [
+    "/usr/bin/node",
+    `${noderedPaths.install}/node_modules/node-red/red.js`,
+    "--settings",
+    noderedPaths.settings,
+  ]);
+  return [
+    join(root, "node_modules/node-red/red.js"),
+    "--settings",
+    join(paths.etc, "test-settings.js"),
+    "--userDir",
+    paths.userDir,
+  ];
 }
 
 async function connect(user: string): Promise<MqttClient> {
-  const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: user, password: password(user), reconnectPeriod: 0, connectTimeout: 5000 });
+  const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+    username: user,
+    password: password(user),
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
   clients.push(client);
   return client;
 }
@@ -158,7 +202,12 @@ before(async () => {
   uiPort = await freePort();
   await startBroker();
   const args = layOutNodeRed();
-  startProcess(process.execPath, args, { env: { ...process.env, CREDENTIALS_DIRECTORY: paths.creds, HOME: paths.userDir } }, (c) => (noderedLog += c));
+  startProcess(
+    process.execPath,
+    args,
+    { env: { ...process.env, CREDENTIALS_DIRECTORY: paths.creds, HOME: paths.userDir } },
+    (c) => (noderedLog += c),
+  );
 });
 
 after(async () => {
@@ -169,7 +218,8 @@ after(async () => {
 
 test("the rendered files hold tokens, never the test secrets", () => {
   for (const file of fragment.files!) {
-    for (const value of Object.values(secrets)) assert.ok(!file.content.includes(value), `${file.path} holds a secret value`);
+    for (const value of Object.values(secrets))
+      assert.ok(!file.content.includes(value), `${file.path} holds a secret value`);
   }
   const keys = [...new Set(fragment.files!.flatMap((f) => secretKeysIn(f.content)))].sort();
   assert.deepEqual(keys, [secretKeys.mqttPassword("nodered"), secretKeys.noderedCredentialSecret].sort());
@@ -177,13 +227,19 @@ test("the rendered files hold tokens, never the test secrets", () => {
 
 test("Node-RED starts the flows without errors and logs in to the broker as nodered", { timeout: 60_000 }, async () => {
   await waitFor("'Started flows' in Node-RED's log", 45, () => /\[info\] Started flows/.test(noderedLog));
-  await waitFor("the MQTT node's connection", 15, () => noderedLog.includes(`Connected to broker: nodered-lyra@mqtt://127.0.0.1:${mqttPort}`));
+  await waitFor("the MQTT node's connection", 15, () =>
+    noderedLog.includes(`Connected to broker: nodered-lyra@mqtt://127.0.0.1:${mqttPort}`),
+  );
   assert.match(brokerLog, /New client connected from 127\.0\.0\.1:\d+ as nodered-lyra \(.*u'nodered'\)/);
   assert.doesNotMatch(noderedLog, /\[error\]/, noderedLog);
   // Only the two warnings the design accepts: projects off, and the fleet's plain flows_cred.json.
   const warnings = noderedLog.split("\n").filter((l) => l.includes("[warn]"));
   const expected = [/Projects disabled/, /Encrypted credentials not found/];
-  assert.deepEqual(warnings.filter((w) => !expected.some((e) => e.test(w))), [], noderedLog);
+  assert.deepEqual(
+    warnings.filter((w) => !expected.some((e) => e.test(w))),
+    [],
+    noderedLog,
+  );
   // The credential secret came from CREDENTIALS_DIRECTORY: the flows' credentials decrypted nothing and failed nothing.
   assert.doesNotMatch(noderedLog, /Error loading credentials|Failed to decrypt/);
 });
@@ -202,47 +258,73 @@ test("the editor is read-only: flows can be read, a deploy is refused", { timeou
     signal: AbortSignal.timeout(5000),
   });
   assert.equal(deploy.status, 401);
-  assert.equal((await fetch(`${base}/`, { signal: AbortSignal.timeout(5000) })).status, 200, "the HTTP health check's URL answers");
+  assert.equal(
+    (await fetch(`${base}/`, { signal: AbortSignal.timeout(5000) })).status,
+    200,
+    "the HTTP health check's URL answers",
+  );
 });
 
 type Status = { at: number; topic: string; status: string; retain: boolean };
 
-test("the watchdog publishes a mirror online on its heartbeat, then stale after staleAfterSeconds of silence", { timeout: 60_000 }, async () => {
-  await waitFor("the MQTT node's connection", 45, () => noderedLog.includes("Connected to broker: nodered-lyra@"));
-  const seen: Status[] = [];
-  const monitor = await connect("monitor");
-  monitor.on("message", (topic, payload, packet) => seen.push({ at: Date.now(), topic, status: JSON.parse(String(payload)).status, retain: packet.retain }));
-  await monitor.subscribeAsync("lyra/status/#", { qos: 1 });
+test(
+  "the watchdog publishes a mirror online on its heartbeat, then stale after staleAfterSeconds of silence",
+  { timeout: 60_000 },
+  async () => {
+    await waitFor("the MQTT node's connection", 45, () => noderedLog.includes("Connected to broker: nodered-lyra@"));
+    const seen: Status[] = [];
+    const monitor = await connect("monitor");
+    monitor.on("message", (topic, payload, packet) =>
+      seen.push({ at: Date.now(), topic, status: JSON.parse(String(payload)).status, retain: packet.retain }),
+    );
+    await monitor.subscribeAsync("lyra/status/#", { qos: 1 });
 
-  const mirror = await connect("mirror-1");
-  const started = Date.now();
-  let lastBeat = 0;
-  for (let i = 0; i < 3; i++) {
-    await mirror.publishAsync("lyra/presence/mirror-1", JSON.stringify({ host: "mirror-1", beat: i }), { qos: 1 });
-    lastBeat = Date.now();
-    await sleep(1000);
-  }
-  const after = (from: number, topic: string, status: string) => seen.find((s) => s.at >= from && s.topic === topic && s.status === status);
-  await waitFor("mirror-1 online", 5, () => after(started, "lyra/status/mirror-1", "online") !== undefined);
+    const mirror = await connect("mirror-1");
+    const started = Date.now();
+    let lastBeat = 0;
+    for (let i = 0; i < 3; i++) {
+      await mirror.publishAsync("lyra/presence/mirror-1", JSON.stringify({ host: "mirror-1", beat: i }), { qos: 1 });
+      lastBeat = Date.now();
+      await sleep(1000);
+    }
+    const after = (from: number, topic: string, status: string) =>
+      seen.find((s) => s.at >= from && s.topic === topic && s.status === status);
+    await waitFor("mirror-1 online", 5, () => after(started, "lyra/status/mirror-1", "online") !== undefined);
 
-  // Silence from here: the stale status must come after the stale time, not before, and not much later.
-  await waitFor("mirror-1 stale", staleAfterSeconds + 10, () => after(lastBeat, "lyra/status/mirror-1", "stale") !== undefined);
-  const stale = after(lastBeat, "lyra/status/mirror-1", "stale")!;
-  const silentFor = (stale.at - lastBeat) / 1000;
-  assert.ok(silentFor >= staleAfterSeconds - 0.5, `stale after only ${silentFor} s of silence`);
-  assert.ok(silentFor <= staleAfterSeconds + 4, `stale only after ${silentFor} s of silence`);
-  // mirror-2 is declared but never sent a heartbeat: it is stale too (live, or replayed as retained).
-  assert.ok(seen.some((s) => s.topic === "lyra/status/mirror-2" && s.status === "stale"), JSON.stringify(seen));
+    // Silence from here: the stale status must come after the stale time, not before, and not much later.
+    await waitFor(
+      "mirror-1 stale",
+      staleAfterSeconds + 10,
+      () => after(lastBeat, "lyra/status/mirror-1", "stale") !== undefined,
+    );
+    const stale = after(lastBeat, "lyra/status/mirror-1", "stale")!;
+    const silentFor = (stale.at - lastBeat) / 1000;
+    assert.ok(silentFor >= staleAfterSeconds - 0.5, `stale after only ${silentFor} s of silence`);
+    assert.ok(silentFor <= staleAfterSeconds + 4, `stale only after ${silentFor} s of silence`);
+    // mirror-2 is declared but never sent a heartbeat: it is stale too (live, or replayed as retained).
+    assert.ok(
+      seen.some((s) => s.topic === "lyra/status/mirror-2" && s.status === "stale"),
+      JSON.stringify(seen),
+    );
 
-  // Retained: a UI connecting now learns mirror-1's state at once.
-  const late = await connect("monitor");
-  const replay = new Promise<{ status: string; retain: boolean }>((resolve) =>
-    late.on("message", (topic, payload, packet) => topic === "lyra/status/mirror-1" && resolve({ status: JSON.parse(String(payload)).status, retain: packet.retain })),
-  );
-  await late.subscribeAsync("lyra/status/mirror-1", { qos: 1 });
-  const replayed = await Promise.race([replay, sleep(5000).then(() => assert.fail("no retained status for mirror-1"))]);
-  assert.deepEqual(replayed, { status: "stale", retain: true });
-});
+    // Retained: a UI connecting now learns mirror-1's state at once.
+    const late = await connect("monitor");
+    const replay = new Promise<{ status: string; retain: boolean }>((resolve) =>
+      late.on(
+        "message",
+        (topic, payload, packet) =>
+          topic === "lyra/status/mirror-1" &&
+          resolve({ status: JSON.parse(String(payload)).status, retain: packet.retain }),
+      ),
+    );
+    await late.subscribeAsync("lyra/status/mirror-1", { qos: 1 });
+    const replayed = await Promise.race([
+      replay,
+      sleep(5000).then(() => assert.fail("no retained status for mirror-1")),
+    ]);
+    assert.deepEqual(replayed, { status: "stale", retain: true });
+  },
+);
 
 test("the unit passes systemd-analyze verify and scores at most 2.0", () => {
   const unitDir = join(dir, "units");

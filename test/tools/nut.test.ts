@@ -50,12 +50,21 @@ interface Daemon {
  * CI. So upsmon runs in a mount namespace of its own, with an empty /run: the machine's /run/nut is
  * neither read nor written, and every start begins without a pid file.
  */
-const privateRun = ["--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs lyra-nut-test /run && mkdir /run/nut && exec "$0" "$@"'];
+const privateRun = [
+  "--mount",
+  "--propagation",
+  "private",
+  "sh",
+  "-c",
+  'mount -t tmpfs lyra-nut-test /run && mkdir /run/nut && exec "$0" "$@"',
+];
 
 /** Starts a NUT daemon in the foreground; its output is collected for the assertions. */
 function daemon(program: string, args: string[], options: { privateRun?: boolean } = {}): Daemon {
   let output = "";
-  const [file, argv] = options.privateRun ? ["unshare", [...privateRun, join(NUT, program), ...args]] : [join(NUT, program), args];
+  const [file, argv] = options.privateRun
+    ? ["unshare", [...privateRun, join(NUT, program), ...args]]
+    : [join(NUT, program), args];
   // Its own process group: upsmon forks, and the fork holds the pipes until the group is gone.
   const child = spawn(file, argv, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const closed = new Promise((resolve) => child.once("close", resolve));
@@ -87,7 +96,10 @@ async function stop(daemon: Daemon | undefined): Promise<void> {
   const stopped = await Promise.race([daemon.closed.then(() => true), sleep(3000).then(() => false)]);
   if (stopped) return;
   signal("SIGKILL");
-  assert.ok(await Promise.race([daemon.closed.then(() => true), sleep(3000).then(() => false)]), `${daemon.child.spawnfile} did not stop`);
+  assert.ok(
+    await Promise.race([daemon.closed.then(() => true), sleep(3000).then(() => false)]),
+    `${daemon.child.spawnfile} did not stop`,
+  );
 }
 
 /**
@@ -106,12 +118,18 @@ async function upsmonLogsIn(password: string): Promise<{ loggedIn: boolean; log:
   const upsd = daemon("upsd", ["-F", "-u", "root"]);
   let monitor: Daemon | undefined;
   try {
-    assert.ok(await until(10_000, () => /Connected to UPS \[lyra-ups\]/.test(upsd.output())), `upsd did not serve the UPS:\n${upsd.output()}`);
+    assert.ok(
+      await until(10_000, () => /Connected to UPS \[lyra-ups\]/.test(upsd.output())),
+      `upsd did not serve the UPS:\n${upsd.output()}`,
+    );
     monitor = daemon("upsmon", ["-F", "-D", "-u", "root"], { privateRun: true });
     const settled = () => /Logged into UPS|failed/.test(monitor!.output());
     await until(4000, settled);
     const log = monitor.output();
-    return { loggedIn: /UPS: lyra-ups@\S+ \(primary\)/.test(log) && /Logged into UPS lyra-ups@127\.0\.0\.1/.test(log), log };
+    return {
+      loggedIn: /UPS: lyra-ups@\S+ \(primary\)/.test(log) && /Logged into UPS lyra-ups@127\.0\.0\.1/.test(log),
+      log,
+    };
   } finally {
     await stop(monitor);
     await stop(upsd);
@@ -127,9 +145,16 @@ before(async () => {
   upsConf = rewrite(upsConf, /^ {4}port = .*$/, `    port = ${join(dir, "ups.dev")}`);
   writeFileSync(join(dir, "ups.conf"), upsConf, { mode: 0o600 });
   writeFileSync(join(dir, "ups.dev"), "ups.status: OL\nbattery.charge: 100\n");
-  writeFileSync(join(dir, "upsd.conf"), rewrite(rendered("upsd.conf"), /^LISTEN 127\.0\.0\.1 \d+$/, `LISTEN 127.0.0.1 ${port}`), { mode: 0o600 });
+  writeFileSync(
+    join(dir, "upsd.conf"),
+    rewrite(rendered("upsd.conf"), /^LISTEN 127\.0\.0\.1 \d+$/, `LISTEN 127.0.0.1 ${port}`),
+    { mode: 0o600 },
+  );
   driver = daemon("dummy-ups", ["-a", ups, "-u", "root", "-D"]);
-  assert.ok(await until(10_000, () => existsSync(join(state, `dummy-ups-${ups}`))), `the driver did not start:\n${driver.output()}`);
+  assert.ok(
+    await until(10_000, () => existsSync(join(state, `dummy-ups-${ups}`))),
+    `the driver did not start:\n${driver.output()}`,
+  );
 });
 
 after(async () => {
@@ -147,7 +172,8 @@ test("upsmon logs into upsd with the rendered files and a password the stack acc
   try {
     assert.ok(await until(10_000, () => /Connected to UPS/.test(upsd.output())), upsd.output());
     // The runbook's check, against this upsd's port (WAIT until upsd has the driver's first data).
-    const upsc = () => spawnSync("upsc", [`${ups}@127.0.0.1:${port}`, "ups.status"], { encoding: "utf8", timeout: 10_000 });
+    const upsc = () =>
+      spawnSync("upsc", [`${ups}@127.0.0.1:${port}`, "ups.status"], { encoding: "utf8", timeout: 10_000 });
     let status = upsc();
     await until(10_000, () => (status = upsc()).stdout.trim() !== "WAIT");
     assert.equal(status.stdout.trim(), "OL", status.stderr);
@@ -160,19 +186,31 @@ test("upsmon logs into upsd with the rendered files and a password the stack acc
 // (it logs in as a secondary, seen with NUT 2.8.0), and a secondary never shuts the host down.
 // A lone '\' before a plain letter happens to survive (both files unescape it alike), but one
 // escaping another does not, so the rule refuses every '\'; the case below is the failing one.
-test("each character the stack refuses in the UPS password breaks the primary's login in NUT", { timeout: 120_000 }, async () => {
-  // Each with the way NUT fails on it, so that a daemon that did not start for another reason fails the test.
-  const cases: [string, RegExp][] = [
-    ["TEST pass", /Set password on \[lyra-ups@\S+\] failed - got \[ERR INVALID-ARGUMENT\]/],
-    ["TEST=pass", /Set password on \[lyra-ups@\S+\] failed - got \[ERR INVALID-ARGUMENT\]/],
-    ["TEST#pass", /Parse error: .*upsmon\.conf:\d+: Unbalanced word due to unescaped #/],
-    ['TEST"pass', /UPS: lyra-ups@\S+ \(secondary\)/],
-    ["TEST\\\\pass", /Login on UPS \[lyra-ups@\S+\] failed - got \[ERR ACCESS-DENIED\]/],
-  ];
-  for (const [password, failure] of cases) {
-    assert.equal(secretValueProblems({ [secretKeys.upsMonitorPassword]: password }).length, 1, `the stack refuses ${JSON.stringify(password)}`);
-    const { loggedIn, log } = await upsmonLogsIn(password);
-    assert.equal(loggedIn, false, `upsmon logged in as the primary with ${JSON.stringify(password)}, so the rule is stricter than needed:\n${log}`);
-    assert.match(log, failure, `upsmon failed on ${JSON.stringify(password)}, but not in the way measured:\n${log}`);
-  }
-});
+test(
+  "each character the stack refuses in the UPS password breaks the primary's login in NUT",
+  { timeout: 120_000 },
+  async () => {
+    // Each with the way NUT fails on it, so that a daemon that did not start for another reason fails the test.
+    const cases: [string, RegExp][] = [
+      ["TEST pass", /Set password on \[lyra-ups@\S+\] failed - got \[ERR INVALID-ARGUMENT\]/],
+      ["TEST=pass", /Set password on \[lyra-ups@\S+\] failed - got \[ERR INVALID-ARGUMENT\]/],
+      ["TEST#pass", /Parse error: .*upsmon\.conf:\d+: Unbalanced word due to unescaped #/],
+      ['TEST"pass', /UPS: lyra-ups@\S+ \(secondary\)/],
+      ["TEST\\\\pass", /Login on UPS \[lyra-ups@\S+\] failed - got \[ERR ACCESS-DENIED\]/],
+    ];
+    for (const [password, failure] of cases) {
+      assert.equal(
+        secretValueProblems({ [secretKeys.upsMonitorPassword]: password }).length,
+        1,
+        `the stack refuses ${JSON.stringify(password)}`,
+      );
+      const { loggedIn, log } = await upsmonLogsIn(password);
+      assert.equal(
+        loggedIn,
+        false,
+        `upsmon logged in as the primary with ${JSON.stringify(password)}, so the rule is stricter than needed:\n${log}`,
+      );
+      assert.match(log, failure, `upsmon failed on ${JSON.stringify(password)}, but not in the way measured:\n${log}`);
+    }
+  },
+);

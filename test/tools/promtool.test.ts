@@ -78,7 +78,10 @@ function expected(alert: string, series: Labels) {
   };
 }
 
-const selector = (name: string, labels: Labels) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(", ")}}`;
+const selector = (name: string, labels: Labels) =>
+  `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(", ")}}`;
 
 test("promtool test rules: each alert fires when its condition holds long enough, and not otherwise", () => {
   const target = (host: string, role: string) => ({ job: "node", instance: `${host}.home.arpa:9100`, host, role });
@@ -107,7 +110,11 @@ test("promtool test rules: each alert fires when its condition holds long enough
           { eval_time: "1m", alertname: "HostDown", exp_alerts: [] },
           { eval_time: "3m", alertname: "MqttBrokerDown", exp_alerts: [] },
           { eval_time: "5m", alertname: "MqttBrokerDown", exp_alerts: [expected("MqttBrokerDown", vega)] },
-          { eval_time: "5m", alertname: "MirrorHeartbeatStale", exp_alerts: [expected("MirrorHeartbeatStale", seen("mirror-1"))] },
+          {
+            eval_time: "5m",
+            alertname: "MirrorHeartbeatStale",
+            exp_alerts: [expected("MirrorHeartbeatStale", seen("mirror-1"))],
+          },
           { eval_time: "15m", alertname: "MqttBrokerMetricsStale", exp_alerts: [] },
         ],
       },
@@ -117,14 +124,24 @@ test("promtool test rules: each alert fires when its condition holds long enough
         input_series: [{ series: selector("mqtt_broker_metrics_timestamp_seconds", vega), values: "0x20" }],
         alert_rule_test: [
           { eval_time: "6m", alertname: "MqttBrokerMetricsStale", exp_alerts: [] },
-          { eval_time: "12m", alertname: "MqttBrokerMetricsStale", exp_alerts: [expected("MqttBrokerMetricsStale", vega)] },
+          {
+            eval_time: "12m",
+            alertname: "MqttBrokerMetricsStale",
+            exp_alerts: [expected("MqttBrokerMetricsStale", vega)],
+          },
         ],
       },
       {
         // The collector never ran: nothing at all.
         interval: "1m",
         input_series: [{ series: selector("up", vega), values: "1x20" }],
-        alert_rule_test: [{ eval_time: "6m", alertname: "MqttBrokerMetricsStale", exp_alerts: [expected("MqttBrokerMetricsStale", {})] }],
+        alert_rule_test: [
+          {
+            eval_time: "6m",
+            alertname: "MqttBrokerMetricsStale",
+            exp_alerts: [expected("MqttBrokerMetricsStale", {})],
+          },
+        ],
       },
     ],
   };
@@ -151,27 +168,49 @@ test("the real prometheus loads the rendered config and rules and reports ready"
   writeFileSync(configPath, config);
   mkdirSync(join(dir, "data"));
   let log = "";
-  server = spawn("/usr/bin/prometheus", [`--config.file=${configPath}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  server = spawn(
+    "/usr/bin/prometheus",
+    [
+      `--config.file=${configPath}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   server.stderr!.on("data", (c) => (log += c));
   const deadline = Date.now() + 30_000;
   let ready = 0;
   while (Date.now() < deadline && server.exitCode === null) {
-    ready = await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.status, () => 0);
+    ready = await fetch(`http://127.0.0.1:${port}/-/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (ready === 200) break;
     await sleep(200);
   }
   assert.equal(ready, 200, log);
-  const api = async (path: string) => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/${path}`)).json()) as { data: any }).data;
-  const loaded = (await api("rules")).groups.flatMap((g: { rules: { name: string }[] }) => g.rules.map((r) => r.name)).sort();
+  const api = async (path: string) =>
+    ((await (await fetch(`http://127.0.0.1:${port}/api/v1/${path}`)).json()) as { data: any }).data;
+  const loaded = (await api("rules")).groups
+    .flatMap((g: { rules: { name: string }[] }) => g.rules.map((r) => r.name))
+    .sort();
   assert.deepEqual(loaded, rules.map((r) => r.alert).sort());
   // Target discovery reaches the scrape manager a few seconds after start.
   let targets: string[] = [];
   for (const until = Date.now() + 20_000; targets.length < 5 && Date.now() < until; await sleep(250)) {
-    targets = (await api("targets")).activeTargets.map((t: { labels: Labels }) => `${t.labels.job}/${t.labels.host}/${t.labels.role}`).sort();
+    targets = (await api("targets")).activeTargets
+      .map((t: { labels: Labels }) => `${t.labels.job}/${t.labels.host}/${t.labels.role}`)
+      .sort();
   }
-  assert.deepEqual(targets, ["node/lyra/lyra", "node/mirror-1/mirror", "node/mirror-2/mirror", "node/vega/vega", "prometheus/vega/vega"]);
+  assert.deepEqual(targets, [
+    "node/lyra/lyra",
+    "node/mirror-1/mirror",
+    "node/mirror-2/mirror",
+    "node/vega/vega",
+    "prometheus/vega/vega",
+  ]);
   assert.doesNotMatch(log, /level=error/);
 });
 

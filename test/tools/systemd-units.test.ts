@@ -46,7 +46,10 @@ function unitRoot(unit: PlannedUnit): string {
     writeFileSync(join(etc, unit.name), unit.content);
   } else {
     // The Debian package must be installed here (.ci/run): scoring without its unit would score nothing.
-    assert.ok(existsSync(packagedPath(unit.name)), `${packagedPath(unit.name)} (Debian's unit for ${unit.name}) is not installed`);
+    assert.ok(
+      existsSync(packagedPath(unit.name)),
+      `${packagedPath(unit.name)} (Debian's unit for ${unit.name}) is not installed`,
+    );
     mkdirSync(join(root, "lib/systemd/system"), { recursive: true });
     copyFileSync(packagedPath(unit.name), join(root, packagedPath(unit.name)));
     if (unit.dropIn) {
@@ -58,7 +61,11 @@ function unitRoot(unit: PlannedUnit): string {
 }
 
 function exposure(unit: PlannedUnit): { score: number; output: string } {
-  const out = spawnSync("systemd-analyze", ["security", "--offline=yes", `--root=${unitRoot(unit)}`, "--no-pager", unit.name], { encoding: "utf8", timeout: 30_000 });
+  const out = spawnSync(
+    "systemd-analyze",
+    ["security", "--offline=yes", `--root=${unitRoot(unit)}`, "--no-pager", unit.name],
+    { encoding: "utf8", timeout: 30_000 },
+  );
   const output = `${out.stdout}${out.stderr}`;
   const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(output);
   assert.ok(m, `no exposure level for ${unit.name}:\n${output}`);
@@ -67,12 +74,18 @@ function exposure(unit: PlannedUnit): { score: number; output: string } {
 
 /** Services a timer of the same name starts (lyra-health.timer starts lyra-health.service). */
 const timerServices = new Set(
-  plans.flatMap(({ plans }) => plans.flatMap((p) => p.units.filter((u) => u.name.endsWith(".timer")).map((u) => u.name.replace(/\.timer$/, ".service")))),
+  plans.flatMap(({ plans }) =>
+    plans.flatMap((p) =>
+      p.units.filter((u) => u.name.endsWith(".timer")).map((u) => u.name.replace(/\.timer$/, ".service")),
+    ),
+  ),
 );
 
 /** Every planned service unit of both stacks, packaged ones included, once per distinct content. */
 const services = plans.flatMap(({ stack, plans }) =>
-  plans.flatMap((plan) => plan.units.filter((u) => u.name.endsWith(".service")).map((unit) => ({ stack, host: plan.host, unit }))),
+  plans.flatMap((plan) =>
+    plan.units.filter((u) => u.name.endsWith(".service")).map((unit) => ({ stack, host: plan.host, unit })),
+  ),
 );
 
 test("systemd-analyze security: every unit that runs, packaged ones with their drop-ins, at most 2.0", () => {
@@ -86,8 +99,16 @@ test("systemd-analyze security: every unit that runs, packaged ones with their d
     const key = `${unit.name}\n${unit.content}\n${unit.dropIn}`;
     if (!scored.has(key)) scored.set(key, exposure(unit));
     const { score, output } = scored.get(key)!;
-    rows.push(`${`${stack}/${host}`.padEnd(16)} ${unit.name.padEnd(34)} ${score.toFixed(1).padStart(4)}   ${unit.content === null ? "Debian's + drop-in" : "ours"}`);
-    if (score > 2.0) problems.push(`${stack}/${host} ${unit.name}: ${score} > 2.0\n${output.split("\n").filter((l) => l.startsWith("✗")).join("\n")}`);
+    rows.push(
+      `${`${stack}/${host}`.padEnd(16)} ${unit.name.padEnd(34)} ${score.toFixed(1).padStart(4)}   ${unit.content === null ? "Debian's + drop-in" : "ours"}`,
+    );
+    if (score > 2.0)
+      problems.push(
+        `${stack}/${host} ${unit.name}: ${score} > 2.0\n${output
+          .split("\n")
+          .filter((l) => l.startsWith("✗"))
+          .join("\n")}`,
+      );
   }
   console.log(["", "stack/host       unit                               exposure  file", ...rows].join("\n"));
   const names = [
@@ -102,12 +123,17 @@ test("systemd-analyze security: every unit that runs, packaged ones with their d
     "lyra-health.service",
     accountsService,
   ];
-  for (const name of names) assert.ok(rows.some((r) => r.includes(` ${name} `)), `${name} is scored`);
+  for (const name of names)
+    assert.ok(
+      rows.some((r) => r.includes(` ${name} `)),
+      `${name} is scored`,
+    );
   assert.deepEqual(problems, []);
 });
 
 /** The capabilities a unit file's CapabilityBoundingSet= lines leave (the last line wins; ours has one). */
-const boundingSet = (content: string) => /^CapabilityBoundingSet=(.*)$/m.exec(content)?.[1].split(/\s+/).filter(Boolean) ?? null;
+const boundingSet = (content: string) =>
+  /^CapabilityBoundingSet=(.*)$/m.exec(content)?.[1].split(/\s+/).filter(Boolean) ?? null;
 
 test("the accounts oneshot creates the sync account with exactly the capabilities its unit keeps, and not with fewer", () => {
   const accounts = services.find((s) => s.unit.name === accountsService)?.unit;
@@ -115,7 +141,10 @@ test("the accounts oneshot creates the sync account with exactly the capabilitie
   const caps = boundingSet(accounts.content);
   assert.deepEqual(caps, ["CAP_CHOWN"]);
   const execStart = /^ExecStart=(\S+) (\S+)$/m.exec(accounts.content)!;
-  const sysusersFile = plans.flatMap((p) => p.plans).flatMap((p) => p.files).find((f) => f.path === execStart[2]);
+  const sysusersFile = plans
+    .flatMap((p) => p.plans)
+    .flatMap((p) => p.files)
+    .find((f) => f.path === execStart[2]);
   assert.ok(sysusersFile, `${execStart[2]} is planned`);
   // sysusers against a scratch copy of this machine's account files (--root), under setpriv with
   // the unit's bounding set: the shadow files must come back root:shadow, which takes CAP_CHOWN.
@@ -123,17 +152,32 @@ test("the accounts oneshot creates the sync account with exactly the capabilitie
     const root = mkdtempSync(join(tmpdir(), "sysusers-"));
     after(() => rmSync(root, { recursive: true, force: true })); // holds a copy of /etc/shadow
     mkdirSync(join(root, "etc"));
-    for (const f of ["passwd", "group", "shadow", "gshadow"]) execFileSync("cp", ["-p", `/etc/${f}`, join(root, "etc", f)]);
+    for (const f of ["passwd", "group", "shadow", "gshadow"])
+      execFileSync("cp", ["-p", `/etc/${f}`, join(root, "etc", f)]);
     const conf = join(root, "lyra-sync.conf");
     writeFileSync(conf, sysusersFile.content);
-    const setpriv = ["--bounding-set", ["-all", ...bounding.map((c) => `+${c.replace(/^CAP_/, "").toLowerCase()}`)].join(","), "--inh-caps=-all", "--no-new-privs"];
-    const r = spawnSync("setpriv", [...setpriv, execStart[1], `--root=${root}`, conf], { encoding: "utf8", timeout: 30_000 });
+    const setpriv = [
+      "--bounding-set",
+      ["-all", ...bounding.map((c) => `+${c.replace(/^CAP_/, "").toLowerCase()}`)].join(","),
+      "--inh-caps=-all",
+      "--no-new-privs",
+    ];
+    const r = spawnSync("setpriv", [...setpriv, execStart[1], `--root=${root}`, conf], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     return { root, status: r.status, output: `${r.stdout}${r.stderr}` };
   };
   const kept = attempt(caps);
   assert.equal(kept.status, 0, kept.output);
-  assert.match(readFileSync(join(kept.root, "etc/passwd"), "utf8"), /^lyra-sync:x:\d+:\d+:lyra-fleet config sync:\/var\/lib\/lyra-sync:\/bin\/sh$/m);
-  assert.equal(execFileSync("stat", ["-c", "%U:%G", join(kept.root, "etc/shadow")], { encoding: "utf8" }).trim(), "root:shadow");
+  assert.match(
+    readFileSync(join(kept.root, "etc/passwd"), "utf8"),
+    /^lyra-sync:x:\d+:\d+:lyra-fleet config sync:\/var\/lib\/lyra-sync:\/bin\/sh$/m,
+  );
+  assert.equal(
+    execFileSync("stat", ["-c", "%U:%G", join(kept.root, "etc/shadow")], { encoding: "utf8" }).trim(),
+    "root:shadow",
+  );
   const without = attempt([]);
   assert.notEqual(without.status, 0, "without CAP_CHOWN sysusers must fail, else the bounding set could be empty");
   assert.match(without.output, /Operation not permitted/);

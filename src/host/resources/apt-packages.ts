@@ -7,98 +7,116 @@ import { describeHost, HostConnection } from "../transport/connection";
 import { countHostEvent } from "../transport/counters";
 import { hostError } from "../transport/errors";
 import {
-    connectionCheckFailures,
-    connectionDiff,
-    containsUnknown,
-    hostDiff,
-    HostDiffResult,
-    listInWords,
-    storedConnection,
+  connectionCheckFailures,
+  connectionDiff,
+  containsUnknown,
+  hostDiff,
+  HostDiffResult,
+  listInWords,
+  storedConnection,
 } from "./provider-support";
-import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, plainValue, throwIfProblems } from "./resource-support";
+import {
+  connectionInput,
+  HOST_RESOURCE_MODULE,
+  HostConnectionInputs,
+  plainValue,
+  throwIfProblems,
+} from "./resource-support";
 import { runRemote, runRemoteChecked } from "../transport/ssh";
 import { describeProblems, Problem } from "./validation";
 
 /** What the provider receives. */
 export interface AptPackagesInputs {
-    connection: HostConnection;
-    /** "tree" or "tree=2.1.0-1" (apt-get's own syntax), sorted and unique. */
-    packages: string[];
-    /** Deadline for apt-get (update and install together). */
-    timeoutSeconds: number;
+  connection: HostConnection;
+  /** "tree" or "tree=2.1.0-1" (apt-get's own syntax), sorted and unique. */
+  packages: string[];
+  /** Deadline for apt-get (update and install together). */
+  timeoutSeconds: number;
 }
 
 /** What state holds: the requested packages and the versions the host really has of them. */
 export interface AptPackagesOutputs extends AptPackagesInputs {
-    /** Installed version of each requested package that is installed; missing ones are absent. */
-    installed: Record<string, string>;
+  /** Installed version of each requested package that is installed; missing ones are absent. */
+  installed: Record<string, string>;
 }
 
 const PACKAGE_SPEC = /^([a-z0-9][a-z0-9+.-]+)(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$/;
 
 /** Problems with an AptPackages' inputs (unknown values are skipped). */
 export function aptPackagesProblems(inputs: Partial<Record<keyof AptPackagesInputs, unknown>>): Problem[] {
-    const problems: Problem[] = [];
-    const { packages, timeoutSeconds } = inputs;
-    if (packages !== undefined && !containsUnknown(packages)) {
-        if (!Array.isArray(packages) || packages.length === 0) {
-            problems.push({ property: "packages", reason: "must be a non-empty list of Debian package names" });
-        } else {
-            for (const spec of packages) {
-                if (typeof spec !== "string" || !PACKAGE_SPEC.test(spec)) {
-                    problems.push({ property: "packages", reason: `has ${JSON.stringify(spec)}, expected "name" or "name=version"` });
-                }
-            }
+  const problems: Problem[] = [];
+  const { packages, timeoutSeconds } = inputs;
+  if (packages !== undefined && !containsUnknown(packages)) {
+    if (!Array.isArray(packages) || packages.length === 0) {
+      problems.push({ property: "packages", reason: "must be a non-empty list of Debian package names" });
+    } else {
+      for (const spec of packages) {
+        if (typeof spec !== "string" || !PACKAGE_SPEC.test(spec)) {
+          problems.push({
+            property: "packages",
+            reason: `has ${JSON.stringify(spec)}, expected "name" or "name=version"`,
+          });
         }
+      }
     }
-    if (timeoutSeconds !== undefined && !containsUnknown(timeoutSeconds) && !(Number.isInteger(timeoutSeconds) && (timeoutSeconds as number) > 0)) {
-        problems.push({ property: "timeoutSeconds", reason: `must be a positive whole number of seconds, got ${JSON.stringify(timeoutSeconds)}` });
-    }
-    return problems;
+  }
+  if (
+    timeoutSeconds !== undefined &&
+    !containsUnknown(timeoutSeconds) &&
+    !(Number.isInteger(timeoutSeconds) && (timeoutSeconds as number) > 0)
+  ) {
+    problems.push({
+      property: "timeoutSeconds",
+      reason: `must be a positive whole number of seconds, got ${JSON.stringify(timeoutSeconds)}`,
+    });
+  }
+  return problems;
 }
 
 /** Default for {@link AptPackagesArgs.timeoutSeconds}. */
 export const DEFAULT_APT_TIMEOUT_SECONDS = 600;
 
 function withDefaults(inputs: AptPackagesInputs): AptPackagesInputs {
-    return {
-        ...inputs,
-        packages: containsUnknown(inputs.packages) ? inputs.packages : [...new Set(inputs.packages)].sort(),
-        timeoutSeconds: inputs.timeoutSeconds ?? DEFAULT_APT_TIMEOUT_SECONDS,
-    };
+  return {
+    ...inputs,
+    packages: containsUnknown(inputs.packages) ? inputs.packages : [...new Set(inputs.packages)].sort(),
+    timeoutSeconds: inputs.timeoutSeconds ?? DEFAULT_APT_TIMEOUT_SECONDS,
+  };
 }
 
 /** "tree=2.1.0-1" -> name "tree", version "2.1.0-1"; an architecture qualifier stays in the name. */
 function parseSpec(spec: string): { name: string; version?: string } {
-    const equals = spec.indexOf("=");
-    return equals < 0 ? { name: spec } : { name: spec.slice(0, equals), version: spec.slice(equals + 1) };
+  const equals = spec.indexOf("=");
+  return equals < 0 ? { name: spec } : { name: spec.slice(0, equals), version: spec.slice(equals + 1) };
 }
 
 /** Specs that the installed versions do not satisfy. */
 export function unsatisfied(packages: readonly string[], installed: Record<string, string>): string[] {
-    return packages.filter((spec) => {
-        const { name, version } = parseSpec(spec);
-        return installed[name] === undefined || (version !== undefined && installed[name] !== version);
-    });
+  return packages.filter((spec) => {
+    const { name, version } = parseSpec(spec);
+    return installed[name] === undefined || (version !== undefined && installed[name] !== version);
+  });
 }
 
 /** Installed versions of the named packages (fully installed ones only). One command, no write. */
 async function readInstalled(connection: HostConnection, packages: readonly string[]): Promise<Record<string, string>> {
-    const names = packages.map((spec) => parseSpec(spec).name);
-    const stdout = await runRemoteChecked(
-        connection,
-        // Unknown names make dpkg-query exit 1; the listing of the others is still right.
-        `dpkg-query -W -f='\${binary:Package}\\t\${Version}\\t\${db:Status-Abbrev}\\n' -- "$@" 2>/dev/null || true`,
-        { purpose: `read packages ${names.join(" ")}`, args: names },
-    );
-    const installed: Record<string, string> = {};
-    for (const line of stdout.split("\n")) {
-        const [pkg, version, status] = line.split("\t");
-        if (!pkg || !status?.startsWith("ii")) continue;
-        installed[pkg] = version;
-        installed[pkg.replace(/:[a-z0-9]+$/, "")] = version; // "tree:amd64" answers for "tree" too
-    }
-    return Object.fromEntries(names.filter((name) => installed[name] !== undefined).map((name) => [name, installed[name]]));
+  const names = packages.map((spec) => parseSpec(spec).name);
+  const stdout = await runRemoteChecked(
+    connection,
+    // Unknown names make dpkg-query exit 1; the listing of the others is still right.
+    `dpkg-query -W -f='\${binary:Package}\\t\${Version}\\t\${db:Status-Abbrev}\\n' -- "$@" 2>/dev/null || true`,
+    { purpose: `read packages ${names.join(" ")}`, args: names },
+  );
+  const installed: Record<string, string> = {};
+  for (const line of stdout.split("\n")) {
+    const [pkg, version, status] = line.split("\t");
+    if (!pkg || !status?.startsWith("ii")) continue;
+    installed[pkg] = version;
+    installed[pkg.replace(/:[a-z0-9]+$/, "")] = version; // "tree:amd64" answers for "tree" too
+  }
+  return Object.fromEntries(
+    names.filter((name) => installed[name] !== undefined).map((name) => [name, installed[name]]),
+  );
 }
 
 /**
@@ -119,86 +137,93 @@ if ! install "$@"; then
 fi`;
 
 async function converge(rawInputs: AptPackagesInputs): Promise<AptPackagesOutputs> {
-    const inputs = withDefaults(rawInputs);
-    const { connection, packages } = inputs;
-    let installed = await readInstalled(connection, packages);
-    const missing = unsatisfied(packages, installed);
-    if (missing.length > 0) {
-        countHostEvent(connection.host, "aptInstalls");
-        const result = await runRemote(connection, INSTALL_SCRIPT, {
-            purpose: `apt-get install ${missing.join(" ")}`,
-            args: missing,
-            writes: true,
-            timeoutMs: inputs.timeoutSeconds * 1000,
-        });
-        installed = await readInstalled(connection, packages);
-        const stillMissing = unsatisfied(packages, installed);
-        if (result.exitCode !== 0 || stillMissing.length > 0) {
-            const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-8).join("\n");
-            throw hostError(
-                connection.host,
-                "command",
-                `${describeHost(connection)}: apt-get could not install ${listInWords(stillMissing.length ? stillMissing : missing)} ` +
-                    `(exit code ${result.exitCode}): ${tail}`,
-            );
-        }
+  const inputs = withDefaults(rawInputs);
+  const { connection, packages } = inputs;
+  let installed = await readInstalled(connection, packages);
+  const missing = unsatisfied(packages, installed);
+  if (missing.length > 0) {
+    countHostEvent(connection.host, "aptInstalls");
+    const result = await runRemote(connection, INSTALL_SCRIPT, {
+      purpose: `apt-get install ${missing.join(" ")}`,
+      args: missing,
+      writes: true,
+      timeoutMs: inputs.timeoutSeconds * 1000,
+    });
+    installed = await readInstalled(connection, packages);
+    const stillMissing = unsatisfied(packages, installed);
+    if (result.exitCode !== 0 || stillMissing.length > 0) {
+      const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-8).join("\n");
+      throw hostError(
+        connection.host,
+        "command",
+        `${describeHost(connection)}: apt-get could not install ${listInWords(stillMissing.length ? stillMissing : missing)} ` +
+          `(exit code ${result.exitCode}): ${tail}`,
+      );
     }
-    return { ...inputs, installed };
+  }
+  return { ...inputs, installed };
 }
 
 /** The AptPackages provider. Exported for tests, which drive it the way the engine does. */
 export const aptPackagesProvider = {
-    async check(_olds: AptPackagesInputs, news: AptPackagesInputs): Promise<dynamic.CheckResult<AptPackagesInputs>> {
-        const failures = [...connectionCheckFailures(news.connection), ...aptPackagesProblems(news)];
-        return { inputs: failures.length ? news : withDefaults(news), failures };
-    },
+  async check(_olds: AptPackagesInputs, news: AptPackagesInputs): Promise<dynamic.CheckResult<AptPackagesInputs>> {
+    const failures = [...connectionCheckFailures(news.connection), ...aptPackagesProblems(news)];
+    return { inputs: failures.length ? news : withDefaults(news), failures };
+  },
 
-    async diff(_id: string, olds: AptPackagesOutputs, rawNews: AptPackagesInputs): Promise<HostDiffResult> {
-        const news = withDefaults(rawNews);
-        const { replaces, differing } = connectionDiff(olds.connection, news.connection);
-        if (
-            containsUnknown(news.packages) ||
-            JSON.stringify(news.packages) !== JSON.stringify(olds.packages) ||
-            unsatisfied(news.packages, olds.installed ?? {}).length > 0
-        ) {
-            differing.push("packages");
-        }
-        if (news.timeoutSeconds !== olds.timeoutSeconds) differing.push("timeoutSeconds");
-        return hostDiff(replaces, differing);
-    },
+  async diff(_id: string, olds: AptPackagesOutputs, rawNews: AptPackagesInputs): Promise<HostDiffResult> {
+    const news = withDefaults(rawNews);
+    const { replaces, differing } = connectionDiff(olds.connection, news.connection);
+    if (
+      containsUnknown(news.packages) ||
+      JSON.stringify(news.packages) !== JSON.stringify(olds.packages) ||
+      unsatisfied(news.packages, olds.installed ?? {}).length > 0
+    ) {
+      differing.push("packages");
+    }
+    if (news.timeoutSeconds !== olds.timeoutSeconds) differing.push("timeoutSeconds");
+    return hostDiff(replaces, differing);
+  },
 
-    async create(inputs: AptPackagesInputs): Promise<dynamic.CreateResult<AptPackagesOutputs>> {
-        return { id: `${inputs.connection.host}:apt:${withDefaults(inputs).packages.join(",")}`, outs: await converge(inputs) };
-    },
+  async create(inputs: AptPackagesInputs): Promise<dynamic.CreateResult<AptPackagesOutputs>> {
+    return {
+      id: `${inputs.connection.host}:apt:${withDefaults(inputs).packages.join(",")}`,
+      outs: await converge(inputs),
+    };
+  },
 
-    async read(id: string, props: AptPackagesOutputs): Promise<dynamic.ReadResult<AptPackagesOutputs>> {
-        const connection = storedConnection("AptPackages", id, props);
-        const installed = await readInstalled(connection, props.packages);
-        // None of them there (a re-flashed host): absent, so `pulumi up` shows it being created.
-        if (Object.keys(installed).length === 0) return { id: "", props: {} as AptPackagesOutputs };
-        return { id, props: { ...props, installed } };
-    },
+  async read(id: string, props: AptPackagesOutputs): Promise<dynamic.ReadResult<AptPackagesOutputs>> {
+    const connection = storedConnection("AptPackages", id, props);
+    const installed = await readInstalled(connection, props.packages);
+    // None of them there (a re-flashed host): absent, so `pulumi up` shows it being created.
+    if (Object.keys(installed).length === 0) return { id: "", props: {} as AptPackagesOutputs };
+    return { id, props: { ...props, installed } };
+  },
 
-    async update(_id: string, _olds: AptPackagesOutputs, news: AptPackagesInputs): Promise<dynamic.UpdateResult<AptPackagesOutputs>> {
-        return { outs: await converge(news) };
-    },
+  async update(
+    _id: string,
+    _olds: AptPackagesOutputs,
+    news: AptPackagesInputs,
+  ): Promise<dynamic.UpdateResult<AptPackagesOutputs>> {
+    return { outs: await converge(news) };
+  },
 
-    /**
-     * Removes nothing. Packages are shared: the same package often serves several services and
-     * the operator's own tools, and a package that moves between plans would be purged and
-     * reinstalled on the way. Removing software is left to the operator (`apt-get remove`).
-     */
-    async delete(): Promise<void> {},
+  /**
+   * Removes nothing. Packages are shared: the same package often serves several services and
+   * the operator's own tools, and a package that moves between plans would be purged and
+   * reinstalled on the way. Removing software is left to the operator (`apt-get remove`).
+   */
+  async delete(): Promise<void> {},
 };
 
 /** Arguments of {@link AptPackages}. */
 export interface AptPackagesArgs {
-    /** How to reach the host. */
-    connection: pulumi.Input<HostConnectionInputs>;
-    /** Debian packages: "tree", or "tree=2.1.0-1" to pin a version. */
-    packages: pulumi.Input<pulumi.Input<string>[]>;
-    /** Deadline for apt-get, in seconds. Default 600. */
-    timeoutSeconds?: pulumi.Input<number>;
+  /** How to reach the host. */
+  connection: pulumi.Input<HostConnectionInputs>;
+  /** Debian packages: "tree", or "tree=2.1.0-1" to pin a version. */
+  packages: pulumi.Input<pulumi.Input<string>[]>;
+  /** Deadline for apt-get, in seconds. Default 600. */
+  timeoutSeconds?: pulumi.Input<number>;
 }
 
 /**
@@ -206,37 +231,37 @@ export interface AptPackagesArgs {
  * only what is missing; deleting the resource removes nothing (see the provider's delete).
  */
 export class AptPackages extends pulumi.dynamic.Resource {
-    /** The connection used (secret when it holds a private key). */
-    declare readonly connection: pulumi.Output<HostConnection>;
-    /** The requested packages, sorted. */
-    declare readonly packages: pulumi.Output<string[]>;
-    /** Installed version of each requested package (after a refresh: what the host has). */
-    declare readonly installed: pulumi.Output<Record<string, string>>;
+  /** The connection used (secret when it holds a private key). */
+  declare readonly connection: pulumi.Output<HostConnection>;
+  /** The requested packages, sorted. */
+  declare readonly packages: pulumi.Output<string[]>;
+  /** Installed version of each requested package (after a refresh: what the host has). */
+  declare readonly installed: pulumi.Output<Record<string, string>>;
 
-    constructor(name: string, args: AptPackagesArgs, opts: pulumi.CustomResourceOptions = {}) {
-        const packages = plainValue(args.packages);
-        throwIfProblems(
-            "AptPackages",
-            name,
-            describeProblems(
-                aptPackagesProblems({
-                    packages: packages?.every((p) => typeof p === "string") ? packages : undefined,
-                    timeoutSeconds: plainValue(args.timeoutSeconds),
-                }),
-            ),
-        );
-        super(
-            aptPackagesProvider,
-            name,
-            {
-                connection: connectionInput(args.connection),
-                packages: args.packages,
-                timeoutSeconds: args.timeoutSeconds ?? DEFAULT_APT_TIMEOUT_SECONDS,
-                installed: undefined,
-            },
-            opts,
-            HOST_RESOURCE_MODULE,
-            "AptPackages",
-        );
-    }
+  constructor(name: string, args: AptPackagesArgs, opts: pulumi.CustomResourceOptions = {}) {
+    const packages = plainValue(args.packages);
+    throwIfProblems(
+      "AptPackages",
+      name,
+      describeProblems(
+        aptPackagesProblems({
+          packages: packages?.every((p) => typeof p === "string") ? packages : undefined,
+          timeoutSeconds: plainValue(args.timeoutSeconds),
+        }),
+      ),
+    );
+    super(
+      aptPackagesProvider,
+      name,
+      {
+        connection: connectionInput(args.connection),
+        packages: args.packages,
+        timeoutSeconds: args.timeoutSeconds ?? DEFAULT_APT_TIMEOUT_SECONDS,
+        installed: undefined,
+      },
+      opts,
+      HOST_RESOURCE_MODULE,
+      "AptPackages",
+    );
+  }
 }

@@ -5,37 +5,43 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { describeHost, HostConnection } from "../transport/connection";
 import {
-    connectionCheckFailures,
-    connectionDiff,
-    containsUnknown,
-    hostDiff,
-    HostDiffResult,
-    storedConnection,
+  connectionCheckFailures,
+  connectionDiff,
+  containsUnknown,
+  hostDiff,
+  HostDiffResult,
+  storedConnection,
 } from "./provider-support";
 import {
-    ensureDirectory,
-    fixMetadata,
-    metadataMatches,
-    PathMetadata,
-    readPathState,
-    removeDirectoryIfEmpty,
-    sameIdentity,
-    withPathDefaults,
-    wrongTypeError,
+  ensureDirectory,
+  fixMetadata,
+  metadataMatches,
+  PathMetadata,
+  readPathState,
+  removeDirectoryIfEmpty,
+  sameIdentity,
+  withPathDefaults,
+  wrongTypeError,
 } from "../transport/remote-path";
-import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, plainValue, throwIfProblems } from "./resource-support";
+import {
+  connectionInput,
+  HOST_RESOURCE_MODULE,
+  HostConnectionInputs,
+  plainValue,
+  throwIfProblems,
+} from "./resource-support";
 import { describeProblems, pathMetadataProblems, Problem } from "./validation";
 
 /** What the provider receives. */
 export interface DirectoryInputs extends PathMetadata {
-    connection: HostConnection;
-    path: string;
+  connection: HostConnection;
+  path: string;
 }
 
 /** What state holds: after a read, what the host really has. */
 export interface DirectoryOutputs extends DirectoryInputs {
-    /** What the path holds: "directory" when in shape. */
-    fileType: string;
+  /** What the path holds: "directory" when in shape. */
+  fileType: string;
 }
 
 /** Defaults for what the caller left out. */
@@ -43,85 +49,89 @@ export const DIRECTORY_DEFAULTS: PathMetadata = { mode: "0755", owner: "root", g
 
 /** Problems with a Directory's inputs (unknown values are skipped). */
 export function directoryProblems(inputs: Partial<Record<keyof DirectoryInputs, unknown>>): Problem[] {
-    return pathMetadataProblems(inputs);
+  return pathMetadataProblems(inputs);
 }
 
 function withDefaults(inputs: DirectoryInputs): DirectoryInputs {
-    return withPathDefaults(inputs, DIRECTORY_DEFAULTS);
+  return withPathDefaults(inputs, DIRECTORY_DEFAULTS);
 }
 
 async function converge(rawInputs: DirectoryInputs): Promise<DirectoryOutputs> {
-    const inputs = withDefaults(rawInputs);
-    const { connection, path } = inputs;
-    const state = await readPathState(connection, path);
-    if (state.exists && state.type !== "directory") throw wrongTypeError(connection, path, state.type, "directory");
-    if (!state.exists) await ensureDirectory(connection, path, inputs);
-    else if (!metadataMatches(state, inputs)) await fixMetadata(connection, path, inputs);
-    return { connection, path, mode: inputs.mode, owner: inputs.owner, group: inputs.group, fileType: "directory" };
+  const inputs = withDefaults(rawInputs);
+  const { connection, path } = inputs;
+  const state = await readPathState(connection, path);
+  if (state.exists && state.type !== "directory") throw wrongTypeError(connection, path, state.type, "directory");
+  if (!state.exists) await ensureDirectory(connection, path, inputs);
+  else if (!metadataMatches(state, inputs)) await fixMetadata(connection, path, inputs);
+  return { connection, path, mode: inputs.mode, owner: inputs.owner, group: inputs.group, fileType: "directory" };
 }
 
 /** The Directory provider. Exported for tests, which drive it the way the engine does. */
 export const directoryProvider = {
-    async check(_olds: DirectoryInputs, news: DirectoryInputs): Promise<dynamic.CheckResult<DirectoryInputs>> {
-        const failures = [...connectionCheckFailures(news.connection), ...directoryProblems(news)];
-        return { inputs: containsUnknown(news.mode) ? news : withDefaults(news), failures };
-    },
+  async check(_olds: DirectoryInputs, news: DirectoryInputs): Promise<dynamic.CheckResult<DirectoryInputs>> {
+    const failures = [...connectionCheckFailures(news.connection), ...directoryProblems(news)];
+    return { inputs: containsUnknown(news.mode) ? news : withDefaults(news), failures };
+  },
 
-    async diff(_id: string, olds: DirectoryOutputs, rawNews: DirectoryInputs): Promise<HostDiffResult> {
-        const news = withDefaults(rawNews);
-        const { replaces, differing } = connectionDiff(olds.connection, news.connection);
-        if (news.path !== olds.path) (containsUnknown(news.path) ? differing : replaces).push("path");
-        if (olds.fileType !== "directory") differing.push("fileType");
-        for (const key of ["mode", "owner", "group"] as const) if (news[key] !== olds[key]) differing.push(key);
-        return hostDiff(replaces, differing);
-    },
+  async diff(_id: string, olds: DirectoryOutputs, rawNews: DirectoryInputs): Promise<HostDiffResult> {
+    const news = withDefaults(rawNews);
+    const { replaces, differing } = connectionDiff(olds.connection, news.connection);
+    if (news.path !== olds.path) (containsUnknown(news.path) ? differing : replaces).push("path");
+    if (olds.fileType !== "directory") differing.push("fileType");
+    for (const key of ["mode", "owner", "group"] as const) if (news[key] !== olds[key]) differing.push(key);
+    return hostDiff(replaces, differing);
+  },
 
-    async create(inputs: DirectoryInputs): Promise<dynamic.CreateResult<DirectoryOutputs>> {
-        return { id: `${inputs.connection.host}:${inputs.path}`, outs: await converge(inputs) };
-    },
+  async create(inputs: DirectoryInputs): Promise<dynamic.CreateResult<DirectoryOutputs>> {
+    return { id: `${inputs.connection.host}:${inputs.path}`, outs: await converge(inputs) };
+  },
 
-    async read(id: string, props: DirectoryOutputs): Promise<dynamic.ReadResult<DirectoryOutputs>> {
-        const connection = storedConnection("Directory", id, props);
-        const state = await readPathState(connection, props.path);
-        if (!state.exists) return { id: "", props: {} as DirectoryOutputs };
-        return {
-            id,
-            props: {
-                connection,
-                path: props.path,
-                fileType: state.type,
-                mode: state.mode,
-                owner: sameIdentity(props.owner, state.owner, state.uid) ? props.owner : state.owner,
-                group: sameIdentity(props.group, state.group, state.gid) ? props.group : state.group,
-            },
-        };
-    },
+  async read(id: string, props: DirectoryOutputs): Promise<dynamic.ReadResult<DirectoryOutputs>> {
+    const connection = storedConnection("Directory", id, props);
+    const state = await readPathState(connection, props.path);
+    if (!state.exists) return { id: "", props: {} as DirectoryOutputs };
+    return {
+      id,
+      props: {
+        connection,
+        path: props.path,
+        fileType: state.type,
+        mode: state.mode,
+        owner: sameIdentity(props.owner, state.owner, state.uid) ? props.owner : state.owner,
+        group: sameIdentity(props.group, state.group, state.gid) ? props.group : state.group,
+      },
+    };
+  },
 
-    async update(_id: string, _olds: DirectoryOutputs, news: DirectoryInputs): Promise<dynamic.UpdateResult<DirectoryOutputs>> {
-        return { outs: await converge(news) };
-    },
+  async update(
+    _id: string,
+    _olds: DirectoryOutputs,
+    news: DirectoryInputs,
+  ): Promise<dynamic.UpdateResult<DirectoryOutputs>> {
+    return { outs: await converge(news) };
+  },
 
-    async delete(id: string, props: DirectoryOutputs): Promise<void> {
-        const connection = storedConnection("Directory", id, props);
-        if (!(await removeDirectoryIfEmpty(connection, props.path))) {
-            // Not an error: the resource is gone from the program, the data nobody declared stays.
-            process.stderr.write(`${describeHost(connection)}: kept ${props.path}: it still holds files nobody declared\n`);
-        }
-    },
+  async delete(id: string, props: DirectoryOutputs): Promise<void> {
+    const connection = storedConnection("Directory", id, props);
+    if (!(await removeDirectoryIfEmpty(connection, props.path))) {
+      // Not an error: the resource is gone from the program, the data nobody declared stays.
+      process.stderr.write(`${describeHost(connection)}: kept ${props.path}: it still holds files nobody declared\n`);
+    }
+  },
 };
 
 /** Arguments of a {@link Directory}. */
 export interface DirectoryArgs {
-    /** How to reach the host. */
-    connection: pulumi.Input<HostConnectionInputs>;
-    /** Absolute path on the host. Missing parents are created (root, 0755). */
-    path: pulumi.Input<string>;
-    /** Permission bits, octal. Default "0755". */
-    mode?: pulumi.Input<string>;
-    /** Owner, a user name or uid. Default "root". */
-    owner?: pulumi.Input<string>;
-    /** Group, a group name or gid. Default "root". */
-    group?: pulumi.Input<string>;
+  /** How to reach the host. */
+  connection: pulumi.Input<HostConnectionInputs>;
+  /** Absolute path on the host. Missing parents are created (root, 0755). */
+  path: pulumi.Input<string>;
+  /** Permission bits, octal. Default "0755". */
+  mode?: pulumi.Input<string>;
+  /** Owner, a user name or uid. Default "root". */
+  owner?: pulumi.Input<string>;
+  /** Group, a group name or gid. Default "root". */
+  group?: pulumi.Input<string>;
 }
 
 /**
@@ -130,46 +140,46 @@ export interface DirectoryArgs {
  * cache, logs) are never thrown away.
  */
 export class Directory extends pulumi.dynamic.Resource {
-    /** The connection used (secret when it holds a private key). */
-    declare readonly connection: pulumi.Output<HostConnection>;
-    /** Absolute path on the host. */
-    declare readonly path: pulumi.Output<string>;
-    /** Permission bits, four octal digits. */
-    declare readonly mode: pulumi.Output<string>;
-    /** Owner. */
-    declare readonly owner: pulumi.Output<string>;
-    /** Group. */
-    declare readonly group: pulumi.Output<string>;
-    /** "directory", or after a refresh what stands at the path instead. */
-    declare readonly fileType: pulumi.Output<string>;
+  /** The connection used (secret when it holds a private key). */
+  declare readonly connection: pulumi.Output<HostConnection>;
+  /** Absolute path on the host. */
+  declare readonly path: pulumi.Output<string>;
+  /** Permission bits, four octal digits. */
+  declare readonly mode: pulumi.Output<string>;
+  /** Owner. */
+  declare readonly owner: pulumi.Output<string>;
+  /** Group. */
+  declare readonly group: pulumi.Output<string>;
+  /** "directory", or after a refresh what stands at the path instead. */
+  declare readonly fileType: pulumi.Output<string>;
 
-    constructor(name: string, args: DirectoryArgs, opts: pulumi.CustomResourceOptions = {}) {
-        throwIfProblems(
-            "Directory",
-            name,
-            describeProblems(
-                directoryProblems({
-                    path: plainValue(args.path),
-                    mode: plainValue(args.mode),
-                    owner: plainValue(args.owner),
-                    group: plainValue(args.group),
-                }),
-            ),
-        );
-        super(
-            directoryProvider,
-            name,
-            {
-                connection: connectionInput(args.connection),
-                path: args.path,
-                mode: args.mode ?? DIRECTORY_DEFAULTS.mode,
-                owner: args.owner ?? DIRECTORY_DEFAULTS.owner,
-                group: args.group ?? DIRECTORY_DEFAULTS.group,
-                fileType: undefined,
-            },
-            opts,
-            HOST_RESOURCE_MODULE,
-            "Directory",
-        );
-    }
+  constructor(name: string, args: DirectoryArgs, opts: pulumi.CustomResourceOptions = {}) {
+    throwIfProblems(
+      "Directory",
+      name,
+      describeProblems(
+        directoryProblems({
+          path: plainValue(args.path),
+          mode: plainValue(args.mode),
+          owner: plainValue(args.owner),
+          group: plainValue(args.group),
+        }),
+      ),
+    );
+    super(
+      directoryProvider,
+      name,
+      {
+        connection: connectionInput(args.connection),
+        path: args.path,
+        mode: args.mode ?? DIRECTORY_DEFAULTS.mode,
+        owner: args.owner ?? DIRECTORY_DEFAULTS.owner,
+        group: args.group ?? DIRECTORY_DEFAULTS.group,
+        fileType: undefined,
+      },
+      opts,
+      HOST_RESOURCE_MODULE,
+      "Directory",
+    );
+  }
 }

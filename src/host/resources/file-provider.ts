@@ -5,47 +5,47 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { HostConnection } from "../transport/connection";
 import {
-    connectionCheckFailures,
-    connectionDiff,
-    containsUnknown,
-    hostDiff,
-    HostDiffResult,
-    storedConnection,
+  connectionCheckFailures,
+  connectionDiff,
+  containsUnknown,
+  hostDiff,
+  HostDiffResult,
+  storedConnection,
 } from "./provider-support";
 import {
-    fixMetadata,
-    metadataMatches,
-    PathMetadata,
-    PathState,
-    readPathState,
-    removeFile,
-    sameIdentity,
-    sha256Hex,
-    withPathDefaults,
-    writeFileAtomically,
-    wrongTypeError,
+  fixMetadata,
+  metadataMatches,
+  PathMetadata,
+  PathState,
+  readPathState,
+  removeFile,
+  sameIdentity,
+  sha256Hex,
+  withPathDefaults,
+  writeFileAtomically,
+  wrongTypeError,
 } from "../transport/remote-path";
 import { pathMetadataProblems, Problem, textProblems } from "./validation";
 
 /** What the provider receives: every input resolved, the content in plain text even when secret. */
 export interface FileInputs extends PathMetadata {
-    connection: HostConnection;
-    path: string;
-    content: string;
-    /** sha256 of `content`, computed by the resource class. */
-    sha256: string;
+  connection: HostConnection;
+  path: string;
+  content: string;
+  /** sha256 of `content`, computed by the resource class. */
+  sha256: string;
 }
 
 /** What state holds for a File: after a read, what the host really has. Never the content. */
 export interface FileOutputs extends PathMetadata {
-    connection: HostConnection;
-    path: string;
-    /** sha256 of the file's content on the host ("" when the path is not a regular file). */
-    sha256: string;
-    /** What the path holds: "file" when in shape; "symlink", "directory" or "other" is drift. */
-    fileType: string;
-    /** New on every content write, kept otherwise (see File.writeId). */
-    writeId: string;
+  connection: HostConnection;
+  path: string;
+  /** sha256 of the file's content on the host ("" when the path is not a regular file). */
+  sha256: string;
+  /** What the path holds: "file" when in shape; "symlink", "directory" or "other" is drift. */
+  fileType: string;
+  /** New on every content write, kept otherwise (see File.writeId). */
+  writeId: string;
 }
 
 /** Defaults for what the caller left out. */
@@ -53,11 +53,11 @@ export const FILE_DEFAULTS: PathMetadata = { mode: "0644", owner: "root", group:
 
 /** Problems with a File's inputs (unknown values are skipped). */
 export function fileProblems(inputs: Partial<Record<keyof FileInputs, unknown>>): Problem[] {
-    return [...pathMetadataProblems(inputs), ...textProblems("content", inputs.content)];
+  return [...pathMetadataProblems(inputs), ...textProblems("content", inputs.content)];
 }
 
 function withDefaults(inputs: FileInputs): FileInputs {
-    return withPathDefaults(inputs, FILE_DEFAULTS);
+  return withPathDefaults(inputs, FILE_DEFAULTS);
 }
 
 /**
@@ -65,21 +65,21 @@ function withDefaults(inputs: FileInputs): FileInputs {
  * or id) while they still denote the same identity, so "1000" does not flap against "deploy".
  */
 function observedOutputs(previous: FileOutputs, state: Extract<PathState, { exists: true }>): FileOutputs {
-    return {
-        writeId: previous.writeId,
-        connection: previous.connection,
-        path: previous.path,
-        sha256: state.sha256,
-        fileType: state.type,
-        mode: state.mode,
-        owner: sameIdentity(previous.owner, state.owner, state.uid) ? previous.owner : state.owner,
-        group: sameIdentity(previous.group, state.group, state.gid) ? previous.group : state.group,
-    };
+  return {
+    writeId: previous.writeId,
+    connection: previous.connection,
+    path: previous.path,
+    sha256: state.sha256,
+    fileType: state.type,
+    mode: state.mode,
+    owner: sameIdentity(previous.owner, state.owner, state.uid) ? previous.owner : state.owner,
+    group: sameIdentity(previous.group, state.group, state.gid) ? previous.group : state.group,
+  };
 }
 
 /** Identifies one write: time plus randomness, so two writes in the same millisecond differ. */
 function newWriteId(): string {
-    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 /**
@@ -87,69 +87,69 @@ function newWriteId(): string {
  * whose writeId is new when the content was written and `previousWriteId` otherwise.
  */
 async function converge(rawInputs: FileInputs, previousWriteId?: string): Promise<FileOutputs> {
-    const inputs = withDefaults(rawInputs);
-    const { connection, path, content } = inputs;
-    const state = await readPathState(connection, path);
-    if (state.exists && (state.type === "directory" || state.type === "other")) {
-        throw wrongTypeError(connection, path, state.type, "regular file");
-    }
-    // Our own hash, not the input's: the bytes written are what must match.
-    const sha256 = sha256Hex(content);
-    let writeId = previousWriteId ?? newWriteId();
-    if (!state.exists || state.type !== "file" || state.sha256 !== sha256) {
-        await writeFileAtomically(connection, path, content, inputs);
-        writeId = newWriteId();
-    } else if (!metadataMatches(state, inputs)) {
-        await fixMetadata(connection, path, inputs);
-    }
-    return {
-        writeId,
-        connection,
-        path,
-        sha256,
-        fileType: "file",
-        mode: inputs.mode,
-        owner: inputs.owner,
-        group: inputs.group,
-    };
+  const inputs = withDefaults(rawInputs);
+  const { connection, path, content } = inputs;
+  const state = await readPathState(connection, path);
+  if (state.exists && (state.type === "directory" || state.type === "other")) {
+    throw wrongTypeError(connection, path, state.type, "regular file");
+  }
+  // Our own hash, not the input's: the bytes written are what must match.
+  const sha256 = sha256Hex(content);
+  let writeId = previousWriteId ?? newWriteId();
+  if (!state.exists || state.type !== "file" || state.sha256 !== sha256) {
+    await writeFileAtomically(connection, path, content, inputs);
+    writeId = newWriteId();
+  } else if (!metadataMatches(state, inputs)) {
+    await fixMetadata(connection, path, inputs);
+  }
+  return {
+    writeId,
+    connection,
+    path,
+    sha256,
+    fileType: "file",
+    mode: inputs.mode,
+    owner: inputs.owner,
+    group: inputs.group,
+  };
 }
 
 /** The File provider. Exported for tests, which drive it the way the engine does. */
 export const fileProvider = {
-    async check(_olds: FileInputs, news: FileInputs): Promise<dynamic.CheckResult<FileInputs>> {
-        const failures = [...connectionCheckFailures(news.connection), ...fileProblems(news)];
-        return { inputs: containsUnknown(news.mode) ? news : withDefaults(news), failures };
-    },
+  async check(_olds: FileInputs, news: FileInputs): Promise<dynamic.CheckResult<FileInputs>> {
+    const failures = [...connectionCheckFailures(news.connection), ...fileProblems(news)];
+    return { inputs: containsUnknown(news.mode) ? news : withDefaults(news), failures };
+  },
 
-    async diff(_id: string, olds: FileOutputs, rawNews: FileInputs): Promise<HostDiffResult> {
-        const news = withDefaults(rawNews);
-        const { replaces, differing } = connectionDiff(olds.connection, news.connection);
-        if (news.path !== olds.path) (containsUnknown(news.path) ? differing : replaces).push("path");
-        if (news.sha256 !== olds.sha256) differing.push("content");
-        if (news.mode !== olds.mode) differing.push("mode");
-        if (news.owner !== olds.owner) differing.push("owner");
-        if (news.group !== olds.group) differing.push("group");
-        return hostDiff(replaces, differing);
-    },
+  async diff(_id: string, olds: FileOutputs, rawNews: FileInputs): Promise<HostDiffResult> {
+    const news = withDefaults(rawNews);
+    const { replaces, differing } = connectionDiff(olds.connection, news.connection);
+    if (news.path !== olds.path) (containsUnknown(news.path) ? differing : replaces).push("path");
+    if (news.sha256 !== olds.sha256) differing.push("content");
+    if (news.mode !== olds.mode) differing.push("mode");
+    if (news.owner !== olds.owner) differing.push("owner");
+    if (news.group !== olds.group) differing.push("group");
+    return hostDiff(replaces, differing);
+  },
 
-    async create(inputs: FileInputs): Promise<dynamic.CreateResult<FileOutputs>> {
-        const outs = await converge(inputs);
-        return { id: `${inputs.connection.host}:${inputs.path}`, outs };
-    },
+  async create(inputs: FileInputs): Promise<dynamic.CreateResult<FileOutputs>> {
+    const outs = await converge(inputs);
+    return { id: `${inputs.connection.host}:${inputs.path}`, outs };
+  },
 
-    async read(id: string, props: FileOutputs): Promise<dynamic.ReadResult<FileOutputs>> {
-        const connection = storedConnection("File", id, props);
-        const state = await readPathState(connection, props.path);
-        // Gone: an empty id tells the engine so, and the next `pulumi up` creates it again.
-        if (!state.exists) return { id: "", props: {} as FileOutputs };
-        return { id, props: observedOutputs(props, state) };
-    },
+  async read(id: string, props: FileOutputs): Promise<dynamic.ReadResult<FileOutputs>> {
+    const connection = storedConnection("File", id, props);
+    const state = await readPathState(connection, props.path);
+    // Gone: an empty id tells the engine so, and the next `pulumi up` creates it again.
+    if (!state.exists) return { id: "", props: {} as FileOutputs };
+    return { id, props: observedOutputs(props, state) };
+  },
 
-    async update(_id: string, olds: FileOutputs, news: FileInputs): Promise<dynamic.UpdateResult<FileOutputs>> {
-        return { outs: await converge(news, olds.writeId) };
-    },
+  async update(_id: string, olds: FileOutputs, news: FileInputs): Promise<dynamic.UpdateResult<FileOutputs>> {
+    return { outs: await converge(news, olds.writeId) };
+  },
 
-    async delete(id: string, props: FileOutputs): Promise<void> {
-        await removeFile(storedConnection("File", id, props), props.path);
-    },
+  async delete(id: string, props: FileOutputs): Promise<void> {
+    await removeFile(storedConnection("File", id, props), props.path);
+  },
 };

@@ -14,67 +14,85 @@ import { sha256Hex } from "../transport/remote-path";
 import { runRemote } from "../transport/ssh";
 
 export interface HealthGateInputs {
-    connection: HostConnection;
-    /** What the gate checks, for messages ("mirror-1: health"). */
-    label: string;
-    /** A shell script that exits 0 when the host is healthy (it polls up to its own deadline). */
-    script: string;
-    /** Sent on the script's stdin (a secret: a password the check needs). */
-    stdin?: string;
-    /** The gate runs again whenever one of these changes. */
-    triggers: string[];
-    /** Deadline of the script, in ms. */
-    timeoutMs: number;
+  connection: HostConnection;
+  /** What the gate checks, for messages ("mirror-1: health"). */
+  label: string;
+  /** A shell script that exits 0 when the host is healthy (it polls up to its own deadline). */
+  script: string;
+  /** Sent on the script's stdin (a secret: a password the check needs). */
+  stdin?: string;
+  /** The gate runs again whenever one of these changes. */
+  triggers: string[];
+  /** Deadline of the script, in ms. */
+  timeoutMs: number;
 }
 
 /** What state holds: the inputs, the stdin only as its sha256, and the script's last output. */
 export interface HealthGateOutputs extends Omit<HealthGateInputs, "stdin"> {
-    stdinSha256: string;
-    stdout: string;
+  stdinSha256: string;
+  stdout: string;
 }
 
 const stdinDigest = (stdin: string | undefined) => sha256Hex(stdin ?? "");
 
 async function runGate(inputs: HealthGateInputs): Promise<HealthGateOutputs> {
-    const { connection, label, script, stdin, triggers, timeoutMs } = inputs;
-    const result = await runRemote(connection, script, { purpose: `health gate ${label}`, stdin, timeoutMs });
-    if (result.exitCode !== 0) {
-        const said = result.stderr.trim().split("\n").slice(-8).join("\n");
-        throw hostError(connection.host, "command", `${describeHost(connection)}: health gate failed: ${said || `${label}: exit code ${result.exitCode}`}`, [stdin]);
-    }
-    return { connection, label, script, triggers, timeoutMs, stdinSha256: stdinDigest(stdin), stdout: result.stdout.trim() };
+  const { connection, label, script, stdin, triggers, timeoutMs } = inputs;
+  const result = await runRemote(connection, script, { purpose: `health gate ${label}`, stdin, timeoutMs });
+  if (result.exitCode !== 0) {
+    const said = result.stderr.trim().split("\n").slice(-8).join("\n");
+    throw hostError(
+      connection.host,
+      "command",
+      `${describeHost(connection)}: health gate failed: ${said || `${label}: exit code ${result.exitCode}`}`,
+      [stdin],
+    );
+  }
+  return {
+    connection,
+    label,
+    script,
+    triggers,
+    timeoutMs,
+    stdinSha256: stdinDigest(stdin),
+    stdout: result.stdout.trim(),
+  };
 }
 
 export const healthGateProvider = {
-    async check(_olds: HealthGateInputs, news: HealthGateInputs): Promise<dynamic.CheckResult<HealthGateInputs>> {
-        const failures = [...connectionCheckFailures(news.connection)];
-        if (typeof news.script !== "string" || news.script.trim() === "") failures.push({ property: "script", reason: "must be a non-empty shell script" });
-        return { inputs: news, failures };
-    },
+  async check(_olds: HealthGateInputs, news: HealthGateInputs): Promise<dynamic.CheckResult<HealthGateInputs>> {
+    const failures = [...connectionCheckFailures(news.connection)];
+    if (typeof news.script !== "string" || news.script.trim() === "")
+      failures.push({ property: "script", reason: "must be a non-empty shell script" });
+    return { inputs: news, failures };
+  },
 
-    /** The gate runs again (an update) when what it checks or what it waits for changed. */
-    async diff(_id: string, olds: HealthGateOutputs, news: HealthGateInputs): Promise<dynamic.DiffResult> {
-        if (containsUnknown(news)) return { changes: true };
-        const changed =
-            olds.script !== news.script ||
-            olds.label !== news.label ||
-            olds.timeoutMs !== news.timeoutMs ||
-            olds.stdinSha256 !== stdinDigest(news.stdin) ||
-            JSON.stringify(olds.triggers) !== JSON.stringify(news.triggers) ||
-            JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
-        return { changes: changed };
-    },
+  /** The gate runs again (an update) when what it checks or what it waits for changed. */
+  async diff(_id: string, olds: HealthGateOutputs, news: HealthGateInputs): Promise<dynamic.DiffResult> {
+    if (containsUnknown(news)) return { changes: true };
+    const changed =
+      olds.script !== news.script ||
+      olds.label !== news.label ||
+      olds.timeoutMs !== news.timeoutMs ||
+      olds.stdinSha256 !== stdinDigest(news.stdin) ||
+      JSON.stringify(olds.triggers) !== JSON.stringify(news.triggers) ||
+      JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+    return { changes: changed };
+  },
 
-    async create(inputs: HealthGateInputs): Promise<dynamic.CreateResult<HealthGateOutputs>> {
-        return { id: `${inputs.connection.host}:${inputs.label}`, outs: await runGate(inputs) };
-    },
+  async create(inputs: HealthGateInputs): Promise<dynamic.CreateResult<HealthGateOutputs>> {
+    return { id: `${inputs.connection.host}:${inputs.label}`, outs: await runGate(inputs) };
+  },
 
-    async update(_id: string, _olds: HealthGateOutputs, news: HealthGateInputs): Promise<dynamic.UpdateResult<HealthGateOutputs>> {
-        return { outs: await runGate(news) };
-    },
+  async update(
+    _id: string,
+    _olds: HealthGateOutputs,
+    news: HealthGateInputs,
+  ): Promise<dynamic.UpdateResult<HealthGateOutputs>> {
+    return { outs: await runGate(news) };
+  },
 
-    /** Nothing on the host belongs to a gate. */
-    async delete(id: string, props: HealthGateOutputs): Promise<void> {
-        storedConnection("HealthGate", id, props);
-    },
+  /** Nothing on the host belongs to a gate. */
+  async delete(id: string, props: HealthGateOutputs): Promise<void> {
+    storedConnection("HealthGate", id, props);
+  },
 };

@@ -13,43 +13,43 @@ import { connectionInput, HOST_RESOURCE_MODULE, type HostConnectionInputs } from
 
 /** Arguments of a {@link HealthGate}. */
 export interface HealthGateArgs {
-    /** How to reach the host. */
-    connection: pulumi.Input<HostConnectionInputs>;
-    /** What the gate checks, for messages ("health", "mqtt-round-trip"). */
-    label: string;
-    /** A shell script that exits 0 when the check passes; it polls up to its own deadline. */
-    script: string;
-    /** Sent on the script's stdin: pass a secret (it is kept in state only as a secret sha256). */
-    stdin?: pulumi.Input<string>;
-    /** Run again whenever one of these changes. */
-    triggers: pulumi.Input<string>[];
-    /** Deadline of one run, in ms. Default 150 000. */
-    timeoutMs?: number;
+  /** How to reach the host. */
+  connection: pulumi.Input<HostConnectionInputs>;
+  /** What the gate checks, for messages ("health", "mqtt-round-trip"). */
+  label: string;
+  /** A shell script that exits 0 when the check passes; it polls up to its own deadline. */
+  script: string;
+  /** Sent on the script's stdin: pass a secret (it is kept in state only as a secret sha256). */
+  stdin?: pulumi.Input<string>;
+  /** Run again whenever one of these changes. */
+  triggers: pulumi.Input<string>[];
+  /** Deadline of one run, in ms. Default 150 000. */
+  timeoutMs?: number;
 }
 
 /** Its type token is `pulumi-nodejs:dynamic/lyra-host:HealthGate`, its id "<host>:<label>". */
 export class HealthGate extends pulumi.dynamic.Resource {
-    /** What the script printed the last time it passed. */
-    declare readonly stdout: pulumi.Output<string>;
-    declare readonly connection: pulumi.Output<HostConnection>;
+  /** What the script printed the last time it passed. */
+  declare readonly stdout: pulumi.Output<string>;
+  declare readonly connection: pulumi.Output<HostConnection>;
 
-    constructor(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions = {}) {
-        super(
-            healthGateProvider,
-            name,
-            {
-                connection: connectionInput(args.connection),
-                label: args.label,
-                script: args.script,
-                stdin: args.stdin === undefined ? undefined : pulumi.secret(args.stdin),
-                triggers: args.triggers,
-                timeoutMs: args.timeoutMs ?? 150_000,
-                stdinSha256: undefined,
-                stdout: undefined,
-            },
-            { ...opts, additionalSecretOutputs: ["stdinSha256", ...(opts.additionalSecretOutputs ?? [])] },
-            HOST_RESOURCE_MODULE,
-            "HealthGate",
-        );
-    }
+  constructor(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions = {}) {
+    super(
+      healthGateProvider,
+      name,
+      {
+        connection: connectionInput(args.connection),
+        label: args.label,
+        script: args.script,
+        stdin: args.stdin === undefined ? undefined : pulumi.secret(args.stdin),
+        triggers: args.triggers,
+        timeoutMs: args.timeoutMs ?? 150_000,
+        stdinSha256: undefined,
+        stdout: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["stdinSha256", ...(opts.additionalSecretOutputs ?? [])] },
+      HOST_RESOURCE_MODULE,
+      "HealthGate",
+    );
+  }
 }

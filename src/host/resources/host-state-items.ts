@@ -15,21 +15,21 @@ import { SYSTEMD_UNIT_DEFAULTS } from "./systemd-unit-provider";
 
 /** A declared file: its whole content and its metadata. */
 export interface FileItem extends PathMetadata {
-    content: string;
+  content: string;
 }
 
 /** A declared systemd unit. */
 export interface UnitItem {
-    /** Unit file text, or null for a unit its Debian package ships. */
-    content: string | null;
-    /** Drop-in text for a packaged unit, if any. */
-    dropIn?: string;
-    enabled: boolean;
-    active: boolean;
-    /** Units of the same host converged before this one (what its After=/Requires= name). */
-    after: string[];
-    /** Paths of declared files whose every write restarts this unit. */
-    restartOn: string[];
+  /** Unit file text, or null for a unit its Debian package ships. */
+  content: string | null;
+  /** Drop-in text for a packaged unit, if any. */
+  dropIn?: string;
+  enabled: boolean;
+  active: boolean;
+  /** Units of the same host converged before this one (what its After=/Requires= name). */
+  after: string[];
+  /** Paths of declared files whose every write restarts this unit. */
+  restartOn: string[];
 }
 
 export type DirectoryState = Omit<DirectoryOutputs, "connection" | "path">;
@@ -41,138 +41,169 @@ export type PackagesState = Pick<AptPackagesOutputs, "packages" | "installed">;
 const itemId = (connection: HostConnection, what: string) => `${connection.host}:${what}`;
 
 export const directories = {
-    async read(connection: HostConnection, path: string, state: DirectoryState): Promise<DirectoryState | undefined> {
-        const read = await directoryProvider.read(itemId(connection, path), { ...state, connection, path });
-        return read.id ? strip(read.props!) : undefined;
-    },
-    async differing(connection: HostConnection, path: string, state: DirectoryState, item: PathMetadata): Promise<string[]> {
-        return (await directoryProvider.diff("", { ...state, connection, path }, { connection, path, ...item })).differing;
-    },
-    async apply(connection: HostConnection, path: string, item: PathMetadata): Promise<DirectoryState> {
-        return strip((await directoryProvider.create({ connection, path, ...item })).outs!);
-    },
-    async remove(connection: HostConnection, path: string, state: DirectoryState): Promise<void> {
-        await directoryProvider.delete(itemId(connection, path), { ...state, connection, path });
-    },
+  async read(connection: HostConnection, path: string, state: DirectoryState): Promise<DirectoryState | undefined> {
+    const read = await directoryProvider.read(itemId(connection, path), { ...state, connection, path });
+    return read.id ? strip(read.props!) : undefined;
+  },
+  async differing(
+    connection: HostConnection,
+    path: string,
+    state: DirectoryState,
+    item: PathMetadata,
+  ): Promise<string[]> {
+    return (await directoryProvider.diff("", { ...state, connection, path }, { connection, path, ...item })).differing;
+  },
+  async apply(connection: HostConnection, path: string, item: PathMetadata): Promise<DirectoryState> {
+    return strip((await directoryProvider.create({ connection, path, ...item })).outs!);
+  },
+  async remove(connection: HostConnection, path: string, state: DirectoryState): Promise<void> {
+    await directoryProvider.delete(itemId(connection, path), { ...state, connection, path });
+  },
 };
 
 const fileInputs = (connection: HostConnection, path: string, item: FileItem) => ({
-    connection,
-    path,
-    content: item.content,
-    sha256: sha256Hex(item.content),
-    mode: item.mode,
-    owner: item.owner,
-    group: item.group,
+  connection,
+  path,
+  content: item.content,
+  sha256: sha256Hex(item.content),
+  mode: item.mode,
+  owner: item.owner,
+  group: item.group,
 });
 
 export const files = {
-    async read(connection: HostConnection, path: string, state: FileState): Promise<FileState | undefined> {
-        const read = await fileProvider.read(itemId(connection, path), { ...state, connection, path });
-        return read.id ? strip(read.props!) : undefined;
-    },
-    async differing(connection: HostConnection, path: string, state: FileState, item: FileItem): Promise<string[]> {
-        return (await fileProvider.diff("", { ...state, connection, path }, fileInputs(connection, path, item))).differing;
-    },
-    /** Writes only what differs; the writeId is new exactly when the content was written. */
-    async apply(connection: HostConnection, path: string, item: FileItem, previous?: FileState): Promise<FileState> {
-        const inputs = fileInputs(connection, path, item);
-        const outs = previous ? (await fileProvider.update("", { ...previous, connection, path }, inputs)).outs : (await fileProvider.create(inputs)).outs;
-        return strip(outs!);
-    },
-    async remove(connection: HostConnection, path: string, state: FileState): Promise<void> {
-        await fileProvider.delete(itemId(connection, path), { ...state, connection, path });
-    },
+  async read(connection: HostConnection, path: string, state: FileState): Promise<FileState | undefined> {
+    const read = await fileProvider.read(itemId(connection, path), { ...state, connection, path });
+    return read.id ? strip(read.props!) : undefined;
+  },
+  async differing(connection: HostConnection, path: string, state: FileState, item: FileItem): Promise<string[]> {
+    return (await fileProvider.diff("", { ...state, connection, path }, fileInputs(connection, path, item))).differing;
+  },
+  /** Writes only what differs; the writeId is new exactly when the content was written. */
+  async apply(connection: HostConnection, path: string, item: FileItem, previous?: FileState): Promise<FileState> {
+    const inputs = fileInputs(connection, path, item);
+    const outs = previous
+      ? (await fileProvider.update("", { ...previous, connection, path }, inputs)).outs
+      : (await fileProvider.create(inputs)).outs;
+    return strip(outs!);
+  },
+  async remove(connection: HostConnection, path: string, state: FileState): Promise<void> {
+    await fileProvider.delete(itemId(connection, path), { ...state, connection, path });
+  },
 };
 
 function unitInputs(connection: HostConnection, name: string, item: UnitItem, triggers: string[]): SystemdUnitInputs {
-    return {
-        connection,
-        name,
-        content: item.content,
-        sha256: item.content === null ? "" : sha256Hex(item.content),
-        dropIn: item.dropIn,
-        dropInSha256: item.dropIn === undefined ? "" : sha256Hex(item.dropIn),
-        enabled: item.enabled,
-        active: item.active,
-        triggers,
-        startTimeoutSeconds: SYSTEMD_UNIT_DEFAULTS.startTimeoutSeconds,
-    };
+  return {
+    connection,
+    name,
+    content: item.content,
+    sha256: item.content === null ? "" : sha256Hex(item.content),
+    dropIn: item.dropIn,
+    dropInSha256: item.dropIn === undefined ? "" : sha256Hex(item.dropIn),
+    enabled: item.enabled,
+    active: item.active,
+    triggers,
+    startTimeoutSeconds: SYSTEMD_UNIT_DEFAULTS.startTimeoutSeconds,
+  };
 }
 
-const withOrder = (state: Omit<SystemdUnitOutputs, "connection" | "name">, item: Pick<UnitItem, "after" | "restartOn">): UnitState => ({
-    ...state,
-    after: item.after,
-    restartOn: item.restartOn,
+const withOrder = (
+  state: Omit<SystemdUnitOutputs, "connection" | "name">,
+  item: Pick<UnitItem, "after" | "restartOn">,
+): UnitState => ({
+  ...state,
+  after: item.after,
+  restartOn: item.restartOn,
 });
 
 export const units = {
-    async read(connection: HostConnection, name: string, state: UnitState): Promise<UnitState | undefined> {
-        const read = await systemdUnitProvider.read(itemId(connection, name), { ...state, connection, name });
-        return read.id ? withOrder(strip(read.props!, "name"), state) : undefined;
-    },
-    /** What differs, apart from restarts (the caller knows which trigger files change). */
-    async differing(connection: HostConnection, name: string, state: UnitState, item: UnitItem): Promise<string[]> {
-        const diff = await systemdUnitProvider.diff("", { ...state, connection, name }, unitInputs(connection, name, item, state.triggers));
-        return diff.differing;
-    },
-    /**
-     * Converges the unit. `triggers` are the writeIds of its restartOn files: a change from the
-     * previous ones restarts it exactly once.
-     */
-    async apply(connection: HostConnection, name: string, item: UnitItem, triggers: string[], previous?: UnitState): Promise<UnitState> {
-        const inputs = unitInputs(connection, name, item, triggers);
-        const outs = previous
-            ? (await systemdUnitProvider.update("", { ...previous, connection, name }, inputs)).outs
-            : (await systemdUnitProvider.create(inputs)).outs;
-        return withOrder(strip(outs!, "name"), item);
-    },
-    /** The state of a unit being installed for the first time, before anything is known of it. */
-    attempted(item: UnitItem): UnitState {
-        return withOrder(
-            {
-                ownsUnitFile: item.content !== null,
-                sha256: "",
-                dropInSha256: "",
-                enabled: item.enabled,
-                active: item.active,
-                triggers: [],
-                startTimeoutSeconds: SYSTEMD_UNIT_DEFAULTS.startTimeoutSeconds,
-                activeState: "unknown",
-                subState: "unknown",
-                unitFileState: "unknown",
-                needsDaemonReload: false,
-            },
-            item,
-        );
-    },
-    async remove(connection: HostConnection, name: string, state: UnitState): Promise<void> {
-        await systemdUnitProvider.delete(itemId(connection, name), { ...state, connection, name });
-    },
+  async read(connection: HostConnection, name: string, state: UnitState): Promise<UnitState | undefined> {
+    const read = await systemdUnitProvider.read(itemId(connection, name), { ...state, connection, name });
+    return read.id ? withOrder(strip(read.props!, "name"), state) : undefined;
+  },
+  /** What differs, apart from restarts (the caller knows which trigger files change). */
+  async differing(connection: HostConnection, name: string, state: UnitState, item: UnitItem): Promise<string[]> {
+    const diff = await systemdUnitProvider.diff(
+      "",
+      { ...state, connection, name },
+      unitInputs(connection, name, item, state.triggers),
+    );
+    return diff.differing;
+  },
+  /**
+   * Converges the unit. `triggers` are the writeIds of its restartOn files: a change from the
+   * previous ones restarts it exactly once.
+   */
+  async apply(
+    connection: HostConnection,
+    name: string,
+    item: UnitItem,
+    triggers: string[],
+    previous?: UnitState,
+  ): Promise<UnitState> {
+    const inputs = unitInputs(connection, name, item, triggers);
+    const outs = previous
+      ? (await systemdUnitProvider.update("", { ...previous, connection, name }, inputs)).outs
+      : (await systemdUnitProvider.create(inputs)).outs;
+    return withOrder(strip(outs!, "name"), item);
+  },
+  /** The state of a unit being installed for the first time, before anything is known of it. */
+  attempted(item: UnitItem): UnitState {
+    return withOrder(
+      {
+        ownsUnitFile: item.content !== null,
+        sha256: "",
+        dropInSha256: "",
+        enabled: item.enabled,
+        active: item.active,
+        triggers: [],
+        startTimeoutSeconds: SYSTEMD_UNIT_DEFAULTS.startTimeoutSeconds,
+        activeState: "unknown",
+        subState: "unknown",
+        unitFileState: "unknown",
+        needsDaemonReload: false,
+      },
+      item,
+    );
+  },
+  async remove(connection: HostConnection, name: string, state: UnitState): Promise<void> {
+    await systemdUnitProvider.delete(itemId(connection, name), { ...state, connection, name });
+  },
 };
 
-const aptInputs = (connection: HostConnection, packages: string[]) => ({ connection, packages, timeoutSeconds: DEFAULT_APT_TIMEOUT_SECONDS });
+const aptInputs = (connection: HostConnection, packages: string[]) => ({
+  connection,
+  packages,
+  timeoutSeconds: DEFAULT_APT_TIMEOUT_SECONDS,
+});
 
 export const packages = {
-    async read(connection: HostConnection, state: PackagesState): Promise<PackagesState> {
-        if (state.packages.length === 0) return state;
-        const read = await aptPackagesProvider.read(itemId(connection, "apt"), { ...aptInputs(connection, state.packages), installed: state.installed });
-        return { packages: state.packages, installed: read.id ? read.props!.installed : {} };
-    },
-    async differ(connection: HostConnection, state: PackagesState, wanted: string[]): Promise<boolean> {
-        const diff = await aptPackagesProvider.diff("", { ...aptInputs(connection, state.packages), installed: state.installed }, aptInputs(connection, wanted));
-        return diff.differing.includes("packages");
-    },
-    /** Installs what is missing; removes nothing (see AptPackages' delete). */
-    async apply(connection: HostConnection, wanted: string[]): Promise<PackagesState> {
-        if (wanted.length === 0) return { packages: [], installed: {} };
-        const outs = (await aptPackagesProvider.create(aptInputs(connection, wanted))).outs!;
-        return { packages: outs.packages, installed: outs.installed };
-    },
+  async read(connection: HostConnection, state: PackagesState): Promise<PackagesState> {
+    if (state.packages.length === 0) return state;
+    const read = await aptPackagesProvider.read(itemId(connection, "apt"), {
+      ...aptInputs(connection, state.packages),
+      installed: state.installed,
+    });
+    return { packages: state.packages, installed: read.id ? read.props!.installed : {} };
+  },
+  async differ(connection: HostConnection, state: PackagesState, wanted: string[]): Promise<boolean> {
+    const diff = await aptPackagesProvider.diff(
+      "",
+      { ...aptInputs(connection, state.packages), installed: state.installed },
+      aptInputs(connection, wanted),
+    );
+    return diff.differing.includes("packages");
+  },
+  /** Installs what is missing; removes nothing (see AptPackages' delete). */
+  async apply(connection: HostConnection, wanted: string[]): Promise<PackagesState> {
+    if (wanted.length === 0) return { packages: [], installed: {} };
+    const outs = (await aptPackagesProvider.create(aptInputs(connection, wanted))).outs!;
+    return { packages: outs.packages, installed: outs.installed };
+  },
 };
 
 /** An item's outputs without the connection and its key (the path, or the unit name). */
 function strip<T extends { connection: HostConnection }>(outputs: T, key: "path" | "name" = "path"): any {
-    const { connection: _connection, [key]: _key, ...rest } = outputs as any;
-    return rest;
+  const { connection: _connection, [key]: _key, ...rest } = outputs as any;
+  return rest;
 }

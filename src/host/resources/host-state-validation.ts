@@ -12,63 +12,89 @@ import { systemdUnitProblems } from "./systemd-unit-provider";
 import type { Problem } from "./validation";
 
 export interface HostStateItems {
-    packages?: unknown;
-    directories?: Record<string, PathMetadata>;
-    files?: Record<string, FileItem>;
-    secretFiles?: Record<string, FileItem>;
-    units?: Record<string, UnitItem>;
+  packages?: unknown;
+  directories?: Record<string, PathMetadata>;
+  files?: Record<string, FileItem>;
+  secretFiles?: Record<string, FileItem>;
+  units?: Record<string, UnitItem>;
 }
 
 /** Problems of one item, its property named under the item: `files["/etc/x"].mode`. */
 function under(where: string, problems: Problem[]): Problem[] {
-    return problems.map((p) => ({ property: p.property === "path" || p.property === "name" ? where : `${where}.${p.property}`, reason: p.reason }));
+  return problems.map((p) => ({
+    property: p.property === "path" || p.property === "name" ? where : `${where}.${p.property}`,
+    reason: p.reason,
+  }));
 }
 
 /** Every problem with the items (values not known yet are skipped). */
 export function hostStateProblems(inputs: HostStateItems): Problem[] {
-    const problems: Problem[] = [];
-    if (Array.isArray(inputs.packages) && inputs.packages.length > 0) problems.push(...aptPackagesProblems({ packages: inputs.packages }));
-    for (const [path, dir] of Object.entries(inputs.directories ?? {})) problems.push(...under(`directories[${JSON.stringify(path)}]`, directoryProblems({ path, ...dir })));
-    const declaredFiles = new Set<string>();
-    for (const kind of ["files", "secretFiles"] as const) {
-        const items = inputs[kind];
-        if (typeof items !== "object" || items === null || containsUnknown(items)) continue;
-        for (const [path, file] of Object.entries(items)) {
-            declaredFiles.add(path);
-            problems.push(...under(`${kind}[${JSON.stringify(path)}]`, fileProblems({ path, ...file })));
-        }
+  const problems: Problem[] = [];
+  if (Array.isArray(inputs.packages) && inputs.packages.length > 0)
+    problems.push(...aptPackagesProblems({ packages: inputs.packages }));
+  for (const [path, dir] of Object.entries(inputs.directories ?? {}))
+    problems.push(...under(`directories[${JSON.stringify(path)}]`, directoryProblems({ path, ...dir })));
+  const declaredFiles = new Set<string>();
+  for (const kind of ["files", "secretFiles"] as const) {
+    const items = inputs[kind];
+    if (typeof items !== "object" || items === null || containsUnknown(items)) continue;
+    for (const [path, file] of Object.entries(items)) {
+      declaredFiles.add(path);
+      problems.push(...under(`${kind}[${JSON.stringify(path)}]`, fileProblems({ path, ...file })));
     }
-    const units = inputs.units ?? {};
-    // Secret files not known yet (a preview): a unit may restart on one of them.
-    const secretsKnown = !containsUnknown(inputs.secretFiles);
-    for (const [name, unit] of Object.entries(units)) {
-        const where = `units[${JSON.stringify(name)}]`;
-        problems.push(...under(where, systemdUnitProblems({ name, content: unit.content, dropIn: unit.dropIn, enabled: unit.enabled, active: unit.active })));
-        for (const other of unit.after ?? []) {
-            if (!units[other]) problems.push({ property: `${where}.after`, reason: `names ${JSON.stringify(other)}, which is not a unit of this host` });
-        }
-        for (const path of unit.restartOn ?? []) {
-            if (secretsKnown && !declaredFiles.has(path)) problems.push({ property: `${where}.restartOn`, reason: `names ${JSON.stringify(path)}, which is not a file of this host` });
-        }
+  }
+  const units = inputs.units ?? {};
+  // Secret files not known yet (a preview): a unit may restart on one of them.
+  const secretsKnown = !containsUnknown(inputs.secretFiles);
+  for (const [name, unit] of Object.entries(units)) {
+    const where = `units[${JSON.stringify(name)}]`;
+    problems.push(
+      ...under(
+        where,
+        systemdUnitProblems({
+          name,
+          content: unit.content,
+          dropIn: unit.dropIn,
+          enabled: unit.enabled,
+          active: unit.active,
+        }),
+      ),
+    );
+    for (const other of unit.after ?? []) {
+      if (!units[other])
+        problems.push({
+          property: `${where}.after`,
+          reason: `names ${JSON.stringify(other)}, which is not a unit of this host`,
+        });
     }
-    if (problems.length === 0) {
-        try {
-            unitApplyOrder(units);
-        } catch (err) {
-            problems.push({ property: "units", reason: (err as Error).message });
-        }
+    for (const path of unit.restartOn ?? []) {
+      if (secretsKnown && !declaredFiles.has(path))
+        problems.push({
+          property: `${where}.restartOn`,
+          reason: `names ${JSON.stringify(path)}, which is not a file of this host`,
+        });
     }
-    return problems;
+  }
+  if (problems.length === 0) {
+    try {
+      unitApplyOrder(units);
+    } catch (err) {
+      problems.push({ property: "units", reason: (err as Error).message });
+    }
+  }
+  return problems;
 }
 
 /** Unit names in an order where every unit comes after those it names in `after`; ties by name. */
 export function unitApplyOrder(units: Record<string, Pick<UnitItem, "after">>): string[] {
-    const order: string[] = [];
-    const pending = Object.keys(units).sort();
-    while (pending.length > 0) {
-        const index = pending.findIndex((name) => (units[name].after ?? []).every((other) => order.includes(other) || !units[other]));
-        if (index < 0) throw new Error(`order each other in a cycle: ${pending.join(", ")}`);
-        order.push(...pending.splice(index, 1));
-    }
-    return order;
+  const order: string[] = [];
+  const pending = Object.keys(units).sort();
+  while (pending.length > 0) {
+    const index = pending.findIndex((name) =>
+      (units[name].after ?? []).every((other) => order.includes(other) || !units[other]),
+    );
+    if (index < 0) throw new Error(`order each other in a cycle: ${pending.join(", ")}`);
+    order.push(...pending.splice(index, 1));
+  }
+  return order;
 }

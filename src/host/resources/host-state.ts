@@ -17,21 +17,21 @@ export type { FileItem, UnitItem } from "./host-state-items";
 
 /** Arguments of a {@link HostState}. Items are plain data, except the secret files. */
 export interface HostStateArgs {
-    /** How to reach the host. */
-    connection: pulumi.Input<HostConnectionInputs>;
-    /** Debian packages to install first ("name" or "name=version"), sorted. */
-    packages: string[];
-    /** Directories by absolute path; missing parents of files are created root-owned 0755. */
-    directories: Record<string, PathMetadata>;
-    /** Files by absolute path, content in plain text. */
-    files: Record<string, FileItem>;
-    /**
-     * Files whose content holds secrets, by path, as one secret output: they stay encrypted in
-     * state, travel to the host on stdin only, and appear in no message.
-     */
-    secretFiles?: pulumi.Output<Record<string, FileItem>>;
-    /** Systemd units by name ("qdrant.service"). */
-    units: Record<string, UnitItem>;
+  /** How to reach the host. */
+  connection: pulumi.Input<HostConnectionInputs>;
+  /** Debian packages to install first ("name" or "name=version"), sorted. */
+  packages: string[];
+  /** Directories by absolute path; missing parents of files are created root-owned 0755. */
+  directories: Record<string, PathMetadata>;
+  /** Files by absolute path, content in plain text. */
+  files: Record<string, FileItem>;
+  /**
+   * Files whose content holds secrets, by path, as one secret output: they stay encrypted in
+   * state, travel to the host on stdin only, and appear in no message.
+   */
+  secretFiles?: pulumi.Output<Record<string, FileItem>>;
+  /** Systemd units by name ("qdrant.service"). */
+  units: Record<string, UnitItem>;
 }
 
 /**
@@ -45,26 +45,35 @@ export interface HostStateArgs {
  * still shows item by item. The state (outputs) holds each item as the host has it.
  */
 export class HostState extends pulumi.dynamic.Resource {
-    /** The connection used (secret when it holds a private key). */
-    declare readonly connection: pulumi.Output<HostConnection>;
-    /** A digest of the host's items as last applied or read: it changes exactly when the host changed. */
-    declare readonly converged: pulumi.Output<string>;
+  /** The connection used (secret when it holds a private key). */
+  declare readonly connection: pulumi.Output<HostConnection>;
+  /** A digest of the host's items as last applied or read: it changes exactly when the host changed. */
+  declare readonly converged: pulumi.Output<string>;
 
-    constructor(name: string, args: HostStateArgs, opts: pulumi.CustomResourceOptions = {}) {
-        throwIfProblems("HostState", name, describeProblems(hostStateProblems({ ...args, secretFiles: args.secretFiles ? (UNKNOWN as never) : {} })));
-        const items: HostStateItemsText = { packages: args.packages, directories: args.directories, files: args.files, units: args.units };
-        super(
-            hostStateProvider,
-            name,
-            {
-                connection: connectionInput(args.connection),
-                items: JSON.stringify(items),
-                secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles.apply((files) => JSON.stringify(files))) : "{}",
-                converged: undefined,
-            },
-            { ...opts, additionalSecretOutputs: ["secretFiles", ...(opts.additionalSecretOutputs ?? [])] },
-            HOST_RESOURCE_MODULE,
-            "HostState",
-        );
-    }
+  constructor(name: string, args: HostStateArgs, opts: pulumi.CustomResourceOptions = {}) {
+    throwIfProblems(
+      "HostState",
+      name,
+      describeProblems(hostStateProblems({ ...args, secretFiles: args.secretFiles ? (UNKNOWN as never) : {} })),
+    );
+    const items: HostStateItemsText = {
+      packages: args.packages,
+      directories: args.directories,
+      files: args.files,
+      units: args.units,
+    };
+    super(
+      hostStateProvider,
+      name,
+      {
+        connection: connectionInput(args.connection),
+        items: JSON.stringify(items),
+        secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles.apply((files) => JSON.stringify(files))) : "{}",
+        converged: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["secretFiles", ...(opts.additionalSecretOutputs ?? [])] },
+      HOST_RESOURCE_MODULE,
+      "HostState",
+    );
+  }
 }

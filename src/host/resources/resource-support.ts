@@ -8,20 +8,20 @@ import { sha256Hex } from "../transport/remote-path";
 
 /** A {@link HostConnection} whose fields may be Pulumi inputs (see there for each field). */
 export interface HostConnectionInputs {
-    /** Fleet host name ("vega"): the name every message uses. */
-    host: pulumi.Input<string>;
-    /** IP address or DNS name sshd listens on. */
-    address: pulumi.Input<string>;
-    /** sshd's TCP port. */
-    port: pulumi.Input<number>;
-    /** Login user; anyone but root needs passwordless sudo. */
-    user: pulumi.Input<string>;
-    /** The host's pinned OpenSSH public key line ("ssh-ed25519 AAAA..."). */
-    hostKey: pulumi.Input<string>;
-    /** Private key (pass a secret); when absent, the agent at SSH_AUTH_SOCK. */
-    privateKey?: pulumi.Input<string>;
-    /** Deadline for connect, handshake and login, in ms. Default 10 000. */
-    connectTimeoutMs?: pulumi.Input<number>;
+  /** Fleet host name ("vega"): the name every message uses. */
+  host: pulumi.Input<string>;
+  /** IP address or DNS name sshd listens on. */
+  address: pulumi.Input<string>;
+  /** sshd's TCP port. */
+  port: pulumi.Input<number>;
+  /** Login user; anyone but root needs passwordless sudo. */
+  user: pulumi.Input<string>;
+  /** The host's pinned OpenSSH public key line ("ssh-ed25519 AAAA..."). */
+  hostKey: pulumi.Input<string>;
+  /** Private key (pass a secret); when absent, the agent at SSH_AUTH_SOCK. */
+  privateKey?: pulumi.Input<string>;
+  /** Deadline for connect, handshake and login, in ms. Default 10 000. */
+  connectTimeoutMs?: pulumi.Input<number>;
 }
 
 /** The type token module of every host resource: "pulumi-nodejs:dynamic/lyra-host:File". */
@@ -34,14 +34,12 @@ export const HOST_RESOURCE_MODULE = "lyra-host";
  * `config.requireSecret`.
  */
 export function connectionInput(connection: pulumi.Input<HostConnectionInputs>): pulumi.Output<HostConnection> {
-    return pulumi
-        .output(connection)
-        .apply((resolved) => {
-            const plain = Object.fromEntries(
-                Object.entries(resolved).filter(([, value]) => value !== undefined),
-            ) as unknown as HostConnection;
-            return plain.privateKey !== undefined ? pulumi.secret(plain) : pulumi.output(plain);
-        });
+  return pulumi.output(connection).apply((resolved) => {
+    const plain = Object.fromEntries(
+      Object.entries(resolved).filter(([, value]) => value !== undefined),
+    ) as unknown as HostConnection;
+    return plain.privateKey !== undefined ? pulumi.secret(plain) : pulumi.output(plain);
+  });
 }
 
 /**
@@ -51,13 +49,13 @@ export function connectionInput(connection: pulumi.Input<HostConnectionInputs>):
  * the input of the same name was.
  */
 export function contentSha256(content: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.output(content).apply(sha256Hex);
+  return pulumi.output(content).apply(sha256Hex);
 }
 
 /** A plain (non-Output, non-Promise) value, for validation at construction time. */
 export function plainValue<T>(input: pulumi.Input<T> | undefined): T | undefined {
-    if (input === undefined || pulumi.Output.isInstance(input) || input instanceof Promise) return undefined;
-    return input as T;
+  if (input === undefined || pulumi.Output.isInstance(input) || input instanceof Promise) return undefined;
+  return input as T;
 }
 
 /**
@@ -65,5 +63,5 @@ export function plainValue<T>(input: pulumi.Input<T> | undefined): T | undefined
  * names the resource type, its name and every field at fault, before anything is registered.
  */
 export function throwIfProblems(resourceType: string, name: string, problems: readonly string[]): void {
-    if (problems.length > 0) throw new Error(`${resourceType} '${name}': ${problems.join("; ")}`);
+  if (problems.length > 0) throw new Error(`${resourceType} '${name}': ${problems.join("; ")}`);
 }

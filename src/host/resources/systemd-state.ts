@@ -9,62 +9,62 @@ import { runRemote, runRemoteChecked } from "../transport/ssh";
 
 /** Where unit files written by the fleet live. */
 export function unitFilePath(name: string): string {
-    return `/etc/systemd/system/${name}`;
+  return `/etc/systemd/system/${name}`;
 }
 
 /** The fleet's drop-in for a unit (used for packaged units, whose own file is not ours). */
 export function dropInPath(name: string): string {
-    return `/etc/systemd/system/${name}.d/lyra-fleet.conf`;
+  return `/etc/systemd/system/${name}.d/lyra-fleet.conf`;
 }
 
 /** A unit as systemd and the file system report it. */
 export interface ObservedUnit {
-    /** The unit file under /etc/systemd/system. */
-    unitFile: PathState;
-    /** The fleet's drop-in. */
-    dropIn: PathState;
-    /** LoadState ("loaded", "not-found", ...). */
-    loadState: string;
-    /** ActiveState ("active", "inactive", "failed", "activating", ...). */
-    activeState: string;
-    /** SubState ("running", "dead", "waiting", "auto-restart", ...). */
-    subState: string;
-    /** UnitFileState ("enabled", "disabled", "static", ...). */
-    unitFileState: string;
-    /** systemd loaded an older version of the unit's files than the disk holds. */
-    needsDaemonReload: boolean;
+  /** The unit file under /etc/systemd/system. */
+  unitFile: PathState;
+  /** The fleet's drop-in. */
+  dropIn: PathState;
+  /** LoadState ("loaded", "not-found", ...). */
+  loadState: string;
+  /** ActiveState ("active", "inactive", "failed", "activating", ...). */
+  activeState: string;
+  /** SubState ("running", "dead", "waiting", "auto-restart", ...). */
+  subState: string;
+  /** UnitFileState ("enabled", "disabled", "static", ...). */
+  unitFileState: string;
+  /** systemd loaded an older version of the unit's files than the disk holds. */
+  needsDaemonReload: boolean;
 }
 
 /** The desired state of a unit, as the provider receives it. */
 export interface DesiredUnit {
-    /** Unit file text, or null for a unit its package ships (only state and drop-in are managed). */
-    content: string | null;
-    /** Drop-in text, or undefined for none. */
-    dropIn?: string;
-    /** Enabled at boot. */
-    enabled: boolean;
-    /** Kept running. False leaves running to others (a timer): never started nor stopped. */
-    active: boolean;
+  /** Unit file text, or null for a unit its package ships (only state and drop-in are managed). */
+  content: string | null;
+  /** Drop-in text, or undefined for none. */
+  dropIn?: string;
+  /** Enabled at boot. */
+  enabled: boolean;
+  /** Kept running. False leaves running to others (a timer): never started nor stopped. */
+  active: boolean;
 }
 
 /** What converging a unit will do, in order. */
 export interface UnitPlan {
-    /** Write /etc/systemd/system/<name> (missing, hand-edited, or replaced by a mask). */
-    writeUnitFile: boolean;
-    /** Remove our unit file: the unit is now a packaged one (content null). */
-    removeUnitFile: boolean;
-    /** Write the fleet's drop-in. */
-    writeDropIn: boolean;
-    /** Remove the fleet's drop-in: no longer declared. */
-    removeDropIn: boolean;
-    /** `systemctl daemon-reload`: a file changed, or systemd holds an older version. */
-    daemonReload: boolean;
-    /** `systemctl enable`. */
-    enable: boolean;
-    /** `systemctl disable`. */
-    disable: boolean;
-    /** "restart" when a running unit changed, "start" when it is not running, else "none". */
-    startAction: "start" | "restart" | "none";
+  /** Write /etc/systemd/system/<name> (missing, hand-edited, or replaced by a mask). */
+  writeUnitFile: boolean;
+  /** Remove our unit file: the unit is now a packaged one (content null). */
+  removeUnitFile: boolean;
+  /** Write the fleet's drop-in. */
+  writeDropIn: boolean;
+  /** Remove the fleet's drop-in: no longer declared. */
+  removeDropIn: boolean;
+  /** `systemctl daemon-reload`: a file changed, or systemd holds an older version. */
+  daemonReload: boolean;
+  /** `systemctl enable`. */
+  enable: boolean;
+  /** `systemctl disable`. */
+  disable: boolean;
+  /** "restart" when a running unit changed, "start" when it is not running, else "none". */
+  startAction: "start" | "restart" | "none";
 }
 
 /**
@@ -75,88 +75,90 @@ const UNSWITCHABLE_FILE_STATES = ["static", "generated", "transient", "indirect"
 
 /** Whether the unit's enablement is as desired. */
 export function enabledMatches(desired: boolean, unitFileState: string): boolean {
-    if (UNSWITCHABLE_FILE_STATES.includes(unitFileState)) return true;
-    const enabled = unitFileState === "enabled" || unitFileState === "alias";
-    return enabled === desired;
+  if (UNSWITCHABLE_FILE_STATES.includes(unitFileState)) return true;
+  const enabled = unitFileState === "enabled" || unitFileState === "alias";
+  return enabled === desired;
 }
 
 /** Whether the unit's running state is as desired (active: false leaves it alone). */
 export function activeMatches(desired: boolean, activeState: string): boolean {
-    return !desired || activeState === "active" || activeState === "reloading";
+  return !desired || activeState === "active" || activeState === "reloading";
 }
 
 /** True when the unit is absent: our unit file is missing, or systemd does not know the packaged unit. */
 export function unitIsAbsent(observed: ObservedUnit, ownsUnitFile: boolean): boolean {
-    return ownsUnitFile ? !observed.unitFile.exists : observed.loadState === "not-found";
+  return ownsUnitFile ? !observed.unitFile.exists : observed.loadState === "not-found";
 }
 
 /** Plans the convergence of one unit. `triggersChanged`: a file it depends on changed. */
 export function planUnit(
-    observed: ObservedUnit,
-    desired: DesiredUnit,
-    desiredSha256: { unitFile: string; dropIn: string },
-    triggersChanged: boolean,
+  observed: ObservedUnit,
+  desired: DesiredUnit,
+  desiredSha256: { unitFile: string; dropIn: string },
+  triggersChanged: boolean,
 ): UnitPlan {
-    const unitFile = observed.unitFile;
-    const writeUnitFile =
-        desired.content !== null && (!unitFile.exists || unitFile.type !== "file" || unitFile.sha256 !== desiredSha256.unitFile);
-    // A packaged unit that used to be ours: our copy under /etc would shadow the package's.
-    const removeUnitFile = desired.content === null && unitFile.exists && unitFile.type === "file";
-    const dropIn = observed.dropIn;
-    const writeDropIn =
-        desired.dropIn !== undefined && (!dropIn.exists || dropIn.type !== "file" || dropIn.sha256 !== desiredSha256.dropIn);
-    const removeDropIn = desired.dropIn === undefined && dropIn.exists;
-    const filesChanged = writeUnitFile || removeUnitFile || writeDropIn || removeDropIn;
-    const daemonReload = filesChanged || observed.needsDaemonReload;
-    const wasRunning = observed.activeState === "active" || observed.activeState === "reloading";
-    let startAction: UnitPlan["startAction"] = "none";
-    if (desired.active) {
-        if (!wasRunning) startAction = "start";
-        else if (daemonReload || triggersChanged) startAction = "restart";
-    }
-    const enabledOk = enabledMatches(desired.enabled, observed.unitFileState);
-    return {
-        writeUnitFile,
-        removeUnitFile,
-        writeDropIn,
-        removeDropIn,
-        daemonReload,
-        enable: desired.enabled && !enabledOk,
-        disable: !desired.enabled && !enabledOk,
-        startAction,
-    };
+  const unitFile = observed.unitFile;
+  const writeUnitFile =
+    desired.content !== null &&
+    (!unitFile.exists || unitFile.type !== "file" || unitFile.sha256 !== desiredSha256.unitFile);
+  // A packaged unit that used to be ours: our copy under /etc would shadow the package's.
+  const removeUnitFile = desired.content === null && unitFile.exists && unitFile.type === "file";
+  const dropIn = observed.dropIn;
+  const writeDropIn =
+    desired.dropIn !== undefined &&
+    (!dropIn.exists || dropIn.type !== "file" || dropIn.sha256 !== desiredSha256.dropIn);
+  const removeDropIn = desired.dropIn === undefined && dropIn.exists;
+  const filesChanged = writeUnitFile || removeUnitFile || writeDropIn || removeDropIn;
+  const daemonReload = filesChanged || observed.needsDaemonReload;
+  const wasRunning = observed.activeState === "active" || observed.activeState === "reloading";
+  let startAction: UnitPlan["startAction"] = "none";
+  if (desired.active) {
+    if (!wasRunning) startAction = "start";
+    else if (daemonReload || triggersChanged) startAction = "restart";
+  }
+  const enabledOk = enabledMatches(desired.enabled, observed.unitFileState);
+  return {
+    writeUnitFile,
+    removeUnitFile,
+    writeDropIn,
+    removeDropIn,
+    daemonReload,
+    enable: desired.enabled && !enabledOk,
+    disable: !desired.enabled && !enabledOk,
+    startAction,
+  };
 }
 
 /** Parses the output of the read script: two stat lines, then `systemctl show` KEY=VALUE lines. */
 export function parseObservedUnit(stdout: string): ObservedUnit {
-    const lines = stdout.split("\n");
-    const show = new Map<string, string>();
-    for (const line of lines.slice(2)) {
-        const equals = line.indexOf("=");
-        if (equals > 0) show.set(line.slice(0, equals), line.slice(equals + 1));
-    }
-    return {
-        unitFile: parseStatLine(lines[0]),
-        dropIn: parseStatLine(lines[1]),
-        loadState: show.get("LoadState") ?? "",
-        activeState: show.get("ActiveState") ?? "",
-        subState: show.get("SubState") ?? "",
-        unitFileState: show.get("UnitFileState") ?? "",
-        needsDaemonReload: show.get("NeedDaemonReload") === "yes",
-    };
+  const lines = stdout.split("\n");
+  const show = new Map<string, string>();
+  for (const line of lines.slice(2)) {
+    const equals = line.indexOf("=");
+    if (equals > 0) show.set(line.slice(0, equals), line.slice(equals + 1));
+  }
+  return {
+    unitFile: parseStatLine(lines[0]),
+    dropIn: parseStatLine(lines[1]),
+    loadState: show.get("LoadState") ?? "",
+    activeState: show.get("ActiveState") ?? "",
+    subState: show.get("SubState") ?? "",
+    unitFileState: show.get("UnitFileState") ?? "",
+    needsDaemonReload: show.get("NeedDaemonReload") === "yes",
+  };
 }
 
 /** Reads a unit's files and systemd state in one command. */
 export async function readUnit(connection: HostConnection, name: string): Promise<ObservedUnit> {
-    const script = `${STAT_FUNCTION}
+  const script = `${STAT_FUNCTION}
 lyra_stat "$2"
 lyra_stat "$3"
 systemctl show -p LoadState -p ActiveState -p SubState -p UnitFileState -p NeedDaemonReload -- "$1"`;
-    const stdout = await runRemoteChecked(connection, script, {
-        purpose: `read ${name}`,
-        args: [name, unitFilePath(name), dropInPath(name)],
-    });
-    return parseObservedUnit(stdout);
+  const stdout = await runRemoteChecked(connection, script, {
+    purpose: `read ${name}`,
+    args: [name, unitFilePath(name), dropInPath(name)],
+  });
+  return parseObservedUnit(stdout);
 }
 
 /**
@@ -206,55 +208,55 @@ const SETTLE_SECONDS = { service: "1", other: "0" };
 
 /** Runs the systemctl part of a plan; returns whether a failed first start had to be retried. */
 export async function applyUnitPlan(
-    connection: HostConnection,
-    name: string,
-    plan: UnitPlan,
-    startTimeoutSeconds: number,
-    secrets: readonly (string | undefined)[],
+  connection: HostConnection,
+  name: string,
+  plan: UnitPlan,
+  startTimeoutSeconds: number,
+  secrets: readonly (string | undefined)[],
 ): Promise<{ retried: boolean }> {
-    const enablement = plan.enable ? "enable" : plan.disable ? "disable" : "none";
-    if (!plan.daemonReload && enablement === "none" && plan.startAction === "none") return { retried: false };
-    const settle = name.endsWith(".service") ? SETTLE_SECONDS.service : SETTLE_SECONDS.other;
-    const result = await runRemote(connection, APPLY_UNIT_SCRIPT, {
-        purpose: `${[plan.daemonReload ? "daemon-reload" : "", enablement === "none" ? "" : enablement, plan.startAction === "none" ? "" : plan.startAction].filter(Boolean).join(", ")} ${name}`,
-        args: [name, plan.daemonReload ? "yes" : "no", enablement, plan.startAction, String(startTimeoutSeconds), settle],
-        writes: true,
-        timeoutMs: (startTimeoutSeconds + 30) * 1000,
-        secrets,
-    });
-    if (result.exitCode === 3) {
-        const [state, ...journal] = result.stdout.trim().split("\n");
-        throw hostError(
-            connection.host,
-            "unit-failed",
-            `${describeHost(connection)}: ${name} did not become active (${state.trim()}; waited at most ` +
-                `${startTimeoutSeconds} s). Last journal lines:\n${journal.join("\n") || "(none)"}`,
-            secrets,
-        );
-    }
-    if (result.exitCode !== 0) {
-        throw hostError(
-            connection.host,
-            "command",
-            `${describeHost(connection)}: systemctl for ${name} failed with exit code ${result.exitCode}: ${result.stderr.trim().split("\n").slice(-5).join("\n")}`,
-            secrets,
-        );
-    }
-    return { retried: result.stdout.includes("retried=yes") };
+  const enablement = plan.enable ? "enable" : plan.disable ? "disable" : "none";
+  if (!plan.daemonReload && enablement === "none" && plan.startAction === "none") return { retried: false };
+  const settle = name.endsWith(".service") ? SETTLE_SECONDS.service : SETTLE_SECONDS.other;
+  const result = await runRemote(connection, APPLY_UNIT_SCRIPT, {
+    purpose: `${[plan.daemonReload ? "daemon-reload" : "", enablement === "none" ? "" : enablement, plan.startAction === "none" ? "" : plan.startAction].filter(Boolean).join(", ")} ${name}`,
+    args: [name, plan.daemonReload ? "yes" : "no", enablement, plan.startAction, String(startTimeoutSeconds), settle],
+    writes: true,
+    timeoutMs: (startTimeoutSeconds + 30) * 1000,
+    secrets,
+  });
+  if (result.exitCode === 3) {
+    const [state, ...journal] = result.stdout.trim().split("\n");
+    throw hostError(
+      connection.host,
+      "unit-failed",
+      `${describeHost(connection)}: ${name} did not become active (${state.trim()}; waited at most ` +
+        `${startTimeoutSeconds} s). Last journal lines:\n${journal.join("\n") || "(none)"}`,
+      secrets,
+    );
+  }
+  if (result.exitCode !== 0) {
+    throw hostError(
+      connection.host,
+      "command",
+      `${describeHost(connection)}: systemctl for ${name} failed with exit code ${result.exitCode}: ${result.stderr.trim().split("\n").slice(-5).join("\n")}`,
+      secrets,
+    );
+  }
+  return { retried: result.stdout.includes("retried=yes") };
 }
 
 /** Stops and disables a unit, removes the fleet's files for it and reloads systemd. */
 export async function removeUnit(connection: HostConnection, name: string, ownsUnitFile: boolean): Promise<void> {
-    const script = `unit=$1
+  const script = `unit=$1
 systemctl disable --now -- "$unit" 2>/dev/null || true
 rm -f -- "$3"
 rmdir -- "$(dirname -- "$3")" 2>/dev/null || true
 [ "$4" = yes ] && rm -f -- "$2"
 systemctl daemon-reload
 systemctl reset-failed -- "$unit" 2>/dev/null || true`;
-    await runRemoteChecked(connection, script, {
-        purpose: `remove ${name}`,
-        args: [name, unitFilePath(name), dropInPath(name), ownsUnitFile ? "yes" : "no"],
-        writes: true,
-    });
+  await runRemoteChecked(connection, script, {
+    purpose: `remove ${name}`,
+    args: [name, unitFilePath(name), dropInPath(name), ownsUnitFile ? "yes" : "no"],
+    writes: true,
+  });
 }

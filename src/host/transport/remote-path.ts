@@ -9,56 +9,56 @@ import { runRemoteChecked } from "./ssh";
 
 /** What a path holds on the host. */
 export type PathState =
-    | { exists: false }
-    | {
-          exists: true;
-          /** "file" (regular), "directory", "symlink" or "other". */
-          type: "file" | "directory" | "symlink" | "other";
-          /** Permission bits as four octal digits, "0644". */
-          mode: string;
-          /** Owner's name (or uid when it has none) and uid. */
-          owner: string;
-          uid: string;
-          /** Group's name (or gid when it has none) and gid. */
-          group: string;
-          gid: string;
-          /** sha256 of the content (regular files only, else ""). */
-          sha256: string;
-      };
+  | { exists: false }
+  | {
+      exists: true;
+      /** "file" (regular), "directory", "symlink" or "other". */
+      type: "file" | "directory" | "symlink" | "other";
+      /** Permission bits as four octal digits, "0644". */
+      mode: string;
+      /** Owner's name (or uid when it has none) and uid. */
+      owner: string;
+      uid: string;
+      /** Group's name (or gid when it has none) and gid. */
+      group: string;
+      gid: string;
+      /** sha256 of the content (regular files only, else ""). */
+      sha256: string;
+    };
 
 /** Desired ownership and permissions of a path. */
 export interface PathMetadata {
-    /** Octal mode, "0644". */
-    mode: string;
-    /** Owner: user name or numeric uid. */
-    owner: string;
-    /** Group: group name or numeric gid. */
-    group: string;
+  /** Octal mode, "0644". */
+  mode: string;
+  /** Owner: user name or numeric uid. */
+  owner: string;
+  /** Group: group name or numeric gid. */
+  group: string;
 }
 
 /** sha256 hex of a UTF-8 string (what sha256sum prints for the same bytes). */
 export function sha256Hex(text: string): string {
-    return createHash("sha256").update(text, "utf8").digest("hex");
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** "644" -> "0644"; leaves four digits alone. */
 export function normalizeMode(mode: string): string {
-    return mode.padStart(4, "0");
+  return mode.padStart(4, "0");
 }
 
 /** Inputs with the caller's omissions filled from `defaults` and the mode in four digits. */
 export function withPathDefaults<T extends Partial<PathMetadata>>(inputs: T, defaults: PathMetadata): T & PathMetadata {
-    return {
-        ...inputs,
-        mode: normalizeMode(inputs.mode ?? defaults.mode),
-        owner: inputs.owner ?? defaults.owner,
-        group: inputs.group ?? defaults.group,
-    };
+  return {
+    ...inputs,
+    mode: normalizeMode(inputs.mode ?? defaults.mode),
+    owner: inputs.owner ?? defaults.owner,
+    group: inputs.group ?? defaults.group,
+  };
 }
 
 /** True when an observed owner or group (name and id) is the desired one, given by name or by id. */
 export function sameIdentity(desired: string, observedName: string, observedId: string): boolean {
-    return desired === observedName || desired === observedId;
+  return desired === observedName || desired === observedId;
 }
 
 /**
@@ -79,47 +79,47 @@ lyra_stat() {
 
 /** Parses one line printed by {@link STAT_FUNCTION}. */
 export function parseStatLine(line: string): PathState {
-    const fields = line.replace(/\n$/, "").split("\t");
-    if (fields[0] === "absent") return { exists: false };
-    if (fields[0] !== "present" || fields.length < 8) throw new Error(`unexpected stat output: ${JSON.stringify(line)}`);
-    const [, mode, uid, user, gid, group, fileType, sha256] = fields;
-    const type =
-        fileType === "regular file" || fileType === "regular empty file"
-            ? "file"
-            : fileType === "directory"
-              ? "directory"
-              : fileType === "symbolic link"
-                ? "symlink"
-                : "other";
-    return {
-        exists: true,
-        type,
-        mode: normalizeMode(mode),
-        uid,
-        owner: user === "UNKNOWN" ? uid : user,
-        gid,
-        group: group === "UNKNOWN" ? gid : group,
-        sha256: sha256 ?? "",
-    };
+  const fields = line.replace(/\n$/, "").split("\t");
+  if (fields[0] === "absent") return { exists: false };
+  if (fields[0] !== "present" || fields.length < 8) throw new Error(`unexpected stat output: ${JSON.stringify(line)}`);
+  const [, mode, uid, user, gid, group, fileType, sha256] = fields;
+  const type =
+    fileType === "regular file" || fileType === "regular empty file"
+      ? "file"
+      : fileType === "directory"
+        ? "directory"
+        : fileType === "symbolic link"
+          ? "symlink"
+          : "other";
+  return {
+    exists: true,
+    type,
+    mode: normalizeMode(mode),
+    uid,
+    owner: user === "UNKNOWN" ? uid : user,
+    gid,
+    group: group === "UNKNOWN" ? gid : group,
+    sha256: sha256 ?? "",
+  };
 }
 
 /** Reads what a path holds (one remote command, no write). */
 export async function readPathState(connection: HostConnection, path: string): Promise<PathState> {
-    const stdout = await runRemoteChecked(connection, `${STAT_FUNCTION}\nlyra_stat "$1"`, {
-        purpose: `read ${path}`,
-        args: [path],
-    });
-    return parseStatLine(stdout);
+  const stdout = await runRemoteChecked(connection, `${STAT_FUNCTION}\nlyra_stat "$1"`, {
+    purpose: `read ${path}`,
+    args: [path],
+  });
+  return parseStatLine(stdout);
 }
 
 /** Whether ownership and permissions already are as desired. */
 export function metadataMatches(state: PathState, desired: PathMetadata): boolean {
-    return (
-        state.exists &&
-        state.mode === normalizeMode(desired.mode) &&
-        sameIdentity(desired.owner, state.owner, state.uid) &&
-        sameIdentity(desired.group, state.group, state.gid)
-    );
+  return (
+    state.exists &&
+    state.mode === normalizeMode(desired.mode) &&
+    sameIdentity(desired.owner, state.owner, state.uid) &&
+    sameIdentity(desired.group, state.group, state.gid)
+  );
 }
 
 const WRITE_FILE_SCRIPT = `set -eu
@@ -144,42 +144,42 @@ trap - EXIT`;
  * created (root-owned, 0755). The content travels on stdin and is checked by its sha256 on arrival.
  */
 export async function writeFileAtomically(
-    connection: HostConnection,
-    path: string,
-    content: string,
-    metadata: PathMetadata,
+  connection: HostConnection,
+  path: string,
+  content: string,
+  metadata: PathMetadata,
 ): Promise<void> {
-    await runRemoteChecked(connection, WRITE_FILE_SCRIPT, {
-        purpose: `write ${path}`,
-        args: [path, normalizeMode(metadata.mode), metadata.owner, metadata.group, sha256Hex(content)],
-        stdin: content,
-        writes: true,
-    });
+  await runRemoteChecked(connection, WRITE_FILE_SCRIPT, {
+    purpose: `write ${path}`,
+    args: [path, normalizeMode(metadata.mode), metadata.owner, metadata.group, sha256Hex(content)],
+    stdin: content,
+    writes: true,
+  });
 }
 
 /** Sets owner, group and mode of an existing path (chown first: it clears setuid/setgid bits). */
 export async function fixMetadata(connection: HostConnection, path: string, metadata: PathMetadata): Promise<void> {
-    await runRemoteChecked(connection, 'set -eu\nchown -h -- "$2:$3" "$1"\nchmod -- "$4" "$1"', {
-        purpose: `set owner and mode of ${path}`,
-        args: [path, metadata.owner, metadata.group, normalizeMode(metadata.mode)],
-        writes: true,
-    });
+  await runRemoteChecked(connection, 'set -eu\nchown -h -- "$2:$3" "$1"\nchmod -- "$4" "$1"', {
+    purpose: `set owner and mode of ${path}`,
+    args: [path, metadata.owner, metadata.group, normalizeMode(metadata.mode)],
+    writes: true,
+  });
 }
 
 /** Creates a directory (and its parents) if needed and sets its owner and mode. */
 export async function ensureDirectory(connection: HostConnection, path: string, metadata: PathMetadata): Promise<void> {
-    await runRemoteChecked(connection, 'set -eu\nmkdir -p -- "$1"\nchown -- "$2:$3" "$1"\nchmod -- "$4" "$1"', {
-        purpose: `create directory ${path}`,
-        args: [path, metadata.owner, metadata.group, normalizeMode(metadata.mode)],
-        writes: true,
-    });
+  await runRemoteChecked(connection, 'set -eu\nmkdir -p -- "$1"\nchown -- "$2:$3" "$1"\nchmod -- "$4" "$1"', {
+    purpose: `create directory ${path}`,
+    args: [path, metadata.owner, metadata.group, normalizeMode(metadata.mode)],
+    writes: true,
+  });
 }
 
 /** Removes a file or symlink; refuses to touch a directory standing where the file was. */
 export async function removeFile(connection: HostConnection, path: string): Promise<void> {
-    const script = `if [ -d "$1" ] && [ ! -L "$1" ]; then echo "a directory stands there; not removing it" >&2; exit 3; fi
+  const script = `if [ -d "$1" ] && [ ! -L "$1" ]; then echo "a directory stands there; not removing it" >&2; exit 3; fi
 rm -f -- "$1"`;
-    await runRemoteChecked(connection, script, { purpose: `remove ${path}`, args: [path], writes: true });
+  await runRemoteChecked(connection, script, { purpose: `remove ${path}`, args: [path], writes: true });
 }
 
 /**
@@ -188,19 +188,19 @@ rm -f -- "$1"`;
  * keeping an empty-looking directory.
  */
 export async function removeDirectoryIfEmpty(connection: HostConnection, path: string): Promise<boolean> {
-    const stdout = await runRemoteChecked(
-        connection,
-        '[ -d "$1" ] || { echo absent; exit 0; }\nif rmdir -- "$1" 2>/dev/null; then echo removed; else echo kept; fi',
-        { purpose: `remove directory ${path}`, args: [path], writes: true },
-    );
-    return stdout.trim() !== "kept";
+  const stdout = await runRemoteChecked(
+    connection,
+    '[ -d "$1" ] || { echo absent; exit 0; }\nif rmdir -- "$1" 2>/dev/null; then echo removed; else echo kept; fi',
+    { purpose: `remove directory ${path}`, args: [path], writes: true },
+  );
+  return stdout.trim() !== "kept";
 }
 
 /** The error for a path that holds something the resource will not overwrite. */
 export function wrongTypeError(connection: HostConnection, path: string, found: string, wanted: string): HostError {
-    return hostError(
-        connection.host,
-        "state",
-        `${describeHost(connection)}: ${path} is a ${found}, not a ${wanted}; remove it by hand if it should go (nothing was changed)`,
-    );
+  return hostError(
+    connection.host,
+    "state",
+    `${describeHost(connection)}: ${path} is a ${found}, not a ${wanted}; remove it by hand if it should go (nothing was changed)`,
+  );
 }

@@ -5,10 +5,10 @@
 
 /** Quotes one word for a POSIX shell. */
 export function shellQuote(word: string): string {
-    return `'${word.replace(/'/g, `'\\''`)}'`;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** `sh -c '<script>' lyra-host '<arg1>' ...`: the script reads its arguments as "$1", "$2", ... */
 export function shellScriptCommand(script: string, args: readonly string[] = []): string {
-    return ["sh", "-c", shellQuote(script), "lyra-host", ...args.map(shellQuote)].join(" ");
+  return ["sh", "-c", shellQuote(script), "lyra-host", ...args.map(shellQuote)].join(" ");
 }

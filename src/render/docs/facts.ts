@@ -51,7 +51,11 @@ export interface Hub {
 
 export function hubOf(fleet: FleetModel): Hub {
   const byName = (name: string) => fleet.hosts.find((h) => h.name === name)!;
-  return { broker: byName(fleet.broker.host), configSource: byName(fleet.configSource.host), metrics: hostRunning(fleet, "prometheus") };
+  return {
+    broker: byName(fleet.broker.host),
+    configSource: byName(fleet.configSource.host),
+    metrics: hostRunning(fleet, "prometheus"),
+  };
 }
 
 /**
@@ -62,9 +66,21 @@ export function powerStages(fleet: FleetModel): { label: string; why: string; ho
   const first = fleet.hosts.filter((h) => h.name === fleet.broker.host || h.name === fleet.configSource.host);
   const rest = fleet.hosts.filter((h) => !first.includes(h));
   const stages = [
-    { label: "broker and config source", why: "every other host connects to the broker and syncs its config from here", hosts: first },
-    { label: "servers", why: "they need the broker; the mirrors need them", hosts: rest.filter((h) => h.role !== "mirror") },
-    { label: "mirrors", why: "they reconnect to the broker and resync their config on their own", hosts: rest.filter((h) => h.role === "mirror") },
+    {
+      label: "broker and config source",
+      why: "every other host connects to the broker and syncs its config from here",
+      hosts: first,
+    },
+    {
+      label: "servers",
+      why: "they need the broker; the mirrors need them",
+      hosts: rest.filter((h) => h.role !== "mirror"),
+    },
+    {
+      label: "mirrors",
+      why: "they reconnect to the broker and resync their config on their own",
+      hosts: rest.filter((h) => h.role === "mirror"),
+    },
   ];
   return stages.filter((s) => s.hosts.length > 0);
 }
@@ -85,5 +101,7 @@ export function planOf(plans: readonly HostPlan[], host: string): HostPlan | und
 
 /** Port strings of a plan, e.g. "1883/tcp", optionally only one service's. */
 export function portsOf(plan: HostPlan | undefined, service?: string): string[] {
-  return (plan?.ports ?? []).filter((p) => service === undefined || p.service === service).map((p) => `${p.port}/${p.protocol}`);
+  return (plan?.ports ?? [])
+    .filter((p) => service === undefined || p.service === service)
+    .map((p) => `${p.port}/${p.protocol}`);
 }

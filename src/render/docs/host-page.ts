@@ -14,7 +14,8 @@ const yesNo = (b: boolean) => (b ? "yes" : "no");
 
 function hubRoles(fleet: FleetModel, host: Host): string[] {
   const roles: string[] = [];
-  if (fleet.broker.host === host.name) roles.push(`the MQTT broker (port ${code(fleet.broker.port)}, ${text(fleet.broker.mode)})`);
+  if (fleet.broker.host === host.name)
+    roles.push(`the MQTT broker (port ${code(fleet.broker.port)}, ${text(fleet.broker.mode)})`);
   if (fleet.configSource.host === host.name) roles.push(`the config source ${code(fleet.configSource.path)}`);
   if (host.services.prometheus) roles.push("the metrics (Prometheus)");
   return roles;
@@ -34,8 +35,16 @@ function summary(fleet: FleetModel, host: Host, plan: HostPlan): string {
 }
 
 function unitRow(unit: PlannedUnit): string[] {
-  const file = unit.content !== null ? "written by lyra-fleet" : unit.dropIn ? "packaged, with a lyra-fleet drop-in" : "packaged";
-  return [code(unit.name), text(file), yesNo(unit.enabled), yesNo(unit.active), yesNo(unit.longRunning), codeList(unit.after.map((p) => p.label))];
+  const file =
+    unit.content !== null ? "written by lyra-fleet" : unit.dropIn ? "packaged, with a lyra-fleet drop-in" : "packaged";
+  return [
+    code(unit.name),
+    text(file),
+    yesNo(unit.enabled),
+    yesNo(unit.active),
+    yesNo(unit.longRunning),
+    codeList(unit.after.map((p) => p.label)),
+  ];
 }
 
 function containerRow(c: PlannedContainer): string[] {
@@ -80,15 +89,30 @@ export function hostPage(fleet: FleetModel, host: Host, plan: HostPlan): DocsPag
       "## Services",
       tableOr(
         ["service", "ports"],
-        plan.services.map((s) => [code(s), codeList(plan.ports.filter((p) => p.service === s).map((p) => `${p.port}/${p.protocol}`))]),
+        plan.services.map((s) => [
+          code(s),
+          codeList(plan.ports.filter((p) => p.service === s).map((p) => `${p.port}/${p.protocol}`)),
+        ]),
         "No services.",
       ),
       "## Ports",
-      tableOr(["port", "protocol", "service"], plan.ports.map((p) => [code(p.port), text(p.protocol), code(p.service)]), "No listening ports declared."),
+      tableOr(
+        ["port", "protocol", "service"],
+        plan.ports.map((p) => [code(p.port), text(p.protocol), code(p.service)]),
+        "No listening ports declared.",
+      ),
       "## Units",
-      tableOr(["unit", "unit file", "enabled", "active", "long-running", "starts after"], plan.units.map(unitRow), "No systemd units declared."),
+      tableOr(
+        ["unit", "unit file", "enabled", "active", "long-running", "starts after"],
+        plan.units.map(unitRow),
+        "No systemd units declared.",
+      ),
       "## Containers",
-      tableOr(["container", "image", "ports (host->container)", "mounts", "restart"], plan.containers.map(containerRow), "No containers."),
+      tableOr(
+        ["container", "image", "ports (host->container)", "mounts", "restart"],
+        plan.containers.map(containerRow),
+        "No containers.",
+      ),
       "## Debian packages",
       plan.packages.length > 0 ? codeList(plan.packages) : "_No packages declared._",
       "## Files managed",

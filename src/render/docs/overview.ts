@@ -10,7 +10,13 @@ export function overviewPage(fleet: FleetModel, plans: readonly HostPlan[]): Doc
   const here = overviewPagePath;
   const hostRows = fleet.hosts.map((h) => {
     const plan = planOf(plans, h.name);
-    return [link(h.name, here, hostPagePath(h.name)), code(h.role), code(h.address), codeList(plan?.services ?? []), codeList(portsOf(plan))];
+    return [
+      link(h.name, here, hostPagePath(h.name)),
+      code(h.role),
+      code(h.address),
+      codeList(plan?.services ?? []),
+      codeList(portsOf(plan)),
+    ];
   });
   const mqttRows = fleet.mqttUsers.map((u) => [code(u.name), codeList(u.publish), codeList(u.subscribe)]);
   return {

@@ -5,7 +5,16 @@
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan } from "../plan";
-import { fallbackHosts, mirrorHosts, operatorKeySecret, pulumiUp, sshCommand, sshTarget, stackFile, verifyCommand } from "./facts";
+import {
+  fallbackHosts,
+  mirrorHosts,
+  operatorKeySecret,
+  pulumiUp,
+  sshCommand,
+  sshTarget,
+  stackFile,
+  verifyCommand,
+} from "./facts";
 import { code, codeBlock, link, page, tableOr, text } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
 
@@ -28,7 +37,13 @@ export function mirrorRebuildSection(fleet: FleetModel): string {
   const blocks = mirrors.flatMap((m) => [
     `### ${m.name}`,
     codeBlock(
-      [...trustCommands(fleet, m), "# converge: packages, units, config sync, client", pulumiUp(fleet), "# its checks", verifyCommand(fleet, `--host ${m.name} --watch`)],
+      [
+        ...trustCommands(fleet, m),
+        "# converge: packages, units, config sync, client",
+        pulumiUp(fleet),
+        "# its checks",
+        verifyCommand(fleet, `--host ${m.name} --watch`),
+      ],
       "sh",
     ),
   ]);
@@ -45,7 +60,12 @@ export function mirrorRebuildSection(fleet: FleetModel): string {
     ].join("\n"),
     tableOr(
       ["mirror", "address", "SSH user", "SSH port"],
-      mirrors.map((m) => [link(m.name, here, hostPagePath(m.name)), code(m.address), code(m.ssh.user), code(m.ssh.port)]),
+      mirrors.map((m) => [
+        link(m.name, here, hostPagePath(m.name)),
+        code(m.address),
+        code(m.ssh.user),
+        code(m.ssh.port),
+      ]),
       "This stack has no mirrors.",
     ),
     blocks.join("\n\n"),
@@ -55,13 +75,17 @@ export function mirrorRebuildSection(fleet: FleetModel): string {
 export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const nas = `${fleet.site.nas.host}:${fleet.site.nas.path}`;
   // Each plan lists the data its services keep (their modules' data sets).
-  const withData = fleet.hosts.map((h) => ({ host: h, data: plans.find((p) => p.host === h.name)?.dataSets ?? [] })).filter((x) => x.data.length > 0);
+  const withData = fleet.hosts
+    .map((h) => ({ host: h, data: plans.find((p) => p.host === h.name)?.dataSets ?? [] }))
+    .filter((x) => x.data.length > 0);
   const rows = withData.flatMap(({ host, data }) =>
     data.map((d) => [link(host.name, here, hostPagePath(host.name)), code(d.service), code(d.path), text(d.note)]),
   );
   const commands = withData.flatMap(({ host, data }) => [
     `# ${host.name}: stop the services first (recovery commands on its page)`,
-    ...data.map((d) => sshCommand(host, `rsync -a ${fleet.site.nas.host}:${fleet.site.nas.path}/${host.name}${d.path}/ ${d.path}/`)),
+    ...data.map((d) =>
+      sshCommand(host, `rsync -a ${fleet.site.nas.host}:${fleet.site.nas.path}/${host.name}${d.path}/ ${d.path}/`),
+    ),
   ]);
   return page([
     "## Rebuild after a NAS restore",
@@ -85,7 +109,12 @@ export function emergencySection(fleet: FleetModel): string {
   const clients = fallbackHosts(fleet);
   const rows = clients.map((h) => {
     const c = h.services["lyra-client"]!;
-    return [link(h.name, here, hostPagePath(h.name)), code(c.cachePath), code(c.fallbackLog), `${c.reconnectSeconds} s`];
+    return [
+      link(h.name, here, hostPagePath(h.name)),
+      code(c.cachePath),
+      code(c.fallbackLog),
+      `${c.reconnectSeconds} s`,
+    ];
   });
   const watch = clients.map((h) => sshCommand(h, `tail -n 50 ${h.services["lyra-client"]!.fallbackLog}`));
   return page([

@@ -20,7 +20,11 @@ const hostLink = (name: string) => link(name, here, hostPagePath(name));
 const isMqtt = (c: HealthCheck) => c.kind.startsWith("mqtt-");
 
 function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
-  const fresh = plans.flatMap((p) => p.checks.filter((c) => c.kind === "mqtt-fresh" || c.kind === "mqtt-registered").map((c) => `${expectation(c)} (${code(p.host)})`));
+  const fresh = plans.flatMap((p) =>
+    p.checks
+      .filter((c) => c.kind === "mqtt-fresh" || c.kind === "mqtt-registered")
+      .map((c) => `${expectation(c)} (${code(p.host)})`),
+  );
   const http = plans.flatMap((p) => p.checks.filter((c) => c.kind === "http").map((c) => expectation(c)));
   const lines = [
     `- every check on ${link("Checks", here, checksPagePath)} passes (the command runs exactly that list);`,
@@ -37,7 +41,8 @@ function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
     : undefined;
   // The runbook's "mirror UI shows presence within 10 s" has no check here (verify cannot see a
   // screen): it is left to the operator, and said so, rather than promised.
-  const byEye = "Not checked by verify: that each mirror's screen shows presence again within 10 s of its heartbeat (the runbook's target); look at each mirror.";
+  const byEye =
+    "Not checked by verify: that each mirror's screen shows presence again within 10 s of its heartbeat (the runbook's target); look at each mirror.";
   return page([
     `Verify: ${code(verifyCommand(fleet, "--watch"))} runs every check until all pass and reports the time to recovery. It checks that`,
     lines.join("\n"),
@@ -51,7 +56,9 @@ function powerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
     const hosts = stage.hosts.map((h) => `${hostLink(h.name)} (${code(h.address)})`).join(", ");
     // MQTT checks wait for later stages (a mirror's heartbeat); the host's own checks gate the next stage.
     const checks = stage.hosts.flatMap((h) => (planOf(plans, h.name)?.checks ?? []).filter((c) => !isMqtt(c)));
-    const ups = stage.hosts.filter((h) => h.services.ups).map((h) => code(`upsc ${h.services.ups!.name}@localhost`) + ` on ${code(h.name)}`);
+    const ups = stage.hosts
+      .filter((h) => h.services.ups)
+      .map((h) => code(`upsc ${h.services.ups!.name}@localhost`) + ` on ${code(h.name)}`);
     const their = stage.hosts.length === 1 ? "its" : "their";
     const wait =
       checks.length > 0
@@ -77,15 +84,20 @@ function brokerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const plan = planOf(plans, broker.name);
   const containers = (plan?.containers ?? []).map((c) => [code(c.name), code(c.image), code(c.restart)]);
   const steps = (plan?.recovery ?? []).filter((r) => r.service === "mqtt-broker");
-  const mqttChecks = plans.flatMap((p) => p.checks.filter(isMqtt).map((c) => `- ${code(c.name)} on ${hostLink(p.host)}: ${expectation(c)}`));
+  const mqttChecks = plans.flatMap((p) =>
+    p.checks.filter(isMqtt).map((c) => `- ${code(c.name)} on ${hostLink(p.host)}: ${expectation(c)}`),
+  );
   return page([
     "## Broker failure",
     `The broker runs on ${hostLink(broker.name)} (${code(broker.address)}), port ${code(fleet.broker.port)}, as ` +
       `${fleet.broker.mode === "docker" ? "a Docker container" : "a systemd service"}. While it is down the mirrors are in ` +
       "emergency mode (below) and no heartbeats arrive.",
-    fleet.broker.mode === "docker" && tableOr(["container", "image", "restart"], containers, `No container declared on ${broker.name} yet.`),
+    fleet.broker.mode === "docker" &&
+      tableOr(["container", "image", "restart"], containers, `No container declared on ${broker.name} yet.`),
     `On ${code(broker.name)}, the runbook's commands:`,
-    steps.length > 0 ? steps.map((s) => codeBlock(s.commands, "sh")).join("\n\n") : "_The broker's renderer declares no recovery commands._",
+    steps.length > 0
+      ? steps.map((s) => codeBlock(s.commands, "sh")).join("\n\n")
+      : "_The broker's renderer declares no recovery commands._",
     `If the broker does not come back (container or unit gone, config edited), ${code(pulumiUp(fleet))} recreates it from ` +
       `the stack. Then verify the checks through the broker with ${code(verifyCommand(fleet, "--only mqtt --watch"))}:`,
     mqttChecks.length > 0 ? mqttChecks.join("\n") : "_No MQTT checks declared._",

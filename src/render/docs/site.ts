@@ -22,7 +22,12 @@ const owner = { owner: "root", group: "root" };
 
 /** Every directory of the site, parents first; entries/ exists even before the first record. */
 function siteDirectories(): PlannedDirectory[] {
-  return [docsRoot, `${docsRoot}/${docsDir}`, `${docsRoot}/${docsDir}/${entriesDir}`, `${docsRoot}/${docsDir}/hosts`].map((path) => ({
+  return [
+    docsRoot,
+    `${docsRoot}/${docsDir}`,
+    `${docsRoot}/${docsDir}/${entriesDir}`,
+    `${docsRoot}/${docsDir}/hosts`,
+  ].map((path) => ({
     path,
     mode: "0755",
     ...owner,
@@ -35,8 +40,18 @@ function siteFile(path: string, content: string): PlannedFile {
 
 /** Paths of every file the site declares, known before any page is written (the docs host's page lists them). */
 function sitePaths(fleet: FleetModel): string[] {
-  const pages = ["index.md", ...fleet.hosts.map((h) => hostPagePath(h.name)), "recovery.md", "checks.md", entriesIndexPath];
-  return [`${docsRoot}/mkdocs.yml`, `${docsRoot}/${entriesHookPath}`, ...pages.map((p) => `${docsRoot}/${docsDir}/${p}`)];
+  const pages = [
+    "index.md",
+    ...fleet.hosts.map((h) => hostPagePath(h.name)),
+    "recovery.md",
+    "checks.md",
+    entriesIndexPath,
+  ];
+  return [
+    `${docsRoot}/mkdocs.yml`,
+    `${docsRoot}/${entriesHookPath}`,
+    ...pages.map((p) => `${docsRoot}/${docsDir}/${p}`),
+  ];
 }
 
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -59,7 +74,11 @@ function withSite(plan: HostPlan, fleet: FleetModel): HostPlan {
 }
 
 /** The site's pages and mkdocs.yml, as paths relative to the mkdocs project (docsRoot). */
-export function renderDocsTree(fleet: FleetModel, docsHost: Host, plans: readonly HostPlan[]): { path: string; content: string }[] {
+export function renderDocsTree(
+  fleet: FleetModel,
+  docsHost: Host,
+  plans: readonly HostPlan[],
+): { path: string; content: string }[] {
   const sitePlans = fleet.hosts.map((h) => {
     const plan = plans.find((p) => p.host === h.name);
     if (!plan) throw new Error(`internal: no plan for host '${h.name}' while rendering the docs site`);

@@ -25,7 +25,11 @@ function groupTopics(fleet: FleetModel, group: readonly Host[]): { publish: stri
   if (group.some((h) => h.services["lyra-orchestrator"])) users.add("orchestrator");
   if (group.some((h) => h.services.nodered)) users.add("nodered");
   const pick = (k: "publish" | "subscribe") =>
-    [...new Set(fleet.mqttUsers.filter((u) => users.has(u.name)).flatMap((u) => u[k].map((t) => generalise(t, names))))].sort();
+    [
+      ...new Set(
+        fleet.mqttUsers.filter((u) => users.has(u.name)).flatMap((u) => u[k].map((t) => generalise(t, names))),
+      ),
+    ].sort();
   return { publish: pick("publish"), subscribe: pick("subscribe") };
 }
 
@@ -36,7 +40,8 @@ function boxLines(fleet: FleetModel, host: Host, plan: HostPlan | undefined): st
   for (const s of services) lines.push(`  ${s.padEnd(width)}  ${portsOf(plan, s).join(" ")}`.trimEnd());
   if (fleet.broker.host === host.name) lines.push(`  * MQTT broker, port ${fleet.broker.port} (${fleet.broker.mode})`);
   if (fleet.configSource.host === host.name) lines.push(`  * config source ${fleet.configSource.path}/`);
-  if (host.services.prometheus) lines.push(`  * metrics: Prometheus, scrapes every ${host.services.prometheus.scrapeIntervalSeconds} s`);
+  if (host.services.prometheus)
+    lines.push(`  * metrics: Prometheus, scrapes every ${host.services.prometheus.scrapeIntervalSeconds} s`);
   return lines;
 }
 
@@ -72,27 +77,46 @@ export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): 
   const lines = new Map(fleet.hosts.map((h) => [h.name, boxLines(fleet, h, planOf(plans, h.name))]));
   const width = Math.max(...[...lines.values()].flat().map((l) => l.length));
   const boxes = (group: readonly Host[]) => group.flatMap((h) => box(lines.get(h.name)!, width));
-  const names = (group: readonly Host[]) => (group.length === 1 ? group[0].name : "each of " + group.map((h) => h.name).join(", "));
+  const names = (group: readonly Host[]) =>
+    group.length === 1 ? group[0].name : "each of " + group.map((h) => h.name).join(", ");
 
   const monitor = fleet.mqttUsers.find((u) => u.name === "monitor");
   const out: string[] = [
     "operator's machine",
     "      |  SSH   pulumi up / preview: reads and converges every host",
-    ...(monitor ? [`      |  MQTT  verify <-> ${fleet.broker.host}:${fleet.broker.port}   round trip on ${monitor.publish.join("  ")}`] : []),
+    ...(monitor
+      ? [
+          `      |  MQTT  verify <-> ${fleet.broker.host}:${fleet.broker.port}   round trip on ${monitor.publish.join("  ")}`,
+        ]
+      : []),
     "      v",
   ];
   if (servers.length > 0) {
-    out.push(...boxes(servers), ...mqttEdge(fleet, servers, names(servers)), ...syncEdge(fleet, servers, names(servers)), "      |");
+    out.push(
+      ...boxes(servers),
+      ...mqttEdge(fleet, servers, names(servers)),
+      ...syncEdge(fleet, servers, names(servers)),
+      "      |",
+    );
   }
   out.push(...boxes(hubHosts));
   const hubTopics = groupTopics(fleet, hubHosts);
-  if (hubTopics.publish.length > 0) out.push(`      (${names(hubHosts).replace(/^each of /, "")} also publish${hubHosts.length === 1 ? "es" : ""} ${hubTopics.publish.join("  ")})`);
+  if (hubTopics.publish.length > 0)
+    out.push(
+      `      (${names(hubHosts).replace(/^each of /, "")} also publish${hubHosts.length === 1 ? "es" : ""} ${hubTopics.publish.join("  ")})`,
+    );
   if (mirrors.length > 0) {
-    out.push(...mqttEdge(fleet, mirrors, "mirrors"), ...syncEdge(fleet, mirrors, "mirrors"), "      |", ...boxes(mirrors));
+    out.push(
+      ...mqttEdge(fleet, mirrors, "mirrors"),
+      ...syncEdge(fleet, mirrors, "mirrors"),
+      "      |",
+      ...boxes(mirrors),
+    );
   }
   if (hub.metrics) {
     const scraped = fleet.hosts.filter((h) => h.services["node-exporter"]).map((h) => h.name);
-    if (scraped.length > 0) out.push("", `metrics: ${hub.metrics.name} Prometheus scrapes node-exporter on ${scraped.join(", ")}`);
+    if (scraped.length > 0)
+      out.push("", `metrics: ${hub.metrics.name} Prometheus scrapes node-exporter on ${scraped.join(", ")}`);
   }
   return out;
 }

@@ -2,5 +2,8 @@
 import { z } from "zod";
 import { enabled, hostPath } from "../option-types";
 
-export const options = z.strictObject({ enabled, path: hostPath("/opt/lyra/config").describe("The config tree the mirrors sync.") });
+export const options = z.strictObject({
+  enabled,
+  path: hostPath("/opt/lyra/config").describe("The config tree the mirrors sync."),
+});
 export type ConfigSourceOptions = z.output<typeof options>;

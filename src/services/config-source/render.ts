@@ -55,7 +55,9 @@ export const accountsSandbox = hardened({
 
 /** Hosts whose config sync pulls from `host`, sorted by name. */
 function mirrorsOf(fleet: FleetModel, host: Host): string[] {
-  return fleet.hosts.filter((h) => h.services["config-sync"] && syncSource(fleet, h.services["config-sync"]).host.name === host.name).map((h) => h.name);
+  return fleet.hosts
+    .filter((h) => h.services["config-sync"] && syncSource(fleet, h.services["config-sync"]).host.name === host.name)
+    .map((h) => h.name);
 }
 
 /** The sync account, its key and the unit that creates it, for a source that mirrors pull from. */
@@ -113,9 +115,17 @@ export function fleetDescription(fleet: FleetModel): Record<string, unknown> {
     broker: { host: fqdnOf(fleet, fleet.broker.host), port: fleet.broker.port },
     configSource: { host: fqdnOf(fleet, fleet.configSource.host), path: treePath(fleet.configSource.path) },
     orchestrator: orchestrator
-      ? { host: fqdnOf(fleet, orchestrator.name), url: `http://${fqdnOf(fleet, orchestrator.name)}:${orchestrator.services["lyra-orchestrator"]!.port}` }
+      ? {
+          host: fqdnOf(fleet, orchestrator.name),
+          url: `http://${fqdnOf(fleet, orchestrator.name)}:${orchestrator.services["lyra-orchestrator"]!.port}`,
+        }
       : null,
-    topics: { presence: "lyra/presence/<host>", health: "lyra/health/<host>", registration: registrationTopic("<client>"), roundTrip: "lyra/test" },
+    topics: {
+      presence: "lyra/presence/<host>",
+      health: "lyra/health/<host>",
+      registration: registrationTopic("<client>"),
+      roundTrip: "lyra/test",
+    },
     hosts: fleet.hosts.map((h) => ({
       name: h.name,
       fqdn: fqdnOf(fleet, h.name),
@@ -177,7 +187,14 @@ export const render: ServiceRenderer<ConfigSourceOptions> = ({ fleet, host, sett
   const mirrors = mirrorsOf(fleet, host);
   const login = mirrors.length > 0 ? syncLogin(host, path) : {};
   // World-readable on purpose: the sync account reads everything and writes nothing here.
-  const file = (name: string, content: string) => ({ path: `${path}/${name}`, content, mode: "0644", owner: "root", group: "root", restarts: [] });
+  const file = (name: string, content: string) => ({
+    path: `${path}/${name}`,
+    content,
+    mode: "0644",
+    owner: "root",
+    group: "root",
+    restarts: [],
+  });
   return {
     // The mirrors pull with rsync over SSH: both ends need rsync, this end an SSH server.
     packages: ["openssh-server", "rsync", ...(login.packages ?? [])],

@@ -17,7 +17,8 @@ export const service = defineService({
       ? [
           {
             path: `hosts.${host.name}.services.config-sync`,
-            message: "expected config-sync only on a host that does not hold the config source: this host runs config-source and would sync from itself (set `config-sync: { enabled: false }`)",
+            message:
+              "expected config-sync only on a host that does not hold the config source: this host runs config-source and would sync from itself (set `config-sync: { enabled: false }`)",
           },
         ]
       : [],

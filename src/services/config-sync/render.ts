@@ -126,10 +126,24 @@ export const render: ServiceRenderer<ConfigSyncOptions> = ({ fleet, host, settin
     files: [
       { path: knownHostsPath, content: knownHosts(source), mode: "0644", owner: "root", group: "root", restarts: [] },
       // OpenSSH wants the key file to end with a newline.
-      { path: syncKeyPath, content: `${secretToken(configSyncSshKeyKey)}\n`, mode: "0600", owner: "root", group: "root", restarts: [] },
+      {
+        path: syncKeyPath,
+        content: `${secretToken(configSyncSshKeyKey)}\n`,
+        mode: "0600",
+        owner: "root",
+        group: "root",
+        restarts: [],
+      },
     ],
     units: [
-      { name: syncService, content: service, enabled: false, active: false, longRunning: false, after: [hostPrerequisite(source.host.name, "config-source")] },
+      {
+        name: syncService,
+        content: service,
+        enabled: false,
+        active: false,
+        longRunning: false,
+        after: [hostPrerequisite(source.host.name, "config-source")],
+      },
       { name: syncTimer, content: timer, enabled: true, active: true, longRunning: false, after: [] },
     ],
     checks: [
@@ -143,7 +157,11 @@ export const render: ServiceRenderer<ConfigSyncOptions> = ({ fleet, host, settin
     recovery: [
       {
         service: "config-sync",
-        commands: ["systemctl start lyra-config-sync", "journalctl -u lyra-config-sync -n 20 --no-pager", `ls -l ${source.path}/`],
+        commands: [
+          "systemctl start lyra-config-sync",
+          "journalctl -u lyra-config-sync -n 20 --no-pager",
+          `ls -l ${source.path}/`,
+        ],
       },
     ],
   };

@@ -33,10 +33,20 @@ exec /usr/bin/mosquitto_pub -t "lyra/health/$host" -r -q 1 -m "$payload"
 
 export const healthScriptPath = "/usr/local/lib/lyra/lyra-health.sh";
 
-export function renderHealthPublisher(fleet: FleetModel, host: Host, settings: HealthPublisherOptions, plan: HostPlan): PlanFragment {
+export function renderHealthPublisher(
+  fleet: FleetModel,
+  host: Host,
+  settings: HealthPublisherOptions,
+  plan: HostPlan,
+): PlanFragment {
   const reported = plan.units.filter((u) => u.longRunning).map((u) => u.name);
   // Each run reads the credential afresh (oneshot), so a changed password needs no restart.
-  const credentials = mosquittoCredentials(fleet, { user: host.name, directory: "/etc/lyra/health", clients: ["mosquitto_pub"], restarts: [] });
+  const credentials = mosquittoCredentials(fleet, {
+    user: host.name,
+    directory: "/etc/lyra/health",
+    clients: ["mosquitto_pub"],
+    restarts: [],
+  });
   const service = unitFile({
     Unit: {
       Description: `Publish ${host.name}'s unit states to lyra/health/${host.name}`,
@@ -73,19 +83,35 @@ export function renderHealthPublisher(fleet: FleetModel, host: Host, settings: H
       ...credentials.files,
     ],
     units: [
-      { name: "lyra-health.service", content: service, enabled: false, active: false, longRunning: false, after: [brokerPrerequisite(fleet)] },
+      {
+        name: "lyra-health.service",
+        content: service,
+        enabled: false,
+        active: false,
+        longRunning: false,
+        after: [brokerPrerequisite(fleet)],
+      },
       { name: "lyra-health.timer", content: timer, enabled: true, active: true, longRunning: false, after: [] },
     ],
     checks: [
       { kind: "unit", name: `${host.name}: lyra-health.timer active`, unit: "lyra-health.timer" },
-      { kind: "mqtt-fresh", name: `${host.name}: health published`, topic: `lyra/health/${host.name}`, withinSeconds: settings.intervalSeconds * 2 + 15 },
+      {
+        kind: "mqtt-fresh",
+        name: `${host.name}: health published`,
+        topic: `lyra/health/${host.name}`,
+        withinSeconds: settings.intervalSeconds * 2 + 15,
+      },
     ],
     recovery: [
       {
         service: "health-publisher",
         // Run on this host, whose MQTT user may only publish its own health: Result=success means
         // the broker took the report (watching it arrive is on the broker's page, as the monitor).
-        commands: ["systemctl start lyra-health.service", "systemctl show -p Result,ExecMainExitTimestamp lyra-health.service", "journalctl -u lyra-health.service -n 20"],
+        commands: [
+          "systemctl start lyra-health.service",
+          "systemctl show -p Result,ExecMainExitTimestamp lyra-health.service",
+          "journalctl -u lyra-health.service -n 20",
+        ],
       },
     ],
   };

@@ -47,18 +47,23 @@ function settingPath(ctx: Ctx, field: string): string {
 /** The unit entry that makes systemd create the cache at exactly `cachePath` for the service's user. */
 export function cacheDirectoryEntry(ctx: Ctx): { StateDirectory: string } | { CacheDirectory: string } {
   const path = ctx.settings.cachePath;
-  const under = (prefix: string) => (path.startsWith(prefix) && path.length > prefix.length ? path.slice(prefix.length).replace(/\/+$/, "") : undefined);
+  const under = (prefix: string) =>
+    path.startsWith(prefix) && path.length > prefix.length ? path.slice(prefix.length).replace(/\/+$/, "") : undefined;
   const state = under("/var/lib/");
   if (state) return { StateDirectory: state };
   const cache = under("/var/cache/");
   if (cache) return { CacheDirectory: cache };
-  throw new Error(`${settingPath(ctx, "cachePath")}: expected a path under /var/lib/ or /var/cache/ (systemd creates it for the client's user), got '${path}'`);
+  throw new Error(
+    `${settingPath(ctx, "cachePath")}: expected a path under /var/lib/ or /var/cache/ (systemd creates it for the client's user), got '${path}'`,
+  );
 }
 
 function checkFallbackLog(ctx: Ctx): void {
   const log = ctx.settings.fallbackLog;
   if (log === logsDirectory || log.startsWith(`${logsDirectory}/`)) {
-    throw new Error(`${settingPath(ctx, "fallbackLog")}: ${logsDirectory} is the client's own log directory; choose another path, e.g. /var/log/lyra-fallback.log`);
+    throw new Error(
+      `${settingPath(ctx, "fallbackLog")}: ${logsDirectory} is the client's own log directory; choose another path, e.g. /var/log/lyra-fallback.log`,
+    );
   }
 }
 
@@ -73,7 +78,11 @@ export function fallbackEnvironment(ctx: Ctx): Record<string, string> {
     LYRA_CLIENT_PORT: String(settings.port),
     LYRA_BROKER_URL: brokerUrl(fleet),
     LYRA_MQTT_USERNAME: host.name,
-    ...(orchestrator ? { LYRA_ORCHESTRATOR_URL: `http://${fqdnOf(fleet, orchestrator.name)}:${orchestrator.services["lyra-orchestrator"]!.port}` } : {}),
+    ...(orchestrator
+      ? {
+          LYRA_ORCHESTRATOR_URL: `http://${fqdnOf(fleet, orchestrator.name)}:${orchestrator.services["lyra-orchestrator"]!.port}`,
+        }
+      : {}),
     ...(stt ? { LYRA_STT_URL: `http://127.0.0.1:${stt.port}` } : {}),
     LYRA_CACHE_DIR: settings.cachePath,
     LYRA_FALLBACK_LOG: settings.fallbackLog,
@@ -85,7 +94,9 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
   const { fleet, host, settings } = ctx;
   checkFallbackLog(ctx);
   const version = fleet.versions["lyra-client"];
-  const env = Object.entries(fallbackEnvironment(ctx)).map(([k, v]) => `${k}=${v}\n`).join("");
+  const env = Object.entries(fallbackEnvironment(ctx))
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join("");
   const sttHere = host.services["stt-service"] !== undefined;
 
   const unitSection = {
@@ -140,12 +151,25 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
       },
     ],
     units: [
-      { name: lyraClientUnit, content: unit, enabled: true, active: true, longRunning: true, startsAfter: unitsNamedIn(unitSection), after: [brokerPrerequisite(fleet)] },
+      {
+        name: lyraClientUnit,
+        content: unit,
+        enabled: true,
+        active: true,
+        longRunning: true,
+        startsAfter: unitsNamedIn(unitSection),
+        after: [brokerPrerequisite(fleet)],
+      },
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "lyra-client" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${lyraClientUnit} active`, unit: lyraClientUnit },
-      { kind: "http", name: `${host.name}: lyra-client health`, url: `http://${fqdnOf(fleet, host.name)}:${settings.port}${healthPath}`, expectStatus: 200 },
+      {
+        kind: "http",
+        name: `${host.name}: lyra-client health`,
+        url: `http://${fqdnOf(fleet, host.name)}:${settings.port}${healthPath}`,
+        expectStatus: 200,
+      },
     ],
     recovery: [
       {

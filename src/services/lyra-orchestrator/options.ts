@@ -5,11 +5,21 @@ import { lineProblem } from "../../model/text";
 import { commandLine, enabled, flag, hostPath, port, unixUser } from "../option-types";
 
 /** Variables lyra-fleet sets in the orchestrator's unit itself; the stack's `environment` may not override them. */
-export const orchestratorOwnedVariables = ["PORT", "LYRA_ORCHESTRATOR_VERSION", "LYRA_MQTT_HOST", "LYRA_MQTT_PORT", "LYRA_MQTT_USERNAME", "LYRA_MQTT_PASSWORD_FILE"];
+export const orchestratorOwnedVariables = [
+  "PORT",
+  "LYRA_ORCHESTRATOR_VERSION",
+  "LYRA_MQTT_HOST",
+  "LYRA_MQTT_PORT",
+  "LYRA_MQTT_USERNAME",
+  "LYRA_MQTT_PASSWORD_FILE",
+];
 
 const envName = withRule(
   z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: "expected an environment variable name in UPPER_SNAKE_CASE" }),
-  (name) => (orchestratorOwnedVariables.includes(name) ? `expected a variable lyra-fleet does not set itself (${name} is set from the fleet${name === "PORT" ? "; set `port` instead" : ""})` : undefined),
+  (name) =>
+    orchestratorOwnedVariables.includes(name)
+      ? `expected a variable lyra-fleet does not set itself (${name} is set from the fleet${name === "PORT" ? "; set `port` instead" : ""})`
+      : undefined,
 );
 const envValue = withRule(z.string({ error: "expected a string value (quote numbers)" }), (v) => {
   const broken = lineProblem(v);
@@ -20,9 +30,9 @@ export const options = z.strictObject({
   enabled,
   port: port(8000).describe("HTTP port of the FastAPI app (`/healthz`)."),
   // Never root: the unit's sandbox assumes an unprivileged user.
-  user: withRule(unixUser("lyra"), (user) => (user === "root" ? "expected an unprivileged system user, not root" : undefined)).describe(
-    "The app's own unprivileged system account.",
-  ),
+  user: withRule(unixUser("lyra"), (user) =>
+    user === "root" ? "expected an unprivileged system user, not root" : undefined,
+  ).describe("The app's own unprivileged system account."),
   workingDirectory: hostPath("/opt/lyra/orchestrator").describe("Where the app is installed."),
   command: commandLine("the command line that starts the orchestrator")
     // systemd expands ${PORT} from the unit's Environment= (set from `port`).

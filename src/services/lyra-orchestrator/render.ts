@@ -109,9 +109,15 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
 
   const checks: HealthCheck[] = [
     { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
-    { kind: "http", name: `${host.name}: lyra-orchestrator /healthz`, url: `http://${host.fqdn}:${settings.port}/healthz`, expectStatus: 200 },
+    {
+      kind: "http",
+      name: `${host.name}: lyra-orchestrator /healthz`,
+      url: `http://${host.fqdn}:${settings.port}/healthz`,
+      expectStatus: 200,
+    },
   ];
-  if (settings.gpu) checks.push({ kind: "command", name: `${host.name}: NVIDIA driver answers`, command: "nvidia-smi" });
+  if (settings.gpu)
+    checks.push({ kind: "command", name: `${host.name}: NVIDIA driver answers`, command: "nvidia-smi" });
 
   const fragment: PlanFragment = {
     // curl: the runbook's health check from the host itself.

@@ -45,7 +45,12 @@ export const render: ServiceRenderer<MkdocsOptions> = ({ host, settings }) => {
     ports: [{ port: settings.port, protocol: "tcp", service: "mkdocs" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
-      { kind: "http", name: `${host.name}: docs site`, url: `http://${host.fqdn}:${settings.port}/`, expectStatus: 200 },
+      {
+        kind: "http",
+        name: `${host.name}: docs site`,
+        url: `http://${host.fqdn}:${settings.port}/`,
+        expectStatus: 200,
+      },
     ],
     recovery: [
       {

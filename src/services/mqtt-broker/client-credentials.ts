@@ -31,7 +31,9 @@ export function brokerUrl(fleet: FleetModel): string {
 
 function requireUser(fleet: FleetModel, user: string): void {
   if (!fleet.mqttUsers.some((u) => u.name === user)) {
-    throw new Error(`internal: MQTT user '${user}' is not in the fleet's users (${fleet.mqttUsers.map((u) => u.name).join(", ")})`);
+    throw new Error(
+      `internal: MQTT user '${user}' is not in the fleet's users (${fleet.mqttUsers.map((u) => u.name).join(", ")})`,
+    );
   }
 }
 
@@ -82,5 +84,12 @@ export function mosquittoCredentials(
  */
 export function mqttPasswordFile(fleet: FleetModel, user: string, path: string, restarts: string[]): PlannedFile {
   requireUser(fleet, user);
-  return { path, content: secretToken(mqttPasswordKey(user)), mode: "0600", owner: "root", group: "root", restarts: [...restarts] };
+  return {
+    path,
+    content: secretToken(mqttPasswordKey(user)),
+    mode: "0600",
+    owner: "root",
+    group: "root",
+    restarts: [...restarts],
+  };
 }

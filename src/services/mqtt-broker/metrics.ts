@@ -38,7 +38,9 @@ export function brokerMetricsEnabled(fleet: FleetModel): boolean {
 
 /** Hosts whose heartbeats (lyra/presence/<host>) are watched: the ones running mqtt-client. */
 export function heartbeatHosts(fleet: FleetModel): { name: string; heartbeatSeconds: number }[] {
-  return fleet.hosts.flatMap((h) => (h.services["mqtt-client"] ? [{ name: h.name, heartbeatSeconds: h.services["mqtt-client"].heartbeatSeconds }] : []));
+  return fleet.hosts.flatMap((h) =>
+    h.services["mqtt-client"] ? [{ name: h.name, heartbeatSeconds: h.services["mqtt-client"].heartbeatSeconds }] : [],
+  );
 }
 
 /** Seconds the script listens for live heartbeats: longer than the slowest mirror's interval. */
@@ -163,7 +165,15 @@ export function metricsUnits(fleet: FleetModel, brokerHost: string): PlannedUnit
   });
   const after = mode === "native" ? [unitPrerequisite(brokerHost, nativeUnitName)] : [];
   return [
-    { name: metricsUnit, content: service, enabled: false, active: false, longRunning: false, startsAfter: unitsNamedIn(serviceSection), after },
+    {
+      name: metricsUnit,
+      content: service,
+      enabled: false,
+      active: false,
+      longRunning: false,
+      startsAfter: unitsNamedIn(serviceSection),
+      after,
+    },
     { name: metricsTimer, content: timer, enabled: true, active: true, longRunning: false, after: [] },
   ];
 }

@@ -37,7 +37,12 @@ export const nativeUnitName = "mqtt-broker.service";
 export const runtimePaths: Record<"docker" | "native", BrokerRuntimePaths> = {
   // The image's default command reads /mosquitto/config/mosquitto.conf, so the rendered directory
   // is mounted there; /mosquitto/data belongs to the image's mosquitto user (uid 1883).
-  docker: { passwd: "/mosquitto/config/passwd", acl: "/mosquitto/config/acl", data: "/mosquitto/data/", monitorDir: "/mosquitto/config/monitor" },
+  docker: {
+    passwd: "/mosquitto/config/passwd",
+    acl: "/mosquitto/config/acl",
+    data: "/mosquitto/data/",
+    monitorDir: "/mosquitto/config/monitor",
+  },
   // systemd copies LoadCredential= files here, readable by the unit's dynamic user only.
   native: {
     passwd: `/run/credentials/${nativeUnitName}/passwd`,
@@ -115,7 +120,13 @@ function aclBlock(user: MqttUser): string[] {
 /** mosquitto's acl_file: a `user` block per MQTT user, write = publish, read = subscribe. */
 export function aclFile(fleet: FleetModel): string {
   const blocks = fleet.mqttUsers.map((u) => aclBlock(u).join("\n"));
-  return [managed, "# One block per MQTT user; a topic not listed for a user is denied to it.", "", blocks.join("\n\n"), ""].join("\n");
+  return [
+    managed,
+    "# One block per MQTT user; a topic not listed for a user is denied to it.",
+    "",
+    blocks.join("\n\n"),
+    "",
+  ].join("\n");
 }
 
 /**

@@ -9,5 +9,7 @@ export const brokerContainerName = "mqtt-broker";
 
 export function brokerPrerequisite(fleet: FleetModel): Prerequisite {
   const label = `${fleet.broker.host}/broker`;
-  return fleet.broker.mode === "docker" ? containerPrerequisite(fleet.broker.host, brokerContainerName, label) : unitPrerequisite(fleet.broker.host, nativeUnitName, label);
+  return fleet.broker.mode === "docker"
+    ? containerPrerequisite(fleet.broker.host, brokerContainerName, label)
+    : unitPrerequisite(fleet.broker.host, nativeUnitName, label);
 }

@@ -6,7 +6,14 @@
 import type { FleetModel } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import type { ServiceRenderer } from "../../render/context";
-import type { HealthCheck, PlanFragment, PlannedContainer, PlannedFile, PlannedUnit, RecoveryStep } from "../../render/plan";
+import type {
+  HealthCheck,
+  PlanFragment,
+  PlannedContainer,
+  PlannedFile,
+  PlannedUnit,
+  RecoveryStep,
+} from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import { brokerMetricsEnabled, metricsFiles, metricsTimer, metricsUnits } from "./metrics";
 import {
@@ -41,12 +48,40 @@ function brokerFiles(fleet: FleetModel): PlannedFile[] {
   const secretMode = mode === "native" ? "0600" : "0640";
   const monitorOptions = monitorClientOptions(fleet);
   return [
-    { path: brokerPaths.conf, content: mosquittoConf(fleet, mode), mode: "0644", owner: "root", group: "root", restarts },
-    { path: brokerPaths.passwd, content: passwdFile(fleet), mode: secretMode, owner: "root", group: secretGroup, restarts },
+    {
+      path: brokerPaths.conf,
+      content: mosquittoConf(fleet, mode),
+      mode: "0644",
+      owner: "root",
+      group: "root",
+      restarts,
+    },
+    {
+      path: brokerPaths.passwd,
+      content: passwdFile(fleet),
+      mode: secretMode,
+      owner: "root",
+      group: secretGroup,
+      restarts,
+    },
     { path: brokerPaths.acl, content: aclFile(fleet), mode: secretMode, owner: "root", group: secretGroup, restarts },
     // Read at each use (metrics run, healthcheck, an operator's mosquitto_sub): nothing to restart.
-    { path: `${brokerPaths.monitorDir}/mosquitto_sub`, content: monitorOptions, mode: "0600", owner: "root", group: "root", restarts: [] },
-    { path: `${brokerPaths.monitorDir}/mosquitto_pub`, content: monitorOptions, mode: "0600", owner: "root", group: "root", restarts: [] },
+    {
+      path: `${brokerPaths.monitorDir}/mosquitto_sub`,
+      content: monitorOptions,
+      mode: "0600",
+      owner: "root",
+      group: "root",
+      restarts: [],
+    },
+    {
+      path: `${brokerPaths.monitorDir}/mosquitto_pub`,
+      content: monitorOptions,
+      mode: "0600",
+      owner: "root",
+      group: "root",
+      restarts: [],
+    },
   ];
 }
 
@@ -81,7 +116,14 @@ function nativeUnit(): PlannedUnit {
 }
 
 /** Debian's own mosquitto.service (from the package) would hold port 1883: kept stopped and disabled. */
-const debianMosquittoUnit: PlannedUnit = { name: "mosquitto.service", content: null, enabled: false, active: false, longRunning: false, after: [] };
+const debianMosquittoUnit: PlannedUnit = {
+  name: "mosquitto.service",
+  content: null,
+  enabled: false,
+  active: false,
+  longRunning: false,
+  after: [],
+};
 
 function container(fleet: FleetModel, host: string): PlannedContainer {
   const port = fleet.broker.port;
@@ -97,12 +139,27 @@ function container(fleet: FleetModel, host: string): PlannedContainer {
     restart: "unless-stopped",
     // A real MQTT check: log in as the monitor user and read a retained $SYS topic.
     healthcheck: {
-      test: ["CMD", "env", `XDG_CONFIG_HOME=${paths.monitorDir}`, "mosquitto_sub", "-t", "$SYS/broker/uptime", "-C", "1", "-W", "5"],
+      test: [
+        "CMD",
+        "env",
+        `XDG_CONFIG_HOME=${paths.monitorDir}`,
+        "mosquitto_sub",
+        "-t",
+        "$SYS/broker/uptime",
+        "-C",
+        "1",
+        "-W",
+        "5",
+      ],
       intervalSeconds: 30,
       timeoutSeconds: 10,
       retries: 3,
     },
-    labels: { "org.lyra-fleet.service": "mqtt-broker", "org.lyra-fleet.host": host, "org.lyra-fleet.managed-by": "lyra-fleet" },
+    labels: {
+      "org.lyra-fleet.service": "mqtt-broker",
+      "org.lyra-fleet.host": host,
+      "org.lyra-fleet.managed-by": "lyra-fleet",
+    },
     configFiles: [brokerPaths.conf, brokerPaths.passwd, brokerPaths.acl],
   };
 }
@@ -123,7 +180,14 @@ function recovery(fleet: FleetModel): RecoveryStep {
           watchRegistrations,
           roundTrip,
         ]
-      : ["systemctl status mqtt-broker", "journalctl -u mqtt-broker -n 100", "systemctl restart mqtt-broker", watchHealth, watchRegistrations, roundTrip];
+      : [
+          "systemctl status mqtt-broker",
+          "journalctl -u mqtt-broker -n 100",
+          "systemctl restart mqtt-broker",
+          watchHealth,
+          watchRegistrations,
+          roundTrip,
+        ];
   return { service: "mqtt-broker", commands };
 }
 
@@ -153,7 +217,16 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
     checks,
     recovery: [recovery(fleet)],
     // The deploy's own proof that the broker works: a real round trip, as the verify command's user.
-    mqttRoundTrips: [{ name: "mqtt-round-trip", port: fleet.broker.port, user: monitorUser, passwordKey: mqttPasswordKey(monitorUser), topic: "lyra/test", after: brokerPrerequisite(fleet) }],
+    mqttRoundTrips: [
+      {
+        name: "mqtt-round-trip",
+        port: fleet.broker.port,
+        user: monitorUser,
+        passwordKey: mqttPasswordKey(monitorUser),
+        topic: "lyra/test",
+        after: brokerPrerequisite(fleet),
+      },
+    ],
   };
   return fragment;
 };

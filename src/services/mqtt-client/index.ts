@@ -11,5 +11,10 @@ export const service = defineService({
   render,
   // Only its own presence and registration (each topic names the host), so no client can beat
   // or register as another.
-  mqtt: { hostAccess: (host) => ({ publish: [presenceTopic(host.name), registrationTopic(host.name)], subscribe: [registrationTopics] }) },
+  mqtt: {
+    hostAccess: (host) => ({
+      publish: [presenceTopic(host.name), registrationTopic(host.name)],
+      subscribe: [registrationTopics],
+    }),
+  },
 });

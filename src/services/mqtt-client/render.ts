@@ -180,8 +180,15 @@ export const render: ServiceRenderer<MqttClientOptions> = (ctx): PlanFragment =>
   const { fleet, host } = ctx;
   const broker = brokerAddress(fleet);
   const reconnectSeconds = host.services["lyra-client"]?.reconnectSeconds ?? defaultReconnectSeconds;
-  const credentials = mosquittoCredentials(fleet, { user: host.name, directory: mqttClientConfigDir, clients: ["mosquitto_pub"], restarts: [mqttClientUnit] });
-  const env = Object.entries(mqttClientEnvironment(ctx)).map(([k, v]) => `${k}=${v}\n`).join("");
+  const credentials = mosquittoCredentials(fleet, {
+    user: host.name,
+    directory: mqttClientConfigDir,
+    clients: ["mosquitto_pub"],
+    restarts: [mqttClientUnit],
+  });
+  const env = Object.entries(mqttClientEnvironment(ctx))
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join("");
 
   const unit = unitFile({
     Unit: {
@@ -223,10 +230,24 @@ export const render: ServiceRenderer<MqttClientOptions> = (ctx): PlanFragment =>
       plainFile(mqttClientEnvPath, env, "0644"),
       ...credentials.files,
     ],
-    units: [{ name: mqttClientUnit, content: unit, enabled: true, active: true, longRunning: true, after: [brokerPrerequisite(fleet)] }],
+    units: [
+      {
+        name: mqttClientUnit,
+        content: unit,
+        enabled: true,
+        active: true,
+        longRunning: true,
+        after: [brokerPrerequisite(fleet)],
+      },
+    ],
     checks: [
       { kind: "unit", name: `${host.name}: ${mqttClientUnit} active`, unit: mqttClientUnit },
-      { kind: "mqtt-fresh", name: `${host.name}: heartbeat on ${presenceTopic(host.name)}`, topic: presenceTopic(host.name), withinSeconds: 60 },
+      {
+        kind: "mqtt-fresh",
+        name: `${host.name}: heartbeat on ${presenceTopic(host.name)}`,
+        topic: presenceTopic(host.name),
+        withinSeconds: 60,
+      },
       {
         kind: "mqtt-registered",
         name: `${host.name}: registered on ${registrationTopic(host.name)}`,

@@ -45,11 +45,38 @@ export const render: ServiceRenderer<NodeExporterOptions> = ({ fleet, host, sett
       restarts: ["prometheus-node-exporter.service"],
     },
   ],
-  units: [{ name: "prometheus-node-exporter.service", content: null, dropIn: nodeExporterDropIn(), enabled: true, active: true, longRunning: true, after: [] }],
+  units: [
+    {
+      name: "prometheus-node-exporter.service",
+      content: null,
+      dropIn: nodeExporterDropIn(),
+      enabled: true,
+      active: true,
+      longRunning: true,
+      after: [],
+    },
+  ],
   ports: [{ port: settings.port, protocol: "tcp", service: "node-exporter" }],
   checks: [
-    { kind: "unit", name: `${host.name}: prometheus-node-exporter.service active`, unit: "prometheus-node-exporter.service" },
-    { kind: "http", name: `${host.name}: node exporter metrics`, url: `http://${fqdnOf(fleet, host.name)}:${settings.port}/metrics`, expectStatus: 200 },
+    {
+      kind: "unit",
+      name: `${host.name}: prometheus-node-exporter.service active`,
+      unit: "prometheus-node-exporter.service",
+    },
+    {
+      kind: "http",
+      name: `${host.name}: node exporter metrics`,
+      url: `http://${fqdnOf(fleet, host.name)}:${settings.port}/metrics`,
+      expectStatus: 200,
+    },
   ],
-  recovery: [{ service: "node-exporter", commands: ["systemctl restart prometheus-node-exporter", `curl -s http://localhost:${settings.port}/metrics | head`] }],
+  recovery: [
+    {
+      service: "node-exporter",
+      commands: [
+        "systemctl restart prometheus-node-exporter",
+        `curl -s http://localhost:${settings.port}/metrics | head`,
+      ],
+    },
+  ],
 });

@@ -97,7 +97,13 @@ export function watchdogFlows(fleet: FleetModel, settings: NoderedOptions, host:
   const interval = checkIntervalSeconds(settings.staleAfterSeconds);
   const ids = watchdogIds;
   return [
-    { id: ids.tab, type: "tab", label: "Heartbeat watchdog", disabled: false, info: "Managed by lyra-fleet: edits are reverted by `pulumi up`." },
+    {
+      id: ids.tab,
+      type: "tab",
+      label: "Heartbeat watchdog",
+      disabled: false,
+      info: "Managed by lyra-fleet: edits are reverted by `pulumi up`.",
+    },
     {
       id: ids.broker,
       type: "mqtt-broker",
@@ -183,5 +189,7 @@ export function watchdogFlows(fleet: FleetModel, settings: NoderedOptions, host:
  * has neither of; the file is protected by its mode and systemd's credential passing instead.
  */
 export function watchdogCredentials(): Record<string, { user: string; password: string }> {
-  return { [watchdogIds.broker]: { user: noderedMqttUser, password: jsonStringSecretToken(mqttPasswordKey(noderedMqttUser)) } };
+  return {
+    [watchdogIds.broker]: { user: noderedMqttUser, password: jsonStringSecretToken(mqttPasswordKey(noderedMqttUser)) },
+  };
 }

@@ -22,7 +22,8 @@ export const service = defineService({
     const judge = hosts.find((h) => noderedOn(h))!;
     const window = noderedOn(judge)!.staleAfterSeconds;
     return hosts.flatMap((host): ModelIssue[] => {
-      const heartbeat = (host.services as Record<string, MqttClientOptions | undefined>)["mqtt-client"]?.heartbeatSeconds;
+      const heartbeat = (host.services as Record<string, MqttClientOptions | undefined>)["mqtt-client"]
+        ?.heartbeatSeconds;
       if (heartbeat === undefined || heartbeat < window) return [];
       return [
         {

@@ -93,7 +93,10 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
       StateDirectory: "nodered",
       // npm and Node-RED look under HOME for caches and config: keep them in the state directory.
       Environment: `HOME=${noderedPaths.userDir}`,
-      LoadCredential: [`credential-secret:${noderedPaths.credentialSecret}`, `${flowsCredential}:${noderedPaths.credentials}`],
+      LoadCredential: [
+        `credential-secret:${noderedPaths.credentialSecret}`,
+        `${flowsCredential}:${noderedPaths.credentials}`,
+      ],
       // Node-RED reads credentials only from <userDir>/flows_cred.json: copy the fleet's over on every start.
       ExecStartPre: `/usr/bin/install -m 0600 %d/${flowsCredential} ${noderedPaths.userDir}/${flowsCredential}`,
       ExecStart: `/usr/bin/node ${noderedPaths.install}/node_modules/node-red/red.js --settings ${noderedPaths.settings}`,
@@ -107,7 +110,14 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
     Install: { WantedBy: "multi-user.target" },
   });
 
-  const file = (path: string, content: string, mode: string) => ({ path, content, mode, owner: "root", group: "root", restarts: [unitName] });
+  const file = (path: string, content: string, mode: string) => ({
+    path,
+    content,
+    mode,
+    owner: "root",
+    group: "root",
+    restarts: [unitName],
+  });
   return {
     // Node-RED itself is installed with npm (see recovery); Debian's npm package pulls hundreds of
     // packages the running service never needs, so only the runtime is declared.
@@ -123,11 +133,25 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
       file(noderedPaths.credentials, JSON.stringify(watchdogCredentials(), null, 4) + "\n", "0600"),
       file(noderedPaths.credentialSecret, secretToken(noderedCredentialSecretKey), "0600"),
     ],
-    units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [brokerPrerequisite(fleet)] }],
+    units: [
+      {
+        name: unitName,
+        content: unit,
+        enabled: true,
+        active: true,
+        longRunning: true,
+        after: [brokerPrerequisite(fleet)],
+      },
+    ],
     ports: [{ port: settings.port, protocol: "tcp", service: "nodered" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
-      { kind: "http", name: `${host.name}: Node-RED editor`, url: `http://${host.fqdn}:${settings.port}/`, expectStatus: 200 },
+      {
+        kind: "http",
+        name: `${host.name}: Node-RED editor`,
+        url: `http://${host.fqdn}:${settings.port}/`,
+        expectStatus: 200,
+      },
       {
         kind: "command",
         name: `${host.name}: Node-RED ${version} installed`,

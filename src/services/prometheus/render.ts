@@ -48,7 +48,10 @@ export function prometheusConfig(fleet: FleetModel, host: Host, port: number, sc
 }
 
 export function prometheusRules(fleet: FleetModel, scrapeIntervalSeconds: number): string {
-  return managed + stringify({ groups: [{ name: "lyra-fleet", rules: alertRules(fleet, scrapeIntervalSeconds) }] }, { lineWidth: 0 });
+  return (
+    managed +
+    stringify({ groups: [{ name: "lyra-fleet", rules: alertRules(fleet, scrapeIntervalSeconds) }] }, { lineWidth: 0 })
+  );
 }
 
 /**
@@ -93,14 +96,33 @@ export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settin
         group: "root",
         restarts,
       },
-      { path: prometheusPaths.config, content: prometheusConfig(fleet, host, settings.port, settings.scrapeIntervalSeconds), mode: "0644", owner: "root", group: "root", restarts },
-      { path: prometheusPaths.rules, content: prometheusRules(fleet, settings.scrapeIntervalSeconds), mode: "0644", owner: "root", group: "root", restarts },
+      {
+        path: prometheusPaths.config,
+        content: prometheusConfig(fleet, host, settings.port, settings.scrapeIntervalSeconds),
+        mode: "0644",
+        owner: "root",
+        group: "root",
+        restarts,
+      },
+      {
+        path: prometheusPaths.rules,
+        content: prometheusRules(fleet, settings.scrapeIntervalSeconds),
+        mode: "0644",
+        owner: "root",
+        group: "root",
+        restarts,
+      },
     ],
     units: [{ name: unit, content: null, dropIn: dropIn(), enabled: true, active: true, longRunning: true, after: [] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "prometheus" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${unit} active`, unit },
-      { kind: "http", name: `${host.name}: prometheus ready`, url: `http://${fqdn}:${settings.port}/-/ready`, expectStatus: 200 },
+      {
+        kind: "http",
+        name: `${host.name}: prometheus ready`,
+        url: `http://${fqdn}:${settings.port}/-/ready`,
+        expectStatus: 200,
+      },
     ],
     recovery: [
       {

@@ -49,7 +49,8 @@ export function alertRules(fleet: FleetModel, scrapeIntervalSeconds: number): Al
       labels: { severity: "critical" },
       annotations: {
         summary: "The MQTT broker on {{ $labels.host }} does not answer",
-        description: "The monitor user could not read $SYS from the broker for 2 minutes. Runbook: docker logs mqtt-broker / journalctl -u mqtt-broker.",
+        description:
+          "The monitor user could not read $SYS from the broker for 2 minutes. Runbook: docker logs mqtt-broker / journalctl -u mqtt-broker.",
       },
     },
     {

@@ -11,7 +11,12 @@ export const service = defineService({
   render,
   checkHost: (settings, host) =>
     isUnder(settings.snapshotsPath, settings.storagePath) || isUnder(settings.storagePath, settings.snapshotsPath)
-      ? [{ path: `hosts.${host.name}.services.qdrant.snapshotsPath`, message: `expected a directory apart from storagePath (${settings.storagePath}), neither inside the other` }]
+      ? [
+          {
+            path: `hosts.${host.name}.services.qdrant.snapshotsPath`,
+            message: `expected a directory apart from storagePath (${settings.storagePath}), neither inside the other`,
+          },
+        ]
       : [],
   dataSets: (settings) => [
     { path: settings.storagePath, note: "vector collections" },

@@ -19,10 +19,17 @@ const stateRoot = "/var/lib/";
  * The StateDirectory= entry (relative to /var/lib) for a storage path. Paths elsewhere would need
  * a fixed user to own them, which a dynamic user cannot be: refuse them with the setting's path.
  */
-function stateDirectoryOf(fleet: FleetModel, host: Host, setting: "storagePath" | "snapshotsPath", path: string): string {
+function stateDirectoryOf(
+  fleet: FleetModel,
+  host: Host,
+  setting: "storagePath" | "snapshotsPath",
+  path: string,
+): string {
   const relative = path.startsWith(stateRoot) ? path.slice(stateRoot.length).replace(/\/+$/, "") : "";
   if (relative === "" || relative.split("/").includes("..")) {
-    throw new Error(`${fleet.source}: hosts.${host.name}.services.qdrant.${setting}: expected a directory under /var/lib/ (qdrant's StateDirectory=), got '${path}'`);
+    throw new Error(
+      `${fleet.source}: hosts.${host.name}.services.qdrant.${setting}: expected a directory under /var/lib/ (qdrant's StateDirectory=), got '${path}'`,
+    );
   }
   return relative;
 }
@@ -46,10 +53,12 @@ export function qdrantConfig(settings: QdrantOptions): string {
 
 export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions.qdrant;
-  const stateDirectories = [...new Set([
-    stateDirectoryOf(fleet, host, "storagePath", settings.storagePath),
-    stateDirectoryOf(fleet, host, "snapshotsPath", settings.snapshotsPath),
-  ])];
+  const stateDirectories = [
+    ...new Set([
+      stateDirectoryOf(fleet, host, "storagePath", settings.storagePath),
+      stateDirectoryOf(fleet, host, "snapshotsPath", settings.snapshotsPath),
+    ]),
+  ];
   const unit = unitFile({
     Unit: {
       // The version lives here too, so `systemctl status qdrant` says which release the fleet expects.
@@ -80,7 +89,16 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       { path: "/etc/lyra/qdrant", mode: "0755", owner: "root", group: "root" },
     ],
-    files: [{ path: qdrantConfigPath, content: qdrantConfig(settings), mode: "0644", owner: "root", group: "root", restarts: [unitName] }],
+    files: [
+      {
+        path: qdrantConfigPath,
+        content: qdrantConfig(settings),
+        mode: "0644",
+        owner: "root",
+        group: "root",
+        restarts: [unitName],
+      },
+    ],
     units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
     ports: [
       { port: settings.port, protocol: "tcp", service: "qdrant" },
@@ -88,7 +106,12 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
     ],
     checks: [
       { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
-      { kind: "http", name: `${host.name}: qdrant /readyz`, url: `http://${host.fqdn}:${settings.port}/readyz`, expectStatus: 200 },
+      {
+        kind: "http",
+        name: `${host.name}: qdrant /readyz`,
+        url: `http://${host.fqdn}:${settings.port}/readyz`,
+        expectStatus: 200,
+      },
     ],
     recovery: [
       {

@@ -63,10 +63,22 @@ export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settin
     ports: [{ port: settings.port, protocol: "tcp", service: "stt-service" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${sttUnit} active`, unit: sttUnit },
-      { kind: "http", name: `${host.name}: stt-service health`, url: `http://${fqdnOf(fleet, host.name)}:${settings.port}${sttHealthPath}`, expectStatus: 200 },
+      {
+        kind: "http",
+        name: `${host.name}: stt-service health`,
+        url: `http://${fqdnOf(fleet, host.name)}:${settings.port}${sttHealthPath}`,
+        expectStatus: 200,
+      },
     ],
     recovery: [
-      { service: "stt-service", commands: ["systemctl restart stt-service", "journalctl -u stt-service -n 20 --no-pager", `curl -fsS http://localhost:${settings.port}${sttHealthPath}`] },
+      {
+        service: "stt-service",
+        commands: [
+          "systemctl restart stt-service",
+          "journalctl -u stt-service -n 20 --no-pager",
+          `curl -fsS http://localhost:${settings.port}${sttHealthPath}`,
+        ],
+      },
     ],
   };
 };

@@ -9,5 +9,15 @@ export const service = defineService({
   options,
   roles: ["lyra", "vega", "mirror"],
   render,
-  listeners: (settings, host) => (settings.serve ? [{ port: ntpPort, protocol: "udp", owner: "chronyd (timesync)", field: `hosts.${host.name}.services.timesync.serve` }] : []),
+  listeners: (settings, host) =>
+    settings.serve
+      ? [
+          {
+            port: ntpPort,
+            protocol: "udp",
+            owner: "chronyd (timesync)",
+            field: `hosts.${host.name}.services.timesync.serve`,
+          },
+        ]
+      : [],
 });

@@ -10,7 +10,9 @@ import type { TimesyncOptions } from "./options";
 // up with the others, and the default back-off (up to 1024 s) would leave the mirrors unsynced for
 // minutes. Public servers keep chrony's polite defaults.
 const serverLine = (server: string, domain: string): string =>
-  server === domain || server.endsWith(`.${domain}`) ? `server ${server} iburst minpoll 2 maxpoll 6` : `server ${server} iburst`;
+  server === domain || server.endsWith(`.${domain}`)
+    ? `server ${server} iburst minpoll 2 maxpoll 6`
+    : `server ${server} iburst`;
 
 const chronyConf = (servers: string[], domain: string, serve: boolean): string =>
   [
@@ -21,7 +23,9 @@ const chronyConf = (servers: string[], domain: string, serve: boolean): string =
     "rtcsync",
     "keyfile /etc/chrony/chrony.keys",
     "logdir /var/log/chrony",
-    ...(serve ? ["# Serve the LAN; keep answering from the local clock if upstream is gone.", "allow all", "local stratum 10"] : ["port 0"]),
+    ...(serve
+      ? ["# Serve the LAN; keep answering from the local clock if upstream is gone.", "allow all", "local stratum 10"]
+      : ["port 0"]),
     "",
   ].join("\n");
 
@@ -64,7 +68,16 @@ export function chronyDropIn(containerized: boolean): string {
 
 export const render: ServiceRenderer<TimesyncOptions> = ({ fleet, host, settings }) => ({
   packages: ["chrony"],
-  files: [{ path: "/etc/chrony/chrony.conf", content: chronyConf(fleet.site.ntpServers, fleet.site.domain, settings.serve), mode: "0644", owner: "root", group: "root", restarts: ["chrony.service"] }],
+  files: [
+    {
+      path: "/etc/chrony/chrony.conf",
+      content: chronyConf(fleet.site.ntpServers, fleet.site.domain, settings.serve),
+      mode: "0644",
+      owner: "root",
+      group: "root",
+      restarts: ["chrony.service"],
+    },
+  ],
   units: [
     {
       name: "chrony.service",
@@ -79,7 +92,11 @@ export const render: ServiceRenderer<TimesyncOptions> = ({ fleet, host, settings
   ports: settings.serve ? [{ port: 123, protocol: "udp", service: "timesync" }] : [],
   checks: [
     { kind: "unit", name: `${host.name}: chrony.service active`, unit: "chrony.service" },
-    { kind: "command", name: `${host.name}: clock synchronized`, command: "chronyc -n tracking | grep -q '^Leap status *: Normal'" },
+    {
+      kind: "command",
+      name: `${host.name}: clock synchronized`,
+      command: "chronyc -n tracking | grep -q '^Leap status *: Normal'",
+    },
   ],
   recovery: [{ service: "timesync", commands: ["chronyc tracking", "chronyc sources -v", "systemctl restart chrony"] }],
 });

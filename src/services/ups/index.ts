@@ -12,5 +12,7 @@ export const service = defineService({
   render,
   secretKeys: () => [upsMonitorPasswordKey],
   secretRules: upsSecretRules,
-  listeners: (_settings, host) => [{ port: upsdPort, protocol: "tcp", owner: "upsd (ups)", field: `hosts.${host.name}.services.ups` }],
+  listeners: (_settings, host) => [
+    { port: upsdPort, protocol: "tcp", owner: "upsd (ups)", field: `hosts.${host.name}.services.ups` },
+  ],
 });

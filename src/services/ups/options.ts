@@ -17,7 +17,9 @@ export const options = z.strictObject({
   // One word, since NUT reads a space, quote, '#' or '=' as syntax.
   device: z
     .string({ error: "expected the NUT port, e.g. auto or /dev/ttyUSB0" })
-    .regex(/^[A-Za-z0-9_.:@/+-]{1,255}$/, { error: "expected the NUT port as one word of letters, digits and . _ : @ / + -, e.g. auto or /dev/ttyUSB0" })
+    .regex(/^[A-Za-z0-9_.:@/+-]{1,255}$/, {
+      error: "expected the NUT port as one word of letters, digits and . _ : @ / + -, e.g. auto or /dev/ttyUSB0",
+    })
     .default("auto")
     .describe("ups.conf's `port =`: where the UPS is attached."),
 });

@@ -73,9 +73,19 @@ export function driverDropIn(device: string): string {
     ReadWritePaths: "/run/nut",
   };
   if (device === "auto") {
-    Object.assign(service, { PrivateDevices: false, DeviceAllow: "char-usb_device rw", RestrictAddressFamilies: "AF_UNIX AF_NETLINK", IPAddressDeny: "any" });
+    Object.assign(service, {
+      PrivateDevices: false,
+      DeviceAllow: "char-usb_device rw",
+      RestrictAddressFamilies: "AF_UNIX AF_NETLINK",
+      IPAddressDeny: "any",
+    });
   } else if (device.startsWith("/dev/")) {
-    Object.assign(service, { PrivateDevices: false, DeviceAllow: `${device} rw`, RestrictAddressFamilies: "AF_UNIX", IPAddressDeny: "any" });
+    Object.assign(service, {
+      PrivateDevices: false,
+      DeviceAllow: `${device} rw`,
+      RestrictAddressFamilies: "AF_UNIX",
+      IPAddressDeny: "any",
+    });
   }
   return dropInFile({ Service: hardened(service) });
 }
@@ -96,7 +106,15 @@ export const render: ServiceRenderer<UpsOptions> = ({ host, settings }) => {
     group: "nut",
     restarts,
   });
-  const packaged = (name: string, dropIn: string): PlannedUnit => ({ name, content: null, dropIn, enabled: true, active: true, longRunning: true, after: [] });
+  const packaged = (name: string, dropIn: string): PlannedUnit => ({
+    name,
+    content: null,
+    dropIn,
+    enabled: true,
+    active: true,
+    longRunning: true,
+    after: [],
+  });
 
   return {
     packages: ["nut-client", "nut-server"],
@@ -105,7 +123,14 @@ export const render: ServiceRenderer<UpsOptions> = ({ host, settings }) => {
       file("nut.conf", lines("MODE=standalone"), [server, monitor]),
       file(
         "ups.conf",
-        lines("maxretry = 3", "", `[${ups}]`, `    driver = ${settings.driver}`, `    port = ${settings.device}`, `    desc = "${host.name}'s UPS"`),
+        lines(
+          "maxretry = 3",
+          "",
+          `[${ups}]`,
+          `    driver = ${settings.driver}`,
+          `    port = ${settings.device}`,
+          `    desc = "${host.name}'s UPS"`,
+        ),
         [driver, server],
       ),
       // Localhost only: nothing on the LAN needs the UPS's state, and upsd then needs no TLS.
@@ -125,14 +150,22 @@ export const render: ServiceRenderer<UpsOptions> = ({ host, settings }) => {
     ],
     // Debian's units with our sandbox, enabled and running; the files above restart them. The
     // driver's is an instance of nut-driver@.service (nut-driver-enumerator enables it too).
-    units: [packaged(server, serverDropIn()), packaged(monitor, monitorDropIn()), packaged(driver, driverDropIn(settings.device))],
+    units: [
+      packaged(server, serverDropIn()),
+      packaged(monitor, monitorDropIn()),
+      packaged(driver, driverDropIn(settings.device)),
+    ],
     ports: [{ port: upsdPort, protocol: "tcp", service: "ups" }],
     checks: [
       { kind: "unit", name: `${host.name}: ${server} active`, unit: server },
       { kind: "unit", name: `${host.name}: ${monitor} active`, unit: monitor },
       { kind: "unit", name: `${host.name}: ${driver} active`, unit: driver },
       // upsc exits 0 whatever the status: on line (OL) is what the runbook checks for.
-      { kind: "command", name: `${host.name}: UPS ${ups} on line power`, command: `upsc ${ups}@localhost ups.status | grep -qw OL` },
+      {
+        kind: "command",
+        name: `${host.name}: UPS ${ups} on line power`,
+        command: `upsc ${ups}@localhost ups.status | grep -qw OL`,
+      },
     ],
     recovery: [
       {

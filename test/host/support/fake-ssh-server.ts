@@ -16,154 +16,161 @@ import { testSshKey } from "../../support/ssh-test-key";
 
 /** A running fake server and what it saw. */
 export interface FakeSshServer {
-    /** Loopback address it listens on. */
-    address: string;
-    /** TCP port it listens on. */
-    port: number;
-    /** Its host key as an OpenSSH public key line, for pinning. */
-    hostKey: string;
-    /** A private key the server accepts for every user. */
-    clientKey: string;
-    /** Every command line it was asked to run, in order. */
-    commands: string[];
-    /** Connections that completed login. */
-    logins: number;
-    /** The most exec channels open at once. */
-    maxConcurrentExecs: number;
-    /** Session channels refused because of `maxSessions`. */
-    refusedSessions: number;
-    /** A connection to this server as the host named `host`, logging in as root with `clientKey`. */
-    connectionAs(host: string): HostConnection;
-    /** Drops every open connection, as a rebooting host would, and keeps listening. */
-    dropConnections(): void;
-    /** Stops listening and drops every connection. */
-    close(): Promise<void>;
+  /** Loopback address it listens on. */
+  address: string;
+  /** TCP port it listens on. */
+  port: number;
+  /** Its host key as an OpenSSH public key line, for pinning. */
+  hostKey: string;
+  /** A private key the server accepts for every user. */
+  clientKey: string;
+  /** Every command line it was asked to run, in order. */
+  commands: string[];
+  /** Connections that completed login. */
+  logins: number;
+  /** The most exec channels open at once. */
+  maxConcurrentExecs: number;
+  /** Session channels refused because of `maxSessions`. */
+  refusedSessions: number;
+  /** A connection to this server as the host named `host`, logging in as root with `clientKey`. */
+  connectionAs(host: string): HostConnection;
+  /** Drops every open connection, as a rebooting host would, and keeps listening. */
+  dropConnections(): void;
+  /** Stops listening and drops every connection. */
+  close(): Promise<void>;
 }
 
 /** Starts a fake SSH server on 127.0.0.1 and a free port; `maxSessions` mimics sshd's MaxSessions. */
 export async function startFakeSshServer(options: { maxSessions?: number } = {}): Promise<FakeSshServer> {
-    const host = testSshKey();
-    const client = testSshKey();
-    const allowedClientKey = utils.parseKey(client.publicKey);
-    if (allowedClientKey instanceof Error) throw allowedClientKey;
-    const connections = new Set<{ end(): void }>();
-    let openExecs = 0;
-    const state = { commands: [] as string[], logins: 0, maxConcurrentExecs: 0, refusedSessions: 0 };
+  const host = testSshKey();
+  const client = testSshKey();
+  const allowedClientKey = utils.parseKey(client.publicKey);
+  if (allowedClientKey instanceof Error) throw allowedClientKey;
+  const connections = new Set<{ end(): void }>();
+  let openExecs = 0;
+  const state = { commands: [] as string[], logins: 0, maxConcurrentExecs: 0, refusedSessions: 0 };
 
-    const server = new Server({ hostKeys: [host.privateKey] }, (connection) => {
-        connections.add(connection);
-        connection.on("close", () => connections.delete(connection));
-        let user = "";
-        connection.on("authentication", (ctx) => {
-            user = ctx.username;
-            if (
-                ctx.method === "publickey" &&
-                ctx.key.algo === allowedClientKey.type &&
-                ctx.key.data.equals(allowedClientKey.getPublicSSH())
-            ) {
-                if (ctx.signature && ctx.blob && !allowedClientKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo)) {
-                    return ctx.reject();
-                }
-                return ctx.accept();
-            }
-            ctx.reject(["publickey"]);
-        });
-        connection.on("ready", () => {
-            state.logins++;
-            let openSessions = 0;
-            connection.on("session", (acceptSession, rejectSession) => {
-                if (options.maxSessions !== undefined && openSessions >= options.maxSessions) {
-                    state.refusedSessions++;
-                    rejectSession();
-                    return;
-                }
-                openSessions++;
-                const session = acceptSession();
-                session.on("close", () => openSessions--);
-                session.on("exec", (acceptExec, _reject, info) => {
-                    const channel = acceptExec();
-                    state.commands.push(info.command);
-                    openExecs++;
-                    state.maxConcurrentExecs = Math.max(state.maxConcurrentExecs, openExecs);
-                    let command = info.command;
-                    if (user !== "root" && command.startsWith("sudo -n -- ")) {
-                        if (user === "nopass") {
-                            openExecs--;
-                            channel.stderr.write("sudo: a password is required\n");
-                            channel.exit(1);
-                            channel.end();
-                            return;
-                        }
-                        command = command.slice("sudo -n -- ".length);
-                    }
-                    const child = spawn("sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
-                    channel.pipe(child.stdin);
-                    child.stdout.pipe(channel, { end: false });
-                    child.stderr.pipe(channel.stderr, { end: false });
-                    child.on("close", (code) => {
-                        openExecs--;
-                        channel.exit(code ?? 255);
-                        channel.end();
-                    });
-                });
-            });
-        });
-        connection.on("error", () => undefined);
+  const server = new Server({ hostKeys: [host.privateKey] }, (connection) => {
+    connections.add(connection);
+    connection.on("close", () => connections.delete(connection));
+    let user = "";
+    connection.on("authentication", (ctx) => {
+      user = ctx.username;
+      if (
+        ctx.method === "publickey" &&
+        ctx.key.algo === allowedClientKey.type &&
+        ctx.key.data.equals(allowedClientKey.getPublicSSH())
+      ) {
+        if (ctx.signature && ctx.blob && !allowedClientKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo)) {
+          return ctx.reject();
+        }
+        return ctx.accept();
+      }
+      ctx.reject(["publickey"]);
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    return {
-        address: "127.0.0.1",
-        port,
-        hostKey: host.publicKey,
-        clientKey: client.privateKey,
-        connectionAs: (name) => ({ host: name, address: "127.0.0.1", port, user: "root", hostKey: host.publicKey, privateKey: client.privateKey }),
-        get commands() {
-            return state.commands;
-        },
-        get logins() {
-            return state.logins;
-        },
-        get maxConcurrentExecs() {
-            return state.maxConcurrentExecs;
-        },
-        get refusedSessions() {
-            return state.refusedSessions;
-        },
-        dropConnections: () => {
-            for (const connection of connections) connection.end();
-        },
-        close: () =>
-            new Promise<void>((resolve) => {
-                for (const connection of connections) connection.end();
-                server.close(() => resolve());
-            }),
-    };
+    connection.on("ready", () => {
+      state.logins++;
+      let openSessions = 0;
+      connection.on("session", (acceptSession, rejectSession) => {
+        if (options.maxSessions !== undefined && openSessions >= options.maxSessions) {
+          state.refusedSessions++;
+          rejectSession();
+          return;
+        }
+        openSessions++;
+        const session = acceptSession();
+        session.on("close", () => openSessions--);
+        session.on("exec", (acceptExec, _reject, info) => {
+          const channel = acceptExec();
+          state.commands.push(info.command);
+          openExecs++;
+          state.maxConcurrentExecs = Math.max(state.maxConcurrentExecs, openExecs);
+          let command = info.command;
+          if (user !== "root" && command.startsWith("sudo -n -- ")) {
+            if (user === "nopass") {
+              openExecs--;
+              channel.stderr.write("sudo: a password is required\n");
+              channel.exit(1);
+              channel.end();
+              return;
+            }
+            command = command.slice("sudo -n -- ".length);
+          }
+          const child = spawn("sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
+          channel.pipe(child.stdin);
+          child.stdout.pipe(channel, { end: false });
+          child.stderr.pipe(channel.stderr, { end: false });
+          child.on("close", (code) => {
+            openExecs--;
+            channel.exit(code ?? 255);
+            channel.end();
+          });
+        });
+      });
+    });
+    connection.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    address: "127.0.0.1",
+    port,
+    hostKey: host.publicKey,
+    clientKey: client.privateKey,
+    connectionAs: (name) => ({
+      host: name,
+      address: "127.0.0.1",
+      port,
+      user: "root",
+      hostKey: host.publicKey,
+      privateKey: client.privateKey,
+    }),
+    get commands() {
+      return state.commands;
+    },
+    get logins() {
+      return state.logins;
+    },
+    get maxConcurrentExecs() {
+      return state.maxConcurrentExecs;
+    },
+    get refusedSessions() {
+      return state.refusedSessions;
+    },
+    dropConnections: () => {
+      for (const connection of connections) connection.end();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const connection of connections) connection.end();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** A loopback TCP listener that accepts and then never says a word (a hung sshd, a blackhole). */
 export async function startSilentListener(): Promise<{ port: number; close(): Promise<void> }> {
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((socket) => {
-        sockets.add(socket);
-        socket.on("close", () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return {
-        port: (server.address() as net.AddressInfo).port,
-        close: () =>
-            new Promise<void>((resolve) => {
-                for (const socket of sockets) socket.destroy();
-                server.close(() => resolve());
-            }),
-    };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** A loopback port with nothing listening (bound, then released). */
 export async function freeLoopbackPort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

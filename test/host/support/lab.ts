@@ -12,20 +12,27 @@ export { ensureLab, wipeHost, type Lab } from "../../lab/lab";
 
 /** A HostConnection to a lab host, as the fleet would declare it. */
 export function labConnection(lab: Lab, name: string, user = "root"): HostConnection {
-    const host = lab.host(name);
-    return { host: host.name, address: host.address, port: host.port, user, hostKey: host.hostKey, privateKey: lab.clientKey };
+  const host = lab.host(name);
+  return {
+    host: host.name,
+    address: host.address,
+    port: host.port,
+    user,
+    hostKey: host.hostKey,
+    privateKey: lab.clientKey,
+  };
 }
 
 /** Runs a command on a lab host through OpenSSH (not through the code under test); fails on non-zero exit. */
 export async function onHost(lab: Lab, name: string, command: string): Promise<string> {
-    const result = await lab.sshExec(name, command);
-    if (result.code !== 0) throw new Error(`${name}: ${command}: exit ${result.code}: ${result.stderr.trim()}`);
-    return result.stdout;
+  const result = await lab.sshExec(name, command);
+  if (result.code !== 0) throw new Error(`${name}: ${command}: exit ${result.code}: ${result.stderr.trim()}`);
+  return result.stdout;
 }
 
 /** Brings the lab up once per test file. */
 export function lab(): Promise<Lab> {
-    return ensureLab();
+  return ensureLab();
 }
 
 /**
@@ -34,15 +41,19 @@ export function lab(): Promise<Lab> {
  * `ready` receives the lab and the connection inside the same hook (Node 20 runs a file's
  * top-level `before` hooks without waiting for each other).
  */
-export function labHostFixture(name: string, cleanup: string, ready: (lab: Lab, connection: HostConnection) => void): void {
-    let current: Lab | undefined;
-    before(async () => {
-        current = await ensureLab();
-        ready(current, labConnection(current, name, "deploy"));
-        await onHost(current, name, cleanup);
-    });
-    after(async () => {
-        if (current) await onHost(current, name, cleanup);
-        await closeAllHostConnections();
-    });
+export function labHostFixture(
+  name: string,
+  cleanup: string,
+  ready: (lab: Lab, connection: HostConnection) => void,
+): void {
+  let current: Lab | undefined;
+  before(async () => {
+    current = await ensureLab();
+    ready(current, labConnection(current, name, "deploy"));
+    await onHost(current, name, cleanup);
+  });
+  after(async () => {
+    if (current) await onHost(current, name, cleanup);
+    await closeAllHostConnections();
+  });
 }

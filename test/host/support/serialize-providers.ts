@@ -14,15 +14,22 @@ import { hostStateProvider } from "../../../src/host/resources/host-state-provid
 import { systemdUnitProvider } from "../../../src/host/resources/systemd-unit-provider";
 
 async function main(outdir: string): Promise<void> {
-    const providers = { file: fileProvider, directory: directoryProvider, systemdUnit: systemdUnitProvider, aptPackages: aptPackagesProvider, hostState: hostStateProvider, healthGate: healthGateProvider };
-    for (const [name, provider] of Object.entries(providers)) {
-        // Same call as @pulumi/pulumi/dynamic's serializeProvider.
-        const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-        fs.writeFileSync(path.join(outdir, `${name}.js`), serialized.text);
-    }
+  const providers = {
+    file: fileProvider,
+    directory: directoryProvider,
+    systemdUnit: systemdUnitProvider,
+    aptPackages: aptPackagesProvider,
+    hostState: hostStateProvider,
+    healthGate: healthGateProvider,
+  };
+  for (const [name, provider] of Object.entries(providers)) {
+    // Same call as @pulumi/pulumi/dynamic's serializeProvider.
+    const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+    fs.writeFileSync(path.join(outdir, `${name}.js`), serialized.text);
+  }
 }
 
 main(process.argv[2]).catch((error) => {
-    process.stderr.write(`${error?.stack ?? error}\n`);
-    process.exit(1);
+  process.stderr.write(`${error?.stack ?? error}\n`);
+  process.exit(1);
 });

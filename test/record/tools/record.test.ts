@@ -36,7 +36,11 @@ function docsTree(): string {
 }
 
 function mkdocsBuild(dir: string): string {
-  const r = spawnSync("mkdocs", ["build", "--strict", "--site-dir", join(dir, "site")], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync("mkdocs", ["build", "--strict", "--site-dir", join(dir, "site")], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   if (r.error) throw new Error(`mkdocs could not run (Debian's mkdocs package): ${r.error.message}`);
   const output = `${r.stdout}${r.stderr}`;
   assert.equal(r.status, 0, `mkdocs build --strict failed:\n${output}`);
@@ -65,11 +69,44 @@ describe("record", { timeout: 5 * 60_000 }, () => {
   test("writes today's entry from a live verify, appends a second one, and mkdocs --strict builds and lists it", async () => {
     const site = docsTree();
     const docs = join(site, "docs");
-    const action = "Restarted the broker after the power cut | <script>alert(1)</script> [x](y) #\nsystemctl restart mqtt-broker";
-    const first = await runCli("record", ["--stack-file", stack.file, "--action", action, "--docs", docs, "--scenario", "broker failure", "--identity", identity, "--timeout", "2"], env);
+    const action =
+      "Restarted the broker after the power cut | <script>alert(1)</script> [x](y) #\nsystemctl restart mqtt-broker";
+    const first = await runCli(
+      "record",
+      [
+        "--stack-file",
+        stack.file,
+        "--action",
+        action,
+        "--docs",
+        docs,
+        "--scenario",
+        "broker failure",
+        "--identity",
+        identity,
+        "--timeout",
+        "2",
+      ],
+      env,
+    );
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stdout, /^record: wrote .*-runbook\.md$/m);
-    const second = await runCli("record", ["--stack-file", stack.file, "--action", "Checked the mirrors again", "--docs", docs, "--identity", identity, "--timeout", "2"], env);
+    const second = await runCli(
+      "record",
+      [
+        "--stack-file",
+        stack.file,
+        "--action",
+        "Checked the mirrors again",
+        "--docs",
+        docs,
+        "--identity",
+        identity,
+        "--timeout",
+        "2",
+      ],
+      env,
+    );
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.match(second.stdout, /^record: appended a section to .*-runbook\.md$/m);
 
@@ -80,7 +117,11 @@ describe("record", { timeout: 5 * 60_000 }, () => {
     assert.equal(sections.length, 2, entry);
     assert.match(sections[1], /Checked the mirrors again$/);
     assert.match(entry, /- scenario: broker failure/);
-    assert.match(entry, /- systems affected: `lyra`, `mirror-1`, `vega`/, "hosts with failing checks (no sshd runs here)");
+    assert.match(
+      entry,
+      /- systems affected: `lyra`, `mirror-1`, `vega`/,
+      "hosts with failing checks (no sshd runs here)",
+    );
     assert.match(entry, /\| time to recovery \| not measured/);
     assert.match(entry, /\| `vega` \| `mqtt round trip on lyra\/test` \| pass: echoed in \d+ ms \|/);
     assert.match(entry, /\| shared cause \| host unreachable: lyra \(root@127\.0\.0\.64:22\)/);
@@ -91,12 +132,20 @@ describe("record", { timeout: 5 * 60_000 }, () => {
     const page = readFileSync(join(site, "site", "entries", day, "index.html"), "utf8");
     assert.doesNotMatch(page, /<script>alert/, "the action's HTML is escaped");
     const index = readFileSync(join(site, "site", "entries", "index.html"), "utf8");
-    assert.match(index, new RegExp(`<a href="${day}/">${day.slice(0, 10)}: runbook</a>`), "entries/index lists the entry");
+    assert.match(
+      index,
+      new RegExp(`<a href="${day}/">${day.slice(0, 10)}: runbook</a>`),
+      "entries/index lists the entry",
+    );
   });
 
   test("with a saved `verify --watch --json`, the entry carries the time to recovery", async () => {
     await broker.stop();
-    const watching = runCli("verify", ["--stack-file", stack.file, "--only", "mqtt", "--watch", "--deadline", "60", "--json"], env);
+    const watching = runCli(
+      "verify",
+      ["--stack-file", stack.file, "--only", "mqtt", "--watch", "--deadline", "60", "--json"],
+      env,
+    );
     await new Promise((r) => setTimeout(r, 2500));
     await broker.start();
     const run = await watching;
@@ -106,7 +155,20 @@ describe("record", { timeout: 5 * 60_000 }, () => {
     const ttr = (JSON.parse(run.stdout) as JsonOutput).watch!.timeToRecoveryMs!;
 
     const site = docsTree();
-    const rec = await runCli("record", ["--stack-file", stack.file, "--action", "Broker back after a restart", "--docs", join(site, "docs"), "--results", results], env);
+    const rec = await runCli(
+      "record",
+      [
+        "--stack-file",
+        stack.file,
+        "--action",
+        "Broker back after a restart",
+        "--docs",
+        join(site, "docs"),
+        "--results",
+        results,
+      ],
+      env,
+    );
     assert.equal(rec.code, 0, rec.stdout + rec.stderr);
     const entry = readFileSync(todaysFile(join(site, "docs")), "utf8");
     const shown = ttr < 1000 ? `${ttr} ms` : `${(ttr / 1000).toFixed(1)} s`;
@@ -121,7 +183,11 @@ describe("record", { timeout: 5 * 60_000 }, () => {
     assert.match(noAction.stderr, /^record: --action is required: what was done, in a sentence$/m);
     assert.doesNotMatch(noAction.stderr, /\n\s+at /, "no stack trace");
     const results = join(stack.dir, "verify.json");
-    const badDocs = await runCli("record", ["--stack-file", stack.file, "--action", "x", "--docs", join(stack.dir, "nope"), "--results", results], env);
+    const badDocs = await runCli(
+      "record",
+      ["--stack-file", stack.file, "--action", "x", "--docs", join(stack.dir, "nope"), "--results", results],
+      env,
+    );
     assert.equal(badDocs.code, 1);
     assert.match(badDocs.stderr, /^record: --docs: .*nope is not a directory/m);
   });

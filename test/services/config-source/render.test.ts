@@ -21,11 +21,19 @@ const inTree = (path: string) => path.startsWith("/opt/lyra/config");
 
 test("the tree: a world-readable directory with README.md and fleet.json, nothing restarted", () => {
   const f = fragment();
-  assert.deepEqual(f.directories!.filter((d) => inTree(d.path)), [{ path: "/opt/lyra/config", mode: "0755", owner: "root", group: "root" }]);
-  assert.deepEqual(f.files!.filter((file) => inTree(file.path)).map((file) => [file.path, file.mode, file.owner, file.restarts.length]), [
-    ["/opt/lyra/config/README.md", "0644", "root", 0],
-    ["/opt/lyra/config/fleet.json", "0644", "root", 0],
-  ]);
+  assert.deepEqual(
+    f.directories!.filter((d) => inTree(d.path)),
+    [{ path: "/opt/lyra/config", mode: "0755", owner: "root", group: "root" }],
+  );
+  assert.deepEqual(
+    f
+      .files!.filter((file) => inTree(file.path))
+      .map((file) => [file.path, file.mode, file.owner, file.restarts.length]),
+    [
+      ["/opt/lyra/config/README.md", "0644", "root", 0],
+      ["/opt/lyra/config/fleet.json", "0644", "root", 0],
+    ],
+  );
   // The mirrors pull with rsync over SSH; the source's end of it is rrsync, a Python script.
   assert.deepEqual(f.packages, ["openssh-server", "rsync", "python3"]);
   assert.ok(f.checks!.some((c) => c.kind === "unit" && c.unit === "ssh.service"));
@@ -41,14 +49,25 @@ test("fleet.json describes the fleet for the mirrors: broker, orchestrator, host
   assert.deepEqual(d.broker, { host: "vega.home.arpa", port: 1883 });
   assert.deepEqual(d.orchestrator, { host: "lyra.home.arpa", url: "http://lyra.home.arpa:8000" });
   assert.deepEqual(d.configSource, { host: "vega.home.arpa", path: "/opt/lyra/config" });
-  assert.deepEqual(d.hosts.map((h: { name: string }) => h.name), fleet.hosts.map((h) => h.name));
+  assert.deepEqual(
+    d.hosts.map((h: { name: string }) => h.name),
+    fleet.hosts.map((h) => h.name),
+  );
   const mirror = d.hosts.find((h: { name: string }) => h.name === "mirror-1");
   assert.deepEqual(mirror, {
     name: "mirror-1",
     fqdn: "mirror-1.home.arpa",
     role: "mirror",
     mqttUser: "mirror-1",
-    services: ["config-sync", "health-publisher", "lyra-client", "mqtt-client", "node-exporter", "stt-service", "timesync"],
+    services: [
+      "config-sync",
+      "health-publisher",
+      "lyra-client",
+      "mqtt-client",
+      "node-exporter",
+      "stt-service",
+      "timesync",
+    ],
   });
   assert.equal(d.topics.presence, "lyra/presence/<host>");
   assert.equal(json, fileAt(fragment(), "/opt/lyra/config/fleet.json").content, "deterministic");
@@ -61,7 +80,10 @@ test("README.md gives the mirrors' exact rsync command and account, and warns ag
   assert.ok(readme.includes('restrict,command="/usr/bin/rrsync -ro /opt/lyra/config"'));
   assert.match(readme, /Mirrors syncing from here: mirror-1, mirror-2\./);
   assert.match(readme, /Never put a secret here/);
-  assert.match(readme, /lyra-fleet creates the `lyra-sync` account \(\/etc\/sysusers\.d\/lyra-sync\.conf,\napplied by lyra-accounts\.service\)/);
+  assert.match(
+    readme,
+    /lyra-fleet creates the `lyra-sync` account \(\/etc\/sysusers\.d\/lyra-sync\.conf,\napplied by lyra-accounts\.service\)/,
+  );
   assert.match(readme, /must keep Debian's `UsePAM yes`/, "the one sshd setting the locked account depends on");
   assert.doesNotMatch(readme, /by hand/);
 });
@@ -69,12 +91,25 @@ test("README.md gives the mirrors' exact rsync command and account, and warns ag
 test("another path and another host are followed; no orchestrator gives null", () => {
   const fleet = homeFleet((raw) => {
     raw.hosts.vega.services = { "config-source": { enabled: false } };
-    raw.hosts.lyra.services = { "config-source": { path: "/srv/lyra-config" }, "lyra-orchestrator": { enabled: false } };
+    raw.hosts.lyra.services = {
+      "config-source": { path: "/srv/lyra-config" },
+      "lyra-orchestrator": { enabled: false },
+    };
   });
   const f = fragmentOf(render, "config-source", fleet, "lyra");
-  assert.deepEqual(f.files!.filter((file) => file.path.startsWith("/srv/")).map((file) => file.path), ["/srv/lyra-config/README.md", "/srv/lyra-config/fleet.json"]);
-  assert.ok(fileAt(f, "/srv/lyra-config/README.md").content.includes("rsync -a --delete lyra-sync@lyra.home.arpa:./ /srv/lyra-config/"));
-  assert.match(fileAt(f, "/var/lib/lyra-sync/.ssh/authorized_keys").content, /^restrict,command="\/usr\/bin\/rrsync -ro \/srv\/lyra-config" /);
+  assert.deepEqual(
+    f.files!.filter((file) => file.path.startsWith("/srv/")).map((file) => file.path),
+    ["/srv/lyra-config/README.md", "/srv/lyra-config/fleet.json"],
+  );
+  assert.ok(
+    fileAt(f, "/srv/lyra-config/README.md").content.includes(
+      "rsync -a --delete lyra-sync@lyra.home.arpa:./ /srv/lyra-config/",
+    ),
+  );
+  assert.match(
+    fileAt(f, "/var/lib/lyra-sync/.ssh/authorized_keys").content,
+    /^restrict,command="\/usr\/bin\/rrsync -ro \/srv\/lyra-config" /,
+  );
   const d = JSON.parse(fileAt(f, "/srv/lyra-config/fleet.json").content);
   assert.equal(d.orchestrator, null);
   assert.deepEqual(d.configSource, { host: "lyra.home.arpa", path: "/srv/lyra-config" });
@@ -91,9 +126,15 @@ test("mirrors syncing from here get a login: lyra-sync by systemd-sysusers, run 
   const f = fragment();
   const sysusers = fileAt(f, login.sysusers);
   assert.equal(sysusers.content, 'u lyra-sync - "lyra-fleet config sync" /var/lib/lyra-sync /bin/sh\n');
-  assert.deepEqual([sysusers.mode, sysusers.owner, sysusers.group, sysusers.restarts], ["0644", "root", "root", [login.unit]]);
+  assert.deepEqual(
+    [sysusers.mode, sysusers.owner, sysusers.group, sysusers.restarts],
+    ["0644", "root", "root", [login.unit]],
+  );
   const unit = f.units!.find((u) => u.name === login.unit)!;
-  assert.deepEqual({ ...unit, content: undefined }, { name: login.unit, content: undefined, enabled: true, active: true, longRunning: false, after: [] });
+  assert.deepEqual(
+    { ...unit, content: undefined },
+    { name: login.unit, content: undefined, enabled: true, active: true, longRunning: false, after: [] },
+  );
   assert.deepEqual(unitValues(unit.content!, "Service", "Type"), ["oneshot"]);
   // Active (exited) after it ran: SystemdUnit's `active` holds, a restart runs it again.
   assert.deepEqual(unitValues(unit.content!, "Service", "RemainAfterExit"), ["yes"]);
@@ -104,15 +145,21 @@ test("mirrors syncing from here get a login: lyra-sync by systemd-sysusers, run 
     { kind: "command", name: "vega: lyra-sync account exists", command: "getent passwd lyra-sync" },
   ]);
   const recovery = f.recovery![0].commands;
-  assert.ok(recovery.includes("systemctl restart lyra-accounts") && recovery.includes("sshd -T | grep -i '^usepam'"), recovery.join("\n"));
+  assert.ok(
+    recovery.includes("systemctl restart lyra-accounts") && recovery.includes("sshd -T | grep -i '^usepam'"),
+    recovery.join("\n"),
+  );
 });
 
 test("the account's home and authorized_keys are root's (StrictModes), the key may only run rrsync read-only", () => {
   const f = fragment();
-  assert.deepEqual(f.directories!.filter((d) => d.path.startsWith(login.home)), [
-    { path: login.home, mode: "0755", owner: "root", group: "root" },
-    { path: `${login.home}/.ssh`, mode: "0755", owner: "root", group: "root" },
-  ]);
+  assert.deepEqual(
+    f.directories!.filter((d) => d.path.startsWith(login.home)),
+    [
+      { path: login.home, mode: "0755", owner: "root", group: "root" },
+      { path: `${login.home}/.ssh`, mode: "0755", owner: "root", group: "root" },
+    ],
+  );
   const keys = fileAt(f, login.authorizedKeys);
   assert.deepEqual([keys.mode, keys.owner, keys.group, keys.restarts], ["0644", "root", "root", []]);
   assert.deepEqual(secretKeysIn(keys.content), [secretKeys.configSyncSshKey]);
@@ -122,7 +169,10 @@ test("the account's home and authorized_keys are root's (StrictModes), the key m
   );
   const key = testSshKey();
   const resolved = resolveSecrets(keys.content, { [secretKeys.configSyncSshKey]: key.privateKey });
-  assert.equal(resolved, `restrict,command="/usr/bin/rrsync -ro /opt/lyra/config" ${key.publicKey} lyra-fleet config-sync\n`);
+  assert.equal(
+    resolved,
+    `restrict,command="/usr/bin/rrsync -ro /opt/lyra/config" ${key.publicKey} lyra-fleet config-sync\n`,
+  );
   assert.ok(!resolved.includes("PRIVATE"), "only the public half");
   assert.equal(JSON.stringify(fragment()), JSON.stringify(f), "deterministic");
 });
@@ -157,11 +207,20 @@ test("no mirror syncs from here: no account, no key, no unit, and the key secret
     for (const m of ["mirror-1", "mirror-2"]) raw.hosts[m].services = { "config-sync": { enabled: false } };
   });
   const f = fragmentOf(render, "config-source", fleet, "vega");
-  assert.deepEqual(f.files!.map((file) => file.path), ["/opt/lyra/config/README.md", "/opt/lyra/config/fleet.json"]);
-  assert.deepEqual(f.directories!.map((d) => d.path), ["/opt/lyra/config"]);
+  assert.deepEqual(
+    f.files!.map((file) => file.path),
+    ["/opt/lyra/config/README.md", "/opt/lyra/config/fleet.json"],
+  );
+  assert.deepEqual(
+    f.directories!.map((d) => d.path),
+    ["/opt/lyra/config"],
+  );
   assert.deepEqual([f.units, f.packages], [[], ["openssh-server", "rsync"]]);
   assert.ok(!f.recovery![0].commands.includes("id lyra-sync"));
-  assert.match(fileAt(f, "/opt/lyra/config/README.md").content, /No mirror syncs from here, so lyra-fleet creates no `lyra-sync` account on vega\./);
+  assert.match(
+    fileAt(f, "/opt/lyra/config/README.md").content,
+    /No mirror syncs from here, so lyra-fleet creates no `lyra-sync` account on vega\./,
+  );
   assert.ok(!requiredSecretKeys(fleet).includes(secretKeys.configSyncSshKey));
 });
 
@@ -182,7 +241,15 @@ test("in vega's whole plan: the unit is installed after its files, and the sysus
     needsDaemonReload: false,
   } as unknown as ObservedUnit;
   const desired = { content: unit.content, enabled: true, active: true };
-  assert.equal(planUnit(observed, desired, { unitFile: "u", dropIn: "" }, false).startAction, "none", "a no-op stays a no-op");
+  assert.equal(
+    planUnit(observed, desired, { unitFile: "u", dropIn: "" }, false).startAction,
+    "none",
+    "a no-op stays a no-op",
+  );
   assert.equal(planUnit(observed, desired, { unitFile: "u", dropIn: "" }, true).startAction, "restart");
-  assert.equal(planUnit({ ...observed, activeState: "inactive", subState: "dead" }, desired, { unitFile: "u", dropIn: "" }, false).startAction, "start");
+  assert.equal(
+    planUnit({ ...observed, activeState: "inactive", subState: "dead" }, desired, { unitFile: "u", dropIn: "" }, false)
+      .startAction,
+    "start",
+  );
 });

@@ -6,7 +6,18 @@ import { requiredSecretKeys } from "../../../src/model/secrets";
 import { resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
 import { knownHostsPath, render, syncKeyPath, syncService, syncTimer } from "../../../src/services/config-sync/render";
 import { testSecretValues } from "../../support/test-secrets";
-import { fileAt, fragmentOf, hardeningDeviations, homeFleet, renderedTexts, secretFiles, unitFile, unitNamed, unitValue, unitValues } from "../../render/fixtures";
+import {
+  fileAt,
+  fragmentOf,
+  hardeningDeviations,
+  homeFleet,
+  renderedTexts,
+  secretFiles,
+  unitFile,
+  unitNamed,
+  unitValue,
+  unitValues,
+} from "../../render/fixtures";
 import { onMirror, withMirrorSetting } from "../../render/mirror-fixtures";
 
 const { fleet, fragment, unit: service } = onMirror(render, "config-sync", syncService);
@@ -34,17 +45,32 @@ test("known_hosts pins the source host's key from the model, under the name ssh 
     raw.hosts.vega.ssh = { ...raw.hosts.vega.ssh, port: 2222, hostKey: `${raw.hosts.vega.ssh.hostKey} root@vega` };
   });
   const moved = fragmentOf(render, "config-sync", otherPort, "mirror-1");
-  assert.equal(fileAt(moved, knownHostsPath).content, `[vega.home.arpa]:2222 ${vegaKey}\n`, "port in brackets, comment dropped");
-  assert.match(unitValue(unitFile(moved, syncService), "Service", "ExecStart"), /"\/usr\/bin\/ssh -i %d\/ssh-key -p 2222 -o /);
+  assert.equal(
+    fileAt(moved, knownHostsPath).content,
+    `[vega.home.arpa]:2222 ${vegaKey}\n`,
+    "port in brackets, comment dropped",
+  );
+  assert.match(
+    unitValue(unitFile(moved, syncService), "Service", "ExecStart"),
+    /"\/usr\/bin\/ssh -i %d\/ssh-key -p 2222 -o /,
+  );
 });
 
 test("the private key: a secret, 0600 root, loaded as a credential, required only when a host syncs", () => {
-  assert.deepEqual(secretFiles(fragment).map((f) => [f.path, f.mode, f.owner]), [[syncKeyPath, "0600", "root"]]);
+  assert.deepEqual(
+    secretFiles(fragment).map((f) => [f.path, f.mode, f.owner]),
+    [[syncKeyPath, "0600", "root"]],
+  );
   const key = fileAt(fragment, syncKeyPath);
   assert.deepEqual(secretKeysIn(key.content), [secretKeys.configSyncSshKey]);
   const secrets = testSecretValues([secretKeys.configSyncSshKey]);
-  assert.equal(resolveSecrets(key.content, secrets), `${secrets[secretKeys.configSyncSshKey]}\n`, "ends with a newline, as OpenSSH wants");
-  for (const text of renderedTexts(fragment)) assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test secret in unresolved output");
+  assert.equal(
+    resolveSecrets(key.content, secrets),
+    `${secrets[secretKeys.configSyncSshKey]}\n`,
+    "ends with a newline, as OpenSSH wants",
+  );
+  for (const text of renderedTexts(fragment))
+    assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test secret in unresolved output");
   assert.ok(requiredSecretKeys(fleet).includes("config-sync-ssh-key"));
   const noSync = homeFleet((raw) => {
     for (const m of ["mirror-1", "mirror-2"]) raw.hosts[m].services = { "config-sync": { enabled: false } };
@@ -80,7 +106,11 @@ test("the timer: first run as soon as it starts (boot, or the converge installin
 });
 
 test("sandbox: root for rsync -a, with only the target writable, three capabilities, chown allowed, LAN only", () => {
-  assert.equal(unitValues(service, "Service", "User").length + unitValues(service, "Service", "DynamicUser").length, 0, "root");
+  assert.equal(
+    unitValues(service, "Service", "User").length + unitValues(service, "Service", "DynamicUser").length,
+    0,
+    "root",
+  );
   assert.deepEqual(hardeningDeviations(service), {
     CapabilityBoundingSet: ["CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE"],
     SystemCallFilter: ["@system-service", "~@privileged @resources", "@chown"],
@@ -88,14 +118,21 @@ test("sandbox: root for rsync -a, with only the target writable, three capabilit
   assert.equal(unitValue(service, "Service", "ReadWritePaths"), "/opt/lyra/config/");
   assert.equal(unitValue(service, "Service", "RestrictAddressFamilies"), "AF_INET AF_INET6 AF_UNIX");
   assert.equal(unitValue(service, "Service", "IPAddressDeny"), "any");
-  assert.match(unitValue(service, "Service", "IPAddressAllow"), /^localhost link-local 10\.0\.0\.0\/8 172\.16\.0\.0\/12 192\.168\.0\.0\/16 /);
+  assert.match(
+    unitValue(service, "Service", "IPAddressAllow"),
+    /^localhost link-local 10\.0\.0\.0\/8 172\.16\.0\.0\/12 192\.168\.0\.0\/16 /,
+  );
   assert.deepEqual(fragment.packages, ["openssh-client", "rsync"]);
 });
 
 test("checks and recovery: the timer is active, the last run succeeded, and the runbook's start command", () => {
   assert.deepEqual(fragment.checks, [
     { kind: "unit", name: "mirror-1: lyra-config-sync.timer active", unit: syncTimer },
-    { kind: "command", name: "mirror-1: last config sync succeeded", command: 'test "$(systemctl show -P Result lyra-config-sync.service)" = success' },
+    {
+      kind: "command",
+      name: "mirror-1: last config sync succeeded",
+      command: 'test "$(systemctl show -P Result lyra-config-sync.service)" = success',
+    },
   ]);
   assert.ok(fragment.recovery!.flatMap((r) => r.commands).includes("systemctl start lyra-config-sync"));
 });

@@ -11,9 +11,15 @@ test("lyra-health.service publishes exactly the host's long-running units, every
   for (const plan of plans) {
     const execStart = unitValue(unitFile(plan, "lyra-health.service"), "Service", "ExecStart").split(" ");
     assert.deepEqual(execStart.slice(0, 2), ["/usr/local/lib/lyra/lyra-health.sh", plan.host]);
-    assert.deepEqual(execStart.slice(2), plan.units.filter((u) => u.longRunning).map((u) => u.name), plan.host);
+    assert.deepEqual(
+      execStart.slice(2),
+      plan.units.filter((u) => u.longRunning).map((u) => u.name),
+      plan.host,
+    );
     const service = unitFile(plan, "lyra-health.service");
-    assert.deepEqual(unitValues(service, "Service", "LoadCredential"), ["mosquitto_pub:/etc/lyra/health/mosquitto_pub"]);
+    assert.deepEqual(unitValues(service, "Service", "LoadCredential"), [
+      "mosquitto_pub:/etc/lyra/health/mosquitto_pub",
+    ]);
     assert.equal(unitValue(service, "Service", "CapabilityBoundingSet"), "");
     assert.equal(unitValue(unitFile(plan, "lyra-health.timer"), "Timer", "OnUnitActiveSec"), "30s");
     const credentials = fileAt(plan, "/etc/lyra/health/mosquitto_pub");

@@ -13,7 +13,18 @@ import {
   tmpfilesPath,
 } from "../../../src/services/lyra-client/render";
 import { testSecretValues } from "../../support/test-secrets";
-import { envEntries, fileAt, fragmentOf, hardeningDeviations, renderedTexts, secretFiles, unitFile, unitNamed, unitValue, unitValues } from "../../render/fixtures";
+import {
+  envEntries,
+  fileAt,
+  fragmentOf,
+  hardeningDeviations,
+  renderedTexts,
+  secretFiles,
+  unitFile,
+  unitNamed,
+  unitValue,
+  unitValues,
+} from "../../render/fixtures";
 import { onMirror, withMirrorSetting } from "../../render/mirror-fixtures";
 
 const { fragment, unit } = onMirror(render, "lyra-client", lyraClientUnit);
@@ -39,17 +50,34 @@ test("restarts every reconnectSeconds, forever; a slower reconnect changes both 
   assert.equal(unitValue(unit, "Service", "Restart"), "always");
   assert.equal(unitValue(unit, "Service", "RestartSec"), "30");
   assert.equal(unitValue(unit, "Unit", "StartLimitIntervalSec"), "0");
-  const slower = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { reconnectSeconds: 45 }), "mirror-1");
+  const slower = fragmentOf(
+    render,
+    "lyra-client",
+    withMirrorSetting("lyra-client", { reconnectSeconds: 45 }),
+    "mirror-1",
+  );
   assert.equal(unitValue(unitFile(slower, lyraClientUnit), "Service", "RestartSec"), "45");
   assert.equal(envEntries(fileAt(slower, fallbackEnvPath).content).LYRA_RECONNECT_SECONDS, "45");
 });
 
 test("the cache is created by systemd at exactly the cache path, for the client's transient user", () => {
-  assert.equal(unitValue(unit, "Service", "StateDirectory"), "lyra/cache", "/var/lib/ + lyra/cache = /var/lib/lyra/cache");
+  assert.equal(
+    unitValue(unit, "Service", "StateDirectory"),
+    "lyra/cache",
+    "/var/lib/ + lyra/cache = /var/lib/lyra/cache",
+  );
   assert.equal(unitValue(unit, "Service", "DynamicUser"), "yes");
-  const underCache = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { cachePath: "/var/cache/lyra/answers" }), "mirror-1");
+  const underCache = fragmentOf(
+    render,
+    "lyra-client",
+    withMirrorSetting("lyra-client", { cachePath: "/var/cache/lyra/answers" }),
+    "mirror-1",
+  );
   const content = unitFile(underCache, lyraClientUnit);
-  assert.deepEqual([unitValues(content, "Service", "StateDirectory"), unitValues(content, "Service", "CacheDirectory")], [[], ["lyra/answers"]]);
+  assert.deepEqual(
+    [unitValues(content, "Service", "StateDirectory"), unitValues(content, "Service", "CacheDirectory")],
+    [[], ["lyra/answers"]],
+  );
   assert.throws(
     () => fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { cachePath: "/srv/cache" }), "mirror-1"),
     /^FleetConfigError: test-stack\.yaml: 1 problem .*\n {2}- hosts\.mirror-1\.services\.lyra-client\.cachePath: expected a path under \/var\/lib\/ or \/var\/cache\/ \(systemd creates it for the client's user\)$/,
@@ -59,27 +87,49 @@ test("the cache is created by systemd at exactly the cache path, for the client'
 test("the fallback log: the runbook's path is a tmpfiles symlink into the unit's log directory, made before each start", () => {
   const tmpfiles = fileAt(fragment, tmpfilesPath);
   assert.deepEqual([tmpfiles.mode, tmpfiles.owner], ["0644", "root"]);
-  assert.deepEqual(tmpfiles.content.split("\n").filter((l) => l && !l.startsWith("#")), [
-    `L /var/log/lyra-fallback.log - - - - ${fallbackLogTarget}`,
-  ]);
+  assert.deepEqual(
+    tmpfiles.content.split("\n").filter((l) => l && !l.startsWith("#")),
+    [`L /var/log/lyra-fallback.log - - - - ${fallbackLogTarget}`],
+  );
   assert.equal(fallbackLogTarget, "/var/log/lyra-client/fallback.log");
   assert.equal(unitValue(unit, "Service", "LogsDirectory"), "lyra-client");
-  assert.deepEqual(unitValues(unit, "Service", "ExecStartPre"), [`+/bin/systemd-tmpfiles --create ${tmpfilesPath}`, `/bin/touch ${fallbackLogTarget}`]);
-  const moved = fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { fallbackLog: "/var/log/lyra/fallback.log" }), "mirror-1");
-  assert.match(fileAt(moved, tmpfilesPath).content, /^L \/var\/log\/lyra\/fallback\.log - - - - \/var\/log\/lyra-client\/fallback\.log$/m);
+  assert.deepEqual(unitValues(unit, "Service", "ExecStartPre"), [
+    `+/bin/systemd-tmpfiles --create ${tmpfilesPath}`,
+    `/bin/touch ${fallbackLogTarget}`,
+  ]);
+  const moved = fragmentOf(
+    render,
+    "lyra-client",
+    withMirrorSetting("lyra-client", { fallbackLog: "/var/log/lyra/fallback.log" }),
+    "mirror-1",
+  );
+  assert.match(
+    fileAt(moved, tmpfilesPath).content,
+    /^L \/var\/log\/lyra\/fallback\.log - - - - \/var\/log\/lyra-client\/fallback\.log$/m,
+  );
   assert.throws(
-    () => fragmentOf(render, "lyra-client", withMirrorSetting("lyra-client", { fallbackLog: "/var/log/lyra-client/x.log" }), "mirror-1"),
+    () =>
+      fragmentOf(
+        render,
+        "lyra-client",
+        withMirrorSetting("lyra-client", { fallbackLog: "/var/log/lyra-client/x.log" }),
+        "mirror-1",
+      ),
     /hosts\.mirror-1\.services\.lyra-client\.fallbackLog: expected a path outside \/var\/log\/lyra-client, the client's own log directory/,
   );
 });
 
 test("MQTT password: 0600, loaded as a credential, its path in the environment, the value nowhere else", () => {
-  assert.deepEqual(secretFiles(fragment).map((f) => [f.path, f.mode, f.owner]), [[mqttPasswordPath, "0600", "root"]]);
+  assert.deepEqual(
+    secretFiles(fragment).map((f) => [f.path, f.mode, f.owner]),
+    [[mqttPasswordPath, "0600", "root"]],
+  );
   const file = fileAt(fragment, mqttPasswordPath);
   assert.deepEqual(secretKeysIn(file.content), [secretKeys.mqttPassword("mirror-1")]);
   const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1")]);
   assert.equal(resolveSecrets(file.content, secrets), secrets[secretKeys.mqttPassword("mirror-1")]);
-  for (const text of renderedTexts(fragment)) assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test password in unresolved output");
+  for (const text of renderedTexts(fragment))
+    assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test password in unresolved output");
   assert.deepEqual(unitValues(unit, "Service", "LoadCredential"), [`mqtt-password:${mqttPasswordPath}`]);
   assert.deepEqual(unitValues(unit, "Service", "Environment"), ["LYRA_MQTT_PASSWORD_FILE=%d/mqtt-password"]);
 });
@@ -92,7 +142,10 @@ test("the unit: the installed binary after stt-service, baseline sandbox plus a 
   assert.deepEqual(hardeningDeviations(unit), {});
   assert.equal(unitValue(unit, "Service", "PrivateUsers"), "yes");
   const planned = unitNamed(fragment, lyraClientUnit);
-  assert.deepEqual([planned.enabled, planned.active, planned.longRunning, planned.after], [true, true, true, [{ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]]);
+  assert.deepEqual(
+    [planned.enabled, planned.active, planned.longRunning, planned.after],
+    [true, true, true, [{ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]],
+  );
 });
 
 test("without stt-service on the host: no STT URL and no ordering after it", () => {
@@ -104,7 +157,12 @@ test("without stt-service on the host: no STT URL and no ordering after it", () 
 test("checks and recovery: the unit, GET /healthz, and the runbook's restart and fallback log", () => {
   assert.deepEqual(fragment.checks, [
     { kind: "unit", name: "mirror-1: lyra-client.service active", unit: lyraClientUnit },
-    { kind: "http", name: "mirror-1: lyra-client health", url: "http://mirror-1.home.arpa:8300/healthz", expectStatus: 200 },
+    {
+      kind: "http",
+      name: "mirror-1: lyra-client health",
+      url: "http://mirror-1.home.arpa:8300/healthz",
+      expectStatus: 200,
+    },
   ]);
   assert.deepEqual(fragment.ports, [{ port: 8300, protocol: "tcp", service: "lyra-client" }]);
   const commands = fragment.recovery!.flatMap((r) => r.commands);

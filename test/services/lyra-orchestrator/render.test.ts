@@ -6,18 +6,27 @@ import { environmentAssignment, render } from "../../../src/services/lyra-orches
 import { fileAt, fragmentOf, homeFleet, unitFile, unitNamed, unitValue, unitValues } from "../../render/fixtures";
 
 const unitName = "lyra-orchestrator.service";
-const orchestrator = (change?: Parameters<typeof homeFleet>[0]) => fragmentOf(render, "lyra-orchestrator", homeFleet(change), "lyra");
+const orchestrator = (change?: Parameters<typeof homeFleet>[0]) =>
+  fragmentOf(render, "lyra-orchestrator", homeFleet(change), "lyra");
 const unitOf = (change?: Parameters<typeof homeFleet>[0]) => unitFile(orchestrator(change), unitName);
 
 test("the unit runs the model's command as the model's user, in its directory, with PORT and the version", () => {
   const unit = unitOf();
-  assert.equal(unitValue(unit, "Service", "ExecStart"), "/opt/lyra/orchestrator/venv/bin/uvicorn lyra.orchestrator:app --host 0.0.0.0 --port ${PORT}");
+  assert.equal(
+    unitValue(unit, "Service", "ExecStart"),
+    "/opt/lyra/orchestrator/venv/bin/uvicorn lyra.orchestrator:app --host 0.0.0.0 --port ${PORT}",
+  );
   assert.equal(unitValue(unit, "Service", "User"), "lyra");
   assert.equal(unitValue(unit, "Service", "DynamicUser"), "yes");
   assert.equal(unitValue(unit, "Service", "WorkingDirectory"), "/opt/lyra/orchestrator");
   assert.equal(unitValue(unit, "Service", "Restart"), "on-failure");
   const env = unitValues(unit, "Service", "Environment");
-  for (const expected of ['"PORT=8000"', '"LYRA_ORCHESTRATOR_VERSION=1.4.2"', '"LYRA_LOG_LEVEL=info"', '"QDRANT_URL=http://localhost:6333"']) {
+  for (const expected of [
+    '"PORT=8000"',
+    '"LYRA_ORCHESTRATOR_VERSION=1.4.2"',
+    '"LYRA_LOG_LEVEL=info"',
+    '"QDRANT_URL=http://localhost:6333"',
+  ]) {
     assert.ok(env.includes(expected), `${expected} in ${env.join(" ")}`);
   }
   assert.equal(unitValue(unit, "Install", "WantedBy"), "multi-user.target");
@@ -54,7 +63,10 @@ test("ordered after qdrant only when qdrant runs on the same host", () => {
   const here = orchestrator();
   assert.match(unitValue(unitFile(here, unitName), "Unit", "After"), /(^| )qdrant\.service( |$)/);
   assert.match(unitValue(unitFile(here, unitName), "Unit", "Wants"), /(^| )qdrant\.service( |$)/);
-  assert.deepEqual(unitNamed(here, unitName).after, [{ kind: "unit", label: "lyra/qdrant.service", host: "lyra", unit: "qdrant.service" }, { kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]);
+  assert.deepEqual(unitNamed(here, unitName).after, [
+    { kind: "unit", label: "lyra/qdrant.service", host: "lyra", unit: "qdrant.service" },
+    { kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" },
+  ]);
 
   const moved = orchestrator((raw) => {
     raw.hosts.lyra.services.qdrant = { enabled: false };
@@ -99,7 +111,12 @@ test("the orchestrator's MQTT password is a 0600 credential file, never in the u
   assert.equal(resolveSecrets(file.content, { "mqtt-password-orchestrator": "orch pw 'x'" }), "orch pw 'x'");
   assert.equal(unitValue(unit, "Service", "LoadCredential"), "mqtt-password:/etc/lyra/orchestrator/mqtt-password");
   const env = unitValues(unit, "Service", "Environment");
-  for (const expected of ['"LYRA_MQTT_HOST=vega.home.arpa"', '"LYRA_MQTT_PORT=1883"', '"LYRA_MQTT_USERNAME=orchestrator"', '"LYRA_MQTT_PASSWORD_FILE=%d/mqtt-password"']) {
+  for (const expected of [
+    '"LYRA_MQTT_HOST=vega.home.arpa"',
+    '"LYRA_MQTT_PORT=1883"',
+    '"LYRA_MQTT_USERNAME=orchestrator"',
+    '"LYRA_MQTT_PASSWORD_FILE=%d/mqtt-password"',
+  ]) {
     assert.ok(env.includes(expected), expected);
   }
   assert.doesNotMatch(unit, /@@secret/);
@@ -110,13 +127,23 @@ test("health checks and the runbook's recovery commands follow the port and the 
   const fragment = orchestrator((raw) => (raw.hosts.lyra.services["lyra-orchestrator"].port = 8100));
   assert.deepEqual(fragment.checks, [
     { kind: "unit", name: "lyra: lyra-orchestrator.service active", unit: unitName },
-    { kind: "http", name: "lyra: lyra-orchestrator /healthz", url: "http://lyra.home.arpa:8100/healthz", expectStatus: 200 },
+    {
+      kind: "http",
+      name: "lyra: lyra-orchestrator /healthz",
+      url: "http://lyra.home.arpa:8100/healthz",
+      expectStatus: 200,
+    },
     { kind: "command", name: "lyra: NVIDIA driver answers", command: "nvidia-smi" },
   ]);
   assert.deepEqual(fragment.recovery, [
     {
       service: "lyra-orchestrator",
-      commands: ["systemctl restart lyra-orchestrator", "curl http://localhost:8100/healthz", "journalctl -u lyra-orchestrator -n 100", "nvidia-smi"],
+      commands: [
+        "systemctl restart lyra-orchestrator",
+        "curl http://localhost:8100/healthz",
+        "journalctl -u lyra-orchestrator -n 100",
+        "nvidia-smi",
+      ],
     },
   ]);
   assert.deepEqual(fragment.ports, [{ port: 8100, protocol: "tcp", service: "lyra-orchestrator" }]);

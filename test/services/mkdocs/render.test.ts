@@ -8,7 +8,10 @@ import { fragmentOf, homeFleet, unitFile, unitNamed, unitValue } from "../../ren
 test("mkdocs serves the docs renderer's mkdocs.yml on all addresses at the model's port", () => {
   const fleet = homeFleet((raw) => (raw.hosts.lyra.services.mkdocs = { port: 8088 }));
   const unit = unitFile(fragmentOf(render, "mkdocs", fleet, "lyra"), "mkdocs.service");
-  assert.equal(unitValue(unit, "Service", "ExecStart"), "/usr/bin/mkdocs serve --dev-addr 0.0.0.0:8088 --config-file /opt/lyra/docs/mkdocs.yml");
+  assert.equal(
+    unitValue(unit, "Service", "ExecStart"),
+    "/usr/bin/mkdocs serve --dev-addr 0.0.0.0:8088 --config-file /opt/lyra/docs/mkdocs.yml",
+  );
   // The docs renderer writes mkdocs.yml exactly where the unit reads it, and restarts the unit on change.
   const lyra = planFleet(fleet).find((p) => p.host === "lyra")!;
   const config = lyra.files.find((f) => f.path === docsConfigPath);

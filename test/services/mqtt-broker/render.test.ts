@@ -41,7 +41,10 @@ function aclMap(content: string): Map<string, Map<string, string>> {
 }
 
 test("mosquitto.conf: the configured port, no anonymous clients, password and ACL files, persistence, logs to stderr", () => {
-  for (const [fragment, mode] of [[docker(), "docker"], [native(), "native"]] as const) {
+  for (const [fragment, mode] of [
+    [docker(), "docker"],
+    [native(), "native"],
+  ] as const) {
     const conf = confMap(fileAt(fragment, brokerPaths.conf).content);
     assert.equal(conf.get("listener"), "1883", mode);
     assert.equal(conf.get("allow_anonymous"), "false");
@@ -50,13 +53,25 @@ test("mosquitto.conf: the configured port, no anonymous clients, password and AC
     assert.match(conf.get("persistence_location")!, /^\/.+\/$/);
   }
   const d = confMap(fileAt(docker(), brokerPaths.conf).content);
-  assert.deepEqual([d.get("password_file"), d.get("acl_file"), d.get("persistence_location")], ["/mosquitto/config/passwd", "/mosquitto/config/acl", "/mosquitto/data/"]);
+  assert.deepEqual(
+    [d.get("password_file"), d.get("acl_file"), d.get("persistence_location")],
+    ["/mosquitto/config/passwd", "/mosquitto/config/acl", "/mosquitto/data/"],
+  );
   const n = confMap(fileAt(native(), brokerPaths.conf).content);
   assert.deepEqual(
     [n.get("password_file"), n.get("acl_file"), n.get("persistence_location")],
-    ["/run/credentials/mqtt-broker.service/passwd", "/run/credentials/mqtt-broker.service/acl", "/var/lib/mqtt-broker/"],
+    [
+      "/run/credentials/mqtt-broker.service/passwd",
+      "/run/credentials/mqtt-broker.service/acl",
+      "/var/lib/mqtt-broker/",
+    ],
   );
-  const other = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts.vega.services = { "mqtt-broker": { port: 1884 } })), "vega");
+  const other = fragmentOf(
+    render,
+    "mqtt-broker",
+    homeFleet((raw) => (raw.hosts.vega.services = { "mqtt-broker": { port: 1884 } })),
+    "vega",
+  );
   assert.equal(confMap(fileAt(other, brokerPaths.conf).content).get("listener"), "1884");
   assert.deepEqual(other.ports, [{ port: 1884, protocol: "tcp", service: "mqtt-broker" }]);
   assert.deepEqual(other.containers![0].ports, [{ container: 1884, host: 1884, protocol: "tcp" }]);
@@ -66,21 +81,35 @@ test("passwd: one line per MQTT user with a mosquitto hash token; resolved, each
   const fleet = homeFleet();
   const passwd = fileAt(docker(), brokerPaths.passwd).content;
   const lines = passwd.trimEnd().split("\n");
-  assert.deepEqual(lines.map((l) => l.split(":")[0]), fleet.mqttUsers.map((u) => u.name));
+  assert.deepEqual(
+    lines.map((l) => l.split(":")[0]),
+    fleet.mqttUsers.map((u) => u.name),
+  );
   assert.ok(lines.length >= 7, "hosts, orchestrator, nodered and monitor");
   const secrets = testSecretValues(secretKeysIn(passwd));
   assert.deepEqual(Object.keys(secrets), fleet.mqttUsers.map((u) => u.passwordKey).sort());
   const resolved = resolveSecrets(passwd, secrets);
   for (const user of fleet.mqttUsers) {
-    assert.ok(resolved.includes(`${user.name}:${mosquittoPasswordHash(user.name, secrets[secretKeys.mqttPassword(user.name)])}\n`), user.name);
+    assert.ok(
+      resolved.includes(
+        `${user.name}:${mosquittoPasswordHash(user.name, secrets[secretKeys.mqttPassword(user.name)])}\n`,
+      ),
+      user.name,
+    );
   }
   for (const value of Object.values(secrets)) assert.ok(!resolved.includes(value), "a password in plain text");
 });
 
 test("ACL: every user's publish list is write, subscribe is read; mirrors write only their own presence, health and registration", () => {
-  const fleet = homeFleet((raw) => (raw.mqtt = { users: { dashboard: { publish: ["lyra/ui/#"], subscribe: ["lyra/ui/#", "lyra/presence/+"] } } }));
+  const fleet = homeFleet(
+    (raw) =>
+      (raw.mqtt = { users: { dashboard: { publish: ["lyra/ui/#"], subscribe: ["lyra/ui/#", "lyra/presence/+"] } } }),
+  );
   const acl = aclMap(fileAt(fragmentOf(render, "mqtt-broker", fleet, "vega"), brokerPaths.acl).content);
-  assert.deepEqual([...acl.keys()], fleet.mqttUsers.map((u) => u.name));
+  assert.deepEqual(
+    [...acl.keys()],
+    fleet.mqttUsers.map((u) => u.name),
+  );
   for (const user of fleet.mqttUsers) {
     const rules = acl.get(user.name)!;
     for (const t of user.publish) assert.match(rules.get(t) ?? "", /write/, `${user.name} publish ${t}`);
@@ -88,12 +117,18 @@ test("ACL: every user's publish list is write, subscribe is read; mirrors write 
   }
   assert.deepEqual(Object.fromEntries(acl.get("dashboard")!), { "lyra/ui/#": "readwrite", "lyra/presence/+": "read" });
   for (const mirror of ["mirror-1", "mirror-2"]) {
-    const writable = [...acl.get(mirror)!].filter(([, a]) => a.includes("write")).map(([t]) => t).sort();
+    const writable = [...acl.get(mirror)!]
+      .filter(([, a]) => a.includes("write"))
+      .map(([t]) => t)
+      .sort();
     assert.deepEqual(writable, [`lyra/clients/online/${mirror}`, `lyra/health/${mirror}`, `lyra/presence/${mirror}`]);
   }
   // The monitor reads $SYS for the healthcheck and the metrics; nobody else does.
   assert.equal(acl.get("monitor")!.get("$SYS/broker/#"), "read");
-  assert.deepEqual([...acl].filter(([, rules]) => [...rules.keys()].some((t) => t.startsWith("$SYS"))).map(([u]) => u), ["monitor"]);
+  assert.deepEqual(
+    [...acl].filter(([, rules]) => [...rules.keys()].some((t) => t.startsWith("$SYS"))).map(([u]) => u),
+    ["monitor"],
+  );
 });
 
 test("ACL: a topic with a newline (which would smuggle in rules) is refused by the model, naming the field", () => {
@@ -120,11 +155,18 @@ test("docker mode: the runbook's mqtt-broker container, pinned image, read-only 
   const [form, env, xdg, program, ...args] = c.healthcheck.test;
   assert.deepEqual([form, env, program], ["CMD", "env", "mosquitto_sub"]);
   assert.equal(xdg, "XDG_CONFIG_HOME=/mosquitto/config/monitor");
-  assert.ok(f.files!.some((file) => file.path === "/etc/mosquitto/lyra/monitor/mosquitto_sub"), "the file behind the mount");
+  assert.ok(
+    f.files!.some((file) => file.path === "/etc/mosquitto/lyra/monitor/mosquitto_sub"),
+    "the file behind the mount",
+  );
   assert.deepEqual(args, ["-t", "$SYS/broker/uptime", "-C", "1", "-W", "5"]);
   assert.ok(c.healthcheck.timeoutSeconds > 5, "the client's own deadline ends first");
   assert.deepEqual(c.configFiles, [brokerPaths.conf, brokerPaths.passwd, brokerPaths.acl]);
-  for (const path of c.configFiles) assert.ok(f.files!.some((file) => file.path === path), path);
+  for (const path of c.configFiles)
+    assert.ok(
+      f.files!.some((file) => file.path === path),
+      path,
+    );
   assert.equal(c.labels["org.lyra-fleet.service"], "mqtt-broker");
   assert.ok(!f.units!.some((u) => u.name === "mqtt-broker.service"));
   assert.deepEqual(f.packages, ["mosquitto-clients"], "no broker package, and docker.io is a prerequisite, not ours");
@@ -133,7 +175,11 @@ test("docker mode: the runbook's mqtt-broker container, pinned image, read-only 
   // mosquitto reads passwd and ACL after dropping to the image's user (gid 1883).
   assert.deepEqual([fileAt(f, brokerPaths.passwd).mode, fileAt(f, brokerPaths.passwd).group], ["0640", "1883"]);
   const commands = f.recovery![0].commands;
-  for (const cmd of ["docker ps", "docker logs --tail 100 mqtt-broker", "docker restart mqtt-broker"]) assert.ok(commands.some((c) => c.startsWith(cmd)), cmd);
+  for (const cmd of ["docker ps", "docker logs --tail 100 mqtt-broker", "docker restart mqtt-broker"])
+    assert.ok(
+      commands.some((c) => c.startsWith(cmd)),
+      cmd,
+    );
   assert.ok(commands.some((c) => /Docker is a prerequisite/.test(c) && c.startsWith("#")));
   assert.ok(f.checks!.some((c) => c.kind === "container" && c.container === "mqtt-broker"));
 });
@@ -141,25 +187,48 @@ test("docker mode: the runbook's mqtt-broker container, pinned image, read-only 
 test("native mode: mqtt-broker.service runs Debian's mosquitto on the same files, dynamic user, credentials, state", () => {
   const n = native();
   const d = docker();
-  assert.deepEqual(n.files!.map((f) => f.path), d.files!.map((f) => f.path), "same paths in both modes");
+  assert.deepEqual(
+    n.files!.map((f) => f.path),
+    d.files!.map((f) => f.path),
+    "same paths in both modes",
+  );
   assert.deepEqual(n.containers, []);
   const unit = unitNamed(n, "mqtt-broker.service");
   assert.deepEqual([unit.enabled, unit.active, unit.longRunning], [true, true, true]);
   const c = unit.content!;
-  assert.deepEqual(unitValues(c, "Service", "ExecStart"), ["/usr/sbin/mosquitto -c /etc/mosquitto/lyra/mosquitto.conf"]);
+  assert.deepEqual(unitValues(c, "Service", "ExecStart"), [
+    "/usr/sbin/mosquitto -c /etc/mosquitto/lyra/mosquitto.conf",
+  ]);
   assert.deepEqual(unitValues(c, "Service", "Type"), ["notify"]);
   assert.deepEqual(unitValues(c, "Service", "DynamicUser"), ["yes"]);
-  assert.deepEqual(unitValues(c, "Service", "StateDirectory"), ["mqtt-broker"], "matches persistence_location /var/lib/mqtt-broker/");
-  assert.deepEqual(unitValues(c, "Service", "LoadCredential"), ["passwd:/etc/mosquitto/lyra/passwd", "acl:/etc/mosquitto/lyra/acl"]);
+  assert.deepEqual(
+    unitValues(c, "Service", "StateDirectory"),
+    ["mqtt-broker"],
+    "matches persistence_location /var/lib/mqtt-broker/",
+  );
+  assert.deepEqual(unitValues(c, "Service", "LoadCredential"), [
+    "passwd:/etc/mosquitto/lyra/passwd",
+    "acl:/etc/mosquitto/lyra/acl",
+  ]);
   assert.deepEqual(unitValues(c, "Service", "CapabilityBoundingSet"), [""]);
   assert.deepEqual(unitValues(c, "Unit", "Conflicts"), ["mosquitto.service"]);
   const debian = unitNamed(n, "mosquitto.service");
-  assert.deepEqual([debian.content, debian.enabled, debian.active], [null, false, false], "Debian's broker unit kept off port 1883");
+  assert.deepEqual(
+    [debian.content, debian.enabled, debian.active],
+    [null, false, false],
+    "Debian's broker unit kept off port 1883",
+  );
   assert.deepEqual(n.packages, ["mosquitto", "mosquitto-clients"]);
-  for (const path of [brokerPaths.conf, brokerPaths.passwd, brokerPaths.acl]) assert.deepEqual(fileAt(n, path).restarts, ["mqtt-broker.service"], path);
-  for (const path of [brokerPaths.passwd, brokerPaths.acl]) assert.deepEqual([fileAt(n, path).mode, fileAt(n, path).group], ["0600", "root"]);
+  for (const path of [brokerPaths.conf, brokerPaths.passwd, brokerPaths.acl])
+    assert.deepEqual(fileAt(n, path).restarts, ["mqtt-broker.service"], path);
+  for (const path of [brokerPaths.passwd, brokerPaths.acl])
+    assert.deepEqual([fileAt(n, path).mode, fileAt(n, path).group], ["0600", "root"]);
   assert.ok(n.recovery![0].commands.includes("systemctl restart mqtt-broker"));
-  assert.ok(n.checks!.some((c) => c.kind === "unit" && c.unit === "mqtt-broker.service" && c.name === "vega: mqtt-broker.service active"));
+  assert.ok(
+    n.checks!.some(
+      (c) => c.kind === "unit" && c.unit === "mqtt-broker.service" && c.name === "vega: mqtt-broker.service active",
+    ),
+  );
 });
 
 test("secrets: only tokens in rendered files; secret-bearing files are never world-readable", () => {
@@ -172,7 +241,11 @@ test("secrets: only tokens in rendered files; secret-bearing files are never wor
     assert.equal(monitor.mode, "0600");
     assert.deepEqual(secretKeysIn(monitor.content), ["mqtt-password-monitor"]);
     assert.match(monitor.content, /^-u monitor$/m);
-    assert.match(monitor.content, /^-h 127\.0\.0\.1$/m, "the broker host talks to itself (healthcheck inside the container too)");
+    assert.match(
+      monitor.content,
+      /^-h 127\.0\.0\.1$/m,
+      "the broker host talks to itself (healthcheck inside the container too)",
+    );
   }
 });
 
@@ -184,9 +257,13 @@ test("broker metrics: a script, a oneshot and its timer, fed by the monitor cred
   const service = unitNamed(f, "mqtt-broker-metrics.service");
   const timer = unitNamed(f, "mqtt-broker-metrics.timer");
   assert.deepEqual([service.enabled, service.active, timer.enabled, timer.active], [false, false, true, true]);
-  assert.deepEqual(service.after, [{ kind: "unit", label: "vega/mqtt-broker.service", host: "vega", unit: "mqtt-broker.service" }]);
+  assert.deepEqual(service.after, [
+    { kind: "unit", label: "vega/mqtt-broker.service", host: "vega", unit: "mqtt-broker.service" },
+  ]);
   const c = service.content!;
-  assert.deepEqual(unitValues(c, "Service", "LoadCredential"), ["mosquitto_sub:/etc/mosquitto/lyra/monitor/mosquitto_sub"]);
+  assert.deepEqual(unitValues(c, "Service", "LoadCredential"), [
+    "mosquitto_sub:/etc/mosquitto/lyra/monitor/mosquitto_sub",
+  ]);
   const env = unitValues(c, "Service", "Environment");
   assert.ok(env.includes("XDG_CONFIG_HOME=%d"));
   assert.ok(env.includes("LYRA_METRICS_FILE=/var/lib/prometheus/node-exporter/mqtt_broker.prom"));
@@ -198,11 +275,25 @@ test("broker metrics: a script, a oneshot and its timer, fed by the monitor cred
   assert.ok(Number(unitValues(c, "Service", "TimeoutStartSec")[0]) > 20 + 10);
   assert.ok(f.checks!.some((k) => k.kind === "unit" && k.unit === "mqtt-broker-metrics.timer"));
 
-  const slow = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts["mirror-2"].services = { "mqtt-client": { heartbeatSeconds: 45 } })), "vega");
-  assert.ok(unitValues(unitFile(slow, "mqtt-broker-metrics.service"), "Service", "Environment").includes("LYRA_HEARTBEAT_WINDOW=50"));
+  const slow = fragmentOf(
+    render,
+    "mqtt-broker",
+    homeFleet((raw) => (raw.hosts["mirror-2"].services = { "mqtt-client": { heartbeatSeconds: 45 } })),
+    "vega",
+  );
+  assert.ok(
+    unitValues(unitFile(slow, "mqtt-broker-metrics.service"), "Service", "Environment").includes(
+      "LYRA_HEARTBEAT_WINDOW=50",
+    ),
+  );
 
   // Without a node exporter on the broker host there is nowhere to put the metrics.
-  const bare = fragmentOf(render, "mqtt-broker", homeFleet((raw) => (raw.hosts.vega.services = { "node-exporter": { enabled: false } })), "vega");
+  const bare = fragmentOf(
+    render,
+    "mqtt-broker",
+    homeFleet((raw) => (raw.hosts.vega.services = { "node-exporter": { enabled: false } })),
+    "vega",
+  );
   assert.ok(!bare.units!.some((u) => u.name.startsWith("mqtt-broker-metrics")));
   assert.ok(!bare.files!.some((file) => file.path.includes("metrics")));
 });

@@ -13,7 +13,19 @@ import {
   render,
 } from "../../../src/services/mqtt-client/render";
 import { testSecretValues } from "../../support/test-secrets";
-import { envEntries, fileAt, fragmentOf, hardeningDeviations, homeFleet, renderedTexts, secretFiles, unitFile, unitNamed, unitValue, unitValues } from "../../render/fixtures";
+import {
+  envEntries,
+  fileAt,
+  fragmentOf,
+  hardeningDeviations,
+  homeFleet,
+  renderedTexts,
+  secretFiles,
+  unitFile,
+  unitNamed,
+  unitValue,
+  unitValues,
+} from "../../render/fixtures";
 import { onMirror, withMirrorSetting } from "../../render/mirror-fixtures";
 
 const { fleet, fragment, unit } = onMirror(render, "mqtt-client", mqttClientUnit);
@@ -26,7 +38,11 @@ test("the script, its settings and its credentials: paths, modes, owners, and a 
     [mqttClientEnvPath, "0644", "root", "root", mqttClientUnit],
     [credentialsPath, "0600", "root", "root", mqttClientUnit],
   ]);
-  assert.equal(fileAt(fragment, mqttClientScriptPath).content, mqttClientScript, "the script is generic: every host gets the same text");
+  assert.equal(
+    fileAt(fragment, mqttClientScriptPath).content,
+    mqttClientScript,
+    "the script is generic: every host gets the same text",
+  );
   assert.deepEqual(fragment.packages, ["mosquitto-clients"]);
 });
 
@@ -40,7 +56,12 @@ test("settings: this mirror's name and topics, the broker as <host>.<domain>, th
     REGISTRATION_TOPIC: "lyra/clients/online/mirror-1",
     REGISTRATION_SECONDS: "30",
   });
-  const changed = fragmentOf(render, "mqtt-client", withMirrorSetting("mqtt-client", { heartbeatSeconds: 5 }), "mirror-1");
+  const changed = fragmentOf(
+    render,
+    "mqtt-client",
+    withMirrorSetting("mqtt-client", { heartbeatSeconds: 5 }),
+    "mirror-1",
+  );
   assert.equal(envEntries(fileAt(changed, mqttClientEnvPath).content).HEARTBEAT_SECONDS, "5");
   const moved = homeFleet((raw) => {
     raw.hosts.vega.services = { "mqtt-broker": { enabled: false } };
@@ -64,9 +85,16 @@ test("credentials: the mirror's own user and password token, 0600, loaded as a c
   const options = fileAt(fragment, credentialsPath).content;
   assert.deepEqual(secretKeysIn(options), [secretKeys.mqttPassword("mirror-1")]);
   const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1")]);
-  assert.equal(resolveSecrets(options, secrets), "-h vega.home.arpa\n-p 1883\n-u mirror-1\n-P TEST-SECRET-mqtt-password-mirror-1-7f3a\n");
-  assert.deepEqual(secretFiles(fragment).map((f) => [f.path, f.mode]), [[credentialsPath, "0600"]]);
-  for (const text of renderedTexts(fragment)) assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test password in unresolved output");
+  assert.equal(
+    resolveSecrets(options, secrets),
+    "-h vega.home.arpa\n-p 1883\n-u mirror-1\n-P TEST-SECRET-mqtt-password-mirror-1-7f3a\n",
+  );
+  assert.deepEqual(
+    secretFiles(fragment).map((f) => [f.path, f.mode]),
+    [[credentialsPath, "0600"]],
+  );
+  for (const text of renderedTexts(fragment))
+    assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test password in unresolved output");
   assert.deepEqual(unitValues(unit, "Service", "LoadCredential"), [`mosquitto_pub:${credentialsPath}`]);
   assert.deepEqual(unitValues(unit, "Service", "Environment"), ["XDG_CONFIG_HOME=%d"]);
   assert.doesNotMatch(mqttClientScript, / -P | -u |--pw|password/, "the script never handles a password itself");
@@ -82,11 +110,18 @@ test("the unit runs the script with /bin/sh, restarts every 30 s forever, reads 
   assert.equal(unitValue(unit, "Install", "WantedBy"), "multi-user.target");
   const planned = unitNamed(fragment, mqttClientUnit);
   assert.deepEqual([planned.enabled, planned.active, planned.longRunning], [true, true, true]);
-  assert.deepEqual(planned.after, [{ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }]);
+  assert.deepEqual(planned.after, [
+    { kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" },
+  ]);
 });
 
 test("the restart interval is lyra-client's reconnect interval, or the runbook's 30 s without lyra-client", () => {
-  const slower = fragmentOf(render, "mqtt-client", withMirrorSetting("lyra-client", { reconnectSeconds: 45 }), "mirror-1");
+  const slower = fragmentOf(
+    render,
+    "mqtt-client",
+    withMirrorSetting("lyra-client", { reconnectSeconds: 45 }),
+    "mirror-1",
+  );
   assert.equal(unitValue(unitFile(slower, mqttClientUnit), "Service", "RestartSec"), "45");
   const alone = fragmentOf(render, "mqtt-client", withMirrorSetting("lyra-client", { enabled: false }), "mirror-1");
   assert.equal(unitValue(unitFile(alone, mqttClientUnit), "Service", "RestartSec"), "30");
@@ -100,10 +135,16 @@ test("sandbox: the hardened baseline plus a transient user and a private user na
 
 test("the script: Debian's binaries, heartbeats not retained, registration and will retained, a reconnect ends it", () => {
   assert.ok(mqttClientScript.startsWith("#!/bin/sh\n"));
-  const heartbeatClient = mqttClientScript.slice(mqttClientScript.indexOf("/usr/bin/stdbuf"), mqttClientScript.indexOf("pub_pid=$!"));
+  const heartbeatClient = mqttClientScript.slice(
+    mqttClientScript.indexOf("/usr/bin/stdbuf"),
+    mqttClientScript.indexOf("pub_pid=$!"),
+  );
   assert.match(heartbeatClient, /\/usr\/bin\/mosquitto_pub .*-t "\$PRESENCE_TOPIC" -l/s);
   assert.doesNotMatch(heartbeatClient, / -r /, "heartbeats are not retained");
-  assert.match(heartbeatClient, /--will-topic "\$REGISTRATION_TOPIC" --will-payload "\$offline" --will-qos 1 --will-retain/);
+  assert.match(
+    heartbeatClient,
+    /--will-topic "\$REGISTRATION_TOPIC" --will-payload "\$offline" --will-qos 1 --will-retain/,
+  );
   assert.match(mqttClientScript, /offline=\$\(printf '\{"client":"%s","online":false\}' "\$MQTT_CLIENT"\)/);
   assert.match(mqttClientScript, /online=\$\(printf '\{"client":"%s","online":true,/);
   assert.match(mqttClientScript, /-q 1 -r -t "\$REGISTRATION_TOPIC" -m "\$online"/);
@@ -113,17 +154,38 @@ test("the script: Debian's binaries, heartbeats not retained, registration and w
 test("checks and recovery: the unit, a heartbeat within 60 s, the registration, and the runbook's commands", () => {
   assert.deepEqual(fragment.checks, [
     { kind: "unit", name: "mirror-1: mqtt-client.service active", unit: mqttClientUnit },
-    { kind: "mqtt-fresh", name: "mirror-1: heartbeat on lyra/presence/mirror-1", topic: "lyra/presence/mirror-1", withinSeconds: 60 },
-    { kind: "mqtt-registered", name: "mirror-1: registered on lyra/clients/online/mirror-1", topic: "lyra/clients/online/mirror-1", client: "mirror-1", withinSeconds: 60 },
+    {
+      kind: "mqtt-fresh",
+      name: "mirror-1: heartbeat on lyra/presence/mirror-1",
+      topic: "lyra/presence/mirror-1",
+      withinSeconds: 60,
+    },
+    {
+      kind: "mqtt-registered",
+      name: "mirror-1: registered on lyra/clients/online/mirror-1",
+      topic: "lyra/clients/online/mirror-1",
+      client: "mirror-1",
+      withinSeconds: 60,
+    },
   ]);
   const commands = fragment.recovery!.flatMap((r) => r.commands);
   assert.ok(commands.includes("systemctl restart mqtt-client"));
-  assert.ok(commands.some((c) => c.startsWith("mosquitto_sub -h vega.home.arpa -p 1883 -u monitor ") && c.endsWith("-t 'lyra/presence/#' -v")));
+  assert.ok(
+    commands.some(
+      (c) =>
+        c.startsWith("mosquitto_sub -h vega.home.arpa -p 1883 -u monitor ") && c.endsWith("-t 'lyra/presence/#' -v"),
+    ),
+  );
 });
 
 test("the registration repeats in whole heartbeats, at most every 30 s, and the check waits two periods", () => {
   assert.deepEqual([1, 7, 15, 30, 45, 60].map(registrationPeriodSeconds), [30, 28, 30, 30, 45, 60]);
-  const slow = fragmentOf(render, "mqtt-client", withMirrorSetting("mqtt-client", { heartbeatSeconds: 45 }), "mirror-1");
+  const slow = fragmentOf(
+    render,
+    "mqtt-client",
+    withMirrorSetting("mqtt-client", { heartbeatSeconds: 45 }),
+    "mirror-1",
+  );
   const check = slow.checks!.find((c) => c.kind === "mqtt-registered")!;
   assert.equal((check as { withinSeconds: number }).withinSeconds, 90);
 });

@@ -5,7 +5,9 @@ import { render } from "../../../src/services/node-exporter/render";
 import { fragmentOf, homeFleet } from "../../render/fixtures";
 
 test("the exporter's drop-in sandboxes it but leaves /proc whole and netlink open", () => {
-  const unit = fragmentOf(render, "node-exporter", homeFleet(), "mirror-1").units!.find((u) => u.name === "prometheus-node-exporter.service")!;
+  const unit = fragmentOf(render, "node-exporter", homeFleet(), "mirror-1").units!.find(
+    (u) => u.name === "prometheus-node-exporter.service",
+  )!;
   assert.equal(unit.content, null, "Debian's own unit");
   const dropIn = unit.dropIn!;
   assert.match(dropIn, /^ProtectSystem=strict$/m);

@@ -15,10 +15,12 @@ const nodered = (change?: (raw: RawFleet) => void) => fragmentOf(render, "nodere
 /** A short stale window, with the mirrors' heartbeats shorter still (the model refuses a heartbeat the window cannot see). */
 function staleAfter(raw: RawFleet, staleAfterSeconds: number): void {
   raw.hosts.lyra.services.nodered = { staleAfterSeconds };
-  for (const mirror of ["mirror-1", "mirror-2"]) raw.hosts[mirror].services = { "mqtt-client": { heartbeatSeconds: Math.floor(staleAfterSeconds / 2) } };
+  for (const mirror of ["mirror-1", "mirror-2"])
+    raw.hosts[mirror].services = { "mqtt-client": { heartbeatSeconds: Math.floor(staleAfterSeconds / 2) } };
 }
 type FlowNode = Record<string, unknown> & { id: string; type: string };
-const flowsOf = (fragment: ReturnType<typeof nodered>): FlowNode[] => JSON.parse(fileAt(fragment, "/etc/lyra/nodered/flows.json").content);
+const flowsOf = (fragment: ReturnType<typeof nodered>): FlowNode[] =>
+  JSON.parse(fileAt(fragment, "/etc/lyra/nodered/flows.json").content);
 const nodeOf = (flows: FlowNode[], id: string) => flows.find((n) => n.id === id)!;
 
 /** Evaluate settings.js as Node-RED would `require` it, with a credentials directory holding `secret`. */
@@ -27,13 +29,21 @@ function loadSettings(source: string, secret: string): Record<string, any> {
   const fakeFs = { readFileSync: (path: string) => (reads.push(path), secret) };
   const module = { exports: {} as Record<string, any> };
   const sandboxRequire = (name: string) => ({ "node:fs": fakeFs, "node:path": require("node:path") })[name];
-  vm.runInNewContext(source, { module, exports: module.exports, require: sandboxRequire, process: { env: { CREDENTIALS_DIRECTORY: "/run/credentials/nodered.service" } } });
+  vm.runInNewContext(source, {
+    module,
+    exports: module.exports,
+    require: sandboxRequire,
+    process: { env: { CREDENTIALS_DIRECTORY: "/run/credentials/nodered.service" } },
+  });
   assert.deepEqual(reads, ["/run/credentials/nodered.service/credential-secret"]);
   return module.exports;
 }
 
 test("settings.js is valid JavaScript holding no secret; the credential secret comes from the credentials directory", () => {
-  const file = fileAt(nodered((raw) => (raw.hosts.lyra.services.nodered = { port: 1990 })), "/etc/lyra/nodered/settings.js");
+  const file = fileAt(
+    nodered((raw) => (raw.hosts.lyra.services.nodered = { port: 1990 })),
+    "/etc/lyra/nodered/settings.js",
+  );
   assert.doesNotMatch(file.content, /@@secret/);
   assert.equal(file.mode, "0644");
   const tricky = `a "quoted" \\ secret\n`;
@@ -44,20 +54,32 @@ test("settings.js is valid JavaScript holding no secret; the credential secret c
   assert.equal(settings.userDir, "/var/lib/nodered");
   assert.equal(settings.flowFile, "/etc/lyra/nodered/flows.json");
   // Read-only editor for everyone; no installs from npm at run time.
-  assert.deepEqual(JSON.parse(JSON.stringify(settings.adminAuth)), { type: "credentials", users: [], default: { permissions: "read" } });
+  assert.deepEqual(JSON.parse(JSON.stringify(settings.adminAuth)), {
+    type: "credentials",
+    users: [],
+    default: { permissions: "read" },
+  });
   assert.equal(settings.externalModules.palette.allowInstall, false);
   assert.equal(settings.externalModules.modules.allowInstall, false);
   assert.equal(settings.functionExternalModules, false);
 });
 
 test("flows.json: the broker is the fleet's, the watchdog subscribes to presence and publishes retained status", () => {
-  const flows = flowsOf(nodered((raw) => (raw.hosts.vega.services = { "mqtt-broker": { mode: "native", port: 8883 } })));
+  const flows = flowsOf(
+    nodered((raw) => (raw.hosts.vega.services = { "mqtt-broker": { mode: "native", port: 8883 } })),
+  );
   assert.deepEqual(new Set(flows.map((n) => n.id)), new Set(Object.values(watchdogIds)));
   const broker = nodeOf(flows, watchdogIds.broker);
-  assert.deepEqual([broker.type, broker.broker, broker.port, broker.clientid, broker.protocolVersion], ["mqtt-broker", "vega.home.arpa", "8883", "nodered-lyra", "4"]);
+  assert.deepEqual(
+    [broker.type, broker.broker, broker.port, broker.clientid, broker.protocolVersion],
+    ["mqtt-broker", "vega.home.arpa", "8883", "nodered-lyra", "4"],
+  );
   assert.equal("credentials" in broker, false, "the login lives in flows_cred.json");
   const presence = nodeOf(flows, watchdogIds.presenceIn);
-  assert.deepEqual([presence.type, presence.topic, presence.broker, presence.wires], ["mqtt in", "lyra/presence/+", watchdogIds.broker, [[watchdogIds.watchdog]]]);
+  assert.deepEqual(
+    [presence.type, presence.topic, presence.broker, presence.wires],
+    ["mqtt in", "lyra/presence/+", watchdogIds.broker, [[watchdogIds.watchdog]]],
+  );
   const out = nodeOf(flows, watchdogIds.statusOut);
   assert.deepEqual([out.type, out.topic, out.retain, out.broker], ["mqtt out", "", "true", watchdogIds.broker]);
   assert.deepEqual(nodeOf(flows, watchdogIds.watchdog).wires, [[watchdogIds.statusOut]]);
@@ -88,7 +110,9 @@ function watchdogRunner(staleAfterSeconds: number) {
     },
   };
   vm.runInNewContext(`(function () {\n${fn.initialize as string}\n})()`, sandbox);
-  const send = (msg: Record<string, unknown>): { topic: string; payload: Record<string, unknown>; retain: boolean }[] => {
+  const send = (
+    msg: Record<string, unknown>,
+  ): { topic: string; payload: Record<string, unknown>; retain: boolean }[] => {
     const result = vm.runInNewContext(`(function (msg) {\n${fn.func as string}\n})`, sandbox)(msg);
     // Through JSON: arrays made in the VM have another realm's prototype, which deepStrictEqual rejects.
     return result === null ? [] : JSON.parse(JSON.stringify(result[0]));
@@ -99,30 +123,51 @@ function watchdogRunner(staleAfterSeconds: number) {
 test("the watchdog marks a mirror stale after staleAfterSeconds without heartbeats, and online when it returns", () => {
   const w = watchdogRunner(60);
   const online = w.send({ topic: "lyra/presence/mirror-1", payload: "hb" });
-  assert.deepEqual(online.map((m) => [m.topic, m.payload.status, m.retain]), [["lyra/status/mirror-1", "online", true]]);
+  assert.deepEqual(
+    online.map((m) => [m.topic, m.payload.status, m.retain]),
+    [["lyra/status/mirror-1", "online", true]],
+  );
   assert.deepEqual(w.send({ topic: "lyra/presence/mirror-1", payload: "hb" }), [], "only changes are published");
   w.advance(59);
   // mirror-2 (declared, never heard from) is stale 60 s after the start; mirror-1 heard at the start too.
   assert.deepEqual(w.tick(), []);
   w.advance(1);
   const stale = w.tick();
-  assert.deepEqual(stale.map((m) => [m.topic, m.payload.status]), [["lyra/status/mirror-1", "stale"], ["lyra/status/mirror-2", "stale"]]);
+  assert.deepEqual(
+    stale.map((m) => [m.topic, m.payload.status]),
+    [
+      ["lyra/status/mirror-1", "stale"],
+      ["lyra/status/mirror-2", "stale"],
+    ],
+  );
   assert.equal(stale[0].payload.staleAfterSeconds, 60);
   assert.equal(stale[0].payload.lastSeen, new Date(1_000_000).toISOString());
   assert.equal(stale[1].payload.lastSeen, null);
   assert.deepEqual(w.tick(), [], "a stale mirror is published once");
   const back = w.send({ topic: "lyra/presence/mirror-1", payload: "hb" });
-  assert.deepEqual(back.map((m) => [m.topic, m.payload.status]), [["lyra/status/mirror-1", "online"]]);
+  assert.deepEqual(
+    back.map((m) => [m.topic, m.payload.status]),
+    [["lyra/status/mirror-1", "online"]],
+  );
 });
 
 test("a retained (replayed) heartbeat is not a sign of life; an undeclared mirror is tracked once heard", () => {
   const w = watchdogRunner(10);
   assert.deepEqual(w.send({ topic: "lyra/presence/mirror-1", payload: "old", retain: true }), []);
   w.advance(10);
-  assert.deepEqual(w.tick().map((m) => m.topic), ["lyra/status/mirror-1", "lyra/status/mirror-2"]);
-  assert.deepEqual(w.send({ topic: "lyra/presence/mirror-9", payload: "hb" }).map((m) => m.payload.status), ["online"]);
+  assert.deepEqual(
+    w.tick().map((m) => m.topic),
+    ["lyra/status/mirror-1", "lyra/status/mirror-2"],
+  );
+  assert.deepEqual(
+    w.send({ topic: "lyra/presence/mirror-9", payload: "hb" }).map((m) => m.payload.status),
+    ["online"],
+  );
   w.advance(10);
-  assert.deepEqual(w.tick().map((m) => [m.topic, m.payload.status]), [["lyra/status/mirror-9", "stale"]]);
+  assert.deepEqual(
+    w.tick().map((m) => [m.topic, m.payload.status]),
+    [["lyra/status/mirror-9", "stale"]],
+  );
 });
 
 test("flows_cred.json holds the nodered user's login as a token, 0600; Node-RED reads it as plain JSON", () => {
@@ -142,12 +187,18 @@ test("flows_cred.json holds the nodered user's login as a token, 0600; Node-RED 
 test("the unit runs Debian's node on the pinned install, loads both credentials and relaxes only W^X", () => {
   const unit = unitNamed(nodered(), "nodered.service");
   const content = unit.content!;
-  assert.equal(unitValue(content, "Service", "ExecStart"), "/usr/bin/node /opt/lyra/node-red/node_modules/node-red/red.js --settings /etc/lyra/nodered/settings.js");
+  assert.equal(
+    unitValue(content, "Service", "ExecStart"),
+    "/usr/bin/node /opt/lyra/node-red/node_modules/node-red/red.js --settings /etc/lyra/nodered/settings.js",
+  );
   assert.deepEqual(unitValues(content, "Service", "LoadCredential"), [
     "credential-secret:/etc/lyra/nodered/credential-secret",
     "flows_cred.json:/etc/lyra/nodered/flows_cred.json",
   ]);
-  assert.equal(unitValue(content, "Service", "ExecStartPre"), "/usr/bin/install -m 0600 %d/flows_cred.json /var/lib/nodered/flows_cred.json");
+  assert.equal(
+    unitValue(content, "Service", "ExecStartPre"),
+    "/usr/bin/install -m 0600 %d/flows_cred.json /var/lib/nodered/flows_cred.json",
+  );
   assert.equal(unitValue(content, "Service", "StateDirectory"), "nodered");
   assert.equal(unitValue(content, "Service", "DynamicUser"), "yes");
   assert.equal(unitValue(content, "Service", "MemoryDenyWriteExecute"), "no");
@@ -169,7 +220,12 @@ test("checks and recovery: the editor over HTTP, the pinned install and the runb
   ]);
   const commands = fragment.recovery![0].commands;
   assert.equal(commands[0], "systemctl restart nodered");
-  assert.ok(commands.includes("npm install --prefix /opt/lyra/node-red --omit=dev --no-audit --no-fund node-red@4.1.9"));
-  assert.ok(fragment.packages!.includes("nodejs") && !fragment.packages!.includes("npm"), "the runtime only: npm is an install-time tool");
+  assert.ok(
+    commands.includes("npm install --prefix /opt/lyra/node-red --omit=dev --no-audit --no-fund node-red@4.1.9"),
+  );
+  assert.ok(
+    fragment.packages!.includes("nodejs") && !fragment.packages!.includes("npm"),
+    "the runtime only: npm is an install-time tool",
+  );
   assert.deepEqual(fragment.ports, [{ port: 1990, protocol: "tcp", service: "nodered" }]);
 });

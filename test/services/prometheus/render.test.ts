@@ -6,9 +6,12 @@ import { render as renderBroker } from "../../../src/services/mqtt-broker/render
 import { render } from "../../../src/services/prometheus/render";
 import { fileAt, fragmentOf, homeFleet, unitNamed, unitValues } from "../../render/fixtures";
 
-const configOf = (fragment = fragmentOf(render, "prometheus", homeFleet(), "vega")) => parse(fileAt(fragment, "/etc/prometheus/prometheus.yml").content);
+const configOf = (fragment = fragmentOf(render, "prometheus", homeFleet(), "vega")) =>
+  parse(fileAt(fragment, "/etc/prometheus/prometheus.yml").content);
 const rulesOf = (fragment = fragmentOf(render, "prometheus", homeFleet(), "vega")) =>
-  parse(fileAt(fragment, "/etc/prometheus/rules/lyra-fleet.rules.yml").content).groups.flatMap((g: { rules: unknown[] }) => g.rules);
+  parse(fileAt(fragment, "/etc/prometheus/rules/lyra-fleet.rules.yml").content).groups.flatMap(
+    (g: { rules: unknown[] }) => g.rules,
+  );
 
 interface Job {
   job_name: string;
@@ -25,7 +28,9 @@ test("every host's node exporter is scraped at <fqdn>:<port>, labelled with its 
     { targets: ["mirror-2.home.arpa:9100"], labels: { host: "mirror-2", role: "mirror" } },
     { targets: ["vega.home.arpa:9100"], labels: { host: "vega", role: "vega" } },
   ]);
-  assert.deepEqual(job(config, "prometheus")!.static_configs, [{ targets: ["localhost:9090"], labels: { host: "vega", role: "vega" } }]);
+  assert.deepEqual(job(config, "prometheus")!.static_configs, [
+    { targets: ["localhost:9090"], labels: { host: "vega", role: "vega" } },
+  ]);
   assert.equal(config.global.scrape_interval, "30s");
   assert.deepEqual(config.rule_files, ["/etc/prometheus/rules/lyra-fleet.rules.yml"]);
 });
@@ -38,18 +43,30 @@ test("a host without a node exporter is not a target; other ports and intervals 
   });
   const fragment = fragmentOf(render, "prometheus", fleet, "vega");
   const config = configOf(fragment);
-  assert.deepEqual(job(config, "node")!.static_configs.map((s) => s.targets[0]), ["lyra.home.arpa:9200", "mirror-1.home.arpa:9100", "vega.home.arpa:9100"]);
+  assert.deepEqual(
+    job(config, "node")!.static_configs.map((s) => s.targets[0]),
+    ["lyra.home.arpa:9200", "mirror-1.home.arpa:9100", "vega.home.arpa:9100"],
+  );
   assert.deepEqual(job(config, "prometheus")!.static_configs[0].targets, ["localhost:9091"]);
   assert.equal(config.global.scrape_interval, "15s");
   assert.match(fileAt(fragment, "/etc/default/prometheus").content, /^ARGS="--web\.listen-address=:9091"$/m);
   assert.deepEqual(fragment.ports, [{ port: 9091, protocol: "tcp", service: "prometheus" }]);
-  assert.ok(fragment.checks!.some((c) => c.kind === "http" && c.url === "http://vega.home.arpa:9091/-/ready" && c.expectStatus === 200));
+  assert.ok(
+    fragment.checks!.some(
+      (c) => c.kind === "http" && c.url === "http://vega.home.arpa:9091/-/ready" && c.expectStatus === 200,
+    ),
+  );
 });
 
 test("alert rules: host down, broker down, broker metrics stale, mirror heartbeat stale", () => {
   const rules = rulesOf();
   const byName = Object.fromEntries(rules.map((r: { alert: string }) => [r.alert, r]));
-  assert.deepEqual(Object.keys(byName).sort(), ["HostDown", "MirrorHeartbeatStale", "MqttBrokerDown", "MqttBrokerMetricsStale"]);
+  assert.deepEqual(Object.keys(byName).sort(), [
+    "HostDown",
+    "MirrorHeartbeatStale",
+    "MqttBrokerDown",
+    "MqttBrokerMetricsStale",
+  ]);
   assert.equal(byName.HostDown.expr, 'up{job="node"} == 0');
   assert.equal(byName.MqttBrokerDown.expr, "mqtt_broker_up == 0");
   assert.match(byName.MqttBrokerMetricsStale.expr, /absent\(mqtt_broker_metrics_timestamp_seconds\)/);
@@ -61,18 +78,39 @@ test("alert rules: host down, broker down, broker metrics stale, mirror heartbea
     assert.ok(r.annotations.summary && r.annotations.description);
   }
   // The metric names are the ones the broker's metrics script writes.
-  const script = fileAt(fragmentOf(renderBroker, "mqtt-broker", homeFleet(), "vega"), "/usr/local/lib/lyra/mqtt-broker-metrics");
-  for (const metric of ["mqtt_broker_up", "mqtt_broker_metrics_timestamp_seconds", "lyra_heartbeat_last_seen_timestamp_seconds"]) assert.ok(script.content.includes(metric), metric);
+  const script = fileAt(
+    fragmentOf(renderBroker, "mqtt-broker", homeFleet(), "vega"),
+    "/usr/local/lib/lyra/mqtt-broker-metrics",
+  );
+  for (const metric of [
+    "mqtt_broker_up",
+    "mqtt_broker_metrics_timestamp_seconds",
+    "lyra_heartbeat_last_seen_timestamp_seconds",
+  ])
+    assert.ok(script.content.includes(metric), metric);
 });
 
 test("without broker metrics (no node exporter on the broker host) or mirrors, only the rules that can fire remain", () => {
-  const bare = rulesOf(fragmentOf(render, "prometheus", homeFleet((raw) => (raw.hosts.vega.services = { "node-exporter": { enabled: false } })), "vega"));
-  assert.deepEqual(bare.map((r: { alert: string }) => r.alert), ["HostDown"]);
+  const bare = rulesOf(
+    fragmentOf(
+      render,
+      "prometheus",
+      homeFleet((raw) => (raw.hosts.vega.services = { "node-exporter": { enabled: false } })),
+      "vega",
+    ),
+  );
+  assert.deepEqual(
+    bare.map((r: { alert: string }) => r.alert),
+    ["HostDown"],
+  );
   const noMirrors = homeFleet((raw) => {
     delete raw.hosts["mirror-1"];
     delete raw.hosts["mirror-2"];
   });
-  assert.deepEqual(rulesOf(fragmentOf(render, "prometheus", noMirrors, "vega")).map((r: { alert: string }) => r.alert), ["HostDown", "MqttBrokerDown", "MqttBrokerMetricsStale"]);
+  assert.deepEqual(
+    rulesOf(fragmentOf(render, "prometheus", noMirrors, "vega")).map((r: { alert: string }) => r.alert),
+    ["HostDown", "MqttBrokerDown", "MqttBrokerMetricsStale"],
+  );
 });
 
 test("Debian's prometheus.service, tightened by a drop-in; every file restarts it", () => {
@@ -89,5 +127,9 @@ test("Debian's prometheus.service, tightened by a drop-in; every file restarts i
   }
   assert.ok(fragment.checks!.some((c) => c.kind === "unit" && c.unit === "prometheus.service"));
   assert.ok(fragment.recovery![0].commands.includes("systemctl restart prometheus"));
-  assert.equal(JSON.stringify(fragmentOf(render, "prometheus", homeFleet(), "vega")), JSON.stringify(fragment), "deterministic");
+  assert.equal(
+    JSON.stringify(fragmentOf(render, "prometheus", homeFleet(), "vega")),
+    JSON.stringify(fragment),
+    "deterministic",
+  );
 });

@@ -21,7 +21,12 @@ test("the config carries the model's storage, snapshots and ports, and turns tel
 
 test("changed ports and paths reach the config, the unit's state directories, ports and checks", () => {
   const fragment = qdrant((raw) => {
-    raw.hosts.lyra.services.qdrant = { port: 7333, grpcPort: 7334, storagePath: "/var/lib/vectors/data", snapshotsPath: "/var/lib/vectors/snaps" };
+    raw.hosts.lyra.services.qdrant = {
+      port: 7333,
+      grpcPort: 7334,
+      storagePath: "/var/lib/vectors/data",
+      snapshotsPath: "/var/lib/vectors/snaps",
+    };
   });
   const config = parse(fileAt(fragment, configPath).content);
   assert.deepEqual(config.service, { host: "0.0.0.0", http_port: 7333, grpc_port: 7334 });
@@ -33,7 +38,12 @@ test("changed ports and paths reach the config, the unit's state directories, po
     { port: 7333, protocol: "tcp", service: "qdrant" },
     { port: 7334, protocol: "tcp", service: "qdrant" },
   ]);
-  assert.deepEqual(fragment.checks![1], { kind: "http", name: "lyra: qdrant /readyz", url: "http://lyra.home.arpa:7333/readyz", expectStatus: 200 });
+  assert.deepEqual(fragment.checks![1], {
+    kind: "http",
+    name: "lyra: qdrant /readyz",
+    url: "http://lyra.home.arpa:7333/readyz",
+    expectStatus: 200,
+  });
   assert.ok(fragment.recovery![0].commands.includes("curl http://localhost:7333/readyz"));
 });
 
@@ -42,7 +52,10 @@ test("storage outside /var/lib is refused with the setting's path (a dynamic use
     () => qdrant((raw) => (raw.hosts.lyra.services.qdrant = { storagePath: "/srv/qdrant" })),
     /test-stack\.yaml: .*\n {2}- hosts\.lyra\.services\.qdrant\.storagePath: expected a path under \/var\/lib\/ \(qdrant's StateDirectory=\)/,
   );
-  assert.throws(() => qdrant((raw) => (raw.hosts.lyra.services.qdrant = { snapshotsPath: "/var/lib/../etc" })), /snapshotsPath/);
+  assert.throws(
+    () => qdrant((raw) => (raw.hosts.lyra.services.qdrant = { snapshotsPath: "/var/lib/../etc" })),
+    /snapshotsPath/,
+  );
 });
 
 test("the unit runs the release binary with the managed config, sandboxed, and names the pinned version", () => {
@@ -64,7 +77,14 @@ test("the unit runs the release binary with the managed config, sandboxed, and n
 test("recovery follows the runbook and says how to install the pinned release", () => {
   const fragment = qdrant((raw) => (raw.versions.qdrant = "1.13.0"));
   const commands = fragment.recovery![0].commands;
-  assert.deepEqual(commands.slice(0, 3), ["systemctl restart qdrant", "curl http://localhost:6333/readyz", "journalctl -u qdrant -n 100"]);
-  assert.ok(commands.some((c) => c.includes("/download/v1.13.0/") && c.includes("-C /usr/local/bin qdrant")), commands.join("\n"));
+  assert.deepEqual(commands.slice(0, 3), [
+    "systemctl restart qdrant",
+    "curl http://localhost:6333/readyz",
+    "journalctl -u qdrant -n 100",
+  ]);
+  assert.ok(
+    commands.some((c) => c.includes("/download/v1.13.0/") && c.includes("-C /usr/local/bin qdrant")),
+    commands.join("\n"),
+  );
   assert.deepEqual(fragment.checks![0], { kind: "unit", name: "lyra: qdrant.service active", unit: "qdrant.service" });
 });

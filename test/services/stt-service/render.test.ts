@@ -2,7 +2,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { render, sttBinary, sttEnvPath, sttUnit } from "../../../src/services/stt-service/render";
-import { envEntries, fileAt, fragmentOf, hardeningDeviations, homeFleet, secretFiles, unitFile, unitNamed, unitValue } from "../../render/fixtures";
+import {
+  envEntries,
+  fileAt,
+  fragmentOf,
+  hardeningDeviations,
+  homeFleet,
+  secretFiles,
+  unitFile,
+  unitNamed,
+  unitValue,
+} from "../../render/fixtures";
 import { onMirror } from "../../render/mirror-fixtures";
 
 const { fleet, fragment, unit } = onMirror(render, "stt-service", sttUnit);
@@ -35,7 +45,14 @@ test("a new version or port changes the settings file, the port list and the hea
   assert.deepEqual(changed.ports, [{ port: 8250, protocol: "tcp", service: "stt-service" }]);
   assert.deepEqual(
     changed.checks!.filter((c) => c.kind === "http"),
-    [{ kind: "http", name: "mirror-1: stt-service health", url: "http://mirror-1.home.arpa:8250/health", expectStatus: 200 }],
+    [
+      {
+        kind: "http",
+        name: "mirror-1: stt-service health",
+        url: "http://mirror-1.home.arpa:8250/health",
+        expectStatus: 200,
+      },
+    ],
   );
   assert.match(unitValue(unitFile(changed, sttUnit), "Unit", "Description"), /stt-service 1\.0\.0\) on port 8250/);
 });
@@ -56,7 +73,12 @@ test("the unit: the installed binary, its settings, its own state and cache dire
 test("checks and recovery: the unit, GET /health over the LAN, restart", () => {
   assert.deepEqual(fragment.checks, [
     { kind: "unit", name: "mirror-1: stt-service.service active", unit: sttUnit },
-    { kind: "http", name: "mirror-1: stt-service health", url: "http://mirror-1.home.arpa:8200/health", expectStatus: 200 },
+    {
+      kind: "http",
+      name: "mirror-1: stt-service health",
+      url: "http://mirror-1.home.arpa:8200/health",
+      expectStatus: 200,
+    },
   ]);
   assert.ok(fragment.recovery!.flatMap((r) => r.commands).includes("systemctl restart stt-service"));
 });

@@ -25,7 +25,11 @@ test("a serving host answers the LAN and keeps its local clock as a last resort;
   assert.equal(unit.content, null, "Debian's own unit");
   assert.match(unit.dropIn!, /^ExecStart=\/usr\/sbin\/chronyd \$DAEMON_OPTS -U -x$/m);
   assert.match(unit.dropIn!, /^ConditionCapability=$/m);
-  assert.match(unit.dropIn!, /^CapabilityBoundingSet=\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE$/m, "no CAP_SYS_TIME in a container");
+  assert.match(
+    unit.dropIn!,
+    /^CapabilityBoundingSet=\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE$/m,
+    "no CAP_SYS_TIME in a container",
+  );
 });
 
 test("chronyd starts as _chrony with only the clock and the NTP ports, Debian's wider grants reset", () => {
@@ -37,7 +41,11 @@ test("chronyd starts as _chrony with only the clock and the NTP ports, Debian's 
     assert.match(dropIn, new RegExp(`^${key}=\\n${key}=CAP_SYS_TIME CAP_NET_BIND_SERVICE$`, "m"), key);
   }
   assert.match(dropIn, /^ProtectClock=no$/m);
-  assert.match(dropIn, /^SystemCallFilter=\nSystemCallFilter=@system-service @clock\nSystemCallFilter=~@chown @setuid @resources$/m);
-  for (const key of ["DeviceAllow", "ReadWritePaths"]) assert.match(dropIn, new RegExp(`^${key}=$`, "m"), `${key} reset`);
+  assert.match(
+    dropIn,
+    /^SystemCallFilter=\nSystemCallFilter=@system-service @clock\nSystemCallFilter=~@chown @setuid @resources$/m,
+  );
+  for (const key of ["DeviceAllow", "ReadWritePaths"])
+    assert.match(dropIn, new RegExp(`^${key}=$`, "m"), `${key} reset`);
   assert.doesNotMatch(dropIn, /^ConditionCapability=/m, "a real host keeps Debian's CAP_SYS_TIME condition");
 });

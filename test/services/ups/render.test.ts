@@ -13,7 +13,9 @@ const content = (fragment: ReturnType<typeof ups>, name: string) => fileAt(fragm
 const body = (text: string) => text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
 
 test("standalone NUT for the model's UPS: driver and port from the stack, upsd on localhost only", () => {
-  const fragment = ups((raw) => (raw.hosts.lyra.services.ups = { name: "rack-ups", driver: "blazer_usb", device: "/dev/ttyUSB0" }));
+  const fragment = ups(
+    (raw) => (raw.hosts.lyra.services.ups = { name: "rack-ups", driver: "blazer_usb", device: "/dev/ttyUSB0" }),
+  );
   assert.deepEqual(body(content(fragment, "nut.conf")), ["MODE=standalone"]);
   assert.deepEqual(body(content(fragment, "ups.conf")), [
     "maxretry = 3",
@@ -23,8 +25,15 @@ test("standalone NUT for the model's UPS: driver and port from the stack, upsd o
     '    desc = "lyra\'s UPS"',
   ]);
   assert.deepEqual(body(content(fragment, "upsd.conf")), ["LISTEN 127.0.0.1 3493"]);
-  assert.match(content(fragment, "upsmon.conf"), /^MONITOR rack-ups@localhost 1 upsmon "@@secret:ups-monitor-password@@" primary$/m);
-  assert.deepEqual(fragment.checks!.at(-1), { kind: "command", name: "lyra: UPS rack-ups on line power", command: "upsc rack-ups@localhost ups.status | grep -qw OL" });
+  assert.match(
+    content(fragment, "upsmon.conf"),
+    /^MONITOR rack-ups@localhost 1 upsmon "@@secret:ups-monitor-password@@" primary$/m,
+  );
+  assert.deepEqual(fragment.checks!.at(-1), {
+    kind: "command",
+    name: "lyra: UPS rack-ups on line power",
+    command: "upsc rack-ups@localhost ups.status | grep -qw OL",
+  });
   assert.equal(fragment.recovery![0].commands[0], "upsc rack-ups@localhost");
 });
 
@@ -37,26 +46,41 @@ test("the monitor password is one secret in upsd.users and upsmon.conf, in files
   assert.match(upsmon, new RegExp(`^MONITOR lyra-ups@localhost 1 upsmon "${password}" primary$`, "m"));
   for (const file of fragment.files!) {
     assert.deepEqual([file.mode, file.owner, file.group], ["0640", "root", "nut"], file.path);
-    if (!file.path.endsWith("upsd.users") && !file.path.endsWith("upsmon.conf")) assert.doesNotMatch(file.content, /@@secret/, file.path);
+    if (!file.path.endsWith("upsd.users") && !file.path.endsWith("upsmon.conf"))
+      assert.doesNotMatch(file.content, /@@secret/, file.path);
   }
 });
 
 test("each NUT daemon gets a sandbox drop-in keeping what it uses", () => {
-  const dropIn = (fragment: ReturnType<typeof ups>, name: string) => fragment.units!.find((u) => u.name === name)!.dropIn!;
+  const dropIn = (fragment: ReturnType<typeof ups>, name: string) =>
+    fragment.units!.find((u) => u.name === name)!.dropIn!;
   const fragment = ups();
   assert.match(dropIn(fragment, "nut-server.service"), /^User=nut$/m, "upsd needs no root");
   assert.match(dropIn(fragment, "nut-server.service"), /^CapabilityBoundingSet=$/m);
-  assert.match(dropIn(fragment, "nut-monitor.service"), /^CapabilityBoundingSet=\nCapabilityBoundingSet=CAP_SETUID CAP_SETGID$/m);
+  assert.match(
+    dropIn(fragment, "nut-monitor.service"),
+    /^CapabilityBoundingSet=\nCapabilityBoundingSet=CAP_SETUID CAP_SETGID$/m,
+  );
   assert.match(dropIn(fragment, "nut-monitor.service"), /^ReadWritePaths=\nReadWritePaths=\/run\/nut$/m);
-  assert.match(content(fragment, "upsmon.conf"), /^POWERDOWNFLAG \/run\/nut\/killpower$/m, "the flag is where upsmon may write");
+  assert.match(
+    content(fragment, "upsmon.conf"),
+    /^POWERDOWNFLAG \/run\/nut\/killpower$/m,
+    "the flag is where upsmon may write",
+  );
   // The driver reaches the UPS: any USB device for `auto`, the named node for a serial UPS.
   const usb = dropIn(fragment, "nut-driver@lyra-ups.service");
   assert.match(usb, /^PrivateDevices=no$/m);
   assert.match(usb, /^DeviceAllow=\nDeviceAllow=char-usb_device rw$/m);
   assert.match(usb, /^RestrictAddressFamilies=\nRestrictAddressFamilies=AF_UNIX AF_NETLINK$/m);
-  const serial = dropIn(ups((raw) => (raw.hosts.lyra.services.ups = { device: "/dev/ttyS0" })), "nut-driver@lyra-ups.service");
+  const serial = dropIn(
+    ups((raw) => (raw.hosts.lyra.services.ups = { device: "/dev/ttyS0" })),
+    "nut-driver@lyra-ups.service",
+  );
   assert.match(serial, /^DeviceAllow=\nDeviceAllow=\/dev\/ttyS0 rw$/m);
-  const network = dropIn(ups((raw) => (raw.hosts.lyra.services.ups = { driver: "snmp-ups", device: "ups.home.arpa" })), "nut-driver@lyra-ups.service");
+  const network = dropIn(
+    ups((raw) => (raw.hosts.lyra.services.ups = { driver: "snmp-ups", device: "ups.home.arpa" })),
+    "nut-driver@lyra-ups.service",
+  );
   assert.match(network, /^PrivateDevices=yes$/m);
   assert.match(network, /^RestrictAddressFamilies=\nRestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$/m);
 });
@@ -71,11 +95,14 @@ test("each file restarts the Debian unit that reads it; the units themselves are
     "/etc/nut/upsd.users": ["nut-server.service"],
     "/etc/nut/upsmon.conf": ["nut-monitor.service"],
   });
-  assert.deepEqual(fragment.units!.map((u) => [u.name, u.content, u.enabled, u.active, u.longRunning]), [
-    ["nut-server.service", null, true, true, true],
-    ["nut-monitor.service", null, true, true, true],
-    ["nut-driver@lyra-ups.service", null, true, true, true],
-  ]);
+  assert.deepEqual(
+    fragment.units!.map((u) => [u.name, u.content, u.enabled, u.active, u.longRunning]),
+    [
+      ["nut-server.service", null, true, true, true],
+      ["nut-monitor.service", null, true, true, true],
+      ["nut-driver@lyra-ups.service", null, true, true, true],
+    ],
+  );
   assert.deepEqual(fragment.packages, ["nut-client", "nut-server"]);
   assert.ok(fragment.checks!.some((c) => c.kind === "unit" && c.unit === "nut-driver@lyra-ups.service"));
 });
@@ -83,7 +110,11 @@ test("each file restarts the Debian unit that reads it; the units themselves are
 test("placed only when the stack declares a UPS; its secret is required only then", () => {
   const withUps = homeFleet();
   assert.ok(requiredSecretKeys(withUps).includes("ups-monitor-password"));
-  assert.ok(planFleet(withUps).find((p) => p.host === "lyra")!.files.some((f) => f.path === "/etc/nut/upsd.users"));
+  assert.ok(
+    planFleet(withUps)
+      .find((p) => p.host === "lyra")!
+      .files.some((f) => f.path === "/etc/nut/upsd.users"),
+  );
 
   const without = homeFleet((raw) => delete raw.hosts.lyra.services.ups);
   assert.ok(!requiredSecretKeys(without).includes("ups-monitor-password"));

@@ -51,7 +51,17 @@ describe("verify's SSH checks on the lab hosts", { timeout: 20 * 60_000 }, () =>
   });
 
   test("unit checks report systemd's real state, as root and through sudo; a wrong host key is named, nothing runs", async () => {
-    const run = await runCli("verify", ["--stack-file", stackFile, "--only", "ssh", "--identity", lab.clientKeyPath, "--timeout", "10", "--json"]);
+    const run = await runCli("verify", [
+      "--stack-file",
+      stackFile,
+      "--only",
+      "ssh",
+      "--identity",
+      lab.clientKeyPath,
+      "--timeout",
+      "10",
+      "--json",
+    ]);
     assert.ok(run.stdout.trim().startsWith("{"), `verify printed no JSON:\n${run.stderr}`);
     const out = JSON.parse(run.stdout) as JsonOutput;
     const byName = new Map(out.results.map((r) => [r.name, r]));
@@ -63,7 +73,11 @@ describe("verify's SSH checks on the lab hosts", { timeout: 20 * 60_000 }, () =>
     }
     const lyra = out.results.filter((r) => r.host === "lyra");
     assert.ok(lyra.length > 3);
-    for (const r of lyra) assert.match(r.detail, /^lyra \(root@127\.0\.0\.11:22\): host key mismatch: pinned SHA256:\S+ \(ssh-ed25519\) but the host presented SHA256:\S+\. Refused before running any command/);
+    for (const r of lyra)
+      assert.match(
+        r.detail,
+        /^lyra \(root@127\.0\.0\.11:22\): host key mismatch: pinned SHA256:\S+ \(ssh-ed25519\) but the host presented SHA256:\S+\. Refused before running any command/,
+      );
     assert.equal(out.causes.length, 1, JSON.stringify(out.causes));
     assert.ok(run.ms < 30_000, `took ${run.ms} ms`);
   });

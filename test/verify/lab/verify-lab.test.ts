@@ -32,12 +32,22 @@ interface Run {
 function npm(script: string, args: string[], timeoutMs: number): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "-s", script, ...(args.length ? ["--", ...args] : [])], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("npm", ["run", "-s", script, ...(args.length ? ["--", ...args] : [])], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`npm run ${script}: still running after ${timeoutMs / 1000} s\n${stdout}${stderr}`))), timeoutMs);
+    const timer = setTimeout(
+      () => (
+        child.kill("SIGKILL"),
+        reject(new Error(`npm run ${script}: still running after ${timeoutMs / 1000} s\n${stdout}${stderr}`))
+      ),
+      timeoutMs,
+    );
     child.once("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr, ms: Date.now() - started })));
   });
 }
@@ -71,7 +81,11 @@ describe("verify on the converged lab", { timeout: 30 * 60_000 }, () => {
     lab = await ensureLab();
     env = { ...process.env };
     const converge = await npm("lab:converge", [], 20 * 60_000);
-    assert.equal(converge.code, 0, `npm run lab:converge failed, so the lab is not converged:\n${converge.stdout.slice(-4000)}\n${converge.stderr.slice(-2000)}`);
+    assert.equal(
+      converge.code,
+      0,
+      `npm run lab:converge failed, so the lab is not converged:\n${converge.stdout.slice(-4000)}\n${converge.stderr.slice(-2000)}`,
+    );
     // The lab's secrets, written by lab:converge (random once, then stable).
     const secrets = JSON.parse(readFileSync(join(labDir, "lab-secrets.json"), "utf8")) as Record<string, string>;
     env.LYRA_SECRET_MQTT_PASSWORD_MONITOR = secrets["mqtt-password-monitor"];
@@ -87,31 +101,52 @@ describe("verify on the converged lab", { timeout: 30 * 60_000 }, () => {
     // for green as an operator would with --watch, then a plain run must pass.
     const settle = await verify(["--watch", "--deadline", "600"], 12 * 60_000);
     assert.equal(settle.code, 0, `the lab did not turn green within 600 s:\n${settle.stdout}\n${settle.stderr}`);
-    console.log(`# lab after converge: ${settle.stdout.match(/^watch: .*$/m)?.[0]}; first run: ${settle.stdout.match(/^run 1: .*$/m)?.[0] ?? "green"}`);
+    console.log(
+      `# lab after converge: ${settle.stdout.match(/^watch: .*$/m)?.[0]}; first run: ${settle.stdout.match(/^run 1: .*$/m)?.[0] ?? "green"}`,
+    );
     const run = await verify();
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-    assert.match(run.stdout, /^reaching hosts at their stack addresses, not their DNS names: lyra\.lab\.home\.arpa -> 127\.0\.0\.11, /m);
+    assert.match(
+      run.stdout,
+      /^reaching hosts at their stack addresses, not their DNS names: lyra\.lab\.home\.arpa -> 127\.0\.0\.11, /m,
+    );
     assert.match(run.stdout, /^verify: \d+ checks, \d+ passed, all passed in /m);
     const json = await verify(["--json"]);
     const out = JSON.parse(json.stdout) as JsonOutput;
     const planned = planFleet(fleet).flatMap((p) => p.checks.map((c) => c.name));
-    assert.deepEqual(out.results.map((r) => r.name), planned, "verify ran every check of every plan");
+    assert.deepEqual(
+      out.results.map((r) => r.name),
+      planned,
+      "verify ran every check of every plan",
+    );
     for (const r of out.results) assert.ok(r.ok, `${r.name}: ${r.detail}`);
     console.log(`# lab verify: ${out.results.length} checks passed in ${run.ms} ms (CLI, tsx start included)`);
   });
 
   test("record writes today's entry on the docs host over SSH, and the live site lists it", async () => {
-    const run = await npm("record", ["--stack", "lab", "--identity", lab.clientKeyPath, "--action", "lab: verified the converged fleet"], 5 * 60_000);
+    const run = await npm(
+      "record",
+      ["--stack", "lab", "--identity", lab.clientKeyPath, "--action", "lab: verified the converged fleet"],
+      5 * 60_000,
+    );
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     const day = entryFileName(new Date(), fleet.site.timezone).replace(/\.md$/, "");
-    assert.match(run.stdout, new RegExp(`^record: (wrote|appended a section to) lyra:/opt/lyra/docs/docs/entries/${day}\\.md$`, "m"));
+    assert.match(
+      run.stdout,
+      new RegExp(`^record: (wrote|appended a section to) lyra:/opt/lyra/docs/docs/entries/${day}\\.md$`, "m"),
+    );
     // mkdocs serve rebuilds when a file appears: the entry and the index listing it go live.
     const lyra = lab.host("lyra");
     const end = Date.now() + 60_000;
     for (;;) {
       const page = await httpGet(lyra.address, 8001, `/entries/${day}/`);
       const index = await httpGet(lyra.address, 8001, "/entries/");
-      if (page.status === 200 && page.body.includes("lab: verified the converged fleet") && index.body.includes(`href="${day}/"`)) break;
+      if (
+        page.status === 200 &&
+        page.body.includes("lab: verified the converged fleet") &&
+        index.body.includes(`href="${day}/"`)
+      )
+        break;
       assert.ok(Date.now() < end, `the site did not list entries/${day} within 60 s (page ${page.status})`);
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -123,7 +158,10 @@ describe("verify on the converged lab", { timeout: 30 * 60_000 }, () => {
     const down = await verify();
     assert.equal(down.code, 1);
     assert.ok(down.ms < 10_000, `took ${down.ms} ms`);
-    assert.match(down.stdout, /^ {2}broker unreachable: vega:1883 \([^)]+\); \d+ checks depend on it: .*vega: mqtt round trip on lyra\/test/m);
+    assert.match(
+      down.stdout,
+      /^ {2}broker unreachable: vega:1883 \([^)]+\); \d+ checks depend on it: .*vega: mqtt round trip on lyra\/test/m,
+    );
 
     const watching = verify(["--watch", "--deadline", "300", "--json"], 10 * 60_000);
     await new Promise((r) => setTimeout(r, 3000));
@@ -134,6 +172,8 @@ describe("verify on the converged lab", { timeout: 30 * 60_000 }, () => {
     assert.equal(run.code, 0, run.stdout);
     assert.equal(out.watch?.recovered, true);
     assert.ok(out.watch!.timeToRecoveryMs! >= 2000, `${out.watch!.timeToRecoveryMs}`);
-    console.log(`# lab broker restart: time to recovery ${out.watch!.timeToRecoveryMs} ms over ${out.watch!.runs.length} verify runs`);
+    console.log(
+      `# lab broker restart: time to recovery ${out.watch!.timeToRecoveryMs} ms over ${out.watch!.runs.length} verify runs`,
+    );
   });
 });

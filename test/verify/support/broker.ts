@@ -37,7 +37,9 @@ export class TestBroker {
   constructor(private readonly stack: TestStack) {
     this.dir = join(stack.dir, "mosquitto");
     mkdirSync(this.dir, { recursive: true });
-    const passwd = stack.fleet.mqttUsers.map((u) => `${u.name}:${mosquittoPasswordHash(u.name, stack.passwords[u.name])}\n`).join("");
+    const passwd = stack.fleet.mqttUsers
+      .map((u) => `${u.name}:${mosquittoPasswordHash(u.name, stack.passwords[u.name])}\n`)
+      .join("");
     writeFileSync(join(this.dir, "passwd"), passwd, { mode: 0o600 });
     writeFileSync(join(this.dir, "acl"), acl(stack) + "\n", { mode: 0o600 });
     writeFileSync(

@@ -11,7 +11,12 @@ export interface CliRun {
   ms: number;
 }
 
-export function runCli(script: "verify" | "record", args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliRun> {
+export function runCli(
+  script: "verify" | "record",
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join("src", "cli", `${script}.ts`), ...args], {

@@ -64,6 +64,8 @@ export async function writeTestStack(dir: string): Promise<TestStack> {
   const file = join(dir, "Pulumi.verifytest.yaml");
   writeFileSync(file, yaml);
   const fleet = loadStackFile(file);
-  const passwords = Object.fromEntries(fleet.mqttUsers.map((u) => [u.name, `pw-${u.name}-${randomBytes(9).toString("base64url")}`]));
+  const passwords = Object.fromEntries(
+    fleet.mqttUsers.map((u) => [u.name, `pw-${u.name}-${randomBytes(9).toString("base64url")}`]),
+  );
   return { dir, file, fleet, brokerPort, passwords };
 }

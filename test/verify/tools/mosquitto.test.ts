@@ -50,9 +50,11 @@ function result(out: JsonOutput, name: string) {
 /** No secret value (password, private key) anywhere in what verify printed. */
 function assertNoSecrets(run: CliRun): void {
   const printed = run.stdout + run.stderr;
-  for (const [user, password] of Object.entries(stack.passwords)) assert.ok(!printed.includes(password), `password of ${user} printed`);
+  for (const [user, password] of Object.entries(stack.passwords))
+    assert.ok(!printed.includes(password), `password of ${user} printed`);
   const key = readFileSync(identity, "utf8");
-  for (const line of key.split("\n").filter((l) => l.length > 20)) assert.ok(!printed.includes(line), "private key printed");
+  for (const line of key.split("\n").filter((l) => l.length > 20))
+    assert.ok(!printed.includes(line), "private key printed");
 }
 
 /** Waits until the broker holds mirror-1's retained registration and a health message per host. */
@@ -61,7 +63,8 @@ async function settle(): Promise<void> {
   for (;;) {
     const run = await verify(["--only", "mqtt", "--json", "--stale-after", "5"]);
     if (run.code === 0) return;
-    if (Date.now() > end) assert.fail(`the MQTT checks did not settle:\n${run.stdout}\n${run.stderr}\n${mirror.log.join("")}`);
+    if (Date.now() > end)
+      assert.fail(`the MQTT checks did not settle:\n${run.stdout}\n${run.stderr}\n${mirror.log.join("")}`);
     await sleep(500);
   }
 }
@@ -84,22 +87,32 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     assert.ok(roundTrip.ok && /^echoed in \d+ ms$/.test(roundTrip.detail), roundTrip.detail);
     assert.equal(roundTrip.via, `mqtt ${addresses.vega}:${stack.brokerPort} lyra/test`);
     assert.match(result(out, "mirror-1: heartbeat on lyra/presence/mirror-1").detail, /^message after/);
-    assert.equal(result(out, "mirror-1: registered on lyra/clients/online/mirror-1").detail, "retained registration, online");
-    for (const host of ["lyra", "mirror-1", "vega"]) assert.match(result(out, `${host}: health published`).detail, /^retained, \d+ s old$/);
+    assert.equal(
+      result(out, "mirror-1: registered on lyra/clients/online/mirror-1").detail,
+      "retained registration, online",
+    );
+    for (const host of ["lyra", "mirror-1", "vega"])
+      assert.match(result(out, `${host}: health published`).detail, /^retained, \d+ s old$/);
     // The set verify ran is the plans' MQTT checks, no more, no less.
-    const planned = planFleet(stack.fleet).flatMap((p) => p.checks.filter((c) => mqttKinds.has(c.kind)).map((c) => c.name));
+    const planned = planFleet(stack.fleet).flatMap((p) =>
+      p.checks.filter((c) => mqttKinds.has(c.kind)).map((c) => c.name),
+    );
     assert.deepEqual(out.results.map((r) => r.name).sort(), planned.sort());
     assertNoSecrets(run);
   });
 
   test("the lyra-verify bin runs the same command (package.json bin, through tsx)", async () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { bin: Record<string, string> };
-    const run = spawnSync(process.execPath, [join(root, pkg.bin["lyra-verify"]), "--stack-file", stack.file, "--only", "mqtt-roundtrip"], {
-      cwd: root,
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, ...env },
-      timeout: 60_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [join(root, pkg.bin["lyra-verify"]), "--stack-file", stack.file, "--only", "mqtt-roundtrip"],
+      {
+        cwd: root,
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, ...env },
+        timeout: 60_000,
+      },
+    );
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^vega {2}mqtt round trip on lyra\/test +\d+ ms {2}pass {2}echoed in \d+ ms$/m);
   });
@@ -107,7 +120,12 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
   test("a wrong monitor password is named as a refused login, and the password is not printed", async () => {
     const run = await verify(["--only", "mqtt-roundtrip"], { LYRA_SECRET_MQTT_PASSWORD_MONITOR: "wrong-Password-42" });
     assert.equal(run.code, 1);
-    assert.match(run.stdout, new RegExp(`broker refused the login: vega:${stack.brokerPort} \\(not authorized; check the mqtt-password-monitor secret\\)`));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `broker refused the login: vega:${stack.brokerPort} \\(not authorized; check the mqtt-password-monitor secret\\)`,
+      ),
+    );
     assert.ok(!run.stdout.includes("wrong-Password-42") && !run.stderr.includes("wrong-Password-42"));
   });
 
@@ -124,7 +142,10 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     console.log(`# stale mirror named after ${heartbeat.latencyMs} ms (window 3 s); verify run ${run.ms} ms`);
     assert.match(result(out, "mirror-1: registered on lyra/clients/online/mirror-1").detail, /^offline: its last will/);
     // Everything else still passes: the stale mirror is the only thing named.
-    assert.deepEqual(out.results.filter((r) => !r.ok).map((r) => r.host), ["mirror-1", "mirror-1"]);
+    assert.deepEqual(
+      out.results.filter((r) => !r.ok).map((r) => r.host),
+      ["mirror-1", "mirror-1"],
+    );
     mirror.start();
     await settle();
   });
@@ -136,7 +157,9 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
     console.log(`# broker stopped: full verify failed in ${run.ms} ms (CLI start included)`);
     const cause = `broker unreachable: vega:${stack.brokerPort} (connection refused)`;
-    const mqttChecks = planFleet(stack.fleet).flatMap((p) => p.checks.filter((c) => mqttKinds.has(c.kind)).map((c) => c.name));
+    const mqttChecks = planFleet(stack.fleet).flatMap((p) =>
+      p.checks.filter((c) => mqttKinds.has(c.kind)).map((c) => c.name),
+    );
     const line = run.stdout.split("\n").find((l) => l.includes(`${cause}; ${mqttChecks.length} checks depend on it: `));
     assert.ok(line, `no summary line naming the broker:\n${run.stdout}`);
     for (const name of mqttChecks) assert.ok(line.includes(name), `${name} not named as depending on the broker`);
@@ -159,7 +182,9 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     const ttr = out.watch.timeToRecoveryMs!;
     assert.ok(ttr >= downFor - 1000 && ttr < 60_000, `time to recovery ${ttr} ms`);
     assert.match(out.watch.outcome, /^recovered after \d+\.\d s \(\d+ runs\)$/);
-    console.log(`# broker down ${downFor} ms before restart; verify --watch: time to recovery ${ttr} ms in ${out.watch.runs.length} runs`);
+    console.log(
+      `# broker down ${downFor} ms before restart; verify --watch: time to recovery ${ttr} ms in ${out.watch.runs.length} runs`,
+    );
   });
 
   test("an unreachable host is named, every other check still runs, and the run is bounded", async () => {
@@ -168,7 +193,11 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
     const out = json(run);
     assert.equal(run.code, 1);
     const all = planFleet(stack.fleet).flatMap((p) => p.checks.map((c) => c.name));
-    assert.deepEqual(out.results.map((r) => r.name), all, "every planned check has a result");
+    assert.deepEqual(
+      out.results.map((r) => r.name),
+      all,
+      "every planned check has a result",
+    );
     const unreachable = `host unreachable: lyra (root@${addresses.lyra}:22): cannot reach sshd (ECONNREFUSED)`;
     const lyraCause = out.causes.find((c) => c.message === unreachable);
     assert.ok(lyraCause, `lyra not named: ${JSON.stringify(out.causes)}`);
@@ -191,7 +220,8 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
       const out = json(run);
       assert.equal(run.code, 1);
       assert.ok(out.results.length >= 3);
-      for (const r of out.results) assert.match(r.detail, /^host unreachable: lyra \(root@127\.0\.0\.64:22\): no SSH answer within 2 s/);
+      for (const r of out.results)
+        assert.match(r.detail, /^host unreachable: lyra \(root@127\.0\.0\.64:22\): no SSH answer within 2 s/);
       assert.ok(run.ms < 2 * 2000 + 3000, `took ${run.ms} ms`);
       console.log(`# hung sshd on lyra: ${out.results.length} SSH checks failed in ${run.ms} ms (timeout 2 s)`);
     } finally {

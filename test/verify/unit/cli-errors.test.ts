@@ -8,23 +8,38 @@ const noTrace = (s: string) => assert.doesNotMatch(s, /\n\s+at .+:\d+:\d+/, `sta
 test("a missing monitor password names the variable and the pulumi command; exit 2", async () => {
   const run = await runCli("verify", ["--stack", "home", "--only", "mqtt"]);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /^verify: missing secrets for stack 'home':\n {2}- mqtt-password-monitor: set LYRA_SECRET_MQTT_PASSWORD_MONITOR, or run `pulumi config set --secret --stack home mqtt-password-monitor`\n$/);
+  assert.match(
+    run.stderr,
+    /^verify: missing secrets for stack 'home':\n {2}- mqtt-password-monitor: set LYRA_SECRET_MQTT_PASSWORD_MONITOR, or run `pulumi config set --secret --stack home mqtt-password-monitor`\n$/,
+  );
   noTrace(run.stderr);
 });
 
 test("no SSH key and no agent: says the four ways to give one; exit 2", async () => {
   const run = await runCli("verify", ["--stack", "home", "--only", "unit"], { SSH_AUTH_SOCK: "" });
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /^verify: no SSH key: pass --identity <file>, set LYRA_SECRET_SSH_PRIVATE_KEY, run `pulumi config set --secret --stack home ssh-private-key`, or start ssh-agent\n$/);
+  assert.match(
+    run.stderr,
+    /^verify: no SSH key: pass --identity <file>, set LYRA_SECRET_SSH_PRIVATE_KEY, run `pulumi config set --secret --stack home ssh-private-key`, or start ssh-agent\n$/,
+  );
 });
 
 test("usage errors: unknown kind, unknown host, --deadline without --watch, bad numbers; exit 2", async () => {
   const cases: [string[], RegExp][] = [
     [["--stack", "home", "--only", "foo"], /^verify: --only: unknown check kind 'foo' \(expected http, unit, /],
-    [["--stack", "home", "--host", "mirror-9"], /^verify: --host: no host named 'mirror-9' in stacks\/Pulumi\.home\.yaml \(hosts: lyra, mirror-1, mirror-2, vega\)/],
+    [
+      ["--stack", "home", "--host", "mirror-9"],
+      /^verify: --host: no host named 'mirror-9' in stacks\/Pulumi\.home\.yaml \(hosts: lyra, mirror-1, mirror-2, vega\)/,
+    ],
     [["--stack", "home", "--deadline", "30"], /^verify: --deadline only applies with --watch/],
-    [["--stack", "home", "--stale-after", "-3"], /^verify: --stale-after expects a positive number of seconds, got '-3'/],
-    [["--stack", "nope"], /^stacks\/Pulumi\.nope\.yaml: 1 problem in lyra-fleet:fleet; nothing was changed:\n {2}- \(top level\): cannot read the stack file: no such file/],
+    [
+      ["--stack", "home", "--stale-after", "-3"],
+      /^verify: --stale-after expects a positive number of seconds, got '-3'/,
+    ],
+    [
+      ["--stack", "nope"],
+      /^stacks\/Pulumi\.nope\.yaml: 1 problem in lyra-fleet:fleet; nothing was changed:\n {2}- \(top level\): cannot read the stack file: no such file/,
+    ],
     [[], /^verify: --stack is required/],
   ];
   for (const [args, expected] of cases) {

@@ -21,7 +21,9 @@ function sitePages(): Map<string, string> {
   const docsHost = plans.find((p) => p.files.some((f) => f.path === "/opt/lyra/docs/mkdocs.yml"));
   assert.ok(docsHost, "no host carries the docs site");
   const prefix = "/opt/lyra/docs/docs/";
-  return new Map(docsHost.files.filter((f) => f.path.startsWith(prefix)).map((f) => [f.path.slice(prefix.length), f.content]));
+  return new Map(
+    docsHost.files.filter((f) => f.path.startsWith(prefix)).map((f) => [f.path.slice(prefix.length), f.content]),
+  );
 }
 
 /** The text of a code span cell (`name`, or ``name`` when the name holds a backtick). */
@@ -74,13 +76,18 @@ test("each host page lists exactly the checks verify runs on that host", () => {
   for (const host of fleet.hosts) {
     const table = section(pages.get(`hosts/${host.name}.md`)!, "## Health checks");
     const listed = rows(table).map((cells) => `${host.name}\t${cells[1]}\t${codeCell(cells[0])}`);
-    assert.deepEqual(listed.sort(), runs.filter((r) => r.startsWith(`${host.name}\t`)), host.name);
+    assert.deepEqual(
+      listed.sort(),
+      runs.filter((r) => r.startsWith(`${host.name}\t`)),
+      host.name,
+    );
   }
 });
 
 test("the plans hold the runbook's whole verification for the home stack", () => {
   const all = plans.flatMap((p) => p.checks.map((c) => ({ host: p.host, ...c })));
-  const has = (pred: (c: (typeof all)[number]) => boolean, what: string) => assert.ok(all.some(pred), `missing: ${what}`);
+  const has = (pred: (c: (typeof all)[number]) => boolean, what: string) =>
+    assert.ok(all.some(pred), `missing: ${what}`);
   for (const url of ["/healthz", "/readyz"]) has((c) => c.kind === "http" && c.url.endsWith(url), `HTTP ${url}`);
   has((c) => c.kind === "http" && c.name.includes("Node-RED"), "Node-RED over HTTP");
   has((c) => c.kind === "http" && c.name.includes("docs site"), "MkDocs over HTTP");
@@ -89,14 +96,24 @@ test("the plans hold the runbook's whole verification for the home stack", () =>
   has((c) => c.kind === "command" && /upsc|ups/i.test(c.name), "the UPS status");
   for (const host of fleet.hosts) {
     has((c) => c.kind === "mqtt-fresh" && c.topic === `lyra/health/${host.name}`, `fresh lyra/health/${host.name}`);
-    has((c) => c.host === host.name && c.kind === "command" && c.name.endsWith("clock synchronized"), `${host.name}: clock synchronized`);
+    has(
+      (c) => c.host === host.name && c.kind === "command" && c.name.endsWith("clock synchronized"),
+      `${host.name}: clock synchronized`,
+    );
     if (host.role !== "mirror") continue;
-    has((c) => c.kind === "mqtt-fresh" && c.topic === `lyra/presence/${host.name}` && c.withinSeconds === 60, `${host.name}: heartbeat within 60 s`);
-    has((c) => c.kind === "mqtt-registered" && c.client === host.name && c.topic === `lyra/clients/online/${host.name}`, `${host.name}: registration`);
+    has(
+      (c) => c.kind === "mqtt-fresh" && c.topic === `lyra/presence/${host.name}` && c.withinSeconds === 60,
+      `${host.name}: heartbeat within 60 s`,
+    );
+    has(
+      (c) => c.kind === "mqtt-registered" && c.client === host.name && c.topic === `lyra/clients/online/${host.name}`,
+      `${host.name}: registration`,
+    );
   }
   // Every declared unit that should be running is checked over SSH.
   for (const plan of plans) {
     const checked = new Set(plan.checks.flatMap((c) => (c.kind === "unit" ? [c.unit] : [])));
-    for (const unit of plan.units.filter((u) => u.active)) assert.ok(checked.has(unit.name), `${plan.host}: no check that ${unit.name} is active`);
+    for (const unit of plan.units.filter((u) => u.active))
+      assert.ok(checked.has(unit.name), `${plan.host}: no check that ${unit.name} is active`);
   }
 });

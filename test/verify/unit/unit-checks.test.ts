@@ -38,7 +38,10 @@ ActiveState=inactive
 SubState=dead
 `;
 
-const failedOneshot = ranOneshot.replace("Result=success", "Result=exit-code").replace("SubState=dead", "SubState=failed").replace("ActiveState=inactive", "ActiveState=failed");
+const failedOneshot = ranOneshot
+  .replace("Result=success", "Result=exit-code")
+  .replace("SubState=dead", "SubState=failed")
+  .replace("ActiveState=inactive", "ActiveState=failed");
 
 const timer = (lastTrigger: string) => `Triggers=lyra-health.service
 LastTriggerUSecMonotonic=${lastTrigger}
@@ -56,26 +59,45 @@ const verdict = (name: string, text: string) => {
 
 test("a running service, and a oneshot that ran and stays active, pass", () => {
   assert.deepEqual(verdict("mqtt-client.service", running), { ok: true, detail: "active (running)" });
-  const accounts = ranOneshot.replace("Id=lyra-health.service", "Id=lyra-accounts.service").replace("ActiveState=inactive", "ActiveState=active").replace("SubState=dead", "SubState=exited");
+  const accounts = ranOneshot
+    .replace("Id=lyra-health.service", "Id=lyra-accounts.service")
+    .replace("ActiveState=inactive", "ActiveState=active")
+    .replace("SubState=dead", "SubState=exited");
   assert.deepEqual(verdict("lyra-accounts.service", accounts), { ok: true, detail: "active (exited)" });
 });
 
 test("a service that never ran fails though systemd says Result=success", () => {
-  assert.deepEqual(verdict("lyra-health.service", neverRunOneshot), { ok: false, detail: "inactive (dead): never started" });
+  assert.deepEqual(verdict("lyra-health.service", neverRunOneshot), {
+    ok: false,
+    detail: "inactive (dead): never started",
+  });
   // Active with no main process start on record (a unit only ever loaded, e.g. by a reload): not run.
   const noStart = running.replace("ExecMainStartTimestampMonotonic=5123456789", "ExecMainStartTimestampMonotonic=0");
-  assert.deepEqual(verdict("mqtt-client.service", noStart), { ok: false, detail: "active (running): its main process never started" });
+  assert.deepEqual(verdict("mqtt-client.service", noStart), {
+    ok: false,
+    detail: "active (running): its main process never started",
+  });
 });
 
 test("a unit still starting, or restarting after a failure, fails and says which", () => {
-  const starting = running.replace("ActiveState=active", "ActiveState=activating").replace("SubState=running", "SubState=start");
+  const starting = running
+    .replace("ActiveState=active", "ActiveState=activating")
+    .replace("SubState=running", "SubState=start");
   assert.deepEqual(verdict("nodered.service", starting), { ok: false, detail: "activating (start): still starting" });
-  const restarting = running.replace("ActiveState=active", "ActiveState=activating").replace("SubState=running", "SubState=auto-restart");
-  assert.deepEqual(verdict("stt-service.service", restarting), { ok: false, detail: "activating (auto-restart): restarting after a failure" });
+  const restarting = running
+    .replace("ActiveState=active", "ActiveState=activating")
+    .replace("SubState=running", "SubState=auto-restart");
+  assert.deepEqual(verdict("stt-service.service", restarting), {
+    ok: false,
+    detail: "activating (auto-restart): restarting after a failure",
+  });
 });
 
 test("a timer must have fired, and its service must have finished a run that succeeded", () => {
-  assert.deepEqual(verdict("lyra-health.timer", timer("0")), { ok: false, detail: "active (waiting): never triggered yet" });
+  assert.deepEqual(verdict("lyra-health.timer", timer("0")), {
+    ok: false,
+    detail: "active (waiting): never triggered yet",
+  });
   assert.deepEqual(verdict("lyra-health.timer", `${timer("7200000000")}--\n${ranOneshot}`), {
     ok: true,
     detail: "active (waiting), lyra-health.service's last run succeeded",
@@ -85,14 +107,18 @@ test("a timer must have fired, and its service must have finished a run that suc
     detail: "active (waiting): lyra-health.service's last run failed (Result=exit-code)",
   });
   // Fired, and its first run is still going: nothing has succeeded yet.
-  const firstRun = neverRunOneshot.replace("ExecMainStartTimestampMonotonic=0", "ExecMainStartTimestampMonotonic=7200000000").replace("ActiveState=inactive", "ActiveState=activating").replace("SubState=dead", "SubState=start");
+  const firstRun = neverRunOneshot
+    .replace("ExecMainStartTimestampMonotonic=0", "ExecMainStartTimestampMonotonic=7200000000")
+    .replace("ActiveState=inactive", "ActiveState=activating")
+    .replace("SubState=dead", "SubState=start");
   assert.deepEqual(verdict("lyra-health.timer", `${timer("7200000000")}--\n${firstRun}`), {
     ok: false,
     detail: "active (waiting): lyra-health.service has not finished a run yet",
   });
   // A later run in progress, as systemd 252 showed it on the lab's vega: the exit timestamp and
   // Result are cleared for the run, InactiveEnterTimestampMonotonic tells an earlier one ended.
-  const laterRun = "Id=mqtt-broker-metrics.service\nLoadState=loaded\nActiveState=activating\nSubState=start\nResult=success\nExecMainStartTimestampMonotonic=4609700000\nExecMainExitTimestampMonotonic=0\nInactiveEnterTimestampMonotonic=4609662940\n";
+  const laterRun =
+    "Id=mqtt-broker-metrics.service\nLoadState=loaded\nActiveState=activating\nSubState=start\nResult=success\nExecMainStartTimestampMonotonic=4609700000\nExecMainExitTimestampMonotonic=0\nInactiveEnterTimestampMonotonic=4609662940\n";
   assert.deepEqual(verdict("mqtt-broker-metrics.timer", `${timer("7200000000")}--\n${laterRun}`), {
     ok: true,
     detail: "active (waiting), mqtt-broker-metrics.service is running now (after an earlier run)",
@@ -100,22 +126,41 @@ test("a timer must have fired, and its service must have finished a run that suc
 });
 
 test("a unit the host does not have is named as such", () => {
-  const missing = "Result=success\nId=nut-driver@lyra-ups.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n";
-  assert.deepEqual(verdict("nut-driver@lyra-ups.service", missing), { ok: false, detail: "inactive (dead): LoadState=not-found, no such unit on the host" });
+  const missing =
+    "Result=success\nId=nut-driver@lyra-ups.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n";
+  assert.deepEqual(verdict("nut-driver@lyra-ups.service", missing), {
+    ok: false,
+    detail: "inactive (dead): LoadState=not-found, no such unit on the host",
+  });
 });
 
 test("containers: only running and healthy passes; starting, no healthcheck, or not running fail", () => {
   assert.deepEqual(containerVerdict("running healthy\n"), { ok: true, detail: "running, healthy" });
-  assert.deepEqual(containerVerdict("running starting\n"), { ok: false, detail: "running, starting: its healthcheck has not passed yet" });
+  assert.deepEqual(containerVerdict("running starting\n"), {
+    ok: false,
+    detail: "running, starting: its healthcheck has not passed yet",
+  });
   assert.deepEqual(containerVerdict("running unhealthy\n"), { ok: false, detail: "running, unhealthy" });
-  assert.deepEqual(containerVerdict("running\n"), { ok: false, detail: "running, no healthcheck: cannot tell whether it works" });
+  assert.deepEqual(containerVerdict("running\n"), {
+    ok: false,
+    detail: "running, no healthcheck: cannot tell whether it works",
+  });
   assert.deepEqual(containerVerdict("created\n"), { ok: false, detail: "created" });
   assert.deepEqual(containerVerdict("restarting unhealthy\n"), { ok: false, detail: "restarting, unhealthy" });
 });
 
 test("the unit check's script is valid sh and asks for every property the verdict reads", () => {
   execFileSync("sh", ["-n", "-c", unitShowScript]);
-  for (const p of ["ActiveState", "SubState", "LoadState", "Result", "ExecMainStartTimestampMonotonic", "ExecMainExitTimestampMonotonic", "LastTriggerUSecMonotonic", "Triggers"]) {
+  for (const p of [
+    "ActiveState",
+    "SubState",
+    "LoadState",
+    "Result",
+    "ExecMainStartTimestampMonotonic",
+    "ExecMainExitTimestampMonotonic",
+    "LastTriggerUSecMonotonic",
+    "Triggers",
+  ]) {
     assert.match(unitShowScript, new RegExp(`-p [A-Za-z,]*\\b${p}\\b`), p);
   }
 });
@@ -133,5 +178,8 @@ test("the checks page says what these checks require", () => {
     expectation({ kind: "container", name: "c", container: "mqtt-broker" }),
     "container `mqtt-broker` is running and its healthcheck says `healthy` (not `starting`; no healthcheck fails)",
   );
-  assert.equal(manualCommand({ kind: "unit", name: "t", unit: "lyra-health.timer" }), "systemctl list-timers --all lyra-health.timer; systemctl show -p Result,ExecMainExitTimestamp lyra-health.service");
+  assert.equal(
+    manualCommand({ kind: "unit", name: "t", unit: "lyra-health.timer" }),
+    "systemctl list-timers --all lyra-health.timer; systemctl show -p Result,ExecMainExitTimestamp lyra-health.service",
+  );
 });

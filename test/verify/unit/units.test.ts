@@ -30,7 +30,14 @@ const report = (failed: number, results: Partial<CheckResult>[] = []): RunReport
 });
 
 test("--watch: time to recovery runs from the first run to the first green one; green at once is unknown, not zero", async () => {
-  const sequence = [report(2, [{ host: "vega", ok: false }, { host: "mirror-1", ok: false }]), report(1, [{ host: "vega", ok: false }]), report(0)];
+  const sequence = [
+    report(2, [
+      { host: "vega", ok: false },
+      { host: "mirror-1", ok: false },
+    ]),
+    report(1, [{ host: "vega", ok: false }]),
+    report(0),
+  ];
   const started = Date.now();
   const w = await watchUntilGreen(async () => sequence.shift()!, { deadlineMs: 10_000, intervalMs: 50 });
   assert.equal(w.recovered, true);
@@ -43,7 +50,10 @@ test("--watch: time to recovery runs from the first run to the first green one; 
   assert.equal(green.timeToRecoveryMs, null);
   assert.equal(green.outcome, "every check passed on the first run");
 
-  const never = await watchUntilGreen(async () => report(1, [{ host: "vega", ok: false }]), { deadlineMs: 300, intervalMs: 100 });
+  const never = await watchUntilGreen(async () => report(1, [{ host: "vega", ok: false }]), {
+    deadlineMs: 300,
+    intervalMs: 100,
+  });
   assert.equal(never.recovered, false);
   assert.match(never.outcome, /^not recovered within the 0.3 s deadline \(\d runs, 1 checks still failing\)$/);
 });
@@ -60,9 +70,15 @@ test("failures that share a cause are grouped under it, once", () => {
 });
 
 test("payloads: the heartbeat's and health's `time`, the registration's client and state", () => {
-  assert.equal(payloadTime(Buffer.from('{"client":"mirror-1","online":true,"seq":3,"time":1764296000,"heartbeatSeconds":15}')), 1764296000);
+  assert.equal(
+    payloadTime(Buffer.from('{"client":"mirror-1","online":true,"seq":3,"time":1764296000,"heartbeatSeconds":15}')),
+    1764296000,
+  );
   assert.equal(payloadTime(Buffer.from('{"time":1764296000123}')), 1764296000.123);
   assert.equal(payloadTime(Buffer.from("not json")), undefined);
-  assert.deepEqual(parseRegistration(Buffer.from('{"client":"mirror-2","online":false}')), { client: "mirror-2", online: false });
+  assert.deepEqual(parseRegistration(Buffer.from('{"client":"mirror-2","online":false}')), {
+    client: "mirror-2",
+    online: false,
+  });
   assert.equal(parseRegistration(Buffer.from('{"client":"mirror-2"}')), undefined);
 });
