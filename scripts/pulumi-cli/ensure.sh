@@ -33,7 +33,7 @@ pinned() { # the exact version package.json pins for an npm package
 }
 
 cli_version=$(pinned @pulumi/pulumi)
-command -v go >/dev/null || die "Go is needed to build the Pulumi CLI (apt-get install golang, or Go >= 1.25)"
+command -v go >/dev/null || die "Go 1.25 or newer is needed to build the Pulumi CLI (Debian 12's golang package, 1.19, is too old)"
 bin=$cache/v$cli_version/bin
 mkdir -p "$bin" "$cache/build" "$cache/logs"
 
