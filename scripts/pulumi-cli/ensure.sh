@@ -33,7 +33,6 @@ pinned() { # the exact version package.json pins for an npm package
 }
 
 cli_version=$(pinned @pulumi/pulumi)
-command -v go >/dev/null || die "Go 1.25 or newer is needed to build the Pulumi CLI (Debian 12's golang package, 1.19, is too old)"
 bin=$cache/v$cli_version/bin
 mkdir -p "$bin" "$cache/build" "$cache/logs"
 
@@ -42,6 +41,8 @@ exec 9>"$cache/lock"
 flock -w "$deadline" 9 || die "another build has held $cache/lock for ${deadline}s"
 
 version_of() { "$1" version 2>/dev/null | head -n1 || true; }
+# Only a build needs Go: a machine with the binaries cached does not.
+need_go() { command -v go >/dev/null || die "Go 1.25 or newer is needed to build $1 (Debian 12's golang package, 1.19, is too old)"; }
 
 # pulumi itself.
 if [ "$(version_of "$bin/pulumi")" != "v$cli_version" ]; then
@@ -52,6 +53,7 @@ if [ "$(version_of "$bin/pulumi")" != "v$cli_version" ]; then
   else
     # In a scratch module: pkg/v3's own replace of sdk/v3 points at a path inside its repository
     # and only applies when it is the main module, so here sdk/v3 comes from the module proxy too.
+    need_go pulumi
     dir=$cache/build/pulumi-v$cli_version log=$cache/logs/pulumi-v$cli_version.log started=$SECONDS
     rm -rf "$dir"; mkdir -p "$dir"
     say "building pulumi v$cli_version from Go modules (a first build downloads over 1 GB; log: $log)"
@@ -78,6 +80,7 @@ language_stamp="v$cli_version $(cat "$language_src"/go.mod "$language_src"/go.su
 if [ "$(cat "$bin/pulumi-language-nodejs.stamp" 2>/dev/null)" != "$language_stamp" ] || [ ! -x "$bin/pulumi-language-nodejs" ]; then
   grep -q "github.com/pulumi/pulumi/sdk/v3 v$cli_version\$" "$language_src/go.mod" ||
     die "$language_src/go.mod must require github.com/pulumi/pulumi/sdk/v3 v$cli_version, the version package.json pins (cd $language_src && go get github.com/pulumi/pulumi/sdk/v3@v$cli_version && go mod tidy)"
+  need_go pulumi-language-nodejs
   started=$SECONDS log=$cache/logs/pulumi-language-nodejs.log
   say "building pulumi-language-nodejs (log: $log)"
   ( cd "$language_src" && GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0 timeout "$deadline" \
