@@ -4,7 +4,8 @@
 #   pulumi                         github.com/pulumi/pulumi/pkg/v3, cmd/pulumi
 #   pulumi-language-nodejs         this folder's language-nodejs/ (Go, on the pinned sdk/v3): Pulumi's
 #                                  own is a Go module the reachable module proxy does not serve
-#   pulumi-resource-pulumi-nodejs  the Node.js dynamic-provider launcher (this folder)
+#   pulumi-resource-pulumi-nodejs  the Node.js dynamic-provider launcher (this folder), with
+#                                  exit-with-engine.cjs, which it preloads
 # Binaries are cached machine-wide, keyed by version (the language host also by its source), so
 # a machine that has them skips the build; a `pulumi` of the right version already on PATH is
 # used as it is.
@@ -91,7 +92,8 @@ if [ "$(cat "$bin/pulumi-language-nodejs.stamp" 2>/dev/null)" != "$language_stam
   say "built pulumi-language-nodejs in $((SECONDS - started)) s"
 fi
 
-cmp -s "$here/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs" ||
-  install -m 0755 "$here/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+for launcher in pulumi-resource-pulumi-nodejs exit-with-engine.cjs; do
+  cmp -s "$here/$launcher" "$bin/$launcher" || install -m 0755 "$here/$launcher" "$bin/$launcher"
+done
 
 echo "$bin"

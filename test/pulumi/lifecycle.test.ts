@@ -344,6 +344,10 @@ test(
       },
     });
     assert.notEqual(killed.code, 0, "the run was stopped");
+    // The engine gave each plugin its own process group, so the kill did not reach them: they end
+    // themselves once their engine is gone (within a second or two).
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepEqual(orphanedProviders(), [], "dynamic providers outlived the killed CLI");
     const next = await pulumi(stack, ["up", ...STACK, "--yes"]);
     if (next.code === 0) console.log("# cli after a killed up, the next one needed: nothing");
     const recovered = next.code === 0 ? next : await recoverFromKill(next);
@@ -355,6 +359,17 @@ test(
     await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
   },
 );
+
+/** This checkout's dynamic-provider processes whose parent is no longer a `pulumi` process. */
+function orphanedProviders(): string[] {
+  const table = spawnSync("ps", ["-eo", "pid=,ppid=,comm=,args="], { encoding: "utf8" }).stdout.split("\n");
+  const rows = table.map((line) => line.trim().split(/\s+/)).filter((f) => f.length >= 4);
+  const comm = new Map(rows.map(([pid, , name]) => [pid, name]));
+  const provider = `${root}/node_modules/@pulumi/pulumi/cmd/dynamic-provider`;
+  return rows
+    .filter(([, ppid, , ...args]) => args.join(" ").includes(provider) && comm.get(ppid) !== "pulumi")
+    .map((f) => f.join(" "));
+}
 
 /**
  * What the README tells a user to do when `pulumi up` refuses to run after a killed one: a file
