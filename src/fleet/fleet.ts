@@ -85,20 +85,21 @@ export class Fleet extends pulumi.ComponentResource {
     // change on the broker's host (a repaired config, a restarted broker) checks them all again.
     for (const hostName of Object.keys(this.hosts)) {
       const host = this.hosts[hostName];
+      const plan = planOf(hostName);
+      const brokerClient = broker !== undefined && brokerHost !== undefined && host !== brokerHost;
       // Re-run when the plan or a secret in the host's files (through a hash) changes, and after
       // every apply that changed the host or the broker's host, a repair included (their states'
       // converged digests).
       const triggers = [
-        sha256(JSON.stringify(planOf(hostName))),
+        sha256(JSON.stringify(plan)),
         ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
         host.state.converged,
-        ...(!brokerHost || host === brokerHost ? [] : [brokerHost.state.converged]),
+        ...(brokerClient ? [brokerHost.state.converged] : []),
       ];
-      const after = !broker || host === brokerHost ? [host.state] : [host.state, broker];
       healthGate(
         `${hostName}:health-gate`,
-        { plan: planOf(hostName), connection: connectionOf(hostName), triggers },
-        { parent: this, dependsOn: after },
+        { plan, connection: connectionOf(hostName), triggers },
+        { parent: this, dependsOn: brokerClient ? [host.state, broker] : [host.state] },
       );
     }
     for (const plan of plans) {
