@@ -42,6 +42,8 @@ export interface SshExecOptions {
   /** Written to the command's stdin. */
   input?: string;
   timeoutMs?: number;
+  /** Log in whatever host key the host presents (only to undo a test's re-keying of a host). */
+  acceptAnyHostKey?: boolean;
 }
 
 export interface Lab {
@@ -112,7 +114,9 @@ function describeLab(): Lab {
       const h = typeof target === "string" ? host(target) : target;
       const args = [
         ...["-F", "/dev/null", "-i", clientKeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
-        ...["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHostsPath}`],
+        ...(options.acceptAnyHostKey
+          ? ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+          : ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHostsPath}`]),
         ...["-o", "GlobalKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR"],
         ...["-p", String(h.port), `${options.user ?? "root"}@${h.address}`, "--", command],
       ];

@@ -305,29 +305,12 @@ async function restorePinnedKey(): Promise<void> {
     `printf '%s\\n' '${readFileSync(join(fixture, "ssh_host_ed25519_key.pub"), "utf8").trim()}' > /etc/ssh/ssh_host_ed25519_key.pub`,
     "systemd-run --quiet --on-active=1 systemctl restart ssh",
   ].join(" && ");
-  const result = spawnSync(
-    "ssh",
-    [
-      "-F",
-      "/dev/null",
-      "-i",
-      lab.clientKeyPath,
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "LogLevel=ERROR",
-      "root@127.0.0.13",
-      script,
-    ],
-    { input: readFileSync(join(fixture, "ssh_host_ed25519_key"), "utf8"), encoding: "utf8", timeout: 60_000 },
-  );
-  assert.equal(result.status, 0, `restoring mirror-1's host key: ${result.stderr}`);
+  const result = await lab.sshExec("mirror-1", script, {
+    input: readFileSync(join(fixture, "ssh_host_ed25519_key"), "utf8"),
+    timeoutMs: 60_000,
+    acceptAnyHostKey: true,
+  });
+  assert.equal(result.code, 0, `restoring mirror-1's host key: ${result.stderr}`);
   await waitForSsh(true);
 }
 
