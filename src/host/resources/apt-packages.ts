@@ -98,15 +98,16 @@ export function unsatisfied(packages: readonly string[], installed: Record<strin
   });
 }
 
-/** Installed versions of the named packages (fully installed ones only). One command, no write. */
-async function readInstalled(connection: HostConnection, packages: readonly string[]): Promise<Record<string, string>> {
-  const names = packages.map((spec) => parseSpec(spec).name);
-  const stdout = await runRemoteChecked(
-    connection,
-    // Unknown names make dpkg-query exit 1; the listing of the others is still right.
-    `dpkg-query -W -f='\${binary:Package}\\t\${Version}\\t\${db:Status-Abbrev}\\n' -- "$@" 2>/dev/null || true`,
-    { purpose: `read packages ${names.join(" ")}`, args: names },
-  );
+/** The dpkg-query command listing the packages given as its arguments (tab-separated, one per line). */
+export const DPKG_QUERY =
+  // Unknown names make dpkg-query exit 1; the listing of the others is still right.
+  `dpkg-query -W -f='\${binary:Package}\\t\${Version}\\t\${db:Status-Abbrev}\\n' -- "$@" 2>/dev/null || true`;
+
+/** The names of package specs ("tree=2.1.0-1" -> "tree"). */
+export const packageNames = (packages: readonly string[]) => packages.map((spec) => parseSpec(spec).name);
+
+/** Installed versions (fully installed packages only) of `names`, from {@link DPKG_QUERY}'s output. */
+export function parseInstalled(stdout: string, names: readonly string[]): Record<string, string> {
   const installed: Record<string, string> = {};
   for (const line of stdout.split("\n")) {
     const [pkg, version, status] = line.split("\t");
@@ -117,6 +118,27 @@ async function readInstalled(connection: HostConnection, packages: readonly stri
   return Object.fromEntries(
     names.filter((name) => installed[name] !== undefined).map((name) => [name, installed[name]]),
   );
+}
+
+/** Installed versions of the named packages (fully installed ones only). One command, no write. */
+async function readInstalled(connection: HostConnection, packages: readonly string[]): Promise<Record<string, string>> {
+  const names = packageNames(packages);
+  const stdout = await runRemoteChecked(connection, DPKG_QUERY, {
+    purpose: `read packages ${names.join(" ")}`,
+    args: names,
+  });
+  return parseInstalled(stdout, names);
+}
+
+/**
+ * What state holds for packages whose installed versions were read; undefined when none of them
+ * is installed (a re-flashed host): absent, so `pulumi up` shows them being created.
+ */
+export function observedPackages(
+  props: AptPackagesOutputs,
+  installed: Record<string, string>,
+): AptPackagesOutputs | undefined {
+  return Object.keys(installed).length === 0 ? undefined : { ...props, installed };
 }
 
 /**
@@ -194,10 +216,8 @@ export const aptPackagesProvider = {
 
   async read(id: string, props: AptPackagesOutputs): Promise<dynamic.ReadResult<AptPackagesOutputs>> {
     const connection = storedConnection("AptPackages", id, props);
-    const installed = await readInstalled(connection, props.packages);
-    // None of them there (a re-flashed host): absent, so `pulumi up` shows it being created.
-    if (Object.keys(installed).length === 0) return { id: "", props: {} as AptPackagesOutputs };
-    return { id, props: { ...props, installed } };
+    const observed = observedPackages(props, await readInstalled(connection, props.packages));
+    return observed ? { id, props: observed } : { id: "", props: {} as AptPackagesOutputs };
   },
 
   async update(

@@ -18,6 +18,7 @@ import {
   metadataMatches,
   PathMetadata,
   readPathState,
+  type PathState,
   removeDirectoryIfEmpty,
   sameIdentity,
   withPathDefaults,
@@ -66,6 +67,22 @@ async function converge(rawInputs: DirectoryInputs): Promise<DirectoryOutputs> {
   return { connection, path, mode: inputs.mode, owner: inputs.owner, group: inputs.group, fileType: "directory" };
 }
 
+/**
+ * What state holds for a directory whose path was read; undefined when the path is gone. Owner
+ * and group keep the form the previous state used while they denote the same identity.
+ */
+export function observedDirectory(props: DirectoryOutputs, state: PathState): DirectoryOutputs | undefined {
+  if (!state.exists) return undefined;
+  return {
+    connection: props.connection,
+    path: props.path,
+    fileType: state.type,
+    mode: state.mode,
+    owner: sameIdentity(props.owner, state.owner, state.uid) ? props.owner : state.owner,
+    group: sameIdentity(props.group, state.group, state.gid) ? props.group : state.group,
+  };
+}
+
 /** The Directory provider. Exported for tests, which drive it the way the engine does. */
 export const directoryProvider = {
   async check(_olds: DirectoryInputs, news: DirectoryInputs): Promise<dynamic.CheckResult<DirectoryInputs>> {
@@ -88,19 +105,8 @@ export const directoryProvider = {
 
   async read(id: string, props: DirectoryOutputs): Promise<dynamic.ReadResult<DirectoryOutputs>> {
     const connection = storedConnection("Directory", id, props);
-    const state = await readPathState(connection, props.path);
-    if (!state.exists) return { id: "", props: {} as DirectoryOutputs };
-    return {
-      id,
-      props: {
-        connection,
-        path: props.path,
-        fileType: state.type,
-        mode: state.mode,
-        owner: sameIdentity(props.owner, state.owner, state.uid) ? props.owner : state.owner,
-        group: sameIdentity(props.group, state.group, state.gid) ? props.group : state.group,
-      },
-    };
+    const observed = observedDirectory({ ...props, connection }, await readPathState(connection, props.path));
+    return observed ? { id, props: observed } : { id: "", props: {} as DirectoryOutputs };
   },
 
   async update(

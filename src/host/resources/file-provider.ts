@@ -61,10 +61,12 @@ function withDefaults(inputs: FileInputs): FileInputs {
 }
 
 /**
- * The outputs for what was observed. Owner and group keep the form the previous state used (name
- * or id) while they still denote the same identity, so "1000" does not flap against "deploy".
+ * What state holds for a file whose path was read; undefined when the path is gone. Owner and
+ * group keep the form the previous state used (name or id) while they still denote the same
+ * identity, so "1000" does not flap against "deploy".
  */
-function observedOutputs(previous: FileOutputs, state: Extract<PathState, { exists: true }>): FileOutputs {
+export function observedFile(previous: FileOutputs, state: PathState): FileOutputs | undefined {
+  if (!state.exists) return undefined;
   return {
     writeId: previous.writeId,
     connection: previous.connection,
@@ -139,10 +141,9 @@ export const fileProvider = {
 
   async read(id: string, props: FileOutputs): Promise<dynamic.ReadResult<FileOutputs>> {
     const connection = storedConnection("File", id, props);
-    const state = await readPathState(connection, props.path);
+    const observed = observedFile(props, await readPathState(connection, props.path));
     // Gone: an empty id tells the engine so, and the next `pulumi up` creates it again.
-    if (!state.exists) return { id: "", props: {} as FileOutputs };
-    return { id, props: observedOutputs(props, state) };
+    return observed ? { id, props: observed } : { id: "", props: {} as FileOutputs };
   },
 
   async update(_id: string, olds: FileOutputs, news: FileInputs): Promise<dynamic.UpdateResult<FileOutputs>> {

@@ -1,16 +1,29 @@
 /**
  * The items of a {@link HostState} (packages, directories, files, units) and how each kind is
  * read, compared, applied and removed: through the single-item providers (File, Directory,
- * SystemdUnit, AptPackages), so a host converges with exactly their tested behaviour. Item state
+ * SystemdUnit, AptPackages), so a host converges with exactly their tested behaviour. Reads take
+ * what one snapshot of the host saw (./host-snapshot.ts) through the same providers' pure
+ * `observed*` functions. Item state
  * is kept without the connection, which only the HostState holds (once, and secret).
  */
 import type { HostConnection } from "../transport/connection";
-import { aptPackagesProvider, DEFAULT_APT_TIMEOUT_SECONDS, type AptPackagesOutputs } from "./apt-packages";
-import { directoryProvider, type DirectoryOutputs } from "./directory";
-import { fileProvider, type FileOutputs } from "./file-provider";
+import {
+  aptPackagesProvider,
+  DEFAULT_APT_TIMEOUT_SECONDS,
+  observedPackages,
+  type AptPackagesOutputs,
+} from "./apt-packages";
+import { directoryProvider, observedDirectory, type DirectoryOutputs } from "./directory";
+import { fileProvider, observedFile, type FileOutputs } from "./file-provider";
+import type { HostSnapshot } from "./host-snapshot";
 import type { PathMetadata } from "../transport/remote-path";
 import { sha256Hex } from "../transport/remote-path";
-import { systemdUnitProvider, type SystemdUnitInputs, type SystemdUnitOutputs } from "./systemd-unit-provider";
+import {
+  observedUnitOutputs,
+  systemdUnitProvider,
+  type SystemdUnitInputs,
+  type SystemdUnitOutputs,
+} from "./systemd-unit-provider";
 import { SYSTEMD_UNIT_DEFAULTS } from "./systemd-unit-provider";
 
 /** A declared file: its whole content and its metadata. */
@@ -41,9 +54,14 @@ export type PackagesState = Pick<AptPackagesOutputs, "packages" | "installed">;
 const itemId = (connection: HostConnection, what: string) => `${connection.host}:${what}`;
 
 export const directories = {
-  async read(connection: HostConnection, path: string, state: DirectoryState): Promise<DirectoryState | undefined> {
-    const read = await directoryProvider.read(itemId(connection, path), { ...state, connection, path });
-    return read.id ? strip(read.props!) : undefined;
+  read(
+    connection: HostConnection,
+    path: string,
+    state: DirectoryState,
+    host: HostSnapshot,
+  ): DirectoryState | undefined {
+    const observed = observedDirectory({ ...state, connection, path }, host.paths[path]);
+    return observed && strip(observed);
   },
   async differing(
     connection: HostConnection,
@@ -72,9 +90,9 @@ const fileInputs = (connection: HostConnection, path: string, item: FileItem) =>
 });
 
 export const files = {
-  async read(connection: HostConnection, path: string, state: FileState): Promise<FileState | undefined> {
-    const read = await fileProvider.read(itemId(connection, path), { ...state, connection, path });
-    return read.id ? strip(read.props!) : undefined;
+  read(connection: HostConnection, path: string, state: FileState, host: HostSnapshot): FileState | undefined {
+    const observed = observedFile({ ...state, connection, path }, host.paths[path]);
+    return observed && strip(observed);
   },
   async differing(connection: HostConnection, path: string, state: FileState, item: FileItem): Promise<string[]> {
     return (await fileProvider.diff("", { ...state, connection, path }, fileInputs(connection, path, item))).differing;
@@ -117,9 +135,9 @@ const withOrder = (
 });
 
 export const units = {
-  async read(connection: HostConnection, name: string, state: UnitState): Promise<UnitState | undefined> {
-    const read = await systemdUnitProvider.read(itemId(connection, name), { ...state, connection, name });
-    return read.id ? withOrder(strip(read.props!, "name"), state) : undefined;
+  read(connection: HostConnection, name: string, state: UnitState, host: HostSnapshot): UnitState | undefined {
+    const observed = observedUnitOutputs({ ...state, connection, name }, host.units[name]);
+    return observed && withOrder(strip(observed, "name"), state);
   },
   /** What differs, apart from restarts (the caller knows which trigger files change). */
   async differing(connection: HostConnection, name: string, state: UnitState, item: UnitItem): Promise<string[]> {
@@ -178,13 +196,13 @@ const aptInputs = (connection: HostConnection, packages: string[]) => ({
 });
 
 export const packages = {
-  async read(connection: HostConnection, state: PackagesState): Promise<PackagesState> {
+  read(connection: HostConnection, state: PackagesState, host: HostSnapshot): PackagesState {
     if (state.packages.length === 0) return state;
-    const read = await aptPackagesProvider.read(itemId(connection, "apt"), {
-      ...aptInputs(connection, state.packages),
-      installed: state.installed,
-    });
-    return { packages: state.packages, installed: read.id ? read.props!.installed : {} };
+    const observed = observedPackages(
+      { ...aptInputs(connection, state.packages), installed: state.installed },
+      host.installed,
+    );
+    return { packages: state.packages, installed: observed?.installed ?? {} };
   },
   async differ(connection: HostConnection, state: PackagesState, wanted: string[]): Promise<boolean> {
     const diff = await aptPackagesProvider.diff(

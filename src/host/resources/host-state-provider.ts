@@ -13,6 +13,7 @@ import type { HostConnection } from "../transport/connection";
 import { isHostError } from "../transport/errors";
 import * as item from "./host-state-items";
 import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
+import { readHostSnapshot, type SnapshotRequest } from "./host-snapshot";
 import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
 import {
   connectionCheckFailures,
@@ -168,25 +169,32 @@ const withDigest = (state: HostStateOutputs): HostStateOutputs => ({
   converged: sha256Hex(canonicalJson(itemsOf(state), PASSING_OBSERVATIONS)),
 });
 
-/** What the host has of each item in `props`; an item that is gone is left out (and created again). */
+/** What one snapshot must read to observe every item of `props`. */
+const snapshotRequest = (props: HostStateOutputs): SnapshotRequest => ({
+  packages: props.packages.packages,
+  paths: [...Object.keys(props.directories), ...Object.keys(props.files), ...Object.keys(props.secretFiles)],
+  units: Object.keys(props.units),
+});
+
+/**
+ * What the host has of each item in `props`, read in one remote command; an item that is gone is
+ * left out (and created again).
+ */
 async function readHost(props: HostStateOutputs): Promise<HostStateOutputs> {
   const { connection } = props;
+  const host = await readHostSnapshot(connection, snapshotRequest(props));
   const state = emptyState(connection);
-  state.packages = await item.packages.read(connection, props.packages);
-  const readAll = async <S>(
-    have: Record<string, S>,
-    into: Record<string, S>,
-    read: (key: string, s: S) => Promise<S | undefined>,
-  ) => {
-    await eachLimited(Object.keys(have), async (key) => {
-      const found = await read(key, have[key]);
+  state.packages = item.packages.read(connection, props.packages, host);
+  const readAll = <S>(have: Record<string, S>, into: Record<string, S>, read: (key: string, s: S) => S | undefined) => {
+    for (const [key, s] of Object.entries(have)) {
+      const found = read(key, s);
       if (found) into[key] = found;
-    });
+    }
   };
-  await readAll(props.directories, state.directories, (path, s) => item.directories.read(connection, path, s));
-  await readAll(props.files, state.files, (path, s) => item.files.read(connection, path, s));
-  await readAll(props.secretFiles, state.secretFiles, (path, s) => item.files.read(connection, path, s));
-  await readAll(props.units, state.units, (name, s) => item.units.read(connection, name, s));
+  readAll(props.directories, state.directories, (path, s) => item.directories.read(connection, path, s, host));
+  readAll(props.files, state.files, (path, s) => item.files.read(connection, path, s, host));
+  readAll(props.secretFiles, state.secretFiles, (path, s) => item.files.read(connection, path, s, host));
+  readAll(props.units, state.units, (name, s) => item.units.read(connection, name, s, host));
   return state;
 }
 

@@ -129,17 +129,19 @@ export function planUnit(
   };
 }
 
-/** Parses the output of the read script: two stat lines, then `systemctl show` KEY=VALUE lines. */
-export function parseObservedUnit(stdout: string): ObservedUnit {
-  const lines = stdout.split("\n");
+/** The `systemctl show` properties a unit's read asks for. */
+export const UNIT_SHOW_PROPERTIES = "-p LoadState -p ActiveState -p SubState -p UnitFileState -p NeedDaemonReload";
+
+/** A unit as observed: its two files' states and the KEY=VALUE lines of `systemctl show`. */
+export function observedUnit(unitFile: PathState, dropIn: PathState, showLines: readonly string[]): ObservedUnit {
   const show = new Map<string, string>();
-  for (const line of lines.slice(2)) {
+  for (const line of showLines) {
     const equals = line.indexOf("=");
     if (equals > 0) show.set(line.slice(0, equals), line.slice(equals + 1));
   }
   return {
-    unitFile: parseStatLine(lines[0]),
-    dropIn: parseStatLine(lines[1]),
+    unitFile,
+    dropIn,
     loadState: show.get("LoadState") ?? "",
     activeState: show.get("ActiveState") ?? "",
     subState: show.get("SubState") ?? "",
@@ -148,12 +150,18 @@ export function parseObservedUnit(stdout: string): ObservedUnit {
   };
 }
 
+/** Parses the output of the read script: two stat lines, then `systemctl show` KEY=VALUE lines. */
+export function parseObservedUnit(stdout: string): ObservedUnit {
+  const lines = stdout.split("\n");
+  return observedUnit(parseStatLine(lines[0]), parseStatLine(lines[1]), lines.slice(2));
+}
+
 /** Reads a unit's files and systemd state in one command. */
 export async function readUnit(connection: HostConnection, name: string): Promise<ObservedUnit> {
   const script = `${STAT_FUNCTION}
 lyra_stat "$2"
 lyra_stat "$3"
-systemctl show -p LoadState -p ActiveState -p SubState -p UnitFileState -p NeedDaemonReload -- "$1"`;
+systemctl show ${UNIT_SHOW_PROPERTIES} -- "$1"`;
   const stdout = await runRemoteChecked(connection, script, {
     purpose: `read ${name}`,
     args: [name, unitFilePath(name), dropInPath(name)],

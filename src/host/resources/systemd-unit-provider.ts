@@ -20,6 +20,7 @@ import {
   applyUnitPlan,
   dropInPath,
   enabledMatches,
+  type ObservedUnit,
   planUnit,
   readUnit,
   removeUnit,
@@ -165,6 +166,24 @@ async function converge(
   };
 }
 
+/** What state holds for a unit as it was observed; undefined when it is absent. */
+export function observedUnitOutputs(props: SystemdUnitOutputs, observed: ObservedUnit): SystemdUnitOutputs | undefined {
+  if (unitIsAbsent(observed, props.ownsUnitFile)) return undefined;
+  const fileSha256 = (state: typeof observed.unitFile) => (state.exists && state.type === "file" ? state.sha256 : "");
+  return {
+    ...props,
+    sha256: props.ownsUnitFile ? fileSha256(observed.unitFile) : "",
+    dropInSha256: fileSha256(observed.dropIn),
+    // Reported relative to what was wanted, so "static" or a timer-run oneshot never flaps.
+    enabled: enabledMatches(props.enabled, observed.unitFileState) ? props.enabled : !props.enabled,
+    active: activeMatches(props.active, observed.activeState) ? props.active : !props.active,
+    activeState: observed.activeState,
+    subState: observed.subState,
+    unitFileState: observed.unitFileState,
+    needsDaemonReload: observed.needsDaemonReload,
+  };
+}
+
 /** The SystemdUnit provider. Exported for tests, which drive it the way the engine does. */
 export const systemdUnitProvider = {
   async check(_olds: SystemdUnitInputs, news: SystemdUnitInputs): Promise<dynamic.CheckResult<SystemdUnitInputs>> {
@@ -193,24 +212,8 @@ export const systemdUnitProvider = {
 
   async read(id: string, props: SystemdUnitOutputs): Promise<dynamic.ReadResult<SystemdUnitOutputs>> {
     const connection = storedConnection("SystemdUnit", id, props);
-    const observed = await readUnit(connection, props.name);
-    if (unitIsAbsent(observed, props.ownsUnitFile)) return { id: "", props: {} as SystemdUnitOutputs };
-    const fileSha256 = (state: typeof observed.unitFile) => (state.exists && state.type === "file" ? state.sha256 : "");
-    return {
-      id,
-      props: {
-        ...props,
-        sha256: props.ownsUnitFile ? fileSha256(observed.unitFile) : "",
-        dropInSha256: fileSha256(observed.dropIn),
-        // Reported relative to what was wanted, so "static" or a timer-run oneshot never flaps.
-        enabled: enabledMatches(props.enabled, observed.unitFileState) ? props.enabled : !props.enabled,
-        active: activeMatches(props.active, observed.activeState) ? props.active : !props.active,
-        activeState: observed.activeState,
-        subState: observed.subState,
-        unitFileState: observed.unitFileState,
-        needsDaemonReload: observed.needsDaemonReload,
-      },
-    };
+    const outputs = observedUnitOutputs({ ...props, connection }, await readUnit(connection, props.name));
+    return outputs ? { id, props: outputs } : { id: "", props: {} as SystemdUnitOutputs };
   },
 
   async update(
