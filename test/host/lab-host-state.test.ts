@@ -96,9 +96,15 @@ describe(`lab: HostState on ${HOST}`, () => {
       `unit ${PREFIX}-worker.service: active, restart`,
     ]);
     const before = state.converged;
+    resetHostCounters();
     state = (
       await hostStateProvider.update(id, read.props!, inputs("mode = a\n", { [`${PREFIX}-worker.service`]: worker }))
     ).outs!;
+    assert.deepEqual(
+      { commands: hostCounters(HOST).remoteCommands, writes: hostCounters(HOST).remoteWrites },
+      { commands: 3, writes: 2 },
+      "the repair is one read, one batch of writes and one systemctl call",
+    );
     assert.equal(
       (await onHost(lab, HOST, `cat ${DIR}/worker.conf; systemctl is-active ${PREFIX}-worker.service`)).trim(),
       "mode = a\nactive",

@@ -1,10 +1,10 @@
 /**
- * The items of a {@link HostState} (packages, directories, files, units) and how each kind is
- * read, compared, applied and removed: through the single-item providers (File, Directory,
- * SystemdUnit, AptPackages), so a host converges with exactly their tested behaviour. Reads take
- * what one snapshot of the host saw (./host-snapshot.ts) through the same providers' pure
- * `observed*` functions. Item state
- * is kept without the connection, which only the HostState holds (once, and secret).
+ * The items of a {@link HostState} (packages, directories, files, units): how each kind is read
+ * and compared, through the single-item providers (File, Directory, SystemdUnit, AptPackages), so
+ * a host is seen exactly as those tested providers see it. Reads take what one snapshot of the
+ * host saw (./host-snapshot.ts) through the providers' pure `observed*` functions; converging is
+ * ./host-state-converge.ts. Item state is kept without the connection, which only the HostState
+ * holds (once, and secret).
  */
 import type { HostConnection } from "../transport/connection";
 import {
@@ -50,9 +50,6 @@ export type FileState = Omit<FileOutputs, "connection" | "path">;
 export type UnitState = Omit<SystemdUnitOutputs, "connection" | "name"> & Pick<UnitItem, "after" | "restartOn">;
 export type PackagesState = Pick<AptPackagesOutputs, "packages" | "installed">;
 
-/** A host resource id: "<host>:<what>", as the single-item resources name theirs. */
-const itemId = (connection: HostConnection, what: string) => `${connection.host}:${what}`;
-
 export const directories = {
   read(
     connection: HostConnection,
@@ -70,12 +67,6 @@ export const directories = {
     item: PathMetadata,
   ): Promise<string[]> {
     return (await directoryProvider.diff("", { ...state, connection, path }, { connection, path, ...item })).differing;
-  },
-  async apply(connection: HostConnection, path: string, item: PathMetadata): Promise<DirectoryState> {
-    return strip((await directoryProvider.create({ connection, path, ...item })).outs!);
-  },
-  async remove(connection: HostConnection, path: string, state: DirectoryState): Promise<void> {
-    await directoryProvider.delete(itemId(connection, path), { ...state, connection, path });
   },
 };
 
@@ -96,17 +87,6 @@ export const files = {
   },
   async differing(connection: HostConnection, path: string, state: FileState, item: FileItem): Promise<string[]> {
     return (await fileProvider.diff("", { ...state, connection, path }, fileInputs(connection, path, item))).differing;
-  },
-  /** Writes only what differs; the writeId is new exactly when the content was written. */
-  async apply(connection: HostConnection, path: string, item: FileItem, previous?: FileState): Promise<FileState> {
-    const inputs = fileInputs(connection, path, item);
-    const outs = previous
-      ? (await fileProvider.update("", { ...previous, connection, path }, inputs)).outs
-      : (await fileProvider.create(inputs)).outs;
-    return strip(outs!);
-  },
-  async remove(connection: HostConnection, path: string, state: FileState): Promise<void> {
-    await fileProvider.delete(itemId(connection, path), { ...state, connection, path });
   },
 };
 
@@ -148,23 +128,6 @@ export const units = {
     );
     return diff.differing;
   },
-  /**
-   * Converges the unit. `triggers` are the writeIds of its restartOn files: a change from the
-   * previous ones restarts it exactly once.
-   */
-  async apply(
-    connection: HostConnection,
-    name: string,
-    item: UnitItem,
-    triggers: string[],
-    previous?: UnitState,
-  ): Promise<UnitState> {
-    const inputs = unitInputs(connection, name, item, triggers);
-    const outs = previous
-      ? (await systemdUnitProvider.update("", { ...previous, connection, name }, inputs)).outs
-      : (await systemdUnitProvider.create(inputs)).outs;
-    return withOrder(strip(outs!, "name"), item);
-  },
   /** The state of a unit being installed for the first time, before anything is known of it. */
   attempted(item: UnitItem): UnitState {
     return withOrder(
@@ -183,9 +146,6 @@ export const units = {
       },
       item,
     );
-  },
-  async remove(connection: HostConnection, name: string, state: UnitState): Promise<void> {
-    await systemdUnitProvider.delete(itemId(connection, name), { ...state, connection, name });
   },
 };
 

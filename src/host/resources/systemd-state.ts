@@ -170,49 +170,56 @@ systemctl show ${UNIT_SHOW_PROPERTIES} -- "$1"`;
 }
 
 /**
- * Reload, enable/disable, start/restart, then wait until the unit is active and stays so for a
- * moment (its InvocationID unchanged across the settle time, so a crash loop is not mistaken for
- * success). A unit that failed is started once more: LAB-NOTES saw a first start fail with
- * status=219/CGROUP that a second start cured; failing again, it is given up at once (no Restart=
- * will bring it back). On that or on the deadline it prints the state and the last journal lines
- * and exits 3.
+ * \`lyra_start UNIT ACTION WAIT SETTLE\`: start or restart a unit, then wait until it is active and
+ * stays so for a moment (its InvocationID unchanged across the settle time, so a crash loop is not
+ * mistaken for success). A unit that failed is started once more: LAB-NOTES saw a first start fail
+ * with status=219/CGROUP that a second start cured; failing again, it is given up at once (no
+ * Restart= will bring it back). Prints "retried=yes|no" and returns 0; on giving up or on the
+ * deadline it prints the state and the last journal lines and returns 3.
  */
-const APPLY_UNIT_SCRIPT = `unit=$1; reload=$2; enablement=$3; action=$4; wait=$5; settle=$6
+export const START_AND_WAIT_FUNCTION = `lyra_start() {
+  unit=$1; action=$2; wait=$3; settle=$4
+  systemctl "$action" -- "$unit" 2>/dev/null
+  began=$(date +%s)
+  end=$(( began + wait ))
+  retried=no
+  gave_up=
+  while :; do
+    now=$(systemctl show -p ActiveState -p InvocationID -- "$unit" | sort | tr '\\n' ' ')
+    case "$now" in
+      *ActiveState=active*)
+        sleep "$settle"
+        [ "$(systemctl show -p ActiveState -p InvocationID -- "$unit" | sort | tr '\\n' ' ')" = "$now" ] &&
+          { echo "retried=$retried"; return 0; } ;;
+      *ActiveState=failed*)
+        if [ "$retried" = no ]; then
+          retried=yes
+          systemctl reset-failed -- "$unit"
+          systemctl start -- "$unit" 2>/dev/null
+          continue
+        fi
+        gave_up=yes ;;
+    esac
+    if [ -n "$gave_up" ] || [ "$(date +%s)" -ge "$end" ]; then
+      systemctl show -p ActiveState -p SubState -p Result -- "$unit" | tr '\\n' ' '
+      echo
+      journalctl -u "$unit" --since "@$began" -n 15 --no-pager -o short-iso 2>/dev/null
+      return 3
+    fi
+    sleep 0.25
+  done
+}`;
+
+/** Reload, enable/disable, then start/restart with {@link START_AND_WAIT_FUNCTION}. */
+const APPLY_UNIT_SCRIPT = `${START_AND_WAIT_FUNCTION}
+unit=$1; reload=$2; enablement=$3; action=$4
 if [ "$reload" = yes ]; then systemctl daemon-reload || exit 4; fi
 if [ "$enablement" != none ]; then systemctl "$enablement" -- "$unit" || exit 4; fi
 if [ "$action" = none ]; then exit 0; fi
-systemctl "$action" -- "$unit" 2>/dev/null
-state() { systemctl show -p ActiveState -p InvocationID -- "$unit" | sort | tr '\\n' ' '; }
-began=$(date +%s)
-end=$(( began + wait ))
-retried=no
-gave_up=
-while :; do
-  now=$(state)
-  case "$now" in
-    *ActiveState=active*)
-      sleep "$settle"
-      [ "$(state)" = "$now" ] && { echo "retried=$retried"; exit 0; } ;;
-    *ActiveState=failed*)
-      if [ "$retried" = no ]; then
-        retried=yes
-        systemctl reset-failed -- "$unit"
-        systemctl start -- "$unit" 2>/dev/null
-        continue
-      fi
-      gave_up=yes ;;
-  esac
-  if [ -n "$gave_up" ] || [ "$(date +%s)" -ge "$end" ]; then
-    systemctl show -p ActiveState -p SubState -p Result -- "$unit" | tr '\\n' ' '
-    echo
-    journalctl -u "$unit" --since "@$began" -n 15 --no-pager -o short-iso 2>/dev/null
-    exit 3
-  fi
-  sleep 0.25
-done`;
+lyra_start "$unit" "$action" "$5" "$6"`;
 
 /** Seconds a started unit must stay active (same invocation) before it counts as up. */
-const SETTLE_SECONDS = { service: "1", other: "0" };
+export const SETTLE_SECONDS = { service: "1", other: "0" };
 
 /** Runs the systemctl part of a plan; returns whether a failed first start had to be retried. */
 export async function applyUnitPlan(

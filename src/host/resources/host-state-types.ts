@@ -1,0 +1,50 @@
+/**
+ * The shapes of a {@link HostState}: what its provider receives, and what its state holds.
+ */
+import type { HostConnection } from "../transport/connection";
+import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
+import type { PathMetadata } from "../transport/remote-path";
+
+/**
+ * What the provider works with. The resource class sends the plain items as one JSON text
+ * (`items`, see {@link HostStateItemsText}) and the secret files as another; {@link decodeInputs}
+ * turns them back into these objects.
+ */
+export interface HostStateInputs {
+  connection: HostConnection;
+  /** Debian packages, apt-get's syntax, sorted. */
+  packages: string[];
+  directories: Record<string, PathMetadata>;
+  /** Files by path whose content is plain. */
+  files: Record<string, FileItem>;
+  /** Files by path whose content holds secrets (a secret input, so its state is secret too). */
+  secretFiles: Record<string, FileItem>;
+  /** Units by name ("mqtt-broker.service"). */
+  units: Record<string, UnitItem>;
+}
+
+/** What `items` holds, as JSON text. */
+export type HostStateItemsText = Pick<HostStateInputs, "packages" | "directories" | "files" | "units">;
+
+/** What state holds: after a read, what the host really has. Never a file's content. */
+export interface HostStateOutputs {
+  connection: HostConnection;
+  packages: PackagesState;
+  directories: Record<string, DirectoryState>;
+  files: Record<string, FileState>;
+  secretFiles: Record<string, FileState>;
+  units: Record<string, UnitState>;
+  /**
+   * Set by a refresh that could not reach the host (or log in, or match its key): why. The rest
+   * is the state last known. Pulumi stops a whole `pulumi up` when any refresh fails, so one
+   * powered-off mirror would hold back the fleet; instead its refresh succeeds with this mark,
+   * its diff shows it, and its update reads the host again first and fails alone if it still cannot.
+   */
+  unreadable?: string;
+  /**
+   * A digest of every item as the host has it, after the last apply or refresh. It changes
+   * exactly when something on the host changed (a repair too), so a health gate that takes it
+   * as a trigger checks the host again after every change, and never after a no-op.
+   */
+  converged?: string;
+}
