@@ -7,7 +7,8 @@
  *   no-op    nothing changed;
  *   change   every mirror's mqtt-client.heartbeatSeconds 15 -> 20 (one setting touching every mirror).
  * Each row: the wall time and what it went to (the program: node start to its resources declared,
- * measured inside the CLI's own program process by support/program-clock.cjs; SSH: time at least
+ * measured inside the CLI's own program processes by support/program-clock.cjs, for the preview
+ * `up` runs and for the update; SSH: time at least
  * one remote command was in flight, the hosts' own work included; the engine: the rest), SSH
  * commands and writes summed and per host, the hosts' memory (PSS, support/host-memory.ts) and the
  * machine's. Per-host figures go to ${LYRA_LAB_DIR}/bench-scaling-N.json.
@@ -55,19 +56,22 @@ async function measure(stack: LabStack, mirrors: number, phase: string, hosts: s
   const ended = Date.now();
   if (run.code !== 0)
     throw new Error(`${mirrors} mirrors, ${phase}: pulumi up failed (exit ${run.code}):\n${run.output.slice(-4000)}`);
-  const clocks = readFileSync(clockLog, "utf8").trim().split("\n");
-  if (clocks.length !== 1) throw new Error(`${phase}: expected one program run, the clock saw ${clocks.length}`);
-  const clock = JSON.parse(clocks[0]) as { startedMs: number; evaluatedMs: number };
-  const program: Interval = [clock.startedMs, clock.evaluatedMs];
+  // `up` runs the program twice: for its preview, then for the update.
+  const program = readFileSync(clockLog, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { startedMs: number; evaluatedMs: number })
+    .map((clock): Interval => [clock.startedMs, clock.evaluatedMs]);
+  if (program.length === 0) throw new Error(`${phase}: the program's clock recorded no run`);
   const ssh: Interval[] = stack.hostWaits().map((w) => [w.startMs, w.endMs]);
   const window: Interval = [started, ended];
   return {
     mirrors,
     phase,
     wallMs: ended - started,
-    programMs: coveredMs([program], window),
+    programMs: coveredMs(program, window),
     sshMs: coveredMs(ssh, window),
-    engineMs: ended - started - coveredMs([program, ...ssh], window),
+    engineMs: ended - started - coveredMs([...program, ...ssh], window),
     counters: stack.counters(),
     hostMemoryMb: hostsMemoryMb(hosts),
     machineUsedMb: machineUsedMb(),

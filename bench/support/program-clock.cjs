@@ -11,6 +11,7 @@ if (log && isProgram) {
   const Module = require("node:module");
   const { appendFileSync } = require("node:fs");
   const { performance } = require("node:perf_hooks");
+  const { isAbsolute } = require("node:path"); // not inside the hook: require would call it again
   const originalLoad = Module._load;
   let seen = false;
   // The first module loaded from outside node_modules is the program's main (src/index.ts, or
@@ -23,8 +24,7 @@ if (log && isProgram) {
     } catch {
       return originalLoad.apply(this, arguments);
     }
-    if (!require("node:path").isAbsolute(file) || /[\\/]node_modules[\\/]/.test(file))
-      return originalLoad.apply(this, arguments);
+    if (!isAbsolute(file) || /[\\/]node_modules[\\/]/.test(file)) return originalLoad.apply(this, arguments);
     seen = true;
     Module._load = originalLoad;
     const loadStartMs = Date.now();
