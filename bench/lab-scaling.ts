@@ -16,6 +16,7 @@
  * With LYRA_LAB_LOCK=FILE each size runs under `flock FILE` on its own, so others get the lab between.
  *
  *   LYRA_LAB_LOCK=/tmp/lyra-lab.lock node --import tsx bench/lab-scaling.ts [sizes...]
+ *   node --import tsx bench/lab-scaling.ts --table [sizes...]   # the table from the last runs' files
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -147,9 +148,15 @@ function main(): void {
       });
     return;
   }
+  // --table: the table again from the sizes' stored results, running nothing.
+  const tableOnly = args[0] === "--table";
   const sizes = args.map(Number).filter((n) => n > 0);
   const rows: string[] = [];
   for (const mirrors of sizes.length > 0 ? sizes : [1, 5, 20]) {
+    if (tableOnly) {
+      rows.push(...(JSON.parse(readFileSync(resultFile(mirrors), "utf8")) as PhaseResult[]).map(row));
+      continue;
+    }
     rmSync(resultFile(mirrors), { force: true });
     const self = [process.execPath, "--import", "tsx", __filename, "--one", String(mirrors)];
     const lock = process.env.LYRA_LAB_LOCK;
