@@ -1,6 +1,7 @@
 #!/bin/bash
-# The lab: three real systemd hosts (systemd-nspawn) reachable over SSH on 127.0.0.11-13.
-# Usage: lab.sh up | down | wipe HOST | unplug HOST | status      (see test/lab/README.md)
+# The lab: three real systemd hosts (systemd-nspawn) reachable over SSH on 127.0.0.11-13,
+# and on demand extra mirrors mirror-2..mirror-N on 127.0.0.14 and up (lib/mirrors.sh).
+# Usage: lab.sh up [--mirrors N] | down | wipe HOST... | unplug HOST | status   (see test/lab/README.md)
 # State lives in ${LYRA_LAB_DIR:-/var/lib/lyra-fleet-lab}; needs root.
 set -uo pipefail
 # Hosts and forwarders started here run for hours: close every descriptor inherited beyond stdio
@@ -11,9 +12,9 @@ for inherited in /proc/$$/fd/*; do
 done
 unset inherited
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for lib in common apps rootfs network forwards hosts; do . "$LAB_SRC/lib/$lib.sh"; done
+for lib in common apps rootfs network forwards hosts mirrors; do . "$LAB_SRC/lib/$lib.sh"; done
 
-usage() { echo "usage: lab.sh up | down | wipe HOST | unplug HOST | status" >&2; exit 2; }
+usage() { echo "usage: lab.sh up [--mirrors N] | down | wipe HOST... | unplug HOST | status" >&2; exit 2; }
 
 preflight() {
   [ "$(id -u)" = 0 ] || die "the lab needs root (namespaces, mounts, systemd-nspawn)"
@@ -67,9 +68,11 @@ start_host() { # mount, prepare and boot a stopped host (no wait)
   boot_host "$1"
 }
 
-lab_up() {
-  local name started=0
-  ensure_rootfs
+lab_up() { # [MIRRORS]: the number of mirrors to run; without it, the ones the lab has
+  local name started=0 mirrors
+  mirrors=$(wanted_mirrors "${1:-}") || exit 1
+  ensure_rootfs # first: rebuilding the root takes the lab down, extra mirrors included
+  [ -z "$mirrors" ] || set_mirror_count "$mirrors"
   ensure_client_key
   write_known_hosts
   ensure_lab_netns
@@ -84,6 +87,7 @@ lab_up() {
     if host_running "$name"; then
       # A new client key (its file was deleted) must reach the hosts that keep running.
       [ -z "${CLIENT_KEY_CREATED:-}" ] || authorize_client_key "$name"
+      write_etc_hosts "$name" # mirrors may have come or gone since it booted
       continue
     fi
     start_host "$name"; started=$((started + 1))
@@ -101,15 +105,16 @@ lab_down() {
   stop_forwards
   for name in $(host_names); do unmount_host_overlay "$name"; done
   remove_network
+  forget_extra_hosts
   say "lab is down"
 }
 
-lab_wipe() {
-  local name=$1
-  require_host "$name"
+lab_wipe() { # HOST...: all stopped and wiped first, then one `up` boots them
+  local name
+  for name in "$@"; do require_host "$name"; done
   rootfs_is_current || die "the lab has no current pristine root; run lab:up first"
-  stop_host "$name"
-  wipe_host_layer "$name"
+  for name in "$@"; do request_host_stop "$name"; done # all power off at once
+  for name in "$@"; do stop_host "$name"; wipe_host_layer "$name"; done
   lab_up
 }
 
@@ -149,9 +154,15 @@ lab_status() {
 
 command=${1:-}
 case $command in
-  up) preflight; take_lock; lab_up ;;
+  up)
+    case $# in
+      1) mirrors="" ;;
+      3) [ "$2" = --mirrors ] || usage; mirrors=$3 ;;
+      *) usage ;;
+    esac
+    preflight; take_lock; lab_up "$mirrors" ;;
   down) preflight; take_lock; lab_down ;;
-  wipe) [ $# -eq 2 ] || usage; preflight; take_lock; lab_wipe "$2" ;;
+  wipe) [ $# -ge 2 ] || usage; preflight; take_lock; shift; lab_wipe "$@" ;;
   unplug) [ $# -eq 2 ] || usage; preflight; take_lock; lab_unplug "$2" ;;
   status) preflight; lab_status ;;
   *) usage ;;

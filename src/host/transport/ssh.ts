@@ -5,6 +5,7 @@
 import type { ClientChannel } from "ssh2";
 import { describeHost, HostConnection } from "./connection";
 import { countHostEvent } from "./counters";
+import { recordHostWait } from "./timing";
 import { hostError } from "./errors";
 import { debugLog } from "./log";
 import { acquireConnection, PooledConnection, releaseChannelSlot, takeChannelSlot } from "./ssh-pool";
@@ -188,6 +189,7 @@ export async function runRemote(
       releaseChannelSlot(pooled);
     }
   }
+  recordHostWait(connection.host, started, Date.now());
   debugLog(`${where}: ${options.purpose}: exit ${result.exitCode} in ${Date.now() - started} ms`);
   if (deadlinePassed || result.exitCode === 124) {
     throw hostError(

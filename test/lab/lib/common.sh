@@ -6,6 +6,10 @@ LAB_LOGS=$LAB_DIR/logs
 LAB_ROOTFS=$LAB_DIR/rootfs   # the pristine root every host overlays
 CLIENT_KEY=$LAB_DIR/id_ed25519
 KNOWN_HOSTS=$LAB_DIR/known_hosts
+# Extra mirrors (mirror-2..mirror-N, lib/mirrors.sh): their hosts table and host keys are
+# generated here, never committed; the table lists them until `down` or a smaller `up`.
+EXTRA_HOSTS_FILE=$LAB_DIR/extra-hosts.txt
+GENERATED_HOSTKEYS=$LAB_DIR/hostkeys
 
 # Namespace names are machine-wide (/run/netns), so one lab per machine.
 LAB_NETNS=lyra-lab             # holds the bridge every host's veth plugs into
@@ -16,6 +20,9 @@ LAB_GATEWAY=10.77.0.1
 LAB_PREFIX_LEN=24
 # TCP ports of each host reachable from the root namespace at its loopback address.
 FORWARDED_PORTS="22 1880 1883 6333 8000 8001 8200 8300 9090 9100"
+# Extra mirrors are reached over SSH only (the fleet's health gates run on the host itself):
+# 10 forwarders per host would be 190 more processes in a 20-mirror lab.
+EXTRA_FORWARDED_PORTS="22"
 # apt inside the hosts reaches Debian through the gateway; these names resolve to it there.
 MIRROR_NAMES="deb.debian.org"
 MIRROR_UPSTREAM=deb.debian.org:80
@@ -34,8 +41,10 @@ DEADLINE_LISTEN=10
 say() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
 
-# The hosts table: "name loopback internal" per line.
-lab_hosts() { grep -v '^[[:space:]]*\(#\|$\)' "$LAB_SRC/hosts.txt"; }
+# The hosts table: "name loopback internal" per line; the committed hosts, then any extra mirrors.
+committed_hosts() { grep -v '^[[:space:]]*\(#\|$\)' "$LAB_SRC/hosts.txt"; }
+extra_hosts() { [ ! -s "$EXTRA_HOSTS_FILE" ] || grep -v '^[[:space:]]*\(#\|$\)' "$EXTRA_HOSTS_FILE"; }
+lab_hosts() { committed_hosts; extra_hosts; }
 host_line() { lab_hosts | awk -v n="$1" '$1 == n'; }
 host_names() { lab_hosts | awk '{print $1}'; }
 require_host() {
@@ -45,7 +54,11 @@ host_loopback() { host_line "$1" | awk '{print $2}'; }
 host_internal() { host_line "$1" | awk '{print $3}'; }
 host_netns() { echo "$HOST_NETNS_PREFIX$1"; }
 host_dir() { echo "$LAB_DIR/hosts/$1"; }
-host_fixture_dir() { echo "$LAB_SRC/hostkeys/$1"; }
+is_extra_host() { extra_hosts | awk -v n="$1" '$1 == n {found = 1} END {exit !found}'; }
+host_fixture_dir() { # committed keys for the committed hosts, generated ones for extra mirrors
+  if [ -d "$LAB_SRC/hostkeys/$1" ]; then echo "$LAB_SRC/hostkeys/$1"; else echo "$GENERATED_HOSTKEYS/$1"; fi
+}
+host_ports() { if is_extra_host "$1"; then echo "$EXTRA_FORWARDED_PORTS"; else echo "$FORWARDED_PORTS"; fi; }
 
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND until it succeeds; dies naming WHAT.
 wait_until() {

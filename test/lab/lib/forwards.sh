@@ -42,7 +42,7 @@ ensure_forwards() {
   start_forward mirror "$LAB_NETNS" "$LAB_GATEWAY:80" "$ROOT_NETNS_HANDLE" "$MIRROR_UPSTREAM"
   for name in $(host_names); do
     loopback=$(host_loopback "$name"); internal=$(host_internal "$name")
-    for port in $FORWARDED_PORTS; do
+    for port in $(host_ports "$name"); do
       start_forward "$name-$port" "" "$loopback:$port" "$LAB_NETNS" "$internal:$port"
     done
   done

@@ -38,6 +38,14 @@ prepare_host() {
   install -m 0644 "$fixtures/ssh_host_ed25519_key.pub" "$root/etc/ssh/ssh_host_ed25519_key.pub"
 
   authorize_client_key "$name"
+  write_etc_hosts "$name"
+}
+
+# Every lab host by name. Also used on running hosts when extra mirrors come or go; a file
+# that would not change is not touched.
+write_etc_hosts() {
+  local file line
+  file=$(host_overlay "$1")/etc/hosts
   {
     printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n'
     lab_hosts | while read -r line; do
@@ -45,7 +53,8 @@ prepare_host() {
       printf '%s\t%s.%s %s\n' "$3" "$1" "$LAB_DOMAIN" "$1"
     done
     printf '%s\t%s\n' "$LAB_GATEWAY" "$MIRROR_NAMES"
-  } >"$root/etc/hosts"
+  } >"$file.lab-new"
+  if cmp -s "$file.lab-new" "$file"; then rm -f "$file.lab-new"; else mv "$file.lab-new" "$file"; fi
 }
 
 # Also used on running hosts: the overlay is mounted here, so the host sees the change at once.

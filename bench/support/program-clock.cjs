@@ -1,0 +1,38 @@
+// Preloaded (NODE_OPTIONS=--require) into every Node.js process of a benchmarked `pulumi up`; acts
+// only in the program's own process, the one running @pulumi/pulumi/cmd/run. It appends to
+// LYRA_PROGRAM_CLOCK_LOG, as JSON, when node started and when the program's main module had
+// been loaded and run (SDK start-up, the loader's compile and type check, and the evaluation
+// that declares every resource), in epoch milliseconds: the program's share of the run,
+// measured under exactly the loader the CLI uses.
+"use strict";
+const log = process.env.LYRA_PROGRAM_CLOCK_LOG;
+const isProgram = process.argv.some((arg) => /@pulumi[\\/]pulumi[\\/]cmd[\\/]run([\\/]|$)/.test(arg));
+if (log && isProgram) {
+  const Module = require("node:module");
+  const { appendFileSync } = require("node:fs");
+  const { performance } = require("node:perf_hooks");
+  const { isAbsolute } = require("node:path"); // not inside the hook: require would call it again
+  const originalLoad = Module._load;
+  let seen = false;
+  // The first module loaded from outside node_modules is the program's main (src/index.ts, or
+  // whatever the project's main compiles to); everything it loads happens inside this call.
+  Module._load = function (request, parent, isMain) {
+    if (seen) return originalLoad.apply(this, arguments);
+    let file;
+    try {
+      file = Module._resolveFilename(request, parent, isMain);
+    } catch {
+      return originalLoad.apply(this, arguments);
+    }
+    if (!isAbsolute(file) || /[\\/]node_modules[\\/]/.test(file)) return originalLoad.apply(this, arguments);
+    seen = true;
+    Module._load = originalLoad;
+    const loadStartMs = Date.now();
+    try {
+      return originalLoad.apply(this, arguments);
+    } finally {
+      const record = { file, startedMs: performance.timeOrigin, loadStartMs, evaluatedMs: Date.now() };
+      appendFileSync(log, JSON.stringify(record) + "\n");
+    }
+  };
+}
