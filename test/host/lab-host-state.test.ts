@@ -203,6 +203,33 @@ describe(`lab: HostState on ${HOST}`, () => {
     assert.notEqual(await invocation(), before);
   });
 
+  it("a path operation that fails stops the batch, names its path, and records what was done", async () => {
+    const fixed = { [`${PREFIX}-worker.service`]: worker };
+    const before = await invocation();
+    // A regular file stands where a declared file's directory must be: its write fails.
+    await onHost(lab, HOST, `echo not-a-directory > ${DIR}/zz-blocked`);
+    const blocked = inputs("mode = c\n", fixed);
+    blocked.files[`${DIR}/zz-blocked/x.conf`] = { content: "x\n", ...meta };
+    const failure = await hostStateProvider.update(id, state, blocked).then(
+      () => assert.fail("the blocked write should fail the apply"),
+      (err) => err as Error & { properties?: HostStateOutputs },
+    );
+    assert.match(failure.message, new RegExp(`${DIR}/zz-blocked/x\\.conf: cannot create its directory`));
+    assert.doesNotMatch(failure.message, /mode = c/, "no content in the message");
+    const reached = failure.properties!;
+    assert.notEqual(reached.files[`${DIR}/worker.conf`].writeId, state.files[`${DIR}/worker.conf`].writeId);
+    assert.equal(reached.files[`${DIR}/zz-blocked/x.conf`], undefined, "the failed write is not recorded");
+    assert.equal(await invocation(), before, "no unit was restarted after the failure");
+
+    await onHost(lab, HOST, `rm -f ${DIR}/zz-blocked`);
+    const { __provider: _provider, ...partial } = reached as HostStateOutputs & { __provider?: unknown };
+    const read = await hostStateProvider.read(id, partial);
+    resetHostCounters();
+    state = (await hostStateProvider.update(id, read.props!, inputs("mode = c\n", fixed))).outs!;
+    assert.equal(hostCounters(HOST).unitRestarts, 1, "the restart the failure held back happens, once");
+    assert.notEqual(await invocation(), before);
+  });
+
   it("delete removes the unit, the file and the emptied directory", async () => {
     await hostStateProvider.delete(id, state);
     assert.equal(
