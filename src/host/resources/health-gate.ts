@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../transport/connection";
 import { healthGateProvider } from "./health-gate-provider";
+import { providerEntry } from "./provider-entry";
 import { connectionInput, HOST_RESOURCE_MODULE, type HostConnectionInputs } from "./resource-support";
 
 /** Arguments of a {@link HealthGate}. */
@@ -27,6 +28,13 @@ export interface HealthGateArgs {
   timeoutMs?: number;
 }
 
+/** What Pulumi serializes into each resource: a loader of healthGateProvider (see ./provider-entry.ts). */
+export const healthGateEntry = providerEntry(
+  "src/host/resources/health-gate-provider",
+  "healthGateProvider",
+  healthGateProvider,
+);
+
 /** Its type token is `pulumi-nodejs:dynamic/lyra-host:HealthGate`, its id "<host>:<label>". */
 export class HealthGate extends pulumi.dynamic.Resource {
   /** What the script printed the last time it passed. */
@@ -35,7 +43,7 @@ export class HealthGate extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
-      healthGateProvider,
+      healthGateEntry,
       name,
       {
         connection: connectionInput(args.connection),

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../transport/connection";
 import type { FileItem, UnitItem } from "./host-state-items";
 import { hostStateProvider, type HostStateItemsText } from "./host-state-provider";
+import { providerEntry } from "./provider-entry";
 import { hostStateProblems } from "./host-state-validation";
 import type { PathMetadata } from "../transport/remote-path";
 import { UNKNOWN } from "./provider-support";
@@ -33,6 +34,13 @@ export interface HostStateArgs {
   /** Systemd units by name ("qdrant.service"). */
   units: Record<string, UnitItem>;
 }
+
+/** What Pulumi serializes into each resource: a loader of hostStateProvider (see ./provider-entry.ts). */
+export const hostStateEntry = providerEntry(
+  "src/host/resources/host-state-provider",
+  "hostStateProvider",
+  hostStateProvider,
+);
 
 /**
  * A host's declared state. Its type token is `pulumi-nodejs:dynamic/lyra-host:HostState`, its id
@@ -63,7 +71,7 @@ export class HostState extends pulumi.dynamic.Resource {
       units: args.units,
     };
     super(
-      hostStateProvider,
+      hostStateEntry,
       name,
       {
         connection: connectionInput(args.connection),
