@@ -44,6 +44,7 @@ function fleetWith(mirrors: number): Record<string, any> {
 interface Measured {
   resources: number;
   wallSeconds: number;
+  cpuSeconds: number;
   peakRssMb: number;
 }
 
@@ -65,7 +66,12 @@ async function viaCli(fleet: Record<string, any>, runtimeOptions?: Record<string
     runtimeOptions,
   });
   // The engine also counts the stack resource the runner registers.
-  return { resources: run.registrations - 1, wallSeconds: run.wallSeconds, peakRssMb: run.peakRssMb };
+  return {
+    resources: run.registrations - 1,
+    wallSeconds: run.wallSeconds,
+    cpuSeconds: run.cpuSeconds,
+    peakRssMb: run.peakRssMb,
+  };
 }
 
 /** Under Pulumi's mocks in a child process, loaded through tsx as the program tests load it. */
@@ -87,12 +93,12 @@ function viaMocks(fleet: Record<string, any>): Measured {
     ],
     { cwd: root, input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
   );
-  const [wall, maxKb] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+  const [wall, maxKb, user, system] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
   if (run.status !== 0) throw new Error(`exit ${run.status}: ${run.stderr.slice(-2000)}`);
   const parsed = JSON.parse(readFileSync(out, "utf8"));
   rmSync(dir, { recursive: true, force: true });
   if (parsed.error) throw new Error(parsed.error.message);
-  return { resources: parsed.count, wallSeconds: wall, peakRssMb: maxKb / 1024 };
+  return { resources: parsed.count, wallSeconds: wall, cpuSeconds: user + system, peakRssMb: maxKb / 1024 };
 }
 
 const current = projectRuntime(root).options;
@@ -106,7 +112,7 @@ const ways: Record<string, { label: string; measure: (fleet: Record<string, any>
 };
 
 async function main(): Promise<void> {
-  const table = [`${"how".padEnd(26)}  mirrors  resources  wall s  peak RSS MB`];
+  const table = [`${"how".padEnd(26)}  mirrors  resources  wall s  cpu s  peak RSS MB`];
   for (const mirrors of sizes) {
     const fleet = fleetWith(mirrors);
     for (const row of rows) {
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
       let line: string;
       try {
         const m = await way.measure(fleet);
-        line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  ${String(m.resources).padStart(9)}  ${m.wallSeconds.toFixed(1).padStart(6)}  ${m.peakRssMb.toFixed(0).padStart(11)}`;
+        line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  ${String(m.resources).padStart(9)}  ${m.wallSeconds.toFixed(1).padStart(6)}  ${m.cpuSeconds.toFixed(1).padStart(5)}  ${m.peakRssMb.toFixed(0).padStart(11)}`;
       } catch (err) {
         line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  failed: ${(err as Error).message.split("\n")[0].slice(0, 120)}`;
       }

@@ -38,6 +38,8 @@ export interface RunOptions {
 
 export interface RunResult {
   wallSeconds: number;
+  /** User and system CPU time: less sensitive than wall time to what else the machine runs. */
+  cpuSeconds: number;
   peakRssMb: number;
   registrations: number;
   /** The node command line the language host ran (after `node`). */
@@ -55,10 +57,10 @@ export async function runThroughLanguageHost(options: RunOptions): Promise<RunRe
   const timeFile = join(scratch, "time");
   const argvFile = join(scratch, "argv");
   mkdirSync(shimDir);
-  // GNU time's %e and %M: the process's wall seconds and peak resident KB.
+  // GNU time's %e, %M, %U and %S: the process's wall seconds, peak resident KB, user and system CPU seconds.
   writeFileSync(
     join(shimDir, "node"),
-    `#!/bin/sh\nprintf '%s\\n' "$@" > '${argvFile}'\nexec /usr/bin/time -f '%e %M' -o '${timeFile}' '${process.execPath}' "$@"\n`,
+    `#!/bin/sh\nprintf '%s\\n' "$@" > '${argvFile}'\nexec /usr/bin/time -f '%e %M %U %S' -o '${timeFile}' '${process.execPath}' "$@"\n`,
   );
   chmodSync(join(shimDir, "node"), 0o755);
 
@@ -110,9 +112,10 @@ export async function runThroughLanguageHost(options: RunOptions): Promise<RunRe
       throw new Error(
         `the program failed: ${response.getError() || "(reported)"}\n${engine.errors.join("\n")}\n${hostErr.slice(-3000)}`,
       );
-    const [wall, kb] = readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+    const [wall, kb, user, system] = readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
     return {
       wallSeconds: wall,
+      cpuSeconds: user + system,
       peakRssMb: kb / 1024,
       registrations: engine.registrations(),
       nodeArgs: readFileSync(argvFile, "utf8").trimEnd().split("\n"),
