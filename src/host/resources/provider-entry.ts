@@ -9,11 +9,12 @@
  * 1000 mirrors cost 54 s and 2 GB (bench/program-scale.ts) and its state 230 MB. Serializing it
  * also loads TypeScript's parser and walks every captured module: about a second per run.
  *
- * The entry's text names the module and export; the dynamic-provider process (started by the
- * engine in the project's directory) registers tsx, as Pulumi.yaml's nodeargs do for the program,
- * and requires it. So `refresh`, `up` and `destroy` run the checkout's provider code, not a copy
+ * The entry's text names the module and export; the dynamic-provider process finds the project
+ * (the engine starts it in the main module's directory, src/: the nearest directory up with a
+ * Pulumi.yaml), registers tsx, as Pulumi.yaml's nodeargs do for the program, and requires it. So `refresh`, `up` and `destroy` run the checkout's provider code, not a copy
  * frozen in state; the SDK's dynamic provider never asks for a replacement when the text changes.
  */
+import type * as NodeFs from "node:fs";
 import type * as NodePath from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 
@@ -32,11 +33,16 @@ export function providerEntry(
   const entry: Record<string, unknown> = {};
   for (const method of methods) {
     if (typeof provider[method] !== "function") continue;
-    // Only the strings and the global `require`/`process` are captured, so the serialized text stays small.
+    // Only the strings and the globals `require` and `process` are captured: the text stays small.
     entry[method] = (...args: unknown[]): unknown => {
-      const root = process.cwd();
-      require(require.resolve("tsx/cjs", { paths: [root] }));
       const path = require("path") as typeof NodePath;
+      const { existsSync } = require("fs") as typeof NodeFs;
+      let root = process.cwd();
+      while (!existsSync(path.join(root, "Pulumi.yaml"))) {
+        if (path.dirname(root) === root) throw new Error(`no Pulumi.yaml in ${process.cwd()} or above it`);
+        root = path.dirname(root);
+      }
+      require(require.resolve("tsx/cjs", { paths: [root] }));
       const loaded = require(path.join(root, module)) as Record<string, Record<Method, (...a: unknown[]) => unknown>>;
       return loaded[exportName][method](...args);
     };
