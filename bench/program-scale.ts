@@ -84,7 +84,7 @@ function viaMocks(fleet: Record<string, any>): Measured {
     "/usr/bin/time",
     [
       "-f",
-      "%e %M",
+      "%e %M %U %S",
       process.execPath,
       "--max-old-space-size=16384",
       ...loaders.tsx.args,
