@@ -20,14 +20,15 @@ async function main(outdir: string): Promise<void> {
     directory: directoryProvider,
     systemdUnit: systemdUnitProvider,
     aptPackages: aptPackagesProvider,
-    hostState: hostStateEntry,
-    healthGate: healthGateEntry,
   };
   for (const [name, provider] of Object.entries(providers)) {
     // Same call as @pulumi/pulumi/dynamic's serializeProvider.
     const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
     fs.writeFileSync(path.join(outdir, `${name}.js`), serialized.text);
   }
+  // Not serialized: the text each resource carries.
+  fs.writeFileSync(path.join(outdir, "hostState.js"), hostStateEntry);
+  fs.writeFileSync(path.join(outdir, "healthGate.js"), healthGateEntry);
 }
 
 main(process.argv[2]).catch((error) => {
