@@ -1,22 +1,32 @@
 /**
- * Benchmark (not a test): evaluating the fleet program under Pulumi mocks for fleets of 10, 100
- * and 1000 mirrors. Reports wall time and the evaluating process's peak memory (max RSS), with the
- * program loaded three ways: through tsx (as the tests load it), and through ts-node as the Pulumi
- * CLI compiles TypeScript, with type checking (the CLI's default) and without it
- * (PULUMI_NODEJS_TRANSPILE_ONLY=true). Most of the cost is the Pulumi SDK's, per resource and per
- * input property; the per-promise stack traces it would also capture are skipped by the program
- * (src/fleet/sdk-promise-stacks.ts). Targets: 1000 mirrors evaluate in under 10 s and 1 GB.
+ * Benchmark (not a test): what evaluating the fleet program costs for fleets of 10, 100 and 1000
+ * mirrors, as wall time and the program process's peak memory (max RSS).
  *
- *   node --import tsx bench/program-scale.ts [mirrors...]
+ * The `cli` rows run what `pulumi preview` runs: the project's own language host is asked to Run
+ * the program with Pulumi.yaml's runtime options, and starts `node <nodeargs>
+ * @pulumi/pulumi/cmd/run` (see bench/support/language-host-run.ts); only the engine is a stand-in
+ * that answers every registration at once. `cli ts-node` is the same path with the options the
+ * project had before (`typescript: true`: ts-node with type checking). The `mocks` row evaluates
+ * under Pulumi's mocks loaded through tsx, as the program tests do.
+ *
+ * Issue 14's targets, under what the CLI runs: 1000 mirrors in under 3 s and 400 MB, 10 mirrors
+ * in under 1 s.
+ *
+ *   node --import tsx bench/program-scale.ts [mirrors...] [--rows cli,cli-ts-node,mocks]
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loaders, stackFleet, testSecrets } from "../test/program/evaluate";
+import { projectRuntime, runThroughLanguageHost } from "./support/language-host-run";
 
-const counts = process.argv
-  .slice(2)
+const root = join(__dirname, "..");
+const args = process.argv.slice(2);
+const rowsArg = args.indexOf("--rows");
+const rows = rowsArg >= 0 ? args[rowsArg + 1].split(",") : ["cli", "cli-ts-node", "mocks"];
+const counts = args
+  .filter((a, i) => i !== rowsArg + 1 || rowsArg < 0)
   .map(Number)
   .filter((n) => n > 0);
 const sizes = counts.length > 0 ? counts : [10, 100, 1000];
@@ -31,36 +41,95 @@ function fleetWith(mirrors: number): Record<string, any> {
   return fleet;
 }
 
-const results: string[] = ["loader      mirrors  resources  wall s  peak RSS MB"];
-for (const mirrors of sizes)
-  for (const [loader, { args, env }] of Object.entries(loaders)) {
+interface Measured {
+  resources: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+}
+
+const cliBin = rows.some((r) => r.startsWith("cli"))
+  ? execFileSync("bash", [join(root, "scripts", "pulumi-cli", "ensure.sh")], { encoding: "utf8" }).trim()
+  : "";
+
+/** Through the language host, as the CLI runs the program, with these runtime options. */
+async function viaCli(fleet: Record<string, any>, runtimeOptions?: Record<string, unknown>): Promise<Measured> {
+  const secrets = testSecrets(fleet);
+  const config: Record<string, string> = { "lyra-fleet:fleet": JSON.stringify(fleet) };
+  for (const [key, value] of Object.entries(secrets)) config[`lyra-fleet:${key}`] = value;
+  const run = await runThroughLanguageHost({
+    project: root,
+    cliBin,
+    stack: "home",
+    config,
+    secretKeys: Object.keys(secrets).map((k) => `lyra-fleet:${k}`),
+    runtimeOptions,
+  });
+  // The engine also counts the stack resource the runner registers.
+  return {
+    resources: run.registrations - 1,
+    wallSeconds: run.wallSeconds,
+    cpuSeconds: run.cpuSeconds,
+    peakRssMb: run.peakRssMb,
+  };
+}
+
+/** Under Pulumi's mocks in a child process, loaded through tsx as the program tests load it. */
+function viaMocks(fleet: Record<string, any>): Measured {
+  const dir = mkdtempSync(join(tmpdir(), "bench-eval-"));
+  const out = join(dir, "result.json");
+  const input = JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet), record: false });
+  // A large heap limit so the figure is measured rather than cut off by Node's default.
+  const run = spawnSync(
+    "/usr/bin/time",
+    [
+      "-f",
+      "%e %M %U %S",
+      process.execPath,
+      "--max-old-space-size=16384",
+      ...loaders.tsx.args,
+      "test/program/evaluate-main.ts",
+      out,
+    ],
+    { cwd: root, input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  const [wall, maxKb, user, system] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+  if (run.status !== 0) throw new Error(`exit ${run.status}: ${run.stderr.slice(-2000)}`);
+  const parsed = JSON.parse(readFileSync(out, "utf8"));
+  rmSync(dir, { recursive: true, force: true });
+  if (parsed.error) throw new Error(parsed.error.message);
+  return { resources: parsed.count, wallSeconds: wall, cpuSeconds: user + system, peakRssMb: maxKb / 1024 };
+}
+
+const current = projectRuntime(root).options;
+const ways: Record<string, { label: string; measure: (fleet: Record<string, any>) => Promise<Measured> | Measured }> = {
+  cli: {
+    label: `cli ${typeof current.nodeargs === "string" ? current.nodeargs : "ts-node"}`,
+    measure: (f) => viaCli(f),
+  },
+  "cli-ts-node": { label: "cli ts-node (typecheck)", measure: (f) => viaCli(f, { typescript: true }) },
+  mocks: { label: "mocks tsx", measure: viaMocks },
+};
+
+async function main(): Promise<void> {
+  const table = [`${"how".padEnd(26)}  mirrors  resources  wall s  cpu s  peak RSS MB`];
+  for (const mirrors of sizes) {
     const fleet = fleetWith(mirrors);
-    const dir = mkdtempSync(join(tmpdir(), "bench-eval-"));
-    const input = join(dir, "options.json");
-    writeFileSync(input, JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet), record: false }));
-    const out = join(dir, "result.json");
-    // GNU time's %M: the child's peak resident memory, in KB.
-    // A large heap limit so the figure is measured rather than cut off by Node's default (~4 GB).
-    const run = spawnSync(
-      "/usr/bin/time",
-      ["-f", "%e %M", process.execPath, "--max-old-space-size=16384", ...args, "test/program/evaluate-main.ts", out],
-      {
-        input: readFileSync(input),
-        env: { ...process.env, ...env },
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    const [wall, maxKb] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-    if (run.status !== 0)
-      throw new Error(
-        `evaluation of ${mirrors} mirrors (${loader}) failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`,
-      );
-    const parsed = JSON.parse(readFileSync(out, "utf8"));
-    if (parsed.error) throw new Error(parsed.error.message);
-    results.push(
-      `${loader.padEnd(10)}  ${String(mirrors).padStart(7)}  ${String(parsed.count).padStart(9)}  ${wall.toFixed(1).padStart(6)}  ${(maxKb / 1024).toFixed(0).padStart(11)}`,
-    );
-    console.log(results.at(-1));
+    for (const row of rows) {
+      const way = ways[row];
+      if (!way) throw new Error(`unknown row ${row}: one of ${Object.keys(ways).join(", ")}`);
+      let line: string;
+      try {
+        const m = await way.measure(fleet);
+        line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  ${String(m.resources).padStart(9)}  ${m.wallSeconds.toFixed(1).padStart(6)}  ${m.cpuSeconds.toFixed(1).padStart(5)}  ${m.peakRssMb.toFixed(0).padStart(11)}`;
+      } catch (err) {
+        line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  failed: ${(err as Error).message.split("\n")[0].slice(0, 120)}`;
+      }
+      table.push(line);
+      console.log(line);
+    }
   }
-console.log(results.join("\n"));
+  writeFileSync(1, `\n${table.join("\n")}\n`);
+}
+
+void main();

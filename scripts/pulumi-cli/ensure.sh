@@ -4,6 +4,8 @@
 #   pulumi                         github.com/pulumi/pulumi/pkg/v3, cmd/pulumi
 #   pulumi-language-nodejs         this folder's language-nodejs/ (Go, on the pinned sdk/v3): Pulumi's
 #                                  own is a Go module the reachable module proxy does not serve
+#                                  (config-from-pipe.cjs beside it: the preload that hands the
+#                                  program its config)
 #   pulumi-resource-pulumi-nodejs  the Node.js dynamic-provider launcher (this folder), with
 #                                  exit-with-engine.cjs, which it preloads
 # Binaries are cached machine-wide, keyed by version (the language host also by its source), so
@@ -92,7 +94,7 @@ if [ "$(cat "$bin/pulumi-language-nodejs.stamp" 2>/dev/null)" != "$language_stam
   say "built pulumi-language-nodejs in $((SECONDS - started)) s"
 fi
 
-for launcher in pulumi-resource-pulumi-nodejs exit-with-engine.cjs; do
+for launcher in pulumi-resource-pulumi-nodejs exit-with-engine.cjs config-from-pipe.cjs; do
   cmp -s "$here/$launcher" "$bin/$launcher" || install -m 0755 "$here/$launcher" "$bin/$launcher"
 done
 

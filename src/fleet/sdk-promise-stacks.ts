@@ -3,7 +3,8 @@
  * captures and formats a stack trace for it, source-mapped by the TypeScript loader. The trace is
  * only ever printed when PULUMI_DEBUG_PROMISE_LEAKS is set; without that variable it is never read.
  * At 1000 mirrors those traces are half of the program's evaluation time (measured in
- * bench/program-scale.ts: 11-13 s without this, 5-6 s with it, under ts-node without type checking).
+ * bench/program-scale.ts of the time, under mocks and ts-node without type checking: 11-13 s without
+ * this, 5-6 s with it).
  *
  * This skips the capture, and only that: `Error.stackTraceLimit` is 0 for the duration of the SDK's
  * own call and restored right after, so every error the program or the SDK throws keeps its full

@@ -7,18 +7,24 @@ import { secretKeys } from "../../src/model/fleet";
 import { requiredSecretKeys } from "../../src/model/secrets";
 import { parseFleet } from "../../src/model/load";
 import { testSecretValues } from "../support/test-secrets";
+import YAML from "yaml";
 import type { EvaluateOptions, Registration } from "./harness";
 
 const root = join(__dirname, "..", "..");
 
+/** The node arguments Pulumi.yaml gives the CLI's runner (runtime.options.nodeargs). */
+export function pulumiYamlNodeArgs(): string[] {
+  const options = YAML.parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")).runtime?.options ?? {};
+  return typeof options.nodeargs === "string" ? options.nodeargs.split(/\s+/).filter(Boolean) : [];
+}
+
 /**
- * How the program is loaded: tsx (as the tests load it), or ts-node as the Pulumi CLI compiles
- * TypeScript, with type checking (its default) or without (PULUMI_NODEJS_TRANSPILE_ONLY=true).
+ * How the program is loaded: tsx with its ESM and CommonJS hooks (as the tests load it), or with
+ * exactly the node arguments Pulumi.yaml hands the Pulumi CLI's runner.
  */
 export const loaders = {
   tsx: { args: ["--import", "tsx"], env: {} },
-  "ts-node": { args: ["-r", "ts-node/register"], env: { TS_NODE_TRANSPILE_ONLY: "false" } },
-  "ts-node -T": { args: ["-r", "ts-node/register"], env: { TS_NODE_TRANSPILE_ONLY: "true" } },
+  "pulumi.yaml": { args: pulumiYamlNodeArgs(), env: {} },
 } satisfies Record<string, { args: string[]; env: Record<string, string> }>;
 export type Loader = keyof typeof loaders;
 

@@ -1,43 +1,49 @@
 /**
- * The Pulumi CLI's Node.js runtime compiles src/index.ts through ts-node (from this project's
- * devDependencies) and loads it as CommonJS. Do exactly that under mocks, so nothing that only
- * tsx tolerates slips in.
+ * The Pulumi CLI's runner loads src/index.ts with the node arguments Pulumi.yaml gives it
+ * (`nodeargs`), and with `typescript: false` nothing else: no ts-node. Do exactly that under mocks,
+ * so nothing that only the tests' own loader tolerates slips in. (bench/program-scale.ts runs the
+ * same options through the project's language host; the cli layer through the real CLI.)
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { evaluate, stackFleet, testSecrets } from "./evaluate";
+import YAML from "yaml";
+import { evaluate, pulumiYamlNodeArgs, stackFleet, testSecrets } from "./evaluate";
 
-test("Pulumi.yaml runs src/index.ts with the Node.js runtime, TypeScript, refresh always", () => {
-  const project = readFileSync("Pulumi.yaml", "utf8");
-  assert.match(project, /^runtime:\n  name: nodejs\n  options:\n    typescript: true$/m);
-  assert.match(project, /^main: src\/index\.ts$/m);
-  assert.match(project, /^stackConfigDir: stacks$/m);
-  assert.match(project, /^options:\n(  #.*\n)*  refresh: always$/m);
+test("Pulumi.yaml runs src/index.ts with the Node.js runtime through tsx's CommonJS hook, refresh always", () => {
+  const project = YAML.parse(readFileSync("Pulumi.yaml", "utf8"));
+  assert.deepEqual(project.runtime, {
+    name: "nodejs",
+    options: { typescript: false, nodeargs: "--require tsx/cjs" },
+  });
+  assert.equal(project.main, "src/index.ts");
+  assert.equal(project.stackConfigDir, "stacks");
+  assert.equal(project.options.refresh, "always");
+  assert.deepEqual(pulumiYamlNodeArgs(), ["--require", "tsx/cjs"]);
   const tsconfig = JSON.parse(readFileSync("tsconfig.json", "utf8"));
   assert.equal(tsconfig.compilerOptions.module, "commonjs");
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
-  assert.ok(
-    pkg.devDependencies["ts-node"] && pkg.devDependencies.typescript,
-    "ts-node and typescript are devDependencies",
-  );
+  // tsx is what `pulumi up` runs, so a fresh clone's `npm ci` must install it.
+  assert.ok(pkg.devDependencies.tsx, "tsx is a devDependency");
   assert.notEqual(pkg.type, "module");
+  // The CLI no longer type-checks: `npm test` does, before anything else.
+  assert.match(pkg.scripts.test, /^tsc --noEmit && /);
 });
 
-test("src/index.ts loads through ts-node/register and declares the same resources as under tsx", () => {
+test("src/index.ts loads with Pulumi.yaml's node arguments alone and declares the same resources as under the tests' loader", () => {
   const fleet = stackFleet("home");
   const secrets = testSecrets(fleet);
-  const viaTsNode = evaluate({ stack: "home", fleet, secrets }, "ts-node");
-  assert.equal(viaTsNode.error, undefined, viaTsNode.error?.message);
-  assert.equal(viaTsNode.sdkPromiseStacks, false, "the program turned off the SDK's per-promise stack traces");
+  const viaCliArgs = evaluate({ stack: "home", fleet, secrets }, "pulumi.yaml");
+  assert.equal(viaCliArgs.error, undefined, viaCliArgs.error?.message);
+  assert.equal(viaCliArgs.sdkPromiseStacks, false, "the program turned off the SDK's per-promise stack traces");
   const viaTsx = evaluate({ stack: "home", fleet, secrets }, "tsx");
-  const states = viaTsNode.registrations
+  const states = viaCliArgs.registrations
     .filter((r) => r.type === "pulumi-nodejs:dynamic/lyra-host:HostState")
     .map((r) => r.name)
     .sort();
   assert.deepEqual(states, ["lyra:state", "mirror-1:state", "mirror-2:state", "vega:state"]);
   assert.deepEqual(
-    viaTsNode.registrations.map((r) => [r.type, r.name, r.inputs.__provider === undefined]),
+    viaCliArgs.registrations.map((r) => [r.type, r.name, r.inputs.__provider === undefined]),
     viaTsx.registrations.map((r) => [r.type, r.name, r.inputs.__provider === undefined]),
   );
 });

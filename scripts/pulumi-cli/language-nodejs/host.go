@@ -94,7 +94,12 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	}
 
 	options := info.GetOptions().AsMap()
-	args := strings.Fields(stringOption(options, "nodeargs"))
+	preload, err := configPreload()
+	if err != nil {
+		return nil, err
+	}
+	// The config preload first: the nodeargs' own preloads may read config.
+	args := append([]string{"--require", preload}, strings.Fields(stringOption(options, "nodeargs"))...)
 	args = append(args, runner,
 		"--monitor", req.GetMonitorAddress(),
 		"--engine", h.engineAddress,
@@ -119,13 +124,26 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	env, err := runEnvironment(req, options)
+	env, config, err := runEnvironment(req, options)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Dir = dir
 	cmd.Env = env
+	// The config on the program's fd 3 (see config-from-pipe.cjs): secrets never touch a file.
+	configReader, configWriter, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("a pipe for the program's config: %w", err)
+	}
+	cmd.ExtraFiles = []*os.File{configReader}
+	go func() {
+		// A program that exits before reading makes this fail: its exit is the error reported.
+		_, _ = configWriter.Write(config)
+		configWriter.Close()
+	}()
+	defer configWriter.Close()
+	defer configReader.Close()
 	// The engine shows what a language host prints as the program's own output.
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -142,12 +160,13 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 }
 
 // runEnvironment hands the SDK its configuration the way it reads it: the stack's config and
-// which keys are secret as JSON in environment variables, the TypeScript options as
-// PULUMI_NODEJS_* variables.
-func runEnvironment(req *pulumirpc.RunRequest, options map[string]interface{}) ([]string, error) {
+// which keys are secret as the JSON texts of PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS (sent
+// on a pipe, returned here as one JSON object), the TypeScript options as PULUMI_NODEJS_*
+// variables.
+func runEnvironment(req *pulumirpc.RunRequest, options map[string]interface{}) ([]string, []byte, error) {
 	config, err := json.Marshal(req.GetConfig())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
@@ -155,9 +174,19 @@ func runEnvironment(req *pulumirpc.RunRequest, options map[string]interface{}) (
 	}
 	secrets, err := json.Marshal(secretKeys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	env := append(os.Environ(), "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(secrets))
+	piped, err := json.Marshal(map[string]string{"config": string(config), "secretKeys": string(secrets)})
+	if err != nil {
+		return nil, nil, err
+	}
+	// Values inherited from the CLI's own environment must not stand in for the stack's.
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PULUMI_CONFIG=") && !strings.HasPrefix(kv, "PULUMI_CONFIG_SECRET_KEYS=") {
+			env = append(env, kv)
+		}
+	}
 	typescript := true // Pulumi's default for Node.js projects
 	if value, ok := options["typescript"].(bool); ok {
 		typescript = value
@@ -166,7 +195,20 @@ func runEnvironment(req *pulumirpc.RunRequest, options map[string]interface{}) (
 	if tsconfig := stringOption(options, "tsconfig"); tsconfig != "" {
 		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+tsconfig)
 	}
-	return env, nil
+	return env, piped, nil
+}
+
+// configPreload is config-from-pipe.cjs, which ensure.sh installs beside this binary.
+func configPreload() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("locating pulumi-language-nodejs: %w", err)
+	}
+	preload := filepath.Join(filepath.Dir(self), "config-from-pipe.cjs")
+	if _, err := os.Stat(preload); err != nil {
+		return "", fmt.Errorf("%s is missing: run scripts/pulumi-cli/ensure.sh", preload)
+	}
+	return preload, nil
 }
 
 func stringOption(options map[string]interface{}, key string) string {

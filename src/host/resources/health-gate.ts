@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../transport/connection";
 import { healthGateProvider } from "./health-gate-provider";
+import { EntryResource, providerEntryText } from "./provider-entry";
 import { connectionInput, HOST_RESOURCE_MODULE, type HostConnectionInputs } from "./resource-support";
 
 /** Arguments of a {@link HealthGate}. */
@@ -27,15 +28,22 @@ export interface HealthGateArgs {
   timeoutMs?: number;
 }
 
+/** What each resource carries as its provider: a loader of healthGateProvider (see ./provider-entry.ts). */
+export const healthGateEntry = providerEntryText(
+  "src/host/resources/health-gate-provider",
+  "healthGateProvider",
+  healthGateProvider,
+);
+
 /** Its type token is `pulumi-nodejs:dynamic/lyra-host:HealthGate`, its id "<host>:<label>". */
-export class HealthGate extends pulumi.dynamic.Resource {
+export class HealthGate extends EntryResource {
   /** What the script printed the last time it passed. */
   declare readonly stdout: pulumi.Output<string>;
   declare readonly connection: pulumi.Output<HostConnection>;
 
   constructor(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
-      healthGateProvider,
+      healthGateEntry,
       name,
       {
         connection: connectionInput(args.connection),

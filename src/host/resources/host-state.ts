@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../transport/connection";
 import type { FileItem, UnitItem } from "./host-state-items";
 import { hostStateProvider, type HostStateItemsText } from "./host-state-provider";
+import { EntryResource, providerEntryText } from "./provider-entry";
 import { hostStateProblems } from "./host-state-validation";
 import type { PathMetadata } from "../transport/remote-path";
 import { UNKNOWN } from "./provider-support";
@@ -34,6 +35,13 @@ export interface HostStateArgs {
   units: Record<string, UnitItem>;
 }
 
+/** What each resource carries as its provider: a loader of hostStateProvider (see ./provider-entry.ts). */
+export const hostStateEntry = providerEntryText(
+  "src/host/resources/host-state-provider",
+  "hostStateProvider",
+  hostStateProvider,
+);
+
 /**
  * A host's declared state. Its type token is `pulumi-nodejs:dynamic/lyra-host:HostState`, its id
  * "<host>:state". Deleting it removes its units, files and emptied directories (not packages).
@@ -44,7 +52,7 @@ export interface HostStateArgs {
  * than the rest of the program; the CLI decodes JSON text in `pulumi preview --diff`, so the diff
  * still shows item by item. The state (outputs) holds each item as the host has it.
  */
-export class HostState extends pulumi.dynamic.Resource {
+export class HostState extends EntryResource {
   /** The connection used (secret when it holds a private key). */
   declare readonly connection: pulumi.Output<HostConnection>;
   /** A digest of the host's items as last applied or read: it changes exactly when the host changed. */
@@ -63,7 +71,7 @@ export class HostState extends pulumi.dynamic.Resource {
       units: args.units,
     };
     super(
-      hostStateProvider,
+      hostStateEntry,
       name,
       {
         connection: connectionInput(args.connection),
