@@ -3,15 +3,14 @@
  * implicit MQTT users, and every rule that spans fields. All problems are collected, not the first.
  */
 import { z } from "zod";
-import { checkFleetSettings, checkFqdn, checkPorts, checkServices } from "./crosscheck";
+import { checkFleetSettings, checkFqdn, checkOnePerFleet, checkPorts, checkServices } from "./crosscheck";
 import type { FleetModel, Host, MqttUser } from "./fleet";
-import { secretKeys } from "./fleet";
 import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import type { FleetParsed } from "./schema";
 import { mqttUserSchema } from "./schema";
 import { serviceModules } from "../services/registry";
 import { healthTopic } from "./topics";
-import { inRolePreset, serviceIds, serviceSchemas, type ServiceId, type ServiceSettings } from "./services";
+import { inRolePreset, serviceIds, serviceSchemas, type ServiceSettings } from "./services";
 
 export type { ModelIssue } from "./issues";
 
@@ -66,19 +65,6 @@ function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUs
   return users;
 }
 
-function exactlyOne(hosts: Host[], service: ServiceId, issues: ModelIssue[]): Host | undefined {
-  const running = hosts.filter((h) => h.services[service]);
-  if (running.length === 1) return running[0];
-  issues.push({
-    path: "hosts",
-    message:
-      running.length === 0
-        ? `expected exactly one host running ${service}, found none (give a host the vega role or add \`${service}: {}\` to its services)`
-        : `expected exactly one host running ${service}, found ${running.length}: ${running.map((h) => h.name).join(", ")}`,
-  });
-  return undefined;
-}
-
 function checkUniqueAddresses(hosts: Host[], issues: ModelIssue[]): void {
   const seen = new Map<string, string>();
   for (const host of hosts) {
@@ -116,23 +102,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
     checkServices(host, issues);
   }
   checkFleetSettings(hosts, issues);
-  const broker = exactlyOne(hosts, "mqtt-broker", issues);
-  const configSource = exactlyOne(hosts, "config-source", issues);
-  for (const host of hosts) {
-    const source = host.services["config-sync"]?.source;
-    if (source === undefined) continue;
-    const target = hosts.find((h) => h.name === source);
-    if (!target)
-      issues.push({
-        path: `hosts.${host.name}.services.config-sync.source`,
-        message: `expected the name of a host in this stack, got '${source}'`,
-      });
-    else if (!target.services["config-source"])
-      issues.push({
-        path: `hosts.${host.name}.services.config-sync.source`,
-        message: `host '${source}' does not run config-source`,
-      });
-  }
+  checkOnePerFleet(hosts, issues);
 
   const implicit = implicitMqttUsers(hosts);
   for (const name of Object.keys(parsed.mqtt.users)) {
@@ -147,12 +117,10 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
       name,
       publish: [...u.publish],
       subscribe: [...u.subscribe],
-      passwordKey: secretKeys.mqttPassword(name),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 
-  if (issues.length > 0 || !broker || !configSource) return { issues };
-  const brokerSettings = broker.services["mqtt-broker"]!;
+  if (issues.length > 0) return { issues };
   return {
     issues,
     fleet: {
@@ -161,8 +129,6 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
       hosts,
       versions: parsed.versions,
       images: parsed.images,
-      broker: { host: broker.name, port: brokerSettings.port, mode: brokerSettings.mode },
-      configSource: { host: configSource.name, path: configSource.services["config-source"]!.path },
       mqttUsers,
     },
   };

@@ -58,6 +58,11 @@ export interface ServiceModule<Id extends string = string, Options extends z.Zod
   listeners?(settings: z.output<Options>, host: Host): Listener[];
   /** Its settings that must agree with each other or with the rest of its host; each issue names the field. */
   checkHost?(settings: z.output<Options>, host: Host): ModelIssue[];
+  /**
+   * The fleet has exactly one host running it (one broker, one config source): checked for every
+   * stack, also when no host runs it. Its module exports the accessor (`brokerOf`, `configSourceOf`).
+   */
+  onePerFleet?: boolean;
   /** Rules across hosts, when some host runs it (nodered's stale window judges every heartbeat). */
   checkFleet?(hosts: readonly Host[]): ModelIssue[];
   /** Data sets on its host that only a backup can bring back (listed by the docs' rebuild page). */

@@ -24,13 +24,14 @@ import {
   copyFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { secretKeys } from "../../src/model/fleet";
+import { sshPrivateKeySecret } from "../../src/model/fleet";
 import { requiredSecretKeys } from "../../src/model/secrets";
 import { fleetConfigKey, parseFleet } from "../../src/model/load";
 import YAML from "yaml";
 import { readCountersLog, type HostCounters } from "../../src/host/transport/counters";
 import { stackFleet } from "../support/stack-fleet";
 import { labDir } from "./lab";
+import { configSyncSshKeyKey } from "../../src/services/config-sync/secrets";
 
 const root = join(__dirname, "..", "..");
 /** Everything of the lab's Pulumi stack: backend, PULUMI_HOME, the project copy. */
@@ -81,7 +82,7 @@ export function labSecrets(): Record<string, string> {
     : {};
   for (const key of requiredSecretKeys(parseFleet(stackFleet("lab"), "stacks/Pulumi.lab.yaml"))) {
     if (stored[key]) continue;
-    if (key === secretKeys.configSyncSshKey) {
+    if (key === configSyncSshKeyKey) {
       const keyFile = join(labDir, "config-sync-key");
       if (!existsSync(keyFile))
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "lyra-config-sync", "-f", keyFile]);
@@ -237,7 +238,7 @@ export async function labStack(options: { fresh?: boolean } = {}): Promise<LabSt
   const bin = ensureCli();
   const p = paths();
   if (options.fresh) rmSync(p.dir, { recursive: true, force: true });
-  const secrets = { ...labSecrets(), [secretKeys.sshPrivateKey]: readFileSync(clientKeyPath(), "utf8") };
+  const secrets = { ...labSecrets(), [sshPrivateKeySecret]: readFileSync(clientKeyPath(), "utf8") };
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   if (!existsSync(p.passphrase)) writePrivate(p.passphrase, randomBytes(24).toString("base64url"));
   const env = environment(bin);

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
-import { secretKeys, type FleetModel } from "../../src/model/fleet";
+import { type FleetModel } from "../../src/model/fleet";
 import { resolveSecrets } from "../../src/render/secrets";
 import {
   mqttClientConfigDir,
@@ -26,11 +26,12 @@ import { envEntries, fileAt, fragmentOf } from "../render/fixtures";
 import { withMirrorSetting } from "../render/mirror-fixtures";
 import { freePort } from "../support/free-port";
 import { testSecretValues } from "../support/test-secrets";
+import { mqttPasswordKey } from "../../src/services/mqtt-broker/secrets";
 
 const dir = mkdtempSync(join(tmpdir(), "lyra-mqtt-client-"));
 chmodSync(dir, 0o711); // the unprivileged broker must reach its own subdirectory
-const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1"), secretKeys.mqttPassword("monitor")]);
-const password = (user: string) => secrets[secretKeys.mqttPassword(user)];
+const secrets = testSecretValues([mqttPasswordKey("mirror-1"), mqttPasswordKey("monitor")]);
+const password = (user: string) => secrets[mqttPasswordKey(user)];
 const nobody = 65534; // the broker runs unprivileged, as in its unit
 const brokers = new Set<ChildProcess>();
 const clients = new Set<ChildProcess>();
@@ -357,7 +358,7 @@ test("the broker stays away: the script exits within three heartbeat intervals i
 
 test("a wrong password: the broker refuses, the script says so and exits", async () => {
   const broker = await startBroker(everyTwoSeconds);
-  const wrong = { ...secrets, [secretKeys.mqttPassword("mirror-1")]: "not-the-password" };
+  const wrong = { ...secrets, [mqttPasswordKey("mirror-1")]: "not-the-password" };
   const client = startClient(everyTwoSeconds, broker, {}, wrong);
   const code = await Promise.race([client.exit, sleep(10_000).then(() => "still running")]);
   assert.notEqual(code, "still running", client.log());

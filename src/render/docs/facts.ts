@@ -3,8 +3,10 @@
  * reach a host. Derived from the model in one place so two pages can never tell different stories.
  */
 import type { FleetModel, Host } from "../../model/fleet";
-import { hostRunning, secretKeys } from "../../model/fleet";
+import { sshPrivateKeySecret, hostRunning } from "../../model/fleet";
 import type { HostPlan } from "../plan";
+import { brokerOf } from "../../services/mqtt-broker/placement";
+import { configSourceOf } from "../../services/config-source/placement";
 
 /** The stack name, from the stack file the fleet was loaded from (`stacks/Pulumi.home.yaml` -> home). */
 export function stackName(fleet: FleetModel): string {
@@ -40,7 +42,7 @@ export function sshCommand(host: Host, command: string): string {
 }
 
 /** The stack secret whose public half must be in every host's authorized_keys. */
-export const operatorKeySecret = secretKeys.sshPrivateKey;
+export const operatorKeySecret = sshPrivateKeySecret;
 
 export interface Hub {
   broker: Host;
@@ -52,8 +54,8 @@ export interface Hub {
 export function hubOf(fleet: FleetModel): Hub {
   const byName = (name: string) => fleet.hosts.find((h) => h.name === name)!;
   return {
-    broker: byName(fleet.broker.host),
-    configSource: byName(fleet.configSource.host),
+    broker: byName(brokerOf(fleet).host),
+    configSource: byName(configSourceOf(fleet).host),
     metrics: hostRunning(fleet, "prometheus"),
   };
 }
@@ -63,7 +65,7 @@ export function hubOf(fleet: FleetModel): Hub {
  * then the other servers (Lyra), then the mirrors, which only reconnect and resync.
  */
 export function powerStages(fleet: FleetModel): { label: string; why: string; hosts: Host[] }[] {
-  const first = fleet.hosts.filter((h) => h.name === fleet.broker.host || h.name === fleet.configSource.host);
+  const first = fleet.hosts.filter((h) => h.name === brokerOf(fleet).host || h.name === configSourceOf(fleet).host);
   const rest = fleet.hosts.filter((h) => !first.includes(h));
   const stages = [
     {

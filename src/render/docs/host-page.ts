@@ -9,14 +9,16 @@ import { checkHeader, checkRow, manualCommand } from "./checks";
 import { pulumiUp, sshTarget, verifyCommand } from "./facts";
 import { code, codeBlock, codeList, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
+import { brokerOf } from "../../services/mqtt-broker/placement";
+import { configSourceOf } from "../../services/config-source/placement";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
 function hubRoles(fleet: FleetModel, host: Host): string[] {
   const roles: string[] = [];
-  if (fleet.broker.host === host.name)
-    roles.push(`the MQTT broker (port ${code(fleet.broker.port)}, ${text(fleet.broker.mode)})`);
-  if (fleet.configSource.host === host.name) roles.push(`the config source ${code(fleet.configSource.path)}`);
+  if (brokerOf(fleet).host === host.name)
+    roles.push(`the MQTT broker (port ${code(brokerOf(fleet).port)}, ${text(brokerOf(fleet).mode)})`);
+  if (configSourceOf(fleet).host === host.name) roles.push(`the config source ${code(configSourceOf(fleet).path)}`);
   if (host.services.prometheus) roles.push("the metrics (Prometheus)");
   return roles;
 }

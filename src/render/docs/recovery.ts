@@ -12,6 +12,7 @@ import { hubOf, planOf, powerStages, pulumiUp, stackName, verifyCommand } from "
 import { code, codeBlock, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, entriesIndexPath, hostPagePath, recoveryPagePath } from "./paths";
 import { emergencySection, mirrorRebuildSection, nasRestoreSection } from "./rebuild";
+import { brokerOf } from "../../services/mqtt-broker/placement";
 
 const here = recoveryPagePath;
 const hostLink = (name: string) => link(name, here, hostPagePath(name));
@@ -35,7 +36,7 @@ function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const registered = plans.some((p) => p.checks.some((c) => c.kind === "mqtt-registered"));
   const watch = registered
     ? [
-        `By hand, on ${code(fleet.broker.host)}, ${code(`${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`)} lists each mirror's retained`,
+        `By hand, on ${code(brokerOf(fleet).host)}, ${code(`${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`)} lists each mirror's retained`,
         `registration (${code('"online":true')}) or its last will (${code('"online":false')}), one topic per mirror: only that mirror's MQTT user may publish there.`,
       ].join(" ")
     : undefined;
@@ -89,10 +90,10 @@ function brokerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   );
   return page([
     "## Broker failure",
-    `The broker runs on ${hostLink(broker.name)} (${code(broker.address)}), port ${code(fleet.broker.port)}, as ` +
-      `${fleet.broker.mode === "docker" ? "a Docker container" : "a systemd service"}. While it is down the mirrors are in ` +
+    `The broker runs on ${hostLink(broker.name)} (${code(broker.address)}), port ${code(brokerOf(fleet).port)}, as ` +
+      `${brokerOf(fleet).mode === "docker" ? "a Docker container" : "a systemd service"}. While it is down the mirrors are in ` +
       "emergency mode (below) and no heartbeats arrive.",
-    fleet.broker.mode === "docker" &&
+    brokerOf(fleet).mode === "docker" &&
       tableOr(["container", "image", "restart"], containers, `No container declared on ${broker.name} yet.`),
     `On ${code(broker.name)}, the runbook's commands:`,
     steps.length > 0

@@ -6,6 +6,8 @@
 import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan } from "../plan";
 import { hubOf, planOf, portsOf } from "./facts";
+import { brokerOf } from "../../services/mqtt-broker/placement";
+import { configSourceOf } from "../../services/config-source/placement";
 
 /**
  * Per-host topics read as the runbook writes them: lyra/presence/mirror-1 -> lyra/presence/#.
@@ -38,8 +40,9 @@ function boxLines(fleet: FleetModel, host: Host, plan: HostPlan | undefined): st
   const services = Object.keys(host.services).sort();
   const width = Math.max(0, ...services.map((s) => s.length));
   for (const s of services) lines.push(`  ${s.padEnd(width)}  ${portsOf(plan, s).join(" ")}`.trimEnd());
-  if (fleet.broker.host === host.name) lines.push(`  * MQTT broker, port ${fleet.broker.port} (${fleet.broker.mode})`);
-  if (fleet.configSource.host === host.name) lines.push(`  * config source ${fleet.configSource.path}/`);
+  if (brokerOf(fleet).host === host.name)
+    lines.push(`  * MQTT broker, port ${brokerOf(fleet).port} (${brokerOf(fleet).mode})`);
+  if (configSourceOf(fleet).host === host.name) lines.push(`  * config source ${configSourceOf(fleet).path}/`);
   if (host.services.prometheus)
     lines.push(`  * metrics: Prometheus, scrapes every ${host.services.prometheus.scrapeIntervalSeconds} s`);
   return lines;
@@ -53,7 +56,7 @@ function box(lines: readonly string[], width: number): string[] {
 /** Edge lines between a group and the hub, with the arrow pointing the way the data goes. */
 function mqttEdge(fleet: FleetModel, group: readonly Host[], label: string): string[] {
   const { publish, subscribe } = groupTopics(fleet, group);
-  const broker = `${fleet.broker.host}:${fleet.broker.port}`;
+  const broker = `${brokerOf(fleet).host}:${brokerOf(fleet).port}`;
   const out = ["      |"];
   if (publish.length > 0) out.push(`      |  MQTT  ${label} --> ${broker}   publish    ${publish.join("  ")}`);
   if (subscribe.length > 0) out.push(`      |  MQTT  ${label} <-- ${broker}   subscribe  ${subscribe.join("  ")}`);
@@ -64,7 +67,7 @@ function syncEdge(fleet: FleetModel, group: readonly Host[], label: string): str
   const syncing = group.filter((h) => h.services["config-sync"]);
   if (syncing.length === 0) return [];
   const minutes = [...new Set(syncing.map((h) => h.services["config-sync"]!.intervalMinutes))].sort((a, b) => a - b);
-  const source = `${fleet.configSource.host}:${fleet.configSource.path}/`;
+  const source = `${configSourceOf(fleet).host}:${configSourceOf(fleet).path}/`;
   return [`      |  sync  ${label} <-- ${source}   every ${minutes.join("/")} min`];
 }
 
@@ -86,7 +89,7 @@ export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): 
     "      |  SSH   pulumi up / preview: reads and converges every host",
     ...(monitor
       ? [
-          `      |  MQTT  verify <-> ${fleet.broker.host}:${fleet.broker.port}   round trip on ${monitor.publish.join("  ")}`,
+          `      |  MQTT  verify <-> ${brokerOf(fleet).host}:${brokerOf(fleet).port}   round trip on ${monitor.publish.join("  ")}`,
         ]
       : []),
     "      v",

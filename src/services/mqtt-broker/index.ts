@@ -2,14 +2,15 @@
 import { defineService } from "../module";
 import { options } from "./options";
 import { render } from "./render";
-import { mqttPasswordRules } from "./secrets";
+import { mqttPasswordKey, mqttPasswordRules } from "./secrets";
 
 export const service = defineService({
   id: "mqtt-broker",
   options,
   roles: ["vega"],
   render,
+  onePerFleet: true,
   // Every MQTT user's password: the broker's passwd file holds them all.
-  secretKeys: (fleet) => fleet.mqttUsers.map((user) => user.passwordKey),
+  secretKeys: (fleet) => fleet.mqttUsers.map((user) => mqttPasswordKey(user.name)),
   secretRules: mqttPasswordRules,
 });

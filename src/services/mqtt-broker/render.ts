@@ -31,6 +31,7 @@ import {
 import type { MqttBrokerOptions } from "./options";
 import { brokerContainerName, brokerPrerequisite } from "./prerequisite";
 import { mqttPasswordKey } from "./secrets";
+import { brokerOf } from "./placement";
 
 export const containerName = brokerContainerName;
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
@@ -38,7 +39,7 @@ const imageMosquittoGid = "1883";
 const dataVolume = "mqtt-broker-data";
 
 function brokerFiles(fleet: FleetModel): PlannedFile[] {
-  const mode = fleet.broker.mode;
+  const mode = brokerOf(fleet).mode;
   // Native: a restart re-reads everything. Docker: the container is recreated when a file listed
   // in its configFiles changes (their hash is a label), so no unit is restarted.
   const restarts = mode === "native" ? [nativeUnitName] : [];
@@ -126,7 +127,7 @@ const debianMosquittoUnit: PlannedUnit = {
 };
 
 function container(fleet: FleetModel, host: string): PlannedContainer {
-  const port = fleet.broker.port;
+  const port = brokerOf(fleet).port;
   const paths = runtimePaths.docker;
   return {
     name: containerName,
@@ -170,7 +171,7 @@ function recovery(fleet: FleetModel): RecoveryStep {
   const watchRegistrations = `${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`;
   const roundTrip = `${asMonitor} mosquitto_pub -t lyra/test -m ping`;
   const commands =
-    fleet.broker.mode === "docker"
+    brokerOf(fleet).mode === "docker"
       ? [
           "# Docker is a prerequisite on this host: lyra-fleet does not install it (apt-get install docker.io).",
           `docker ps --filter name=${containerName}`,
@@ -192,7 +193,7 @@ function recovery(fleet: FleetModel): RecoveryStep {
 }
 
 export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
-  const native = fleet.broker.mode === "native";
+  const native = brokerOf(fleet).mode === "native";
   const metrics = brokerMetricsEnabled(fleet);
   const checks: HealthCheck[] = [
     native
@@ -213,14 +214,14 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
     files: [...brokerFiles(fleet), ...(metrics ? metricsFiles() : [])],
     units: [...(native ? [nativeUnit(), debianMosquittoUnit] : []), ...(metrics ? metricsUnits(fleet, host.name) : [])],
     containers: native ? [] : [container(fleet, host.name)],
-    ports: [{ port: fleet.broker.port, protocol: "tcp", service: "mqtt-broker" }],
+    ports: [{ port: brokerOf(fleet).port, protocol: "tcp", service: "mqtt-broker" }],
     checks,
     recovery: [recovery(fleet)],
     // The deploy's own proof that the broker works: a real round trip, as the verify command's user.
     mqttRoundTrips: [
       {
         name: "mqtt-round-trip",
-        port: fleet.broker.port,
+        port: brokerOf(fleet).port,
         user: monitorUser,
         passwordKey: mqttPasswordKey(monitorUser),
         topic: "lyra/test",

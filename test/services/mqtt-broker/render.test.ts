@@ -1,7 +1,7 @@
 /** The broker renderer: mosquitto.conf, passwd, ACL, container or unit, metrics, checks, recovery. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { secretKeys } from "../../../src/model/fleet";
+
 import type { PlanFragment } from "../../../src/render/plan";
 import { mosquittoPasswordHash, resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
 import { render } from "../../../src/services/mqtt-broker/render";
@@ -9,6 +9,7 @@ import { brokerPaths } from "../../../src/services/mqtt-broker/mosquitto-config"
 import { testSecretValues } from "../../support/test-secrets";
 import { fileAt, fragmentOf, homeFleet, unitFile, unitNamed, unitValues } from "../../render/fixtures";
 import { nativeHomeFleet } from "../../render/vega-fixtures";
+import { mqttPasswordKey } from "../../../src/services/mqtt-broker/secrets";
 
 const docker = () => fragmentOf(render, "mqtt-broker", homeFleet(), "vega");
 const native = () => fragmentOf(render, "mqtt-broker", nativeHomeFleet(), "vega");
@@ -87,13 +88,11 @@ test("passwd: one line per MQTT user with a mosquitto hash token; resolved, each
   );
   assert.ok(lines.length >= 7, "hosts, orchestrator, nodered and monitor");
   const secrets = testSecretValues(secretKeysIn(passwd));
-  assert.deepEqual(Object.keys(secrets), fleet.mqttUsers.map((u) => u.passwordKey).sort());
+  assert.deepEqual(Object.keys(secrets), fleet.mqttUsers.map((u) => mqttPasswordKey(u.name)).sort());
   const resolved = resolveSecrets(passwd, secrets);
   for (const user of fleet.mqttUsers) {
     assert.ok(
-      resolved.includes(
-        `${user.name}:${mosquittoPasswordHash(user.name, secrets[secretKeys.mqttPassword(user.name)])}\n`,
-      ),
+      resolved.includes(`${user.name}:${mosquittoPasswordHash(user.name, secrets[mqttPasswordKey(user.name)])}\n`),
       user.name,
     );
   }

@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { loadStackFile } from "../../../src/model/load";
 import { planFleet } from "../../../src/render";
 import { prepareVerify } from "../../../src/verify/prepare";
+import { brokerOf } from "../../../src/services/mqtt-broker/placement";
 
 const root = join(__dirname, "..", "..", "..");
 const stackFile = join(root, "stacks", "Pulumi.home.yaml");
@@ -92,7 +93,7 @@ test("the plans hold the runbook's whole verification for the home stack", () =>
   has((c) => c.kind === "http" && c.name.includes("Node-RED"), "Node-RED over HTTP");
   has((c) => c.kind === "http" && c.name.includes("docs site"), "MkDocs over HTTP");
   has((c) => c.kind === "mqtt-roundtrip" && c.topic === "lyra/test", "MQTT round trip on lyra/test");
-  has((c) => c.kind === "container" && c.host === fleet.broker.host, "the broker container's health (docker mode)");
+  has((c) => c.kind === "container" && c.host === brokerOf(fleet).host, "the broker container's health (docker mode)");
   has((c) => c.kind === "command" && /upsc|ups/i.test(c.name), "the UPS status");
   for (const host of fleet.hosts) {
     has((c) => c.kind === "mqtt-fresh" && c.topic === `lyra/health/${host.name}`, `fresh lyra/health/${host.name}`);
