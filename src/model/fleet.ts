@@ -1,5 +1,5 @@
 /** The validated, resolved fleet: what every renderer and the program work from. */
-import type { Role, ServiceSettings } from "./services";
+import type { PinnedImage, PinnedVersion, Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
 
 export interface Host {
@@ -26,8 +26,10 @@ export interface FleetModel {
   site: FleetParsed["site"];
   /** Sorted by name. */
   hosts: Host[];
-  versions: FleetParsed["versions"];
-  images: FleetParsed["images"];
+  /** Each key pinned by the module that runs it (its `versions`); an extension's keys are there too. */
+  versions: Record<PinnedVersion, string> & Record<string, string>;
+  /** Each key pinned by the module that runs it (its `images`). */
+  images: Record<PinnedImage, string> & Record<string, string>;
   /** Sorted by name. */
   mqttUsers: MqttUser[];
 }

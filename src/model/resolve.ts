@@ -60,8 +60,6 @@ function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUs
     for (const [name, access] of Object.entries(module.mqtt.users))
       users[name] = { publish: [...access.publish], subscribe: [...access.subscribe] };
   }
-  // The verify command's user: the round trip on lyra/test and reading every health topic.
-  users.monitor = { publish: ["lyra/test"], subscribe: ["lyra/#"] };
   return users;
 }
 
@@ -127,8 +125,9 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
       source,
       site: parsed.site,
       hosts,
-      versions: parsed.versions,
-      images: parsed.images,
+      // The schema requires every key the registered modules pin, so each built-in key is there.
+      versions: parsed.versions as FleetModel["versions"],
+      images: parsed.images as FleetModel["images"],
       mqttUsers,
     },
   };

@@ -131,14 +131,13 @@ export interface HostConnectionPlan {
 
 /**
  * A one-shot MQTT round trip the program runs on the broker's host once the broker (`after`) has
- * converged: a real publish and subscribe, as `user`, whose password is the secret `passwordKey`.
+ * converged. The broker's module writes the check (`script`, a POSIX shell script that reads the
+ * secret `passwordKey` as one line on stdin); src/fleet only runs it, so it knows nothing of MQTT.
  */
 export interface PlannedMqttRoundTrip {
   name: string;
-  port: number;
-  user: string;
+  script: string;
   passwordKey: string;
-  topic: string;
   after: Prerequisite;
 }
 

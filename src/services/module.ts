@@ -35,13 +35,25 @@ export interface DataSet {
 
 // The hooks are methods, not function-typed properties: TypeScript compares method parameters
 // bivariantly, so a module typed by its own options still fits the registry's ServiceModule list.
-export interface ServiceModule<Id extends string = string, Options extends z.ZodObject = z.ZodObject> {
+export interface ServiceModule<
+  Id extends string = string,
+  Options extends z.ZodObject = z.ZodObject,
+  Version extends string = string,
+  Image extends string = string,
+> {
   /** The runbook's name; the key in a host's `services:` block. */
   id: Id;
   /** Its settings: a strict zod object, every option with a default and a `.describe()` line (the README's reference). */
   options: Options;
   /** Roles that run it unless a host turns it off (`enabled: false`); any host may add it (`<id>: {}`). */
   roles: readonly Role[];
+  /**
+   * The release versions it runs, each a key the stack pins under `versions:` (one release pins
+   * them together, so they stay fleet-level in the stack; the keys are the module's).
+   */
+  versions?: readonly Version[];
+  /** The container images it runs, each a key the stack pins by digest under `images:`. */
+  images?: readonly Image[];
   /** Everything it puts on its host: packages, directories, files, units, containers, ports, checks, recovery steps. */
   render?(ctx: RenderContext<z.output<Options>>): PlanFragment;
   /** Rendered once the rest of its host's plan is known (the health publisher reports on every unit). */
@@ -69,9 +81,12 @@ export interface ServiceModule<Id extends string = string, Options extends z.Zod
   dataSets?(settings: z.output<Options>): DataSet[];
 }
 
-/** Declares a module; the literal id and options type carry through to the model's types. */
-export function defineService<Id extends string, Options extends z.ZodObject>(
-  module: ServiceModule<Id, Options>,
-): ServiceModule<Id, Options> {
+/** Declares a module; the literal id, options type and pinned keys carry through to the model's types. */
+export function defineService<
+  Id extends string,
+  Options extends z.ZodObject,
+  Version extends string = never,
+  Image extends string = never,
+>(module: ServiceModule<Id, Options, Version, Image>): ServiceModule<Id, Options, Version, Image> {
   return module;
 }

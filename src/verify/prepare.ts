@@ -15,6 +15,7 @@ import { brokerEndpoint, kindGroups, mqttKinds, plannedChecks, sshKinds } from "
 import type { RunSetup } from "./run";
 import type { VerifyCheck, VerifyOptions } from "./types";
 import { UsageError } from "./usage-error";
+import { monitorUser } from "../services/mqtt-broker/mosquitto-config";
 import { mqttPasswordKey } from "../services/mqtt-broker/secrets";
 
 /** Something to set up before verify can run (a secret, a key): one sentence, exit 2, no usage text. */
@@ -114,7 +115,7 @@ export function prepareVerify(request: VerifyRequest): PreparedVerify {
 
   let broker: BrokerTarget | undefined;
   if (checks.some((c) => mqttKinds.has(c.check.kind))) {
-    const passwordKey = mqttPasswordKey("monitor");
+    const passwordKey = mqttPasswordKey(monitorUser);
     let password: string;
     try {
       password = readSecrets(stack, [passwordKey], env)[passwordKey];
@@ -122,7 +123,7 @@ export function prepareVerify(request: VerifyRequest): PreparedVerify {
       throw new SetupError((err as Error).message);
     }
     secrets.push(password);
-    broker = { ...brokerEndpoint(fleet), user: "monitor", password, passwordKey };
+    broker = { ...brokerEndpoint(fleet), user: monitorUser, password, passwordKey };
   }
 
   let privateKey: string | undefined;

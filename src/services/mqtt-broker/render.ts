@@ -32,6 +32,7 @@ import type { MqttBrokerOptions } from "./options";
 import { brokerContainerName, brokerPrerequisite } from "./prerequisite";
 import { mqttPasswordKey } from "./secrets";
 import { brokerOf } from "./placement";
+import { mqttRoundTripScript } from "./round-trip-gate";
 
 export const containerName = brokerContainerName;
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
@@ -221,10 +222,9 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
     mqttRoundTrips: [
       {
         name: "mqtt-round-trip",
-        port: brokerOf(fleet).port,
-        user: monitorUser,
+        // Waits up to 60 s: a broker container may take that long to accept logins after a start.
+        script: mqttRoundTripScript(brokerOf(fleet).port, 60, monitorUser, "lyra/test"),
         passwordKey: mqttPasswordKey(monitorUser),
-        topic: "lyra/test",
         after: brokerPrerequisite(fleet),
       },
     ],
