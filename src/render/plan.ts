@@ -115,9 +115,29 @@ export interface PlannedDataSet {
 }
 
 /** The runbook's recovery commands for one service on this host. */
+/** The label each planned container carries with the id of the service that runs it. */
+export const serviceLabel = "org.lyra-fleet.service";
+
 export interface RecoveryStep {
   service: string;
   commands: string[];
+  /** Its own scenario on the docs' recovery page, for a service whose failure stops the fleet (the broker). */
+  scenario?: RecoveryScenario;
+}
+
+/**
+ * A recovery scenario a service writes about itself; the docs add its host, its containers, the
+ * commands above, `pulumi up` and the checks that prove it is back.
+ */
+export interface RecoveryScenario {
+  /** The section's title: "Broker failure". */
+  title: string;
+  /** How it runs and what the fleet does while it is down (Markdown, after "On <host> (<address>):"). */
+  situation: string;
+  /** What may be gone when it does not come back by itself (Markdown: "container or unit gone, config edited"). */
+  gone: string;
+  /** The verify group (`--only`) and the check kinds that prove it is back, on any host. */
+  verify: { only: string; kinds: HealthCheck["kind"][] };
 }
 
 /** How the operator's machine reaches the host: SSH with the host key pinned. */

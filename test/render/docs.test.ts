@@ -135,7 +135,17 @@ const synthPlans: HostPlan[] = [
         mounts: [{ source: "/etc/mosquitto", target: "/mosquitto/config", readOnly: true, kind: "bind" }],
         restart: "unless-stopped",
         healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 },
-        labels: {},
+        labels: { "org.lyra-fleet.service": "mqtt-broker" },
+        configFiles: [],
+      },
+      {
+        name: "unrelated-sidecar",
+        image: `registry.lan/sidecar@sha256:${"b".repeat(64)}`,
+        ports: [],
+        mounts: [],
+        restart: "always",
+        healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 },
+        labels: { "org.lyra-fleet.service": "other" },
         configFiles: [],
       },
     ],
@@ -145,7 +155,16 @@ const synthPlans: HostPlan[] = [
       { kind: "mqtt-roundtrip", name: "hub: round trip", topic: "lyra/test" },
     ],
     recovery: [
-      { service: "mqtt-broker", commands: ["docker restart mqtt-broker", "docker logs --tail 50 mqtt-broker"] },
+      {
+        service: "mqtt-broker",
+        commands: ["docker restart mqtt-broker", "docker logs --tail 50 mqtt-broker"],
+        scenario: {
+          title: "Broker failure",
+          situation: "the broker, as a container.",
+          gone: "container gone",
+          verify: { only: "mqtt", kinds: ["mqtt-roundtrip", "mqtt-fresh"] },
+        },
+      },
     ],
   }),
   synthPlan("pi-a", {
@@ -288,7 +307,16 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
   assert.ok(stage1 < at("2. Power on the mirrors: [pi-a](hosts/pi-a.md) (`10.0.0.3`), [pi-b](hosts/pi-b.md)"));
   assert.ok(!recovery.includes("Power on the servers"), "no server left once core and hub are the hub");
   at("`pulumi up --stack synth`");
-  at("```sh\ndocker restart mqtt-broker\ndocker logs --tail 50 mqtt-broker\n```");
+  // The broker's scenario, as its module wrote it, on its host, with only its own containers.
+  const scenario = at("## Broker failure\n\nOn [hub](hosts/hub.md) (`10.0.0.1`): the broker, as a container.");
+  assert.ok(scenario < at("```sh\ndocker restart mqtt-broker\ndocker logs --tail 50 mqtt-broker\n```"));
+  at(`| \`mqtt-broker\` | \`eclipse-mosquitto:2@sha256:${"a".repeat(64)}\` | \`unless-stopped\` |`);
+  assert.ok(!recovery.includes("unrelated-sidecar"), "another service's container in the broker's scenario");
+  at("If it does not come back (container gone), `pulumi up --stack synth` recreates it from the stack.");
+  at("`npm run verify -- --stack synth --only mqtt --watch`");
+  at("- `hub: round trip` on [hub](hosts/hub.md)");
+  at("- `pi-a: heartbeat` on [pi-a](hosts/pi-a.md)");
+  at("4. The scenario above that matches: broker failure (on `hub`), a mirror rebuild, a NAS restore.");
   at("a message on `lyra/presence/pi-a` within 60 s");
   at("`nas.test.lan:/backups/fleet`");
   at("ssh root@10.0.0.2 'rsync -a nas.test.lan:/backups/fleet/core/srv/cfg/ /srv/cfg/'");

@@ -6,13 +6,14 @@
 import type { FleetModel } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import type { ServiceRenderer } from "../../render/context";
-import type {
-  HealthCheck,
-  PlanFragment,
-  PlannedContainer,
-  PlannedFile,
-  PlannedUnit,
-  RecoveryStep,
+import {
+  serviceLabel,
+  type HealthCheck,
+  type PlanFragment,
+  type PlannedContainer,
+  type PlannedFile,
+  type PlannedUnit,
+  type RecoveryStep,
 } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import { brokerMetricsEnabled, metricsFiles, metricsTimer, metricsUnits } from "./metrics";
@@ -31,6 +32,7 @@ import {
 import type { MqttBrokerOptions } from "./options";
 import { brokerContainerName, brokerPrerequisite } from "./prerequisite";
 import { mqttPasswordKey } from "./secrets";
+import { code } from "../../render/docs/markdown";
 import { brokerOf } from "./placement";
 import { mqttRoundTripScript } from "./round-trip-gate";
 
@@ -158,7 +160,7 @@ function container(fleet: FleetModel, host: string): PlannedContainer {
       retries: 3,
     },
     labels: {
-      "org.lyra-fleet.service": "mqtt-broker",
+      [serviceLabel]: "mqtt-broker",
       "org.lyra-fleet.host": host,
       "org.lyra-fleet.managed-by": "lyra-fleet",
     },
@@ -190,7 +192,20 @@ function recovery(fleet: FleetModel): RecoveryStep {
           watchRegistrations,
           roundTrip,
         ];
-  return { service: "mqtt-broker", commands };
+  const broker = brokerOf(fleet);
+  return {
+    service: "mqtt-broker",
+    commands,
+    // Every host is the broker's client, so its failure is a scenario of its own.
+    scenario: {
+      title: "Broker failure",
+      situation:
+        `the MQTT broker, port ${code(broker.port)}, as ${broker.mode === "docker" ? "a Docker container" : "a systemd service"}. ` +
+        "While it is down the mirrors are in emergency mode (below) and no heartbeats arrive.",
+      gone: "container or unit gone, config edited",
+      verify: { only: "mqtt", kinds: ["mqtt-roundtrip", "mqtt-fresh", "mqtt-registered"] },
+    },
+  };
 }
 
 export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {

@@ -305,3 +305,17 @@ test("checks, ports and determinism", () => {
   assert.equal(JSON.stringify(native()), JSON.stringify(native()));
   assert.ok(f.recovery![0].commands.some((c) => c.includes("mosquitto_sub -t 'lyra/health/#' -v")));
 });
+
+test("its recovery scenario (the docs' 'Broker failure') is the module's: port, mode, what pulumi up recreates, the MQTT checks", () => {
+  const dockerScenario = docker().recovery![0].scenario!;
+  assert.equal(dockerScenario.title, "Broker failure");
+  assert.equal(
+    dockerScenario.situation,
+    "the MQTT broker, port `1883`, as a Docker container. While it is down the mirrors are in emergency mode (below) and no heartbeats arrive.",
+  );
+  assert.equal(dockerScenario.gone, "container or unit gone, config edited");
+  assert.deepEqual(dockerScenario.verify, { only: "mqtt", kinds: ["mqtt-roundtrip", "mqtt-fresh", "mqtt-registered"] });
+  assert.match(native().recovery![0].scenario!.situation, /^the MQTT broker, port `\d+`, as a systemd service\. /);
+  // Its container carries the label the docs use to list it under the scenario.
+  assert.equal(docker().containers![0].labels["org.lyra-fleet.service"], "mqtt-broker");
+});
