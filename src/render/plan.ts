@@ -115,6 +115,20 @@ export interface PlannedDataSet {
 }
 
 /** The runbook's recovery commands for one service on this host. */
+/**
+ * What a host does for the whole fleet, as the service that does it says: the docs' "serves the
+ * fleet" line, the topology's hub box, and the power-on order (a host the others need comes first).
+ */
+export interface FleetRole {
+  service: string;
+  /** Plain text, as the docs show it: "MQTT broker, port 1883 (docker)". */
+  summary: string;
+  /** Every other host needs it up first: its name in the power-on stage ("broker") and why. */
+  powerFirst?: { name: string; why: string };
+  /** A line under the topology drawing ("metrics: vega Prometheus scrapes node-exporter on ..."). */
+  note?: string;
+}
+
 /** The label each planned container carries with the id of the service that runs it. */
 export const serviceLabel = "org.lyra-fleet.service";
 
@@ -176,6 +190,8 @@ export interface HostPlan {
   ports: PlannedPort[];
   checks: HealthCheck[];
   recovery: RecoveryStep[];
+  /** What it does for the whole fleet (the hub: broker, config source, metrics), in service id order. */
+  serves: FleetRole[];
   mqttRoundTrips: PlannedMqttRoundTrip[];
   /** Data only a backup can bring back, in the registry's order (the docs' restore table). */
   dataSets: PlannedDataSet[];

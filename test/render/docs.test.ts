@@ -86,6 +86,7 @@ function synthPlan(host: string, f: PlanFragment): HostPlan {
     ports: [],
     checks: [],
     recovery: [],
+    serves: [],
     mqttRoundTrips: [],
     unitOrder: {},
     dataSets: dataSetsOf(h),
@@ -122,6 +123,13 @@ const synthPlans: HostPlan[] = [
       { kind: "http", name: "core: orchestrator healthz", url: "http://core.test.lan:8000/healthz", expectStatus: 200 },
       hostileCheck,
     ],
+    serves: [
+      {
+        service: "config-source",
+        summary: "config source /srv/cfg/",
+        powerFirst: { name: "config source", why: "the mirrors sync their config from here" },
+      },
+    ],
     recovery: [
       { service: "lyra-orchestrator", commands: ["systemctl restart lyra-orchestrator", "echo `uname -n` <done>"] },
     ],
@@ -150,6 +158,18 @@ const synthPlans: HostPlan[] = [
       },
     ],
     ports: [{ port: 1883, protocol: "tcp", service: "mqtt-broker" }],
+    serves: [
+      {
+        service: "mqtt-broker",
+        summary: "MQTT broker, port 1883 (docker)",
+        powerFirst: { name: "broker", why: "every other host connects to the broker" },
+      },
+      {
+        service: "prometheus",
+        summary: "metrics: Prometheus, scrapes every 15 s",
+        note: "metrics: hub Prometheus scrapes node-exporter on core, hub, pi-a, pi-b",
+      },
+    ],
     checks: [
       { kind: "container", name: "hub: broker container", container: "mqtt-broker" },
       { kind: "mqtt-roundtrip", name: "hub: round trip", topic: "lyra/test" },
@@ -346,6 +366,14 @@ test("synthetic fleet: the topology names broker, config source, metrics, MQTT f
   ]) {
     assert.ok(diagram.includes(s), `diagram lacks ${s}:\n${diagram}`);
   }
+  // The hub and its lines are what the plans' services say they serve, and their notes follow the drawing.
+  assert.ok(index.includes("metrics: hub Prometheus scrapes node-exporter on core, hub, pi-a, pi-b"));
+  assert.ok(
+    synthTree()
+      .get("docs/hosts/hub.md")!
+      .includes("serves the fleet: MQTT broker, port 1883 (docker); metrics: Prometheus, scrapes every 15 s"),
+  );
+  assert.ok(!synthTree().get("docs/hosts/pi-a.md")!.includes("serves the fleet"));
   const boxRows = diagram.split("\n").filter((l) => l.startsWith("|") || l.startsWith("+-"));
   assert.equal(new Set(boxRows.map((l) => l.length)).size, 1, "every box row has the same width");
   assert.ok(index.includes("| [pi-b](hosts/pi-b.md) | `mirror` | `10.0.0.4` |"));

@@ -9,19 +9,8 @@ import { checkHeader, checkRow, manualCommand } from "./checks";
 import { pulumiUp, sshTarget, verifyCommand } from "./facts";
 import { code, codeBlock, codeList, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
-import { brokerOf } from "../../services/mqtt-broker/placement";
-import { configSourceOf } from "../../services/config-source/placement";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
-
-function hubRoles(fleet: FleetModel, host: Host): string[] {
-  const roles: string[] = [];
-  if (brokerOf(fleet).host === host.name)
-    roles.push(`the MQTT broker (port ${code(brokerOf(fleet).port)}, ${text(brokerOf(fleet).mode)})`);
-  if (configSourceOf(fleet).host === host.name) roles.push(`the config source ${code(configSourceOf(fleet).path)}`);
-  if (host.services.prometheus) roles.push("the metrics (Prometheus)");
-  return roles;
-}
 
 function summary(fleet: FleetModel, host: Host, plan: HostPlan): string {
   const { target, portFlag } = sshTarget(host);
@@ -31,8 +20,7 @@ function summary(fleet: FleetModel, host: Host, plan: HostPlan): string {
     `SSH ${code(`ssh${portFlag} ${target}`)} (host key pinned in the stack file)`,
     `services ${codeList(plan.services)}`,
   ];
-  const hub = hubRoles(fleet, host);
-  if (hub.length > 0) items.push(`serves the fleet: ${hub.join("; ")}`);
+  if (plan.serves.length > 0) items.push(`serves the fleet: ${plan.serves.map((r) => text(r.summary)).join("; ")}`);
   return items.map((i) => `- ${i}`).join("\n");
 }
 

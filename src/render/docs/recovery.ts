@@ -53,7 +53,7 @@ function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
 }
 
 function powerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
-  const stages = powerStages(fleet).map((stage, i) => {
+  const stages = powerStages(fleet, plans).map((stage, i) => {
     const hosts = stage.hosts.map((h) => `${hostLink(h.name)} (${code(h.address)})`).join(", ");
     // MQTT checks wait for later stages (a mirror's heartbeat); the host's own checks gate the next stage.
     const checks = stage.hosts.flatMap((h) => (planOf(plans, h.name)?.checks ?? []).filter((c) => !isMqtt(c)));

@@ -40,11 +40,7 @@ function boxLines(fleet: FleetModel, host: Host, plan: HostPlan | undefined): st
   const services = Object.keys(host.services).sort();
   const width = Math.max(0, ...services.map((s) => s.length));
   for (const s of services) lines.push(`  ${s.padEnd(width)}  ${portsOf(plan, s).join(" ")}`.trimEnd());
-  if (brokerOf(fleet).host === host.name)
-    lines.push(`  * MQTT broker, port ${brokerOf(fleet).port} (${brokerOf(fleet).mode})`);
-  if (configSourceOf(fleet).host === host.name) lines.push(`  * config source ${configSourceOf(fleet).path}/`);
-  if (host.services.prometheus)
-    lines.push(`  * metrics: Prometheus, scrapes every ${host.services.prometheus.scrapeIntervalSeconds} s`);
+  for (const role of plan?.serves ?? []) lines.push(`  * ${role.summary}`);
   return lines;
 }
 
@@ -72,8 +68,7 @@ function syncEdge(fleet: FleetModel, group: readonly Host[], label: string): str
 }
 
 export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): string[] {
-  const hub = hubOf(fleet);
-  const hubHosts = [...new Set([hub.broker, hub.configSource, ...(hub.metrics ? [hub.metrics] : [])])];
+  const hubHosts = hubOf(fleet, plans);
   const others = fleet.hosts.filter((h) => !hubHosts.includes(h));
   const servers = others.filter((h) => h.role !== "mirror");
   const mirrors = others.filter((h) => h.role === "mirror");
@@ -116,10 +111,9 @@ export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): 
       ...boxes(mirrors),
     );
   }
-  if (hub.metrics) {
-    const scraped = fleet.hosts.filter((h) => h.services["node-exporter"]).map((h) => h.name);
-    if (scraped.length > 0)
-      out.push("", `metrics: ${hub.metrics.name} Prometheus scrapes node-exporter on ${scraped.join(", ")}`);
+  const notes = plans.flatMap((p) => p.serves.flatMap((r) => (r.note ? [r.note] : [])));
+  if (notes.length > 0) {
+    out.push("", ...notes);
   }
   return out;
 }

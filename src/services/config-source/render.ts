@@ -207,6 +207,13 @@ export const render: ServiceRenderer<ConfigSourceOptions> = ({ fleet, host, sett
       ...(login.files ?? []),
     ],
     units: login.units ?? [],
+    serves: [
+      {
+        service: "config-source",
+        summary: `config source ${path}/`,
+        powerFirst: { name: "config source", why: "the mirrors sync their config from here" },
+      },
+    ],
     checks: [{ kind: "unit", name: `${host.name}: ssh.service active`, unit: "ssh.service" }, ...(login.checks ?? [])],
     recovery: [
       {

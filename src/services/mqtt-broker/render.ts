@@ -233,6 +233,13 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
     ports: [{ port: brokerOf(fleet).port, protocol: "tcp", service: "mqtt-broker" }],
     checks,
     recovery: [recovery(fleet)],
+    serves: [
+      {
+        service: "mqtt-broker",
+        summary: `MQTT broker, port ${brokerOf(fleet).port} (${brokerOf(fleet).mode})`,
+        powerFirst: { name: "broker", why: "every other host connects to the broker" },
+      },
+    ],
     // The deploy's own proof that the broker works: a real round trip, as the verify command's user.
     mqttRoundTrips: [
       {

@@ -84,6 +84,7 @@ function dropIn(): string {
 export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settings }) => {
   const fqdn = fqdnOf(fleet, host.name);
   const restarts = [unit];
+  const scraped = fleet.hosts.filter((h) => h.services["node-exporter"]).map((h) => h.name);
   return {
     packages: ["prometheus"],
     directories: [{ path: prometheusPaths.rulesDir, mode: "0755", owner: "root", group: "root" }],
@@ -115,6 +116,15 @@ export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settin
     ],
     units: [{ name: unit, content: null, dropIn: dropIn(), enabled: true, active: true, longRunning: true, after: [] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "prometheus" }],
+    serves: [
+      {
+        service: "prometheus",
+        summary: `metrics: Prometheus, scrapes every ${settings.scrapeIntervalSeconds} s`,
+        ...(scraped.length > 0
+          ? { note: `metrics: ${host.name} Prometheus scrapes node-exporter on ${scraped.join(", ")}` }
+          : {}),
+      },
+    ],
     checks: [
       { kind: "unit", name: `${host.name}: ${unit} active`, unit },
       {

@@ -254,3 +254,13 @@ test("in vega's whole plan: the unit is installed after its files, and the sysus
     "start",
   );
 });
+
+test("what it serves the fleet, for the docs: the tree, and the mirrors need its host powered on first", () => {
+  assert.deepEqual(fragment().serves, [
+    {
+      service: "config-source",
+      summary: "config source /opt/lyra/config/",
+      powerFirst: { name: "config source", why: "the mirrors sync their config from here" },
+    },
+  ]);
+});

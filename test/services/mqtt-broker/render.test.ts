@@ -319,3 +319,14 @@ test("its recovery scenario (the docs' 'Broker failure') is the module's: port, 
   // Its container carries the label the docs use to list it under the scenario.
   assert.equal(docker().containers![0].labels["org.lyra-fleet.service"], "mqtt-broker");
 });
+
+test("what it serves the fleet, for the docs: port and mode, and every host needs it powered on first", () => {
+  assert.deepEqual(docker().serves, [
+    {
+      service: "mqtt-broker",
+      summary: "MQTT broker, port 1883 (docker)",
+      powerFirst: { name: "broker", why: "every other host connects to the broker" },
+    },
+  ]);
+  assert.match(native().serves![0].summary, /^MQTT broker, port \d+ \(native\)$/);
+});
