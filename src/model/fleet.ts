@@ -18,6 +18,10 @@ export interface MqttUser {
   name: string;
   publish: string[];
   subscribe: string[];
+  /** The service whose module brings this user (orchestrator: lyra-orchestrator); none for a host's own or a stack's extra user. */
+  service?: string;
+  /** Used from the operator's machine (verify, the deploy gate: monitor), not by a service on its host. */
+  operator?: true;
 }
 
 export interface FleetModel {

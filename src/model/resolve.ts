@@ -40,8 +40,10 @@ function resolveServices(
  * The implicit MQTT users and what each may do, from the services each host runs (not its role),
  * so a service placed on any host brings the ACL entries it needs (its module's `mqtt`).
  */
-function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUserSchema>> {
-  const users: Record<string, z.output<typeof mqttUserSchema>> = {};
+type ImplicitUser = z.output<typeof mqttUserSchema> & Pick<MqttUser, "service" | "operator">;
+
+function implicitMqttUsers(hosts: Host[]): Record<string, ImplicitUser> {
+  const users: Record<string, ImplicitUser> = {};
   const modules = serviceModules();
   for (const host of hosts) {
     // A host may publish only its own health; its services add what they need, each topic naming the host.
@@ -58,7 +60,12 @@ function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUs
   for (const module of modules) {
     if (!module.mqtt?.users || !hosts.some((h) => (h.services as Record<string, unknown>)[module.id])) continue;
     for (const [name, access] of Object.entries(module.mqtt.users))
-      users[name] = { publish: [...access.publish], subscribe: [...access.subscribe] };
+      users[name] = {
+        publish: [...access.publish],
+        subscribe: [...access.subscribe],
+        service: module.id,
+        ...(access.operator ? { operator: true as const } : {}),
+      };
   }
   return users;
 }
@@ -110,11 +117,16 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
         message: `user '${name}' is implicit (a host or a built-in service user); choose another name`,
       });
   }
-  const mqttUsers: MqttUser[] = Object.entries({ ...parsed.mqtt.users, ...implicit })
+  const mqttUsers: MqttUser[] = Object.entries<ImplicitUser>({
+    ...parsed.mqtt.users,
+    ...implicit,
+  })
     .map(([name, u]) => ({
       name,
       publish: [...u.publish],
       subscribe: [...u.subscribe],
+      ...(u.service ? { service: u.service } : {}),
+      ...(u.operator ? { operator: u.operator } : {}),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 

@@ -17,6 +17,9 @@ export interface MqttAccess {
   subscribe: string[];
 }
 
+/** A user of a module's own: `operator` when it is used from the operator's machine (verify), not on a host. */
+export type ServiceMqttUser = MqttAccess & { operator?: boolean };
+
 /** A daemon listening on a host, for the one-listener-per-port check. */
 export interface Listener {
   port: number;
@@ -65,7 +68,7 @@ export interface ServiceModule<
   /** What the value of one of its keys may hold; [] for a key that is not its own. */
   secretRules?(key: string): SecretRule[];
   /** MQTT: what it adds to its host's own user, and users of its own (named once for the fleet). */
-  mqtt?: { hostAccess?(host: Host): MqttAccess; users?: Record<string, MqttAccess> };
+  mqtt?: { hostAccess?(host: Host): MqttAccess; users?: Record<string, ServiceMqttUser> };
   /** Daemons it brings whose port no option names (options called `port` or `grpcPort` are counted already). */
   listeners?(settings: z.output<Options>, host: Host): Listener[];
   /** Its settings that must agree with each other or with the rest of its host; each issue names the field. */

@@ -69,6 +69,16 @@ test("each mirror's MQTT user may publish only its own presence, health and regi
     fleet.mqttUsers.map((u) => u.name),
     ["lyra", "mirror-1", "mirror-2", "monitor", "nodered", "orchestrator", "vega"],
   );
+  // Each service user names the module that brings it (the docs' topology draws it with that
+  // service's hosts); the monitor is the operator's (verify and the deploy gate), drawn apart.
+  assert.deepEqual(
+    fleet.mqttUsers.filter((u) => u.service).map((u) => [u.name, u.service, u.operator ?? false]),
+    [
+      ["monitor", "mqtt-broker", true],
+      ["nodered", "nodered", false],
+      ["orchestrator", "lyra-orchestrator", false],
+    ],
+  );
 });
 
 test("the secret keys follow the fleet: a new mirror adds its password", () => {

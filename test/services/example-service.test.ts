@@ -45,7 +45,7 @@ test("it brings its secret (with its value rule) and its MQTT user", () => {
   ]);
   assert.deepEqual(
     fleet.mqttUsers.find((u) => u.name === "greeter"),
-    { name: "greeter", publish: ["lyra/greetings/#"], subscribe: [] },
+    { name: "greeter", publish: ["lyra/greetings/#"], subscribe: [], service: "example-greeter" },
   );
   // Its user's password is one more broker secret.
   assert.ok(requiredSecretKeys(fleet).includes("mqtt-password-greeter"));

@@ -24,8 +24,15 @@ function generalise(topic: string, hostNames: ReadonlySet<string>): string {
 function groupTopics(fleet: FleetModel, group: readonly Host[]): { publish: string[]; subscribe: string[] } {
   const names = new Set(group.map((h) => h.name));
   const users = new Set(names);
-  if (group.some((h) => h.services["lyra-orchestrator"])) users.add("orchestrator");
-  if (group.some((h) => h.services.nodered)) users.add("nodered");
+  // A service's own user (orchestrator, nodered) acts for the hosts that run the service.
+  for (const user of fleet.mqttUsers) {
+    if (
+      user.service &&
+      !user.operator &&
+      group.some((h) => (h.services as Record<string, unknown>)[user.service!] !== undefined)
+    )
+      users.add(user.name);
+  }
   const pick = (k: "publish" | "subscribe") =>
     [
       ...new Set(
@@ -78,7 +85,7 @@ export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): 
   const names = (group: readonly Host[]) =>
     group.length === 1 ? group[0].name : "each of " + group.map((h) => h.name).join(", ");
 
-  const monitor = fleet.mqttUsers.find((u) => u.name === "monitor");
+  const monitor = fleet.mqttUsers.find((u) => u.operator);
   const out: string[] = [
     "operator's machine",
     "      |  SSH   pulumi up / preview: reads and converges every host",

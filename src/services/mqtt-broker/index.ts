@@ -16,5 +16,5 @@ export const service = defineService({
   secretKeys: (fleet) => fleet.mqttUsers.map((user) => mqttPasswordKey(user.name)),
   secretRules: mqttPasswordRules,
   // The verify command's and the deploy gate's user: the round trip on lyra/test, every health topic.
-  mqtt: { users: { [monitorUser]: { publish: ["lyra/test"], subscribe: ["lyra/#"] } } },
+  mqtt: { users: { [monitorUser]: { publish: ["lyra/test"], subscribe: ["lyra/#"], operator: true } } },
 });
