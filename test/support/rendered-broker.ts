@@ -1,7 +1,7 @@
 /**
  * Debian's mosquitto running a broker host's rendered mosquitto.conf, passwd and ACL (test
  * passwords, paths moved to a temp dir, listener on a free loopback port) as an unprivileged user,
- * as test/tools/mosquitto.test.ts runs it.
+ * as test/services/mqtt-broker/tools/mosquitto.test.ts runs it.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -1,7 +1,7 @@
 /**
  * The config source renderer: the /opt/lyra/config tree (README.md, fleet.json) the mirrors pull,
  * and the mirrors' login there (the lyra-sync account, its rrsync-only key). The login's real
- * programs (systemd-sysusers, sshd, rrsync, the mirror's rsync) are in test/tools/config-sync-login.test.ts.
+ * programs (systemd-sysusers, sshd, rrsync, the mirror's rsync) are in test/services/config-sync/tools/config-sync-login.test.ts.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -1,4 +1,4 @@
-/** mqtt-client.service: the mirror's heartbeat and registration, as rendered (behaviour: test/tools/mqtt-client.test.ts). */
+/** mqtt-client.service: the mirror's heartbeat and registration, as rendered (behaviour: test/services/mqtt-client/tools/mqtt-client.test.ts). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

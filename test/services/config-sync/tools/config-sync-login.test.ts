@@ -34,19 +34,24 @@ import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 
-import type { PlanFragment } from "../../src/render/plan";
-import { resolveSecrets } from "../../src/render/secrets";
+import type { PlanFragment } from "../../../../src/render/plan";
+import { resolveSecrets } from "../../../../src/render/secrets";
 import {
   accountsService,
   authorizedKeysPath,
   render as renderSource,
   sysusersPath,
   syncHome,
-} from "../../src/services/config-source/render";
-import { knownHostsPath, render as renderSync, syncKeyPath, syncService } from "../../src/services/config-sync/render";
-import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
-import { freePort } from "../support/free-port";
-import { configSyncSshKeyKey } from "../../src/services/config-sync/secrets";
+} from "../../../../src/services/config-source/render";
+import {
+  knownHostsPath,
+  render as renderSync,
+  syncKeyPath,
+  syncService,
+} from "../../../../src/services/config-sync/render";
+import { fileAt, fragmentOf, homeFleet, unitFile } from "../../../render/fixtures";
+import { freePort } from "../../../support/free-port";
+import { configSyncSshKeyKey } from "../../../../src/services/config-sync/secrets";
 
 const testUser = "lyra-sync-test";
 // Under /srv, not /tmp: the tree is the config source's path, and the model refuses a config

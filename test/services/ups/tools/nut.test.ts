@@ -13,12 +13,12 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 
-import { secretValueProblems } from "../../src/model/secrets";
-import { resolveSecrets } from "../../src/render/secrets";
-import { render } from "../../src/services/ups/render";
-import { fileAt, fragmentOf, homeFleet } from "../render/fixtures";
-import { freePort } from "../support/free-port";
-import { upsMonitorPasswordKey } from "../../src/services/ups/secrets";
+import { secretValueProblems } from "../../../../src/model/secrets";
+import { resolveSecrets } from "../../../../src/render/secrets";
+import { render } from "../../../../src/services/ups/render";
+import { fileAt, fragmentOf, homeFleet } from "../../../render/fixtures";
+import { freePort } from "../../../support/free-port";
+import { upsMonitorPasswordKey } from "../../../../src/services/ups/secrets";
 
 const NUT = "/lib/nut"; // Debian's binaries; /usr/sbin/upsd and upsmon are wrappers that read /etc/nut/nut.conf
 const fragment = fragmentOf(render, "ups", homeFleet(), "lyra");

@@ -18,15 +18,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 
-import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
-import { noderedPaths, render } from "../../src/services/nodered/render";
-import { watchdogIds } from "../../src/services/nodered/flows";
-import { fileAt, fragmentOf, homeFleet, unitFile, unitValue } from "../render/fixtures";
-import { freePort } from "../support/free-port";
-import { mqttPasswordKey } from "../../src/services/mqtt-broker/secrets";
-import { noderedCredentialSecretKey } from "../../src/services/nodered/secrets";
+import { resolveSecrets, secretKeysIn } from "../../../../src/render/secrets";
+import { noderedPaths, render } from "../../../../src/services/nodered/render";
+import { watchdogIds } from "../../../../src/services/nodered/flows";
+import { fileAt, fragmentOf, homeFleet, unitFile, unitValue } from "../../../render/fixtures";
+import { freePort } from "../../../support/free-port";
+import { mqttPasswordKey } from "../../../../src/services/mqtt-broker/secrets";
+import { noderedCredentialSecretKey } from "../../../../src/services/nodered/secrets";
 
-const root = join(__dirname, "..", "..");
+const root = join(__dirname, "..", "..", "..", "..");
 const nobody = 65534; // mosquitto runs unprivileged, as Debian's does.
 const staleAfterSeconds = 5;
 const fleet = homeFleet((raw) => {

@@ -14,16 +14,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 
-import { registrationTopic, registrationTopics } from "../../src/model/topics";
-import type { PlanFragment } from "../../src/render/plan";
-import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
-import { render } from "../../src/services/mqtt-broker/render";
-import { brokerPaths } from "../../src/services/mqtt-broker/mosquitto-config";
-import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
-import { nativeHomeFleet } from "../render/vega-fixtures";
-import { freePort } from "../support/free-port";
-import { testSecretValues } from "../support/test-secrets";
-import { mqttPasswordKey } from "../../src/services/mqtt-broker/secrets";
+import { registrationTopic, registrationTopics } from "../../../../src/model/topics";
+import type { PlanFragment } from "../../../../src/render/plan";
+import { resolveSecrets, secretKeysIn } from "../../../../src/render/secrets";
+import { render } from "../../../../src/services/mqtt-broker/render";
+import { brokerPaths } from "../../../../src/services/mqtt-broker/mosquitto-config";
+import { fileAt, fragmentOf, homeFleet, unitFile } from "../../../render/fixtures";
+import { nativeHomeFleet } from "../../../render/vega-fixtures";
+import { freePort } from "../../../support/free-port";
+import { testSecretValues } from "../../../support/test-secrets";
+import { mqttPasswordKey } from "../../../../src/services/mqtt-broker/secrets";
 
 const nobody = 65534; // Debian's nobody/nogroup: an unprivileged user, as the unit's DynamicUser is.
 const fragment: PlanFragment = fragmentOf(render, "mqtt-broker", nativeHomeFleet(), "vega");

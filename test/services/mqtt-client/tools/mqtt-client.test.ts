@@ -14,21 +14,21 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
-import { type FleetModel } from "../../src/model/fleet";
-import { planFleet } from "../../src/render";
-import { resolveSecrets } from "../../src/render/secrets";
-import { brokerOf } from "../../src/services/mqtt-broker/placement";
+import { type FleetModel } from "../../../../src/model/fleet";
+import { planFleet } from "../../../../src/render";
+import { resolveSecrets } from "../../../../src/render/secrets";
+import { brokerOf } from "../../../../src/services/mqtt-broker/placement";
 import {
   mqttClientConfigDir,
   mqttClientEnvPath,
   mqttClientScriptPath,
   render,
-} from "../../src/services/mqtt-client/render";
-import { envEntries, fileAt, fragmentOf } from "../render/fixtures";
-import { withMirrorSetting } from "../render/mirror-fixtures";
-import { startRenderedBroker, type RenderedBroker } from "../support/rendered-broker";
-import { testSecretValues } from "../support/test-secrets";
-import { mqttPasswordKey } from "../../src/services/mqtt-broker/secrets";
+} from "../../../../src/services/mqtt-client/render";
+import { envEntries, fileAt, fragmentOf } from "../../../render/fixtures";
+import { withMirrorSetting } from "../../../render/mirror-fixtures";
+import { startRenderedBroker, type RenderedBroker } from "../../../support/rendered-broker";
+import { testSecretValues } from "../../../support/test-secrets";
+import { mqttPasswordKey } from "../../../../src/services/mqtt-broker/secrets";
 
 const dir = mkdtempSync(join(tmpdir(), "lyra-mqtt-client-"));
 const secrets = testSecretValues([mqttPasswordKey("mirror-1"), mqttPasswordKey("monitor")]);
