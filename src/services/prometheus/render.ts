@@ -10,6 +10,7 @@ import { fqdnOf } from "../../render/context";
 import { hardened, unitFile } from "../../render/systemd";
 import { alertRules } from "./rules";
 import type { PrometheusOptions } from "./options";
+import { httpAnswers, unitActive } from "../../render/checks";
 
 export const prometheusPaths = {
   config: "/etc/prometheus/prometheus.yml",
@@ -82,7 +83,6 @@ function dropIn(): string {
 }
 
 export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settings }) => {
-  const fqdn = fqdnOf(fleet, host.name);
   const restarts = [unit];
   const scraped = fleet.hosts.filter((h) => h.services["node-exporter"]).map((h) => h.name);
   return {
@@ -125,15 +125,7 @@ export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settin
           : {}),
       },
     ],
-    checks: [
-      { kind: "unit", name: `${host.name}: ${unit} active`, unit },
-      {
-        kind: "http",
-        name: `${host.name}: prometheus ready`,
-        url: `http://${fqdn}:${settings.port}/-/ready`,
-        expectStatus: 200,
-      },
-    ],
+    checks: [unitActive(host, unit), httpAnswers(host, "prometheus ready", settings.port, "/-/ready")],
     recovery: [
       {
         service: "prometheus",
