@@ -3,13 +3,14 @@
  * resources, export what operators look up. An invalid stack throws before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { secretKeys } from "./model/fleet";
+import { sshPrivateKeySecret } from "./model/fleet";
 import { fleetConfigKey, parseFleet, stackFilePath } from "./model/load";
 import { requiredSecretKeys, secretValueProblems } from "./model/secrets";
 import { planFleet } from "./render";
 import { Fleet } from "./fleet/fleet";
 import { fleetExports } from "./fleet/exports";
 import { skipSdkPromiseStacks } from "./fleet/sdk-promise-stacks";
+import { brokerOf } from "./services/mqtt-broker/placement";
 
 // Before any resource: the SDK's per-promise stack traces are half the evaluation time of a large fleet.
 skipSdkPromiseStacks();
@@ -40,8 +41,8 @@ if (invalid.length > 0) {
 }
 const secret = (key: string) => pulumi.secret(configValue(key)!);
 const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
-const privateKey = configValue(secretKeys.sshPrivateKey) === undefined ? undefined : secret(secretKeys.sshPrivateKey);
+const privateKey = configValue(sshPrivateKeySecret) === undefined ? undefined : secret(sshPrivateKeySecret);
 new Fleet("fleet", { plans, secrets, privateKey });
 
 export const hosts = fleetExports(plans);
-export const broker = `${model.broker.host}:${model.broker.port}`;
+export const broker = `${brokerOf(model).host}:${brokerOf(model).port}`;

@@ -4,13 +4,12 @@
  * config source before the mirrors' sync), and the health gates.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConnectionInputs } from "../host/resources";
+import { HealthGate, type HostConnectionInputs } from "../host/resources";
 import type { HostPlan, Prerequisite } from "../render/plan";
 import { sha256 } from "../render/secrets";
 import { Container } from "./container";
 import { healthGate } from "./health-gates";
 import { Host } from "./host";
-import { mqttGate } from "./mqtt-gate";
 import { convergeOrder, prerequisiteProblem } from "./order";
 import type { SecretValues } from "./secrets";
 
@@ -105,14 +104,14 @@ export class Fleet extends pulumi.ComponentResource {
     for (const plan of plans) {
       for (const roundTrip of plan.mqttRoundTrips) {
         const after = resourceOf(roundTrip.after) ?? this.hosts[plan.host].state;
-        mqttGate(
+        // The broker's module wrote the check; the password goes on stdin, never into the script.
+        new HealthGate(
           `${plan.host}:${roundTrip.name}`,
           {
             connection: connectionOf(plan.host),
-            port: roundTrip.port,
-            user: roundTrip.user,
-            topic: roundTrip.topic,
-            password: secrets[roundTrip.passwordKey],
+            label: roundTrip.name,
+            script: roundTrip.script,
+            stdin: secrets[roundTrip.passwordKey].apply((password) => `${password}\n`),
             triggers: [after.urn, this.hosts[plan.host].state.converged],
           },
           { parent: this, dependsOn: [after] },

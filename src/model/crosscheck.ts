@@ -67,3 +67,23 @@ export function checkFleetSettings(hosts: Host[], issues: ModelIssue[]): void {
       issues.push(...module.checkFleet(hosts));
   }
 }
+
+/** Services the fleet needs exactly one of (the broker, the config source): named on `hosts`. */
+export function checkOnePerFleet(hosts: Host[], issues: ModelIssue[]): void {
+  for (const module of serviceModules()) {
+    if (!module.onePerFleet) continue;
+    const running = hosts.filter((h) => (h.services as Record<string, unknown>)[module.id] !== undefined);
+    if (running.length === 1) continue;
+    const place =
+      module.roles.length > 0
+        ? `give a host the ${module.roles.join(" or ")} role or add \`${module.id}: {}\` to its services`
+        : `add \`${module.id}: {}\` to a host's services`;
+    issues.push({
+      path: "hosts",
+      message:
+        running.length === 0
+          ? `expected exactly one host running ${module.id}, found none (${place})`
+          : `expected exactly one host running ${module.id}, found ${running.length}: ${running.map((h) => h.name).join(", ")}`,
+    });
+  }
+}

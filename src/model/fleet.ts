@@ -1,9 +1,5 @@
 /** The validated, resolved fleet: what every renderer and the program work from. */
-import { configSyncSshKeyKey } from "../services/config-sync/secrets";
-import { mqttPasswordKey } from "../services/mqtt-broker/secrets";
-import { noderedCredentialSecretKey } from "../services/nodered/secrets";
-import { upsMonitorPasswordKey } from "../services/ups/secrets";
-import type { Role, ServiceSettings } from "./services";
+import type { PinnedImage, PinnedVersion, Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
 
 export interface Host {
@@ -22,8 +18,10 @@ export interface MqttUser {
   name: string;
   publish: string[];
   subscribe: string[];
-  /** Flat stack config key holding the password (read with requireSecret). */
-  passwordKey: string;
+  /** The service whose module brings this user (orchestrator: lyra-orchestrator); none for a host's own or a stack's extra user. */
+  service?: string;
+  /** Used from the operator's machine (verify, the deploy gate: monitor), not by a service on its host. */
+  operator?: true;
 }
 
 export interface FleetModel {
@@ -32,31 +30,35 @@ export interface FleetModel {
   site: FleetParsed["site"];
   /** Sorted by name. */
   hosts: Host[];
-  versions: FleetParsed["versions"];
-  images: FleetParsed["images"];
-  broker: { host: string; port: number; mode: "docker" | "native" };
-  /** The host holding /opt/lyra/config (the mirrors' sync source). */
-  configSource: { host: string; path: string };
+  /** Each key pinned by the module that runs it (its `versions`); an extension's keys are there too. */
+  versions: Record<PinnedVersion, string> & Record<string, string>;
+  /** Each key pinned by the module that runs it (its `images`). */
+  images: Record<PinnedImage, string> & Record<string, string>;
   /** Sorted by name. */
   mqttUsers: MqttUser[];
 }
 
 /**
- * Secret keys other layers name directly (the operator's SSH key, the monitor's MQTT password).
- * Each service's own keys are defined in its module; these are the same constants.
+ * The operator's SSH key (optional: else the ssh-agent). The one secret no service owns; each
+ * service's keys are constants in its module's secrets.ts.
  */
-export const secretKeys = {
-  mqttPassword: mqttPasswordKey,
-  noderedCredentialSecret: noderedCredentialSecretKey,
-  upsMonitorPassword: upsMonitorPasswordKey,
-  configSyncSshKey: configSyncSshKeyKey,
-  sshPrivateKey: "ssh-private-key",
-} as const;
+export const sshPrivateKeySecret = "ssh-private-key";
 
 export function hostByName(fleet: FleetModel, name: string): Host {
   const host = fleet.hosts.find((h) => h.name === name);
   if (!host) throw new Error(`${fleet.source}: no host named '${name}'`);
   return host;
+}
+
+/**
+ * The one host running a service the fleet has exactly one of (its module says `onePerFleet`,
+ * so a parsed stack has it); throws only for a hand-built model that skipped validation.
+ */
+export function soleHostRunning(fleet: FleetModel, service: string): Host {
+  const running = fleet.hosts.filter((h) => (h.services as Record<string, unknown>)[service] !== undefined);
+  if (running.length !== 1)
+    throw new Error(`${fleet.source}: expected exactly one host running ${service}, found ${running.length}`);
+  return running[0];
 }
 
 /** The host running a service, or undefined when no host runs it. */

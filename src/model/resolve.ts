@@ -3,15 +3,14 @@
  * implicit MQTT users, and every rule that spans fields. All problems are collected, not the first.
  */
 import { z } from "zod";
-import { checkFleetSettings, checkFqdn, checkPorts, checkServices } from "./crosscheck";
+import { checkFleetSettings, checkFqdn, checkOnePerFleet, checkPorts, checkServices } from "./crosscheck";
 import type { FleetModel, Host, MqttUser } from "./fleet";
-import { secretKeys } from "./fleet";
 import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import type { FleetParsed } from "./schema";
 import { mqttUserSchema } from "./schema";
 import { serviceModules } from "../services/registry";
 import { healthTopic } from "./topics";
-import { inRolePreset, serviceIds, serviceSchemas, type ServiceId, type ServiceSettings } from "./services";
+import { inRolePreset, serviceIds, serviceSchemas, type ServiceSettings } from "./services";
 
 export type { ModelIssue } from "./issues";
 
@@ -41,8 +40,10 @@ function resolveServices(
  * The implicit MQTT users and what each may do, from the services each host runs (not its role),
  * so a service placed on any host brings the ACL entries it needs (its module's `mqtt`).
  */
-function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUserSchema>> {
-  const users: Record<string, z.output<typeof mqttUserSchema>> = {};
+type ImplicitUser = z.output<typeof mqttUserSchema> & Pick<MqttUser, "service" | "operator">;
+
+function implicitMqttUsers(hosts: Host[]): Record<string, ImplicitUser> {
+  const users: Record<string, ImplicitUser> = {};
   const modules = serviceModules();
   for (const host of hosts) {
     // A host may publish only its own health; its services add what they need, each topic naming the host.
@@ -59,24 +60,14 @@ function implicitMqttUsers(hosts: Host[]): Record<string, z.output<typeof mqttUs
   for (const module of modules) {
     if (!module.mqtt?.users || !hosts.some((h) => (h.services as Record<string, unknown>)[module.id])) continue;
     for (const [name, access] of Object.entries(module.mqtt.users))
-      users[name] = { publish: [...access.publish], subscribe: [...access.subscribe] };
+      users[name] = {
+        publish: [...access.publish],
+        subscribe: [...access.subscribe],
+        service: module.id,
+        ...(access.operator ? { operator: true as const } : {}),
+      };
   }
-  // The verify command's user: the round trip on lyra/test and reading every health topic.
-  users.monitor = { publish: ["lyra/test"], subscribe: ["lyra/#"] };
   return users;
-}
-
-function exactlyOne(hosts: Host[], service: ServiceId, issues: ModelIssue[]): Host | undefined {
-  const running = hosts.filter((h) => h.services[service]);
-  if (running.length === 1) return running[0];
-  issues.push({
-    path: "hosts",
-    message:
-      running.length === 0
-        ? `expected exactly one host running ${service}, found none (give a host the vega role or add \`${service}: {}\` to its services)`
-        : `expected exactly one host running ${service}, found ${running.length}: ${running.map((h) => h.name).join(", ")}`,
-  });
-  return undefined;
 }
 
 function checkUniqueAddresses(hosts: Host[], issues: ModelIssue[]): void {
@@ -116,23 +107,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
     checkServices(host, issues);
   }
   checkFleetSettings(hosts, issues);
-  const broker = exactlyOne(hosts, "mqtt-broker", issues);
-  const configSource = exactlyOne(hosts, "config-source", issues);
-  for (const host of hosts) {
-    const source = host.services["config-sync"]?.source;
-    if (source === undefined) continue;
-    const target = hosts.find((h) => h.name === source);
-    if (!target)
-      issues.push({
-        path: `hosts.${host.name}.services.config-sync.source`,
-        message: `expected the name of a host in this stack, got '${source}'`,
-      });
-    else if (!target.services["config-source"])
-      issues.push({
-        path: `hosts.${host.name}.services.config-sync.source`,
-        message: `host '${source}' does not run config-source`,
-      });
-  }
+  checkOnePerFleet(hosts, issues);
 
   const implicit = implicitMqttUsers(hosts);
   for (const name of Object.keys(parsed.mqtt.users)) {
@@ -142,27 +117,29 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
         message: `user '${name}' is implicit (a host or a built-in service user); choose another name`,
       });
   }
-  const mqttUsers: MqttUser[] = Object.entries({ ...parsed.mqtt.users, ...implicit })
+  const mqttUsers: MqttUser[] = Object.entries<ImplicitUser>({
+    ...parsed.mqtt.users,
+    ...implicit,
+  })
     .map(([name, u]) => ({
       name,
       publish: [...u.publish],
       subscribe: [...u.subscribe],
-      passwordKey: secretKeys.mqttPassword(name),
+      ...(u.service ? { service: u.service } : {}),
+      ...(u.operator ? { operator: u.operator } : {}),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 
-  if (issues.length > 0 || !broker || !configSource) return { issues };
-  const brokerSettings = broker.services["mqtt-broker"]!;
+  if (issues.length > 0) return { issues };
   return {
     issues,
     fleet: {
       source,
       site: parsed.site,
       hosts,
-      versions: parsed.versions,
-      images: parsed.images,
-      broker: { host: broker.name, port: brokerSettings.port, mode: brokerSettings.mode },
-      configSource: { host: configSource.name, path: configSource.services["config-source"]!.path },
+      // The schema requires every key the registered modules pin, so each built-in key is there.
+      versions: parsed.versions as FleetModel["versions"],
+      images: parsed.images as FleetModel["images"],
       mqttUsers,
     },
   };

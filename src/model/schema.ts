@@ -9,7 +9,7 @@ import { withRule } from "./issues";
 import { topicFilterProblem } from "./mqtt-topic";
 import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
 import { normalizedPathProblem } from "./paths";
-import { imageWithDigest, roles, serviceSchemas, version } from "./services";
+import { imageWithDigest, pinnedKeys, roles, serviceSchemas, version } from "./services";
 
 /** A host name is also the first DNS label of its FQDN: at most 63 characters, no trailing dash. */
 const hostName = z.string({ error: "expected a host name" }).regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, {
@@ -110,22 +110,16 @@ export const mqttUserSchema = z.strictObject({
 });
 
 function buildFleetSchema() {
+  const pins = pinnedKeys();
   return z.strictObject({
     site: siteSchema,
     hosts: z
       .record(hostName, hostSchema(), { error: "expected a map of host name to host settings" })
       .refine((hosts) => Object.keys(hosts).length > 0, { error: "expected at least one host" }),
-    versions: z.strictObject({
-      "lyra-orchestrator": version,
-      qdrant: version,
-      "node-red": version,
-      "stt-service": version,
-      "lyra-client": version,
-    }),
-    images: z.strictObject({
-      /** The broker's container image, pinned by digest. */
-      "mqtt-broker": imageWithDigest,
-    }),
+    /** The release's versions, one per key a registered module pins (its `versions`). */
+    versions: z.strictObject(Object.fromEntries(pins.versions.map((key) => [key, version]))),
+    /** The release's container images, pinned by digest, one per key a registered module pins (its `images`). */
+    images: z.strictObject(Object.fromEntries(pins.images.map((key) => [key, imageWithDigest]))),
     mqtt: z
       .strictObject({
         /** Extra MQTT users beyond the implicit ones (one per host, orchestrator, nodered, monitor). */
@@ -139,7 +133,8 @@ let cached: { ids: string; schema: ReturnType<typeof buildFleetSchema> } | undef
 
 /** The stack's fleet object as a zod schema, for the services registered now. */
 export function fleetSchema(): ReturnType<typeof buildFleetSchema> {
-  const ids = Object.keys(serviceSchemas()).join(",");
+  const pins = pinnedKeys();
+  const ids = [Object.keys(serviceSchemas()), pins.versions, pins.images].map((keys) => keys.join(",")).join(";");
   if (cached?.ids !== ids) cached = { ids, schema: buildFleetSchema() };
   return cached.schema;
 }

@@ -12,11 +12,20 @@ import type { Role } from "./roles";
 
 export { roles, type Role } from "./roles";
 export { imageWithDigest, version } from "../services/option-types";
-export type { ServiceId, ServiceSettings } from "../services/registry";
+export type { PinnedImage, PinnedVersion, ServiceId, ServiceSettings } from "../services/registry";
 
 /** Settings schema of every registered service, keyed by the service id the runbook uses. */
 export function serviceSchemas(): Record<string, z.ZodObject> {
   return Object.fromEntries(serviceModules().map((m) => [m.id, m.options]));
+}
+
+/** The `versions:` and `images:` keys the registered modules pin, each once, in registry order. */
+export function pinnedKeys(): { versions: string[]; images: string[] } {
+  const modules = serviceModules();
+  return {
+    versions: [...new Set(modules.flatMap((m) => m.versions ?? []))],
+    images: [...new Set(modules.flatMap((m) => m.images ?? []))],
+  };
 }
 
 /** Every registered service id, sorted. */

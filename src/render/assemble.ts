@@ -47,6 +47,7 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
     ports: uniqueBy(all("ports") as HostPlan["ports"], (p) => `${p.port}/${p.protocol}`, "port", host.name),
     checks: uniqueBy(checks, (c) => c.name, "check", host.name),
     recovery: uniqueBy(all("recovery") as HostPlan["recovery"], (r) => r.service, "recovery", host.name),
+    serves: all("serves") as HostPlan["serves"],
     dataSets,
     unitOrder: Object.fromEntries(units.map((unit) => [unit.name, unitsOrderedBefore(unit, host.name, units)])),
     mqttRoundTrips: uniqueBy(

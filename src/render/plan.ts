@@ -115,9 +115,43 @@ export interface PlannedDataSet {
 }
 
 /** The runbook's recovery commands for one service on this host. */
+/**
+ * What a host does for the whole fleet, as the service that does it says: the docs' "serves the
+ * fleet" line, the topology's hub box, and the power-on order (a host the others need comes first).
+ */
+export interface FleetRole {
+  service: string;
+  /** Plain text, as the docs show it: "MQTT broker, port 1883 (docker)". */
+  summary: string;
+  /** Every other host needs it up first: its name in the power-on stage ("broker") and why. */
+  powerFirst?: { name: string; why: string };
+  /** A line under the topology drawing ("metrics: vega Prometheus scrapes node-exporter on ..."). */
+  note?: string;
+}
+
+/** The label each planned container carries with the id of the service that runs it. */
+export const serviceLabel = "org.lyra-fleet.service";
+
 export interface RecoveryStep {
   service: string;
   commands: string[];
+  /** Its own scenario on the docs' recovery page, for a service whose failure stops the fleet (the broker). */
+  scenario?: RecoveryScenario;
+}
+
+/**
+ * A recovery scenario a service writes about itself; the docs add its host, its containers, the
+ * commands above, `pulumi up` and the checks that prove it is back.
+ */
+export interface RecoveryScenario {
+  /** The section's title: "Broker failure". */
+  title: string;
+  /** How it runs and what the fleet does while it is down (Markdown, after "On <host> (<address>):"). */
+  situation: string;
+  /** What may be gone when it does not come back by itself (Markdown: "container or unit gone, config edited"). */
+  gone: string;
+  /** The verify group (`--only`) and the check kinds that prove it is back, on any host. */
+  verify: { only: string; kinds: HealthCheck["kind"][] };
 }
 
 /** How the operator's machine reaches the host: SSH with the host key pinned. */
@@ -131,14 +165,13 @@ export interface HostConnectionPlan {
 
 /**
  * A one-shot MQTT round trip the program runs on the broker's host once the broker (`after`) has
- * converged: a real publish and subscribe, as `user`, whose password is the secret `passwordKey`.
+ * converged. The broker's module writes the check (`script`, a POSIX shell script that reads the
+ * secret `passwordKey` as one line on stdin); src/fleet only runs it, so it knows nothing of MQTT.
  */
 export interface PlannedMqttRoundTrip {
   name: string;
-  port: number;
-  user: string;
+  script: string;
   passwordKey: string;
-  topic: string;
   after: Prerequisite;
 }
 
@@ -157,6 +190,8 @@ export interface HostPlan {
   ports: PlannedPort[];
   checks: HealthCheck[];
   recovery: RecoveryStep[];
+  /** What it does for the whole fleet (the hub: broker, config source, metrics), in service id order. */
+  serves: FleetRole[];
   mqttRoundTrips: PlannedMqttRoundTrip[];
   /** Data only a backup can bring back, in the registry's order (the docs' restore table). */
   dataSets: PlannedDataSet[];

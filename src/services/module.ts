@@ -17,6 +17,9 @@ export interface MqttAccess {
   subscribe: string[];
 }
 
+/** A user of a module's own: `operator` when it is used from the operator's machine (verify), not on a host. */
+export type ServiceMqttUser = MqttAccess & { operator?: boolean };
+
 /** A daemon listening on a host, for the one-listener-per-port check. */
 export interface Listener {
   port: number;
@@ -35,13 +38,25 @@ export interface DataSet {
 
 // The hooks are methods, not function-typed properties: TypeScript compares method parameters
 // bivariantly, so a module typed by its own options still fits the registry's ServiceModule list.
-export interface ServiceModule<Id extends string = string, Options extends z.ZodObject = z.ZodObject> {
+export interface ServiceModule<
+  Id extends string = string,
+  Options extends z.ZodObject = z.ZodObject,
+  Version extends string = string,
+  Image extends string = string,
+> {
   /** The runbook's name; the key in a host's `services:` block. */
   id: Id;
   /** Its settings: a strict zod object, every option with a default and a `.describe()` line (the README's reference). */
   options: Options;
   /** Roles that run it unless a host turns it off (`enabled: false`); any host may add it (`<id>: {}`). */
   roles: readonly Role[];
+  /**
+   * The release versions it runs, each a key the stack pins under `versions:` (one release pins
+   * them together, so they stay fleet-level in the stack; the keys are the module's).
+   */
+  versions?: readonly Version[];
+  /** The container images it runs, each a key the stack pins by digest under `images:`. */
+  images?: readonly Image[];
   /** Everything it puts on its host: packages, directories, files, units, containers, ports, checks, recovery steps. */
   render?(ctx: RenderContext<z.output<Options>>): PlanFragment;
   /** Rendered once the rest of its host's plan is known (the health publisher reports on every unit). */
@@ -53,20 +68,28 @@ export interface ServiceModule<Id extends string = string, Options extends z.Zod
   /** What the value of one of its keys may hold; [] for a key that is not its own. */
   secretRules?(key: string): SecretRule[];
   /** MQTT: what it adds to its host's own user, and users of its own (named once for the fleet). */
-  mqtt?: { hostAccess?(host: Host): MqttAccess; users?: Record<string, MqttAccess> };
+  mqtt?: { hostAccess?(host: Host): MqttAccess; users?: Record<string, ServiceMqttUser> };
   /** Daemons it brings whose port no option names (options called `port` or `grpcPort` are counted already). */
   listeners?(settings: z.output<Options>, host: Host): Listener[];
   /** Its settings that must agree with each other or with the rest of its host; each issue names the field. */
   checkHost?(settings: z.output<Options>, host: Host): ModelIssue[];
+  /**
+   * The fleet has exactly one host running it (one broker, one config source): checked for every
+   * stack, also when no host runs it. Its module exports the accessor (`brokerOf`, `configSourceOf`).
+   */
+  onePerFleet?: boolean;
   /** Rules across hosts, when some host runs it (nodered's stale window judges every heartbeat). */
   checkFleet?(hosts: readonly Host[]): ModelIssue[];
   /** Data sets on its host that only a backup can bring back (listed by the docs' rebuild page). */
   dataSets?(settings: z.output<Options>): DataSet[];
 }
 
-/** Declares a module; the literal id and options type carry through to the model's types. */
-export function defineService<Id extends string, Options extends z.ZodObject>(
-  module: ServiceModule<Id, Options>,
-): ServiceModule<Id, Options> {
+/** Declares a module; the literal id, options type and pinned keys carry through to the model's types. */
+export function defineService<
+  Id extends string,
+  Options extends z.ZodObject,
+  Version extends string = never,
+  Image extends string = never,
+>(module: ServiceModule<Id, Options, Version, Image>): ServiceModule<Id, Options, Version, Image> {
   return module;
 }

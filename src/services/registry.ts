@@ -48,6 +48,13 @@ type BuiltIn = (typeof builtInServices)[number];
 export type ServiceId = BuiltIn["id"];
 export type ServiceSettings = { [M in BuiltIn as M["id"]]: z.output<M["options"]> };
 
+type VersionsOf<M> = M extends { versions?: readonly (infer V)[] } ? V : never;
+type ImagesOf<M> = M extends { images?: readonly (infer I)[] } ? I : never;
+/** The `versions:` keys the built-in modules pin (`node-red`, `qdrant`, ...). */
+export type PinnedVersion = VersionsOf<BuiltIn>;
+/** The `images:` keys the built-in modules pin (`mqtt-broker`). */
+export type PinnedImage = ImagesOf<BuiltIn>;
+
 const registered: ServiceModule[] = [...(builtInServices as readonly ServiceModule[])];
 
 /** Every registered module: the built-in ones in the order above, then any registered later. */

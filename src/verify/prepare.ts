@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { HostConnection } from "../host/transport/connection";
-import { secretKeys, type FleetModel } from "../model/fleet";
+import { sshPrivateKeySecret, type FleetModel } from "../model/fleet";
 import { loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
 import { readSecrets, secretEnvName } from "../secrets/source";
@@ -15,6 +15,8 @@ import { brokerEndpoint, kindGroups, mqttKinds, plannedChecks, sshKinds } from "
 import type { RunSetup } from "./run";
 import type { VerifyCheck, VerifyOptions } from "./types";
 import { UsageError } from "./usage-error";
+import { monitorUser } from "../services/mqtt-broker/mosquitto-config";
+import { mqttPasswordKey } from "../services/mqtt-broker/secrets";
 
 /** Something to set up before verify can run (a secret, a key): one sentence, exit 2, no usage text. */
 export class SetupError extends Error {
@@ -92,14 +94,14 @@ export function sshKey(
   }
   try {
     return {
-      key: readSecrets(stack, [secretKeys.sshPrivateKey], env)[secretKeys.sshPrivateKey],
-      auth: `secret ${secretKeys.sshPrivateKey}`,
+      key: readSecrets(stack, [sshPrivateKeySecret], env)[sshPrivateKeySecret],
+      auth: `secret ${sshPrivateKeySecret}`,
     };
   } catch {
     if (env.SSH_AUTH_SOCK) return { auth: "ssh-agent" };
     throw new SetupError(
-      `no SSH key: pass --identity <file>, set ${secretEnvName(secretKeys.sshPrivateKey)}, ` +
-        `run \`pulumi config set --secret --stack ${stack} ${secretKeys.sshPrivateKey}\`, or start ssh-agent`,
+      `no SSH key: pass --identity <file>, set ${secretEnvName(sshPrivateKeySecret)}, ` +
+        `run \`pulumi config set --secret --stack ${stack} ${sshPrivateKeySecret}\`, or start ssh-agent`,
     );
   }
 }
@@ -113,7 +115,7 @@ export function prepareVerify(request: VerifyRequest): PreparedVerify {
 
   let broker: BrokerTarget | undefined;
   if (checks.some((c) => mqttKinds.has(c.check.kind))) {
-    const passwordKey = secretKeys.mqttPassword("monitor");
+    const passwordKey = mqttPasswordKey(monitorUser);
     let password: string;
     try {
       password = readSecrets(stack, [passwordKey], env)[passwordKey];
@@ -121,7 +123,7 @@ export function prepareVerify(request: VerifyRequest): PreparedVerify {
       throw new SetupError((err as Error).message);
     }
     secrets.push(password);
-    broker = { ...brokerEndpoint(fleet), user: "monitor", password, passwordKey };
+    broker = { ...brokerEndpoint(fleet), user: monitorUser, password, passwordKey };
   }
 
   let privateKey: string | undefined;

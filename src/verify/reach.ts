@@ -7,6 +7,7 @@
 import type { FleetModel, Host } from "../model/fleet";
 import type { HostPlan } from "../render/plan";
 import type { VerifyCheck } from "./types";
+import { brokerOf } from "../services/mqtt-broker/placement";
 
 const loopbackNames = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -31,9 +32,9 @@ export function addressMap(fleet: FleetModel): { host: string; fqdn: string; add
 }
 
 export function brokerEndpoint(fleet: FleetModel): { host: string; address: string; port: number } {
-  const host = fleet.hosts.find((h) => h.name === fleet.broker.host);
-  if (!host) throw new Error(`internal: broker host '${fleet.broker.host}' is not in the fleet`);
-  return { host: host.name, address: host.address, port: fleet.broker.port };
+  const host = fleet.hosts.find((h) => h.name === brokerOf(fleet).host);
+  if (!host) throw new Error(`internal: broker host '${brokerOf(fleet).host}' is not in the fleet`);
+  return { host: host.name, address: host.address, port: brokerOf(fleet).port };
 }
 
 function via(fleet: FleetModel, plan: HostPlan, check: VerifyCheck["check"]): string {

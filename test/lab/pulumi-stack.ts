@@ -12,7 +12,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import YAML from "yaml";
-import { secretKeys } from "../../src/model/fleet";
+import { sshPrivateKeySecret } from "../../src/model/fleet";
+import { configSyncSshKeyKey } from "../../src/services/config-sync/secrets";
 import { requiredSecretKeys } from "../../src/model/secrets";
 import { fleetConfigKey, parseFleet } from "../../src/model/load";
 import { readCountersLog, type HostCounters } from "../../src/host/transport/counters";
@@ -61,7 +62,7 @@ export function stackSecrets(
     if (stored[key]) continue;
     if (seed[key]) {
       stored[key] = seed[key];
-    } else if (key === secretKeys.configSyncSshKey) {
+    } else if (key === configSyncSshKeyKey) {
       const keyFile = join(labDir, "config-sync-key");
       if (!existsSync(keyFile))
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "lyra-config-sync", "-f", keyFile]);
@@ -247,7 +248,7 @@ export async function pulumiStack(spec: StackSpec, options: { fresh?: boolean } 
   const bin = ensureCli();
   const p = stackPaths(spec.dir);
   if (options.fresh) rmSync(spec.dir, { recursive: true, force: true });
-  const secrets = { ...spec.secrets(), [secretKeys.sshPrivateKey]: readFileSync(clientKeyPath(), "utf8") };
+  const secrets = { ...spec.secrets(), [sshPrivateKeySecret]: readFileSync(clientKeyPath(), "utf8") };
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   if (!existsSync(p.passphrase)) writePrivate(p.passphrase, randomBytes(24).toString("base64url"));
   const env = environment(bin, spec.dir);

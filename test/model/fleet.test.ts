@@ -5,6 +5,8 @@ import { hostRunning } from "../../src/model/fleet";
 import { requiredSecretKeys } from "../../src/model/secrets";
 import { loadStackFile, parseFleet } from "../../src/model/load";
 import { stackFleet } from "../support/stack-fleet";
+import { brokerOf } from "../../src/services/mqtt-broker/placement";
+import { configSourceOf } from "../../src/services/config-source/placement";
 
 const raw = () => stackFleet("home");
 
@@ -38,8 +40,8 @@ test("role presets place the runbook's services; the model's ups is placed on ly
     "stt-service",
     "timesync",
   ]);
-  assert.deepEqual(fleet.broker, { host: "vega", port: 1883, mode: "docker" });
-  assert.deepEqual(fleet.configSource, { host: "vega", path: "/opt/lyra/config" });
+  assert.deepEqual(brokerOf(fleet), { host: "vega", port: 1883, mode: "docker" });
+  assert.deepEqual(configSourceOf(fleet), { host: "vega", path: "/opt/lyra/config" });
 });
 
 test("settings default, and a host overrides, disables or moves a service", () => {
@@ -49,7 +51,7 @@ test("settings default, and a host overrides, disables or moves a service", () =
   const fleet = parseFleet(f, "test");
   assert.equal(hostRunning(fleet, "mkdocs")?.name, "vega");
   assert.equal(fleet.hosts.find((h) => h.name === "vega")!.services.mkdocs!.port, 8080);
-  assert.deepEqual(fleet.broker, { host: "vega", port: 8883, mode: "native" });
+  assert.deepEqual(brokerOf(fleet), { host: "vega", port: 8883, mode: "native" });
   assert.equal(fleet.hosts.find((h) => h.name === "lyra")!.services.mkdocs, undefined);
 });
 
@@ -66,6 +68,16 @@ test("each mirror's MQTT user may publish only its own presence, health and regi
   assert.deepEqual(
     fleet.mqttUsers.map((u) => u.name),
     ["lyra", "mirror-1", "mirror-2", "monitor", "nodered", "orchestrator", "vega"],
+  );
+  // Each service user names the module that brings it (the docs' topology draws it with that
+  // service's hosts); the monitor is the operator's (verify and the deploy gate), drawn apart.
+  assert.deepEqual(
+    fleet.mqttUsers.filter((u) => u.service).map((u) => [u.name, u.service, u.operator ?? false]),
+    [
+      ["monitor", "mqtt-broker", true],
+      ["nodered", "nodered", false],
+      ["orchestrator", "lyra-orchestrator", false],
+    ],
   );
 });
 

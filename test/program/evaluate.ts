@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { secretKeys } from "../../src/model/fleet";
+import { sshPrivateKeySecret } from "../../src/model/fleet";
 import { requiredSecretKeys } from "../../src/model/secrets";
 import { parseFleet } from "../../src/model/load";
 import { testSecretValues } from "../support/test-secrets";
@@ -64,6 +64,6 @@ export { stackFleet } from "../support/stack-fleet";
 export function testSecrets(fleet: unknown, stack = "home"): Record<string, string> {
   return testSecretValues([
     ...requiredSecretKeys(parseFleet(fleet, `stacks/Pulumi.${stack}.yaml`)),
-    secretKeys.sshPrivateKey,
+    sshPrivateKeySecret,
   ]);
 }

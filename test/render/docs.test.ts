@@ -86,6 +86,7 @@ function synthPlan(host: string, f: PlanFragment): HostPlan {
     ports: [],
     checks: [],
     recovery: [],
+    serves: [],
     mqttRoundTrips: [],
     unitOrder: {},
     dataSets: dataSetsOf(h),
@@ -122,6 +123,13 @@ const synthPlans: HostPlan[] = [
       { kind: "http", name: "core: orchestrator healthz", url: "http://core.test.lan:8000/healthz", expectStatus: 200 },
       hostileCheck,
     ],
+    serves: [
+      {
+        service: "config-source",
+        summary: "config source /srv/cfg/",
+        powerFirst: { name: "config source", why: "the mirrors sync their config from here" },
+      },
+    ],
     recovery: [
       { service: "lyra-orchestrator", commands: ["systemctl restart lyra-orchestrator", "echo `uname -n` <done>"] },
     ],
@@ -135,17 +143,48 @@ const synthPlans: HostPlan[] = [
         mounts: [{ source: "/etc/mosquitto", target: "/mosquitto/config", readOnly: true, kind: "bind" }],
         restart: "unless-stopped",
         healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 },
-        labels: {},
+        labels: { "org.lyra-fleet.service": "mqtt-broker" },
+        configFiles: [],
+      },
+      {
+        name: "unrelated-sidecar",
+        image: `registry.lan/sidecar@sha256:${"b".repeat(64)}`,
+        ports: [],
+        mounts: [],
+        restart: "always",
+        healthcheck: { test: ["CMD", "true"], intervalSeconds: 30, timeoutSeconds: 5, retries: 3 },
+        labels: { "org.lyra-fleet.service": "other" },
         configFiles: [],
       },
     ],
     ports: [{ port: 1883, protocol: "tcp", service: "mqtt-broker" }],
+    serves: [
+      {
+        service: "mqtt-broker",
+        summary: "MQTT broker, port 1883 (docker)",
+        powerFirst: { name: "broker", why: "every other host connects to the broker" },
+      },
+      {
+        service: "prometheus",
+        summary: "metrics: Prometheus, scrapes every 15 s",
+        note: "metrics: hub Prometheus scrapes node-exporter on core, hub, pi-a, pi-b",
+      },
+    ],
     checks: [
       { kind: "container", name: "hub: broker container", container: "mqtt-broker" },
       { kind: "mqtt-roundtrip", name: "hub: round trip", topic: "lyra/test" },
     ],
     recovery: [
-      { service: "mqtt-broker", commands: ["docker restart mqtt-broker", "docker logs --tail 50 mqtt-broker"] },
+      {
+        service: "mqtt-broker",
+        commands: ["docker restart mqtt-broker", "docker logs --tail 50 mqtt-broker"],
+        scenario: {
+          title: "Broker failure",
+          situation: "the broker, as a container.",
+          gone: "container gone",
+          verify: { only: "mqtt", kinds: ["mqtt-roundtrip", "mqtt-fresh"] },
+        },
+      },
     ],
   }),
   synthPlan("pi-a", {
@@ -288,7 +327,16 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
   assert.ok(stage1 < at("2. Power on the mirrors: [pi-a](hosts/pi-a.md) (`10.0.0.3`), [pi-b](hosts/pi-b.md)"));
   assert.ok(!recovery.includes("Power on the servers"), "no server left once core and hub are the hub");
   at("`pulumi up --stack synth`");
-  at("```sh\ndocker restart mqtt-broker\ndocker logs --tail 50 mqtt-broker\n```");
+  // The broker's scenario, as its module wrote it, on its host, with only its own containers.
+  const scenario = at("## Broker failure\n\nOn [hub](hosts/hub.md) (`10.0.0.1`): the broker, as a container.");
+  assert.ok(scenario < at("```sh\ndocker restart mqtt-broker\ndocker logs --tail 50 mqtt-broker\n```"));
+  at(`| \`mqtt-broker\` | \`eclipse-mosquitto:2@sha256:${"a".repeat(64)}\` | \`unless-stopped\` |`);
+  assert.ok(!recovery.includes("unrelated-sidecar"), "another service's container in the broker's scenario");
+  at("If it does not come back (container gone), `pulumi up --stack synth` recreates it from the stack.");
+  at("`npm run verify -- --stack synth --only mqtt --watch`");
+  at("- `hub: round trip` on [hub](hosts/hub.md)");
+  at("- `pi-a: heartbeat` on [pi-a](hosts/pi-a.md)");
+  at("4. The scenario above that matches: broker failure (on `hub`), a mirror rebuild, a NAS restore.");
   at("a message on `lyra/presence/pi-a` within 60 s");
   at("`nas.test.lan:/backups/fleet`");
   at("ssh root@10.0.0.2 'rsync -a nas.test.lan:/backups/fleet/core/srv/cfg/ /srv/cfg/'");
@@ -318,6 +366,14 @@ test("synthetic fleet: the topology names broker, config source, metrics, MQTT f
   ]) {
     assert.ok(diagram.includes(s), `diagram lacks ${s}:\n${diagram}`);
   }
+  // The hub and its lines are what the plans' services say they serve, and their notes follow the drawing.
+  assert.ok(index.includes("metrics: hub Prometheus scrapes node-exporter on core, hub, pi-a, pi-b"));
+  assert.ok(
+    synthTree()
+      .get("docs/hosts/hub.md")!
+      .includes("serves the fleet: MQTT broker, port 1883 (docker); metrics: Prometheus, scrapes every 15 s"),
+  );
+  assert.ok(!synthTree().get("docs/hosts/pi-a.md")!.includes("serves the fleet"));
   const boxRows = diagram.split("\n").filter((l) => l.startsWith("|") || l.startsWith("+-"));
   assert.equal(new Set(boxRows.map((l) => l.length)).size, 1, "every box row has the same width");
   assert.ok(index.includes("| [pi-b](hosts/pi-b.md) | `mirror` | `10.0.0.4` |"));

@@ -2,7 +2,7 @@
  * The ssh-public-key secret token: the OpenSSH public key line of a secret private key (the mirrors'
  * config-sync key, authorized on the config source). Keys are made in memory by node:crypto and the
  * expected lines computed from node's own view of the key, independently of ssh2 which resolves them.
- * OpenSSH itself (ssh-keygen -y, sshd) checks the same resolution in test/tools/config-sync-login.test.ts.
+ * OpenSSH itself (ssh-keygen -y, sshd) checks the same resolution in test/services/config-sync/tools/config-sync-login.test.ts.
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";

@@ -45,12 +45,15 @@ test("it brings its secret (with its value rule) and its MQTT user", () => {
   ]);
   assert.deepEqual(
     fleet.mqttUsers.find((u) => u.name === "greeter"),
-    { name: "greeter", publish: ["lyra/greetings/#"], subscribe: [], passwordKey: "mqtt-password-greeter" },
+    { name: "greeter", publish: ["lyra/greetings/#"], subscribe: [], service: "example-greeter" },
   );
+  // Its user's password is one more broker secret.
+  assert.ok(requiredSecretKeys(fleet).includes("mqtt-password-greeter"));
   // Not placed anywhere: no secret, no user.
   const without = parseFleet(stackFleet("home"), "stacks/Pulumi.home.yaml");
   assert.ok(!requiredSecretKeys(without).includes(greeterSecretKey));
   assert.ok(!without.mqttUsers.some((u) => u.name === "greeter"));
+  assert.ok(!requiredSecretKeys(without).includes("mqtt-password-greeter"));
 });
 
 test("it is rendered into its host's plan, and only there", () => {

@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { secretKeys } from "../../src/model/fleet";
+import { sshPrivateKeySecret } from "../../src/model/fleet";
+import { configSyncSshKeyKey } from "../../src/services/config-sync/secrets";
 
 let throwawayKey: string | undefined;
 
@@ -20,7 +21,7 @@ export function throwawayPrivateKey(): string {
   return throwawayKey;
 }
 
-const privateKeys = new Set<string>([secretKeys.configSyncSshKey, secretKeys.sshPrivateKey]);
+const privateKeys = new Set<string>([configSyncSshKeyKey, sshPrivateKeySecret]);
 
 export function testSecretValues(keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(keys.map((k) => [k, privateKeys.has(k) ? throwawayPrivateKey() : `TEST-SECRET-${k}-7f3a`]));

@@ -13,6 +13,7 @@ import { planFleet } from "../../src/render";
 import { startRenderedBroker } from "../support/rendered-broker";
 import { applyEdits, stackEdits, type Edit } from "../support/stack-arbitrary";
 import { verifyHostUnits } from "../support/systemd-verify";
+import { brokerOf } from "../../src/services/mqtt-broker/placement";
 
 /** Each stack costs a broker start and a verify per host (about 1 s each): a few, always the same ones. */
 const sampleSize = 5;
@@ -37,7 +38,7 @@ for (const [i, { edits, fleet }] of sample.entries()) {
   const what = edits.map((e) => `${e.path.join(".")}=${JSON.stringify(e.value)}`).join(", ");
   test(`generated stack ${i + 1} (${what}): mosquitto starts with its config and ACL; its units pass systemd-analyze verify`, async () => {
     const plans = planFleet(fleet);
-    const broker = await startRenderedBroker(plans.find((p) => p.host === fleet.broker.host)!);
+    const broker = await startRenderedBroker(plans.find((p) => p.host === brokerOf(fleet).host)!);
     await broker.stop();
     const failures = plans.map((plan) => [plan.host, verifyHostUnits(plan)]).filter(([, out]) => out !== "");
     assert.deepEqual(failures, []);

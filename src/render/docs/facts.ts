@@ -3,7 +3,7 @@
  * reach a host. Derived from the model in one place so two pages can never tell different stories.
  */
 import type { FleetModel, Host } from "../../model/fleet";
-import { hostRunning, secretKeys } from "../../model/fleet";
+import { sshPrivateKeySecret } from "../../model/fleet";
 import type { HostPlan } from "../plan";
 
 /** The stack name, from the stack file the fleet was loaded from (`stacks/Pulumi.home.yaml` -> home). */
@@ -40,35 +40,33 @@ export function sshCommand(host: Host, command: string): string {
 }
 
 /** The stack secret whose public half must be in every host's authorized_keys. */
-export const operatorKeySecret = secretKeys.sshPrivateKey;
+export const operatorKeySecret = sshPrivateKeySecret;
 
-export interface Hub {
-  broker: Host;
-  configSource: Host;
-  /** The host running Prometheus, if any. */
-  metrics?: Host;
-}
-
-export function hubOf(fleet: FleetModel): Hub {
-  const byName = (name: string) => fleet.hosts.find((h) => h.name === name)!;
-  return {
-    broker: byName(fleet.broker.host),
-    configSource: byName(fleet.configSource.host),
-    metrics: hostRunning(fleet, "prometheus"),
-  };
+/** The hub: the hosts whose services serve the whole fleet (broker, config source, metrics), by name. */
+export function hubOf(fleet: FleetModel, plans: readonly HostPlan[]): Host[] {
+  return fleet.hosts.filter((h) => (planOf(plans, h.name)?.serves.length ?? 0) > 0);
 }
 
 /**
- * The power-on order of the runbook: what others depend on first (broker and config source: Vega),
- * then the other servers (Lyra), then the mirrors, which only reconnect and resync.
+ * The power-on order of the runbook: what the others need first (the roles whose services say
+ * `powerFirst`: broker and config source, on Vega), then the other servers (Lyra), then the
+ * mirrors, which only reconnect and resync.
  */
-export function powerStages(fleet: FleetModel): { label: string; why: string; hosts: Host[] }[] {
-  const first = fleet.hosts.filter((h) => h.name === fleet.broker.host || h.name === fleet.configSource.host);
+export function powerStages(
+  fleet: FleetModel,
+  plans: readonly HostPlan[],
+): { label: string; why: string; hosts: Host[] }[] {
+  const needed = plans.flatMap((p) =>
+    p.serves.flatMap((r) => (r.powerFirst ? [{ host: p.host, ...r.powerFirst }] : [])),
+  );
+  // Sorted by name, so the label reads the same whatever order the services render in.
+  needed.sort((a, b) => a.name.localeCompare(b.name));
+  const first = fleet.hosts.filter((h) => needed.some((n) => n.host === h.name));
   const rest = fleet.hosts.filter((h) => !first.includes(h));
   const stages = [
     {
-      label: "broker and config source",
-      why: "every other host connects to the broker and syncs its config from here",
+      label: [...new Set(needed.map((n) => n.name))].join(" and "),
+      why: [...new Set(needed.map((n) => n.why))].join("; "),
       hosts: first,
     },
     {

@@ -12,15 +12,6 @@ import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
-function hubRoles(fleet: FleetModel, host: Host): string[] {
-  const roles: string[] = [];
-  if (fleet.broker.host === host.name)
-    roles.push(`the MQTT broker (port ${code(fleet.broker.port)}, ${text(fleet.broker.mode)})`);
-  if (fleet.configSource.host === host.name) roles.push(`the config source ${code(fleet.configSource.path)}`);
-  if (host.services.prometheus) roles.push("the metrics (Prometheus)");
-  return roles;
-}
-
 function summary(fleet: FleetModel, host: Host, plan: HostPlan): string {
   const { target, portFlag } = sshTarget(host);
   const items = [
@@ -29,8 +20,7 @@ function summary(fleet: FleetModel, host: Host, plan: HostPlan): string {
     `SSH ${code(`ssh${portFlag} ${target}`)} (host key pinned in the stack file)`,
     `services ${codeList(plan.services)}`,
   ];
-  const hub = hubRoles(fleet, host);
-  if (hub.length > 0) items.push(`serves the fleet: ${hub.join("; ")}`);
+  if (plan.serves.length > 0) items.push(`serves the fleet: ${plan.serves.map((r) => text(r.summary)).join("; ")}`);
   return items.map((i) => `- ${i}`).join("\n");
 }
 

@@ -5,6 +5,7 @@ import { planOf, portsOf, pulumiUp, stackFile } from "./facts";
 import { code, codeBlock, codeList, link, page, table, text, type DocsPage } from "./markdown";
 import { checksPagePath, entriesIndexPath, hostPagePath, overviewPagePath, recoveryPagePath } from "./paths";
 import { topologyDiagram } from "./topology";
+import { brokerOf } from "../../services/mqtt-broker/placement";
 
 export function overviewPage(fleet: FleetModel, plans: readonly HostPlan[]): DocsPage {
   const here = overviewPagePath;
@@ -32,7 +33,7 @@ export function overviewPage(fleet: FleetModel, plans: readonly HostPlan[]): Doc
       `Hosts reach each other as ${code(`<host>.${fleet.site.domain}`)}. Arrows point the way the data goes.`,
       codeBlock(topologyDiagram(fleet, plans), "text"),
       "## MQTT access",
-      `Who may publish and subscribe to what on the broker (${code(`${fleet.broker.host}:${fleet.broker.port}`)}); ` +
+      `Who may publish and subscribe to what on the broker (${code(`${brokerOf(fleet).host}:${brokerOf(fleet).port}`)}); ` +
         "a client outside its list is refused by the broker's ACL.",
       table(["user", "publish", "subscribe"], mqttRows),
       "## When something breaks",

@@ -17,6 +17,8 @@ import {
 } from "./facts";
 import { code, codeBlock, link, page, tableOr, text } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
+import { brokerOf } from "../../services/mqtt-broker/placement";
+import { configSourceOf } from "../../services/config-source/placement";
 
 const here = recoveryPagePath;
 
@@ -55,7 +57,7 @@ export function mirrorRebuildSection(fleet: FleetModel): string {
       `2. Install the operator's SSH key for the host's SSH user.`,
       `3. Pin the new host key in ${code(stackFile(fleet))}: lyra-fleet refuses a host whose key does not match.`,
       `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, units and files; its config sync then pulls ` +
-        `${code(`${fleet.configSource.host}:${fleet.configSource.path}/`)}.`,
+        `${code(`${configSourceOf(fleet).host}:${configSourceOf(fleet).path}/`)}.`,
       `5. Verify the mirror's checks (listed on its host page and in ${link("Checks", here, checksPagePath)}).`,
     ].join("\n"),
     tableOr(
@@ -119,7 +121,7 @@ export function emergencySection(fleet: FleetModel): string {
   const watch = clients.map((h) => sshCommand(h, `tail -n 50 ${h.services["lyra-client"]!.fallbackLog}`));
   return page([
     "## Emergency mode",
-    `When a mirror loses the broker (${code(`${fleet.broker.host}:${fleet.broker.port}`)}), its ${code("lyra-client")} ` +
+    `When a mirror loses the broker (${code(`${brokerOf(fleet).host}:${brokerOf(fleet).port}`)}), its ${code("lyra-client")} ` +
       "keeps going offline: it answers from its cache, logs every failure to its fallback log and retries the broker at " +
       "its reconnect interval. Nothing needs doing to enter it.",
     tableOr(["mirror", "cached answers", "fallback log", "reconnects every"], rows, "No host runs lyra-client."),

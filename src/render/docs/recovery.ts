@@ -6,12 +6,13 @@
 import type { FleetModel } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import { asMonitor } from "../../services/mqtt-broker/mosquitto-config";
-import type { HealthCheck, HostPlan } from "../plan";
+import { serviceLabel, type HealthCheck, type HostPlan, type RecoveryScenario, type RecoveryStep } from "../plan";
 import { expectation } from "./checks";
-import { hubOf, planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";
+import { planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";
 import { code, codeBlock, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, entriesIndexPath, hostPagePath, recoveryPagePath } from "./paths";
 import { emergencySection, mirrorRebuildSection, nasRestoreSection } from "./rebuild";
+import { brokerOf } from "../../services/mqtt-broker/placement";
 
 const here = recoveryPagePath;
 const hostLink = (name: string) => link(name, here, hostPagePath(name));
@@ -35,7 +36,7 @@ function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const registered = plans.some((p) => p.checks.some((c) => c.kind === "mqtt-registered"));
   const watch = registered
     ? [
-        `By hand, on ${code(fleet.broker.host)}, ${code(`${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`)} lists each mirror's retained`,
+        `By hand, on ${code(brokerOf(fleet).host)}, ${code(`${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`)} lists each mirror's retained`,
         `registration (${code('"online":true')}) or its last will (${code('"online":false')}), one topic per mirror: only that mirror's MQTT user may publish there.`,
       ].join(" ")
     : undefined;
@@ -52,7 +53,7 @@ function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
 }
 
 function powerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
-  const stages = powerStages(fleet).map((stage, i) => {
+  const stages = powerStages(fleet, plans).map((stage, i) => {
     const hosts = stage.hosts.map((h) => `${hostLink(h.name)} (${code(h.address)})`).join(", ");
     // MQTT checks wait for later stages (a mirror's heartbeat); the host's own checks gate the next stage.
     const checks = stage.hosts.flatMap((h) => (planOf(plans, h.name)?.checks ?? []).filter((c) => !isMqtt(c)));
@@ -79,33 +80,48 @@ function powerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   ]).trimEnd();
 }
 
-function brokerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
-  const broker = hubOf(fleet).broker;
-  const plan = planOf(plans, broker.name);
-  const containers = (plan?.containers ?? []).map((c) => [code(c.name), code(c.image), code(c.restart)]);
-  const steps = (plan?.recovery ?? []).filter((r) => r.service === "mqtt-broker");
-  const mqttChecks = plans.flatMap((p) =>
-    p.checks.filter(isMqtt).map((c) => `- ${code(c.name)} on ${hostLink(p.host)}: ${expectation(c)}`),
+/** The scenarios services write about themselves (the broker's "Broker failure"), each on its host. */
+function serviceScenarios(fleet: FleetModel, plans: readonly HostPlan[]): string[] {
+  return plans.flatMap((plan) =>
+    plan.recovery.flatMap(({ scenario, ...step }) =>
+      scenario ? [scenarioSection(fleet, plans, plan, { ...step, scenario })] : [],
+    ),
+  );
+}
+
+function scenarioSection(
+  fleet: FleetModel,
+  plans: readonly HostPlan[],
+  plan: HostPlan,
+  step: RecoveryStep & { scenario: RecoveryScenario },
+): string {
+  const { scenario } = step;
+  const containers = plan.containers
+    .filter((c) => c.labels[serviceLabel] === step.service)
+    .map((c) => [code(c.name), code(c.image), code(c.restart)]);
+  const proofs = plans.flatMap((p) =>
+    p.checks
+      .filter((c) => scenario.verify.kinds.includes(c.kind))
+      .map((c) => `- ${code(c.name)} on ${hostLink(p.host)}: ${expectation(c)}`),
   );
   return page([
-    "## Broker failure",
-    `The broker runs on ${hostLink(broker.name)} (${code(broker.address)}), port ${code(fleet.broker.port)}, as ` +
-      `${fleet.broker.mode === "docker" ? "a Docker container" : "a systemd service"}. While it is down the mirrors are in ` +
-      "emergency mode (below) and no heartbeats arrive.",
-    fleet.broker.mode === "docker" &&
-      tableOr(["container", "image", "restart"], containers, `No container declared on ${broker.name} yet.`),
-    `On ${code(broker.name)}, the runbook's commands:`,
-    steps.length > 0
-      ? steps.map((s) => codeBlock(s.commands, "sh")).join("\n\n")
-      : "_The broker's renderer declares no recovery commands._",
-    `If the broker does not come back (container or unit gone, config edited), ${code(pulumiUp(fleet))} recreates it from ` +
-      `the stack. Then verify the checks through the broker with ${code(verifyCommand(fleet, "--only mqtt --watch"))}:`,
-    mqttChecks.length > 0 ? mqttChecks.join("\n") : "_No MQTT checks declared._",
+    `## ${text(scenario.title)}`,
+    `On ${hostLink(plan.host)} (${code(plan.connection.address)}): ${scenario.situation}`,
+    containers.length > 0 && tableOr(["container", "image", "restart"], containers, ""),
+    `On ${code(plan.host)}, the runbook's commands:`,
+    codeBlock(step.commands, "sh"),
+    `If it does not come back (${scenario.gone}), ${code(pulumiUp(fleet))} recreates it from the stack. ` +
+      `Then verify with ${code(verifyCommand(fleet, `--only ${scenario.verify.only} --watch`))}:`,
+    proofs.length > 0 ? proofs.join("\n") : "_No such checks declared._",
   ]).trimEnd();
 }
 
-function escalationSection(fleet: FleetModel): string {
-  const broker = hubOf(fleet).broker;
+function escalationSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
+  const scenarios = plans.flatMap((plan) =>
+    plan.recovery.flatMap((step) =>
+      step.scenario ? [`${text(step.scenario.title.toLowerCase())} (on ${code(plan.host)})`] : [],
+    ),
+  );
   return page([
     "## Escalation path",
     "Go one step further only when the step before did not make every check pass:",
@@ -114,7 +130,7 @@ function escalationSection(fleet: FleetModel): string {
       "2. The runbook's commands for the failing service, on its host page.",
       `3. Converge: ${code(`pulumi preview --stack ${stackName(fleet)}`)} shows what differs from the stack, ` +
         `${code(pulumiUp(fleet))} repairs it. An unreachable host fails alone, named in the output.`,
-      `4. The scenario above that matches: the broker on ${code(broker.name)}, a mirror rebuild, a NAS restore.`,
+      `4. The scenario above that matches: ${[...scenarios, "a mirror rebuild", "a NAS restore"].join(", ")}.`,
       `5. Record what failed, what was done and how it was verified: ${link("Incident records", here, entriesIndexPath)}.`,
     ].join("\n"),
   ]).trimEnd();
@@ -128,11 +144,11 @@ export function recoveryPage(fleet: FleetModel, plans: readonly HostPlan[]): Doc
       "# Recovery scenarios",
       `Each scenario ends with ${code(pulumiUp(fleet))} and the verification; the per-service commands are on each host's page.`,
       powerSection(fleet, plans),
-      brokerSection(fleet, plans),
+      ...serviceScenarios(fleet, plans),
       mirrorRebuildSection(fleet),
       nasRestoreSection(fleet, plans),
       emergencySection(fleet),
-      escalationSection(fleet),
+      escalationSection(fleet, plans),
     ]),
   };
 }

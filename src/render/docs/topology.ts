@@ -6,6 +6,8 @@
 import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan } from "../plan";
 import { hubOf, planOf, portsOf } from "./facts";
+import { brokerOf } from "../../services/mqtt-broker/placement";
+import { configSourceOf } from "../../services/config-source/placement";
 
 /**
  * Per-host topics read as the runbook writes them: lyra/presence/mirror-1 -> lyra/presence/#.
@@ -22,8 +24,15 @@ function generalise(topic: string, hostNames: ReadonlySet<string>): string {
 function groupTopics(fleet: FleetModel, group: readonly Host[]): { publish: string[]; subscribe: string[] } {
   const names = new Set(group.map((h) => h.name));
   const users = new Set(names);
-  if (group.some((h) => h.services["lyra-orchestrator"])) users.add("orchestrator");
-  if (group.some((h) => h.services.nodered)) users.add("nodered");
+  // A service's own user (orchestrator, nodered) acts for the hosts that run the service.
+  for (const user of fleet.mqttUsers) {
+    if (
+      user.service &&
+      !user.operator &&
+      group.some((h) => (h.services as Record<string, unknown>)[user.service!] !== undefined)
+    )
+      users.add(user.name);
+  }
   const pick = (k: "publish" | "subscribe") =>
     [
       ...new Set(
@@ -38,10 +47,7 @@ function boxLines(fleet: FleetModel, host: Host, plan: HostPlan | undefined): st
   const services = Object.keys(host.services).sort();
   const width = Math.max(0, ...services.map((s) => s.length));
   for (const s of services) lines.push(`  ${s.padEnd(width)}  ${portsOf(plan, s).join(" ")}`.trimEnd());
-  if (fleet.broker.host === host.name) lines.push(`  * MQTT broker, port ${fleet.broker.port} (${fleet.broker.mode})`);
-  if (fleet.configSource.host === host.name) lines.push(`  * config source ${fleet.configSource.path}/`);
-  if (host.services.prometheus)
-    lines.push(`  * metrics: Prometheus, scrapes every ${host.services.prometheus.scrapeIntervalSeconds} s`);
+  for (const role of plan?.serves ?? []) lines.push(`  * ${role.summary}`);
   return lines;
 }
 
@@ -53,7 +59,7 @@ function box(lines: readonly string[], width: number): string[] {
 /** Edge lines between a group and the hub, with the arrow pointing the way the data goes. */
 function mqttEdge(fleet: FleetModel, group: readonly Host[], label: string): string[] {
   const { publish, subscribe } = groupTopics(fleet, group);
-  const broker = `${fleet.broker.host}:${fleet.broker.port}`;
+  const broker = `${brokerOf(fleet).host}:${brokerOf(fleet).port}`;
   const out = ["      |"];
   if (publish.length > 0) out.push(`      |  MQTT  ${label} --> ${broker}   publish    ${publish.join("  ")}`);
   if (subscribe.length > 0) out.push(`      |  MQTT  ${label} <-- ${broker}   subscribe  ${subscribe.join("  ")}`);
@@ -64,13 +70,12 @@ function syncEdge(fleet: FleetModel, group: readonly Host[], label: string): str
   const syncing = group.filter((h) => h.services["config-sync"]);
   if (syncing.length === 0) return [];
   const minutes = [...new Set(syncing.map((h) => h.services["config-sync"]!.intervalMinutes))].sort((a, b) => a - b);
-  const source = `${fleet.configSource.host}:${fleet.configSource.path}/`;
+  const source = `${configSourceOf(fleet).host}:${configSourceOf(fleet).path}/`;
   return [`      |  sync  ${label} <-- ${source}   every ${minutes.join("/")} min`];
 }
 
 export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): string[] {
-  const hub = hubOf(fleet);
-  const hubHosts = [...new Set([hub.broker, hub.configSource, ...(hub.metrics ? [hub.metrics] : [])])];
+  const hubHosts = hubOf(fleet, plans);
   const others = fleet.hosts.filter((h) => !hubHosts.includes(h));
   const servers = others.filter((h) => h.role !== "mirror");
   const mirrors = others.filter((h) => h.role === "mirror");
@@ -80,13 +85,13 @@ export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): 
   const names = (group: readonly Host[]) =>
     group.length === 1 ? group[0].name : "each of " + group.map((h) => h.name).join(", ");
 
-  const monitor = fleet.mqttUsers.find((u) => u.name === "monitor");
+  const monitor = fleet.mqttUsers.find((u) => u.operator);
   const out: string[] = [
     "operator's machine",
     "      |  SSH   pulumi up / preview: reads and converges every host",
     ...(monitor
       ? [
-          `      |  MQTT  verify <-> ${fleet.broker.host}:${fleet.broker.port}   round trip on ${monitor.publish.join("  ")}`,
+          `      |  MQTT  verify <-> ${brokerOf(fleet).host}:${brokerOf(fleet).port}   round trip on ${monitor.publish.join("  ")}`,
         ]
       : []),
     "      v",
@@ -113,10 +118,9 @@ export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): 
       ...boxes(mirrors),
     );
   }
-  if (hub.metrics) {
-    const scraped = fleet.hosts.filter((h) => h.services["node-exporter"]).map((h) => h.name);
-    if (scraped.length > 0)
-      out.push("", `metrics: ${hub.metrics.name} Prometheus scrapes node-exporter on ${scraped.join(", ")}`);
+  const notes = plans.flatMap((p) => p.serves.flatMap((r) => (r.note ? [r.note] : [])));
+  if (notes.length > 0) {
+    out.push("", ...notes);
   }
   return out;
 }

@@ -8,5 +8,6 @@ export const service = defineService({
   options,
   roles: ["vega"],
   render,
+  onePerFleet: true,
   dataSets: (settings) => [{ path: settings.path, note: "the fleet's config source (the mirrors sync it)" }],
 });

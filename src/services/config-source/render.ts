@@ -19,6 +19,8 @@ import { hardened, unitFile } from "../../render/systemd";
 import { syncAccount, syncRemotePath, syncSource } from "../config-sync/render";
 import type { ConfigSourceOptions } from "./options";
 import { configSyncSshKeyKey } from "../config-sync/secrets";
+import { brokerOf } from "../mqtt-broker/placement";
+import { configSourceOf } from "./placement";
 
 /** The oneshot unit that creates lyra-fleet's system accounts. */
 export const accountsService = "lyra-accounts.service";
@@ -112,8 +114,8 @@ export function fleetDescription(fleet: FleetModel): Record<string, unknown> {
   return {
     generatedBy: "lyra-fleet",
     site: { domain: fleet.site.domain, timezone: fleet.site.timezone },
-    broker: { host: fqdnOf(fleet, fleet.broker.host), port: fleet.broker.port },
-    configSource: { host: fqdnOf(fleet, fleet.configSource.host), path: treePath(fleet.configSource.path) },
+    broker: { host: fqdnOf(fleet, brokerOf(fleet).host), port: brokerOf(fleet).port },
+    configSource: { host: fqdnOf(fleet, configSourceOf(fleet).host), path: treePath(configSourceOf(fleet).path) },
     orchestrator: orchestrator
       ? {
           host: fqdnOf(fleet, orchestrator.name),
@@ -205,6 +207,13 @@ export const render: ServiceRenderer<ConfigSourceOptions> = ({ fleet, host, sett
       ...(login.files ?? []),
     ],
     units: login.units ?? [],
+    serves: [
+      {
+        service: "config-source",
+        summary: `config source ${path}/`,
+        powerFirst: { name: "config source", why: "the mirrors sync their config from here" },
+      },
+    ],
     checks: [{ kind: "unit", name: `${host.name}: ssh.service active`, unit: "ssh.service" }, ...(login.checks ?? [])],
     recovery: [
       {

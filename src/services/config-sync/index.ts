@@ -1,7 +1,7 @@
 /** config-sync: a mirror's timer that pulls the config source over SSH. */
 import type { ModelIssue } from "../../model/issues";
 import { defineService } from "../module";
-import { options } from "./options";
+import { options, type ConfigSyncOptions } from "./options";
 import { render } from "./render";
 import { configSyncSshKeyKey } from "./secrets";
 
@@ -22,4 +22,16 @@ export const service = defineService({
           },
         ]
       : [],
+  // An explicit source must be a host of this stack that holds a config source.
+  checkFleet: (hosts): ModelIssue[] =>
+    hosts.flatMap((host) => {
+      const source = (host.services as Record<string, ConfigSyncOptions | undefined>)["config-sync"]?.source;
+      if (source === undefined) return [];
+      const path = `hosts.${host.name}.services.config-sync.source`;
+      const target = hosts.find((h) => h.name === source);
+      if (!target) return [{ path, message: `expected the name of a host in this stack, got '${source}'` }];
+      if ((target.services as Record<string, unknown>)["config-source"] === undefined)
+        return [{ path, message: `host '${source}' does not run config-source` }];
+      return [];
+    }),
 });

@@ -23,6 +23,7 @@ import { hardened, unitFile } from "../../render/systemd";
 import type { ConfigSyncOptions } from "./options";
 import { hostPrerequisite } from "../../render/prerequisites";
 import { configSyncSshKeyKey } from "./secrets";
+import { configSourceOf } from "../config-source/placement";
 
 export const syncService = "lyra-config-sync.service";
 export const syncTimer = "lyra-config-sync.timer";
@@ -46,8 +47,8 @@ export interface SyncSource {
 }
 
 export function syncSource(fleet: FleetModel, settings: { source?: string }): SyncSource {
-  const host = hostByName(fleet, settings.source ?? fleet.configSource.host);
-  const path = host.services["config-source"]?.path ?? fleet.configSource.path;
+  const host = hostByName(fleet, settings.source ?? configSourceOf(fleet).host);
+  const path = host.services["config-source"]?.path ?? configSourceOf(fleet).path;
   return { host, fqdn: fqdnOf(fleet, host.name), path: path.replace(/\/+$/, "") };
 }
 

@@ -7,6 +7,7 @@ export const service = defineService({
   id: "lyra-client",
   options,
   roles: ["mirror"],
+  versions: ["lyra-client"],
   render,
   mqtt: { hostAccess: (host) => ({ publish: [], subscribe: [`lyra/mirrors/${host.name}/#`] }) },
   dataSets: (settings) => [{ path: settings.cachePath, note: "cached answers (optional: refilled while online)" }],

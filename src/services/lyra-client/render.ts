@@ -26,6 +26,7 @@ import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
 import { brokerUrl, mqttPasswordFile } from "../mqtt-broker/client-credentials";
 import type { LyraClientOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
+import { httpAnswers, unitActive } from "../../render/checks";
 
 export const lyraClientUnit = "lyra-client.service";
 export const lyraClientBinary = "/opt/lyra/lyra-client/bin/lyra-client";
@@ -162,15 +163,7 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
       },
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "lyra-client" }],
-    checks: [
-      { kind: "unit", name: `${host.name}: ${lyraClientUnit} active`, unit: lyraClientUnit },
-      {
-        kind: "http",
-        name: `${host.name}: lyra-client health`,
-        url: `http://${fqdnOf(fleet, host.name)}:${settings.port}${healthPath}`,
-        expectStatus: 200,
-      },
-    ],
+    checks: [unitActive(host, lyraClientUnit), httpAnswers(host, "lyra-client health", settings.port, healthPath)],
     recovery: [
       {
         service: "lyra-client",

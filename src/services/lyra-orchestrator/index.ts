@@ -7,6 +7,7 @@ export const service = defineService({
   id: "lyra-orchestrator",
   options,
   roles: ["lyra"],
+  versions: ["lyra-orchestrator"],
   render,
   mqtt: { users: { orchestrator: { publish: ["lyra/#"], subscribe: ["lyra/#"] } } },
 });

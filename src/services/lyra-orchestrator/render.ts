@@ -14,6 +14,7 @@ import { brokerAddress, mqttPasswordFile } from "../mqtt-broker/client-credentia
 import type { OrchestratorOptions } from "./options";
 import { unitPrerequisite } from "../../render/prerequisites";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
+import { httpAnswers, unitActive } from "../../render/checks";
 
 const unitName = "lyra-orchestrator.service";
 const configDir = "/etc/lyra/orchestrator";
@@ -108,13 +109,8 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
   });
 
   const checks: HealthCheck[] = [
-    { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
-    {
-      kind: "http",
-      name: `${host.name}: lyra-orchestrator /healthz`,
-      url: `http://${host.fqdn}:${settings.port}/healthz`,
-      expectStatus: 200,
-    },
+    unitActive(host, unitName),
+    httpAnswers(host, "lyra-orchestrator /healthz", settings.port, "/healthz"),
   ];
   if (settings.gpu)
     checks.push({ kind: "command", name: `${host.name}: NVIDIA driver answers`, command: "nvidia-smi" });

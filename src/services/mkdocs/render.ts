@@ -12,6 +12,7 @@ import type { ServiceRenderer } from "../../render/context";
 import { docsRoot } from "../../render/docs/paths";
 import { hardened, unitFile } from "../../render/systemd";
 import type { MkdocsOptions } from "./options";
+import { httpAnswers, unitActive } from "../../render/checks";
 
 const unitName = "mkdocs.service";
 /** Where the docs renderer writes mkdocs.yml. */
@@ -43,15 +44,7 @@ export const render: ServiceRenderer<MkdocsOptions> = ({ host, settings }) => {
     packages: ["mkdocs", "curl"],
     units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "mkdocs" }],
-    checks: [
-      { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
-      {
-        kind: "http",
-        name: `${host.name}: docs site`,
-        url: `http://${host.fqdn}:${settings.port}/`,
-        expectStatus: 200,
-      },
-    ],
+    checks: [unitActive(host, unitName), httpAnswers(host, "docs site", settings.port, "/")],
     recovery: [
       {
         service: "mkdocs",

@@ -15,12 +15,13 @@ import { fqdnOf } from "../../render/context";
 import type { PlannedFile } from "../../render/plan";
 import { secretToken } from "../../render/secrets";
 import { mqttPasswordKey } from "./secrets";
+import { brokerOf } from "./placement";
 
 export type MosquittoClient = "mosquitto_pub" | "mosquitto_sub";
 
 /** The broker as the other hosts reach it. */
 export function brokerAddress(fleet: FleetModel): { host: string; port: number } {
-  return { host: fqdnOf(fleet, fleet.broker.host), port: fleet.broker.port };
+  return { host: fqdnOf(fleet, brokerOf(fleet).host), port: brokerOf(fleet).port };
 }
 
 /** `mqtt://<broker fqdn>:<port>`, for applications configured by URL. */

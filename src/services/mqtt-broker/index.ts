@@ -1,15 +1,20 @@
 /** mqtt-broker: mosquitto (container or unit), its passwords and ACL, and its metrics. */
 import { defineService } from "../module";
+import { monitorUser } from "./mosquitto-config";
 import { options } from "./options";
 import { render } from "./render";
-import { mqttPasswordRules } from "./secrets";
+import { mqttPasswordKey, mqttPasswordRules } from "./secrets";
 
 export const service = defineService({
   id: "mqtt-broker",
   options,
   roles: ["vega"],
+  images: ["mqtt-broker"],
   render,
+  onePerFleet: true,
   // Every MQTT user's password: the broker's passwd file holds them all.
-  secretKeys: (fleet) => fleet.mqttUsers.map((user) => user.passwordKey),
+  secretKeys: (fleet) => fleet.mqttUsers.map((user) => mqttPasswordKey(user.name)),
   secretRules: mqttPasswordRules,
+  // The verify command's and the deploy gate's user: the round trip on lyra/test, every health topic.
+  mqtt: { users: { [monitorUser]: { publish: ["lyra/test"], subscribe: ["lyra/#"], operator: true } } },
 });

@@ -9,6 +9,7 @@ import type { PlannedFile, PlannedUnit } from "../../render/plan";
 import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
 import { brokerPaths, nativeUnitName } from "./mosquitto-config";
 import { unitPrerequisite } from "../../render/prerequisites";
+import { brokerOf } from "./placement";
 
 export const metricsUnit = "mqtt-broker-metrics.service";
 export const metricsTimer = "mqtt-broker-metrics.timer";
@@ -33,7 +34,7 @@ export const brokerMetrics = {
 
 /** The metrics need the node exporter's textfile collector on the broker host. */
 export function brokerMetricsEnabled(fleet: FleetModel): boolean {
-  return fleet.hosts.some((h) => h.name === fleet.broker.host && h.services["node-exporter"]);
+  return fleet.hosts.some((h) => h.name === brokerOf(fleet).host && h.services["node-exporter"]);
 }
 
 /** Hosts whose heartbeats (lyra/presence/<host>) are watched: the ones running mqtt-client. */
@@ -125,7 +126,7 @@ export function metricsFiles(): PlannedFile[] {
 }
 
 export function metricsUnits(fleet: FleetModel, brokerHost: string): PlannedUnit[] {
-  const mode = fleet.broker.mode;
+  const mode = brokerOf(fleet).mode;
   const window = heartbeatWindowSeconds(fleet);
   const mirrors = heartbeatHosts(fleet).map((h) => h.name);
   const serviceSection = {

@@ -5,6 +5,8 @@
  */
 import type { FleetModel, MqttUser } from "../../model/fleet";
 import { mosquittoHashToken, secretToken } from "../../render/secrets";
+import { brokerOf } from "./placement";
+import { mqttPasswordKey } from "./secrets";
 
 /** Where the rendered broker files live on the broker host, in both modes. */
 export const brokerConfigDir = "/etc/mosquitto/lyra";
@@ -61,7 +63,7 @@ export function mosquittoConf(fleet: FleetModel, mode: "docker" | "native"): str
     `# The Lyra fleet's MQTT broker (${mode} mode). Every client authenticates; what each user may`,
     "# publish and read is in the ACL file, and everything not listed there is denied.",
     "per_listener_settings false",
-    `listener ${fleet.broker.port}`,
+    `listener ${brokerOf(fleet).port}`,
     "protocol mqtt",
     "allow_anonymous false",
     `password_file ${paths.passwd}`,
@@ -91,7 +93,7 @@ export function mosquittoConf(fleet: FleetModel, mode: "docker" | "native"): str
 
 /** One `user:hash` line per MQTT user; the hash is computed from the secret when it is resolved. */
 export function passwdFile(fleet: FleetModel): string {
-  return fleet.mqttUsers.map((u) => `${u.name}:${mosquittoHashToken(u.passwordKey, u.name)}\n`).join("");
+  return fleet.mqttUsers.map((u) => `${u.name}:${mosquittoHashToken(mqttPasswordKey(u.name), u.name)}\n`).join("");
 }
 
 // The monitor user also reads the broker's own counters (healthcheck and metrics); $SYS topics
@@ -139,9 +141,9 @@ export function monitorClientOptions(fleet: FleetModel): string {
   return [
     "# Managed by lyra-fleet: the monitor user's options for mosquitto_sub/mosquitto_pub.",
     "-h 127.0.0.1",
-    `-p ${fleet.broker.port}`,
+    `-p ${brokerOf(fleet).port}`,
     `-u ${monitor.name}`,
-    `-P ${secretToken(monitor.passwordKey)}`,
+    `-P ${secretToken(mqttPasswordKey(monitor.name))}`,
     "",
   ].join("\n");
 }

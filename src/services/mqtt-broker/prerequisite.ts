@@ -3,13 +3,14 @@ import type { FleetModel } from "../../model/fleet";
 import type { Prerequisite } from "../../render/plan";
 import { containerPrerequisite, unitPrerequisite } from "../../render/prerequisites";
 import { nativeUnitName } from "./mosquitto-config";
+import { brokerOf } from "./placement";
 
 /** The runbook's container name (`docker logs mqtt-broker`). */
 export const brokerContainerName = "mqtt-broker";
 
 export function brokerPrerequisite(fleet: FleetModel): Prerequisite {
-  const label = `${fleet.broker.host}/broker`;
-  return fleet.broker.mode === "docker"
-    ? containerPrerequisite(fleet.broker.host, brokerContainerName, label)
-    : unitPrerequisite(fleet.broker.host, nativeUnitName, label);
+  const label = `${brokerOf(fleet).host}/broker`;
+  return brokerOf(fleet).mode === "docker"
+    ? containerPrerequisite(brokerOf(fleet).host, brokerContainerName, label)
+    : unitPrerequisite(brokerOf(fleet).host, nativeUnitName, label);
 }

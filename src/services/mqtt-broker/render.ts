@@ -6,13 +6,14 @@
 import type { FleetModel } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import type { ServiceRenderer } from "../../render/context";
-import type {
-  HealthCheck,
-  PlanFragment,
-  PlannedContainer,
-  PlannedFile,
-  PlannedUnit,
-  RecoveryStep,
+import {
+  serviceLabel,
+  type HealthCheck,
+  type PlanFragment,
+  type PlannedContainer,
+  type PlannedFile,
+  type PlannedUnit,
+  type RecoveryStep,
 } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import { brokerMetricsEnabled, metricsFiles, metricsTimer, metricsUnits } from "./metrics";
@@ -31,6 +32,9 @@ import {
 import type { MqttBrokerOptions } from "./options";
 import { brokerContainerName, brokerPrerequisite } from "./prerequisite";
 import { mqttPasswordKey } from "./secrets";
+import { code } from "../../render/docs/markdown";
+import { brokerOf } from "./placement";
+import { mqttRoundTripScript } from "./round-trip-gate";
 
 export const containerName = brokerContainerName;
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
@@ -38,7 +42,7 @@ const imageMosquittoGid = "1883";
 const dataVolume = "mqtt-broker-data";
 
 function brokerFiles(fleet: FleetModel): PlannedFile[] {
-  const mode = fleet.broker.mode;
+  const mode = brokerOf(fleet).mode;
   // Native: a restart re-reads everything. Docker: the container is recreated when a file listed
   // in its configFiles changes (their hash is a label), so no unit is restarted.
   const restarts = mode === "native" ? [nativeUnitName] : [];
@@ -126,7 +130,7 @@ const debianMosquittoUnit: PlannedUnit = {
 };
 
 function container(fleet: FleetModel, host: string): PlannedContainer {
-  const port = fleet.broker.port;
+  const port = brokerOf(fleet).port;
   const paths = runtimePaths.docker;
   return {
     name: containerName,
@@ -156,7 +160,7 @@ function container(fleet: FleetModel, host: string): PlannedContainer {
       retries: 3,
     },
     labels: {
-      "org.lyra-fleet.service": "mqtt-broker",
+      [serviceLabel]: "mqtt-broker",
       "org.lyra-fleet.host": host,
       "org.lyra-fleet.managed-by": "lyra-fleet",
     },
@@ -170,7 +174,7 @@ function recovery(fleet: FleetModel): RecoveryStep {
   const watchRegistrations = `${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`;
   const roundTrip = `${asMonitor} mosquitto_pub -t lyra/test -m ping`;
   const commands =
-    fleet.broker.mode === "docker"
+    brokerOf(fleet).mode === "docker"
       ? [
           "# Docker is a prerequisite on this host: lyra-fleet does not install it (apt-get install docker.io).",
           `docker ps --filter name=${containerName}`,
@@ -188,11 +192,24 @@ function recovery(fleet: FleetModel): RecoveryStep {
           watchRegistrations,
           roundTrip,
         ];
-  return { service: "mqtt-broker", commands };
+  const broker = brokerOf(fleet);
+  return {
+    service: "mqtt-broker",
+    commands,
+    // Every host is the broker's client, so its failure is a scenario of its own.
+    scenario: {
+      title: "Broker failure",
+      situation:
+        `the MQTT broker, port ${code(broker.port)}, as ${broker.mode === "docker" ? "a Docker container" : "a systemd service"}. ` +
+        "While it is down the mirrors are in emergency mode (below) and no heartbeats arrive.",
+      gone: "container or unit gone, config edited",
+      verify: { only: "mqtt", kinds: ["mqtt-roundtrip", "mqtt-fresh", "mqtt-registered"] },
+    },
+  };
 }
 
 export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
-  const native = fleet.broker.mode === "native";
+  const native = brokerOf(fleet).mode === "native";
   const metrics = brokerMetricsEnabled(fleet);
   const checks: HealthCheck[] = [
     native
@@ -213,17 +230,23 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
     files: [...brokerFiles(fleet), ...(metrics ? metricsFiles() : [])],
     units: [...(native ? [nativeUnit(), debianMosquittoUnit] : []), ...(metrics ? metricsUnits(fleet, host.name) : [])],
     containers: native ? [] : [container(fleet, host.name)],
-    ports: [{ port: fleet.broker.port, protocol: "tcp", service: "mqtt-broker" }],
+    ports: [{ port: brokerOf(fleet).port, protocol: "tcp", service: "mqtt-broker" }],
     checks,
     recovery: [recovery(fleet)],
+    serves: [
+      {
+        service: "mqtt-broker",
+        summary: `MQTT broker, port ${brokerOf(fleet).port} (${brokerOf(fleet).mode})`,
+        powerFirst: { name: "broker", why: "every other host connects to the broker" },
+      },
+    ],
     // The deploy's own proof that the broker works: a real round trip, as the verify command's user.
     mqttRoundTrips: [
       {
         name: "mqtt-round-trip",
-        port: fleet.broker.port,
-        user: monitorUser,
+        // Waits up to 60 s: a broker container may take that long to accept logins after a start.
+        script: mqttRoundTripScript(brokerOf(fleet).port, 60, monitorUser, "lyra/test"),
         passwordKey: mqttPasswordKey(monitorUser),
-        topic: "lyra/test",
         after: brokerPrerequisite(fleet),
       },
     ],

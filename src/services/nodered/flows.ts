@@ -12,6 +12,7 @@ import { jsonStringSecretToken } from "../../render/secrets";
 import { brokerAddress } from "../mqtt-broker/client-credentials";
 import type { NoderedOptions } from "./options";
 import { mqttPasswordKey } from "../mqtt-broker/secrets";
+import { brokerOf } from "../mqtt-broker/placement";
 
 /** The broker account Node-RED uses (src/model/resolve.ts implicitMqttUsers). */
 export const noderedMqttUser = "nodered";
@@ -107,7 +108,7 @@ export function watchdogFlows(fleet: FleetModel, settings: NoderedOptions, host:
     {
       id: ids.broker,
       type: "mqtt-broker",
-      name: `${fleet.broker.host} broker`,
+      name: `${brokerOf(fleet).host} broker`,
       broker: brokerAddress(fleet).host,
       port: String(brokerAddress(fleet).port),
       clientid: `nodered-${host}`,

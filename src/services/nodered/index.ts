@@ -11,6 +11,7 @@ export const service = defineService({
   id: "nodered",
   options,
   roles: ["lyra"],
+  versions: ["node-red"],
   render,
   secretKeys: () => [noderedCredentialSecretKey],
   secretRules: noderedSecretRules,

@@ -22,6 +22,7 @@ import { watchdogCredentials, watchdogFlows } from "./flows";
 import type { NoderedOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 import { noderedCredentialSecretKey } from "./secrets";
+import { httpAnswers, unitActive } from "../../render/checks";
 
 const unitName = "nodered.service";
 const configDir = "/etc/lyra/nodered";
@@ -145,13 +146,8 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "nodered" }],
     checks: [
-      { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
-      {
-        kind: "http",
-        name: `${host.name}: Node-RED editor`,
-        url: `http://${host.fqdn}:${settings.port}/`,
-        expectStatus: 200,
-      },
+      unitActive(host, unitName),
+      httpAnswers(host, "Node-RED editor", settings.port, "/"),
       {
         kind: "command",
         name: `${host.name}: Node-RED ${version} installed`,

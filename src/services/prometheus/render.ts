@@ -10,6 +10,7 @@ import { fqdnOf } from "../../render/context";
 import { hardened, unitFile } from "../../render/systemd";
 import { alertRules } from "./rules";
 import type { PrometheusOptions } from "./options";
+import { httpAnswers, unitActive } from "../../render/checks";
 
 export const prometheusPaths = {
   config: "/etc/prometheus/prometheus.yml",
@@ -82,8 +83,8 @@ function dropIn(): string {
 }
 
 export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settings }) => {
-  const fqdn = fqdnOf(fleet, host.name);
   const restarts = [unit];
+  const scraped = fleet.hosts.filter((h) => h.services["node-exporter"]).map((h) => h.name);
   return {
     packages: ["prometheus"],
     directories: [{ path: prometheusPaths.rulesDir, mode: "0755", owner: "root", group: "root" }],
@@ -115,15 +116,16 @@ export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settin
     ],
     units: [{ name: unit, content: null, dropIn: dropIn(), enabled: true, active: true, longRunning: true, after: [] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "prometheus" }],
-    checks: [
-      { kind: "unit", name: `${host.name}: ${unit} active`, unit },
+    serves: [
       {
-        kind: "http",
-        name: `${host.name}: prometheus ready`,
-        url: `http://${fqdn}:${settings.port}/-/ready`,
-        expectStatus: 200,
+        service: "prometheus",
+        summary: `metrics: Prometheus, scrapes every ${settings.scrapeIntervalSeconds} s`,
+        ...(scraped.length > 0
+          ? { note: `metrics: ${host.name} Prometheus scrapes node-exporter on ${scraped.join(", ")}` }
+          : {}),
       },
     ],
+    checks: [unitActive(host, unit), httpAnswers(host, "prometheus ready", settings.port, "/-/ready")],
     recovery: [
       {
         service: "prometheus",

@@ -8,6 +8,7 @@ export const service = defineService({
   id: "qdrant",
   options,
   roles: ["lyra"],
+  versions: ["qdrant"],
   render,
   checkHost: (settings, host) =>
     isUnder(settings.snapshotsPath, settings.storagePath) || isUnder(settings.storagePath, settings.snapshotsPath)

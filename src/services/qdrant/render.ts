@@ -9,6 +9,7 @@ import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
 import { hardened, unitFile } from "../../render/systemd";
 import type { QdrantOptions } from "./options";
+import { httpAnswers, unitActive } from "../../render/checks";
 
 const unitName = "qdrant.service";
 export const qdrantBinary = "/usr/local/bin/qdrant";
@@ -104,15 +105,7 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
       { port: settings.port, protocol: "tcp", service: "qdrant" },
       { port: settings.grpcPort, protocol: "tcp", service: "qdrant" },
     ],
-    checks: [
-      { kind: "unit", name: `${host.name}: ${unitName} active`, unit: unitName },
-      {
-        kind: "http",
-        name: `${host.name}: qdrant /readyz`,
-        url: `http://${host.fqdn}:${settings.port}/readyz`,
-        expectStatus: 200,
-      },
-    ],
+    checks: [unitActive(host, unitName), httpAnswers(host, "qdrant /readyz", settings.port, "/readyz")],
     recovery: [
       {
         service: "qdrant",

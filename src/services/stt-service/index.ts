@@ -3,4 +3,10 @@ import { defineService } from "../module";
 import { options } from "./options";
 import { render } from "./render";
 
-export const service = defineService({ id: "stt-service", options, roles: ["mirror"], render });
+export const service = defineService({
+  id: "stt-service",
+  options,
+  roles: ["mirror"],
+  versions: ["stt-service"],
+  render,
+});

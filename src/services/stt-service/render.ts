@@ -7,10 +7,10 @@
  * live in its state directory, scratch space in its cache directory.
  */
 import type { ServiceRenderer } from "../../render/context";
-import { fqdnOf } from "../../render/context";
 import type { PlanFragment } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import type { SttServiceOptions } from "./options";
+import { httpAnswers, unitActive } from "../../render/checks";
 
 export const sttUnit = "stt-service.service";
 export const sttBinary = "/opt/lyra/stt-service/bin/stt-service";
@@ -61,15 +61,7 @@ export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settin
     files: [{ path: sttEnvPath, content: env, mode: "0644", owner: "root", group: "root", restarts: [sttUnit] }],
     units: [{ name: sttUnit, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "stt-service" }],
-    checks: [
-      { kind: "unit", name: `${host.name}: ${sttUnit} active`, unit: sttUnit },
-      {
-        kind: "http",
-        name: `${host.name}: stt-service health`,
-        url: `http://${fqdnOf(fleet, host.name)}:${settings.port}${sttHealthPath}`,
-        expectStatus: 200,
-      },
-    ],
+    checks: [unitActive(host, sttUnit), httpAnswers(host, "stt-service health", settings.port, sttHealthPath)],
     recovery: [
       {
         service: "stt-service",

@@ -5,7 +5,7 @@ export const upsMonitorPasswordKey = "ups-monitor-password";
 
 /**
  * NUT's upsmon sends the password to upsd unquoted (`PASSWORD <value>`), and upsd splits that line
- * into words. Measured with Debian's NUT 2.8.0 (test/tools/nut.test.ts): upsd refuses a password
+ * into words. Measured with Debian's NUT 2.8.0 (test/services/ups/tools/nut.test.ts): upsd refuses a password
  * holding a space or `=` (ERR INVALID-ARGUMENT); a `#` leaves upsmon.conf unparseable, so upsmon
  * does not start; a `\` escapes the character after it, so `\\` no longer matches upsd.users
  * (ERR ACCESS-DENIED); and a `"` makes upsmon misread the rendered MONITOR line, so it logs in as

@@ -1,11 +1,11 @@
 /**
  * The config source renderer: the /opt/lyra/config tree (README.md, fleet.json) the mirrors pull,
  * and the mirrors' login there (the lyra-sync account, its rrsync-only key). The login's real
- * programs (systemd-sysusers, sshd, rrsync, the mirror's rsync) are in test/tools/config-sync-login.test.ts.
+ * programs (systemd-sysusers, sshd, rrsync, the mirror's rsync) are in test/services/config-sync/tools/config-sync-login.test.ts.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { secretKeys } from "../../../src/model/fleet";
+
 import { requiredSecretKeys } from "../../../src/model/secrets";
 import { maskSecrets, resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
 import { triggerFiles } from "../../../src/fleet/order";
@@ -15,6 +15,7 @@ import { render } from "../../../src/services/config-source/render";
 import { render as renderSync, syncService } from "../../../src/services/config-sync/render";
 import { testSshKey } from "../../support/ssh-test-key";
 import { fileAt, fragmentOf, homeFleet, unitValues } from "../../render/fixtures";
+import { configSyncSshKeyKey } from "../../../src/services/config-sync/secrets";
 
 const fragment = () => fragmentOf(render, "config-source", homeFleet(), "vega");
 const inTree = (path: string) => path.startsWith("/opt/lyra/config");
@@ -162,13 +163,13 @@ test("the account's home and authorized_keys are root's (StrictModes), the key m
   );
   const keys = fileAt(f, login.authorizedKeys);
   assert.deepEqual([keys.mode, keys.owner, keys.group, keys.restarts], ["0644", "root", "root", []]);
-  assert.deepEqual(secretKeysIn(keys.content), [secretKeys.configSyncSshKey]);
+  assert.deepEqual(secretKeysIn(keys.content), [configSyncSshKeyKey]);
   assert.equal(
     maskSecrets(keys.content),
     'restrict,command="/usr/bin/rrsync -ro /opt/lyra/config" <ssh-public-key of secret config-sync-ssh-key> lyra-fleet config-sync\n',
   );
   const key = testSshKey();
-  const resolved = resolveSecrets(keys.content, { [secretKeys.configSyncSshKey]: key.privateKey });
+  const resolved = resolveSecrets(keys.content, { [configSyncSshKeyKey]: key.privateKey });
   assert.equal(
     resolved,
     `restrict,command="/usr/bin/rrsync -ro /opt/lyra/config" ${key.publicKey} lyra-fleet config-sync\n`,
@@ -221,7 +222,7 @@ test("no mirror syncs from here: no account, no key, no unit, and the key secret
     fileAt(f, "/opt/lyra/config/README.md").content,
     /No mirror syncs from here, so lyra-fleet creates no `lyra-sync` account on vega\./,
   );
-  assert.ok(!requiredSecretKeys(fleet).includes(secretKeys.configSyncSshKey));
+  assert.ok(!requiredSecretKeys(fleet).includes(configSyncSshKeyKey));
 });
 
 test("in vega's whole plan: the unit is installed after its files, and the sysusers file is its one restart trigger", () => {
@@ -252,4 +253,14 @@ test("in vega's whole plan: the unit is installed after its files, and the sysus
       .startAction,
     "start",
   );
+});
+
+test("what it serves the fleet, for the docs: the tree, and the mirrors need its host powered on first", () => {
+  assert.deepEqual(fragment().serves, [
+    {
+      service: "config-source",
+      summary: "config source /opt/lyra/config/",
+      powerFirst: { name: "config source", why: "the mirrors sync their config from here" },
+    },
+  ]);
 });

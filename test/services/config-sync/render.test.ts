@@ -1,7 +1,7 @@
 /** lyra-config-sync.service + .timer: the mirror pulls the config source with rsync over SSH, as rendered. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { secretKeys } from "../../../src/model/fleet";
+
 import { requiredSecretKeys } from "../../../src/model/secrets";
 import { resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
 import { knownHostsPath, render, syncKeyPath, syncService, syncTimer } from "../../../src/services/config-sync/render";
@@ -19,6 +19,7 @@ import {
   unitValues,
 } from "../../render/fixtures";
 import { onMirror, withMirrorSetting } from "../../render/mirror-fixtures";
+import { configSyncSshKeyKey } from "../../../src/services/config-sync/secrets";
 
 const { fleet, fragment, unit: service } = onMirror(render, "config-sync", syncService);
 const timer = unitFile(fragment, syncTimer);
@@ -62,11 +63,11 @@ test("the private key: a secret, 0600 root, loaded as a credential, required onl
     [[syncKeyPath, "0600", "root"]],
   );
   const key = fileAt(fragment, syncKeyPath);
-  assert.deepEqual(secretKeysIn(key.content), [secretKeys.configSyncSshKey]);
-  const secrets = testSecretValues([secretKeys.configSyncSshKey]);
+  assert.deepEqual(secretKeysIn(key.content), [configSyncSshKeyKey]);
+  const secrets = testSecretValues([configSyncSshKeyKey]);
   assert.equal(
     resolveSecrets(key.content, secrets),
-    `${secrets[secretKeys.configSyncSshKey]}\n`,
+    `${secrets[configSyncSshKeyKey]}\n`,
     "ends with a newline, as OpenSSH wants",
   );
   for (const text of renderedTexts(fragment))

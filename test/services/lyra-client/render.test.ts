@@ -1,7 +1,7 @@
 /** lyra-client.service: the mirror's app with the runbook's offline fallback, as rendered. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { secretKeys } from "../../../src/model/fleet";
+
 import { resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
 import {
   fallbackEnvPath,
@@ -26,6 +26,7 @@ import {
   unitValues,
 } from "../../render/fixtures";
 import { onMirror, withMirrorSetting } from "../../render/mirror-fixtures";
+import { mqttPasswordKey } from "../../../src/services/mqtt-broker/secrets";
 
 const { fragment, unit } = onMirror(render, "lyra-client", lyraClientUnit);
 
@@ -125,9 +126,9 @@ test("MQTT password: 0600, loaded as a credential, its path in the environment, 
     [[mqttPasswordPath, "0600", "root"]],
   );
   const file = fileAt(fragment, mqttPasswordPath);
-  assert.deepEqual(secretKeysIn(file.content), [secretKeys.mqttPassword("mirror-1")]);
-  const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1")]);
-  assert.equal(resolveSecrets(file.content, secrets), secrets[secretKeys.mqttPassword("mirror-1")]);
+  assert.deepEqual(secretKeysIn(file.content), [mqttPasswordKey("mirror-1")]);
+  const secrets = testSecretValues([mqttPasswordKey("mirror-1")]);
+  assert.equal(resolveSecrets(file.content, secrets), secrets[mqttPasswordKey("mirror-1")]);
   for (const text of renderedTexts(fragment))
     assert.ok(!Object.values(secrets).some((value) => text.includes(value)), "a test password in unresolved output");
   assert.deepEqual(unitValues(unit, "Service", "LoadCredential"), [`mqtt-password:${mqttPasswordPath}`]);

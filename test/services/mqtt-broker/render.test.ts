@@ -1,7 +1,7 @@
 /** The broker renderer: mosquitto.conf, passwd, ACL, container or unit, metrics, checks, recovery. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { secretKeys } from "../../../src/model/fleet";
+
 import type { PlanFragment } from "../../../src/render/plan";
 import { mosquittoPasswordHash, resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
 import { render } from "../../../src/services/mqtt-broker/render";
@@ -9,6 +9,7 @@ import { brokerPaths } from "../../../src/services/mqtt-broker/mosquitto-config"
 import { testSecretValues } from "../../support/test-secrets";
 import { fileAt, fragmentOf, homeFleet, unitFile, unitNamed, unitValues } from "../../render/fixtures";
 import { nativeHomeFleet } from "../../render/vega-fixtures";
+import { mqttPasswordKey } from "../../../src/services/mqtt-broker/secrets";
 
 const docker = () => fragmentOf(render, "mqtt-broker", homeFleet(), "vega");
 const native = () => fragmentOf(render, "mqtt-broker", nativeHomeFleet(), "vega");
@@ -87,13 +88,11 @@ test("passwd: one line per MQTT user with a mosquitto hash token; resolved, each
   );
   assert.ok(lines.length >= 7, "hosts, orchestrator, nodered and monitor");
   const secrets = testSecretValues(secretKeysIn(passwd));
-  assert.deepEqual(Object.keys(secrets), fleet.mqttUsers.map((u) => u.passwordKey).sort());
+  assert.deepEqual(Object.keys(secrets), fleet.mqttUsers.map((u) => mqttPasswordKey(u.name)).sort());
   const resolved = resolveSecrets(passwd, secrets);
   for (const user of fleet.mqttUsers) {
     assert.ok(
-      resolved.includes(
-        `${user.name}:${mosquittoPasswordHash(user.name, secrets[secretKeys.mqttPassword(user.name)])}\n`,
-      ),
+      resolved.includes(`${user.name}:${mosquittoPasswordHash(user.name, secrets[mqttPasswordKey(user.name)])}\n`),
       user.name,
     );
   }
@@ -305,4 +304,29 @@ test("checks, ports and determinism", () => {
   assert.equal(JSON.stringify(docker()), JSON.stringify(f));
   assert.equal(JSON.stringify(native()), JSON.stringify(native()));
   assert.ok(f.recovery![0].commands.some((c) => c.includes("mosquitto_sub -t 'lyra/health/#' -v")));
+});
+
+test("its recovery scenario (the docs' 'Broker failure') is the module's: port, mode, what pulumi up recreates, the MQTT checks", () => {
+  const dockerScenario = docker().recovery![0].scenario!;
+  assert.equal(dockerScenario.title, "Broker failure");
+  assert.equal(
+    dockerScenario.situation,
+    "the MQTT broker, port `1883`, as a Docker container. While it is down the mirrors are in emergency mode (below) and no heartbeats arrive.",
+  );
+  assert.equal(dockerScenario.gone, "container or unit gone, config edited");
+  assert.deepEqual(dockerScenario.verify, { only: "mqtt", kinds: ["mqtt-roundtrip", "mqtt-fresh", "mqtt-registered"] });
+  assert.match(native().recovery![0].scenario!.situation, /^the MQTT broker, port `\d+`, as a systemd service\. /);
+  // Its container carries the label the docs use to list it under the scenario.
+  assert.equal(docker().containers![0].labels["org.lyra-fleet.service"], "mqtt-broker");
+});
+
+test("what it serves the fleet, for the docs: port and mode, and every host needs it powered on first", () => {
+  assert.deepEqual(docker().serves, [
+    {
+      service: "mqtt-broker",
+      summary: "MQTT broker, port 1883 (docker)",
+      powerFirst: { name: "broker", why: "every other host connects to the broker" },
+    },
+  ]);
+  assert.match(native().serves![0].summary, /^MQTT broker, port \d+ \(native\)$/);
 });

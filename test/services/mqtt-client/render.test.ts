@@ -1,7 +1,7 @@
-/** mqtt-client.service: the mirror's heartbeat and registration, as rendered (behaviour: test/tools/mqtt-client.test.ts). */
+/** mqtt-client.service: the mirror's heartbeat and registration, as rendered (behaviour: test/services/mqtt-client/tools/mqtt-client.test.ts). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { secretKeys } from "../../../src/model/fleet";
+
 import { resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
 import {
   mqttClientConfigDir,
@@ -27,6 +27,7 @@ import {
   unitValues,
 } from "../../render/fixtures";
 import { onMirror, withMirrorSetting } from "../../render/mirror-fixtures";
+import { mqttPasswordKey } from "../../../src/services/mqtt-broker/secrets";
 
 const { fleet, fragment, unit } = onMirror(render, "mqtt-client", mqttClientUnit);
 const credentialsPath = `${mqttClientConfigDir}/mosquitto_pub`;
@@ -83,8 +84,8 @@ test("every topic the script publishes to (heartbeat, registration, will) is one
 
 test("credentials: the mirror's own user and password token, 0600, loaded as a credential; no password anywhere else", () => {
   const options = fileAt(fragment, credentialsPath).content;
-  assert.deepEqual(secretKeysIn(options), [secretKeys.mqttPassword("mirror-1")]);
-  const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1")]);
+  assert.deepEqual(secretKeysIn(options), [mqttPasswordKey("mirror-1")]);
+  const secrets = testSecretValues([mqttPasswordKey("mirror-1")]);
   assert.equal(
     resolveSecrets(options, secrets),
     "-h vega.home.arpa\n-p 1883\n-u mirror-1\n-P TEST-SECRET-mqtt-password-mirror-1-7f3a\n",

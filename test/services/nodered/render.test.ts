@@ -1,7 +1,7 @@
 /**
  * nodered.service, settings.js, flows.json and flows_cred.json. settings.js and the watchdog's
  * function code are run here in a VM (fake fs, fake clock) so their behaviour is checked, not
- * only their text; test/tools/nodered.test.ts runs them in real Node-RED against real mosquitto.
+ * only their text; test/services/nodered/tools/nodered.test.ts runs them in real Node-RED against real mosquitto.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -133,3 +133,18 @@ test("Debian's prometheus.service, tightened by a drop-in; every file restarts i
     "deterministic",
   );
 });
+
+test("what it serves the fleet, for the docs' hub: its scrape interval, and a note naming every scraped host", () => {
+  assert.deepEqual(fragmentOf(render, "prometheus", homeFleet(), "vega").serves, [
+    {
+      service: "prometheus",
+      summary: "metrics: Prometheus, scrapes every 30 s",
+      note: "metrics: vega Prometheus scrapes node-exporter on lyra, mirror-1, mirror-2, vega",
+    },
+  ]);
+  const none = homeFleet((raw) => {
+    for (const h of Object.values(raw.hosts) as { services?: Record<string, unknown> }[])
+      h.services = { ...(h.services ?? {}), "node-exporter": { enabled: false } };
+  });
+  assert.equal(fragmentOf(render, "prometheus", none, "vega").serves![0].note, undefined);
+});

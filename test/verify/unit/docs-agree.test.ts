@@ -10,6 +10,8 @@ import { test } from "node:test";
 import { loadStackFile } from "../../../src/model/load";
 import { planFleet } from "../../../src/render";
 import { prepareVerify } from "../../../src/verify/prepare";
+import { kindGroups } from "../../../src/verify/reach";
+import { brokerOf } from "../../../src/services/mqtt-broker/placement";
 
 const root = join(__dirname, "..", "..", "..");
 const stackFile = join(root, "stacks", "Pulumi.home.yaml");
@@ -92,7 +94,7 @@ test("the plans hold the runbook's whole verification for the home stack", () =>
   has((c) => c.kind === "http" && c.name.includes("Node-RED"), "Node-RED over HTTP");
   has((c) => c.kind === "http" && c.name.includes("docs site"), "MkDocs over HTTP");
   has((c) => c.kind === "mqtt-roundtrip" && c.topic === "lyra/test", "MQTT round trip on lyra/test");
-  has((c) => c.kind === "container" && c.host === fleet.broker.host, "the broker container's health (docker mode)");
+  has((c) => c.kind === "container" && c.host === brokerOf(fleet).host, "the broker container's health (docker mode)");
   has((c) => c.kind === "command" && /upsc|ups/i.test(c.name), "the UPS status");
   for (const host of fleet.hosts) {
     has((c) => c.kind === "mqtt-fresh" && c.topic === `lyra/health/${host.name}`, `fresh lyra/health/${host.name}`);
@@ -115,5 +117,21 @@ test("the plans hold the runbook's whole verification for the home stack", () =>
     const checked = new Set(plan.checks.flatMap((c) => (c.kind === "unit" ? [c.unit] : [])));
     for (const unit of plan.units.filter((u) => u.active))
       assert.ok(checked.has(unit.name), `${plan.host}: no check that ${unit.name} is active`);
+  }
+});
+
+test("each recovery scenario's verify command names a group verify knows, holding exactly the checks the page lists", () => {
+  const scenarios = plans.flatMap((p) => p.recovery.flatMap((r) => (r.scenario ? [r.scenario] : [])));
+  assert.ok(scenarios.length > 0, "the home stack has the broker's scenario");
+  for (const scenario of scenarios) {
+    assert.deepEqual(
+      [...(kindGroups[scenario.verify.only] ?? [])].sort(),
+      [...scenario.verify.kinds].sort(),
+      scenario.title,
+    );
+    assert.ok(
+      sitePages().get("recovery.md")!.includes(`--only ${scenario.verify.only} --watch`),
+      `recovery.md: ${scenario.title}`,
+    );
   }
 });

@@ -33,19 +33,25 @@ import {
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
-import { secretKeys } from "../../src/model/fleet";
-import type { PlanFragment } from "../../src/render/plan";
-import { resolveSecrets } from "../../src/render/secrets";
+
+import type { PlanFragment } from "../../../../src/render/plan";
+import { resolveSecrets } from "../../../../src/render/secrets";
 import {
   accountsService,
   authorizedKeysPath,
   render as renderSource,
   sysusersPath,
   syncHome,
-} from "../../src/services/config-source/render";
-import { knownHostsPath, render as renderSync, syncKeyPath, syncService } from "../../src/services/config-sync/render";
-import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
-import { freePort } from "../support/free-port";
+} from "../../../../src/services/config-source/render";
+import {
+  knownHostsPath,
+  render as renderSync,
+  syncKeyPath,
+  syncService,
+} from "../../../../src/services/config-sync/render";
+import { fileAt, fragmentOf, homeFleet, unitFile } from "../../../render/fixtures";
+import { freePort } from "../../../support/free-port";
+import { configSyncSshKeyKey } from "../../../../src/services/config-sync/secrets";
 
 const testUser = "lyra-sync-test";
 // Under /srv, not /tmp: the tree is the config source's path, and the model refuses a config
@@ -175,7 +181,7 @@ before(async () => {
       .status,
     0,
   );
-  secrets = { [secretKeys.configSyncSshKey]: readFileSync(join(dir, "config-sync-key"), "utf8") };
+  secrets = { [configSyncSshKeyKey]: readFileSync(join(dir, "config-sync-key"), "utf8") };
   const fleet = homeFleet((raw) => {
     raw.hosts.vega.ssh = {
       ...raw.hosts.vega.ssh,

@@ -12,12 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
-import { secretKeys } from "../../src/model/fleet";
-import { secretValueProblems } from "../../src/model/secrets";
-import { resolveSecrets } from "../../src/render/secrets";
-import { render } from "../../src/services/ups/render";
-import { fileAt, fragmentOf, homeFleet } from "../render/fixtures";
-import { freePort } from "../support/free-port";
+
+import { secretValueProblems } from "../../../../src/model/secrets";
+import { resolveSecrets } from "../../../../src/render/secrets";
+import { render } from "../../../../src/services/ups/render";
+import { fileAt, fragmentOf, homeFleet } from "../../../render/fixtures";
+import { freePort } from "../../../support/free-port";
+import { upsMonitorPasswordKey } from "../../../../src/services/ups/secrets";
 
 const NUT = "/lib/nut"; // Debian's binaries; /usr/sbin/upsd and upsmon are wrappers that read /etc/nut/nut.conf
 const fragment = fragmentOf(render, "ups", homeFleet(), "lyra");
@@ -107,7 +108,7 @@ async function stop(daemon: Daemon | undefined): Promise<void> {
  * whether upsmon read the MONITOR line as rendered (the primary, which shuts the host down) and logged in.
  */
 async function upsmonLogsIn(password: string): Promise<{ loggedIn: boolean; log: string }> {
-  const secrets = { [secretKeys.upsMonitorPassword]: password };
+  const secrets = { [upsMonitorPasswordKey]: password };
   writeFileSync(join(dir, "upsd.users"), resolveSecrets(rendered("upsd.users"), secrets), { mode: 0o600 });
   let upsmon = resolveSecrets(rendered("upsmon.conf"), secrets);
   upsmon = rewrite(upsmon, /^MONITOR (\S+)@localhost /, `MONITOR $1@127.0.0.1:${port} `);
@@ -164,7 +165,7 @@ after(async () => {
 
 test("upsmon logs into upsd with the rendered files and a password the stack accepts; upsc sees the UPS on line", async () => {
   const password = "TEST-ab'`@:,[]{}$%&*()+<>/?|~^!;.-_é";
-  assert.deepEqual(secretValueProblems({ [secretKeys.upsMonitorPassword]: password }), []);
+  assert.deepEqual(secretValueProblems({ [upsMonitorPasswordKey]: password }), []);
   const { loggedIn, log } = await upsmonLogsIn(password);
   assert.ok(loggedIn, `upsmon did not log in:\n${log}`);
 
@@ -200,7 +201,7 @@ test(
     ];
     for (const [password, failure] of cases) {
       assert.equal(
-        secretValueProblems({ [secretKeys.upsMonitorPassword]: password }).length,
+        secretValueProblems({ [upsMonitorPasswordKey]: password }).length,
         1,
         `the stack refuses ${JSON.stringify(password)}`,
       );

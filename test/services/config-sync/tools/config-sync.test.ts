@@ -24,9 +24,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { knownHostsPath, render, syncService } from "../../src/services/config-sync/render";
-import { fileAt, unitValue } from "../render/fixtures";
-import { onMirror } from "../render/mirror-fixtures";
+import { knownHostsPath, render, syncService } from "../../../../src/services/config-sync/render";
+import { fileAt, unitValue } from "../../../render/fixtures";
+import { onMirror } from "../../../render/mirror-fixtures";
 
 const { fleet, fragment, unit: service } = onMirror(render, "config-sync", syncService);
 const dir = mkdtempSync(join(tmpdir(), "lyra-config-sync-"));

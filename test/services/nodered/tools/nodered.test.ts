@@ -17,14 +17,16 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
-import { secretKeys } from "../../src/model/fleet";
-import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
-import { noderedPaths, render } from "../../src/services/nodered/render";
-import { watchdogIds } from "../../src/services/nodered/flows";
-import { fileAt, fragmentOf, homeFleet, unitFile, unitValue } from "../render/fixtures";
-import { freePort } from "../support/free-port";
 
-const root = join(__dirname, "..", "..");
+import { resolveSecrets, secretKeysIn } from "../../../../src/render/secrets";
+import { noderedPaths, render } from "../../../../src/services/nodered/render";
+import { watchdogIds } from "../../../../src/services/nodered/flows";
+import { fileAt, fragmentOf, homeFleet, unitFile, unitValue } from "../../../render/fixtures";
+import { freePort } from "../../../support/free-port";
+import { mqttPasswordKey } from "../../../../src/services/mqtt-broker/secrets";
+import { noderedCredentialSecretKey } from "../../../../src/services/nodered/secrets";
+
+const root = join(__dirname, "..", "..", "..", "..");
 const nobody = 65534; // mosquitto runs unprivileged, as Debian's does.
 const staleAfterSeconds = 5;
 const fleet = homeFleet((raw) => {
@@ -37,12 +39,12 @@ const fragment = fragmentOf(render, "nodered", fleet, "lyra");
 const unit = unitFile(fragment, "nodered.service");
 // Awkward characters on purpose: settings.js and flows_cred.json must survive them.
 const secrets: Record<string, string> = {
-  [secretKeys.mqttPassword("nodered")]: "nr T3st pw 'q' #1",
-  [secretKeys.noderedCredentialSecret]: 'cs T3st "quoted" \\ secret',
-  [secretKeys.mqttPassword("mirror-1")]: "m1-T3st-pw",
-  [secretKeys.mqttPassword("monitor")]: "mon-T3st-pw",
+  [mqttPasswordKey("nodered")]: "nr T3st pw 'q' #1",
+  [noderedCredentialSecretKey]: 'cs T3st "quoted" \\ secret',
+  [mqttPasswordKey("mirror-1")]: "m1-T3st-pw",
+  [mqttPasswordKey("monitor")]: "mon-T3st-pw",
 };
-const password = (user: string) => secrets[secretKeys.mqttPassword(user)];
+const password = (user: string) => secrets[mqttPasswordKey(user)];
 const dir = mkdtempSync(join(tmpdir(), "lyra-nodered-"));
 // The broker's files in a directory of their own that its unprivileged user owns (dir is root's, 0700).
 const brokerDir = mkdtempSync(join(tmpdir(), "lyra-nodered-broker-"));
@@ -222,7 +224,7 @@ test("the rendered files hold tokens, never the test secrets", () => {
       assert.ok(!file.content.includes(value), `${file.path} holds a secret value`);
   }
   const keys = [...new Set(fragment.files!.flatMap((f) => secretKeysIn(f.content)))].sort();
-  assert.deepEqual(keys, [secretKeys.mqttPassword("nodered"), secretKeys.noderedCredentialSecret].sort());
+  assert.deepEqual(keys, [mqttPasswordKey("nodered"), noderedCredentialSecretKey].sort());
 });
 
 test("Node-RED starts the flows without errors and logs in to the broker as nodered", { timeout: 60_000 }, async () => {

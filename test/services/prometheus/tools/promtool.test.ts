@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, test } from "node:test";
 import { parse, stringify } from "yaml";
-import { render } from "../../src/services/prometheus/render";
-import { fileAt, fragmentOf, homeFleet, unitNamed } from "../render/fixtures";
-import { freePort } from "../support/free-port";
+import { render } from "../../../../src/services/prometheus/render";
+import { fileAt, fragmentOf, homeFleet, unitNamed } from "../../../render/fixtures";
+import { freePort } from "../../../support/free-port";
 
 const fragment = fragmentOf(render, "prometheus", homeFleet(), "vega");
 const renderedConfig = fileAt(fragment, "/etc/prometheus/prometheus.yml").content;

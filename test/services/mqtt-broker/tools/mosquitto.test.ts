@@ -13,21 +13,22 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
-import { secretKeys } from "../../src/model/fleet";
-import { registrationTopic, registrationTopics } from "../../src/model/topics";
-import type { PlanFragment } from "../../src/render/plan";
-import { resolveSecrets, secretKeysIn } from "../../src/render/secrets";
-import { render } from "../../src/services/mqtt-broker/render";
-import { brokerPaths } from "../../src/services/mqtt-broker/mosquitto-config";
-import { fileAt, fragmentOf, homeFleet, unitFile } from "../render/fixtures";
-import { nativeHomeFleet } from "../render/vega-fixtures";
-import { freePort } from "../support/free-port";
-import { testSecretValues } from "../support/test-secrets";
+
+import { registrationTopic, registrationTopics } from "../../../../src/model/topics";
+import type { PlanFragment } from "../../../../src/render/plan";
+import { resolveSecrets, secretKeysIn } from "../../../../src/render/secrets";
+import { render } from "../../../../src/services/mqtt-broker/render";
+import { brokerPaths } from "../../../../src/services/mqtt-broker/mosquitto-config";
+import { fileAt, fragmentOf, homeFleet, unitFile } from "../../../render/fixtures";
+import { nativeHomeFleet } from "../../../render/vega-fixtures";
+import { freePort } from "../../../support/free-port";
+import { testSecretValues } from "../../../support/test-secrets";
+import { mqttPasswordKey } from "../../../../src/services/mqtt-broker/secrets";
 
 const nobody = 65534; // Debian's nobody/nogroup: an unprivileged user, as the unit's DynamicUser is.
 const fragment: PlanFragment = fragmentOf(render, "mqtt-broker", nativeHomeFleet(), "vega");
 const secrets = testSecretValues([...new Set(fragment.files!.flatMap((f) => secretKeysIn(f.content)))]);
-const password = (user: string) => secrets[secretKeys.mqttPassword(user)];
+const password = (user: string) => secrets[mqttPasswordKey(user)];
 const dir = mkdtempSync(join(tmpdir(), "lyra-mosquitto-"));
 const monitorDir = join(dir, "monitor");
 let port = 0;

@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
-import { loadStackFile } from "../../src/model/load";
-import { planFleet } from "../../src/render/index";
-import { renderDocsTree } from "../../src/render/docs/site";
-import type { HostPlan } from "../../src/render/plan";
+import { loadStackFile } from "../../../../src/model/load";
+import { planFleet } from "../../../../src/render/index";
+import { renderDocsTree } from "../../../../src/render/docs/site";
+import type { HostPlan } from "../../../../src/render/plan";
 
-const root = join(__dirname, "..", "..");
+const root = join(__dirname, "..", "..", "..", "..");
 const fleet = loadStackFile(join(root, "stacks/Pulumi.home.yaml"));
 const docsHost = fleet.hosts.find((h) => h.services.mkdocs)!;
 

@@ -1,54 +1,48 @@
 /**
  * The rendered mqtt-client.sh for real: /bin/sh (dash) runs the exact rendered script against
- * Debian's mosquitto on a free loopback port, with a passwd made by `mosquitto_passwd -b` and an ACL
- * written from the model's MQTT users. The script gets the rendered settings file (broker moved to
+ * Debian's mosquitto on a free loopback port, running the broker host's rendered mosquitto.conf,
+ * passwd and ACL (test/support/rendered-broker.ts). The script gets the rendered settings file (broker moved to
  * 127.0.0.1:<port>, nothing else changed unless a test says so) and the rendered credentials file,
  * resolved with test passwords, as $XDG_CONFIG_HOME/mosquitto_pub: what systemd hands the unit.
  * Every broker and client gets a deadline and is killed by PID (clients by their process group).
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
-import { secretKeys, type FleetModel } from "../../src/model/fleet";
-import { resolveSecrets } from "../../src/render/secrets";
+import { type FleetModel } from "../../../../src/model/fleet";
+import { planFleet } from "../../../../src/render";
+import { resolveSecrets } from "../../../../src/render/secrets";
+import { brokerOf } from "../../../../src/services/mqtt-broker/placement";
 import {
   mqttClientConfigDir,
   mqttClientEnvPath,
   mqttClientScriptPath,
   render,
-} from "../../src/services/mqtt-client/render";
-import { envEntries, fileAt, fragmentOf } from "../render/fixtures";
-import { withMirrorSetting } from "../render/mirror-fixtures";
-import { freePort } from "../support/free-port";
-import { testSecretValues } from "../support/test-secrets";
+} from "../../../../src/services/mqtt-client/render";
+import { envEntries, fileAt, fragmentOf } from "../../../render/fixtures";
+import { withMirrorSetting } from "../../../render/mirror-fixtures";
+import { startRenderedBroker, type RenderedBroker } from "../../../support/rendered-broker";
+import { testSecretValues } from "../../../support/test-secrets";
+import { mqttPasswordKey } from "../../../../src/services/mqtt-broker/secrets";
 
 const dir = mkdtempSync(join(tmpdir(), "lyra-mqtt-client-"));
-chmodSync(dir, 0o711); // the unprivileged broker must reach its own subdirectory
-const secrets = testSecretValues([secretKeys.mqttPassword("mirror-1"), secretKeys.mqttPassword("monitor")]);
-const password = (user: string) => secrets[secretKeys.mqttPassword(user)];
-const nobody = 65534; // the broker runs unprivileged, as in its unit
-const brokers = new Set<ChildProcess>();
+const secrets = testSecretValues([mqttPasswordKey("mirror-1"), mqttPasswordKey("monitor")]);
+const password = (user: string) => secrets[mqttPasswordKey(user)];
+const brokers = new Set<RenderedBroker>();
 const clients = new Set<ChildProcess>();
 const subscribers = new Set<MqttClient>();
 
 after(async () => {
   for (const s of subscribers) await s.endAsync(true).catch(() => {});
   for (const c of clients) killGroup(c);
-  for (const b of brokers) if (b.exitCode === null && b.signalCode === null) b.kill("SIGKILL");
+  for (const b of brokers) await b.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function run(command: string, args: string[]): string {
-  const r = spawnSync(command, args, { encoding: "utf8", timeout: 20_000 });
-  if (r.error) throw new Error(`${command} could not run: ${r.error.message}`);
-  assert.equal(r.status, 0, `${command} ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function waitFor<T>(
   what: string,
@@ -65,84 +59,12 @@ async function waitFor<T>(
   }
 }
 
-// ---- the broker: passwd from mosquitto_passwd -b, the model's ACL ----
+// ---- the broker: the plan's own mosquitto.conf, passwd and ACL (test/support/rendered-broker.ts) ----
 
-function writeBrokerFiles(fleet: FleetModel, port: number): string {
-  const brokerDir = mkdtempSync(join(dir, "broker-"));
-  const passwd = join(brokerDir, "passwd");
-  run("mosquitto_passwd", ["-c", "-b", passwd, "mirror-1", password("mirror-1")]);
-  run("mosquitto_passwd", ["-b", passwd, "monitor", password("monitor")]);
-  const acl = fleet.mqttUsers
-    .filter((u) => u.name === "mirror-1" || u.name === "monitor")
-    .flatMap((u) => {
-      const topics = [...new Set([...u.publish, ...u.subscribe])].sort();
-      const access = (t: string) =>
-        u.publish.includes(t) ? (u.subscribe.includes(t) ? "readwrite" : "write") : "read";
-      return [`user ${u.name}`, ...topics.map((t) => `topic ${access(t)} ${t}`), ""];
-    });
-  writeFileSync(join(brokerDir, "acl"), acl.join("\n"));
-  const conf = [
-    `listener ${port} 127.0.0.1`,
-    "allow_anonymous false",
-    `password_file ${passwd}`,
-    `acl_file ${join(brokerDir, "acl")}`,
-    "persistence false",
-    "",
-  ];
-  writeFileSync(join(brokerDir, "mosquitto.conf"), conf.join("\n"));
-  for (const f of ["", "passwd", "acl", "mosquitto.conf"]) chownSync(join(brokerDir, f), nobody, nobody);
-  return brokerDir;
-}
-
-interface Broker {
-  port: number;
-  dir: string;
-  process: ChildProcess;
-  log: () => string;
-}
-
-async function startBroker(fleet: FleetModel, existing?: { port: number; dir: string }): Promise<Broker> {
-  const port = existing?.port ?? (await freePort());
-  const brokerDir = existing?.dir ?? writeBrokerFiles(fleet, port);
-  let log = "";
-  const child = spawn("/usr/sbin/mosquitto", ["-c", join(brokerDir, "mosquitto.conf")], {
-    uid: nobody,
-    gid: nobody,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  brokers.add(child);
-  child.stderr!.on("data", (chunk) => (log += chunk));
-  const broker = { port, dir: brokerDir, process: child, log: () => log };
-  await waitFor("mosquitto answers the monitor", 10, () => {
-    if (child.exitCode !== null) assert.fail(`mosquitto exited with ${child.exitCode}:\n${log}`);
-    const r = spawnSync(
-      "mosquitto_sub",
-      [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String(port),
-        "-u",
-        "monitor",
-        "-P",
-        password("monitor"),
-        "-t",
-        "lyra/x",
-        "-W",
-        "1",
-        "-C",
-        "1",
-      ],
-      { timeout: 5000 },
-    );
-    return r.status === 27 || r.status === 0 ? true : undefined; // 27: timed out waiting for a message, i.e. connected
-  });
+async function startBroker(fleet: FleetModel): Promise<RenderedBroker> {
+  const broker = await startRenderedBroker(planFleet(fleet).find((p) => p.host === brokerOf(fleet).host)!);
+  brokers.add(broker);
   return broker;
-}
-
-async function stopBroker(broker: Broker): Promise<void> {
-  broker.process.kill("SIGTERM");
-  await waitFor("mosquitto stops", 10, () => broker.process.exitCode !== null || broker.process.signalCode !== null);
 }
 
 // ---- the monitor: MQTT.js, subscribed before the client starts ----
@@ -154,7 +76,7 @@ interface Seen {
   at: number;
 }
 
-async function monitor(broker: Broker, topics: string[]): Promise<Seen[]> {
+async function monitor(broker: RenderedBroker, topics: string[]): Promise<Seen[]> {
   const seen: Seen[] = [];
   const client = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
     username: "monitor",
@@ -180,7 +102,7 @@ interface Client {
 
 function startClient(
   fleet: FleetModel,
-  broker: Broker,
+  broker: RenderedBroker,
   overrides: Record<string, string> = {},
   password = secrets,
 ): Client {
@@ -326,8 +248,8 @@ test("the broker restarts: the script exits non-zero (systemd restarts it) and l
   const seen = await monitor(broker, ["lyra/presence/mirror-1"]);
   const client = startClient(everyTwoSeconds, broker);
   await waitFor("a heartbeat", 10, () => heartbeats(seen).length > 0, client.log);
-  await stopBroker(broker);
-  await startBroker(everyTwoSeconds, broker);
+  await broker.halt();
+  await broker.start();
   const code = await Promise.race([client.exit, sleep(15_000).then(() => "still running")]);
   assert.notEqual(
     code,
@@ -345,7 +267,7 @@ test("the broker stays away: the script exits within three heartbeat intervals i
   const seen = await monitor(broker, ["lyra/presence/mirror-1"]);
   const client = startClient(fleet, broker);
   await waitFor("a heartbeat", 10, () => heartbeats(seen).length > 0, client.log);
-  await stopBroker(broker);
+  await broker.halt();
   const stopped = Date.now();
   const code = await Promise.race([client.exit, sleep(10_000).then(() => "still running")]);
   assert.notEqual(code, "still running", `the script still runs 10 s after the broker went away:\n${client.log()}`);
@@ -357,7 +279,7 @@ test("the broker stays away: the script exits within three heartbeat intervals i
 
 test("a wrong password: the broker refuses, the script says so and exits", async () => {
   const broker = await startBroker(everyTwoSeconds);
-  const wrong = { ...secrets, [secretKeys.mqttPassword("mirror-1")]: "not-the-password" };
+  const wrong = { ...secrets, [mqttPasswordKey("mirror-1")]: "not-the-password" };
   const client = startClient(everyTwoSeconds, broker, {}, wrong);
   const code = await Promise.race([client.exit, sleep(10_000).then(() => "still running")]);
   assert.notEqual(code, "still running", client.log());
