@@ -96,6 +96,8 @@ export interface PulumiOptions {
    * the plugins it started), as a terminal's Ctrl-C or a power cut reaches them all.
    */
   onSpawn?: (signalGroup: (signal: NodeJS.Signals) => void) => void;
+  /** Called with each line the CLI prints, as it prints it, and the same signalling function. */
+  onLine?: (text: string, signalGroup: (signal: NodeJS.Signals) => void) => void;
   /** Added to the stack's environment for this command only. */
   env?: NodeJS.ProcessEnv;
 }
@@ -178,15 +180,6 @@ function runPulumi(
     let stderr = "";
     let output = "";
     const lines: PulumiRun["lines"] = [];
-    let partial = "";
-    const take = (chunk: string) => {
-      output += chunk;
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop()!;
-      for (const text of parts) lines.push({ atMs: Date.now() - started, text });
-    };
-    child.stdout!.setEncoding("utf8").on("data", (s: string) => ((stdout += s), take(s)));
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => ((stderr += s), take(s)));
     const signalGroup = (signal: NodeJS.Signals) => {
       try {
         process.kill(-child.pid!, signal);
@@ -194,6 +187,18 @@ function runPulumi(
         // the group is gone already
       }
     };
+    let partial = "";
+    const take = (chunk: string) => {
+      output += chunk;
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop()!;
+      for (const text of parts) {
+        lines.push({ atMs: Date.now() - started, text });
+        options.onLine?.(text, signalGroup);
+      }
+    };
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => ((stdout += s), take(s)));
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => ((stderr += s), take(s)));
     const timer = setTimeout(() => {
       signalGroup("SIGKILL");
       reject(new Error(`pulumi ${args.join(" ")}: still running after ${timeoutMs / 1000} s\n${output.slice(-4000)}`));

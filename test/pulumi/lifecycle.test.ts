@@ -319,13 +319,18 @@ test(
   { timeout: 15 * 60_000 },
   async () => {
     await wipeHost("mirror-1");
+    let interrupted = false;
     const killed = await pulumi(stack, ["up", ...STACK, "--yes"], {
-      // Ctrl-C, and the power goes while the CLI is still cancelling.
-      onSpawn: (signalGroup) => {
-        setTimeout(() => signalGroup("SIGINT"), 25_000);
-        setTimeout(() => signalGroup("SIGKILL"), 26_000);
+      // Ctrl-C as soon as the wiped mirror's apply starts, and the power goes while the CLI is
+      // still cancelling.
+      onLine: (text, signalGroup) => {
+        if (interrupted || !/mirror-1:state\s+(creating|updating)/.test(text)) return;
+        interrupted = true;
+        signalGroup("SIGINT");
+        setTimeout(() => signalGroup("SIGKILL"), 1000);
       },
     });
+    assert.ok(interrupted, `the mirror's apply never started:\n${tail(killed.output)}`);
     assert.notEqual(killed.code, 0, "the run was stopped");
     // The engine gave each plugin its own process group, so the kill did not reach them: they end
     // themselves once their engine is gone (within a second or two).
