@@ -110,7 +110,8 @@ function countLines(path: string): number {
 
 /** The stack's resources on vega: its component and everything named `vega:…`. */
 async function vegaTargets(stack: LabStack): Promise<string[]> {
-  const run = await stack.pulumi(["stack", "export", "--stack", "lab"]);
+  // `pulumi stack export` wants the file backend's fully qualified name (`--stack lab` is refused).
+  const run = await stack.pulumi(["stack", "export", "--stack", "organization/lyra-fleet/lab"]);
   if (run.code !== 0) throw new Error(`pulumi stack export failed (exit ${run.code}):\n${run.output.slice(-2000)}`);
   const exported = JSON.parse(run.stdout) as { deployment: { resources?: { urn: string }[] } };
   const urns = (exported.deployment.resources ?? [])

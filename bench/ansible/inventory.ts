@@ -6,7 +6,7 @@
  * each invocation.
  */
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Manifest } from "../../src/cli/render-tree";
 
 export const playbookPath = join(__dirname, "playbook.yml");
@@ -49,6 +49,10 @@ export function hostVars(renderDir: string, manifest: Manifest, hostName: string
   return {
     peer_packages: host.packages,
     peer_directories: host.directories,
+    // lyra-fleet creates a file's missing parents (/etc/sysusers.d on a fresh host); copy does not.
+    peer_parent_directories: [...new Set(host.files.map((f) => dirname(f.path)))]
+      .filter((dir) => !host.directories.some((d) => d.path === dir))
+      .sort(),
     peer_files: host.files.map((f) => ({
       path: f.path,
       src: join(renderDir, host.host, f.path),

@@ -3,6 +3,13 @@
 # Usage: lab.sh up | down | wipe HOST | unplug HOST | status      (see test/lab/README.md)
 # State lives in ${LYRA_LAB_DIR:-/var/lib/lyra-fleet-lab}; needs root.
 set -uo pipefail
+# Hosts and forwarders started here run for hours: close every descriptor inherited beyond stdio
+# first, or they would hold it that long (a caller's `flock FILE lab.sh ...` lock, a test's pipe).
+for inherited in /proc/$$/fd/*; do
+  inherited=${inherited##*/}
+  [ "$inherited" -gt 2 ] 2>/dev/null && eval "exec $inherited>&-" 2>/dev/null
+done
+unset inherited
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 for lib in common apps rootfs network forwards hosts; do . "$LAB_SRC/lib/$lib.sh"; done
 
