@@ -16,8 +16,9 @@
  * checks vega against the render (every file's bytes, mode and owner, packages, units) and tries
  * the broker as its monitor user (the ACL allows lyra/test, denies presence; no anonymous login).
  *
- * Wipes vega and leaves it converged by lyra-fleet. Holds no lock itself: run it under the lab's
- * lock, and afterwards restore the lab as `npm run lab:converge` does:
+ * Starts the lab stack afresh (as bench/lab-converge.ts does) from this checkout, converges the
+ * whole lab once unmeasured, wipes vega twice and leaves it converged by lyra-fleet. Holds no lock
+ * itself: run it under the lab's lock, and afterwards restore the lab as `npm run lab:converge` does:
  *
  *   flock /tmp/lyra-lab.lock node --import tsx bench/ansible-peer.ts
  */
@@ -50,6 +51,15 @@ interface PhaseResult {
   changes: number;
   /** What the checks after the phase found wrong; empty when vega is as declared. */
   problems: string[];
+}
+
+/** Each phase on stderr as it ends, so a later failure does not lose the figures measured so far. */
+function progress(result: PhaseResult): PhaseResult {
+  const problems = result.problems.length ? `; ${result.problems.join("; ")}` : "";
+  console.error(
+    `${result.tool} ${result.phase}: ${(result.ms / 1000).toFixed(1)} s, ${result.sshCommands} SSH commands, ${result.changes} changes${problems}`,
+  );
+  return result;
 }
 
 /** The lab stack's files with its real secrets, as both tools must write them. */
@@ -191,7 +201,9 @@ async function ansiblePhases(lab: Lab, host: Manifest["hosts"][number]): Promise
     const changes = changedTasks(run.output);
     const problems = name === "no-op" && changes > 0 ? [`no-op: ${changes} tasks changed`] : [];
     if (name !== "no-op") problems.push(...(await checks(lab, host, name, stampBefore)));
-    results.push({ tool: "ansible", phase: name, ms: run.ms, sshCommands: countLines(sshLog), changes, problems });
+    results.push(
+      progress({ tool: "ansible", phase: name, ms: run.ms, sshCommands: countLines(sshLog), changes, problems }),
+    );
   };
   await wipeHost(HOST);
   await phase("first");
@@ -207,7 +219,9 @@ async function lyraFleetPhases(lab: Lab, host: Manifest["hosts"][number], stack:
     const run = await runPulumiUp(stack, targets);
     const problems = name === "no-op" && run.writes > 0 ? [`no-op: ${run.writes} writes`] : [];
     if (name !== "no-op") problems.push(...(await checks(lab, host, name, stampBefore)));
-    results.push({ tool: "lyra-fleet", phase: name, ms: run.ms, sshCommands: run.ssh, changes: run.writes, problems });
+    results.push(
+      progress({ tool: "lyra-fleet", phase: name, ms: run.ms, sshCommands: run.ssh, changes: run.writes, problems }),
+    );
   };
   await wipeHost(HOST);
   await phase("first");
@@ -237,7 +251,12 @@ function table(results: PhaseResult[]): string {
 async function main(): Promise<void> {
   process.chdir(root); // the render reads stacks/ relative to the checkout
   const lab = await ensureLab();
-  const stack = await labStack();
+  // A new stack whose program is this checkout's (a reused one runs whichever checkout made it),
+  // taught the lab by one unmeasured converge so that vega's resources exist to --target.
+  const stack = await labStack({ fresh: true });
+  const setup = await stack.pulumi(["up", "--yes", "--skip-preview", "--skip-plugin-pre-install", "--stack", "lab"]);
+  if (setup.code !== 0)
+    throw new Error(`the setup's pulumi up failed (exit ${setup.code}):\n${setup.output.slice(-4000)}`);
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const host = renderWithSecrets();
   const results = [...(await ansiblePhases(lab, host)), ...(await lyraFleetPhases(lab, host, stack))];
