@@ -1,6 +1,7 @@
 /**
  * Debian packages a fleet host must have, read back through dpkg-query on every refresh.
  */
+import { EntryResource, providerEntryText } from "./provider-entry";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { describeHost, HostConnection } from "../transport/connection";
@@ -246,11 +247,18 @@ export interface AptPackagesArgs {
   timeoutSeconds?: pulumi.Input<number>;
 }
 
+/** What each resource carries as its provider: a loader of aptPackagesProvider (see ./provider-entry.ts). */
+export const aptPackagesEntry = providerEntryText(
+  "src/host/resources/apt-packages",
+  "aptPackagesProvider",
+  aptPackagesProvider,
+);
+
 /**
  * Debian packages installed on a host (`pulumi-nodejs:dynamic/lyra-host:AptPackages`). Installs
  * only what is missing; deleting the resource removes nothing (see the provider's delete).
  */
-export class AptPackages extends pulumi.dynamic.Resource {
+export class AptPackages extends EntryResource {
   /** The connection used (secret when it holds a private key). */
   declare readonly connection: pulumi.Output<HostConnection>;
   /** The requested packages, sorted. */
@@ -271,7 +279,7 @@ export class AptPackages extends pulumi.dynamic.Resource {
       ),
     );
     super(
-      aptPackagesProvider,
+      aptPackagesEntry,
       name,
       {
         connection: connectionInput(args.connection),

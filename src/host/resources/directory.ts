@@ -1,6 +1,7 @@
 /**
  * A directory on a fleet host, read back on every refresh (a wiped host shows it missing).
  */
+import { EntryResource, providerEntryText } from "./provider-entry";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { describeHost, HostConnection } from "../transport/connection";
@@ -140,12 +141,15 @@ export interface DirectoryArgs {
   group?: pulumi.Input<string>;
 }
 
+/** What each resource carries as its provider: a loader of directoryProvider (see ./provider-entry.ts). */
+export const directoryEntry = providerEntryText("src/host/resources/directory", "directoryProvider", directoryProvider);
+
 /**
  * A managed directory (`pulumi-nodejs:dynamic/lyra-host:Directory`, id "<host>:<path>").
  * Deleting the resource removes the directory only if it is empty: files nobody declared (a
  * cache, logs) are never thrown away.
  */
-export class Directory extends pulumi.dynamic.Resource {
+export class Directory extends EntryResource {
   /** The connection used (secret when it holds a private key). */
   declare readonly connection: pulumi.Output<HostConnection>;
   /** Absolute path on the host. */
@@ -173,7 +177,7 @@ export class Directory extends pulumi.dynamic.Resource {
       ),
     );
     super(
-      directoryProvider,
+      directoryEntry,
       name,
       {
         connection: connectionInput(args.connection),

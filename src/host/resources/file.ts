@@ -2,6 +2,7 @@
  * A file on a fleet host, read back on every refresh: a hand edit, a changed mode or a deleted
  * file shows up in `pulumi preview` and is repaired by `pulumi up`.
  */
+import { EntryResource, providerEntryText } from "./provider-entry";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../transport/connection";
 import { FILE_DEFAULTS, fileProblems, fileProvider } from "./file-provider";
@@ -34,12 +35,15 @@ export interface FileArgs {
   group?: pulumi.Input<string>;
 }
 
+/** What each resource carries as its provider: a loader of fileProvider (see ./provider-entry.ts). */
+export const fileEntry = providerEntryText("src/host/resources/file-provider", "fileProvider", fileProvider);
+
 /**
  * A managed file. Its type token is `pulumi-nodejs:dynamic/lyra-host:File`; its id is
  * "<host>:<path>". Deleting the resource deletes the file (use the `retainOnDelete` resource
  * option to keep it).
  */
-export class File extends pulumi.dynamic.Resource {
+export class File extends EntryResource {
   /** The connection used (secret when it holds a private key). */
   declare readonly connection: pulumi.Output<HostConnection>;
   /** Absolute path on the host. */
@@ -75,7 +79,7 @@ export class File extends pulumi.dynamic.Resource {
       ),
     );
     super(
-      fileProvider,
+      fileEntry,
       name,
       {
         connection: connectionInput(args.connection),

@@ -2,6 +2,7 @@
  * A systemd unit on a fleet host, read back on every refresh: a stopped or disabled unit, a
  * hand-edited unit file or a wiped host shows up in `pulumi preview` and is repaired by `pulumi up`.
  */
+import { EntryResource, providerEntryText } from "./provider-entry";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../transport/connection";
 import {
@@ -42,12 +43,19 @@ export interface SystemdUnitArgs {
   startTimeoutSeconds?: pulumi.Input<number>;
 }
 
+/** What each resource carries as its provider: a loader of systemdUnitProvider (see ./provider-entry.ts). */
+export const systemdUnitEntry = providerEntryText(
+  "src/host/resources/systemd-unit-provider",
+  "systemdUnitProvider",
+  systemdUnitProvider,
+);
+
 /**
  * A managed systemd unit (`pulumi-nodejs:dynamic/lyra-host:SystemdUnit`, id "<host>:<name>").
  * Deleting the resource stops and disables the unit and removes the fleet's files for it (a
  * packaged unit's own file stays with its package).
  */
-export class SystemdUnit extends pulumi.dynamic.Resource {
+export class SystemdUnit extends EntryResource {
   /** The connection used (secret when it holds a private key). */
   declare readonly connection: pulumi.Output<HostConnection>;
   /** Unit name. */
@@ -85,7 +93,7 @@ export class SystemdUnit extends pulumi.dynamic.Resource {
     const content = pulumi.output(args.content);
     const dropIn = pulumi.output(args.dropIn);
     super(
-      systemdUnitProvider,
+      systemdUnitEntry,
       name,
       {
         connection: connectionInput(args.connection),
