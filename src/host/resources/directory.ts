@@ -21,7 +21,7 @@ import {
   readPathState,
   type PathState,
   removeDirectoryIfEmpty,
-  sameIdentity,
+  observedMetadata,
   withPathDefaults,
   wrongTypeError,
 } from "../transport/remote-path";
@@ -68,19 +68,14 @@ async function converge(rawInputs: DirectoryInputs): Promise<DirectoryOutputs> {
   return { connection, path, mode: inputs.mode, owner: inputs.owner, group: inputs.group, fileType: "directory" };
 }
 
-/**
- * What state holds for a directory whose path was read; undefined when the path is gone. Owner
- * and group keep the form the previous state used while they denote the same identity.
- */
+/** What state holds for a directory whose path was read; undefined when the path is gone. */
 export function observedDirectory(props: DirectoryOutputs, state: PathState): DirectoryOutputs | undefined {
   if (!state.exists) return undefined;
   return {
     connection: props.connection,
     path: props.path,
     fileType: state.type,
-    mode: state.mode,
-    owner: sameIdentity(props.owner, state.owner, state.uid) ? props.owner : state.owner,
-    group: sameIdentity(props.group, state.group, state.gid) ? props.group : state.group,
+    ...observedMetadata(props, state),
   };
 }
 

@@ -19,7 +19,7 @@ import {
   PathState,
   readPathState,
   removeFile,
-  sameIdentity,
+  observedMetadata,
   sha256Hex,
   withPathDefaults,
   writeFileAtomically,
@@ -60,11 +60,7 @@ function withDefaults(inputs: FileInputs): FileInputs {
   return withPathDefaults(inputs, FILE_DEFAULTS);
 }
 
-/**
- * What state holds for a file whose path was read; undefined when the path is gone. Owner and
- * group keep the form the previous state used (name or id) while they still denote the same
- * identity, so "1000" does not flap against "deploy".
- */
+/** What state holds for a file whose path was read; undefined when the path is gone. */
 export function observedFile(previous: FileOutputs, state: PathState): FileOutputs | undefined {
   if (!state.exists) return undefined;
   return {
@@ -73,14 +69,12 @@ export function observedFile(previous: FileOutputs, state: PathState): FileOutpu
     path: previous.path,
     sha256: state.sha256,
     fileType: state.type,
-    mode: state.mode,
-    owner: sameIdentity(previous.owner, state.owner, state.uid) ? previous.owner : state.owner,
-    group: sameIdentity(previous.group, state.group, state.gid) ? previous.group : state.group,
+    ...observedMetadata(previous, state),
   };
 }
 
 /** Identifies one write: time plus randomness, so two writes in the same millisecond differ. */
-function newWriteId(): string {
+export function newWriteId(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 

@@ -12,6 +12,7 @@ import type { HostConnection } from "../transport/connection";
 import { countHostEvent } from "../transport/counters";
 import { metadataMatches, type PathState, sha256Hex, wrongTypeError } from "../transport/remote-path";
 import { unsatisfied } from "./apt-packages";
+import { newWriteId } from "./file-provider";
 import { applyPathBatch, applyUnitActions, type PathOperation, type UnitActions } from "./host-batch";
 import { type HostSnapshot, readHostSnapshot } from "./host-snapshot";
 import * as item from "./host-state-items";
@@ -32,9 +33,6 @@ const UNIT_FILE_METADATA = { mode: "0644", owner: "root", group: "root" };
  * it): they match no file's writeIds, so the next apply restarts it, once.
  */
 const RESTART_PENDING = ["restart pending"];
-
-/** Identifies one write: time plus randomness, so two writes in the same millisecond differ. */
-const newWriteId = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
 /** A path operation and what it changes in the recorded state once the host has done it. */
 interface Step {

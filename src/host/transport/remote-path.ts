@@ -103,6 +103,18 @@ export function parseStatLine(line: string): PathState {
   };
 }
 
+/**
+ * Mode, owner and group as the host has them. Owner and group keep the form `previous` used (name
+ * or id) while they still denote the same identity, so "1000" does not flap against "deploy".
+ */
+export function observedMetadata(previous: PathMetadata, state: Extract<PathState, { exists: true }>): PathMetadata {
+  return {
+    mode: state.mode,
+    owner: sameIdentity(previous.owner, state.owner, state.uid) ? previous.owner : state.owner,
+    group: sameIdentity(previous.group, state.group, state.gid) ? previous.group : state.group,
+  };
+}
+
 /** Reads what a path holds (one remote command, no write). */
 export async function readPathState(connection: HostConnection, path: string): Promise<PathState> {
   const stdout = await runRemoteChecked(connection, `${STAT_FUNCTION}\nlyra_stat "$1"`, {
