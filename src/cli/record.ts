@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { closeAllHostConnections } from "../host/transport/ssh";
 import type { FleetModel } from "../model/fleet";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
+import { planFleet } from "../render";
 import { dayHeader, entryFileName, entrySection } from "../record/entry";
 import { writeLocal, writeRemote, type Written } from "../record/write";
 import { scrub, summaryLines, toJson, type JsonOutput } from "../verify/format";
@@ -19,7 +20,7 @@ import { quietOnClosedPipe, type Io } from "./verify";
 const usage = [
   'usage: npm run record -- --stack <name> --action "<what was done>" [--docs <dir>] [--scenario <name>] [--hosts <names>]',
   "         [--results <verify.json>] [--watch] [--deadline <s>] [--stale-after <s>] [--timeout <s>] [--identity <file>]",
-  "  --docs <dir>      write into this local docs tree (default: the mkdocs host's /opt/lyra/docs/docs over SSH)",
+  "  --docs <dir>      write into this local docs tree (default: /opt/lyra/docs/docs over SSH on the host serving the docs site)",
   "  --results <file>  the output of `npm run verify -- --json` instead of running verify now",
   "  --watch ...       run verify with --watch first (the entry then has the time to recovery)",
   "  --hosts <names>   systems affected (default: the hosts with a failing check)",
@@ -164,11 +165,12 @@ export async function main(
     if (values.docs) {
       written = writeLocal(values.docs, fileName, header, section);
     } else {
-      const docsHost = fleet.hosts.find((h) => h.services.mkdocs);
-      if (!docsHost) throw new UsageError(`no host runs mkdocs in ${fleet.source}; pass --docs <dir>`);
+      // The host whose plan serves the docs site (the mkdocs module declares it).
+      const docsHost = planFleet(fleet).find((p) => p.docsSite.length > 0);
+      if (!docsHost) throw new UsageError(`no host serves the docs site in ${fleet.source}; pass --docs <dir>`);
       const { key } = sshKey(stack, { identityFile: values.identity }, io.env);
       if (key) secrets.push(key);
-      written = await writeRemote(hostConnection(fleet, docsHost.name, key, timeoutMs), fileName, header, section);
+      written = await writeRemote(hostConnection(fleet, docsHost.host, key, timeoutMs), fileName, header, section);
     }
     io.stdout.write(`record: ${written.appended ? "appended a section to" : "wrote"} ${written.where}\n`);
     return 0;

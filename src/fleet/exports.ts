@@ -13,8 +13,8 @@ export interface HostExport {
 export function fleetExports(plans: HostPlan[]): Record<string, HostExport> {
   return Object.fromEntries(
     plans.map((plan) => {
-      // The docs site is served where mkdocs listens.
-      const mkdocs = plan.ports.find((p) => p.service === "mkdocs");
+      // The docs site, on the host whose plan serves it.
+      const site = plan.docsSite[0];
       return [
         plan.host,
         {
@@ -23,7 +23,7 @@ export function fleetExports(plans: HostPlan[]): Record<string, HostExport> {
           services: plan.services,
           units: plan.units.map((u) => u.name),
           healthEndpoints: plan.checks.flatMap((c) => (c.kind === "http" ? [c.url] : [])),
-          ...(mkdocs ? { docsUrl: `http://${plan.fqdn}:${mkdocs.port}/` } : {}),
+          ...(site ? { docsUrl: site.url } : {}),
         },
       ];
     }),

@@ -48,6 +48,9 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
     checks: uniqueBy(checks, (c) => c.name, "check", host.name),
     recovery: uniqueBy(all("recovery") as HostPlan["recovery"], (r) => r.service, "recovery", host.name),
     serves: all("serves") as HostPlan["serves"],
+    offline: all("offline") as HostPlan["offline"],
+    pulls: all("pulls") as HostPlan["pulls"],
+    docsSite: all("docsSite") as HostPlan["docsSite"],
     dataSets,
     unitOrder: Object.fromEntries(units.map((unit) => [unit.name, unitsOrderedBefore(unit, host.name, units)])),
     mqttRoundTrips: uniqueBy(

@@ -114,7 +114,6 @@ export interface PlannedDataSet {
   note: string;
 }
 
-/** The runbook's recovery commands for one service on this host. */
 /**
  * What a host does for the whole fleet, as the service that does it says: the docs' "serves the
  * fleet" line, the topology's hub box, and the power-on order (a host the others need comes first).
@@ -127,16 +126,58 @@ export interface FleetRole {
   powerFirst?: { name: string; why: string };
   /** A line under the topology drawing ("metrics: vega Prometheus scrapes node-exporter on ..."). */
   note?: string;
+  /**
+   * The fleet's MQTT broker listens here: what the docs call "the broker" (host:port), the user
+   * its MQTT checks log in as, and the command on this host that lists every client's retained
+   * registration (the recovery page's "by hand").
+   */
+  mqttBroker?: { port: number; user: string; watchRegistrations: string };
+}
+
+/**
+ * What a host keeps doing on its own while the broker is away (the mirrors' lyra-client): the
+ * docs' emergency mode, one row per host.
+ */
+export interface OfflineMode {
+  service: string;
+  /** Where its cached answers are. */
+  cachePath: string;
+  /** Where it logs what it could not answer. */
+  log: string;
+  /** How often it tries the broker again. */
+  retrySeconds: number;
+}
+
+/** A copy this host pulls from another on a schedule (the mirrors' config sync): the topology's sync line. */
+export interface ScheduledPull {
+  service: string;
+  /** As the docs name it: "config sync". */
+  what: string;
+  /** `host:path/` it pulls from. */
+  from: string;
+  everyMinutes: number;
+}
+
+/** Where this host serves the fleet's docs site: the stack's `docsUrl` output, where `record` writes entries. */
+export interface DocsSite {
+  service: string;
+  url: string;
 }
 
 /** The label each planned container carries with the id of the service that runs it. */
 export const serviceLabel = "org.lyra-fleet.service";
 
+/** The runbook's recovery commands for one service on this host. */
 export interface RecoveryStep {
   service: string;
   commands: string[];
   /** Its own scenario on the docs' recovery page, for a service whose failure stops the fleet (the broker). */
   scenario?: RecoveryScenario;
+  /**
+   * What to check on this host before going on after a power cut (the UPS): the recovery page's
+   * power stages say "Check <what> first: <command> on <host>".
+   */
+  powerOn?: { what: string; command: string };
 }
 
 /**
@@ -193,6 +234,12 @@ export interface HostPlan {
   /** What it does for the whole fleet (the hub: broker, config source, metrics), in service id order. */
   serves: FleetRole[];
   mqttRoundTrips: PlannedMqttRoundTrip[];
+  /** What it keeps doing while the broker is away (the docs' emergency mode). */
+  offline: OfflineMode[];
+  /** What it copies from other hosts on a schedule (the topology's sync lines). */
+  pulls: ScheduledPull[];
+  /** The docs site, on the host that serves it. */
+  docsSite: DocsSite[];
   /** Data only a backup can bring back, in the registry's order (the docs' restore table). */
   dataSets: PlannedDataSet[];
   /** By unit name, the other units of this host it starts after (see ./unit-order.ts). */

@@ -87,6 +87,9 @@ function synthPlan(host: string, f: PlanFragment): HostPlan {
     checks: [],
     recovery: [],
     serves: [],
+    offline: [],
+    pulls: [],
+    docsSite: [],
     mqttRoundTrips: [],
     unitOrder: {},
     dataSets: dataSetsOf(h),
@@ -99,6 +102,15 @@ const hostileCheck: HealthCheck = {
   name: "core: token | pipe",
   command: "mosquitto_sub -P @@secret:mqtt-password-monitor@@ -t 'lyra/#' | head -1",
 };
+
+/** What a mirror's client does while the broker is away, and the config it pulls from core. */
+const mirrorOffline = (retrySeconds: number) => ({
+  service: "lyra-client",
+  cachePath: "/var/lib/lyra/cache",
+  log: "/var/log/lyra-fallback.log",
+  retrySeconds,
+});
+const mirrorPull = { service: "config-sync", what: "config sync", from: "core:/srv/cfg/", everyMinutes: 5 };
 
 const synthPlans: HostPlan[] = [
   synthPlan("core", {
@@ -132,6 +144,11 @@ const synthPlans: HostPlan[] = [
     ],
     recovery: [
       { service: "lyra-orchestrator", commands: ["systemctl restart lyra-orchestrator", "echo `uname -n` <done>"] },
+      {
+        service: "ups",
+        commands: ["upsc rack@localhost"],
+        powerOn: { what: "the UPS", command: "upsc rack@localhost" },
+      },
     ],
   }),
   synthPlan("hub", {
@@ -163,6 +180,7 @@ const synthPlans: HostPlan[] = [
         service: "mqtt-broker",
         summary: "MQTT broker, port 1883 (docker)",
         powerFirst: { name: "broker", why: "every other host connects to the broker" },
+        mqttBroker: { port: 1883, user: "monitor", watchRegistrations: "mosquitto_sub -t 'lyra/registration/+' -v" },
       },
       {
         service: "prometheus",
@@ -190,10 +208,14 @@ const synthPlans: HostPlan[] = [
   synthPlan("pi-a", {
     checks: [{ kind: "mqtt-fresh", name: "pi-a: heartbeat", topic: "lyra/presence/pi-a", withinSeconds: 60 }],
     units: [unit("lyra-client.service")],
+    offline: [mirrorOffline(45)],
+    pulls: [mirrorPull],
   }),
   synthPlan("pi-b", {
     checks: [{ kind: "unit", name: "pi-b: client", unit: "lyra-client.service" }],
     units: [unit("lyra-client.service")],
+    offline: [mirrorOffline(30)],
+    pulls: [mirrorPull],
   }),
 ];
 
@@ -340,6 +362,11 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
   at("a message on `lyra/presence/pi-a` within 60 s");
   at("`nas.test.lan:/backups/fleet`");
   at("ssh root@10.0.0.2 'rsync -a nas.test.lan:/backups/fleet/core/srv/cfg/ /srv/cfg/'");
+  // What a host's services say to check at power-on (the UPS), in its stage.
+  assert.ok(at("Check the UPS first: `upsc rack@localhost` on `core`.") < at("2. Power on the mirrors"));
+  // Emergency mode, the broker and the mirrors' config sync: from the plans, not the model.
+  at("When a mirror loses the broker (`hub:1883`), its `lyra-client` keeps going offline");
+  at("its config sync then pulls `core:/srv/cfg/`.");
   at("| `/var/lib/lyra/cache` | `/var/log/lyra-fallback.log` | 45 s |");
   at("| `/var/lib/lyra/cache` | `/var/log/lyra-fallback.log` | 30 s |");
   at("ssh-copy-id -p 2222 -i <operator-key>.pub pi@10.0.0.4");

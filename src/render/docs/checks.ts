@@ -5,9 +5,8 @@
 import type { FleetModel } from "../../model/fleet";
 import type { HealthCheck, HostPlan } from "../plan";
 import { code, link, page, tableOr, text, type DocsPage } from "./markdown";
-import { verifyCommand } from "./facts";
+import { brokerIn, verifyCommand } from "./facts";
 import { checksPagePath, hostPagePath } from "./paths";
-import { brokerOf } from "../../services/mqtt-broker/placement";
 
 /** What passing means for a check, as Markdown. */
 export function expectation(check: HealthCheck): string {
@@ -65,6 +64,7 @@ export function checksPage(fleet: FleetModel, plans: readonly HostPlan[]): DocsP
     plan.checks.map((check) => [link(plan.host, checksPagePath, hostPagePath(plan.host)), ...checkRow(check)]),
   );
   const total = rows.length;
+  const broker = brokerIn(plans);
   return {
     path: checksPagePath,
     title: "Checks",
@@ -73,7 +73,7 @@ export function checksPage(fleet: FleetModel, plans: readonly HostPlan[]): DocsP
       `Every check of every host, ${total === 1 ? "1 check" : `${total} checks`} in all. This is the list the verify command runs ` +
         "after a recovery (taken from the same host plans), so a check shown here is a check that runs.",
       `Run them all with ${code(verifyCommand(fleet))} (${code("--watch")} repeats until every check passes, ${code("--host")} and ${code("--only")} narrow it).`,
-      `MQTT checks connect to the broker on ${code(brokerOf(fleet).host)} port ${code(brokerOf(fleet).port)} as the ${code("monitor")} user.`,
+      `MQTT checks connect to the broker on ${code(broker.host)} port ${code(broker.port)} as the ${code(broker.user)} user.`,
       tableOr(["host", ...checkHeader], rows, "No host declares a health check yet."),
       "Each host's page lists its checks again, with the commands that show the same thing by hand.",
     ]),

@@ -83,9 +83,24 @@ export function powerStages(
   return stages.filter((s) => s.hosts.length > 0);
 }
 
-/** Hosts with the mirrors' offline fallback (they run lyra-client). */
-export function fallbackHosts(fleet: FleetModel): Host[] {
-  return fleet.hosts.filter((h) => h.services["lyra-client"]);
+/**
+ * The fleet's MQTT broker, as its plan declares it (`serves` with `mqttBroker`): the host, the
+ * port, the user its checks log in as and the command that lists the clients' registrations.
+ */
+export function brokerIn(plans: readonly HostPlan[]): {
+  host: string;
+  port: number;
+  endpoint: string;
+  user: string;
+  watchRegistrations: string;
+} {
+  for (const plan of plans) {
+    for (const role of plan.serves) {
+      if (role.mqttBroker)
+        return { host: plan.host, endpoint: `${plan.host}:${role.mqttBroker.port}`, ...role.mqttBroker };
+    }
+  }
+  throw new Error("internal: no host plan serves the fleet's MQTT broker");
 }
 
 /** Hosts rebuilt by re-flashing: the mirrors. */

@@ -1,11 +1,10 @@
 /** index.md: the fleet at a glance (hosts, topology, MQTT access) and where to go from here. */
 import type { FleetModel } from "../../model/fleet";
 import type { HostPlan } from "../plan";
-import { planOf, portsOf, pulumiUp, stackFile } from "./facts";
+import { brokerIn, planOf, portsOf, pulumiUp, stackFile } from "./facts";
 import { code, codeBlock, codeList, link, page, table, text, type DocsPage } from "./markdown";
 import { checksPagePath, entriesIndexPath, hostPagePath, overviewPagePath, recoveryPagePath } from "./paths";
 import { topologyDiagram } from "./topology";
-import { brokerOf } from "../../services/mqtt-broker/placement";
 
 export function overviewPage(fleet: FleetModel, plans: readonly HostPlan[]): DocsPage {
   const here = overviewPagePath;
@@ -33,7 +32,7 @@ export function overviewPage(fleet: FleetModel, plans: readonly HostPlan[]): Doc
       `Hosts reach each other as ${code(`<host>.${fleet.site.domain}`)}. Arrows point the way the data goes.`,
       codeBlock(topologyDiagram(fleet, plans), "text"),
       "## MQTT access",
-      `Who may publish and subscribe to what on the broker (${code(`${brokerOf(fleet).host}:${brokerOf(fleet).port}`)}); ` +
+      `Who may publish and subscribe to what on the broker (${code(brokerIn(plans).endpoint)}); ` +
         "a client outside its list is refused by the broker's ACL.",
       table(["user", "publish", "subscribe"], mqttRows),
       "## When something breaks",

@@ -6,8 +6,9 @@
 import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan } from "../plan";
 import {
-  fallbackHosts,
+  brokerIn,
   mirrorHosts,
+  planOf,
   operatorKeySecret,
   pulumiUp,
   sshCommand,
@@ -17,8 +18,6 @@ import {
 } from "./facts";
 import { code, codeBlock, link, page, tableOr, text } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
-import { brokerOf } from "../../services/mqtt-broker/placement";
-import { configSourceOf } from "../../services/config-source/placement";
 
 const here = recoveryPagePath;
 
@@ -34,8 +33,12 @@ function trustCommands(fleet: FleetModel, host: Host): string[] {
   ];
 }
 
-export function mirrorRebuildSection(fleet: FleetModel): string {
+export function mirrorRebuildSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const mirrors = mirrorHosts(fleet);
+  // What the mirrors pull once converged (their config sync), as their plans declare it.
+  const pulls = mirrors.flatMap((m) => planOf(plans, m.name)?.pulls ?? []);
+  const pulled = [...new Set(pulls.map((p) => `its ${text(p.what)} then pulls ${code(p.from)}`))];
+  const then = pulled.length > 0 ? `; ${pulled.join("; ")}` : "";
   const blocks = mirrors.flatMap((m) => [
     `### ${m.name}`,
     codeBlock(
@@ -56,8 +59,7 @@ export function mirrorRebuildSection(fleet: FleetModel): string {
       `1. Re-flash the SD card with Raspberry Pi OS (Debian) and boot it on its old address (table below).`,
       `2. Install the operator's SSH key for the host's SSH user.`,
       `3. Pin the new host key in ${code(stackFile(fleet))}: lyra-fleet refuses a host whose key does not match.`,
-      `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, units and files; its config sync then pulls ` +
-        `${code(`${configSourceOf(fleet).host}:${configSourceOf(fleet).path}/`)}.`,
+      `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, units and files${then}.`,
       `5. Verify the mirror's checks (listed on its host page and in ${link("Checks", here, checksPagePath)}).`,
     ].join("\n"),
     tableOr(
@@ -107,24 +109,27 @@ export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[])
   ]).trimEnd();
 }
 
-export function emergencySection(fleet: FleetModel): string {
-  const clients = fallbackHosts(fleet);
-  const rows = clients.map((h) => {
-    const c = h.services["lyra-client"]!;
-    return [
-      link(h.name, here, hostPagePath(h.name)),
-      code(c.cachePath),
-      code(c.fallbackLog),
-      `${c.reconnectSeconds} s`,
-    ];
-  });
-  const watch = clients.map((h) => sshCommand(h, `tail -n 50 ${h.services["lyra-client"]!.fallbackLog}`));
+/** The mirrors' emergency mode: what each host's plan says it does while the broker is away (`offline`). */
+export function emergencySection(fleet: FleetModel, plans: readonly HostPlan[]): string {
+  const offline = fleet.hosts.flatMap((h) => (planOf(plans, h.name)?.offline ?? []).map((o) => ({ host: h, ...o })));
+  const rows = offline.map((o) => [
+    link(o.host.name, here, hostPagePath(o.host.name)),
+    code(o.cachePath),
+    code(o.log),
+    `${o.retrySeconds} s`,
+  ]);
+  const watch = offline.map((o) => sshCommand(o.host, `tail -n 50 ${o.log}`));
+  const services = [...new Set(offline.map((o) => o.service))].map((s) => code(s));
   return page([
     "## Emergency mode",
-    `When a mirror loses the broker (${code(`${brokerOf(fleet).host}:${brokerOf(fleet).port}`)}), its ${code("lyra-client")} ` +
+    `When a mirror loses the broker (${code(brokerIn(plans).endpoint)}), its ${services.length > 0 ? services.join(" or ") : "client"} ` +
       "keeps going offline: it answers from its cache, logs every failure to its fallback log and retries the broker at " +
       "its reconnect interval. Nothing needs doing to enter it.",
-    tableOr(["mirror", "cached answers", "fallback log", "reconnects every"], rows, "No host runs lyra-client."),
+    tableOr(
+      ["mirror", "cached answers", "fallback log", "reconnects every"],
+      rows,
+      "No host declares an offline mode.",
+    ),
     watch.length > 0 && "See what a mirror could not answer:",
     watch.length > 0 && codeBlock(watch, "sh"),
     "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume " +

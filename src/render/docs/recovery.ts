@@ -4,15 +4,12 @@
  * page follows the stack when a service moves.
  */
 import type { FleetModel } from "../../model/fleet";
-import { registrationTopics } from "../../model/topics";
-import { asMonitor } from "../../services/mqtt-broker/mosquitto-config";
 import { serviceLabel, type HealthCheck, type HostPlan, type RecoveryScenario, type RecoveryStep } from "../plan";
 import { expectation } from "./checks";
-import { planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";
+import { brokerIn, planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";
 import { code, codeBlock, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, entriesIndexPath, hostPagePath, recoveryPagePath } from "./paths";
 import { emergencySection, mirrorRebuildSection, nasRestoreSection } from "./rebuild";
-import { brokerOf } from "../../services/mqtt-broker/placement";
 
 const here = recoveryPagePath;
 const hostLink = (name: string) => link(name, here, hostPagePath(name));
@@ -36,7 +33,7 @@ function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
   const registered = plans.some((p) => p.checks.some((c) => c.kind === "mqtt-registered"));
   const watch = registered
     ? [
-        `By hand, on ${code(brokerOf(fleet).host)}, ${code(`${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`)} lists each mirror's retained`,
+        `By hand, on ${code(brokerIn(plans).host)}, ${code(brokerIn(plans).watchRegistrations)} lists each mirror's retained`,
         `registration (${code('"online":true')}) or its last will (${code('"online":false')}), one topic per mirror: only that mirror's MQTT user may publish there.`,
       ].join(" ")
     : undefined;
@@ -57,15 +54,24 @@ function powerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
     const hosts = stage.hosts.map((h) => `${hostLink(h.name)} (${code(h.address)})`).join(", ");
     // MQTT checks wait for later stages (a mirror's heartbeat); the host's own checks gate the next stage.
     const checks = stage.hosts.flatMap((h) => (planOf(plans, h.name)?.checks ?? []).filter((c) => !isMqtt(c)));
-    const ups = stage.hosts
-      .filter((h) => h.services.ups)
-      .map((h) => code(`upsc ${h.services.ups!.name}@localhost`) + ` on ${code(h.name)}`);
+    // What its services say to check before going on (the UPS), grouped by what it is.
+    const powerOn = stage.hosts.flatMap((h) =>
+      (planOf(plans, h.name)?.recovery ?? []).flatMap((r) => (r.powerOn ? [{ host: h.name, ...r.powerOn }] : [])),
+    );
     const their = stage.hosts.length === 1 ? "its" : "their";
     const wait =
       checks.length > 0
         ? ` Wait until ${their} unit, container, HTTP and command checks pass (${checks.length}, on the host ${stage.hosts.length === 1 ? "page" : "pages"}) before going on.`
         : ` Wait until ${stage.hosts.length === 1 ? "it answers" : "they answer"} SSH.`;
-    const power = ups.length > 0 ? ` Check the UPS first: ${ups.join(", ")}.` : "";
+    const power = [...new Set(powerOn.map((p) => p.what))]
+      .map(
+        (what) =>
+          ` Check ${text(what)} first: ${powerOn
+            .filter((p) => p.what === what)
+            .map((p) => `${code(p.command)} on ${code(p.host)}`)
+            .join(", ")}.`,
+      )
+      .join("");
     return `${i + 1}. Power on the ${text(stage.label)}: ${hosts}; ${text(stage.why)}.${power}${wait}`;
   });
   const n = stages.length;
@@ -145,9 +151,9 @@ export function recoveryPage(fleet: FleetModel, plans: readonly HostPlan[]): Doc
       `Each scenario ends with ${code(pulumiUp(fleet))} and the verification; the per-service commands are on each host's page.`,
       powerSection(fleet, plans),
       ...serviceScenarios(fleet, plans),
-      mirrorRebuildSection(fleet),
+      mirrorRebuildSection(fleet, plans),
       nasRestoreSection(fleet, plans),
-      emergencySection(fleet),
+      emergencySection(fleet, plans),
       escalationSection(fleet, plans),
     ]),
   };

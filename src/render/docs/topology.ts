@@ -5,9 +5,7 @@
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan } from "../plan";
-import { hubOf, planOf, portsOf } from "./facts";
-import { brokerOf } from "../../services/mqtt-broker/placement";
-import { configSourceOf } from "../../services/config-source/placement";
+import { brokerIn, hubOf, planOf, portsOf } from "./facts";
 
 /**
  * Per-host topics read as the runbook writes them: lyra/presence/mirror-1 -> lyra/presence/#.
@@ -57,21 +55,25 @@ function box(lines: readonly string[], width: number): string[] {
 }
 
 /** Edge lines between a group and the hub, with the arrow pointing the way the data goes. */
-function mqttEdge(fleet: FleetModel, group: readonly Host[], label: string): string[] {
+function mqttEdge(fleet: FleetModel, plans: readonly HostPlan[], group: readonly Host[], label: string): string[] {
   const { publish, subscribe } = groupTopics(fleet, group);
-  const broker = `${brokerOf(fleet).host}:${brokerOf(fleet).port}`;
+  const broker = brokerIn(plans).endpoint;
   const out = ["      |"];
   if (publish.length > 0) out.push(`      |  MQTT  ${label} --> ${broker}   publish    ${publish.join("  ")}`);
   if (subscribe.length > 0) out.push(`      |  MQTT  ${label} <-- ${broker}   subscribe  ${subscribe.join("  ")}`);
   return out;
 }
 
-function syncEdge(fleet: FleetModel, group: readonly Host[], label: string): string[] {
-  const syncing = group.filter((h) => h.services["config-sync"]);
-  if (syncing.length === 0) return [];
-  const minutes = [...new Set(syncing.map((h) => h.services["config-sync"]!.intervalMinutes))].sort((a, b) => a - b);
-  const source = `${configSourceOf(fleet).host}:${configSourceOf(fleet).path}/`;
-  return [`      |  sync  ${label} <-- ${source}   every ${minutes.join("/")} min`];
+/** What the group pulls on a schedule (its plans' `pulls`): one line per source, with every interval. */
+function syncEdge(plans: readonly HostPlan[], group: readonly Host[], label: string): string[] {
+  const pulls = group.flatMap((h) => planOf(plans, h.name)?.pulls ?? []);
+  const sources = [...new Set(pulls.map((p) => p.from))].sort();
+  return sources.map((source) => {
+    const minutes = [...new Set(pulls.filter((p) => p.from === source).map((p) => p.everyMinutes))].sort(
+      (a, b) => a - b,
+    );
+    return `      |  sync  ${label} <-- ${source}   every ${minutes.join("/")} min`;
+  });
 }
 
 export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): string[] {
@@ -90,17 +92,15 @@ export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): 
     "operator's machine",
     "      |  SSH   pulumi up / preview: reads and converges every host",
     ...(monitor
-      ? [
-          `      |  MQTT  verify <-> ${brokerOf(fleet).host}:${brokerOf(fleet).port}   round trip on ${monitor.publish.join("  ")}`,
-        ]
+      ? [`      |  MQTT  verify <-> ${brokerIn(plans).endpoint}   round trip on ${monitor.publish.join("  ")}`]
       : []),
     "      v",
   ];
   if (servers.length > 0) {
     out.push(
       ...boxes(servers),
-      ...mqttEdge(fleet, servers, names(servers)),
-      ...syncEdge(fleet, servers, names(servers)),
+      ...mqttEdge(fleet, plans, servers, names(servers)),
+      ...syncEdge(plans, servers, names(servers)),
       "      |",
     );
   }
@@ -112,8 +112,8 @@ export function topologyDiagram(fleet: FleetModel, plans: readonly HostPlan[]): 
     );
   if (mirrors.length > 0) {
     out.push(
-      ...mqttEdge(fleet, mirrors, "mirrors"),
-      ...syncEdge(fleet, mirrors, "mirrors"),
+      ...mqttEdge(fleet, plans, mirrors, "mirrors"),
+      ...syncEdge(plans, mirrors, "mirrors"),
       "      |",
       ...boxes(mirrors),
     );

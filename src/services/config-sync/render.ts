@@ -147,6 +147,14 @@ export const render: ServiceRenderer<ConfigSyncOptions> = ({ fleet, host, settin
       },
       { name: syncTimer, content: timer, enabled: true, active: true, longRunning: false, after: [] },
     ],
+    pulls: [
+      {
+        service: "config-sync",
+        what: "config sync",
+        from: `${source.host.name}:${source.path}/`,
+        everyMinutes: settings.intervalMinutes,
+      },
+    ],
     checks: [
       { kind: "unit", name: `${host.name}: ${syncTimer} active`, unit: syncTimer },
       {

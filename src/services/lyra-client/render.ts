@@ -163,6 +163,15 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
       },
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "lyra-client" }],
+    // The runbook's emergency mode: while the broker is away it answers from its cache.
+    offline: [
+      {
+        service: "lyra-client",
+        cachePath: settings.cachePath,
+        log: settings.fallbackLog,
+        retrySeconds: settings.reconnectSeconds,
+      },
+    ],
     checks: [unitActive(host, lyraClientUnit), httpAnswers(host, "lyra-client health", settings.port, healthPath)],
     recovery: [
       {

@@ -44,6 +44,7 @@ export const render: ServiceRenderer<MkdocsOptions> = ({ host, settings }) => {
     packages: ["mkdocs", "curl"],
     units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "mkdocs" }],
+    docsSite: [{ service: "mkdocs", url: `http://${host.fqdn}:${settings.port}/` }],
     checks: [unitActive(host, unitName), httpAnswers(host, "docs site", settings.port, "/")],
     recovery: [
       {

@@ -168,10 +168,12 @@ function container(fleet: FleetModel, host: string): PlannedContainer {
   };
 }
 
+/** Every mirror's retained registration or last will, each on its own topic. */
+const watchRegistrationsCommand = `${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`;
+
 function recovery(fleet: FleetModel): RecoveryStep {
   const watchHealth = `${asMonitor} mosquitto_sub -t 'lyra/health/#' -v`;
-  // Every mirror's retained registration or last will, each on its own topic.
-  const watchRegistrations = `${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`;
+  const watchRegistrations = watchRegistrationsCommand;
   const roundTrip = `${asMonitor} mosquitto_pub -t lyra/test -m ping`;
   const commands =
     brokerOf(fleet).mode === "docker"
@@ -238,6 +240,12 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
         service: "mqtt-broker",
         summary: `MQTT broker, port ${brokerOf(fleet).port} (${brokerOf(fleet).mode})`,
         powerFirst: { name: "broker", why: "every other host connects to the broker" },
+        mqttBroker: {
+          port: brokerOf(fleet).port,
+          user: monitorUser,
+          // Every mirror's retained registration or last will, each on its own topic.
+          watchRegistrations: watchRegistrationsCommand,
+        },
       },
     ],
     // The deploy's own proof that the broker works: a real round trip, as the verify command's user.

@@ -175,6 +175,8 @@ export const render: ServiceRenderer<UpsOptions> = ({ host, settings }) => {
           `systemctl restart ${driver} nut-server nut-monitor`,
           `journalctl -u ${driver} -u nut-server -u nut-monitor -n 100`,
         ],
+        // After a power cut: is the host on line power again, and how full is the battery?
+        powerOn: { what: "the UPS", command: `upsc ${ups}@localhost` },
       },
     ],
   };

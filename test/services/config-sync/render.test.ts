@@ -137,3 +137,17 @@ test("checks and recovery: the timer is active, the last run succeeded, and the 
   ]);
   assert.ok(fragment.recovery!.flatMap((r) => r.commands).includes("systemctl start lyra-config-sync"));
 });
+
+test("what it pulls, for the docs' topology and mirror rebuild: the config source it syncs from, every intervalMinutes", () => {
+  assert.deepEqual(fragment.pulls, [
+    { service: "config-sync", what: "config sync", from: "vega:/opt/lyra/config/", everyMinutes: 5 },
+  ]);
+  const moved = homeFleet((raw) => {
+    raw.hosts.vega.services = { "config-source": { enabled: false } };
+    raw.hosts.lyra.services = { ...raw.hosts.lyra.services, "config-source": { path: "/srv/lyra-config" } };
+    raw.hosts["mirror-1"].services = { ...raw.hosts["mirror-1"].services, "config-sync": { intervalMinutes: 15 } };
+  });
+  assert.deepEqual(fragmentOf(render, "config-sync", moved, "mirror-1").pulls, [
+    { service: "config-sync", what: "config sync", from: "lyra:/srv/lyra-config/", everyMinutes: 15 },
+  ]);
+});

@@ -170,3 +170,16 @@ test("checks and recovery: the unit, GET /healthz, and the runbook's restart and
   assert.ok(commands.includes("systemctl restart lyra-client"));
   assert.ok(commands.includes("tail /var/log/lyra-fallback.log"));
 });
+
+test("what it does while the broker is away, for the docs' emergency mode: its cache, fallback log and reconnect", () => {
+  assert.deepEqual(fragment.offline, [
+    { service: "lyra-client", cachePath: "/var/lib/lyra/cache", log: "/var/log/lyra-fallback.log", retrySeconds: 30 },
+  ]);
+  const slower = fragmentOf(
+    render,
+    "lyra-client",
+    withMirrorSetting("lyra-client", { reconnectSeconds: 45 }),
+    "mirror-1",
+  );
+  assert.equal(slower.offline![0].retrySeconds, 45);
+});

@@ -52,3 +52,15 @@ test("checks and recovery use the host running mkdocs and its port", () => {
   assert.match(commands[1], /http:\/\/localhost:8080\/$/);
   assert.ok(commands.includes("journalctl -u mkdocs -n 100"));
 });
+
+test("it declares the docs site where it serves it: the stack's docsUrl and record's target host come from this", () => {
+  const fleet = homeFleet((raw) => (raw.hosts.lyra.services.mkdocs = { port: 8088 }));
+  assert.deepEqual(fragmentOf(render, "mkdocs", fleet, "lyra").docsSite, [
+    { service: "mkdocs", url: "http://lyra.home.arpa:8088/" },
+  ]);
+  const plans = planFleet(fleet);
+  assert.deepEqual(
+    plans.filter((p) => p.docsSite.length > 0).map((p) => p.host),
+    ["lyra"],
+  );
+});

@@ -320,12 +320,18 @@ test("its recovery scenario (the docs' 'Broker failure') is the module's: port, 
   assert.equal(docker().containers![0].labels["org.lyra-fleet.service"], "mqtt-broker");
 });
 
-test("what it serves the fleet, for the docs: port and mode, and every host needs it powered on first", () => {
+test("what it serves the fleet, for the docs: port and mode, every host needs it powered on first, where clients connect", () => {
   assert.deepEqual(docker().serves, [
     {
       service: "mqtt-broker",
       summary: "MQTT broker, port 1883 (docker)",
       powerFirst: { name: "broker", why: "every other host connects to the broker" },
+      // The docs' "the broker", the user MQTT checks log in as, and the registrations by hand.
+      mqttBroker: {
+        port: 1883,
+        user: "monitor",
+        watchRegistrations: "XDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/clients/online/#' -v",
+      },
     },
   ]);
   assert.match(native().serves![0].summary, /^MQTT broker, port \d+ \(native\)$/);

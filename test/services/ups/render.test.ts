@@ -35,6 +35,8 @@ test("standalone NUT for the model's UPS: driver and port from the stack, upsd o
     command: "upsc rack-ups@localhost ups.status | grep -qw OL",
   });
   assert.equal(fragment.recovery![0].commands[0], "upsc rack-ups@localhost");
+  // The recovery page's power stages: check the UPS before going on after a cut.
+  assert.deepEqual(fragment.recovery![0].powerOn, { what: "the UPS", command: "upsc rack-ups@localhost" });
 });
 
 test("the monitor password is one secret in upsd.users and upsmon.conf, in files only root and nut can read", () => {
