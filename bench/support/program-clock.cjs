@@ -17,7 +17,8 @@ if (log && isProgram) {
   // The first module loaded from outside node_modules is the program's main (src/index.ts, or
   // whatever the project's main compiles to); everything it loads happens inside this call.
   Module._load = function (request, parent, isMain) {
-    if (seen) return originalLoad.apply(this, arguments);
+    // Modules node preloads for `--require` (tsx, the language host's config reader) are not the program.
+    if (seen || parent?.id === "internal/preload") return originalLoad.apply(this, arguments);
     let file;
     try {
       file = Module._resolveFilename(request, parent, isMain);
