@@ -8,7 +8,7 @@
  * longer declared; unit files; then one daemon-reload, enable/disable, and each unit started or
  * restarted in its After= order, exactly once when a file it reads was written.
  */
-import type { HostConnection } from "../transport/connection";
+import { describeHost, type HostConnection } from "../transport/connection";
 import { countHostEvent } from "../transport/counters";
 import { metadataMatches, type PathState, sha256Hex, wrongTypeError } from "../transport/remote-path";
 import { unsatisfied } from "./apt-packages";
@@ -21,12 +21,8 @@ import { canonicalJson, deepestFirst, emptyState, itemsOf, partialFailure, withD
 import type { HostStateInputs, HostStateOutputs } from "./host-state-types";
 import { unitApplyOrder } from "./host-state-validation";
 import { activeMatches, dropInPath, planUnit, type UnitPlan, unitFilePath, unitIsAbsent } from "./systemd-state";
-import { SYSTEMD_UNIT_DEFAULTS } from "./systemd-unit-provider";
+import { SYSTEMD_UNIT_DEFAULTS, UNIT_FILE_METADATA } from "./systemd-unit-provider";
 import { hostError } from "../transport/errors";
-import { describeHost } from "../transport/connection";
-
-/** Unit files are root's and world-readable, as systemd expects. */
-const UNIT_FILE_METADATA = { mode: "0644", owner: "root", group: "root" };
 
 /**
  * The triggers recorded for a unit whose restart was due but not done (the apply stopped before

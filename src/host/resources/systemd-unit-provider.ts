@@ -116,7 +116,7 @@ function sameList(a: readonly string[] | undefined, b: readonly string[] | undef
 }
 
 /** Unit files are root's and world-readable, as systemd expects. */
-const UNIT_FILE_METADATA = { mode: "0644", owner: "root", group: "root" };
+export const UNIT_FILE_METADATA = { mode: "0644", owner: "root", group: "root" };
 
 /** Converges the unit; `previousTriggers` is undefined on create (nothing to restart for). */
 async function converge(
