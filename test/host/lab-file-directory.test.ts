@@ -167,8 +167,7 @@ install -m 600 -o lyra-pw -g lyra-pw ~deploy/.ssh/authorized_keys ~lyra-pw/.ssh/
     assert.equal(await onHost(lab, HOST, `test -e ${path} || echo absent`), "absent\n");
   });
 
-  it("fails within 15 s naming the host when the address does not answer", async () => {
-    let started = Date.now();
+  it("fails naming the host when the address refuses or never answers", { timeout: 120_000 }, async () => {
     const refused = await failure(
       applyLikeEngine(
         files,
@@ -176,12 +175,12 @@ install -m 600 -o lyra-pw -g lyra-pw ~deploy/.ssh/authorized_keys ~lyra-pw/.ssh/
         fileInputs({ ...root, host: "mirror-2", address: "127.0.0.14" }, `${BASE}/x`, "x"),
       ),
     );
+    // Given up on the refusal, not at the connect deadline (whose message says "no SSH answer").
     assert.match(refused.message, /^mirror-2 \(root@127\.0\.0\.14:22\): cannot reach sshd/);
-    assert.ok(Date.now() - started < 15_000);
+    assert.doesNotMatch(refused.message, /no SSH answer/);
     // A listener that accepts and never speaks: only the connect deadline (default 10 s) ends it.
     const silent = await startSilentListener();
     try {
-      started = Date.now();
       const hung = await failure(
         applyLikeEngine(
           files,
@@ -189,9 +188,11 @@ install -m 600 -o lyra-pw -g lyra-pw ~deploy/.ssh/authorized_keys ~lyra-pw/.ssh/
           fileInputs({ ...root, host: "mirror-3", address: "127.0.0.1", port: silent.port }, `${BASE}/x`, "x"),
         ),
       );
-      const elapsed = Date.now() - started;
+      // Ended by the default connect deadline (its message names it), on the one connection the
+      // listener accepted, which the transport then hung up.
       assert.match(hung.message, /^mirror-3 \(root@127\.0\.0\.1:\d+\): no SSH answer within 10 s/);
-      assert.ok(elapsed >= 9_500 && elapsed < 15_000, `${elapsed} ms`);
+      assert.equal(silent.accepted, 1);
+      await silent.hungUp();
     } finally {
       await silent.close();
     }

@@ -164,13 +164,11 @@ describe(`lab: HostState on ${HOST}`, () => {
     // Nothing listens on port 2: the address the state holds is "powered off".
     const gone = { ...connection, port: 2 };
     await onHost(lab, HOST, `echo edited-while-away >> ${DIR}/worker.conf`);
-    const started = Date.now();
     const read = (await hostStateProvider.read(id, { ...state, connection: gone })).props!;
-    assert.ok(Date.now() - started < 15_000, "the refresh gave up within the connect deadline");
     assert.match(
       read.unreadable ?? "",
-      new RegExp(`^${HOST} \\(.*127\\.0\\.0\\.\\d+:2\\)`),
-      "the mark names the host and where it was tried",
+      new RegExp(`^${HOST} \\(.*127\\.0\\.0\\.\\d+:2\\): cannot reach sshd \\(ECONNREFUSED\\)`),
+      "the mark names the host, where it was tried, and the refusal (given up on it, not at the connect deadline)",
     );
     assert.deepEqual(
       { ...read, unreadable: undefined, connection: undefined },

@@ -209,7 +209,7 @@ test(
 );
 
 test(
-  "an unplugged mirror: `pulumi up --continue-on-error` converges lyra and vega and fails the mirror within 15 s, naming host and address",
+  "an unplugged mirror: `pulumi up --continue-on-error` converges lyra and vega and fails the mirror on its refused connection, naming host and address",
   { timeout: 10 * 60_000 },
   async () => {
     await sh(lab, "lyra", "systemctl stop qdrant");
@@ -223,11 +223,9 @@ test(
     const shown = display(up);
     assert.notEqual(up.code, 0, "the run reports the mirror's failure");
     assert.match(shown, /mirror-1 \(deploy@127\.0\.0\.13:22\): cannot reach sshd/, tail(shown));
+    // Failed on the refusal (the unplugged address refuses connections), not at the connect deadline.
+    assert.doesNotMatch(shown, /mirror-1 \(deploy@127\.0\.0\.13:22\): no SSH answer/, tail(shown));
     const failedAfter = stepSeconds(up, "mirror-1:state", /updating/, /updating failed/);
-    assert.ok(
-      failedAfter !== undefined && failedAfter < 15,
-      `the mirror failed after ${failedAfter} s:\n${tail(shown)}`,
-    );
     assert.match(shown, /~ +pulumi-nodejs:dynamic\/lyra-host:HostState lyra:state updated/, "lyra was still repaired");
     assert.equal(await sh(lab, "lyra", "systemctl is-active qdrant"), "active");
     console.log(
@@ -268,14 +266,15 @@ test(
       );
       assert.equal(stack.counters()["mirror-1"]?.remoteCommands ?? 0, 0, "no command ran on the re-keyed host");
       // The lab's own tools say so at once too, instead of waiting out their SSH deadline.
-      const started = Date.now();
       const labUp = spawnSync("bash", [join(root, "test", "lab", "lab.sh"), "up"], {
         encoding: "utf8",
         timeout: 120_000,
       });
+      assert.equal(labUp.error, undefined, "lab.sh up finished (the 120 s hang guard did not stop it)");
       assert.notEqual(labUp.status, 0);
+      // Refused by the key check, not by waiting out the SSH deadline ("does not accept SSH at ...").
       assert.match(labUp.stderr, /127\.0\.0\.13 presents a host key other than the lab's pinned one/);
-      assert.ok(Date.now() - started < 20_000, `lab.sh up took ${Date.now() - started} ms to refuse`);
+      assert.doesNotMatch(labUp.stderr, /mirror-1 does not accept SSH at/);
     } finally {
       await restorePinnedKey();
     }

@@ -201,6 +201,7 @@ export const START_AND_WAIT_FUNCTION = `lyra_start() {
         gave_up=yes ;;
     esac
     if [ -n "$gave_up" ] || [ "$(date +%s)" -ge "$end" ]; then
+      if [ -n "$gave_up" ]; then printf '%s' 'failed twice (start and one retry), given up without waiting: '; fi
       systemctl show -p ActiveState -p SubState -p Result -- "$unit" | tr '\\n' ' '
       echo
       journalctl -u "$unit" --since "@$began" -n 15 --no-pager -o short-iso 2>/dev/null

@@ -149,15 +149,41 @@ export async function startFakeSshServer(options: { maxSessions?: number } = {})
 }
 
 /** A loopback TCP listener that accepts and then never says a word (a hung sshd, a blackhole). */
-export async function startSilentListener(): Promise<{ port: number; close(): Promise<void> }> {
+export interface SilentListener {
+  port: number;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  /** Resolves once every accepted connection was closed by its client (the client gave up and hung up). */
+  hungUp(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSilentListener(): Promise<SilentListener> {
   const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  let onHangUp: (() => void) | undefined;
   const server = net.createServer((socket) => {
+    accepted++;
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    // Reads and drops what the client says (its SSH banner): unread data would hold back the
+    // 'end', and so the 'close', of a connection the client hangs up.
+    socket.resume();
+    socket.on("close", () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) onHangUp?.();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    get accepted() {
+      return accepted;
+    },
+    hungUp: () =>
+      new Promise<void>((resolve) => {
+        if (sockets.size === 0) return resolve();
+        onHangUp = resolve;
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

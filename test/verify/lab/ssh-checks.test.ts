@@ -79,6 +79,5 @@ describe("verify's SSH checks on the lab hosts", { timeout: 20 * 60_000 }, () =>
         /^lyra \(root@127\.0\.0\.11:22\): host key mismatch: pinned SHA256:\S+ \(ssh-ed25519\) but the host presented SHA256:\S+\. Refused before running any command/,
       );
     assert.equal(out.causes.length, 1, JSON.stringify(out.causes));
-    assert.ok(run.ms < 30_000, `took ${run.ms} ms`);
   });
 });
