@@ -93,7 +93,7 @@ describe("File provider", () => {
     const desired = fileInputs(connection, target, "x\n");
     const { state } = await applyLikeEngine(files, undefined, desired);
     fs.rmSync(target);
-    assert.equal(await refresh(files, state), undefined);
+    assert.equal((await refresh(files, state))?.id, undefined, "reads as absent");
     const recreated = await applyLikeEngine(files, state, desired);
     assert.equal(recreated.action, "recreate");
     assert.equal(fs.readFileSync(target, "utf8"), "x\n");
