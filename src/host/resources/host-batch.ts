@@ -7,9 +7,21 @@
  */
 import { describeHost, type HostConnection } from "../transport/connection";
 import { hostError } from "../transport/errors";
-import { normalizeMode, type PathMetadata, sha256Hex } from "../transport/remote-path";
+import {
+  normalizeMode,
+  type PathMetadata,
+  REMOVE_FILE_FUNCTION,
+  sha256Hex,
+  WRITE_FUNCTION,
+} from "../transport/remote-path";
 import { runRemote } from "../transport/ssh";
-import { dropInPath, SETTLE_SECONDS, START_AND_WAIT_FUNCTION, unitFilePath } from "./systemd-state";
+import {
+  dropInPath,
+  REMOVE_UNIT_FUNCTION,
+  SETTLE_SECONDS,
+  START_AND_WAIT_FUNCTION,
+  unitFilePath,
+} from "./systemd-state";
 
 /** One path operation. */
 export type PathOperation =
@@ -27,6 +39,9 @@ export type PathOperation =
  * why on stderr (paths and names only, never content) and exits 3.
  */
 const PATH_BATCH_SCRIPT = `set -u
+${WRITE_FUNCTION}
+${REMOVE_FILE_FUNCTION}
+${REMOVE_UNIT_FUNCTION}
 fail() { echo "$path: $*" >&2; exit 3; }
 tab=$(printf '\\t')
 while IFS=$tab read -r op path mode owner group sha len; do
@@ -35,30 +50,13 @@ while IFS=$tab read -r op path mode owner group sha len; do
       mkdir -p -- "$path" && chown -- "$owner:$group" "$path" && chmod -- "$mode" "$path" || fail "cannot create the directory" ;;
     metadata)
       chown -h -- "$owner:$group" "$path" && chmod -- "$mode" "$path" || fail "cannot set owner and mode" ;;
-    write)
-      d=$(dirname -- "$path")
-      mkdir -p -- "$d" || fail "cannot create its directory"
-      tmp=$(mktemp -- "$d/.lyra-fleet.XXXXXX") || fail "cannot create a temporary file"
-      head -c "$len" > "$tmp"
-      got=$(sha256sum < "$tmp" | cut -c1-64)
-      if [ "$got" != "$sha" ]; then rm -f -- "$tmp"; fail "the content arrived incomplete (sha256 $got)"; fi
-      chown -- "$owner:$group" "$tmp" && chmod -- "$mode" "$tmp" || { rm -f -- "$tmp"; fail "cannot set owner and mode"; }
-      sync -- "$tmp" 2>/dev/null || true
-      mv -fT -- "$tmp" "$path" || { rm -f -- "$tmp"; fail "cannot rename the new file into place"; } ;;
-    remove)
-      if [ -d "$path" ] && [ ! -L "$path" ]; then fail "a directory stands there; not removing it"; fi
-      rm -f -- "$path" || fail "cannot remove it" ;;
+    write) head -c "$len" | lyra_write "$path" "$mode" "$owner" "$group" "$sha" || exit 3 ;;
+    remove) lyra_remove_file "$path" || exit 3 ;;
     remove-directory)
       # Only when empty: what nobody declared (a cache, logs, a database) stays.
       [ ! -d "$path" ] || rmdir -- "$path" 2>/dev/null || true ;;
-    remove-unit)
-      # path: the unit; mode: its unit file; owner: its drop-in; group: "yes" when the unit file is ours.
-      systemctl disable --now -- "$path" 2>/dev/null || true
-      rm -f -- "$owner"
-      rmdir -- "$(dirname -- "$owner")" 2>/dev/null || true
-      if [ "$group" = yes ]; then rm -f -- "$mode"; fi
-      systemctl daemon-reload || fail "systemctl daemon-reload failed"
-      systemctl reset-failed -- "$path" 2>/dev/null || true ;;
+    # path: the unit; mode: its unit file; owner: its drop-in; group: "yes" when the unit file is ours.
+    remove-unit) lyra_remove_unit "$path" "$mode" "$owner" "$group" || exit 3 ;;
     *) fail "unknown operation '$op'" ;;
   esac
   echo done

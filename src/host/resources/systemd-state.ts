@@ -261,16 +261,23 @@ export async function applyUnitPlan(
   return { retried: result.stdout.includes("retried=yes") };
 }
 
+/**
+ * \`lyra_remove_unit UNIT UNIT_FILE DROP_IN OWNS_UNIT_FILE\`: stops and disables a unit, removes
+ * the fleet's files for it (its unit file only when "yes") and reloads systemd; on a failed
+ * reload prints "UNIT: why" and returns 3. Shared by removeUnit and the host batch.
+ */
+export const REMOVE_UNIT_FUNCTION = `lyra_remove_unit() {
+  systemctl disable --now -- "$1" 2>/dev/null || true
+  rm -f -- "$3"
+  rmdir -- "$(dirname -- "$3")" 2>/dev/null || true
+  if [ "$4" = yes ]; then rm -f -- "$2"; fi
+  systemctl daemon-reload || { echo "$1: systemctl daemon-reload failed" >&2; return 3; }
+  systemctl reset-failed -- "$1" 2>/dev/null || true
+}`;
+
 /** Stops and disables a unit, removes the fleet's files for it and reloads systemd. */
 export async function removeUnit(connection: HostConnection, name: string, ownsUnitFile: boolean): Promise<void> {
-  const script = `unit=$1
-systemctl disable --now -- "$unit" 2>/dev/null || true
-rm -f -- "$3"
-rmdir -- "$(dirname -- "$3")" 2>/dev/null || true
-[ "$4" = yes ] && rm -f -- "$2"
-systemctl daemon-reload
-systemctl reset-failed -- "$unit" 2>/dev/null || true`;
-  await runRemoteChecked(connection, script, {
+  await runRemoteChecked(connection, `${REMOVE_UNIT_FUNCTION}\nlyra_remove_unit "$@"`, {
     purpose: `remove ${name}`,
     args: [name, unitFilePath(name), dropInPath(name), ownsUnitFile ? "yes" : "no"],
     writes: true,

@@ -134,20 +134,32 @@ export function metadataMatches(state: PathState, desired: PathMetadata): boolea
   );
 }
 
-const WRITE_FILE_SCRIPT = `set -eu
-p=$1; mode=$2; owner=$3; group=$4; want=$5
-d=$(dirname -- "$p")
-mkdir -p -- "$d"
-tmp=$(mktemp -- "$d/.lyra-fleet.XXXXXX")
-trap 'rm -f -- "$tmp"' EXIT
-cat > "$tmp"
-got=$(sha256sum < "$tmp" | cut -c1-64)
-if [ "$got" != "$want" ]; then echo "the content arrived incomplete (sha256 $got)" >&2; exit 2; fi
-chown -- "$owner:$group" "$tmp"
-chmod -- "$mode" "$tmp"
-sync -- "$tmp" 2>/dev/null || true
-mv -fT -- "$tmp" "$p"
-trap - EXIT`;
+/**
+ * \`lyra_write PATH MODE OWNER GROUP SHA256\`, the content on its stdin: writes the file
+ * atomically and returns 0, or prints "PATH: why" on stderr and returns 2 when the content
+ * arrived incomplete, 1 when a step failed. Shared by the single-file write below and the host
+ * batch (resources/host-batch.ts).
+ */
+export const WRITE_FUNCTION = `lyra_write() {
+  d=$(dirname -- "$1")
+  mkdir -p -- "$d" || { echo "$1: cannot create its directory" >&2; return 1; }
+  tmp=$(mktemp -- "$d/.lyra-fleet.XXXXXX") || { echo "$1: cannot create a temporary file" >&2; return 1; }
+  cat > "$tmp"
+  got=$(sha256sum < "$tmp" | cut -c1-64)
+  if [ "$got" != "$5" ]; then rm -f -- "$tmp"; echo "$1: the content arrived incomplete (sha256 $got)" >&2; return 2; fi
+  chown -- "$3:$4" "$tmp" && chmod -- "$2" "$tmp" || { rm -f -- "$tmp"; echo "$1: cannot set owner and mode" >&2; return 1; }
+  sync -- "$tmp" 2>/dev/null || true
+  mv -fT -- "$tmp" "$1" || { rm -f -- "$tmp"; echo "$1: cannot rename the new file into place" >&2; return 1; }
+}`;
+
+/**
+ * \`lyra_remove_file PATH\`: removes a file or symlink; refuses (prints "PATH: why", returns 3)
+ * to touch a directory standing where the file was.
+ */
+export const REMOVE_FILE_FUNCTION = `lyra_remove_file() {
+  if [ -d "$1" ] && [ ! -L "$1" ]; then echo "$1: a directory stands there; not removing it" >&2; return 3; fi
+  rm -f -- "$1" || { echo "$1: cannot remove it" >&2; return 1; }
+}`;
 
 /**
  * Writes a file atomically: a temp file in the same directory (so the rename cannot cross file
@@ -161,7 +173,7 @@ export async function writeFileAtomically(
   content: string,
   metadata: PathMetadata,
 ): Promise<void> {
-  await runRemoteChecked(connection, WRITE_FILE_SCRIPT, {
+  await runRemoteChecked(connection, `${WRITE_FUNCTION}\nlyra_write "$@"`, {
     purpose: `write ${path}`,
     args: [path, normalizeMode(metadata.mode), metadata.owner, metadata.group, sha256Hex(content)],
     stdin: content,
@@ -189,9 +201,11 @@ export async function ensureDirectory(connection: HostConnection, path: string, 
 
 /** Removes a file or symlink; refuses to touch a directory standing where the file was. */
 export async function removeFile(connection: HostConnection, path: string): Promise<void> {
-  const script = `if [ -d "$1" ] && [ ! -L "$1" ]; then echo "a directory stands there; not removing it" >&2; exit 3; fi
-rm -f -- "$1"`;
-  await runRemoteChecked(connection, script, { purpose: `remove ${path}`, args: [path], writes: true });
+  await runRemoteChecked(connection, `${REMOVE_FILE_FUNCTION}\nlyra_remove_file "$1"`, {
+    purpose: `remove ${path}`,
+    args: [path],
+    writes: true,
+  });
 }
 
 /**
