@@ -20,6 +20,7 @@ import {
   REMOVE_UNIT_FUNCTION,
   SETTLE_SECONDS,
   START_AND_WAIT_FUNCTION,
+  unitFailedError,
   unitFilePath,
 } from "./systemd-state";
 
@@ -190,18 +191,9 @@ export async function applyUnitActions(
   if (result.exitCode === 0) return { started };
   const where = describeHost(connection);
   if (result.exitCode === 3 && sections.length > 0) {
-    const [unit, state, ...journal] = sections[sections.length - 1].trim().split("\n");
+    const [unit, ...printed] = sections[sections.length - 1].trim().split("\n");
     const timeout = starts.find((s) => s.unit === unit)?.timeoutSeconds;
-    return {
-      started,
-      error: hostError(
-        connection.host,
-        "unit-failed",
-        `${where}: ${unit} did not become active (${state?.trim()}; waited at most ${timeout} s). ` +
-          `Last journal lines:\n${journal.join("\n") || "(none)"}`,
-        [...secrets],
-      ),
-    };
+    return { started, error: unitFailedError(connection, unit, printed.join("\n"), timeout, secrets) };
   }
   const tail = result.stderr.trim().split("\n").slice(-5).join("\n");
   return {

@@ -222,6 +222,27 @@ lyra_start "$unit" "$action" "$5" "$6"`;
 /** Seconds a started unit must stay active (same invocation) before it counts as up. */
 export const SETTLE_SECONDS = { service: "1", other: "0" };
 
+/**
+ * The error for a unit {@link START_AND_WAIT_FUNCTION} gave up on, from what it printed: its
+ * state line, then the last journal lines.
+ */
+export function unitFailedError(
+  connection: HostConnection,
+  name: string,
+  printed: string,
+  startTimeoutSeconds: number | undefined,
+  secrets: readonly (string | undefined)[],
+): Error {
+  const [state, ...journal] = printed.trim().split("\n");
+  return hostError(
+    connection.host,
+    "unit-failed",
+    `${describeHost(connection)}: ${name} did not become active (${state?.trim()}; waited at most ` +
+      `${startTimeoutSeconds} s). Last journal lines:\n${journal.join("\n") || "(none)"}`,
+    secrets,
+  );
+}
+
 /** Runs the systemctl part of a plan; returns whether a failed first start had to be retried. */
 export async function applyUnitPlan(
   connection: HostConnection,
@@ -240,16 +261,7 @@ export async function applyUnitPlan(
     timeoutMs: (startTimeoutSeconds + 30) * 1000,
     secrets,
   });
-  if (result.exitCode === 3) {
-    const [state, ...journal] = result.stdout.trim().split("\n");
-    throw hostError(
-      connection.host,
-      "unit-failed",
-      `${describeHost(connection)}: ${name} did not become active (${state.trim()}; waited at most ` +
-        `${startTimeoutSeconds} s). Last journal lines:\n${journal.join("\n") || "(none)"}`,
-      secrets,
-    );
-  }
+  if (result.exitCode === 3) throw unitFailedError(connection, name, result.stdout, startTimeoutSeconds, secrets);
   if (result.exitCode !== 0) {
     throw hostError(
       connection.host,
