@@ -53,6 +53,14 @@ export interface LabArtifact {
   sha256: string;
 }
 
+/**
+ * The lab stack's `artifacts:` pins as the lab built them: `{ <key>: { sha256, file } }`, to put
+ * into the lab fleet in place of committed digests (node-red's may change with npm, see README).
+ */
+export function labArtifactPins(): Record<string, { sha256: string; file: string }> {
+  return Object.fromEntries(Object.entries(labArtifacts()).map(([key, { sha256, file }]) => [key, { sha256, file }]));
+}
+
 /** What `lab.sh up` (or `lab.sh artifacts`) built, by versions key: $LYRA_LAB_DIR/artifacts/manifest.json. */
 export function labArtifacts(): Record<string, LabArtifact> {
   const file = path.join(labDir, "artifacts", "manifest.json");

@@ -6,10 +6,10 @@ import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureLab, labArtifacts, labNas, wipeHost, type Lab, type LabArtifact } from "./lab";
+import { ensureLab, labArtifacts, labNas, wipeHost, wipeNas, type Lab, type LabArtifact } from "./lab";
 
 let lab: Lab;
 let artifacts: Record<string, LabArtifact>;
@@ -21,7 +21,7 @@ const nasAddress = "127.0.0.10";
 
 async function sh(host: string, command: string, timeoutMs?: number): Promise<string> {
   const result = await lab.sshExec(host, command, { timeoutMs });
-  assert.equal(result.code, 0, `root@${host}: ${command}\n${result.stderr}`);
+  assert.equal(result.code, 0, `root@${host}: ${command}\n${result.stdout}${result.stderr}`);
   return result.stdout.trim();
 }
 
@@ -41,6 +41,7 @@ function run(program: string, args: string[], input = ""): Promise<Run> {
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     child.on("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
+    child.stdin.on("error", () => {}); // it may exit without reading its input
     child.stdin.end(input);
   });
 }
@@ -137,8 +138,10 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
   });
 
   test("a fleet host reaches the NAS account over SFTP by the NAS's lab name", async () => {
-    const key = await run("cat", [labNas.clientKeyPath()]);
-    await lab.sshExec("vega", "umask 077 && cat > /root/nas-test-key", { input: key.stdout });
+    const written = await lab.sshExec("vega", "umask 077 && cat > /root/nas-test-key", {
+      input: readFileSync(labNas.clientKeyPath(), "utf8"),
+    });
+    assert.equal(written.code, 0, written.stderr);
     await sh("vega", `echo '${labNas.fqdn} ${labNas.hostKey()}' > /root/nas-test-known`);
     try {
       const listing = await sh(
@@ -212,7 +215,8 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
     const url = `${labNas.artifactsUrl}/lyra-orchestrator/${orchestrator.version}/${orchestrator.file}`;
     await sh(
       "lyra",
-      "command -v curl >/dev/null && dpkg-query -W python3-venv >/dev/null 2>&1 || " +
+      // ensurepip is what Debian's python3-venv adds (venv itself is in python3).
+      "command -v curl >/dev/null && python3 -c 'import ensurepip' 2>/dev/null || " +
         "{ apt-get update -qq && apt-get install -y -qq curl python3-venv >/dev/null; }",
       300_000,
     );
@@ -244,7 +248,7 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
       "lyra",
       `set -e; mkdir -p ${qdir}; curl -fsS '${labNas.artifactsUrl}/qdrant/${qdrant.version}/${qdrant.file}' | tar -xzf - -C ${qdir}; ` +
         `printf 'storage:\\n  storage_path: /var/lib/lab-qdrant/storage\\n  snapshots_path: /var/lib/lab-qdrant/snapshots\\n` +
-        `service:\\n  http_port: 8401\\n' > /root/lab-qdrant.yaml; systemctl reset-failed lab-qdrant-test 2>/dev/null; ` +
+        `service:\\n  http_port: 8401\\n' > /root/lab-qdrant.yaml; systemctl reset-failed lab-qdrant-test 2>/dev/null || true; ` +
         `systemd-run --unit=lab-qdrant-test --collect ${qdir}/qdrant --config-path /root/lab-qdrant.yaml`,
     );
     try {
@@ -275,5 +279,18 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
   test("wipeHost refuses the NAS: re-flashing fleet hosts never takes the backups along", async () => {
     await assert.rejects(wipeHost("nas"), /refusing to wipe nas.*wipe-nas/s);
     assert.equal(await sh("nas", `test -d ${labNas.backupsPath} && echo kept`), "kept");
+  });
+
+  test("wipeNas replaces the NAS on purpose: no backups, provisioned again, artifacts published again", async () => {
+    await sh("nas", `install -o lyra -m 0600 /dev/null ${labNas.backupsPath}/before-wipe`);
+    await wipeNas();
+    assert.equal(await sh("nas", `ls -A ${labNas.backupsPath} | wc -l`), "0");
+    assert.equal(await sh("nas", `stat -c %U ${labNas.backupsPath}`), "lyra");
+    for (const [key, artifact] of Object.entries(artifacts)) {
+      const served = await fetch(`http://${nasAddress}:8081/${key}/${artifact.version}/${artifact.file}`);
+      assert.equal(served.status, 200, key);
+      assert.equal(sha256(Buffer.from(await served.arrayBuffer())), artifact.sha256, key);
+    }
+    assert.equal((await fetch(`http://${nasAddress}:5000/v2/`)).status, 200);
   });
 });

@@ -30,12 +30,13 @@ lab_versions() {
   ' "$LAB_SRC/../.." "$LAB_STACK_FILE" || die "cannot read versions: from $LAB_STACK_FILE"
 }
 
-# The file name of KEY's archive (qdrant keeps its upstream release's name).
+# The file name of KEY's archive, the same for every version (the version is its directory):
+# qdrant keeps its upstream release's name; the names match the lab stack's `artifacts:` files.
 artifact_file() {
   case $1 in
     qdrant) echo qdrant-x86_64-unknown-linux-gnu.tar.gz ;;
-    lyra-orchestrator) echo "lyra-orchestrator-$2-wheelhouse.tar.gz" ;;
-    stt-service | lyra-client | node-red) echo "$1-$2.tar.gz" ;;
+    lyra-orchestrator) echo lyra-orchestrator-wheels.tar.gz ;;
+    stt-service | lyra-client | node-red) echo "$1.tar.gz" ;;
     *) return 1 ;;
   esac
 }
