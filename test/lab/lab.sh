@@ -26,6 +26,7 @@ preflight() {
   done
   [ -x "$SOCKET_PROXYD" ] || missing="$missing systemd-socket-proxyd"
   [ -z "$missing" ] || die "missing tools:$missing (apt-get install debootstrap systemd-container iproute2 openssh-client util-linux)"
+  artifacts_preflight
   mkdir -p "$LAB_RUN" "$LAB_LOGS" "$LAB_DIR/hosts"
 }
 

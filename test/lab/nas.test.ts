@@ -75,6 +75,10 @@ function sftp(batch: string, known: string): Promise<Run> {
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
+/** curl is what the fleet fetches with (it installs it from Debian, as here); the image has none. */
+const ensureCurl = (host: string) =>
+  sh(host, "command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }", 300_000);
+
 describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
   before(async () => {
     lab = await ensureLab();
@@ -157,16 +161,7 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
   });
 
   test("the artifact share serves every manifest file with its sha256 to lyra, vega and mirror-1", async () => {
-    // curl is what the fleet fetches with (it installs it from Debian, as here).
-    await Promise.all(
-      fleetHosts.map((host) =>
-        sh(
-          host,
-          "command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }",
-          300_000,
-        ),
-      ),
-    );
+    await Promise.all(fleetHosts.map(ensureCurl));
     for (const host of fleetHosts) {
       for (const [key, artifact] of Object.entries(artifacts)) {
         const url = `${labNas.artifactsUrl}/${key}/${artifact.version}/${artifact.file}`;
@@ -184,6 +179,7 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
   });
 
   test("the registry answers the v2 API from vega and keeps a pushed blob on the NAS's disk", async () => {
+    await ensureCurl("vega");
     const v2 = await sh("vega", `curl -fsS -D - http://${labNas.registry}/v2/`);
     assert.match(v2, /Docker-Distribution-Api-Version: registry\/2\.0/i);
     // A blob pushed from this machine through the forwarded port (the Registry HTTP API's monolithic upload).

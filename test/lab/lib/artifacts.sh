@@ -19,6 +19,14 @@ BUILD_PYTHON=/usr/bin/python3
 # The lab hosts' Python (Debian bookworm): the orchestrator's wheelhouse is for it.
 HOST_PYTHON_TAGS=(--platform manylinux2014_x86_64 --python-version 3.11 --implementation cp --abi cp311)
 
+# What the builds and the NAS checks run on this machine, checked before anything starts.
+artifacts_preflight() {
+  local tool missing=""
+  for tool in node npm tar gzip curl sha256sum; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+  "$BUILD_PYTHON" -m pip --version >/dev/null 2>&1 || missing="$missing $BUILD_PYTHON-pip"
+  [ -z "$missing" ] || die "missing tools to build the lab's artifacts:$missing (apt-get install python3-pip curl; Node.js with npm)"
+}
+
 # "key version" per line, from the lab stack's versions: (the yaml package of the checkout).
 lab_versions() {
   node -e '
@@ -108,9 +116,18 @@ build_artifact() {
 }
 
 # Builds every app of the lab stack's versions that the lab has a build for, then the manifest.
+# `lab.sh artifacts` runs without the lab's lock: builds take their own (fd 8, closed on return,
+# so no host or forwarder started later can inherit it).
 ensure_artifacts() {
-  local key version file lines=()
   mkdir -p "$LAB_ARTIFACTS" "$LAB_LOGS"
+  {
+    flock -w "$DEADLINE_LOCK" 8 || die "another artifact build has held $LAB_ARTIFACTS/.lock for ${DEADLINE_LOCK}s"
+    build_artifacts
+  } 8>"$LAB_ARTIFACTS/.lock"
+}
+
+build_artifacts() {
+  local key version file lines=()
   while read -r key version; do
     if ! file=$(artifact_file "$key" "$version"); then
       say "no lab build for versions.$key (not an artifact the lab provides): skipped"
