@@ -157,6 +157,21 @@ describe("the qdrant stand-in", { timeout: 60_000 }, () => {
         listed.json.result.map((s: { name: string }) => s.name),
         [name],
       );
+      // A newer snapshot sorts after the older one (a restore takes the last name); DELETE removes one.
+      const newer = await call(source, "POST", "/collections/memories/snapshots?wait=true");
+      const names = readdirSync(join(work, "snap-source", "snapshots", "memories")).sort();
+      assert.deepEqual(names, [name, newer.json.result.name]);
+      const deleted = await call(
+        source,
+        "DELETE",
+        `/collections/memories/snapshots/${newer.json.result.name}?wait=true`,
+      );
+      assert.equal(deleted.json.result, true);
+      assert.equal(
+        (await call(source, "DELETE", `/collections/memories/snapshots/${newer.json.result.name}`)).status,
+        404,
+      );
+      assert.deepEqual(readdirSync(join(work, "snap-source", "snapshots", "memories")), [name]);
       // Changed after the snapshot: the recovered copy must not have it.
       await call(source, "PUT", "/collections/memories/points", { points: [{ ...point, id: 8 }] });
     } finally {
