@@ -134,7 +134,7 @@ publish_artifacts() {
   [ "$changed" -eq 0 ] || say "published $changed artifact(s) on nas:$NAS_ARTIFACTS"
 }
 
-nas_http_ok() { curl -fsS -o /dev/null --max-time 3 "$1"; }
+nas_http_ok() { curl -fs -o /dev/null --max-time 3 "$1"; }
 nas_services_answer() {
   local address; address=$(host_loopback "$NAS_HOST")
   nas_http_ok "http://$address:$NAS_ARTIFACTS_PORT/" && nas_http_ok "http://$address:$NAS_REGISTRY_PORT/v2/"
