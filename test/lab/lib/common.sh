@@ -30,6 +30,9 @@ NAS_FORWARDED_PORTS="22 8081 5000"
 MIRROR_NAMES="deb.debian.org"
 MIRROR_UPSTREAM=deb.debian.org:80
 LAB_DOMAIN=lab.home.arpa
+# Hosts that run a real Docker engine (the broker host in docker mode): booted with what dockerd
+# needs inside systemd-nspawn, and /var/lib/docker on a plain directory (lib/hosts.sh).
+DOCKER_HOSTS="vega"
 
 SOCKET_PROXYD=/lib/systemd/systemd-socket-proxyd
 [ -x "$SOCKET_PROXYD" ] || SOCKET_PROXYD=/usr/lib/systemd/systemd-socket-proxyd
