@@ -28,6 +28,7 @@ const inputs = (): HostStateInputs => ({
   ),
   secretFiles: { [join(dir, "secret.conf")]: { content: "TEST-SECRET-x\n", ...meta } },
   units: {},
+  artifacts: {},
 });
 
 before(async () => {

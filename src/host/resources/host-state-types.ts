@@ -2,7 +2,16 @@
  * The shapes of a {@link HostState}: what its provider receives, and what its state holds.
  */
 import type { HostConnection } from "../transport/connection";
-import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
+import type {
+  ArtifactItem,
+  ArtifactState,
+  DirectoryState,
+  FileItem,
+  FileState,
+  PackagesState,
+  UnitItem,
+  UnitState,
+} from "./host-state-items";
 import type { PathMetadata } from "../transport/remote-path";
 
 /**
@@ -21,10 +30,16 @@ export interface HostStateInputs {
   secretFiles: Record<string, FileItem>;
   /** Units by name ("mqtt-broker.service"). */
   units: Record<string, UnitItem>;
+  /**
+   * Apps installed from pinned .tar.gz files, by key ("qdrant"). Installed after the packages and
+   * before the files; a unit listing an artifact's installDir in `restartOn` restarts once when
+   * it is installed.
+   */
+  artifacts: Record<string, ArtifactItem>;
 }
 
 /** What `items` holds, as JSON text. */
-export type HostStateItemsText = Pick<HostStateInputs, "packages" | "directories" | "files" | "units">;
+export type HostStateItemsText = Pick<HostStateInputs, "packages" | "directories" | "files" | "units" | "artifacts">;
 
 /** What state holds: after a read, what the host really has. Never a file's content. */
 export interface HostStateOutputs {
@@ -34,6 +49,11 @@ export interface HostStateOutputs {
   files: Record<string, FileState>;
   secretFiles: Record<string, FileState>;
   units: Record<string, UnitState>;
+  /**
+   * By key. Absent in state written before artifacts existed (read as none); left out of the
+   * digest while empty, so that state's digest does not change.
+   */
+  artifacts?: Record<string, ArtifactState>;
   /**
    * Set by a refresh that could not reach the host (or log in, or match its key): why. The rest
    * is the state last known. Pulumi stops a whole `pulumi up` when any refresh fails, so one

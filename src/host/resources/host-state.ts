@@ -1,11 +1,11 @@
 /**
- * Everything one fleet host must have (packages, directories, files, systemd units) as one
+ * Everything one fleet host must have (packages, artifacts, directories, files, systemd units) as one
  * drift-aware resource, read back on every refresh: a hand edit, a stopped unit or a wiped host
  * shows up in `pulumi preview` and is repaired by `pulumi up`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../transport/connection";
-import type { FileItem, UnitItem } from "./host-state-items";
+import type { ArtifactItem, FileItem, UnitItem } from "./host-state-items";
 import { hostStateProvider, type HostStateItemsText } from "./host-state-provider";
 import { EntryResource, providerEntryText } from "./provider-entry";
 import { hostStateProblems } from "./host-state-validation";
@@ -14,7 +14,7 @@ import { UNKNOWN } from "./provider-support";
 import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, throwIfProblems } from "./resource-support";
 import { describeProblems } from "./validation";
 
-export type { FileItem, UnitItem } from "./host-state-items";
+export type { ArtifactItem, FileItem, UnitItem } from "./host-state-items";
 
 /** Arguments of a {@link HostState}. Items are plain data, except the secret files. */
 export interface HostStateArgs {
@@ -33,6 +33,12 @@ export interface HostStateArgs {
   secretFiles?: pulumi.Output<Record<string, FileItem>>;
   /** Systemd units by name ("qdrant.service"). */
   units: Record<string, UnitItem>;
+  /**
+   * Apps from pinned .tar.gz files by key ("qdrant"), installed after the packages (which must
+   * include curl) and before the files. A unit that lists an artifact's installDir in its
+   * `restartOn` restarts once when it is installed.
+   */
+  artifacts?: Record<string, ArtifactItem>;
 }
 
 /** What each resource carries as its provider: a loader of hostStateProvider (see ./provider-entry.ts). */
@@ -69,6 +75,7 @@ export class HostState extends EntryResource {
       directories: args.directories,
       files: args.files,
       units: args.units,
+      artifacts: args.artifacts ?? {},
     };
     super(
       hostStateEntry,
