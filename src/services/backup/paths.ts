@@ -15,8 +15,8 @@ export const backupPaths = {
   knownHosts: `${backupConfigDir}/known_hosts`,
   /** What every script sources: the repository, the password file, the sftp command, where state goes. */
   env: `${backupConfigDir}/restic.env`,
-  /** The scripts: backup-<id>, restore-<id>. */
-  scripts: "/usr/local/lib/lyra/backup",
+  /** Where the scripts are (backup-<id>, restore-<id>), beside lyra-fleet's others. */
+  scripts: "/usr/local/lib/lyra",
   /** The operator's command for a deliberate restore of an older backup. */
   restoreCommand: "/usr/local/sbin/lyra-restore",
   /** Survives reboots: when each data set's last good backup finished (verify reads it). */

@@ -103,7 +103,6 @@ export function renderBackups(ctx: RenderContext<BackupOptions>, plan: HostPlan)
     directories: [
       { path: "/etc/lyra", mode: "0755", ...root },
       { path: backupConfigDir, mode: "0700", ...root },
-      { path: "/usr/local/lib/lyra", mode: "0755", ...root },
       { path: backupPaths.scripts, mode: "0755", ...root },
     ],
     files: [

@@ -4,7 +4,7 @@
  * module declares with a `backup` is backed up by restic over SFTP and restored on an empty host.
  */
 import { z } from "zod";
-import type { ModelIssue } from "../../model/issues";
+import { withRule, type ModelIssue } from "../../model/issues";
 
 /** systemd's OnCalendar= syntax uses only these; a line break would start another directive. */
 const calendarCharacters = /^[A-Za-z0-9*:/.,~ +-]+$/;
@@ -20,11 +20,9 @@ const keepCount = (what: string, fallback: number) =>
 
 export const backupSchema = z.strictObject({
   /** When each host backs up its data sets (systemd OnCalendar=, the host's time zone). */
-  schedule: z
-    .string({ error: calendarExpected })
-    .regex(calendarCharacters, { error: calendarExpected })
-    .refine((s) => s.trim() === s && s !== "", { error: calendarExpected })
-    .default("*-*-* 03:00:00"),
+  schedule: withRule(z.string({ error: calendarExpected }), (s) =>
+    calendarCharacters.test(s) && s.trim() === s ? undefined : calendarExpected,
+  ).default("*-*-* 03:00:00"),
   /** Spreads the hosts' runs so they do not all reach the NAS at the same second (RandomizedDelaySec=). */
   randomizedDelayMinutes: z
     .number({ error: "expected a number of minutes (0-720)" })

@@ -97,7 +97,7 @@ export function backupRules(fleet: FleetModel): AlertRule[] {
       for: "15m",
       labels: { severity: "warning" },
       annotations: {
-        summary: "No good backup of {{ $labels.dataset }} on {{ $labels.host }} for over ${fleet.backup.maxAgeHours} h",
+        summary: `No good backup of {{ $labels.dataset }} on {{ $labels.host }} for over ${fleet.backup.maxAgeHours} h`,
         description: `The last good backup of {{ $labels.dataset }} on {{ $labels.host }} is older than ${fleet.backup.maxAgeHours} h (or there is none yet). Runbook: journalctl -u lyra-backup-{{ $labels.dataset }}; systemctl start lyra-backup-{{ $labels.dataset }}.`,
       },
     },

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { loadStackFile } from "../../../../src/model/load";
 import { backupSchema } from "../../../../src/services/backup/settings";
 import { backupScriptText, restoreScriptText, type BackedUpDataSet } from "../../../../src/services/backup/scripts";
 import { freePort } from "../../../support/free-port";
@@ -302,4 +303,14 @@ test("--snapshot restores an older backup on purpose: the current data is moved 
   const aside = readdirSync(join(dir, "data")).filter((n) => n.startsWith("older.lyra-replaced-"));
   assert.equal(aside.length, 1, `one directory moved aside: ${readdirSync(join(dir, "data")).join(", ")}`);
   assert.deepEqual(filesUnder(join(dir, "data", aside[0])), { "a.txt": "wednesday, broken\n" });
+});
+
+test("systemd reads the stacks' backup schedules as calendar times (and refuses one that is not)", () => {
+  const schedules = ["home"].map((stack) => loadStackFile(`stacks/Pulumi.${stack}.yaml`).backup?.schedule);
+  for (const schedule of [...schedules, backupSchema.parse({}).schedule]) {
+    assert.ok(schedule, "the stack has a backup schedule");
+    const r = spawnSync("systemd-analyze", ["calendar", schedule], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(r.status, 0, `${schedule}: ${r.stdout}${r.stderr}`);
+  }
+  assert.notEqual(spawnSync("systemd-analyze", ["calendar", "every tuesday"], { encoding: "utf8" }).status, 0);
 });
