@@ -1,6 +1,7 @@
 /** The validated, resolved fleet: what every renderer and the program work from. */
 import type { PinnedImage, PinnedVersion, Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
+import type { BackupSettings } from "../services/backup/settings";
 
 export interface Host {
   name: string;
@@ -36,6 +37,8 @@ export interface FleetModel {
   images: Record<PinnedImage, string> & Record<string, string>;
   /** Sorted by name. */
   mqttUsers: MqttUser[];
+  /** The stack's `backup:` section: absent, no host backs anything up. */
+  backup?: BackupSettings;
 }
 
 /**

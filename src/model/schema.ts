@@ -10,6 +10,7 @@ import { topicFilterProblem } from "./mqtt-topic";
 import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
 import { normalizedPathProblem } from "./paths";
 import { imageWithDigest, pinnedKeys, roles, serviceSchemas, version } from "./services";
+import { backupSchema } from "../services/backup/settings";
 
 /** A host name is also the first DNS label of its FQDN: at most 63 characters, no trailing dash. */
 const hostName = z.string({ error: "expected a host name" }).regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, {
@@ -97,6 +98,13 @@ export const siteSchema = z.strictObject({
     path: withRule(z.string({ error: nasPathExpected }), (path) =>
       normalizedPathProblem(path) ? nasPathExpected : undefined,
     ),
+    /** The NAS account the hosts log in as over SFTP to reach the backup repository (needed with `backup:`). */
+    user: z
+      .string({ error: "expected a NAS account name" })
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "expected a NAS account name (lowercase letters, digits, - and _)" })
+      .optional(),
+    /** The NAS's pinned SSH host key: the hosts refuse a NAS presenting another (needed with `backup:`). */
+    hostKey: hostKey.optional(),
   }),
 });
 
@@ -120,6 +128,8 @@ function buildFleetSchema() {
     versions: z.strictObject(Object.fromEntries(pins.versions.map((key) => [key, version]))),
     /** The release's container images, pinned by digest, one per key a registered module pins (its `images`). */
     images: z.strictObject(Object.fromEntries(pins.images.map((key) => [key, imageWithDigest]))),
+    /** Backups of every data set to the NAS (restic over SFTP), and restores on an empty host. */
+    backup: backupSchema.optional(),
     mqtt: z
       .strictObject({
         /** Extra MQTT users beyond the implicit ones (one per host, orchestrator, nodered, monitor). */

@@ -61,7 +61,10 @@ test("storage outside /var/lib is refused with the setting's path (a dynamic use
 test("the unit runs the release binary with the managed config, sandboxed, and names the pinned version", () => {
   const unit = unitNamed(qdrant(), "qdrant.service");
   const content = unit.content!;
-  assert.equal(unitValue(content, "Service", "ExecStart"), `/usr/local/bin/qdrant --config-path ${configPath}`);
+  assert.equal(
+    unitValue(content, "Service", "ExecStart"),
+    `/usr/local/bin/qdrant --config-path ${configPath} $QDRANT_RESTORE_ARGS`,
+  );
   assert.equal(unitValue(content, "Service", "DynamicUser"), "yes");
   assert.equal(unitValue(content, "Service", "StateDirectory"), "qdrant/storage qdrant/snapshots");
   assert.equal(unitValue(content, "Service", "Restart"), "on-failure");
