@@ -10,7 +10,8 @@
  *   every other node and credential as they are;
  * - saveFlows / saveCredentials leave them out, so the userDir holds only the editor's own flows
  *   (and never the fleet's MQTT password); a stale userDir that still holds them (an old backup,
- *   a hand edit, the former plain copy of the fleet's credentials) is rewritten without them.
+ *   a hand edit, the former plain copy of the fleet's credentials) is rewritten without them,
+ *   backup file included.
  * An editor edit of the watchdog therefore runs until the next start, and a changed watchdog in
  * the stack reaches Node-RED by the restart `pulumi up` makes when flows.json changes.
  *
@@ -109,8 +110,12 @@ module.exports = {
         const stored = await local.getCredentials();
         const f = fleet();
         const { own, hadFleet } = usersCredentials(stored, f.ids);
-        // A userDir holding the fleet's credentials, or any in plain text, is rewritten at once.
-        if (hadFleet || (!isEncrypted(stored) && Object.keys(stored).length > 0)) await local.saveCredentials(encrypt(own));
+        // A userDir holding the fleet's credentials, or any in plain text, is rewritten at once, twice:
+        // Node-RED keeps the file it replaces as .flows_cred.json.backup, which must not keep them either.
+        if (hadFleet || (!isEncrypted(stored) && Object.keys(stored).length > 0)) {
+            await local.saveCredentials(encrypt(own));
+            await local.saveCredentials(encrypt(own));
+        }
         return encrypt({ ...own, ...f.credentials });
     },
     saveCredentials: async function (credentials) {

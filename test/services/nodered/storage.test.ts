@@ -110,11 +110,12 @@ test("credentials: the user's kept, the fleet's from the stack; the userDir neve
   const loaded = await storage.getCredentials();
   assert.deepEqual(Object.keys(loaded), ["$"], "handed to Node-RED encrypted");
   assert.deepEqual(decrypt(loaded), { ...user, ...fleetCredentials });
-  // The stale fleet credential was in the userDir: rewritten at once without it.
-  assert.equal(saved.credentials.length, 1);
-  assert.deepEqual(decrypt(saved.credentials[0]), user);
+  // The stale fleet credential was in the userDir: rewritten at once without it, twice so that
+  // Node-RED's backup of the replaced file does not keep it either.
+  assert.equal(saved.credentials.length, 2);
+  assert.deepEqual(saved.credentials.map(decrypt), [user, user]);
   await storage.saveCredentials(encrypt({ ...user, ...fleetCredentials }));
-  assert.deepEqual(decrypt(saved.credentials[1]), user);
+  assert.deepEqual(decrypt(saved.credentials[2]), user);
   assert.ok(!JSON.stringify(saved.credentials).includes("fleet-mqtt-pw"));
   assert.deepEqual(warnings, []);
 });
@@ -122,9 +123,8 @@ test("credentials: the user's kept, the fleet's from the stack; the userDir neve
 test("credentials a userDir holds in plain text (the former copy of the fleet's) are rewritten encrypted", async () => {
   const { storage, saved } = await storageOver({ flows: [], credentials: { ...fleetCredentials } });
   assert.deepEqual(decrypt(await storage.getCredentials()), fleetCredentials);
-  assert.deepEqual(saved.credentials.length, 1);
-  assert.deepEqual(Object.keys(saved.credentials[0]), ["$"]);
-  assert.deepEqual(decrypt(saved.credentials[0]), {});
+  assert.deepEqual(saved.credentials.length, 2);
+  for (const c of saved.credentials) assert.deepEqual([Object.keys(c), decrypt(c)], [["$"], {}]);
 });
 
 test("credentials encrypted with another secret: a warning, the watchdog's still load, the file is left alone", async () => {
