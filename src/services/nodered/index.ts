@@ -22,7 +22,7 @@ export const service = defineService({
   dataSets: () => [
     {
       path: noderedPaths.userDir,
-      note: "flows and credentials deployed from the editor (flows.json, flows_cred.json encrypted with nodered-credential-secret), its library (lib/) and editor settings; the watchdog tab is the stack's and is not in it",
+      note: "flows and credentials deployed from the editor",
       backup: { id: "nodered", unit: "nodered.service" },
     },
   ],
