@@ -1,11 +1,11 @@
-/** nodered: Node-RED with the fleet's watchdog flows. */
+/** nodered: Node-RED with the fleet's watchdog flows and the flows deployed from its editor. */
 import type { Host } from "../../model/fleet";
 import type { ModelIssue } from "../../model/issues";
 import { defineService } from "../module";
 import type { MqttClientOptions } from "../mqtt-client/options";
 import { options, type NoderedOptions } from "./options";
 import { noderedPaths, render } from "./render";
-import { noderedCredentialSecretKey, noderedSecretRules } from "./secrets";
+import { noderedAdminPasswordKey, noderedCredentialSecretKey, noderedSecretRules } from "./secrets";
 
 export const service = defineService({
   id: "nodered",
@@ -13,15 +13,17 @@ export const service = defineService({
   roles: ["lyra"],
   versions: ["node-red"],
   render,
-  secretKeys: () => [noderedCredentialSecretKey],
+  secretKeys: () => [noderedCredentialSecretKey, noderedAdminPasswordKey],
   secretRules: noderedSecretRules,
-  // Flows and credentials deployed from the editor live in its userDir; flows_cred.json there is
-  // the fleet's own copy, put back at every start.
+  // The userDir: flows and credentials deployed from the editor, nothing pulumi up writes (the
+  // watchdog's flows and credentials stay in /etc/lyra/nodered and the systemd credentials). The
+  // backup reads through the /var/lib/nodered symlink DynamicUser= makes; a restore on an empty
+  // host fills /var/lib/nodered, which systemd moves to /var/lib/private at the first start.
   dataSets: () => [
     {
       path: noderedPaths.userDir,
       note: "flows and credentials deployed from the editor",
-      backup: { id: "nodered", unit: "nodered.service", exclude: ["flows_cred.json"] },
+      backup: { id: "nodered", unit: "nodered.service" },
     },
   ],
   mqtt: { users: { nodered: { publish: ["lyra/status/#"], subscribe: ["lyra/#"] } } },

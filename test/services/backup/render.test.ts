@@ -161,8 +161,9 @@ test("the scripts: tagged by host and data set, scoped retention from the stack,
   assert.equal(unitValue(qdrant, "Service", "EnvironmentFile"), "-/run/lyra/qdrant-restore.env");
   assert.match(unitValue(qdrant, "Service", "ExecStart"), / \$QDRANT_RESTORE_ARGS$/);
   assert.equal(unitValue(qdrant, "Service", "ExecStartPost"), "+/bin/rm -f /run/lyra/qdrant-restore.env");
-  // What pulumi up writes itself is left out: Node-RED's credentials copy, the config source's own files, the entries index.
-  assert.ok(file(lyra, "/usr/local/lib/lyra/backup-nodered").content.includes(`--exclude "$real/"'flows_cred.json'`));
+  // What pulumi up writes itself is left out: the config source's own files, the entries index. Node-RED's
+  // flows_cred.json is the editor's (encrypted) credentials, backed up with its flows.
+  assert.ok(!file(lyra, "/usr/local/lib/lyra/backup-nodered").content.includes("--exclude"));
   assert.ok(file(lyra, "/usr/local/lib/lyra/backup-mkdocs-incidents").content.includes(`--exclude "$real/"'index.md'`));
   const config = file(vega, "/usr/local/lib/lyra/backup-config-source").content;
   assert.ok(config.includes(`--exclude "$real/"'README.md' --exclude "$real/"'fleet.json'`));
