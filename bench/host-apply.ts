@@ -50,6 +50,7 @@ function declare(connection: HostConnection, version: number): HostStateInputs {
       ]),
     ),
     secretFiles: {},
+    artifacts: {},
     units: Object.fromEntries(Array.from({ length: UNITS }, (_, u) => [`${PREFIX}-${u}.service`, unit(u)])),
   };
 }

@@ -1,6 +1,7 @@
 /** The validated, resolved fleet: what every renderer and the program work from. */
 import type { PinnedImage, PinnedVersion, Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
+import type { ArtifactPin } from "./artifacts";
 
 export interface Host {
   name: string;
@@ -34,6 +35,8 @@ export interface FleetModel {
   versions: Record<PinnedVersion, string> & Record<string, string>;
   /** Each key pinned by the module that runs it (its `images`). */
   images: Record<PinnedImage, string> & Record<string, string>;
+  /** Each release artifact's pin, by its versions key (the modules' `artifacts`). */
+  artifacts: Record<string, ArtifactPin>;
   /** Sorted by name. */
   mqttUsers: MqttUser[];
 }

@@ -32,6 +32,7 @@ const inputs = (via: HostConnection = connection): HostStateInputs => ({
   directories: { [dir]: { ...meta, mode: "0755" } },
   files: { [join(dir, "client.conf")]: { content: "broker = vega\n", ...meta } },
   secretFiles: {},
+  artifacts: {},
   units: {},
 });
 

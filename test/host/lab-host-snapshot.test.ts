@@ -90,6 +90,7 @@ describe(`lab: one read per host on ${HOST}`, () => {
         [`${DIR}/sub/c.conf`]: { content: "c\n", ...meta },
       },
       secretFiles: {},
+      artifacts: {},
       units: {
         [WORKER]: { content: unit("/bin/sleep infinity"), enabled: true, active: true, after: [], restartOn: [] },
         [IDLE]: { content: unit("/bin/sleep infinity"), enabled: false, active: false, after: [], restartOn: [] },

@@ -49,6 +49,7 @@ function inputs(config: string, units: HostStateInputs["units"]): HostStateInput
     directories: { [DIR]: { ...meta, mode: "0755" } },
     files: { [`${DIR}/worker.conf`]: { content: config, ...meta } },
     secretFiles: {},
+    artifacts: {},
     units,
   };
 }

@@ -31,6 +31,30 @@ export interface FileItem extends PathMetadata {
   content: string;
 }
 
+/**
+ * A declared release artifact (the HostPlan's PlannedArtifact without its key, which is the item's
+ * key, and its restarts, which are the units' `restartOn`): fetched from the first of `urls`,
+ * checked against `sha256`, extracted into `installDir`, `postInstall` run there.
+ */
+export interface ArtifactItem {
+  version: string;
+  /** 64 lowercase hex digits, of the .tar.gz. */
+  sha256: string;
+  /** http(s), tried in order. */
+  urls: string[];
+  /** /opt/lyra/apps/<key>/<version> */
+  installDir: string;
+  /** POSIX sh run as root with cwd installDir after extracting; "" for none. */
+  postInstall: string;
+}
+
+/** What a host has of an artifact. */
+export interface ArtifactState {
+  version: string;
+  sha256: string;
+  installed: boolean;
+}
+
 /** A declared systemd unit. */
 export interface UnitItem {
   /** Unit file text, or null for a unit its Debian package ships. */
@@ -41,7 +65,7 @@ export interface UnitItem {
   active: boolean;
   /** Units of the same host converged before this one (what its After=/Requires= name). */
   after: string[];
-  /** Paths of declared files whose every write restarts this unit. */
+  /** Paths of declared files (or artifacts' install dirs) whose every write restarts this unit. */
   restartOn: string[];
 }
 

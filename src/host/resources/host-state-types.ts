@@ -2,7 +2,16 @@
  * The shapes of a {@link HostState}: what its provider receives, and what its state holds.
  */
 import type { HostConnection } from "../transport/connection";
-import type { DirectoryState, FileItem, FileState, PackagesState, UnitItem, UnitState } from "./host-state-items";
+import type {
+  ArtifactItem,
+  ArtifactState,
+  DirectoryState,
+  FileItem,
+  FileState,
+  PackagesState,
+  UnitItem,
+  UnitState,
+} from "./host-state-items";
 import type { PathMetadata } from "../transport/remote-path";
 
 /**
@@ -21,10 +30,12 @@ export interface HostStateInputs {
   secretFiles: Record<string, FileItem>;
   /** Units by name ("mqtt-broker.service"). */
   units: Record<string, UnitItem>;
+  /** Release artifacts by key ("qdrant"), installed after the packages, before the files. */
+  artifacts: Record<string, ArtifactItem>;
 }
 
 /** What `items` holds, as JSON text. */
-export type HostStateItemsText = Pick<HostStateInputs, "packages" | "directories" | "files" | "units">;
+export type HostStateItemsText = Pick<HostStateInputs, "packages" | "directories" | "files" | "units" | "artifacts">;
 
 /** What state holds: after a read, what the host really has. Never a file's content. */
 export interface HostStateOutputs {
@@ -34,6 +45,8 @@ export interface HostStateOutputs {
   files: Record<string, FileState>;
   secretFiles: Record<string, FileState>;
   units: Record<string, UnitState>;
+  /** Release artifacts by key, as the host has them. */
+  artifacts?: Record<string, ArtifactState>;
   /**
    * Set by a refresh that could not reach the host (or log in, or match its key): why. The rest
    * is the state last known. Pulumi stops a whole `pulumi up` when any refresh fails, so one

@@ -5,7 +5,7 @@
 import { aptPackagesProblems } from "./apt-packages";
 import { directoryProblems } from "./directory";
 import { fileProblems } from "./file-provider";
-import type { FileItem, UnitItem } from "./host-state-items";
+import type { ArtifactItem, FileItem, UnitItem } from "./host-state-items";
 import { containsUnknown } from "./provider-support";
 import type { PathMetadata } from "../transport/remote-path";
 import { systemdUnitProblems } from "./systemd-unit-provider";
@@ -17,6 +17,7 @@ export interface HostStateItems {
   files?: Record<string, FileItem>;
   secretFiles?: Record<string, FileItem>;
   units?: Record<string, UnitItem>;
+  artifacts?: Record<string, ArtifactItem>;
 }
 
 /** Problems of one item, its property named under the item: `files["/etc/x"].mode`. */
@@ -43,6 +44,8 @@ export function hostStateProblems(inputs: HostStateItems): Problem[] {
       problems.push(...under(`${kind}[${JSON.stringify(path)}]`, fileProblems({ path, ...file })));
     }
   }
+  // A unit may restart on an artifact's install: its installDir is written like a file.
+  for (const artifact of Object.values(inputs.artifacts ?? {})) declaredFiles.add(artifact.installDir);
   const units = inputs.units ?? {};
   // Secret files not known yet (a preview): a unit may restart on one of them.
   const secretsKnown = !containsUnknown(inputs.secretFiles);

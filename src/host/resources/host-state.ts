@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../transport/connection";
-import type { FileItem, UnitItem } from "./host-state-items";
+import type { ArtifactItem, FileItem, UnitItem } from "./host-state-items";
 import { hostStateProvider, type HostStateItemsText } from "./host-state-provider";
 import { EntryResource, providerEntryText } from "./provider-entry";
 import { hostStateProblems } from "./host-state-validation";
@@ -14,7 +14,7 @@ import { UNKNOWN } from "./provider-support";
 import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, throwIfProblems } from "./resource-support";
 import { describeProblems } from "./validation";
 
-export type { FileItem, UnitItem } from "./host-state-items";
+export type { ArtifactItem, FileItem, UnitItem } from "./host-state-items";
 
 /** Arguments of a {@link HostState}. Items are plain data, except the secret files. */
 export interface HostStateArgs {
@@ -33,6 +33,8 @@ export interface HostStateArgs {
   secretFiles?: pulumi.Output<Record<string, FileItem>>;
   /** Systemd units by name ("qdrant.service"). */
   units: Record<string, UnitItem>;
+  /** Release artifacts by key ("qdrant"); a unit restarted by one lists its installDir in restartOn. */
+  artifacts?: Record<string, ArtifactItem>;
 }
 
 /** What each resource carries as its provider: a loader of hostStateProvider (see ./provider-entry.ts). */
@@ -69,6 +71,7 @@ export class HostState extends EntryResource {
       directories: args.directories,
       files: args.files,
       units: args.units,
+      artifacts: args.artifacts ?? {},
     };
     super(
       hostStateEntry,

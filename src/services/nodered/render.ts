@@ -1,8 +1,9 @@
 /**
  * nodered.service: Node-RED running the heartbeat watchdog (./nodered-flows.ts).
  *
- * Node-RED is not in Debian: it is installed from npm at `versions.node-red` into
- * /opt/lyra/node-red (the recovery steps give the command) and run by Debian's nodejs.
+ * Node-RED is not in Debian: its release artifact (`artifacts.node-red`, the tree `npm install
+ * --omit=dev node-red@<version>` makes) is installed by the host into the release's versioned
+ * directory and run from there by Debian's nodejs.
  *
  * Flows are the fleet's: flows.json is read from /etc/lyra/nodered, which the sandbox keeps
  * read-only, and the editor is read-only for everyone (adminAuth with no users and anonymous
@@ -23,11 +24,11 @@ import type { NoderedOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 import { noderedCredentialSecretKey } from "./secrets";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
 
 const unitName = "nodered.service";
 const configDir = "/etc/lyra/nodered";
 export const noderedPaths = {
-  install: "/opt/lyra/node-red",
   settings: `${configDir}/settings.js`,
   flows: `${configDir}/flows.json`,
   credentials: `${configDir}/flows_cred.json`,
@@ -35,6 +36,9 @@ export const noderedPaths = {
   /** StateDirectory=nodered. */
   userDir: "/var/lib/nodered",
 } as const;
+
+/** Node-RED's entry point inside an installed release. */
+export const noderedMainOf = (installDir: string): string => `${installDir}/node_modules/node-red/red.js`;
 
 export function noderedSettings(port: number): string {
   const q = (s: string) => JSON.stringify(s);
@@ -81,6 +85,7 @@ module.exports = {
 
 export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions["node-red"];
+  const artifact = plannedArtifact(fleet, "node-red", { restarts: [unitName] });
   const flowsCredential = "flows_cred.json";
   const unit = unitFile({
     Unit: {
@@ -100,7 +105,7 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
       ],
       // Node-RED reads credentials only from <userDir>/flows_cred.json: copy the fleet's over on every start.
       ExecStartPre: `/usr/bin/install -m 0600 %d/${flowsCredential} ${noderedPaths.userDir}/${flowsCredential}`,
-      ExecStart: `/usr/bin/node ${noderedPaths.install}/node_modules/node-red/red.js --settings ${noderedPaths.settings}`,
+      ExecStart: `/usr/bin/node ${noderedMainOf(artifact.installDir)} --settings ${noderedPaths.settings}`,
       Restart: "on-failure",
       RestartSec: "5s",
       ...hardened({
@@ -120,9 +125,9 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
     restarts: [unitName],
   });
   return {
-    // Node-RED itself is installed with npm (see recovery); Debian's npm package pulls hundreds of
-    // packages the running service never needs, so only the runtime is declared.
+    // Node-RED itself is its artifact (an installed npm tree), so only the runtime is a package.
     packages: ["nodejs", "curl"],
+    artifacts: [artifact],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       // Readable by the service's dynamic user: settings.js and flows.json are read in place.
@@ -146,13 +151,9 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "nodered" }],
     checks: [
+      artifactInstalled(host, artifact),
       unitActive(host, unitName),
       httpAnswers(host, "Node-RED editor", settings.port, "/"),
-      {
-        kind: "command",
-        name: `${host.name}: Node-RED ${version} installed`,
-        command: `grep -q '"version": "${version}"' ${noderedPaths.install}/node_modules/node-red/package.json`,
-      },
     ],
     recovery: [
       {
@@ -161,8 +162,8 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
           "systemctl restart nodered",
           `curl -sS -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
           "journalctl -u nodered -n 100",
-          // Not in Debian: installed from npm, pinned to the stack's version.
-          `npm install --prefix ${noderedPaths.install} --omit=dev --no-audit --no-fund node-red@${version}`,
+          // The release the unit runs (installed by `pulumi up` from the artifact share).
+          `grep '"version"' ${artifact.installDir}/node_modules/node-red/package.json`,
           // The watchdog's view of the mirrors, as the verify command's user sees it.
           `mosquitto_sub -h ${brokerAddress(fleet).host} -p ${brokerAddress(fleet).port} -u monitor -P "$MQTT_MONITOR_PASSWORD" -t 'lyra/status/#' -v`,
         ],
