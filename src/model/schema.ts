@@ -98,6 +98,13 @@ export const siteSchema = z.strictObject({
     path: withRule(z.string({ error: nasPathExpected }), (path) =>
       normalizedPathProblem(path) ? nasPathExpected : undefined,
     ),
+    /** The NAS account the hosts log in as over SFTP to reach the backup repository (needed with `backup:`). */
+    user: z
+      .string({ error: "expected a NAS account name" })
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "expected a NAS account name (lowercase letters, digits, - and _)" })
+      .optional(),
+    /** The NAS's pinned SSH host key: the hosts refuse a NAS presenting another (needed with `backup:`). */
+    hostKey: hostKey.optional(),
     /** The artifact share the hosts install apps from (see ./artifacts.ts). */
     artifacts: artifactShare,
     /** A container registry on the NAS the broker's image may come from. */
