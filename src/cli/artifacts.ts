@@ -15,12 +15,11 @@ import { publishArtifacts, publishTable } from "../artifacts/publish";
 import { openShare } from "../artifacts/share";
 import { readSecrets } from "../secrets/source";
 import { parseArgs, UsageError } from "./args";
+// The flat stack secret holding the private key of the NAS account (the backup module's).
+import { nasSshKeyKey as nasSshKeySecret } from "../services/backup/secrets";
 
 const usage =
   "usage: npm run artifacts -- --stack <name> [--from <dir>] [--identity <file>] [--stack-file <path>] [--nas-port <port>]";
-
-/** The flat stack secret holding the private key of the NAS account. */
-export const nasSshKeySecret = "nasSshKey";
 
 function nasLogin(fleet: FleetModel): { user: string; hostKey: string } {
   const { user, hostKey } = fleet.site.nas;

@@ -1,13 +1,15 @@
 /**
  * A planned container (the runbook's `mqtt-broker`, or any other) on its host, through the Docker
  * provider over SSH. Its config files (declared in the host's state) are mounted; a hash of them
- * is a label, so a config change recreates the container from the known config.
+ * is a label, so a config change recreates the container from the known config. The container's
+ * own arguments come from ./container-args.ts, which the lab also runs on a real Docker engine.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlannedContainer } from "../render/plan";
 import type { HostConnectionInputs } from "../host/resources";
 import type { Host } from "./host";
+import { containerResourceArgs, containerVolumes } from "./container-args";
 
 export interface ContainerArgs {
   container: PlannedContainer;
@@ -57,16 +59,10 @@ export class Container extends pulumi.ComponentResource {
       { name: spec.image, keepLocally: true },
       { parent: this, provider },
     );
-    const volumes = spec.mounts
-      .filter((m) => m.kind === "volume")
-      .map(
-        (m) =>
-          new docker.Volume(
-            `${name}-${m.source}`,
-            { name: m.source },
-            { parent: this, provider, retainOnDelete: true },
-          ),
-      );
+    const volumes = containerVolumes(spec).map(
+      (volume) =>
+        new docker.Volume(`${name}-${volume}`, { name: volume }, { parent: this, provider, retainOnDelete: true }),
+    );
     // One hash over every config file: any change (passwords included) recreates the container.
     let configHash: pulumi.Output<string>;
     try {
@@ -74,31 +70,15 @@ export class Container extends pulumi.ComponentResource {
     } catch (err) {
       throw new Error(`Container '${name}': container config file ${(err as Error).message}`);
     }
-    this.container = new docker.Container(
-      `${name}-container`,
-      {
-        name: spec.name,
-        // The image ID, not repoDigest: @pulumi/docker 4.6.2 stores the ID and diffs it against a
-        // digest, so repoDigest replaced the container (restarting the broker) on every `pulumi up`
-        // (pulumi-docker issue 1431, fixed in 4.7.0). The image is still pulled by digest (its name).
-        image: image.imageId,
-        restart: spec.restart,
-        ports: spec.ports.map((p) => ({ internal: p.container, external: p.host, protocol: p.protocol })),
-        mounts: spec.mounts.map((m) => ({ type: m.kind, source: m.source, target: m.target, readOnly: m.readOnly })),
-        healthcheck: {
-          tests: spec.healthcheck.test,
-          interval: `${spec.healthcheck.intervalSeconds}s`,
-          timeout: `${spec.healthcheck.timeoutSeconds}s`,
-          retries: spec.healthcheck.retries,
-        },
-        labels: [
-          ...Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
-          { label: "lyra-fleet.config-sha256", value: configHash },
-        ],
-        mustRun: true,
-      },
-      { parent: this, provider, dependsOn: [host.state, ...volumes], deleteBeforeReplace: true },
-    );
+    // The image ID, not repoDigest: @pulumi/docker 4.6.2 stores the ID and diffs it against a
+    // digest, so repoDigest replaced the container (restarting the broker) on every `pulumi up`
+    // (pulumi-docker issue 1431, fixed in 4.7.0). The image is still pulled by digest (its name).
+    this.container = new docker.Container(`${name}-container`, containerResourceArgs(spec, image.imageId, configHash), {
+      parent: this,
+      provider,
+      dependsOn: [host.state, ...volumes],
+      deleteBeforeReplace: true,
+    });
     this.registerOutputs({ container: this.container.name });
   }
 }

@@ -2,6 +2,7 @@
 import type { PinnedImage, PinnedVersion, Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
 import type { ArtifactPin } from "./artifacts";
+import type { BackupSettings } from "../services/backup/settings";
 
 export interface Host {
   name: string;
@@ -39,6 +40,8 @@ export interface FleetModel {
   artifacts: Record<string, ArtifactPin>;
   /** Sorted by name. */
   mqttUsers: MqttUser[];
+  /** The stack's `backup:` section: absent, no host backs anything up. */
+  backup?: BackupSettings;
 }
 
 /**

@@ -11,6 +11,7 @@ import { topicFilterProblem } from "./mqtt-topic";
 import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
 import { normalizedPathProblem } from "./paths";
 import { imageWithDigest, pinnedKeys, roles, serviceSchemas, version } from "./services";
+import { backupSchema } from "../services/backup/settings";
 
 /** A host name is also the first DNS label of its FQDN: at most 63 characters, no trailing dash. */
 const hostName = z.string({ error: "expected a host name" }).regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, {
@@ -141,6 +142,8 @@ function buildFleetSchema() {
             ? `expected a map of artifact pins, one per key: ${[...pins.artifacts].sort().join(", ")}`
             : undefined,
     }),
+    /** Backups of every data set to the NAS (restic over SFTP), and restores on an empty host. */
+    backup: backupSchema.optional(),
     mqtt: z
       .strictObject({
         /** Extra MQTT users beyond the implicit ones (one per host, orchestrator, nodered, monitor). */

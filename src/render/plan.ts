@@ -136,6 +136,33 @@ export interface PlannedDataSet {
   service: string;
   path: string;
   note: string;
+  /** Backed up by restic and restored on an empty host (a module's `dataSets`, src/services/module.ts). */
+  backup?: PlannedDataSetBackup;
+}
+
+/**
+ * A data set restic backs up to the NAS and restores on an empty host (src/services/backup). The
+ * shell snippets are POSIX sh run as root; `$path` holds the data set's path when they run.
+ */
+export interface PlannedDataSetBackup {
+  /** `<service>` or `<service>-<what>`: the units' names (lyra-backup-<id>, lyra-restore-<id>) and the snapshots' tag. */
+  id: string;
+  /** The unit that uses the data: it requires and starts after lyra-restore-<id>.service. Absent: a container (created after its host converged). */
+  unit?: string;
+  /** The container that uses it, when no unit does (the broker in docker mode): stopped and started around a deliberate restore. */
+  container?: string;
+  /** Names directly under the path that `pulumi up` writes itself: not backed up, not counted as data, not restored. */
+  exclude?: string[];
+  /** A condition that holds when the data is there (then a restore does nothing). Default: the path holds an entry not excluded. */
+  present?: string;
+  /** Run before `restic backup` (qdrant: a fresh snapshot of every collection). */
+  beforeBackup?: string;
+  /** Run after a restore, before the unit starts (qdrant: which snapshots to recover at its first start). */
+  afterRestore?: string;
+  /** Further paths the deliberate restore (`lyra-restore <id> <snapshot>`) moves aside with the data (qdrant: its storage). */
+  replaces?: string[];
+  /** Debian packages the snippets need. */
+  packages?: string[];
 }
 
 /**

@@ -27,8 +27,8 @@ const inputs = (): HostStateInputs => ({
     Array.from({ length: 12 }, (_, i) => [join(dir, `f${i}.conf`), { content: `key = ${i}\n`, ...meta }]),
   ),
   secretFiles: { [join(dir, "secret.conf")]: { content: "TEST-SECRET-x\n", ...meta } },
-  artifacts: {},
   units: {},
+  artifacts: {},
 });
 
 before(async () => {

@@ -49,7 +49,10 @@ test("every problem is named by its item and field, and no content is quoted", (
     ],
   );
   assert.match(problems[4].reason, /names "ghost\.service", which is not a unit of this host/);
-  assert.match(problems[5].reason, /names "\/etc\/missing", which is not a file of this host/);
+  assert.match(
+    problems[5].reason,
+    /names "\/etc\/missing", which is not a file or an artifact's installDir of this host/,
+  );
   assert.ok(!JSON.stringify(problems).includes("top-secret"));
 });
 
@@ -106,4 +109,87 @@ test("the provider decodes the JSON text the resource sends, and names a propert
   assert.deepEqual((await hostStateProvider.check({} as never, encoded as never)).failures, []);
   const broken = await hostStateProvider.check({} as never, { ...encoded, items: "{not json" } as never);
   assert.deepEqual(broken.failures, [{ property: "items", reason: "must be the JSON text of an object" }]);
+});
+
+test("artifacts: every problem is named by its key and field", () => {
+  const good = {
+    version: "1.13.0",
+    sha256: "a".repeat(64),
+    urls: ["http://nas.lab.home.arpa:8081/qdrant/1.13.0/qdrant.tar.gz", "https://github.com/qdrant/qdrant/x.tar.gz"],
+    installDir: "/opt/lyra/apps/qdrant/1.13.0",
+    postInstall: "",
+  };
+  assert.deepEqual(
+    hostStateProblems({ artifacts: { qdrant: good }, units: { "qdrant.service": unit([], [good.installDir]) } }),
+    [],
+    "a unit may restart on an artifact's installDir",
+  );
+  const problems = hostStateProblems({
+    artifacts: {
+      qdrant: { ...good, sha256: "A".repeat(64), urls: [] },
+      stt: { ...good, version: "1 0", urls: ["ftp://nas/x.tar.gz"], installDir: "opt/stt" },
+      shared: { ...good, installDir: "/opt/lyra/apps/qdrant/2.0.0", postInstall: 3 },
+      top: { ...good, installDir: "/top" },
+    },
+  });
+  assert.deepEqual(problems, [
+    {
+      property: 'artifacts["qdrant"].sha256',
+      reason: `must be 64 lowercase hex digits (the sha256 of the .tar.gz), got "${"A".repeat(64)}"`,
+    },
+    { property: 'artifacts["qdrant"].urls', reason: "must list at least one http(s) URL" },
+    {
+      property: 'artifacts["stt"].version',
+      reason: 'must be a version such as "1.13.0" (letters, digits, . _ + ~ -), got "1 0"',
+    },
+    {
+      property: 'artifacts["stt"].urls[0]',
+      reason: 'must be an http:// or https:// URL without blanks or quotes, got "ftp://nas/x.tar.gz"',
+    },
+    { property: 'artifacts["stt"].installDir', reason: 'must be an absolute path below /, got "opt/stt"' },
+    {
+      property: 'artifacts["shared"].installDir',
+      reason: 'shares /opt/lyra/apps/qdrant with artifact "qdrant": each artifact needs its own directory',
+    },
+    { property: 'artifacts["shared"].postInstall', reason: 'must be a shell script, or "" for none' },
+    {
+      property: 'artifacts["top"].installDir',
+      reason: 'must be a version directory inside the artifact\'s own directory, got "/top"',
+    },
+  ]);
+});
+
+test("a HostState refuses bad artifacts before anything is registered", async () => {
+  const connection = {
+    host: "lyra",
+    address: "192.0.2.11",
+    port: 22,
+    user: "root",
+    hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBj73L0VaJqdjXeUQymXt9XdRsDn5Ddg/5e05YnW3qOD",
+  };
+  const items = {
+    packages: [],
+    directories: {},
+    files: {},
+    units: {},
+    artifacts: {
+      qdrant: {
+        version: "1.13.0",
+        sha256: "x",
+        urls: ["http://nas/q.tar.gz"],
+        installDir: "/opt/q/1",
+        postInstall: "",
+      },
+    },
+  };
+  const checked = await hostStateProvider.check(
+    {} as never,
+    { connection, items: JSON.stringify(items), secretFiles: "{}" } as never,
+  );
+  assert.deepEqual(checked.failures, [
+    {
+      property: 'artifacts["qdrant"].sha256',
+      reason: 'must be 64 lowercase hex digits (the sha256 of the .tar.gz), got "x"',
+    },
+  ]);
 });

@@ -2,7 +2,7 @@
  * Lab: a HostState's refresh reads the whole host in one remote command, and sees exactly what
  * the single-item providers see reading the same items one by one: present, drifted and absent
  * files and directories, written and packaged units (running, stopped, enabled or not), and
- * packages installed or not.
+ * packages installed or not; artifacts by their marker and `current`.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -23,8 +23,9 @@ const IDLE = `${PREFIX}-idle.service`;
 let lab: Lab;
 let connection: HostConnection;
 
+const APPS = `/opt/${PREFIX}`;
 const CLEANUP = `systemctl disable --now ${WORKER} ${IDLE} 2>/dev/null || true
-rm -rf /etc/systemd/system/${PREFIX}-* ${DIR}; systemctl daemon-reload; systemctl reset-failed 2>/dev/null || true`;
+rm -rf /etc/systemd/system/${PREFIX}-* ${DIR} ${APPS}; systemctl daemon-reload; systemctl reset-failed 2>/dev/null || true`;
 
 const meta = { mode: "0644", owner: "root", group: "root" };
 const unit = (exec: string) => `[Service]\nExecStart=${exec}\n[Install]\nWantedBy=multi-user.target\n`;
@@ -106,7 +107,33 @@ describe(`lab: one read per host on ${HOST}`, () => {
       `echo edited >> ${DIR}/a.conf; chmod 0640 ${DIR}/b.conf; rm -rf ${DIR}/sub
 systemctl disable --now ${WORKER}; echo '# edited' >> /etc/systemd/system/${IDLE}`,
     );
-    const wanted = { ...state, packages: { ...state.packages, packages: [...state.packages.packages, "tree"] } };
+    // Artifacts as an install leaves them: one complete and current; one whose marker names
+    // another build; one with no marker; one complete but not current.
+    const sha = (c: string) => c.repeat(64);
+    await onHost(
+      lab,
+      HOST,
+      `mkdir -p ${APPS}/good/1.0 ${APPS}/other/2.0 ${APPS}/partial/3.0 ${APPS}/old/1.0 ${APPS}/old/2.0
+printf '%s 1.0\\n' ${sha("a")} > ${APPS}/good/1.0/.lyra-artifact; ln -s ${APPS}/good/1.0 ${APPS}/good/current
+printf '%s 2.1\\n' ${sha("b")} > ${APPS}/other/2.0/.lyra-artifact; ln -s ${APPS}/other/2.0 ${APPS}/other/current
+printf '%s 1.0\\n' ${sha("d")} > ${APPS}/old/1.0/.lyra-artifact; ln -s ${APPS}/old/2.0 ${APPS}/old/current`,
+    );
+    const recorded = (version: string, c: string, installDir: string) => ({
+      version,
+      sha256: sha(c),
+      installed: true,
+      installDir,
+    });
+    const wanted = {
+      ...state,
+      packages: { ...state.packages, packages: [...state.packages.packages, "tree"] },
+      artifacts: {
+        good: recorded("1.0", "a", `${APPS}/good/1.0`),
+        other: recorded("2.0", "b", `${APPS}/other/2.0`),
+        partial: recorded("3.0", "c", `${APPS}/partial/3.0`),
+        old: recorded("1.0", "d", `${APPS}/old/1.0`),
+      },
+    };
     resetHostCounters();
     const read = await hostStateProvider.read(`${HOST}:state`, wanted);
     assert.equal(hostCounters(HOST).remoteCommands, 1, "one remote command reads the whole host");
@@ -124,5 +151,11 @@ systemctl disable --now ${WORKER}; echo '# edited' >> /etc/systemd/system/${IDLE
     assert.equal((items[`file ${DIR}/b.conf`] as { mode: string }).mode, "0640");
     assert.equal((items[`unit ${WORKER}`] as { activeState: string }).activeState, "inactive");
     assert.equal((items[`unit ${WORKER}`] as { enabled: boolean }).enabled, false);
+    assert.deepEqual(read.props!.artifacts, {
+      good: recorded("1.0", "a", `${APPS}/good/1.0`),
+      other: { ...recorded("2.1", "b", `${APPS}/other/2.0`), installed: true },
+      partial: { ...recorded("3.0", "c", `${APPS}/partial/3.0`), installed: false },
+      old: { ...recorded("1.0", "d", `${APPS}/old/1.0`), installed: false },
+    });
   });
 });

@@ -1,7 +1,9 @@
 #!/bin/bash
-# The lab: three real systemd hosts (systemd-nspawn) reachable over SSH on 127.0.0.11-13,
+# The lab: three real systemd fleet hosts (systemd-nspawn) reachable over SSH on 127.0.0.11-13,
+# the NAS on 127.0.0.10 (lab infrastructure: lib/nas.sh, apps it serves: lib/artifacts.sh),
 # and on demand extra mirrors mirror-2..mirror-N on 127.0.0.14 and up (lib/mirrors.sh).
-# Usage: lab.sh up [--mirrors N] | down | wipe HOST... | unplug HOST | status   (see test/lab/README.md)
+# Usage: lab.sh up [--mirrors N] | down | wipe HOST... | wipe-nas | unplug HOST | status | artifacts
+# (see test/lab/README.md)
 # State lives in ${LYRA_LAB_DIR:-/var/lib/lyra-fleet-lab}; needs root.
 set -uo pipefail
 # Hosts and forwarders started here run for hours: close every descriptor inherited beyond stdio
@@ -12,9 +14,9 @@ for inherited in /proc/$$/fd/*; do
 done
 unset inherited
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for lib in common apps rootfs network forwards hosts mirrors; do . "$LAB_SRC/lib/$lib.sh"; done
+for lib in common rootfs network forwards hosts mirrors artifacts nas; do . "$LAB_SRC/lib/$lib.sh"; done
 
-usage() { echo "usage: lab.sh up [--mirrors N] | down | wipe HOST... | unplug HOST | status" >&2; exit 2; }
+usage() { echo "usage: lab.sh up [--mirrors N] | down | wipe HOST... | wipe-nas | unplug HOST | status | artifacts" >&2; exit 2; }
 
 preflight() {
   [ "$(id -u)" = 0 ] || die "the lab needs root (namespaces, mounts, systemd-nspawn)"
@@ -24,6 +26,7 @@ preflight() {
   done
   [ -x "$SOCKET_PROXYD" ] || missing="$missing systemd-socket-proxyd"
   [ -z "$missing" ] || die "missing tools:$missing (apt-get install debootstrap systemd-container iproute2 openssh-client util-linux)"
+  artifacts_preflight
   mkdir -p "$LAB_RUN" "$LAB_LOGS" "$LAB_DIR/hosts"
 }
 
@@ -72,6 +75,7 @@ lab_up() { # [MIRRORS]: the number of mirrors to run; without it, the ones the l
   local name started=0 mirrors
   mirrors=$(wanted_mirrors "${1:-}") || exit 1
   ensure_rootfs # first: rebuilding the root takes the lab down, extra mirrors included
+  ensure_artifacts # before any host boots: a failed build leaves the lab as it was
   [ -z "$mirrors" ] || set_mirror_count "$mirrors"
   ensure_client_key
   write_known_hosts
@@ -94,6 +98,7 @@ lab_up() { # [MIRRORS]: the number of mirrors to run; without it, the ones the l
   done
   ensure_forwards  # while the hosts boot
   wait_hosts_ssh
+  ensure_nas
   [ "$started" -eq 0 ] || say "booted $started host(s)"
   print_hosts
 }
@@ -111,7 +116,12 @@ lab_down() {
 
 lab_wipe() { # HOST...: all stopped and wiped first, then one `up` boots them
   local name
-  for name in "$@"; do require_host "$name"; done
+  for name in "$@"; do
+    require_host "$name"
+    # The NAS holds every backup: re-flashing a fleet host must never take them along.
+    [ "$name" != "$NAS_HOST" ] || [ -n "${WIPE_NAS:-}" ] ||
+      die "refusing to wipe $NAS_HOST with the fleet hosts: it holds the backups and artifacts; \`lab.sh wipe-nas\` empties it on purpose"
+  done
   rootfs_is_current || die "the lab has no current pristine root; run lab:up first"
   for name in "$@"; do request_host_stop "$name"; done # all power off at once
   for name in "$@"; do stop_host "$name"; wipe_host_layer "$name"; done
@@ -146,6 +156,7 @@ lab_status() {
     fi
     printf '%-9s %s  %s\n' "$name" "$(host_loopback "$name")" "$state"
   done
+  nas_status
   network_status
   forwards_status
   if rootfs_is_current; then echo "pristine root: $LAB_ROOTFS (current)"; else echo "pristine root: missing or outdated"; fi
@@ -163,6 +174,10 @@ case $command in
     preflight; take_lock; lab_up "$mirrors" ;;
   down) preflight; take_lock; lab_down ;;
   wipe) [ $# -ge 2 ] || usage; preflight; take_lock; shift; lab_wipe "$@" ;;
+  # A new NAS: empty backup repository root, artifacts published again (lib/nas.sh).
+  wipe-nas) [ $# -eq 1 ] || usage; preflight; take_lock; WIPE_NAS=1 lab_wipe "$NAS_HOST" ;;
+  # Builds the artifacts without the lab (outside a test's lock: the first build takes a minute).
+  artifacts) [ $# -eq 1 ] || usage; preflight; ensure_artifacts; cat "$LAB_ARTIFACTS/manifest.json" ;;
   unplug) [ $# -eq 2 ] || usage; preflight; take_lock; lab_unplug "$2" ;;
   status) preflight; lab_status ;;
   *) usage ;;

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { request } from "node:http";
 import { ensureLab, wipeHost, type Lab } from "./lab";
 
+/** The fleet's hosts; the NAS is lab infrastructure (nas.test.ts). */
 const hostNames = ["lyra", "vega", "mirror-1"];
 let lab: Lab;
 
@@ -64,18 +65,22 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
     lab = await ensureLab();
   });
 
-  test("ensureLab describes three hosts on their loopback addresses with pinned ed25519 keys", async () => {
+  test("ensureLab describes three fleet hosts and the NAS on their loopback addresses with pinned ed25519 keys", async () => {
     assert.deepEqual(
       lab.hosts.map((h) => h.name),
+      [...hostNames, "nas"],
+    );
+    assert.deepEqual(
+      lab.fleetHosts.map((h) => h.name),
       hostNames,
     );
     assert.deepEqual(
       lab.hosts.map((h) => h.address),
-      ["127.0.0.11", "127.0.0.12", "127.0.0.13"],
+      ["127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.10"],
     );
     assert.deepEqual(
       lab.hosts.map((h) => h.internalAddress),
-      ["10.77.0.11", "10.77.0.12", "10.77.0.13"],
+      ["10.77.0.11", "10.77.0.12", "10.77.0.13", "10.77.0.10"],
     );
     for (const host of lab.hosts) {
       assert.equal(host.port, 22);
@@ -117,7 +122,7 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
     }
   });
 
-  test("the hosts resolve each other by short and lab names and reach each other on any port", async () => {
+  test("the hosts resolve each other and the NAS by short and lab names and reach each other on any port", async () => {
     for (const name of hostNames) {
       for (const other of lab.hosts) {
         const line = await sh(name, `getent hosts ${other.name}`);

@@ -1,6 +1,8 @@
 /**
- * The lab for tests: three real systemd hosts (systemd-nspawn) reachable over SSH on loopback
- * addresses. `ensureLab()` brings it up through `test/lab/lab.sh up` (idempotent) and describes it.
+ * The lab for tests: three real systemd fleet hosts (systemd-nspawn) and the NAS, reachable over SSH
+ * on loopback addresses. `ensureLab()` brings it up through `test/lab/lab.sh up` (idempotent) and
+ * describes it. The NAS (`nas`, lab infrastructure, not a fleet host) serves the SFTP backup
+ * repository root, the artifact share and a container registry ({@link labNas}).
  *
  *   const lab = await ensureLab();
  *   const { code, stdout } = await lab.sshExec("vega", "systemctl is-active ssh");
@@ -18,11 +20,57 @@ const LAB_COMMAND_TIMEOUT_MS = 20 * 60_000;
 const SSH_TIMEOUT_MS = 5 * 60_000;
 
 /** The committed hosts; extra mirrors (`mirror-2`...) exist only after {@link setLabMirrors}. */
-export type LabHostName = "lyra" | "vega" | "mirror-1";
+export type LabHostName = "lyra" | "vega" | "mirror-1" | "nas";
+
+/** The NAS of the lab: what the fleet's stack file and secrets point at (test/lab/lib/nas.sh). */
+export const labNas = {
+  host: "nas" as const,
+  fqdn: "nas.lab.home.arpa",
+  /** The fleet's account on the NAS: SFTP only. */
+  user: "lyra",
+  /** Its committed throwaway private key (the lab stack's `nasSshKey`); git keeps it 0644. */
+  clientKeyFixture: path.join(labSource, "nas-account", "id_ed25519"),
+  /** The same key, 0600, as ssh and sftp want it (written by `lab.sh up`). */
+  clientKeyPath: () => path.join(labDir, "nas-account-key"),
+  /** The NAS's pinned host key, `ssh-ed25519 AAAA...`. */
+  hostKey: () =>
+    readFileSync(path.join(labSource, "hostkeys", "nas", "ssh_host_ed25519_key.pub"), "utf8")
+      .trim()
+      .split(/\s+/)
+      .slice(0, 2)
+      .join(" "),
+  backupsPath: "/srv/lyra-backups",
+  artifactsPath: "/srv/lyra-artifacts",
+  artifactsUrl: "http://nas.lab.home.arpa:8081",
+  registry: "nas.lab.home.arpa:5000",
+};
+
+/** One app the lab built and put on the NAS: `<artifactsUrl>/<key>/<version>/<file>`. */
+export interface LabArtifact {
+  version: string;
+  file: string;
+  /** sha256 of the .tar.gz, 64 lowercase hex. */
+  sha256: string;
+}
+
+/**
+ * The lab stack's `artifacts:` pins as the lab built them: `{ <key>: { sha256, file } }`, to put
+ * into the lab fleet in place of committed digests (node-red's may change with npm, see README).
+ */
+export function labArtifactPins(): Record<string, { sha256: string; file: string }> {
+  return Object.fromEntries(Object.entries(labArtifacts()).map(([key, { sha256, file }]) => [key, { sha256, file }]));
+}
+
+/** What `lab.sh up` (or `lab.sh artifacts`) built, by versions key: $LYRA_LAB_DIR/artifacts/manifest.json. */
+export function labArtifacts(): Record<string, LabArtifact> {
+  const file = path.join(labDir, "artifacts", "manifest.json");
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`lab.sh up\` or \`lab.sh artifacts\` first`);
+  return JSON.parse(readFileSync(file, "utf8")) as Record<string, LabArtifact>;
+}
 
 export interface LabHost {
   name: LabHostName;
-  /** Loopback address in the root namespace; ports 22, 1880, 1883, 6333, 8000, 8001, 8200, 8300, 9090, 9100 are forwarded (extra mirrors: 22 only). */
+  /** Loopback address in the root namespace; ports 22, 1880, 1883, 6333, 8000, 8001, 8200, 8300, 9090, 9100 are forwarded (extra mirrors: 22 only; nas: 22, 8081, 5000). */
   address: string;
   port: 22;
   /** The pinned host key, `ssh-ed25519 AAAA...` (from test/lab/hostkeys, stable across wipes). */
@@ -48,7 +96,10 @@ export interface SshExecOptions {
 }
 
 export interface Lab {
+  /** Every lab host: the fleet's, then the NAS, then any extra mirrors. */
   hosts: LabHost[];
+  /** The hosts the fleet manages: every lab host but the NAS. */
+  fleetHosts: LabHost[];
   /** Private key authorized for root and deploy on every host. */
   clientKeyPath: string;
   clientKey: string;
@@ -80,6 +131,14 @@ export async function setLabMirrors(mirrors: number): Promise<Lab> {
 /** Re-flashes hosts: stops them, throws their writable layers away, prepares and boots them again. */
 export async function wipeHost(...names: (LabHostName | string)[]): Promise<void> {
   await runLabCommand(["wipe", ...names]);
+}
+
+/**
+ * A new, empty NAS (`lab.sh wipe-nas`): every backup is gone, the artifacts are published again.
+ * `wipeHost` refuses the NAS, so that re-flashing fleet hosts never takes the backups along.
+ */
+export async function wipeNas(): Promise<void> {
+  await runLabCommand(["wipe-nas"]);
 }
 
 /** Powers a host off as the fleet sees it: its address refuses connections until {@link plugBackIn}. */
@@ -124,6 +183,7 @@ function describeLab(): Lab {
   };
   return {
     hosts,
+    fleetHosts: hosts.filter((h) => h.name !== labNas.host),
     clientKeyPath,
     clientKey: readFileSync(clientKeyPath, "utf8"),
     knownHostsPath,

@@ -18,10 +18,12 @@ import { requiredSecretKeys } from "../../src/model/secrets";
 import { fleetConfigKey, parseFleet } from "../../src/model/load";
 import { readCountersLog, type HostCounters } from "../../src/host/transport/counters";
 import { readHostWaits, type HostWait } from "../../src/host/transport/timing";
-import { labDir } from "./lab";
+import { labDir, labNas } from "./lab";
 
 const root = join(__dirname, "..", "..");
 const clientKeyPath = () => join(labDir, "id_ed25519");
+/** The stack secret holding the private key of the fleet's NAS account (the backup part reads it). */
+const nasSshKeySecret = "nasSshKey";
 
 /** A first build of the CLI downloads over 1 GB of Go modules and compiles for many minutes. */
 const CLI_BUILD_TIMEOUT_MS = 100 * 60_000;
@@ -62,6 +64,9 @@ export function stackSecrets(
     if (stored[key]) continue;
     if (seed[key]) {
       stored[key] = seed[key];
+    } else if (key === nasSshKeySecret) {
+      // The key the lab's NAS authorizes for its account (lib/nas.sh), not a random one.
+      stored[key] = readFileSync(labNas.clientKeyFixture, "utf8");
     } else if (key === configSyncSshKeyKey) {
       const keyFile = join(labDir, "config-sync-key");
       if (!existsSync(keyFile))

@@ -15,6 +15,7 @@ import {
   WRITE_FUNCTION,
 } from "../transport/remote-path";
 import { runRemote } from "../transport/ssh";
+import { MARKER_NAME } from "./artifacts";
 import {
   dropInPath,
   REMOVE_UNIT_FUNCTION,
@@ -31,7 +32,9 @@ export type PathOperation =
   | ({ op: "write"; path: string; content: string } & PathMetadata)
   | { op: "remove"; path: string }
   | { op: "remove-directory"; path: string }
-  | { op: "remove-unit"; unit: string; ownsUnitFile: boolean };
+  | { op: "remove-unit"; unit: string; ownsUnitFile: boolean }
+  /** An artifact no longer declared: every version of it installed (those with a marker), and `current`. */
+  | { op: "remove-artifact"; installDir: string };
 
 /**
  * Reads one tab-separated header line per operation from stdin (a file's content follows its
@@ -58,6 +61,16 @@ while IFS=$tab read -r op path mode owner group sha len; do
       [ ! -d "$path" ] || rmdir -- "$path" 2>/dev/null || true ;;
     # path: the unit; mode: its unit file; owner: its drop-in; group: "yes" when the unit file is ours.
     remove-unit) lyra_remove_unit "$path" "$mode" "$owner" "$group" || exit 3 ;;
+    # path: an install directory. Its siblings are the artifact's other versions; only those an
+    # install completed (a marker) are removed, then the artifact's directory if that emptied it.
+    remove-artifact)
+      home=\${path%/*}
+      rm -rf -- "$path" || fail "cannot remove the artifact"
+      for other in "$home"/*; do
+        if [ -d "$other" ] && [ ! -L "$other" ] && [ -f "$other/${MARKER_NAME}" ]; then rm -rf -- "$other" || fail "cannot remove $other"; fi
+      done
+      if [ -L "$home/current" ]; then rm -f -- "$home/current" || fail "cannot remove $home/current"; fi
+      [ ! -d "$home" ] || rmdir -- "$home" 2>/dev/null || true ;;
     *) fail "unknown operation '$op'" ;;
   esac
   echo done
@@ -78,6 +91,8 @@ function encode(operation: PathOperation): string {
     case "remove":
     case "remove-directory":
       return line(operation.op, operation.path);
+    case "remove-artifact":
+      return line("remove-artifact", operation.installDir);
     case "remove-unit": {
       const { unit, ownsUnitFile } = operation;
       return line("remove-unit", unit, unitFilePath(unit), dropInPath(unit), ownsUnitFile ? "yes" : "no");

@@ -10,6 +10,7 @@ import { hostError } from "../transport/errors";
 import { parseStatLine, type PathState, STAT_FUNCTION } from "../transport/remote-path";
 import { runRemoteChecked } from "../transport/ssh";
 import { DPKG_QUERY, packageNames, parseInstalled } from "./apt-packages";
+import { MARKER_NAME, type ObservedArtifact, parseMarker } from "./artifacts";
 import { dropInPath, observedUnit, type ObservedUnit, UNIT_SHOW_PROPERTIES, unitFilePath } from "./systemd-state";
 
 /** What to read. */
@@ -20,6 +21,8 @@ export interface SnapshotRequest {
   paths: readonly string[];
   /** Unit names; their unit file and drop-in are read too. */
   units: readonly string[];
+  /** Artifacts' install directories: their marker, and where `current` beside them points. */
+  artifacts?: readonly string[];
 }
 
 /** What the host has. */
@@ -29,11 +32,14 @@ export interface HostSnapshot {
   /** Every requested path, units' files included. */
   paths: Record<string, PathState>;
   units: Record<string, ObservedUnit>;
+  /** By install directory. */
+  artifacts: Record<string, ObservedArtifact>;
 }
 
 /**
- * Prints a marker line before each item ("@@packages", "@@p:<path>", "@@u:<unit>"), then what
- * lyra_stat, dpkg-query or systemctl show print for it. No line of theirs starts with "@@", and
+ * Prints a marker line before each item ("@@packages", "@@p:<path>", "@@u:<unit>", "@@a:<dir>"),
+ * then what lyra_stat, dpkg-query or systemctl show print for it; for an artifact's install
+ * directory, its marker's first line ("marker ...") and where `current` points ("current ..."). No line of theirs starts with "@@", and
  * paths hold no line break (validation refuses control characters), so the markers cut cleanly.
  * Package names are one argument, split by the shell: they are words of [a-z0-9.+-] only.
  */
@@ -48,6 +54,12 @@ for item in "$@"; do
   case $item in
     p:*) lyra_stat "\${item#p:}" ;;
     u:*) systemctl show ${UNIT_SHOW_PROPERTIES} -- "\${item#u:}" ;;
+    a:*)
+      dir=\${item#a:}
+      if [ -f "$dir/${MARKER_NAME}" ] && [ ! -L "$dir/${MARKER_NAME}" ]; then
+        printf 'marker %s\\n' "$(head -c 200 "$dir/${MARKER_NAME}" | head -n 1)"
+      fi
+      if current=$(readlink -- "\${dir%/*}/current" 2>/dev/null); then printf 'current %s\\n' "$current"; fi ;;
   esac
 done`;
 
@@ -69,9 +81,17 @@ function sections(stdout: string): Map<string, string[]> {
 export async function readHostSnapshot(connection: HostConnection, request: SnapshotRequest): Promise<HostSnapshot> {
   const paths = [...new Set([...request.paths, ...request.units.flatMap(unitPaths)])];
   const names = packageNames(request.packages);
+  const artifacts = [...new Set(request.artifacts ?? [])];
   const stdout = await runRemoteChecked(connection, SNAPSHOT_SCRIPT, {
-    purpose: `read the host (${paths.length} paths, ${request.units.length} units, ${names.length} packages)`,
-    args: [names.join(" "), ...paths.map((path) => `p:${path}`), ...request.units.map((unit) => `u:${unit}`)],
+    purpose:
+      `read the host (${paths.length} paths, ${request.units.length} units, ${names.length} packages` +
+      (artifacts.length > 0 ? `, ${artifacts.length} artifacts)` : ")"),
+    args: [
+      names.join(" "),
+      ...paths.map((path) => `p:${path}`),
+      ...request.units.map((unit) => `u:${unit}`),
+      ...artifacts.map((dir) => `a:${dir}`),
+    ],
     timeoutMs: 120_000,
   });
   const found = sections(stdout);
@@ -89,11 +109,23 @@ export async function readHostSnapshot(connection: HostConnection, request: Snap
     installed: parseInstalled(section("packages").join("\n"), names),
     paths: {},
     units: {},
+    artifacts: {},
   };
   for (const path of paths) snapshot.paths[path] = parseStatLine(section(`p:${path}`)[0] ?? "");
   for (const unit of request.units) {
     const [unitFile, dropIn] = unitPaths(unit).map((path) => snapshot.paths[path]);
     snapshot.units[unit] = observedUnit(unitFile, dropIn, section(`u:${unit}`));
   }
+  for (const dir of artifacts) snapshot.artifacts[dir] = observedArtifactLines(section(`a:${dir}`));
   return snapshot;
+}
+
+/** What the snapshot printed for one install directory. */
+function observedArtifactLines(lines: string[]): ObservedArtifact {
+  const seen: ObservedArtifact = {};
+  for (const line of lines) {
+    if (line.startsWith("marker ")) seen.marker = parseMarker(line.slice("marker ".length));
+    else if (line.startsWith("current ")) seen.current = line.slice("current ".length);
+  }
+  return seen;
 }

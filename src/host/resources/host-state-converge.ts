@@ -17,7 +17,17 @@ import { applyPathBatch, applyUnitActions, type PathOperation, type UnitActions 
 import { type HostSnapshot, readHostSnapshot } from "./host-snapshot";
 import * as item from "./host-state-items";
 import type { FileItem, UnitItem, UnitState } from "./host-state-items";
-import { canonicalJson, deepestFirst, emptyState, itemsOf, partialFailure, withDigest } from "./host-state-shape";
+import {
+  artifactTriggers,
+  canonicalJson,
+  deepestFirst,
+  emptyState,
+  itemsOf,
+  partialFailure,
+  withDigest,
+} from "./host-state-shape";
+import { applyArtifactBatch, type ArtifactOperation } from "./artifact-batch";
+import { artifactHome } from "./artifacts";
 import type { HostStateInputs, HostStateOutputs } from "./host-state-types";
 import { unitApplyOrder } from "./host-state-validation";
 import { activeMatches, dropInPath, planUnit, type UnitPlan, unitFilePath, unitIsAbsent } from "./systemd-state";
@@ -43,6 +53,7 @@ function snapshotFor(state: HostStateOutputs, news: HostStateInputs) {
     packages: news.packages,
     paths: keys(state.directories, news.directories, state.files, state.secretFiles, news.files, news.secretFiles),
     units: keys(state.units, news.units),
+    artifacts: Object.values(news.artifacts).map((artifact) => artifact.installDir),
   };
 }
 
@@ -80,6 +91,53 @@ function unitRemovals(state: HostStateOutputs, news: HostStateInputs): Step[] {
       operation: { op: "remove-unit", unit: name, ownsUnitFile: state.units[name].ownsUnitFile },
       done: () => delete state.units[name],
     }));
+}
+
+/**
+ * Steps for the artifacts no longer declared: every version they installed removed (after their
+ * units are gone). One whose directory a declared artifact now uses is left to that one.
+ */
+function artifactRemovals(state: HostStateOutputs, news: HostStateInputs): Step[] {
+  const artifacts = state.artifacts!;
+  const homes = new Set(Object.values(news.artifacts).map((a) => artifactHome(a.installDir)));
+  const steps: Step[] = [];
+  for (const key of Object.keys(artifacts).sort()) {
+    if (news.artifacts[key]) continue;
+    const { installDir } = artifacts[key];
+    if (homes.has(artifactHome(installDir))) delete artifacts[key];
+    else steps.push({ operation: { op: "remove-artifact", installDir }, done: () => delete artifacts[key] });
+  }
+  return steps;
+}
+
+/**
+ * Puts every declared artifact that the host lacks in place, in one remote command, and records
+ * each one done. A unit restarting on one it installed gets RESTART_PENDING as its triggers, so it
+ * is restarted once, now or, if the apply stops before, by the next apply.
+ */
+async function installArtifacts(
+  connection: HostConnection,
+  state: HostStateOutputs,
+  news: HostStateInputs,
+  host: HostSnapshot,
+  secrets: string[],
+): Promise<void> {
+  const operations: ArtifactOperation[] = [];
+  for (const key of Object.keys(news.artifacts).sort()) {
+    const wanted = news.artifacts[key];
+    const action = item.artifacts.action(wanted, host);
+    if (action === "none") state.artifacts![key] = item.artifacts.installed(wanted);
+    else operations.push({ op: action, key, item: wanted });
+  }
+  const { done, error } = await applyArtifactBatch(connection, operations, secrets);
+  for (const key of done) {
+    const { installDir } = news.artifacts[key];
+    state.artifacts![key] = item.artifacts.installed(news.artifacts[key]);
+    for (const [name, unit] of Object.entries(news.units))
+      if (unit.restartOn.includes(installDir) && state.units[name])
+        state.units[name] = { ...state.units[name], triggers: RESTART_PENDING };
+  }
+  if (error) throw error;
 }
 
 /** Steps for the declared directories, parents first. */
@@ -270,6 +328,7 @@ export async function converge(
 ): Promise<HostStateOutputs> {
   const { connection } = news;
   const state: HostStateOutputs = { ...structuredClone(itemsOf(previous ?? emptyState(connection))), connection };
+  state.artifacts ??= {};
   const start = canonicalJson(itemsOf(state));
   const secrets = secretsOf(news);
   try {
@@ -282,9 +341,11 @@ export async function converge(
       state.packages = { packages: news.packages, installed: host.installed };
     }
     refuseWrongTypes(connection, news, host);
-    const writeIds: Record<string, string> = {};
+    await installArtifacts(connection, state, news, host, secrets);
+    const writeIds: Record<string, string> = artifactTriggers(state);
     const pathSteps = [
       ...unitRemovals(state, news),
+      ...artifactRemovals(state, news),
       ...directorySteps(state, news, host),
       ...fileSteps(state, news, host, writeIds),
       ...directoryRemovals(state, news),

@@ -8,6 +8,13 @@
  */
 import type { HostConnection } from "../transport/connection";
 import {
+  type ArtifactItem,
+  type ArtifactState,
+  artifactDiffering,
+  artifactOnHost,
+  observedArtifact,
+} from "./artifacts";
+import {
   aptPackagesProvider,
   DEFAULT_APT_TIMEOUT_SECONDS,
   observedPackages,
@@ -26,33 +33,11 @@ import {
 } from "./systemd-unit-provider";
 import { SYSTEMD_UNIT_DEFAULTS } from "./systemd-unit-provider";
 
+export type { ArtifactItem, ArtifactState } from "./artifacts";
+
 /** A declared file: its whole content and its metadata. */
 export interface FileItem extends PathMetadata {
   content: string;
-}
-
-/**
- * A declared release artifact (the HostPlan's PlannedArtifact without its key, which is the item's
- * key, and its restarts, which are the units' `restartOn`): fetched from the first of `urls`,
- * checked against `sha256`, extracted into `installDir`, `postInstall` run there.
- */
-export interface ArtifactItem {
-  version: string;
-  /** 64 lowercase hex digits, of the .tar.gz. */
-  sha256: string;
-  /** http(s), tried in order. */
-  urls: string[];
-  /** /opt/lyra/apps/<key>/<version> */
-  installDir: string;
-  /** POSIX sh run as root with cwd installDir after extracting; "" for none. */
-  postInstall: string;
-}
-
-/** What a host has of an artifact. */
-export interface ArtifactState {
-  version: string;
-  sha256: string;
-  installed: boolean;
 }
 
 /** A declared systemd unit. */
@@ -65,7 +50,10 @@ export interface UnitItem {
   active: boolean;
   /** Units of the same host converged before this one (what its After=/Requires= name). */
   after: string[];
-  /** Paths of declared files (or artifacts' install dirs) whose every write restarts this unit. */
+  /**
+   * Paths of declared files whose every write restarts this unit, and install directories of
+   * declared artifacts whose every install restarts it.
+   */
   restartOn: string[];
 }
 
@@ -201,6 +189,25 @@ export const packages = {
     if (wanted.length === 0) return { packages: [], installed: {} };
     const outs = (await aptPackagesProvider.create(aptInputs(connection, wanted))).outs!;
     return { packages: outs.packages, installed: outs.installed };
+  },
+};
+
+export const artifacts = {
+  /** What the host has of a recorded artifact (its marker and `current`, as one snapshot saw them). */
+  read(state: ArtifactState, host: HostSnapshot): ArtifactState {
+    return observedArtifact(state, host.artifacts[state.installDir]);
+  },
+  differing(state: ArtifactState | undefined, wanted: ArtifactItem): string[] {
+    return artifactDiffering(state, wanted);
+  },
+  /** What an apply must do: nothing, make the build already on disk current, or install it. */
+  action(wanted: ArtifactItem, host: HostSnapshot): "none" | "activate" | "install" {
+    const { present, current } = artifactOnHost(wanted, host.artifacts[wanted.installDir]);
+    return current ? "none" : present ? "activate" : "install";
+  },
+  /** The state of an artifact once it is in place. */
+  installed(wanted: ArtifactItem): ArtifactState {
+    return { version: wanted.version, sha256: wanted.sha256, installed: true, installDir: wanted.installDir };
   },
 };
 

@@ -12,7 +12,7 @@ import { isHostError } from "../transport/errors";
 import * as item from "./host-state-items";
 import { readHostSnapshot, type SnapshotRequest } from "./host-snapshot";
 import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
-import { deepestFirst, emptyState, withDigest, writeIds } from "./host-state-shape";
+import { artifactTriggers, deepestFirst, emptyState, withDigest, writeIds } from "./host-state-shape";
 import type { HostStateInputs, HostStateOutputs } from "./host-state-types";
 import { converge } from "./host-state-converge";
 import { applyPathBatch, type PathOperation } from "./host-batch";
@@ -43,6 +43,8 @@ function parsed(text: string): unknown {
 export function decodeInputs(raw: HostStateInputs & { items?: unknown }): HostStateInputs {
   const { items, ...decoded } = raw as HostStateInputs & { items?: unknown };
   if (typeof items === "string" && !containsUnknown(items)) Object.assign(decoded, parsed(items));
+  // A program from before artifacts sends none.
+  decoded.artifacts ??= {};
   if (typeof decoded.secretFiles === "string" && !containsUnknown(decoded.secretFiles))
     decoded.secretFiles = parsed(decoded.secretFiles) as HostStateInputs["secretFiles"];
   return decoded;
@@ -63,6 +65,7 @@ const snapshotRequest = (props: HostStateOutputs): SnapshotRequest => ({
   packages: props.packages.packages,
   paths: [...Object.keys(props.directories), ...Object.keys(props.files), ...Object.keys(props.secretFiles)],
   units: Object.keys(props.units),
+  artifacts: Object.values(props.artifacts ?? {}).map((artifact) => artifact.installDir),
 });
 
 /**
@@ -84,6 +87,8 @@ async function readHost(props: HostStateOutputs): Promise<HostStateOutputs> {
   readAll(props.files, state.files, (path, s) => item.files.read(connection, path, s, host));
   readAll(props.secretFiles, state.secretFiles, (path, s) => item.files.read(connection, path, s, host));
   readAll(props.units, state.units, (name, s) => item.units.read(connection, name, s, host));
+  // An artifact stays in state when its install is gone (installed: false): the diff shows it.
+  readAll(props.artifacts ?? {}, state.artifacts!, (_key, s) => item.artifacts.read(s, host));
   return state;
 }
 
@@ -124,6 +129,15 @@ export const hostStateProvider = {
       }
       for (const key of Object.keys(have).sort()) if (!want[key]) differing.push(`${label} ${key}: not declared`);
     };
+    // Artifacts first: a unit restarts when one it runs will be installed.
+    const changedArtifacts = new Set<string>();
+    await compare("artifact", olds.artifacts ?? {}, news.artifacts, async (_key, s, i) => {
+      const found = item.artifacts.differing(s, i);
+      if (found.length > 0) changedArtifacts.add(i.installDir);
+      return found;
+    });
+    for (const [key, wanted] of Object.entries(news.artifacts))
+      if (!olds.artifacts?.[key]) changedArtifacts.add(wanted.installDir);
     await compare("directory", olds.directories, news.directories, (path, s, i) =>
       item.directories.differing(connection, path, s, i),
     );
@@ -133,12 +147,13 @@ export const hostStateProvider = {
     );
     // A unit restarts when a file it reads will be written, or was written by an apply that
     // failed before reaching the unit (its triggers then lag behind the files' writeIds).
-    const written = writeIds(olds);
+    const written = { ...writeIds(olds), ...artifactTriggers(olds) };
     await compare("unit", olds.units, news.units, async (name, s, i) => {
       const found = await item.units.differing(connection, name, s, i);
       const pending =
         JSON.stringify(i.restartOn.map((path) => written[path] ?? "")) !== JSON.stringify(s.triggers ?? []);
-      return pending || i.restartOn.some((path) => changedFiles.has(path)) ? [...found, "restart"] : found;
+      const changed = (path: string) => changedFiles.has(path) || changedArtifacts.has(path);
+      return pending || i.restartOn.some(changed) ? [...found, "restart"] : found;
     });
     return hostDiff(replaces, differing);
   },
@@ -174,7 +189,10 @@ export const hostStateProvider = {
     return { outs: await converge(id, current, decoded) };
   },
 
-  /** Removes the units, then the files, then the directories that are left empty: one batch. */
+  /**
+   * Removes the units, then the files, then the directories that are left empty, then the
+   * artifacts (every version it installed, and `current`): one batch.
+   */
   async delete(id: string, props: HostStateOutputs): Promise<void> {
     const connection = storedConnection("HostState", id, props);
     const operations: PathOperation[] = [
@@ -183,6 +201,10 @@ export const hostStateProvider = {
         .map((unit): PathOperation => ({ op: "remove-unit", unit, ownsUnitFile: props.units[unit].ownsUnitFile })),
       ...Object.keys({ ...props.files, ...props.secretFiles }).map((path): PathOperation => ({ op: "remove", path })),
       ...deepestFirst(Object.keys(props.directories)).map((path): PathOperation => ({ op: "remove-directory", path })),
+      ...Object.values(props.artifacts ?? {}).map(({ installDir }): PathOperation => ({
+        op: "remove-artifact",
+        installDir,
+      })),
     ];
     const { error } = await applyPathBatch(connection, operations, []);
     if (error) throw error;

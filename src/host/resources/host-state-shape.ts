@@ -5,6 +5,7 @@
 import type { HostConnection } from "../transport/connection";
 import { sha256Hex } from "../transport/remote-path";
 import type { HostStateOutputs } from "./host-state-types";
+import { artifactTrigger } from "./artifacts";
 
 export const emptyState = (connection: HostConnection): HostStateOutputs => ({
   connection,
@@ -13,6 +14,7 @@ export const emptyState = (connection: HostConnection): HostStateOutputs => ({
   files: {},
   secretFiles: {},
   units: {},
+  artifacts: {},
 });
 
 /** Deepest first, so a directory is removed after what it holds. */
@@ -23,6 +25,13 @@ export const writeIds = (state: HostStateOutputs): Record<string, string> =>
   Object.fromEntries(
     Object.entries({ ...state.files, ...state.secretFiles }).map(([path, file]) => [path, file.writeId]),
   );
+
+/**
+ * What each artifact's install directory counts as in a unit's triggers (see artifactTrigger):
+ * the build installed there, or "" when it is not installed.
+ */
+export const artifactTriggers = (state: HostStateOutputs): Record<string, string> =>
+  Object.fromEntries(Object.values(state.artifacts ?? {}).map((a) => [a.installDir, artifactTrigger(a)]));
 
 /**
  * JSON with every object's keys sorted (the same items give the same text, whatever order they
@@ -63,8 +72,14 @@ const PASSING_OBSERVATIONS = ["activeState", "subState", "unitFileState"];
 /** The state with its {@link HostStateOutputs.converged} digest. */
 export const withDigest = (state: HostStateOutputs): HostStateOutputs => ({
   ...state,
-  converged: sha256Hex(canonicalJson(itemsOf(state), PASSING_OBSERVATIONS)),
+  converged: sha256Hex(canonicalJson(itemsOf(state), [...PASSING_OBSERVATIONS, ...noArtifacts(state)])),
 });
+
+/**
+ * `artifacts` when a state has none: state written before artifacts existed has no such key, and
+ * its digest must not change by being read with this code (a health gate would run for nothing).
+ */
+const noArtifacts = (state: HostStateOutputs) => (Object.keys(state.artifacts ?? {}).length === 0 ? ["artifacts"] : []);
 
 /**
  * An error that carries the state reached so far when something was done, so the engine records

@@ -30,7 +30,11 @@ export interface HostStateInputs {
   secretFiles: Record<string, FileItem>;
   /** Units by name ("mqtt-broker.service"). */
   units: Record<string, UnitItem>;
-  /** Release artifacts by key ("qdrant"), installed after the packages, before the files. */
+  /**
+   * Apps installed from pinned .tar.gz files, by key ("qdrant"). Installed after the packages and
+   * before the files; a unit listing an artifact's installDir in `restartOn` restarts once when
+   * it is installed.
+   */
   artifacts: Record<string, ArtifactItem>;
 }
 
@@ -45,7 +49,10 @@ export interface HostStateOutputs {
   files: Record<string, FileState>;
   secretFiles: Record<string, FileState>;
   units: Record<string, UnitState>;
-  /** Release artifacts by key, as the host has them. */
+  /**
+   * By key. Absent in state written before artifacts existed (read as none); left out of the
+   * digest while empty, so that state's digest does not change.
+   */
   artifacts?: Record<string, ArtifactState>;
   /**
    * Set by a refresh that could not reach the host (or log in, or match its key): why. The rest

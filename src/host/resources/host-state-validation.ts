@@ -3,9 +3,10 @@
  * class (which throws before anything is registered) and the provider's `check`.
  */
 import { aptPackagesProblems } from "./apt-packages";
+import { artifactProblems } from "./artifacts";
 import { directoryProblems } from "./directory";
 import { fileProblems } from "./file-provider";
-import type { ArtifactItem, FileItem, UnitItem } from "./host-state-items";
+import type { FileItem, UnitItem } from "./host-state-items";
 import { containsUnknown } from "./provider-support";
 import type { PathMetadata } from "../transport/remote-path";
 import { systemdUnitProblems } from "./systemd-unit-provider";
@@ -17,7 +18,7 @@ export interface HostStateItems {
   files?: Record<string, FileItem>;
   secretFiles?: Record<string, FileItem>;
   units?: Record<string, UnitItem>;
-  artifacts?: Record<string, ArtifactItem>;
+  artifacts?: unknown;
 }
 
 /** Problems of one item, its property named under the item: `files["/etc/x"].mode`. */
@@ -44,8 +45,13 @@ export function hostStateProblems(inputs: HostStateItems): Problem[] {
       problems.push(...under(`${kind}[${JSON.stringify(path)}]`, fileProblems({ path, ...file })));
     }
   }
-  // A unit may restart on an artifact's install: its installDir is written like a file.
-  for (const artifact of Object.values(inputs.artifacts ?? {})) declaredFiles.add(artifact.installDir);
+  problems.push(...artifactProblems(inputs.artifacts));
+  // A unit may restart on an artifact's install: its installDir, as on a file's path.
+  const installDirs = new Set(
+    typeof inputs.artifacts === "object" && inputs.artifacts !== null && !containsUnknown(inputs.artifacts)
+      ? Object.values(inputs.artifacts as Record<string, { installDir?: unknown }>).map((a) => a?.installDir)
+      : [],
+  );
   const units = inputs.units ?? {};
   // Secret files not known yet (a preview): a unit may restart on one of them.
   const secretsKnown = !containsUnknown(inputs.secretFiles);
@@ -71,10 +77,10 @@ export function hostStateProblems(inputs: HostStateItems): Problem[] {
         });
     }
     for (const path of unit.restartOn ?? []) {
-      if (secretsKnown && !declaredFiles.has(path))
+      if (secretsKnown && !declaredFiles.has(path) && !installDirs.has(path))
         problems.push({
           property: `${where}.restartOn`,
-          reason: `names ${JSON.stringify(path)}, which is not a file of this host`,
+          reason: `names ${JSON.stringify(path)}, which is not a file or an artifact's installDir of this host`,
         });
     }
   }

@@ -1,5 +1,5 @@
 /**
- * Everything one fleet host must have (packages, directories, files, systemd units) as one
+ * Everything one fleet host must have (packages, artifacts, directories, files, systemd units) as one
  * drift-aware resource, read back on every refresh: a hand edit, a stopped unit or a wiped host
  * shows up in `pulumi preview` and is repaired by `pulumi up`.
  */
@@ -33,7 +33,11 @@ export interface HostStateArgs {
   secretFiles?: pulumi.Output<Record<string, FileItem>>;
   /** Systemd units by name ("qdrant.service"). */
   units: Record<string, UnitItem>;
-  /** Release artifacts by key ("qdrant"); a unit restarted by one lists its installDir in restartOn. */
+  /**
+   * Apps from pinned .tar.gz files by key ("qdrant"), installed after the packages (which must
+   * include curl) and before the files. A unit that lists an artifact's installDir in its
+   * `restartOn` restarts once when it is installed.
+   */
   artifacts?: Record<string, ArtifactItem>;
 }
 

@@ -3,7 +3,7 @@
  * `mqtt-broker.service`, from the same files under /etc/mosquitto/lyra. Also its metrics for
  * Prometheus (./mqtt-broker-metrics.ts), health checks and the runbook's broker-failure commands.
  */
-import type { FleetModel } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import type { ServiceRenderer } from "../../render/context";
 import {
@@ -15,7 +15,9 @@ import {
   type PlannedUnit,
   type RecoveryStep,
 } from "../../render/plan";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import type { DataSetBackup } from "../module";
+import { afterRestore } from "../backup/paths";
 import { brokerMetricsEnabled, metricsFiles, metricsTimer, metricsUnits } from "./metrics";
 import {
   aclFile,
@@ -90,16 +92,32 @@ function brokerFiles(fleet: FleetModel): PlannedFile[] {
   ];
 }
 
-function nativeUnit(): PlannedUnit {
+/** Where mosquitto.db is on the host: the native unit's StateDirectory=, or the container's volume. */
+export function brokerDataPath(mode: "docker" | "native"): string {
+  return mode === "native"
+    ? runtimePaths.native.data.replace(/\/$/, "")
+    : `/var/lib/docker/volumes/${dataVolume}/_data`;
+}
+
+/** The broker's data set: restored before the native unit starts, or before the container is created (after its host). */
+export function brokerBackup(mode: "docker" | "native"): DataSetBackup {
+  return mode === "native"
+    ? { id: "mqtt-broker", unit: nativeUnitName }
+    : { id: "mqtt-broker", container: containerName };
+}
+
+function nativeUnit(fleet: FleetModel, host: Host): PlannedUnit {
+  // On an empty host the retained messages come back from the NAS before it first starts.
+  const unitSection = afterRestore(fleet, host, ["mqtt-broker"], {
+    Description: "Lyra MQTT broker (mosquitto)",
+    Documentation: "man:mosquitto(8) man:mosquitto.conf(5)",
+    Wants: "network-online.target",
+    After: "network-online.target",
+    // Debian's mosquitto package starts its own mosquitto.service on port 1883; ours replaces it.
+    Conflicts: "mosquitto.service",
+  });
   const content = unitFile({
-    Unit: {
-      Description: "Lyra MQTT broker (mosquitto)",
-      Documentation: "man:mosquitto(8) man:mosquitto.conf(5)",
-      Wants: "network-online.target",
-      After: "network-online.target",
-      // Debian's mosquitto package starts its own mosquitto.service on port 1883; ours replaces it.
-      Conflicts: "mosquitto.service",
-    },
+    Unit: unitSection,
     Service: {
       // Debian's mosquitto is built with systemd support and reports when it is ready.
       Type: "notify",
@@ -117,7 +135,15 @@ function nativeUnit(): PlannedUnit {
     },
     Install: { WantedBy: "multi-user.target" },
   });
-  return { name: nativeUnitName, content, enabled: true, active: true, longRunning: true, after: [] };
+  return {
+    name: nativeUnitName,
+    content,
+    enabled: true,
+    active: true,
+    longRunning: true,
+    startsAfter: unitsNamedIn(unitSection),
+    after: [],
+  };
 }
 
 /** Debian's own mosquitto.service (from the package) would hold port 1883: kept stopped and disabled. */
@@ -236,7 +262,7 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
     ],
     files: [...brokerFiles(fleet), ...(engine.files ?? []), ...(metrics ? metricsFiles() : [])],
     units: [
-      ...(native ? [nativeUnit(), debianMosquittoUnit] : (engine.units ?? [])),
+      ...(native ? [nativeUnit(fleet, host), debianMosquittoUnit] : (engine.units ?? [])),
       ...(metrics ? metricsUnits(fleet, host.name) : []),
     ],
     containers: native ? [] : [container(fleet, host.name)],

@@ -4,7 +4,7 @@ import type { ModelIssue } from "../../model/issues";
 import { defineService } from "../module";
 import type { MqttClientOptions } from "../mqtt-client/options";
 import { options, type NoderedOptions } from "./options";
-import { render } from "./render";
+import { noderedPaths, render } from "./render";
 import { noderedCredentialSecretKey, noderedSecretRules } from "./secrets";
 
 export const service = defineService({
@@ -16,6 +16,15 @@ export const service = defineService({
   render,
   secretKeys: () => [noderedCredentialSecretKey],
   secretRules: noderedSecretRules,
+  // Flows and credentials deployed from the editor live in its userDir; flows_cred.json there is
+  // the fleet's own copy, put back at every start.
+  dataSets: () => [
+    {
+      path: noderedPaths.userDir,
+      note: "flows and credentials deployed from the editor",
+      backup: { id: "nodered", unit: "nodered.service", exclude: ["flows_cred.json"] },
+    },
+  ],
   mqtt: { users: { nodered: { publish: ["lyra/status/#"], subscribe: ["lyra/#"] } } },
   // Its dashboard calls a host stale after staleAfterSeconds: a heartbeat must come more often.
   checkFleet: (hosts): ModelIssue[] => {

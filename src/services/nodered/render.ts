@@ -17,7 +17,8 @@
  */
 import type { ServiceRenderer } from "../../render/context";
 import { secretToken } from "../../render/secrets";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { afterRestore } from "../backup/paths";
 import { brokerAddress } from "../mqtt-broker/client-credentials";
 import { watchdogCredentials, watchdogFlows } from "./flows";
 import type { NoderedOptions } from "./options";
@@ -87,12 +88,14 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
   const version = fleet.versions["node-red"];
   const artifact = plannedArtifact(fleet, "node-red", { restarts: [unitName] });
   const flowsCredential = "flows_cred.json";
+  // On an empty host its userDir comes back from the NAS before it first starts.
+  const unitSection = afterRestore(fleet, host, ["nodered"], {
+    Description: `Node-RED ${version}: the mirrors' heartbeat watchdog`,
+    Wants: "network-online.target",
+    After: "network-online.target",
+  });
   const unit = unitFile({
-    Unit: {
-      Description: `Node-RED ${version}: the mirrors' heartbeat watchdog`,
-      Wants: "network-online.target",
-      After: "network-online.target",
-    },
+    Unit: unitSection,
     Service: {
       Type: "simple",
       DynamicUser: true,
@@ -146,6 +149,7 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
         enabled: true,
         active: true,
         longRunning: true,
+        startsAfter: unitsNamedIn(unitSection),
         after: [brokerPrerequisite(fleet)],
       },
     ],

@@ -3,6 +3,7 @@ import { isUnder } from "../../model/paths";
 import { defineService } from "../module";
 import { options } from "./options";
 import { render } from "./render";
+import { qdrantBackup } from "./backup";
 
 export const service = defineService({
   id: "qdrant",
@@ -21,7 +22,11 @@ export const service = defineService({
         ]
       : [],
   dataSets: (settings) => [
-    { path: settings.storagePath, note: "vector collections" },
-    { path: settings.snapshotsPath, note: "collection snapshots" },
+    { path: settings.storagePath, note: "vector collections (recovered from the snapshots beside them)" },
+    {
+      path: settings.snapshotsPath,
+      note: "a snapshot of every collection, made before each backup",
+      backup: qdrantBackup(settings),
+    },
   ],
 });

@@ -9,7 +9,9 @@
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { afterRestore } from "../backup/paths";
+import { qdrantBackupId, qdrantRestoreEnv } from "./backup";
 import type { QdrantOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
 import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
@@ -66,20 +68,26 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
       stateDirectoryOf(fleet, host, "snapshotsPath", settings.snapshotsPath),
     ]),
   ];
+  // On an empty host its collections come back from the NAS before it first starts (./backup.ts).
+  const unitSection = afterRestore(fleet, host, [qdrantBackupId], {
+    // The version lives here too, so `systemctl status qdrant` says which release the fleet expects.
+    Description: `Qdrant vector database ${version} (${qdrantBinary}, the release artifact)`,
+    Wants: "network-online.target",
+    After: "network-online.target",
+  });
   const unit = unitFile({
-    Unit: {
-      // The version lives here too, so `systemctl status qdrant` says which release the fleet expects.
-      Description: `Qdrant vector database ${version} (${qdrantBinary}, the release artifact)`,
-      Wants: "network-online.target",
-      After: "network-online.target",
-    },
+    Unit: unitSection,
     Service: {
       Type: "simple",
       DynamicUser: true,
       StateDirectory: stateDirectories.join(" "),
       // Qdrant may write beside its working directory: keep that inside its own storage.
       WorkingDirectory: settings.storagePath,
-      ExecStart: `${qdrantBinary} --config-path ${qdrantConfigPath}`,
+      // Set only after a restore: the snapshots to recover at this start (./backup.ts).
+      EnvironmentFile: `-${qdrantRestoreEnv}`,
+      ExecStart: `${qdrantBinary} --config-path ${qdrantConfigPath} $QDRANT_RESTORE_ARGS`,
+      // Recovered once: a later restart must not recover the snapshots again over newer data ("+": outside the sandbox, /run is read-only in it).
+      ExecStartPost: `+/bin/rm -f ${qdrantRestoreEnv}`,
       Restart: "on-failure",
       RestartSec: "5s",
       // Every segment keeps files open; qdrant's docs ask for a high open-files limit.
@@ -107,7 +115,17 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
         restarts: [unitName],
       },
     ],
-    units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
+    units: [
+      {
+        name: unitName,
+        content: unit,
+        enabled: true,
+        active: true,
+        longRunning: true,
+        startsAfter: unitsNamedIn(unitSection),
+        after: [],
+      },
+    ],
     ports: [
       { port: settings.port, protocol: "tcp", service: "qdrant" },
       { port: settings.grpcPort, protocol: "tcp", service: "qdrant" },

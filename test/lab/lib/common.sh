@@ -23,10 +23,16 @@ FORWARDED_PORTS="22 1880 1883 6333 8000 8001 8200 8300 9090 9100"
 # Extra mirrors are reached over SSH only (the fleet's health gates run on the host itself):
 # 10 forwarders per host would be 190 more processes in a 20-mirror lab.
 EXTRA_FORWARDED_PORTS="22"
+# The NAS (lib/nas.sh) is lab infrastructure: SSH/SFTP, the artifact share, the registry.
+NAS_HOST=nas
+NAS_FORWARDED_PORTS="22 8081 5000"
 # apt inside the hosts reaches Debian through the gateway; these names resolve to it there.
 MIRROR_NAMES="deb.debian.org"
 MIRROR_UPSTREAM=deb.debian.org:80
 LAB_DOMAIN=lab.home.arpa
+# Hosts that run a real Docker engine (the broker host in docker mode): booted with what dockerd
+# needs inside systemd-nspawn, and /var/lib/docker on a plain directory (lib/hosts.sh).
+DOCKER_HOSTS="vega"
 
 SOCKET_PROXYD=/lib/systemd/systemd-socket-proxyd
 [ -x "$SOCKET_PROXYD" ] || SOCKET_PROXYD=/usr/lib/systemd/systemd-socket-proxyd
@@ -58,7 +64,13 @@ is_extra_host() { extra_hosts | awk -v n="$1" '$1 == n {found = 1} END {exit !fo
 host_fixture_dir() { # committed keys for the committed hosts, generated ones for extra mirrors
   if [ -d "$LAB_SRC/hostkeys/$1" ]; then echo "$LAB_SRC/hostkeys/$1"; else echo "$GENERATED_HOSTKEYS/$1"; fi
 }
-host_ports() { if is_extra_host "$1"; then echo "$EXTRA_FORWARDED_PORTS"; else echo "$FORWARDED_PORTS"; fi; }
+host_ports() {
+  if is_extra_host "$1"; then echo "$EXTRA_FORWARDED_PORTS"
+  elif [ "$1" = "$NAS_HOST" ]; then echo "$NAS_FORWARDED_PORTS"
+  else echo "$FORWARDED_PORTS"; fi
+}
+# The fleet's hosts: every lab host but the NAS.
+fleet_host_names() { host_names | grep -vx "$NAS_HOST"; }
 
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND until it succeeds; dies naming WHAT.
 wait_until() {

@@ -71,12 +71,34 @@ authorize_client_key() {
 
 host_running() { pidfile_alive "$(supervisor_pidfile "$1")" "$(supervisor_marker "$1")"; }
 
+runs_docker() { case " $DOCKER_HOSTS " in *" $1 "*) return 0 ;; esac; return 1; }
+# The Docker engine's storage: overlay2 cannot sit on an overlayfs upper layer, so it is a plain
+# directory beside the host's layer, bind-mounted at /var/lib/docker and wiped with the layer.
+host_docker_dir() { echo "$(host_dir "$1")/docker"; }
+
+# What dockerd needs inside systemd-nspawn (LAB-NOTES "Docker"): writable cgroup controllers
+# (the unified-hierarchy switch; without it `docker run` fails on a read-only cpuset), a writable
+# /proc/sys/net (dockerd turns on ip_forward and refuses to start when it cannot; the host has its
+# own network namespace, so only its own settings change), every capability, the keyring and bpf
+# system calls, and its storage off the overlay.
+host_nspawn_env() {
+  runs_docker "$1" && echo SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 SYSTEMD_NSPAWN_API_VFS_WRITABLE=network
+}
+host_nspawn_args() {
+  runs_docker "$1" || return 0
+  printf '%s\n' --capability=all "--system-call-filter=@keyring bpf" "--bind=$(host_docker_dir "$1"):/var/lib/docker"
+}
+
 boot_host() {
-  local name=$1 log=$LAB_LOGS/host-$1.log
+  local name=$1 log=$LAB_LOGS/host-$1.log extra=()
   rm -f "$(stop_flag "$name")" "$(nspawn_pidfile "$name")"
+  if runs_docker "$name"; then
+    mkdir -p "$(host_docker_dir "$name")"
+    mapfile -t extra < <(host_nspawn_args "$name")
+  fi
   # setsid: the host outlives this script; it holds neither the caller's pipes nor the lock (fd 9).
-  setsid bash "$LAB_SRC/host-supervisor.sh" "$name" "$(host_overlay "$name")" \
-    "/run/netns/$(host_netns "$name")" "$(nspawn_pidfile "$name")" "$(stop_flag "$name")" \
+  setsid env $(host_nspawn_env "$name") bash "$LAB_SRC/host-supervisor.sh" "$name" "$(host_overlay "$name")" \
+    "/run/netns/$(host_netns "$name")" "$(nspawn_pidfile "$name")" "$(stop_flag "$name")" "${extra[@]}" \
     </dev/null >>"$log" 2>&1 9>&- &
   echo $! >"$(supervisor_pidfile "$name")"
 }
@@ -161,5 +183,6 @@ wipe_host_layer() {
   local dir; dir=$(host_dir "$1")
   host_running "$1" && die "refusing to wipe $1 while it runs"
   unmount_host_overlay "$1"
-  remove_tree "$dir/upper"; remove_tree "$dir/work"
+  # Docker's storage too: a re-flashed host has no images and no containers.
+  remove_tree "$dir/upper"; remove_tree "$dir/work"; remove_tree "$(host_docker_dir "$1")"
 }

@@ -3,17 +3,18 @@
 # Only what a freshly flashed host has before the fleet touches it: the fleet installs
 # its own packages (mosquitto, rsync, curl, ...) through apt, and the tests prove that works.
 # netbase gives /etc/services and /etc/protocols, which every Raspberry Pi OS image has.
-# python3 runs the stand-ins for the unpackaged apps (lib/apps.sh).
+# python3 is in every Raspberry Pi OS image too; the lab's stand-in apps (artifacts on the NAS,
+# lib/artifacts.sh) run on it. No app is baked in: the fleet installs them all.
 ROOTFS_PACKAGES="systemd,systemd-sysv,dbus,openssh-server,sudo,ca-certificates,iproute2,procps,python3,netbase"
 ROOTFS_SUITE=bookworm
 ROOTFS_MIRROR=http://deb.debian.org/debian
 # Bump when customize_rootfs changes what the pristine root contains.
-ROOTFS_REVISION=3
+ROOTFS_REVISION=4
 ROOTFS_STAMP=$LAB_DIR/rootfs.stamp
 
 rootfs_wanted_stamp() {
-  printf 'suite=%s\nmirror=%s\npackages=%s\nrevision=%s\napps=%s\n' \
-    "$ROOTFS_SUITE" "$ROOTFS_MIRROR" "$ROOTFS_PACKAGES" "$ROOTFS_REVISION" "$(apps_stamp)"
+  printf 'suite=%s\nmirror=%s\npackages=%s\nrevision=%s\n' \
+    "$ROOTFS_SUITE" "$ROOTFS_MIRROR" "$ROOTFS_PACKAGES" "$ROOTFS_REVISION"
 }
 
 rootfs_is_current() {
@@ -42,7 +43,6 @@ build_rootfs() {
     die "debootstrap failed or exceeded ${DEADLINE_ROOTFS}s (full log: $log)"
   fi
   customize_rootfs "$target"
-  bake_apps "$target"
   remove_tree "$LAB_ROOTFS"
   mv "$target" "$LAB_ROOTFS"
   rootfs_wanted_stamp >"$ROOTFS_STAMP"

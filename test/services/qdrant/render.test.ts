@@ -63,7 +63,7 @@ test("the unit runs the release binary with the managed config, sandboxed, and n
   const content = unit.content!;
   assert.equal(
     unitValue(content, "Service", "ExecStart"),
-    `/opt/lyra/apps/qdrant/1.12.4/qdrant --config-path ${configPath}`,
+    `/opt/lyra/apps/qdrant/1.12.4/qdrant --config-path ${configPath} $QDRANT_RESTORE_ARGS`,
   );
   assert.equal(unitValue(content, "Service", "DynamicUser"), "yes");
   assert.equal(unitValue(content, "Service", "StateDirectory"), "qdrant/storage qdrant/snapshots");
@@ -99,7 +99,7 @@ test("the release is its artifact: from the NAS share, else upstream at the pinn
   const unit = unitFile(fragment, "qdrant.service");
   assert.equal(
     unitValue(unit, "Service", "ExecStart"),
-    `/opt/lyra/apps/qdrant/1.13.0/qdrant --config-path ${configPath}`,
+    `/opt/lyra/apps/qdrant/1.13.0/qdrant --config-path ${configPath} $QDRANT_RESTORE_ARGS`,
   );
   assert.match(unitValue(unit, "Unit", "Description"), /Qdrant vector database 1\.13\.0 /);
   assert.deepEqual(fragment.checks![0], {
