@@ -142,6 +142,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
       // The schema requires every key the registered modules pin, so each built-in key is there.
       versions: parsed.versions as FleetModel["versions"],
       images: parsed.images as FleetModel["images"],
+      artifacts: parsed.artifacts as FleetModel["artifacts"],
       mqttUsers,
       ...(parsed.backup ? { backup: parsed.backup } : {}),
     },

@@ -5,6 +5,7 @@
  * cross-field rules in its module (checkHost, checkFleet).
  */
 import { z } from "zod";
+import { artifactEntry, artifactShare, containerRegistry } from "./artifacts";
 import { withRule } from "./issues";
 import { topicFilterProblem } from "./mqtt-topic";
 import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
@@ -105,6 +106,10 @@ export const siteSchema = z.strictObject({
       .optional(),
     /** The NAS's pinned SSH host key: the hosts refuse a NAS presenting another (needed with `backup:`). */
     hostKey: hostKey.optional(),
+    /** The artifact share the hosts install apps from (see ./artifacts.ts). */
+    artifacts: artifactShare,
+    /** A container registry on the NAS the broker's image may come from. */
+    registry: containerRegistry.optional(),
   }),
 });
 
@@ -128,6 +133,15 @@ function buildFleetSchema() {
     versions: z.strictObject(Object.fromEntries(pins.versions.map((key) => [key, version]))),
     /** The release's container images, pinned by digest, one per key a registered module pins (its `images`). */
     images: z.strictObject(Object.fromEntries(pins.images.map((key) => [key, imageWithDigest]))),
+    /** The release artifacts, one per versions key a registered module installs as one (its `artifacts`). */
+    artifacts: z.strictObject(Object.fromEntries(pins.artifacts.map((key) => [key, artifactEntry(key)])), {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown artifact; expected one of: ${[...pins.artifacts].sort().join(", ")}`
+          : issue.code === "invalid_type"
+            ? `expected a map of artifact pins, one per key: ${[...pins.artifacts].sort().join(", ")}`
+            : undefined,
+    }),
     /** Backups of every data set to the NAS (restic over SFTP), and restores on an empty host. */
     backup: backupSchema.optional(),
     mqtt: z
@@ -144,7 +158,9 @@ let cached: { ids: string; schema: ReturnType<typeof buildFleetSchema> } | undef
 /** The stack's fleet object as a zod schema, for the services registered now. */
 export function fleetSchema(): ReturnType<typeof buildFleetSchema> {
   const pins = pinnedKeys();
-  const ids = [Object.keys(serviceSchemas()), pins.versions, pins.images].map((keys) => keys.join(",")).join(";");
+  const ids = [Object.keys(serviceSchemas()), pins.versions, pins.images, pins.artifacts]
+    .map((keys) => keys.join(","))
+    .join(";");
   if (cached?.ids !== ids) cached = { ids, schema: buildFleetSchema() };
   return cached.schema;
 }

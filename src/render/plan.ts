@@ -74,6 +74,30 @@ export type Prerequisite =
   /** A whole host converged (the config source: its tree, the sync account and its key). */
   | { kind: "host"; label: string; host: string };
 
+/**
+ * A release artifact the host installs (an app Debian does not package): the .tar.gz is fetched
+ * from the first of `urls` that answers, checked against `sha256`, extracted into `installDir`,
+ * then `postInstall` runs there. The host marks a complete install by writing, last,
+ * `<installDir>/.lyra-artifact` ("<sha256> <version>\n"), and points `/opt/lyra/apps/<key>/current`
+ * at it. A new version is a new directory, so a pin change installs beside the old one and pinning
+ * back finds the old one still there.
+ */
+export interface PlannedArtifact {
+  /** The `versions:` key: "qdrant". */
+  key: string;
+  version: string;
+  /** 64 lowercase hex digits, of the .tar.gz. */
+  sha256: string;
+  /** http(s), tried in order: the NAS share first, then upstream when declared. */
+  urls: string[];
+  /** /opt/lyra/apps/<key>/<version> */
+  installDir: string;
+  /** POSIX sh run as root with cwd installDir after extracting; "" for none. */
+  postInstall: string;
+  /** Unit names restarted when it is (re)installed. */
+  restarts: string[];
+}
+
 /** A Docker container, run by the docker provider over SSH after its host has converged (it may mount the host's files). */
 export interface PlannedContainer {
   name: string;
@@ -251,6 +275,8 @@ export interface HostPlan {
   connection: HostConnectionPlan;
   /** Debian packages, sorted, unique. */
   packages: string[];
+  /** Release artifacts, sorted by key (installed after the packages, before the files). */
+  artifacts: PlannedArtifact[];
   directories: PlannedDirectory[];
   files: PlannedFile[];
   units: PlannedUnit[];

@@ -60,6 +60,12 @@ export interface ServiceModule<
    * them together, so they stay fleet-level in the stack; the keys are the module's).
    */
   versions?: readonly Version[];
+  /**
+   * Which of its `versions` are release artifacts (a .tar.gz Debian does not package): the stack
+   * pins each under `artifacts:` by sha256, and its render installs it with `plannedArtifact`
+   * (src/render/artifacts.ts) from the NAS artifact share or upstream.
+   */
+  artifacts?: readonly Version[];
   /** The container images it runs, each a key the stack pins by digest under `images:`. */
   images?: readonly Image[];
   /** Everything it puts on its host: packages, directories, files, units, containers, ports, checks, recovery steps. */

@@ -26,7 +26,11 @@ const synthFleet: FleetModel = parseFleet(
       domain: "test.lan",
       timezone: "UTC",
       ntpServers: ["ntp.test.lan"],
-      nas: { host: "nas.test.lan", path: "/backups/fleet" },
+      nas: {
+        host: "nas.test.lan",
+        path: "/backups/fleet",
+        artifacts: { url: "http://nas.test.lan:8081", path: "/artifacts" },
+      },
     },
     hosts: {
       hub: {
@@ -57,6 +61,12 @@ const synthFleet: FleetModel = parseFleet(
       "lyra-client": "1.0.0",
     },
     images: { "mqtt-broker": `eclipse-mosquitto:2@sha256:${"a".repeat(64)}` },
+    artifacts: Object.fromEntries(
+      ["lyra-orchestrator", "qdrant", "node-red", "stt-service", "lyra-client"].map((key) => [
+        key,
+        { sha256: "b".repeat(64), file: `${key}.tar.gz` },
+      ]),
+    ),
   },
   "stacks/Pulumi.synth.yaml",
 );
@@ -79,6 +89,7 @@ function synthPlan(host: string, f: PlanFragment): HostPlan {
     connection: { address: h.address, port: h.ssh.port, user: h.ssh.user, hostKey: h.ssh.hostKey },
     services: Object.keys(h.services).sort(),
     packages: [],
+    artifacts: [],
     directories: [],
     files: [],
     units: [],

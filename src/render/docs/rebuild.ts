@@ -60,7 +60,7 @@ export function mirrorRebuildSection(fleet: FleetModel, plans: readonly HostPlan
       `1. Re-flash the SD card with Raspberry Pi OS (Debian) and boot it on its old address (table below).`,
       `2. Install the operator's SSH key for the host's SSH user.`,
       `3. Pin the new host key in ${code(stackFile(fleet))}: lyra-fleet refuses a host whose key does not match.`,
-      `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, units and files${then}.`,
+      `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, its apps' pinned releases (from the NAS artifact share), units and files${then}.`,
       `5. Verify the mirror's checks (listed on its host page and in ${link("Checks", here, checksPagePath)}).`,
     ].join("\n"),
     tableOr(

@@ -37,6 +37,7 @@ import { mqttPasswordKey } from "./secrets";
 import { code } from "../../render/docs/markdown";
 import { brokerOf } from "./placement";
 import { mqttRoundTripScript } from "./round-trip-gate";
+import { dockerEngine } from "./docker-engine";
 
 export const containerName = brokerContainerName;
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
@@ -204,7 +205,7 @@ function recovery(fleet: FleetModel): RecoveryStep {
   const commands =
     brokerOf(fleet).mode === "docker"
       ? [
-          "# Docker is a prerequisite on this host: lyra-fleet does not install it (apt-get install docker.io).",
+          "systemctl status docker",
           `docker ps --filter name=${containerName}`,
           `docker logs --tail 100 ${containerName}`,
           `docker restart ${containerName}`,
@@ -239,7 +240,10 @@ function recovery(fleet: FleetModel): RecoveryStep {
 export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
   const native = brokerOf(fleet).mode === "native";
   const metrics = brokerMetricsEnabled(fleet);
+  // Docker mode: the engine is part of the broker's host, so a fresh host can start the container.
+  const engine: PlanFragment = native ? {} : dockerEngine(fleet, host);
   const checks: HealthCheck[] = [
+    ...(engine.checks ?? []),
     native
       ? { kind: "unit", name: `${host.name}: ${nativeUnitName} active`, unit: nativeUnitName }
       : { kind: "container", name: `${host.name}: ${containerName} container healthy`, container: containerName },
@@ -248,16 +252,17 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
   if (metrics) checks.push({ kind: "unit", name: `${host.name}: ${metricsTimer} active`, unit: metricsTimer });
   const fragment: PlanFragment = {
     // mosquitto-clients: the metrics script and the runbook's mosquitto_sub/mosquitto_pub.
-    packages: native ? ["mosquitto", "mosquitto-clients"] : ["mosquitto-clients"],
+    packages: native ? ["mosquitto", "mosquitto-clients"] : ["mosquitto-clients", ...engine.packages!],
     directories: [
+      ...(engine.directories ?? []),
       { path: "/etc/mosquitto", mode: "0755", owner: "root", group: "root" },
       { path: brokerConfigDir, mode: "0755", owner: "root", group: "root" },
       { path: brokerPaths.monitorDir, mode: "0700", owner: "root", group: "root" },
       ...(metrics ? [{ path: "/usr/local/lib/lyra", mode: "0755", owner: "root", group: "root" }] : []),
     ],
-    files: [...brokerFiles(fleet), ...(metrics ? metricsFiles() : [])],
+    files: [...brokerFiles(fleet), ...(engine.files ?? []), ...(metrics ? metricsFiles() : [])],
     units: [
-      ...(native ? [nativeUnit(fleet, host), debianMosquittoUnit] : []),
+      ...(native ? [nativeUnit(fleet, host), debianMosquittoUnit] : (engine.units ?? [])),
       ...(metrics ? metricsUnits(fleet, host.name) : []),
     ],
     containers: native ? [] : [container(fleet, host.name)],

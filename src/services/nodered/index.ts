@@ -12,6 +12,7 @@ export const service = defineService({
   options,
   roles: ["lyra"],
   versions: ["node-red"],
+  artifacts: ["node-red"],
   render,
   secretKeys: () => [noderedCredentialSecretKey, noderedAdminPasswordKey],
   secretRules: noderedSecretRules,

@@ -2,8 +2,9 @@
  * nodered.service: Node-RED running the heartbeat watchdog (./flows.ts) and whatever the household
  * deploys from its editor.
  *
- * Node-RED is not in Debian: it is installed from npm at `versions.node-red` into
- * /opt/lyra/node-red (the recovery steps give the command) and run by Debian's nodejs.
+ * Node-RED is not in Debian: its release artifact (`artifacts.node-red`, the tree `npm install
+ * --omit=dev node-red@<version>` makes) is installed by the host into the release's versioned
+ * directory and run from there by Debian's nodejs.
  *
  * Two kinds of flows: the fleet's watchdog, rendered from the stack into /etc/lyra/nodered (read-only
  * to the service), and the flows an admin deploys from the editor, which are data: they live in the
@@ -27,13 +28,13 @@ import { noderedAdminPasswordKey, noderedCredentialSecretKey } from "./secrets";
 import { noderedAdminUser, noderedCredentials, noderedSettings } from "./settings";
 import { fleetStorageModule } from "./storage";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
 
 const unitName = "nodered.service";
 const configDir = "/etc/lyra/nodered";
 /** Beside settings.js, which requires it by this name. */
 const storageFileName = "fleet-storage.js";
 export const noderedPaths = {
-  install: "/opt/lyra/node-red",
   settings: `${configDir}/settings.js`,
   flows: `${configDir}/flows.json`,
   credentials: `${configDir}/flows_cred.json`,
@@ -44,8 +45,12 @@ export const noderedPaths = {
   storage: `${configDir}/${storageFileName}`,
 } as const;
 
+/** Node-RED's entry point inside an installed release. */
+export const noderedMainOf = (installDir: string): string => `${installDir}/node_modules/node-red/red.js`;
+
 export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions["node-red"];
+  const artifact = plannedArtifact(fleet, "node-red", { restarts: [unitName] });
   // On an empty host its userDir comes back from the NAS before it first starts.
   const unitSection = afterRestore(fleet, host, ["nodered"], {
     Description: `Node-RED ${version}: the mirrors' heartbeat watchdog`,
@@ -65,7 +70,7 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
         `${noderedCredentials.adminPassword}:${noderedPaths.adminPassword}`,
         `${noderedCredentials.fleetCredentials}:${noderedPaths.credentials}`,
       ],
-      ExecStart: `/usr/bin/node ${noderedPaths.install}/node_modules/node-red/red.js --settings ${noderedPaths.settings}`,
+      ExecStart: `/usr/bin/node ${noderedMainOf(artifact.installDir)} --settings ${noderedPaths.settings}`,
       Restart: "on-failure",
       RestartSec: "5s",
       ...hardened({
@@ -85,9 +90,9 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
     restarts: [unitName],
   });
   return {
-    // Node-RED itself is installed with npm (see recovery); Debian's npm package pulls hundreds of
-    // packages the running service never needs, so only the runtime is declared.
+    // Node-RED itself is its artifact (an installed npm tree), so only the runtime is a package.
     packages: ["nodejs", "curl"],
+    artifacts: [artifact],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       // Readable by the service's dynamic user: settings.js and flows.json are read in place.
@@ -122,13 +127,9 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "nodered" }],
     checks: [
+      artifactInstalled(host, artifact),
       unitActive(host, unitName),
       httpAnswers(host, "Node-RED editor", settings.port, "/"),
-      {
-        kind: "command",
-        name: `${host.name}: Node-RED ${version} installed`,
-        command: `grep -q '"version": "${version}"' ${noderedPaths.install}/node_modules/node-red/package.json`,
-      },
     ],
     recovery: [
       {
@@ -137,8 +138,8 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
           "systemctl restart nodered",
           `curl -sS -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
           "journalctl -u nodered -n 100",
-          // Not in Debian: installed from npm, pinned to the stack's version.
-          `npm install --prefix ${noderedPaths.install} --omit=dev --no-audit --no-fund node-red@${version}`,
+          // The release the unit runs (installed by `pulumi up` from the artifact share).
+          `grep '"version"' ${artifact.installDir}/node_modules/node-red/package.json`,
           // The watchdog's view of the mirrors, as the verify command's user sees it.
           `mosquitto_sub -h ${brokerAddress(fleet).host} -p ${brokerAddress(fleet).port} -u monitor -P "$MQTT_MONITOR_PASSWORD" -t 'lyra/status/#' -v`,
           ...editorCommands(host.fqdn, settings.port),

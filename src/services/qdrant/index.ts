@@ -10,6 +10,7 @@ export const service = defineService({
   options,
   roles: ["lyra"],
   versions: ["qdrant"],
+  artifacts: ["qdrant"],
   render,
   checkHost: (settings, host) =>
     isUnder(settings.snapshotsPath, settings.storagePath) || isUnder(settings.storagePath, settings.snapshotsPath)

@@ -1,9 +1,11 @@
 /**
  * qdrant.service: the vector database the orchestrator uses, with its config file.
  *
- * Qdrant is not packaged in Debian: the unit runs the release binary installed as
- * /usr/local/bin/qdrant (the version from `versions.qdrant`; the recovery steps say how).
- * Storage and snapshots live in the unit's StateDirectory=, so the dynamic user owns them.
+ * Qdrant is not packaged in Debian: the release tarball (`versions.qdrant`, pinned under
+ * `artifacts.qdrant`) holds the single binary `qdrant`, installed by the host into its versioned
+ * directory; the unit runs it from there, so a pin change rewrites the unit (one restart) and
+ * pinning back runs the old directory again. Storage and snapshots live in the unit's
+ * StateDirectory=, so the dynamic user owns them.
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
@@ -12,9 +14,11 @@ import { afterRestore } from "../backup/paths";
 import { qdrantBackupId, qdrantRestoreEnv } from "./backup";
 import type { QdrantOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
 
 const unitName = "qdrant.service";
-export const qdrantBinary = "/usr/local/bin/qdrant";
+/** The binary inside an installed release. */
+export const qdrantBinaryOf = (installDir: string): string => `${installDir}/qdrant`;
 export const qdrantConfigPath = "/etc/lyra/qdrant/config.yaml";
 const stateRoot = "/var/lib/";
 
@@ -56,6 +60,8 @@ export function qdrantConfig(settings: QdrantOptions): string {
 
 export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions.qdrant;
+  const artifact = plannedArtifact(fleet, "qdrant", { restarts: [unitName] });
+  const qdrantBinary = qdrantBinaryOf(artifact.installDir);
   const stateDirectories = [
     ...new Set([
       stateDirectoryOf(fleet, host, "storagePath", settings.storagePath),
@@ -65,7 +71,7 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
   // On an empty host its collections come back from the NAS before it first starts (./backup.ts).
   const unitSection = afterRestore(fleet, host, [qdrantBackupId], {
     // The version lives here too, so `systemctl status qdrant` says which release the fleet expects.
-    Description: `Qdrant vector database ${version} (${qdrantBinary}, not packaged in Debian)`,
+    Description: `Qdrant vector database ${version} (${qdrantBinary}, the release artifact)`,
     Wants: "network-online.target",
     After: "network-online.target",
   });
@@ -92,8 +98,9 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
   });
 
   return {
-    // curl: the runbook's health check on the host, and the install of the release binary.
+    // curl: the runbook's health check on the host.
     packages: ["curl"],
+    artifacts: [artifact],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       { path: "/etc/lyra/qdrant", mode: "0755", owner: "root", group: "root" },
@@ -123,7 +130,11 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
       { port: settings.port, protocol: "tcp", service: "qdrant" },
       { port: settings.grpcPort, protocol: "tcp", service: "qdrant" },
     ],
-    checks: [unitActive(host, unitName), httpAnswers(host, "qdrant /readyz", settings.port, "/readyz")],
+    checks: [
+      artifactInstalled(host, artifact),
+      unitActive(host, unitName),
+      httpAnswers(host, "qdrant /readyz", settings.port, "/readyz"),
+    ],
     recovery: [
       {
         service: "qdrant",
@@ -131,8 +142,7 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
           "systemctl restart qdrant",
           `curl http://localhost:${settings.port}/readyz`,
           "journalctl -u qdrant -n 100",
-          // Not in Debian: the release tarball's single binary is the whole install.
-          `curl -fsSL https://github.com/qdrant/qdrant/releases/download/v${version}/qdrant-x86_64-unknown-linux-gnu.tar.gz | tar -xz -C /usr/local/bin qdrant`,
+          // Installed by `pulumi up` from the artifact share; this is the release the unit runs.
           `${qdrantBinary} --version`,
         ],
       },

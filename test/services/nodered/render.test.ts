@@ -233,7 +233,7 @@ test("the unit runs Debian's node on the pinned install, loads its three credent
   const content = unit.content!;
   assert.equal(
     unitValue(content, "Service", "ExecStart"),
-    "/usr/bin/node /opt/lyra/node-red/node_modules/node-red/red.js --settings /etc/lyra/nodered/settings.js",
+    "/usr/bin/node /opt/lyra/apps/node-red/4.1.8/node_modules/node-red/red.js --settings /etc/lyra/nodered/settings.js",
   );
   assert.deepEqual(unitValues(content, "Service", "LoadCredential"), [
     "credential-secret:/etc/lyra/nodered/credential-secret",
@@ -257,15 +257,23 @@ test("checks and recovery: the editor over HTTP, the pinned install and the runb
     raw.hosts.lyra.services.nodered = { port: 1990 };
     raw.versions["node-red"] = "4.1.9";
   });
-  assert.deepEqual(fragment.checks!.slice(0, 2), [
+  assert.deepEqual(fragment.checks!.slice(0, 3), [
+    {
+      kind: "command",
+      name: "lyra: node-red 4.1.9 installed",
+      command: `grep -qx '${"0".repeat(64)} 4.1.9' /opt/lyra/apps/node-red/4.1.9/.lyra-artifact`,
+    },
     { kind: "unit", name: "lyra: nodered.service active", unit: "nodered.service" },
     { kind: "http", name: "lyra: Node-RED editor", url: "http://lyra.home.arpa:1990/", expectStatus: 200 },
   ]);
+  assert.deepEqual(
+    fragment.artifacts!.map((a) => [a.key, a.version, a.installDir, a.postInstall, a.restarts]),
+    [["node-red", "4.1.9", "/opt/lyra/apps/node-red/4.1.9", "", ["nodered.service"]]],
+  );
   const commands = fragment.recovery![0].commands;
   assert.equal(commands[0], "systemctl restart nodered");
-  assert.ok(
-    commands.includes("npm install --prefix /opt/lyra/node-red --omit=dev --no-audit --no-fund node-red@4.1.9"),
-  );
+  assert.ok(!commands.some((c) => c.includes("npm install")), "pulumi up installs the release, not the operator");
+  assert.ok(commands.includes(`grep '"version"' /opt/lyra/apps/node-red/4.1.9/node_modules/node-red/package.json`));
   assert.ok(
     fragment.packages!.includes("nodejs") && !fragment.packages!.includes("npm"),
     "the runtime only: npm is an install-time tool",

@@ -46,7 +46,7 @@ before(async () => {
   const execStart = unitValue(unit, "Service", "ExecStart").split(" ");
   assert.deepEqual(execStart, [
     "/usr/bin/node",
-    `${noderedPaths.install}/node_modules/node-red/red.js`,
+    "/opt/lyra/apps/node-red/4.1.8/node_modules/node-red/red.js",
     "--settings",
     noderedPaths.settings,
   ]);
