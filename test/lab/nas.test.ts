@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stackFleet } from "../support/stack-fleet";
 import { brokerRepository } from "./broker-image";
 import { ensureLab, labArtifacts, labImages, labNas, wipeHost, wipeNas, type Lab, type LabArtifact } from "./lab";
 
@@ -141,6 +142,20 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
       assert.match(artifact.file, /\.tar\.gz$/, key);
     }
     assert.equal(artifacts.qdrant.file, "qdrant-x86_64-unknown-linux-gnu.tar.gz");
+  });
+
+  test("the lab stack pins exactly what the lab builds: every version, file and sha256", () => {
+    // The builds are byte-reproducible (deterministic tars, a fixed wheel, Node-RED from a committed
+    // lockfile), so the lab stack carries real pins, as a household's stack does.
+    const fleet = stackFleet("lab");
+    for (const [key, artifact] of Object.entries(artifacts)) {
+      assert.equal(fleet.versions[key], artifact.version, `versions.${key}`);
+      assert.deepEqual(
+        { sha256: fleet.artifacts[key]?.sha256, file: fleet.artifacts[key]?.file },
+        { sha256: artifact.sha256, file: artifact.file },
+        `artifacts.${key} in stacks/Pulumi.lab.yaml (the lab built ${artifact.file} with sha256 ${artifact.sha256})`,
+      );
+    }
   });
 
   test("the NAS account answers SFTP with the committed key, behind the pinned host key only", async () => {
