@@ -217,6 +217,7 @@ describe(`lab: backups of ${HOST} to the NAS over SFTP`, () => {
       starts.every((t) => t > restored),
       `mosquitto started at ${starts.join(", ")} µs, the restore finished at ${restored} µs:\n${log}`,
     );
+    assert.doesNotMatch(log, /Address already in use/, "Debian's mosquitto.service was stopped before ours started");
     if (starts.length > 1)
       console.log(`# mosquitto started ${starts.length} times this boot:\n${log.replace(/^/gm, "# ")}`);
     await brokerUp();
@@ -251,6 +252,15 @@ describe(`lab: backups of ${HOST} to the NAS over SFTP`, () => {
       );
       assert.equal((await lab.sshExec(HOST, `systemctl is-active ${BROKER}`)).stdout.trim(), "inactive");
       assert.equal((await lab.sshExec(HOST, "test -e /var/lib/mqtt-broker")).code, 1, "nothing made an empty data set");
+      const [begun, ended] = (
+        await onVega(
+          `systemctl show -p ExecMainStartTimestampMonotonic --value ${RESTORE}; systemctl show -p ExecMainExitTimestampMonotonic --value ${RESTORE}`,
+        )
+      )
+        .trim()
+        .split("\n")
+        .map(Number);
+      console.log(`# the failed restore took ${((ended - begun) / 1e6).toFixed(1)} s`);
     } finally {
       await nasPlugged(lab, true);
     }

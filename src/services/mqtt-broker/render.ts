@@ -139,8 +139,10 @@ function nativeUnit(fleet: FleetModel, host: Host): PlannedUnit {
     Description: "Lyra MQTT broker (mosquitto)",
     Documentation: "man:mosquitto(8) man:mosquitto.conf(5)",
     Wants: "network-online.target",
-    After: "network-online.target",
     // Debian's mosquitto package starts its own mosquitto.service on port 1883; ours replaces it.
+    // Conflicts= alone stops it in parallel with our start (port 1883 still taken): the ordering
+    // makes systemd finish the stop first (systemd.unit(5), Conflicts=).
+    After: ["network-online.target", "mosquitto.service"],
     Conflicts: "mosquitto.service",
   });
   const content = unitFile({
