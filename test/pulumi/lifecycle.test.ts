@@ -179,7 +179,7 @@ test(
   { timeout: 10 * 60_000 },
   async () => {
     // stt-service's unit stays active, but what it runs no longer answers on its port.
-    const app = "/opt/lyra/stt-service/bin/stt-service";
+    const app = "/opt/lyra/apps/stt-service/current/bin/stt-service";
     await sh(
       lab,
       "mirror-1",

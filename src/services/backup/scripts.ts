@@ -53,7 +53,15 @@ repository_state() {
     *"unable to open config file"*"no such file or directory"* | *"unable to open config file"*"file does not exist"*)
       echo missing; return 0 ;;
   esac
-  say "cannot read the backup repository $RESTIC_REPOSITORY: $(printf '%s' "$out" | head -n 3 | tr '\\n' ' ')"
+  # What ssh said, without its banners (restic relays it as "subprocess ssh: ..."). restic may exit
+  # before it relays anything ("read |0: file already closed"): then ssh itself is asked, so the
+  # journal says why (a changed host key, no route, a refused login).
+  ssh_said=$(printf '%s\\n' "$out" | sed -n 's/^subprocess ssh: //p' | grep -v '^@' | tail -n 2 | tr '\\n' ' ')
+  if [ -z "$ssh_said" ] && [ -n "\${LYRA_SFTP_COMMAND:-}" ]; then
+    ssh_said=$($LYRA_SFTP_COMMAND </dev/null 2>&1 >/dev/null | grep -v '^@' | tail -n 2 | tr '\\n' ' ') || true
+  fi
+  restic_said=$(printf '%s\\n' "$out" | grep -v '^subprocess ssh:' | head -n 2 | tr '\\n' ' ')
+  say "cannot read the backup repository $RESTIC_REPOSITORY: \${ssh_said:+ssh said: $ssh_said; }$restic_said"
   return 1
 }
 
@@ -157,6 +165,16 @@ ${indent(data.backup.beforeBackup, 2)}
 `
     : ""
 }
+# Nothing to back up (a broker no message reached yet, no incident recorded yet): restic refuses
+# an empty snapshot, and an empty one must never become the latest anyway. A good run all the same.
+if ! present; then
+  date +%s > "$state/$id.last-success"
+  echo 1 > "$state/$id.last-run"
+  write_metrics
+  say "$path holds no data yet: nothing to back up (no snapshot made; any earlier one stays the latest)"
+  exit 0
+fi
+
 # Backed up from inside its directory, so a restore can put it anywhere; resolved, so the paths
 # restic records (and its excludes) are the real ones.
 real=$(readlink -f "$path")

@@ -99,11 +99,39 @@ export function brokerDataPath(mode: "docker" | "native"): string {
     : `/var/lib/docker/volumes/${dataVolume}/_data`;
 }
 
+/**
+ * Before a backup: mosquitto writes its retained messages to mosquitto.db only every
+ * autosave_interval and when it exits, so a message published since would be missing from the
+ * snapshot. SIGUSR1 makes it write the file now (mosquitto(8)); the backup waits, bounded, for the
+ * new file. A broker that is not running wrote it when it stopped.
+ */
+function saveBeforeBackup(mode: "docker" | "native"): string {
+  const [running, signal] =
+    mode === "native"
+      ? [`systemctl -q is-active ${nativeUnitName}`, `systemctl kill --kill-who=main -s USR1 ${nativeUnitName}`]
+      : [
+          `[ "$(docker inspect -f '{{.State.Running}}' ${containerName} 2>/dev/null)" = true ]`,
+          `docker kill -s USR1 ${containerName} >/dev/null`,
+        ];
+  return `if ${running}; then
+  marker=$(mktemp)
+  ${signal}
+  tries=0
+  until [ -n "$(find . -maxdepth 1 -name mosquitto.db -newer "$marker")" ]; do
+    tries=$((tries + 1))
+    [ "$tries" -le 60 ] || { rm -f "$marker"; echo "mosquitto did not write mosquitto.db within 30 s of SIGUSR1" >&2; exit 1; }
+    sleep 0.5
+  done
+  rm -f "$marker"
+fi`;
+}
+
 /** The broker's data set: restored before the native unit starts, or before the container is created (after its host). */
 export function brokerBackup(mode: "docker" | "native"): DataSetBackup {
+  const beforeBackup = saveBeforeBackup(mode);
   return mode === "native"
-    ? { id: "mqtt-broker", unit: nativeUnitName }
-    : { id: "mqtt-broker", container: containerName };
+    ? { id: "mqtt-broker", unit: nativeUnitName, beforeBackup }
+    : { id: "mqtt-broker", container: containerName, beforeBackup };
 }
 
 function nativeUnit(fleet: FleetModel, host: Host): PlannedUnit {
@@ -112,8 +140,10 @@ function nativeUnit(fleet: FleetModel, host: Host): PlannedUnit {
     Description: "Lyra MQTT broker (mosquitto)",
     Documentation: "man:mosquitto(8) man:mosquitto.conf(5)",
     Wants: "network-online.target",
-    After: "network-online.target",
     // Debian's mosquitto package starts its own mosquitto.service on port 1883; ours replaces it.
+    // Conflicts= alone stops it in parallel with our start (port 1883 still taken): the ordering
+    // makes systemd finish the stop first (systemd.unit(5), Conflicts=).
+    After: ["network-online.target", "mosquitto.service"],
     Conflicts: "mosquitto.service",
   });
   const content = unitFile({

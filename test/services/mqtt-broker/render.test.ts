@@ -211,6 +211,8 @@ test("native mode: mqtt-broker.service runs Debian's mosquitto on the same files
   ]);
   assert.deepEqual(unitValues(c, "Service", "CapabilityBoundingSet"), [""]);
   assert.deepEqual(unitValues(c, "Unit", "Conflicts"), ["mosquitto.service"]);
+  // Without an ordering, systemd stops Debian's unit in parallel with our start: port 1883 still taken.
+  assert.ok(unitValues(c, "Unit", "After").includes("mosquitto.service"), "ordered after the unit it stops");
   const debian = unitNamed(n, "mosquitto.service");
   assert.deepEqual(
     [debian.content, debian.enabled, debian.active],

@@ -146,6 +146,23 @@ test("first deploy: no repository yet, so the restore restores nothing and succe
   assert.equal(snapshots(s, "host:testhost,dataset:first").length, 1);
 });
 
+test("a data set with no data yet is a good run without a snapshot (restic refuses empty ones); the first data is backed up", () => {
+  const s = setup("nodata", join(dir, "nodata-repo"));
+  const d = dataSet("nodata");
+  writeData(d.path, { "managed.txt": "written by pulumi up\n" });
+  assert.equal(restore(s, d).status, 0);
+  const b = backup(s, d);
+  assert.equal(b.status, 0, b.output);
+  assert.match(b.output, /holds no data yet: nothing to back up/);
+  assert.equal(snapshots(s, "host:testhost,dataset:nodata").length, 0, "no empty snapshot");
+  assert.equal(metric(s, "nodata", "lyra_backup_last_run_success"), "1");
+  assert.notEqual(metric(s, "nodata", "lyra_backup_last_success_timestamp_seconds"), "0");
+
+  writeData(d.path, { "a.txt": "alpha\n" });
+  assert.equal(backup(s, d).status, 0);
+  assert.equal(snapshots(s, "host:testhost,dataset:nodata").length, 1);
+});
+
 test("a backup refuses to run before its data set's restore succeeded this boot", () => {
   const s = setup("norestore", join(dir, "norestore-repo"));
   const d = dataSet("norestore");
@@ -217,6 +234,7 @@ test("an unreachable repository fails the restore of an empty data set (its serv
   const r = restore(s, d);
   assert.equal(r.status, 1, r.output);
   assert.match(r.output, /cannot read the backup repository sftp:lyra@127\.0\.0\.1:\/srv\/lyra-backups\/restic/);
+  assert.match(r.output, /Connection refused/, "ssh's own words say why");
   assert.match(r.output, /is empty and the backups cannot be read: not restored/);
   assert.ok(!existsSync(join(s.run, "unreachable.restored")), "no stamp: the backup stays blocked");
 
