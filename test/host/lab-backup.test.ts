@@ -144,7 +144,7 @@ async function verify(check: HealthCheck) {
 }
 
 const ageCheck = () =>
-  hostPlan(labFleet(HOST, SERVICES), HOST).checks.find((c) => c.name.includes(`last good backup of ${DATASET}`))!;
+  hostPlan(labFleet(HOST, SERVICES), HOST).checks.find((c) => c.name.includes(`last backup of ${DATASET} good`))!;
 
 before(async () => {
   lab = await ensureLab();

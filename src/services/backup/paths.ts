@@ -34,6 +34,8 @@ export const backupScript = (id: string): string => `${backupPaths.scripts}/back
 export const restoreScript = (id: string): string => `${backupPaths.scripts}/restore-${id}`;
 /** Verify's stamp: the epoch second the last good backup finished. */
 export const lastSuccessStamp = (id: string): string => `${backupPaths.state}/${id}.last-success`;
+/** "1" or "0": whether the last backup run of the data set succeeded (absent: none ran yet). */
+export const lastRunStamp = (id: string): string => `${backupPaths.state}/${id}.last-run`;
 
 /** The fleet's one repository: every host's data sets, told apart by their tags. */
 export function repositoryOf(fleet: FleetModel): string | undefined {

@@ -18,6 +18,7 @@ import {
   backupService,
   backupTimer,
   backupsOn,
+  lastRunStamp,
   lastSuccessStamp,
   repositoryOf,
   restoreScript,
@@ -65,17 +66,23 @@ export function resticEnv(repository: string, sftp: string, textfileDir: string 
   ].join("\n");
 }
 
-/** Verify: the last good backup is younger than the stack's maximum age. */
+/**
+ * Verify: the last backup run succeeded, and the last good backup is younger than the stack's
+ * maximum age. Both, because a run that fails right after a good one leaves the age fresh for a day
+ * and a half: the failure must show at once.
+ */
 export function backupAgeCheck(host: Host, id: string, settings: BackupSettings): HealthCheck {
-  const stamp = lastSuccessStamp(id);
   const max = settings.maxAgeHours * 3600;
+  const journal = `journalctl -u ${backupService(id)}`;
   return {
     kind: "command",
-    name: `${host.name}: last good backup of ${id} younger than ${settings.maxAgeHours} h`,
+    name: `${host.name}: last backup of ${id} good, and younger than ${settings.maxAgeHours} h`,
     command:
-      `f=${stamp}; [ -s "$f" ] || { echo "no good backup of ${id} yet: systemctl start ${backupService(id)}" >&2; exit 1; }; ` +
+      `f=${lastSuccessStamp(id)}; r=${lastRunStamp(id)}; ` +
+      `[ "$(cat "$r" 2>/dev/null || echo 1)" = 1 ] || { echo "the last backup run of ${id} failed: ${journal}" >&2; exit 1; }; ` +
+      `[ -s "$f" ] || { echo "no good backup of ${id} yet: systemctl start ${backupService(id)}" >&2; exit 1; }; ` +
       `age=$(( $(date +%s) - $(cat "$f") )); [ "$age" -lt ${max} ] || ` +
-      `{ echo "the last good backup of ${id} is $((age / 3600)) h old: journalctl -u ${backupService(id)}" >&2; exit 1; }`,
+      `{ echo "the last good backup of ${id} is $((age / 3600)) h old: ${journal}" >&2; exit 1; }`,
   };
 }
 

@@ -4,6 +4,10 @@
  * the operator's lyra-restore, verify's age checks; and nothing at all without `backup:`.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { FleetModel } from "../../../src/model/fleet";
 import { planFleet } from "../../../src/render";
@@ -175,10 +179,27 @@ test("lyra-restore knows the host's data sets; verify checks each backup's age a
   assert.equal(command.mode, "0755");
   for (const id of ["qdrant", "nodered", "mkdocs-incidents"])
     assert.ok(command.content.includes(`'${id}') echo '/usr/local/lib/lyra/restore-${id}' ;;`), id);
-  const age = lyra.checks.find((c) => c.name === "lyra: last good backup of qdrant younger than 36 h");
+  const age = lyra.checks.find((c) => c.name === "lyra: last backup of qdrant good, and younger than 36 h");
   assert.ok(age && age.kind === "command");
-  assert.ok(age.command.startsWith("f=/var/lib/lyra/backup/qdrant.last-success;"));
-  assert.ok(age.command.includes('[ "$age" -lt 129600 ]'));
+  // The check as the host runs it, against stamps in a scratch directory.
+  const state = mkdtempSync(join(tmpdir(), "lyra-backup-check-"));
+  const run = () =>
+    spawnSync("sh", ["-c", age.command.replaceAll("/var/lib/lyra/backup/", `${state}/`)], { encoding: "utf8" });
+  try {
+    assert.match(run().stderr, /no good backup of qdrant yet: systemctl start lyra-backup-qdrant.service/);
+    const now = Math.floor(Date.now() / 1000);
+    writeFileSync(join(state, "qdrant.last-success"), `${now - 3600}\n`);
+    writeFileSync(join(state, "qdrant.last-run"), "1\n");
+    assert.equal(run().status, 0, run().stderr);
+    writeFileSync(join(state, "qdrant.last-run"), "0\n");
+    assert.match(run().stderr, /the last backup run of qdrant failed: journalctl -u lyra-backup-qdrant.service/);
+    writeFileSync(join(state, "qdrant.last-run"), "1\n");
+    writeFileSync(join(state, "qdrant.last-success"), `${now - 37 * 3600}\n`);
+    assert.match(run().stderr, /the last good backup of qdrant is 37 h old/);
+    assert.notEqual(run().status, 0);
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
   assert.ok(lyra.checks.some((c) => c.kind === "unit" && c.unit === "lyra-restore-qdrant.service"));
   assert.ok(lyra.checks.some((c) => c.kind === "unit" && c.unit === "lyra-backup-qdrant.timer"));
 });
