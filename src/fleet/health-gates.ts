@@ -22,7 +22,7 @@ export function pollScript(label: string, check: string, seconds: number): strin
 
 /**
  * The gate script for one host: every long-running unit active, every timer's service run once
- * with success, every HTTP check 200.
+ * with success (unless its first run comes later: a nightly backup), every HTTP check 200.
  */
 export function hostGateScript(plan: HostPlan, seconds = 90): string {
   const parts: string[] = ["set -u"];
@@ -31,7 +31,7 @@ export function hostGateScript(plan: HostPlan, seconds = 90): string {
   }
   // A timer's first run comes when the timer starts (the converge, or boot): a host is ready when
   // each timer's service has finished a run and it succeeded (a rebuilt mirror has its config).
-  for (const timer of plan.units.filter((u) => u.active && u.name.endsWith(".timer"))) {
+  for (const timer of plan.units.filter((u) => u.active && u.name.endsWith(".timer") && !u.firstRunLater)) {
     const service = timer.name.replace(/\.timer$/, ".service");
     const ran = `[ "$(systemctl show -P ExecMainExitTimestampMonotonic ${service})" != 0 ] && [ "$(systemctl show -P Result ${service})" = success ]`;
     parts.push(pollScript(`${plan.host}: ${service} ran and succeeded`, ran, seconds));

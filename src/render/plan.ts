@@ -50,6 +50,12 @@ export interface PlannedUnit {
   /** Long-running unit: scored by `systemd-analyze security`, listed in health checks. */
   longRunning: boolean;
   /**
+   * A timer whose service first runs later than the timer starts (a nightly backup): the health
+   * gate does not wait for that first run. Omitted: the service runs as the timer starts, and the
+   * gate waits for it to succeed once (a rebuilt mirror has its config).
+   */
+  firstRunLater?: boolean;
+  /**
    * Units its [Unit] section names (After=, Requires=, Wants=, BindsTo=; see unitsNamedIn in
    * ./systemd.ts); those of its own host start first. Omitted: it names none.
    */

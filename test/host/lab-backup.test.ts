@@ -159,6 +159,8 @@ before(async () => {
 
 after(async () => {
   await nasPlugged(lab, true);
+  // Later tests start from a NAS without this file's backups (its retained test message included).
+  await onHost(lab, labNas.host, `rm -rf ${nasRepository}`);
   await closeAllHostConnections();
 });
 

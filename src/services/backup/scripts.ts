@@ -21,6 +21,12 @@ export type BackedUpDataSet = PlannedDataSet & { backup: PlannedDataSetBackup };
 export const shellWord = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 
 const managed = "# Managed by lyra-fleet: edits are reverted by `pulumi up`.";
+/**
+ * How long an automatic restore keeps asking a NAS that does not answer: long enough for a NAS that
+ * boots a little slower than the host after a power cut, short enough that a converge (which waits
+ * 60 s for a unit) still reports the restore's own reason.
+ */
+export const nasBootGraceSeconds = 30;
 
 /** Settings and helpers every script starts with. `what`: how its messages begin ("backup qdrant"). */
 function preamble(host: string, data: BackedUpDataSet, what: string): string {
@@ -276,8 +282,14 @@ if present; then
   say "$path holds data: nothing restored (existing data is never overwritten)"
   restored
 fi
-repo=$(repository_state) ||
-  fail "$path is empty and the backups cannot be read: not restored, so nothing starts on empty data (is the NAS up?)"
+# After a power cut every host boots at once, and the NAS may answer a little later than this host:
+# ask again for a while before refusing to start the service on empty data.
+give_up=$(( $(date +%s) + ${nasBootGraceSeconds} ))
+until repo=$(repository_state); do
+  [ "$(date +%s)" -lt "$give_up" ] ||
+    fail "$path is empty and the backups cannot be read: not restored, so nothing starts on empty data (asked for ${nasBootGraceSeconds} s: is the NAS up?)"
+  sleep 3
+done
 if [ "$repo" = missing ]; then
   say "no repository at $RESTIC_REPOSITORY yet (a first deploy): nothing to restore"
   restored

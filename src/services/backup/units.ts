@@ -116,6 +116,15 @@ export function dataSetUnits(data: BackedUpDataSet, settings: BackupSettings, te
       startsAfter: unitsNamedIn(backupSection),
       after: [],
     },
-    { name: backupTimer(id), content: timer, enabled: true, active: true, longRunning: false, after: [] },
+    // Its first backup comes an hour after a converge or boot, not at once: no gate waits for it.
+    {
+      name: backupTimer(id),
+      content: timer,
+      enabled: true,
+      active: true,
+      longRunning: false,
+      firstRunLater: true,
+      after: [],
+    },
   ];
 }
