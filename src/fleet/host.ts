@@ -70,6 +70,7 @@ export class Host extends pulumi.ComponentResource {
         files: Object.fromEntries(plainFiles.map((f) => [f.path, fileItem(f)])),
         secretFiles,
         units,
+        ...(plan.aptProxy !== undefined && { aptProxy: plan.aptProxy }),
       },
       { parent: this, dependsOn: args.dependsOn ?? [] },
     );

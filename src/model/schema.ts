@@ -5,6 +5,7 @@
  * cross-field rules in its module (checkHost, checkFleet).
  */
 import { z } from "zod";
+import { aptProxyProblem, aptProxyExpected } from "./apt-proxy";
 import { withRule } from "./issues";
 import { topicFilterProblem } from "./mqtt-topic";
 import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
@@ -97,6 +98,8 @@ export const siteSchema = z.strictObject({
     path: withRule(z.string({ error: nasPathExpected }), (path) =>
       normalizedPathProblem(path) ? nasPathExpected : undefined,
     ),
+    /** The NAS's Debian package cache (apt-cacher-ng): every host installs its packages through it. */
+    aptProxy: withRule(z.string({ error: aptProxyExpected }), aptProxyProblem).optional(),
   }),
 });
 

@@ -30,6 +30,8 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
   // HTTP checks are probed with curl on the host itself (health gates, the runbook's checks).
   const curl = checks.some((c) => c.kind === "http") ? ["curl"] : [];
   const units = uniqueBy(all("units") as HostPlan["units"], (u) => u.name, "unit", host.name);
+  const aptProxy = uniqueBy(all("aptProxy") as string[], (p) => p, "apt proxy", host.name);
+  if (aptProxy.length > 1) throw new Error(`internal: two renderers declare apt proxies on host '${host.name}'`);
   return {
     host: host.name,
     role: host.role,
@@ -59,5 +61,6 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
       "MQTT round trip",
       host.name,
     ),
+    ...(aptProxy.length > 0 && { aptProxy: aptProxy[0] }),
   };
 }
