@@ -43,6 +43,8 @@ export interface Manifest {
     role: string;
     services: string[];
     packages: string[];
+    /** The release artifacts the host installs, before its files (see src/render/artifacts.ts). */
+    artifacts: HostPlan["artifacts"];
     directories: HostPlan["directories"];
     units: { name: string; enabled: boolean; active: boolean; packaged: boolean }[];
     containers: HostPlan["containers"];
@@ -61,6 +63,7 @@ export function manifestOf(stack: string, plans: HostPlan[], trees: TreeFile[][]
       role: plan.role,
       services: plan.services,
       packages: plan.packages,
+      artifacts: plan.artifacts,
       directories: plan.directories,
       units: plan.units.map((u) => ({
         name: u.name,

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostState, type FileItem, type HostConnectionInputs, type UnitItem } from "../host/resources";
 import type { HostPlan } from "../render/plan";
 import { hasSecrets, sha256 } from "../render/secrets";
-import { triggerFiles } from "./order";
+import { artifactItems, triggerArtifacts, triggerFiles } from "./order";
 import { fileItem, secretFileItems, type SecretValues } from "./secrets";
 
 export interface HostArgs {
@@ -53,9 +53,9 @@ export class Host extends pulumi.ComponentResource {
         enabled: unit.enabled,
         active: unit.active,
         after: [...after].sort(),
-        // Any write of these files (a change, or the repair of a hand edit) restarts the unit
-        // exactly once, so what runs is what was declared.
-        restartOn: triggerFiles(unit, plan),
+        // Any write of these files (a change, or the repair of a hand edit) or install of these
+        // artifacts restarts the unit exactly once, so what runs is what was declared.
+        restartOn: [...triggerArtifacts(unit, plan), ...triggerFiles(unit, plan)],
       };
     }
 
@@ -70,6 +70,7 @@ export class Host extends pulumi.ComponentResource {
         files: Object.fromEntries(plainFiles.map((f) => [f.path, fileItem(f)])),
         secretFiles,
         units,
+        artifacts: artifactItems(plan),
         ...(plan.aptProxy !== undefined && { aptProxy: plan.aptProxy }),
       },
       { parent: this, dependsOn: args.dependsOn ?? [] },

@@ -3,11 +3,21 @@
  * which hosts converge before which (the order of a host's own units is in its plan: unitOrder). The Pulumi layer turns these into a
  * host state's `after` and `restartOn`, and into `dependsOn` across hosts; tests read them directly.
  */
-import type { HostPlan, PlannedUnit, Prerequisite } from "../render/plan";
+import type { HostPlan, PlannedArtifact, PlannedUnit, Prerequisite } from "../render/plan";
 
 /** Files whose change restarts `unit`: their hashes are its restart triggers. */
 export function triggerFiles(unit: PlannedUnit, plan: HostPlan): string[] {
   return plan.files.filter((f) => f.restarts.includes(unit.name)).map((f) => f.path);
+}
+
+/** Install dirs of the artifacts whose (re)install restarts `unit`. */
+export function triggerArtifacts(unit: PlannedUnit, plan: HostPlan): string[] {
+  return plan.artifacts.filter((a) => a.restarts.includes(unit.name)).map((a) => a.installDir);
+}
+
+/** A plan's artifacts as host state items, by key (the key and restarts live elsewhere in the state). */
+export function artifactItems(plan: HostPlan): Record<string, Omit<PlannedArtifact, "key" | "restarts">> {
+  return Object.fromEntries(plan.artifacts.map(({ key, restarts: _restarts, ...item }) => [key, item]));
 }
 
 /** Why a prerequisite cannot be met: it names a host, unit or container no plan declares. */

@@ -1,6 +1,8 @@
 /** The validated, resolved fleet: what every renderer and the program work from. */
 import type { PinnedImage, PinnedVersion, Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
+import type { ArtifactPin } from "./artifacts";
+import type { BackupSettings } from "../services/backup/settings";
 
 export interface Host {
   name: string;
@@ -34,8 +36,12 @@ export interface FleetModel {
   versions: Record<PinnedVersion, string> & Record<string, string>;
   /** Each key pinned by the module that runs it (its `images`). */
   images: Record<PinnedImage, string> & Record<string, string>;
+  /** Each release artifact's pin, by its versions key (the modules' `artifacts`). */
+  artifacts: Record<string, ArtifactPin>;
   /** Sorted by name. */
   mqttUsers: MqttUser[];
+  /** The stack's `backup:` section: absent, no host backs anything up. */
+  backup?: BackupSettings;
 }
 
 /**

@@ -9,6 +9,7 @@ import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import type { FleetParsed } from "./schema";
 import { mqttUserSchema } from "./schema";
 import { serviceModules } from "../services/registry";
+import { backupNasIssues } from "../services/backup/settings";
 import { healthTopic } from "./topics";
 import { inRolePreset, serviceIds, serviceSchemas, type ServiceSettings } from "./services";
 
@@ -108,6 +109,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
   }
   checkFleetSettings(hosts, issues);
   checkOnePerFleet(hosts, issues);
+  issues.push(...backupNasIssues(parsed.backup, parsed.site.nas));
 
   const implicit = implicitMqttUsers(hosts);
   for (const name of Object.keys(parsed.mqtt.users)) {
@@ -140,7 +142,9 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
       // The schema requires every key the registered modules pin, so each built-in key is there.
       versions: parsed.versions as FleetModel["versions"],
       images: parsed.images as FleetModel["images"],
+      artifacts: parsed.artifacts as FleetModel["artifacts"],
       mqttUsers,
+      ...(parsed.backup ? { backup: parsed.backup } : {}),
     },
   };
 }

@@ -6,11 +6,13 @@
  */
 import { z } from "zod";
 import { aptProxyProblem, aptProxyExpected } from "./apt-proxy";
+import { artifactEntry, artifactShare, containerRegistry } from "./artifacts";
 import { withRule } from "./issues";
 import { topicFilterProblem } from "./mqtt-topic";
 import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
 import { normalizedPathProblem } from "./paths";
 import { imageWithDigest, pinnedKeys, roles, serviceSchemas, version } from "./services";
+import { backupSchema } from "../services/backup/settings";
 
 /** A host name is also the first DNS label of its FQDN: at most 63 characters, no trailing dash. */
 const hostName = z.string({ error: "expected a host name" }).regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, {
@@ -98,6 +100,17 @@ export const siteSchema = z.strictObject({
     path: withRule(z.string({ error: nasPathExpected }), (path) =>
       normalizedPathProblem(path) ? nasPathExpected : undefined,
     ),
+    /** The NAS account the hosts log in as over SFTP to reach the backup repository (needed with `backup:`). */
+    user: z
+      .string({ error: "expected a NAS account name" })
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "expected a NAS account name (lowercase letters, digits, - and _)" })
+      .optional(),
+    /** The NAS's pinned SSH host key: the hosts refuse a NAS presenting another (needed with `backup:`). */
+    hostKey: hostKey.optional(),
+    /** The artifact share the hosts install apps from (see ./artifacts.ts). */
+    artifacts: artifactShare,
+    /** A container registry on the NAS the broker's image may come from. */
+    registry: containerRegistry.optional(),
     /** The NAS's Debian package cache (apt-cacher-ng): every host installs its packages through it. */
     aptProxy: withRule(z.string({ error: aptProxyExpected }), aptProxyProblem).optional(),
   }),
@@ -123,6 +136,17 @@ function buildFleetSchema() {
     versions: z.strictObject(Object.fromEntries(pins.versions.map((key) => [key, version]))),
     /** The release's container images, pinned by digest, one per key a registered module pins (its `images`). */
     images: z.strictObject(Object.fromEntries(pins.images.map((key) => [key, imageWithDigest]))),
+    /** The release artifacts, one per versions key a registered module installs as one (its `artifacts`). */
+    artifacts: z.strictObject(Object.fromEntries(pins.artifacts.map((key) => [key, artifactEntry(key)])), {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown artifact; expected one of: ${[...pins.artifacts].sort().join(", ")}`
+          : issue.code === "invalid_type"
+            ? `expected a map of artifact pins, one per key: ${[...pins.artifacts].sort().join(", ")}`
+            : undefined,
+    }),
+    /** Backups of every data set to the NAS (restic over SFTP), and restores on an empty host. */
+    backup: backupSchema.optional(),
     mqtt: z
       .strictObject({
         /** Extra MQTT users beyond the implicit ones (one per host, orchestrator, nodered, monitor). */
@@ -137,7 +161,9 @@ let cached: { ids: string; schema: ReturnType<typeof buildFleetSchema> } | undef
 /** The stack's fleet object as a zod schema, for the services registered now. */
 export function fleetSchema(): ReturnType<typeof buildFleetSchema> {
   const pins = pinnedKeys();
-  const ids = [Object.keys(serviceSchemas()), pins.versions, pins.images].map((keys) => keys.join(",")).join(";");
+  const ids = [Object.keys(serviceSchemas()), pins.versions, pins.images, pins.artifacts]
+    .map((keys) => keys.join(","))
+    .join(";");
   if (cached?.ids !== ids) cached = { ids, schema: buildFleetSchema() };
   return cached.schema;
 }

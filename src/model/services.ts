@@ -19,12 +19,21 @@ export function serviceSchemas(): Record<string, z.ZodObject> {
   return Object.fromEntries(serviceModules().map((m) => [m.id, m.options]));
 }
 
-/** The `versions:` and `images:` keys the registered modules pin, each once, in registry order. */
-export function pinnedKeys(): { versions: string[]; images: string[] } {
+/**
+ * The `versions:`, `images:` and `artifacts:` keys the registered modules pin, each once, in
+ * registry order. An artifact is one of its module's versions (the file of that release).
+ */
+export function pinnedKeys(): { versions: string[]; images: string[]; artifacts: string[] } {
   const modules = serviceModules();
+  for (const m of modules) {
+    const stray = (m.artifacts ?? []).filter((key) => !(m.versions ?? []).includes(key));
+    if (stray.length > 0)
+      throw new Error(`internal: service ${m.id} lists artifacts ${stray.join(", ")} that are not among its versions`);
+  }
   return {
     versions: [...new Set(modules.flatMap((m) => m.versions ?? []))],
     images: [...new Set(modules.flatMap((m) => m.images ?? []))],
+    artifacts: [...new Set(modules.flatMap((m) => m.artifacts ?? []))],
   };
 }
 

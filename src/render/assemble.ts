@@ -27,8 +27,12 @@ function uniqueBy<T>(items: T[], key: (t: T) => string, what: string, host: stri
 export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: HostPlan["dataSets"] = []): HostPlan {
   const all = <K extends keyof PlanFragment>(k: K): unknown[] => fragments.flatMap((f) => (f[k] ?? []) as unknown[]);
   const checks = all("checks") as HostPlan["checks"];
-  // HTTP checks are probed with curl on the host itself (health gates, the runbook's checks).
-  const curl = checks.some((c) => c.kind === "http") ? ["curl"] : [];
+  const artifacts = uniqueBy(all("artifacts") as HostPlan["artifacts"], (a) => a.key, "artifact", host.name).map(
+    (a) => ({ ...a, restarts: [...a.restarts].sort() }),
+  );
+  // HTTP checks are probed with curl on the host itself (health gates, the runbook's checks), and
+  // the host fetches its artifacts with it.
+  const curl = checks.some((c) => c.kind === "http") || artifacts.length > 0 ? ["curl"] : [];
   const units = uniqueBy(all("units") as HostPlan["units"], (u) => u.name, "unit", host.name);
   const aptProxy = uniqueBy(all("aptProxy") as string[], (p) => p, "apt proxy", host.name);
   if (aptProxy.length > 1) throw new Error(`internal: two renderers declare apt proxies on host '${host.name}'`);
@@ -39,6 +43,7 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
     connection: { address: host.address, port: host.ssh.port, user: host.ssh.user, hostKey: host.ssh.hostKey },
     services: Object.keys(host.services).sort(),
     packages: [...new Set([...(all("packages") as string[]), ...curl])].sort(),
+    artifacts,
     directories: uniqueBy(all("directories") as HostPlan["directories"], (d) => d.path, "directory", host.name),
     files: uniqueBy(all("files") as HostPlan["files"], (f) => f.path, "file", host.name).map((f) => ({
       ...f,

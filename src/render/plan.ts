@@ -74,6 +74,30 @@ export type Prerequisite =
   /** A whole host converged (the config source: its tree, the sync account and its key). */
   | { kind: "host"; label: string; host: string };
 
+/**
+ * A release artifact the host installs (an app Debian does not package): the .tar.gz is fetched
+ * from the first of `urls` that answers, checked against `sha256`, extracted into `installDir`,
+ * then `postInstall` runs there. The host marks a complete install by writing, last,
+ * `<installDir>/.lyra-artifact` ("<sha256> <version>\n"), and points `/opt/lyra/apps/<key>/current`
+ * at it. A new version is a new directory, so a pin change installs beside the old one and pinning
+ * back finds the old one still there.
+ */
+export interface PlannedArtifact {
+  /** The `versions:` key: "qdrant". */
+  key: string;
+  version: string;
+  /** 64 lowercase hex digits, of the .tar.gz. */
+  sha256: string;
+  /** http(s), tried in order: the NAS share first, then upstream when declared. */
+  urls: string[];
+  /** /opt/lyra/apps/<key>/<version> */
+  installDir: string;
+  /** POSIX sh run as root with cwd installDir after extracting; "" for none. */
+  postInstall: string;
+  /** Unit names restarted when it is (re)installed. */
+  restarts: string[];
+}
+
 /** A Docker container, run by the docker provider over SSH after its host has converged (it may mount the host's files). */
 export interface PlannedContainer {
   name: string;
@@ -112,6 +136,33 @@ export interface PlannedDataSet {
   service: string;
   path: string;
   note: string;
+  /** Backed up by restic and restored on an empty host (a module's `dataSets`, src/services/module.ts). */
+  backup?: PlannedDataSetBackup;
+}
+
+/**
+ * A data set restic backs up to the NAS and restores on an empty host (src/services/backup). The
+ * shell snippets are POSIX sh run as root; `$path` holds the data set's path when they run.
+ */
+export interface PlannedDataSetBackup {
+  /** `<service>` or `<service>-<what>`: the units' names (lyra-backup-<id>, lyra-restore-<id>) and the snapshots' tag. */
+  id: string;
+  /** The unit that uses the data: it requires and starts after lyra-restore-<id>.service. Absent: a container (created after its host converged). */
+  unit?: string;
+  /** The container that uses it, when no unit does (the broker in docker mode): stopped and started around a deliberate restore. */
+  container?: string;
+  /** Names directly under the path that `pulumi up` writes itself: not backed up, not counted as data, not restored. */
+  exclude?: string[];
+  /** A condition that holds when the data is there (then a restore does nothing). Default: the path holds an entry not excluded. */
+  present?: string;
+  /** Run before `restic backup` (qdrant: a fresh snapshot of every collection). */
+  beforeBackup?: string;
+  /** Run after a restore, before the unit starts (qdrant: which snapshots to recover at its first start). */
+  afterRestore?: string;
+  /** Further paths the deliberate restore (`lyra-restore <id> <snapshot>`) moves aside with the data (qdrant: its storage). */
+  replaces?: string[];
+  /** Debian packages the snippets need. */
+  packages?: string[];
 }
 
 /**
@@ -224,6 +275,8 @@ export interface HostPlan {
   connection: HostConnectionPlan;
   /** Debian packages, sorted, unique. */
   packages: string[];
+  /** Release artifacts, sorted by key (installed after the packages, before the files). */
+  artifacts: PlannedArtifact[];
   directories: PlannedDirectory[];
   files: PlannedFile[];
   units: PlannedUnit[];

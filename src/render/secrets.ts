@@ -7,8 +7,10 @@ import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
 import type { ParsedKey } from "ssh2";
 
 // @@secret:<key>@@, @@secret-<kind>:<key>@@ or @@secret-<kind>(<argument>):<key>@@.
-// Groups: 1 the kind (absent for the plain value), 2 its argument, 3 the key.
-const tokenPattern = /@@secret(?:-(mosquitto-hash|ssh-public-key|json-string)(?:\(([a-z0-9_-]+)\))?)?:([a-z0-9-]+)@@/g;
+// Groups: 1 the kind (absent for the plain value), 2 its argument, 3 the key. Keys are kebab-case
+// or, for the flat keys the shared contract names (backupPassword, nasSshKey), camelCase.
+const tokenPattern =
+  /@@secret(?:-(mosquitto-hash|ssh-public-key|json-string)(?:\(([a-z0-9_-]+)\))?)?:([A-Za-z0-9-]+)@@/g;
 
 /** The secret's plain value, e.g. a password in mosquitto_pub's options file. */
 export function secretToken(key: string): string {

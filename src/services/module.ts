@@ -8,7 +8,7 @@ import type { FleetModel, Host } from "../model/fleet";
 import type { ModelIssue } from "../model/issues";
 import type { Role } from "../model/roles";
 import type { RenderContext } from "../render/context";
-import type { HostPlan, PlanFragment } from "../render/plan";
+import type { HostPlan, PlanFragment, PlannedDataSetBackup } from "../render/plan";
 import type { SecretRule } from "./secret-rules";
 
 /** What an MQTT user may do, as topic filters. */
@@ -34,7 +34,12 @@ export interface Listener {
 export interface DataSet {
   path: string;
   note: string;
+  /** How it is backed up and brought back on a rebuild; absent: listed only (a cache that refills itself). */
+  backup?: DataSetBackup;
 }
+
+/** How a data set is backed up and restored (the plan carries it as declared: see src/render/plan.ts). */
+export type DataSetBackup = PlannedDataSetBackup;
 
 // The hooks are methods, not function-typed properties: TypeScript compares method parameters
 // bivariantly, so a module typed by its own options still fits the registry's ServiceModule list.
@@ -55,6 +60,12 @@ export interface ServiceModule<
    * them together, so they stay fleet-level in the stack; the keys are the module's).
    */
   versions?: readonly Version[];
+  /**
+   * Which of its `versions` are release artifacts (a .tar.gz Debian does not package): the stack
+   * pins each under `artifacts:` by sha256, and its render installs it with `plannedArtifact`
+   * (src/render/artifacts.ts) from the NAS artifact share or upstream.
+   */
+  artifacts?: readonly Version[];
   /** The container images it runs, each a key the stack pins by digest under `images:`. */
   images?: readonly Image[];
   /** Everything it puts on its host: packages, directories, files, units, containers, ports, checks, recovery steps. */

@@ -3,6 +3,7 @@
  * its folder and a line here; the model, the plans, the docs and the README's reference follow.
  */
 import type { z } from "zod";
+import { service as backup } from "./backup";
 import { service as configSource } from "./config-source";
 import { service as configSync } from "./config-sync";
 import { service as healthPublisher } from "./health-publisher";
@@ -40,6 +41,7 @@ export const builtInServices = [
   healthPublisher,
   timesync,
   nodeExporter,
+  backup,
 ] as const;
 
 type BuiltIn = (typeof builtInServices)[number];

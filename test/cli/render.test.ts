@@ -70,6 +70,12 @@ test("the manifest lists every file with mode, owner, sha256 and the units it re
     .find((h: any) => h.host === "vega")
     .files.find((f: any) => f.path === "/etc/chrony/chrony.conf");
   assert.deepEqual(chrony.restarts, ["chrony.service"]);
+  // What the host installs besides its files: each release with its digest, sources and units.
+  const qdrant = manifest.hosts.find((h: any) => h.host === "lyra").artifacts.find((a: any) => a.key === "qdrant");
+  assert.deepEqual(
+    [qdrant.version, qdrant.installDir, qdrant.urls.length, qdrant.restarts],
+    ["1.12.4", "/opt/lyra/apps/qdrant/1.12.4", 2, ["qdrant.service"]],
+  );
 });
 
 test("secrets are masked by default and shown only with --show-secrets", () => {

@@ -3,8 +3,11 @@
  * Docker image (schema 2 manifest) built from a debootstrap minbase root, cached under the lab
  * directory, and pushed to a registry by the Registry HTTP API v2 so a host can pull it by digest.
  * There is no public registry here (LAB-NOTES "Docker"), and `docker import` gives no repo digest.
+ * `lab.sh up` runs both steps (lib/images.sh): the build before any host boots, the push to the
+ * NAS's registry once nas serves it; tests read the pushed reference with `labImages()` (lab.ts).
  *
- *   node --import tsx test/lab/broker-image.ts     # builds (or reuses) the image; no lab needed
+ *   node --import tsx test/lab/broker-image.ts build               # builds (or reuses) the image
+ *   node --import tsx test/lab/broker-image.ts push URL NAME       # pushes it, records the reference
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -165,11 +168,12 @@ async function expectStatus(response: Response, expected: number[], what: string
   throw new Error(`registry ${what}: HTTP ${response.status} (expected ${expected.join(" or ")}): ${body}`);
 }
 
-async function pushBlob(registry: ImageRegistry, data: Buffer, what: string): Promise<void> {
+/** Uploads a blob unless the registry has it; says whether it uploaded. */
+async function pushBlob(registry: ImageRegistry, data: Buffer, what: string): Promise<boolean> {
   const base = `${registry.pushUrl}/v2/${brokerRepository}/blobs`;
   const digest = sha256(data);
   const head = await registryCall(`${base}/${digest}`, { method: "HEAD" }, `HEAD ${what}`);
-  if (head.status === 200) return;
+  if (head.status === 200) return false;
   const start = await registryCall(`${base}/uploads/`, { method: "POST" }, `upload of ${what}`);
   await expectStatus(start, [202], `upload of ${what}`);
   const location = new URL(start.headers.get("location") ?? "", registry.pushUrl);
@@ -180,16 +184,26 @@ async function pushBlob(registry: ImageRegistry, data: Buffer, what: string): Pr
     `PUT ${what}`,
   );
   await expectStatus(put, [201], `PUT ${what}`);
+  return true;
+}
+
+export interface PushedImage {
+  /** `<registry name>/eclipse-mosquitto@sha256:<manifest digest>`, what the hosts pull. */
+  reference: string;
+  /** How many blobs the registry did not have yet (0: the image was there already). */
+  uploadedBlobs: number;
 }
 
 /**
  * Pushes the image (blobs, then the manifest under its tag), checks that the registry serves the
- * manifest by digest, and records the reference in images/manifest.json. Returns the reference
- * the hosts pull: `<registry>/eclipse-mosquitto@sha256:<manifest digest>`.
+ * manifest by digest, and records the reference in images/manifest.json. The record is removed
+ * first: after a failed push no reference names an image the registry may not hold.
  */
-export async function pushBrokerImage(image: BrokerImage, registry: ImageRegistry): Promise<string> {
-  await pushBlob(registry, readFileSync(image.layerPath), "the layer");
-  await pushBlob(registry, image.config, "the image config");
+export async function pushBrokerImage(image: BrokerImage, registry: ImageRegistry): Promise<PushedImage> {
+  rmSync(join(imagesDir(), "manifest.json"), { force: true });
+  let uploadedBlobs = 0;
+  if (await pushBlob(registry, readFileSync(image.layerPath), "the layer")) uploadedBlobs++;
+  if (await pushBlob(registry, image.config, "the image config")) uploadedBlobs++;
   const manifests = `${registry.pushUrl}/v2/${brokerRepository}/manifests`;
   const put = await registryCall(
     `${manifests}/${brokerTag}`,
@@ -208,16 +222,32 @@ export async function pushBrokerImage(image: BrokerImage, registry: ImageRegistr
   if (sha256(Buffer.from(await get.arrayBuffer())) !== image.digest)
     throw new Error("registry served other manifest bytes than were pushed");
   const reference = `${registry.name}/${brokerRepository}@${image.digest}`;
+  const record = join(imagesDir(), "manifest.json");
   writeFileSync(
-    join(imagesDir(), "manifest.json"),
+    `${record}.tmp`,
     `${JSON.stringify({ [brokerRepository]: { tag: brokerTag, digest: image.digest, reference } }, null, 2)}\n`,
   );
-  return reference;
+  renameSync(`${record}.tmp`, record);
+  return { reference, uploadedBlobs };
+}
+
+/** The command line lib/images.sh runs: `build`, or `push PUSH_URL NAME` (builds first if needed). */
+async function main(args: string[]): Promise<string> {
+  const [command, pushUrl, name] = args;
+  if (command === "build" && args.length === 1) {
+    const image = await ensureBrokerImage();
+    return `broker image ${image.digest} (${cacheDir()})`;
+  }
+  if (command === "push" && args.length === 3) {
+    const { reference, uploadedBlobs } = await pushBrokerImage(await ensureBrokerImage(), { pushUrl, name });
+    return `${reference} uploaded=${uploadedBlobs}`;
+  }
+  throw new Error("usage: broker-image.ts build | push PUSH_URL NAME");
 }
 
 if (require.main === module) {
-  ensureBrokerImage().then(
-    (image) => console.log(`broker image ${image.digest} (${cacheDir()})`),
+  main(process.argv.slice(2)).then(
+    (line) => console.log(line),
     (error: Error) => {
       console.error(error.message);
       process.exitCode = 1;

@@ -3,11 +3,11 @@
  * the lab fleet in docker mode is planned with the project's render functions, the container's
  * arguments come from the function the program hands to `docker.Container`, and `docker run` gets
  * them through the lab's translation (the provider plugin cannot run here). The image is Debian's
- * mosquitto in eclipse-mosquitto's layout, pulled by digest from a registry.
+ * mosquitto in eclipse-mosquitto's layout, which `lab.sh up` pushed to the NAS's registry
+ * (lib/images.sh); vega pulls it by digest from nas.lab.home.arpa:5000, as the fleet does.
  *
- * Run under the machine's lab lock, with its own lab directory:
- *   LYRA_LAB_DIR=/var/lib/lyra-lab-docker flock /tmp/lyra-lab.lock \
- *     node --import tsx --test test/lab/docker-broker.test.ts
+ * Run under the machine's lab lock:
+ *   flock /tmp/lyra-lab.lock node --import tsx --test test/lab/docker-broker.test.ts
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -15,7 +15,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import { stringify } from "yaml";
 import { containerResourceArgs, containerVolumes } from "../../src/fleet/container-args";
@@ -30,17 +30,16 @@ import type { JsonOutput } from "../../src/verify/format";
 import { stackFleet } from "../support/stack-fleet";
 import { testSecretValues } from "../support/test-secrets";
 import { runCli } from "../verify/support/cli";
-import { ensureBrokerImage, pushBrokerImage } from "./broker-image";
-import { aptInstall, ensureDockerEngine, standInRegistry, type RunningRegistry } from "./docker-host";
+import { brokerRepository } from "./broker-image";
+import { aptInstall, ensureDockerEngine } from "./docker-host";
 import { dockerRunCommand } from "./docker-run";
-import { ensureLab, type Lab } from "./lab";
+import { ensureLab, labImages, labNas, type Lab } from "./lab";
 
 const host = "vega" as const;
 const DEADLINE_HEALTHY_MS = 120_000; // the healthcheck's first run comes one interval (30 s) after a start
 const DEADLINE_MQTT_MS = 10_000;
 
 let lab: Lab;
-let registry: RunningRegistry | undefined;
 let plan: HostPlan;
 let spec: PlannedContainer;
 let secrets: Record<string, string>;
@@ -162,9 +161,17 @@ function runbook(fragment: string): string {
 describe("the broker container from the program's spec on vega's Docker engine", { timeout: 20 * 60_000 }, () => {
   before(async () => {
     lab = await ensureLab();
-    registry = await standInRegistry(lab, host);
-    await ensureDockerEngine(lab, host, [registry.name]);
-    const reference = await pushBrokerImage(await ensureBrokerImage(), registry);
+    // What `lab.sh up` pushed to the NAS's registry and recorded after the push.
+    const { reference, digest } = labImages()[brokerRepository];
+    assert.equal(
+      reference,
+      `${labNas.registry}/${brokerRepository}@${digest}`,
+      "the broker image is on nas, by digest",
+    );
+    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    // The NAS's registry is plain HTTP: dockerd must be told (until the software part renders
+    // /etc/docker/daemon.json for the broker host in docker mode, ensureDockerEngine writes it).
+    await ensureDockerEngine(lab, host, [labNas.registry]);
 
     const raw = stackFleet("lab");
     raw.hosts.vega.services["mqtt-broker"] = { mode: "docker" };
@@ -182,15 +189,18 @@ describe("the broker container from the program's spec on vega's Docker engine",
     secrets = testSecretValues([...new Set(plan.files.flatMap((f) => secretKeysIn(f.content)))]);
   });
 
-  after(async () => {
-    await registry?.close();
-  });
-
   test("pulled by digest and run from the program's args: healthy, answers MQTT, keeps retained messages across the runbook's restart; verify sees it", async () => {
     await aptInstall(lab, host, plan.packages); // mosquitto-clients, for the runbook's commands
     const contents = await applyMountedFiles();
     const configHash = sha256(spec.configFiles.map((path) => sha256(contents[path])).join(","));
 
+    // No container or image left by an earlier run: the pull below must come from the NAS.
+    await onVega(
+      `docker rm -f ${shellQuote(spec.name)} >/dev/null 2>&1; ` +
+        `id=$(docker image inspect -f '{{.Id}}' ${shellQuote(spec.image)} 2>/dev/null) && docker image rm -f "$id" >/dev/null; ` +
+        `! docker image inspect ${shellQuote(spec.image)} >/dev/null 2>&1`,
+      "removing an earlier run's container and image",
+    );
     // What the provider does: pull by the pinned reference, hand the container the image's ID.
     const imageId = (
       await onVega(
@@ -199,6 +209,10 @@ describe("the broker container from the program's spec on vega's Docker engine",
       )
     ).trim();
     assert.match(imageId, /^sha256:[0-9a-f]{64}$/);
+    const repoDigests = JSON.parse(
+      await onVega(`docker image inspect -f '{{json .RepoDigests}}' ${imageId}`, "the image's digests"),
+    ) as string[];
+    assert.ok(repoDigests.includes(spec.image), `vega pulled it from nas's registry by that digest: ${repoDigests}`);
     const args = containerResourceArgs(spec, imageId, configHash);
     // A clean start: no container or data left by an earlier run of this test.
     await onVega(

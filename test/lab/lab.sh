@@ -1,6 +1,7 @@
 #!/bin/bash
 # The lab: three real systemd fleet hosts (systemd-nspawn) reachable over SSH on 127.0.0.11-13,
-# the NAS on 127.0.0.10 (lab infrastructure: lib/nas.sh, apps it serves: lib/artifacts.sh),
+# the NAS on 127.0.0.10 (lab infrastructure: lib/nas.sh, apps it serves: lib/artifacts.sh, images
+# its registry holds: lib/images.sh),
 # and on demand extra mirrors mirror-2..mirror-N on 127.0.0.14 and up (lib/mirrors.sh).
 # Usage: lab.sh up [--mirrors N] | down | wipe HOST... | wipe-nas | unplug HOST | offline | online | status | artifacts
 # (see test/lab/README.md)
@@ -14,7 +15,7 @@ for inherited in /proc/$$/fd/*; do
 done
 unset inherited
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for lib in common rootfs network forwards hosts mirrors artifacts nas; do . "$LAB_SRC/lib/$lib.sh"; done
+for lib in common rootfs network forwards hosts mirrors artifacts images nas; do . "$LAB_SRC/lib/$lib.sh"; done
 
 usage() { echo "usage: lab.sh up [--mirrors N] | down | wipe HOST... | wipe-nas | unplug HOST | offline | online | status | artifacts" >&2; exit 2; }
 
@@ -27,6 +28,7 @@ preflight() {
   [ -x "$SOCKET_PROXYD" ] || missing="$missing systemd-socket-proxyd"
   [ -z "$missing" ] || die "missing tools:$missing (apt-get install debootstrap systemd-container iproute2 openssh-client util-linux)"
   artifacts_preflight
+  images_preflight
   mkdir -p "$LAB_RUN" "$LAB_LOGS" "$LAB_DIR/hosts"
 }
 
@@ -76,6 +78,7 @@ lab_up() { # [MIRRORS]: the number of mirrors to run; without it, the ones the l
   mirrors=$(wanted_mirrors "${1:-}") || exit 1
   ensure_rootfs # first: rebuilding the root takes the lab down, extra mirrors included
   ensure_artifacts # before any host boots: a failed build leaves the lab as it was
+  ensure_images    # the same for the broker image (pushed to nas by ensure_nas)
   [ -z "$mirrors" ] || set_mirror_count "$mirrors"
   ensure_client_key
   write_known_hosts
@@ -170,6 +173,7 @@ lab_status() {
     printf '%-9s %s  %s\n' "$name" "$(host_loopback "$name")" "$state"
   done
   nas_status
+  images_status
   network_status
   forwards_status
   if rootfs_is_current; then echo "pristine root: $LAB_ROOTFS (current)"; else echo "pristine root: missing or outdated"; fi
@@ -189,8 +193,8 @@ case $command in
   wipe) [ $# -ge 2 ] || usage; preflight; take_lock; shift; lab_wipe "$@" ;;
   # A new NAS: empty backup repository root, artifacts published again (lib/nas.sh).
   wipe-nas) [ $# -eq 1 ] || usage; preflight; take_lock; WIPE_NAS=1 lab_wipe "$NAS_HOST" ;;
-  # Builds the artifacts without the lab (outside a test's lock: the first build takes a minute).
-  artifacts) [ $# -eq 1 ] || usage; preflight; ensure_artifacts; cat "$LAB_ARTIFACTS/manifest.json" ;;
+  # Builds the artifacts and images without the lab (outside a test's lock: the first build takes minutes).
+  artifacts) [ $# -eq 1 ] || usage; preflight; ensure_artifacts; ensure_images; cat "$LAB_ARTIFACTS/manifest.json" ;;
   unplug) [ $# -eq 2 ] || usage; preflight; take_lock; lab_unplug "$2" ;;
   offline) [ $# -eq 1 ] || usage; preflight; take_lock; lab_go_offline ;;
   online) [ $# -eq 1 ] || usage; preflight; take_lock; lab_go_online ;;

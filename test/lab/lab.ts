@@ -2,7 +2,8 @@
  * The lab for tests: three real systemd fleet hosts (systemd-nspawn) and the NAS, reachable over SSH
  * on loopback addresses. `ensureLab()` brings it up through `test/lab/lab.sh up` (idempotent) and
  * describes it. The NAS (`nas`, lab infrastructure, not a fleet host) serves the SFTP backup
- * repository root, the artifact share and a container registry ({@link labNas}).
+ * repository root, the artifact share and a container registry holding the broker image
+ * ({@link labNas}, {@link labImages}).
  *
  *   const lab = await ensureLab();
  *   const { code, stdout } = await lab.sshExec("vega", "systemctl is-active ssh");
@@ -61,6 +62,25 @@ export interface LabArtifact {
  */
 export function labArtifactPins(): Record<string, { sha256: string; file: string }> {
   return Object.fromEntries(Object.entries(labArtifacts()).map(([key, { sha256, file }]) => [key, { sha256, file }]));
+}
+
+/** An image `lab.sh up` pushed to the NAS's registry (lib/images.sh). */
+export interface LabImage {
+  tag: string;
+  /** The manifest's digest, `sha256:<64 hex>`. */
+  digest: string;
+  /** What the hosts pull: `nas.lab.home.arpa:5000/<repository>@<digest>`. */
+  reference: string;
+}
+
+/**
+ * The images on the NAS's registry by repository (`eclipse-mosquitto`, the broker's):
+ * $LYRA_LAB_DIR/images/manifest.json, written by `lab.sh up` only after the push succeeded.
+ */
+export function labImages(): Record<string, LabImage> {
+  const file = path.join(labDir, "images", "manifest.json");
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`lab.sh up\` to push the lab's images to nas`);
+  return JSON.parse(readFileSync(file, "utf8")) as Record<string, LabImage>;
 }
 
 /** What `lab.sh up` (or `lab.sh artifacts`) built, by versions key: $LYRA_LAB_DIR/artifacts/manifest.json. */
@@ -136,7 +156,8 @@ export async function wipeHost(...names: (LabHostName | string)[]): Promise<void
 }
 
 /**
- * A new, empty NAS (`lab.sh wipe-nas`): every backup is gone, the artifacts are published again.
+ * A new, empty NAS (`lab.sh wipe-nas`): every backup is gone, the artifacts are published again and
+ * the broker image pushed to its registry again.
  * `wipeHost` refuses the NAS, so that re-flashing fleet hosts never takes the backups along.
  */
 export async function wipeNas(): Promise<void> {

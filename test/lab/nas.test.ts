@@ -1,7 +1,8 @@
 // The lab's NAS and the apps it serves (test/lab/lib/nas.sh, lib/artifacts.sh): the fleet's NAS
 // account over SFTP with the committed key and the pinned host key, the artifact share serving
-// every built app with its sha256 to the fleet's hosts, the container registry, and hosts that
-// carry no app until the fleet installs one (an installed artifact runs from the share's bytes).
+// every built app with its sha256 to the fleet's hosts, the container registry with the broker image
+// `lab.sh up` pushed (lib/images.sh), and hosts that carry no app until the fleet installs one (an
+// installed artifact runs from the share's bytes).
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -9,7 +10,9 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureLab, labArtifacts, labNas, wipeHost, wipeNas, type Lab, type LabArtifact } from "./lab";
+import { stackFleet } from "../support/stack-fleet";
+import { brokerRepository } from "./broker-image";
+import { ensureLab, labArtifacts, labImages, labNas, wipeHost, wipeNas, type Lab, type LabArtifact } from "./lab";
 
 let lab: Lab;
 let artifacts: Record<string, LabArtifact>;
@@ -75,6 +78,47 @@ function sftp(batch: string, known: string): Promise<Run> {
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
+/**
+ * Uploads `blob` to the NAS's registry from this machine through the forwarded port (the Registry
+ * HTTP API's monolithic upload) under the repository `lab-test`; returns its digest.
+ */
+async function pushTestBlob(blob: string): Promise<string> {
+  const digest = `sha256:${sha256(blob)}`;
+  const start = await fetch(`http://${nasAddress}:5000/v2/lab-test/blobs/uploads/`, { method: "POST" });
+  assert.equal(start.status, 202);
+  const location = new URL(start.headers.get("location")!, `http://${nasAddress}:5000`);
+  location.host = `${nasAddress}:5000`; // the registry names itself by the address it was asked at
+  location.searchParams.set("digest", digest);
+  const put = await fetch(location, {
+    method: "PUT",
+    body: blob,
+    headers: { "Content-Type": "application/octet-stream" },
+  });
+  assert.equal(put.status, 201, await put.text());
+  return digest;
+}
+
+/**
+ * What `docker pull` of the broker image by digest fetches, fetched by vega from the NAS's lab name:
+ * the manifest by the recorded digest (its bytes hash to it), then every blob it names (each hashes
+ * to its own digest). Needs curl on vega.
+ */
+async function assertBrokerImageServed(): Promise<void> {
+  const { digest, reference } = labImages()[brokerRepository];
+  assert.equal(reference, `${labNas.registry}/${brokerRepository}@${digest}`);
+  const base = `http://${labNas.registry}/v2/${brokerRepository}`;
+  const getManifest = `curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' ${base}/manifests/${digest}`;
+  assert.equal(`sha256:${await sh("vega", `${getManifest} | sha256sum | cut -d' ' -f1`)}`, digest, "the manifest");
+  const manifest = JSON.parse(await sh("vega", getManifest)) as {
+    config: { digest: string };
+    layers: { digest: string }[];
+  };
+  const blobs = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+  assert.ok(manifest.layers.length >= 1, "the image has a layer");
+  for (const blob of blobs)
+    assert.equal(`sha256:${await sh("vega", `curl -fsS ${base}/blobs/${blob} | sha256sum | cut -d' ' -f1`)}`, blob);
+}
+
 /** curl is what the fleet fetches with (it installs it from Debian, as here); the image has none. */
 const ensureCurl = (host: string) =>
   sh(host, "command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }", 300_000);
@@ -98,6 +142,20 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
       assert.match(artifact.file, /\.tar\.gz$/, key);
     }
     assert.equal(artifacts.qdrant.file, "qdrant-x86_64-unknown-linux-gnu.tar.gz");
+  });
+
+  test("the lab stack pins exactly what the lab builds: every version, file and sha256", () => {
+    // The builds are byte-reproducible (deterministic tars, a fixed wheel, Node-RED from a committed
+    // lockfile), so the lab stack carries real pins, as a household's stack does.
+    const fleet = stackFleet("lab");
+    for (const [key, artifact] of Object.entries(artifacts)) {
+      assert.equal(fleet.versions[key], artifact.version, `versions.${key}`);
+      assert.deepEqual(
+        { sha256: fleet.artifacts[key]?.sha256, file: fleet.artifacts[key]?.file },
+        { sha256: artifact.sha256, file: artifact.file },
+        `artifacts.${key} in stacks/Pulumi.lab.yaml (the lab built ${artifact.file} with sha256 ${artifact.sha256})`,
+      );
+    }
   });
 
   test("the NAS account answers SFTP with the committed key, behind the pinned host key only", async () => {
@@ -182,20 +240,9 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
     await ensureCurl("vega");
     const v2 = await sh("vega", `curl -fsS -D - http://${labNas.registry}/v2/`);
     assert.match(v2, /Docker-Distribution-Api-Version: registry\/2\.0/i);
-    // A blob pushed from this machine through the forwarded port (the Registry HTTP API's monolithic upload).
+    // A blob pushed from this machine through the forwarded port.
     const blob = `lab-nas-test ${process.pid}\n`;
-    const digest = `sha256:${sha256(blob)}`;
-    const start = await fetch(`http://${nasAddress}:5000/v2/lab-test/blobs/uploads/`, { method: "POST" });
-    assert.equal(start.status, 202);
-    const location = new URL(start.headers.get("location")!, `http://${nasAddress}:5000`);
-    location.host = `${nasAddress}:5000`; // the registry names itself by the address it was asked at
-    location.searchParams.set("digest", digest);
-    const put = await fetch(location, {
-      method: "PUT",
-      body: blob,
-      headers: { "Content-Type": "application/octet-stream" },
-    });
-    assert.equal(put.status, 201, await put.text());
+    const digest = await pushTestBlob(blob);
     const head = await sh("vega", `curl -fsS http://${labNas.registry}/v2/lab-test/blobs/${digest}`);
     assert.equal(head + "\n", blob);
     const stored = await sh(
@@ -203,6 +250,17 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
       `find /var/lib/docker-registry -path '*/blobs/sha256/*/${sha256(blob)}/data' | wc -l`,
     );
     assert.equal(stored, "1");
+  });
+
+  test("the registry holds the broker image `lab.sh up` pushed, on the NAS's disk: vega fetches it by digest", async () => {
+    await ensureCurl("vega");
+    await assertBrokerImageServed();
+    const { digest } = labImages()[brokerRepository];
+    const revision = await sh(
+      "nas",
+      `find /var/lib/docker-registry -path '*/repositories/${brokerRepository}/_manifests/revisions/sha256/${digest.slice(7)}/link' | wc -l`,
+    );
+    assert.equal(revision, "1");
   });
 
   test("an artifact installs and runs on a lab host from the share's bytes: the orchestrator's wheelhouse offline, qdrant", async () => {
@@ -277,8 +335,14 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
     assert.equal(await sh("nas", `test -d ${labNas.backupsPath} && echo kept`), "kept");
   });
 
-  test("wipeNas replaces the NAS on purpose: no backups, provisioned again, artifacts published again", async () => {
+  test("wipeNas replaces the NAS on purpose: no backups, provisioned again, artifacts and the broker image published again", async () => {
     await sh("nas", `install -o lyra -m 0600 /dev/null ${labNas.backupsPath}/before-wipe`);
+    // A registry marker: gone after the wipe, so what the new registry serves was pushed to it anew.
+    const marker = await pushTestBlob(`before-wipe ${process.pid}\n`);
+    assert.equal(
+      (await fetch(`http://${nasAddress}:5000/v2/lab-test/blobs/${marker}`, { method: "HEAD" })).status,
+      200,
+    );
     await wipeNas();
     assert.equal(await sh("nas", `ls -A ${labNas.backupsPath} | wc -l`), "0");
     assert.equal(await sh("nas", `stat -c %U ${labNas.backupsPath}`), "lyra");
@@ -288,5 +352,11 @@ describe("the lab's NAS", { timeout: 15 * 60_000 }, () => {
       assert.equal(sha256(Buffer.from(await served.arrayBuffer())), artifact.sha256, key);
     }
     assert.equal((await fetch(`http://${nasAddress}:5000/v2/`)).status, 200);
+    assert.equal(
+      (await fetch(`http://${nasAddress}:5000/v2/lab-test/blobs/${marker}`, { method: "HEAD" })).status,
+      404,
+    );
+    await ensureCurl("vega");
+    await assertBrokerImageServed();
   });
 });

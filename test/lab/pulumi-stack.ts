@@ -9,7 +9,17 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import YAML from "yaml";
 import { sshPrivateKeySecret } from "../../src/model/fleet";
@@ -230,11 +240,25 @@ async function must(run: Promise<PulumiRun>, what: string): Promise<PulumiRun> {
   return result;
 }
 
-/** The project copy: the checkout's files linked; its stacks/ holds only this stack's file. */
+/**
+ * The project copy: the checkout's files linked; its stacks/ holds only this stack's file. Linked
+ * again at every use, to the checkout that runs the command: a copy made by another checkout (or
+ * on another machine, whose path is gone) would otherwise run that checkout's code, or nothing.
+ */
 function makeProject(project: string): void {
   mkdirSync(join(project, "stacks"), { recursive: true });
   for (const name of ["Pulumi.yaml", "package.json", "tsconfig.json", "src", "node_modules"]) {
-    if (!existsSync(join(project, name))) symlinkSync(join(root, name), join(project, name));
+    const link = join(project, name);
+    const linked = (() => {
+      try {
+        return readlinkSync(link);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (linked === join(root, name)) continue;
+    if (linked !== undefined) unlinkSync(link);
+    symlinkSync(join(root, name), link);
   }
 }
 
@@ -250,6 +274,14 @@ function writeFleetConfig(project: string, spec: StackSpec): void {
   writeFileSync(file, doc.toString());
 }
 
+/** The secret keys the project copy's stack file holds no value for yet, sorted. */
+function secretsNotInStack(project: string, spec: StackSpec, keys: string[]): string[] {
+  const file = join(project, "stacks", `Pulumi.${spec.stack}.yaml`);
+  const config = (YAML.parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
+  const namespace = fleetConfigKey.slice(0, fleetConfigKey.indexOf(":") + 1);
+  return keys.filter((key) => !(`${namespace}${key}` in config)).sort();
+}
+
 /**
  * The stack, ready for `pulumi preview/up`. `fresh` forgets any earlier stack of the spec's
  * (backend, PULUMI_HOME, project copy), as a new user starts; otherwise an existing one is reused.
@@ -258,7 +290,10 @@ export async function pulumiStack(spec: StackSpec, options: { fresh?: boolean } 
   const bin = ensureCli();
   const p = stackPaths(spec.dir);
   if (options.fresh) rmSync(spec.dir, { recursive: true, force: true });
-  const secrets = { ...spec.secrets(), [sshPrivateKeySecret]: readFileSync(clientKeyPath(), "utf8") };
+  const secrets: Record<string, string> = {
+    ...spec.secrets(),
+    [sshPrivateKeySecret]: readFileSync(clientKeyPath(), "utf8"),
+  };
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   if (!existsSync(p.passphrase)) writePrivate(p.passphrase, randomBytes(24).toString("base64url"));
   const env = environment(bin, spec.dir);
@@ -282,7 +317,15 @@ export async function pulumiStack(spec: StackSpec, options: { fresh?: boolean } 
     }
     writeFileSync(p.ready, "");
   }
+  makeProject(p.project);
   writeFleetConfig(p.project, spec);
+  // A stack made before a module added a secret (noderedAdminPassword) gets it now, as its user would.
+  for (const key of secretsNotInStack(p.project, spec, Object.keys(secrets))) {
+    await must(
+      pulumi(["config", "set", "--secret", "--stack", spec.stack, key], { input: secrets[key] }),
+      `pulumi config set --secret ${key}`,
+    );
+  }
   return {
     stack: spec.stack,
     env,

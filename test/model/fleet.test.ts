@@ -14,6 +14,7 @@ test("role presets place the runbook's services; the model's ups is placed on ly
   const fleet = loadStackFile("stacks/Pulumi.home.yaml");
   const services = (name: string) => Object.keys(fleet.hosts.find((h) => h.name === name)!.services).sort();
   assert.deepEqual(services("lyra"), [
+    "backup",
     "health-publisher",
     "lyra-orchestrator",
     "mkdocs",
@@ -24,6 +25,7 @@ test("role presets place the runbook's services; the model's ups is placed on ly
     "ups",
   ]);
   assert.deepEqual(services("vega"), [
+    "backup",
     "config-source",
     "health-publisher",
     "mqtt-broker",
@@ -32,6 +34,7 @@ test("role presets place the runbook's services; the model's ups is placed on ly
     "timesync",
   ]);
   assert.deepEqual(services("mirror-1"), [
+    "backup",
     "config-sync",
     "health-publisher",
     "lyra-client",

@@ -28,6 +28,8 @@ test("the built-in keys are the modules' own: each version and image is pinned b
   assert.deepEqual(pinnedKeys(), {
     versions: ["lyra-orchestrator", "qdrant", "node-red", "stt-service", "lyra-client"],
     images: ["mqtt-broker"],
+    // Every app Debian does not package is a release artifact.
+    artifacts: ["lyra-orchestrator", "qdrant", "node-red", "stt-service", "lyra-client"],
   });
 });
 

@@ -66,6 +66,18 @@ test("each host is one component holding its state and its health gate; every pl
       `${plan.host} files`,
     );
     assert.deepEqual(Object.keys(state.units).sort(), plan.units.map((u) => u.name).sort(), `${plan.host} units`);
+    // Each artifact by key, without its key and restarts; the units it restarts name its install dir.
+    assert.deepEqual(
+      state.artifacts,
+      Object.fromEntries(plan.artifacts.map(({ key, restarts: _restarts, ...item }) => [key, item])),
+      `${plan.host} artifacts`,
+    );
+    for (const artifact of plan.artifacts)
+      for (const unit of artifact.restarts)
+        assert.ok(
+          state.units[unit].restartOn.includes(artifact.installDir),
+          `${plan.host}: ${unit} restarts on ${artifact.key}`,
+        );
     assert.equal(
       named(home.registrations, TYPE.state, `${plan.host}:state`).parent,
       named(home.registrations, TYPE.host, plan.host).urn,
@@ -228,14 +240,17 @@ function itemsOf(r: Registration): [string, string][] {
   const host = hostOf(r);
   const inputs = decoded(r.inputs);
   const files = { ...inputs.files, ...inputs.secretFiles };
+  const artifacts: [string, any][] = Object.entries(inputs.artifacts);
+  const installed = Object.fromEntries(artifacts.map(([, a]) => [a.installDir, a]));
   return [
+    ...artifacts.map(([key, a]): [string, string] => [`${host}:artifact ${key}`, JSON.stringify(a)]),
     [`${host}:packages`, JSON.stringify(inputs.packages)],
     [`${host}:connection`, JSON.stringify(inputs.connection)],
     ...Object.entries(inputs.directories).map(([path, d]): [string, string] => [`${host}:${path}`, JSON.stringify(d)]),
     ...Object.entries(files).map(([path, f]): [string, string] => [`${host}:${path}`, JSON.stringify(f)]),
     ...Object.entries(inputs.units).map(([name, u]: [string, any]): [string, string] => [
       `${host}:${name}`,
-      JSON.stringify([u, u.restartOn.map((p: string) => files[p])]),
+      JSON.stringify([u, u.restartOn.map((p: string) => files[p] ?? installed[p])]),
     ]),
   ];
 }
@@ -263,7 +278,47 @@ const changes: {
   {
     name: "the orchestrator's version",
     change: (f) => (f.versions["lyra-orchestrator"] = "1.5.0"),
-    expect: (c) => assert.deepEqual(c, ["~ lyra:health-gate", "~ lyra:lyra-orchestrator.service"]),
+    // The release is installed and its unit runs it (restarted once); the docs name the new version.
+    expect: (c) =>
+      assert.deepEqual(c, [
+        "~ lyra:/opt/lyra/docs/docs/checks.md",
+        "~ lyra:/opt/lyra/docs/docs/hosts/lyra.md",
+        "~ lyra:artifact lyra-orchestrator",
+        "~ lyra:health-gate",
+        "~ lyra:lyra-orchestrator.service",
+        "~ lyra:mkdocs.service",
+      ]),
+  },
+  {
+    name: "qdrant's artifact digest (a rebuilt release of the same version)",
+    change: (f) => (f.artifacts.qdrant.sha256 = "f".repeat(64)),
+    expect: (c) =>
+      assert.deepEqual(c, [
+        "~ lyra:/opt/lyra/docs/docs/checks.md",
+        "~ lyra:/opt/lyra/docs/docs/hosts/lyra.md",
+        "~ lyra:artifact qdrant",
+        "~ lyra:health-gate",
+        "~ lyra:mkdocs.service",
+        "~ lyra:qdrant.service",
+      ]),
+  },
+  {
+    name: "the mirrors' stt-service version",
+    change: (f) => (f.versions["stt-service"] = "1.0.0"),
+    expect: (c) =>
+      assert.deepEqual(c, [
+        "~ lyra:/opt/lyra/docs/docs/checks.md",
+        "~ lyra:/opt/lyra/docs/docs/hosts/mirror-1.md",
+        "~ lyra:/opt/lyra/docs/docs/hosts/mirror-2.md",
+        "~ lyra:health-gate",
+        "~ lyra:mkdocs.service",
+        ...["mirror-1", "mirror-2"].flatMap((m) => [
+          `~ ${m}:/etc/lyra/stt-service/stt-service.env`,
+          `~ ${m}:artifact stt-service`,
+          `~ ${m}:health-gate`,
+          `~ ${m}:stt-service.service`,
+        ]),
+      ]),
   },
   {
     name: "an NTP server",
@@ -382,6 +437,17 @@ for (const { name, change, expect } of changes) {
     expect(changedResources(after));
   });
 }
+
+test("a pin and back: the second evaluation declares exactly what the first did (a rollback)", () => {
+  const fleet = structuredClone(homeFleet);
+  fleet.versions.qdrant = "1.13.0";
+  const upgraded = evaluate({ stack: "home", fleet, secrets: homeSecrets });
+  assert.ok(changedResources(upgraded).includes("~ lyra:artifact qdrant"));
+  fleet.versions.qdrant = homeFleet.versions.qdrant;
+  const back = evaluate({ stack: "home", fleet, secrets: homeSecrets });
+  assert.deepEqual(changedResources(back), []);
+  assert.deepEqual(back.registrations, home.registrations);
+});
 
 test("an invalid stack registers nothing and says why, naming the file and path", () => {
   const fleet = structuredClone(homeFleet);

@@ -26,7 +26,11 @@ const synthFleet: FleetModel = parseFleet(
       domain: "test.lan",
       timezone: "UTC",
       ntpServers: ["ntp.test.lan"],
-      nas: { host: "nas.test.lan", path: "/backups/fleet" },
+      nas: {
+        host: "nas.test.lan",
+        path: "/backups/fleet",
+        artifacts: { url: "http://nas.test.lan:8081", path: "/artifacts" },
+      },
     },
     hosts: {
       hub: {
@@ -57,6 +61,12 @@ const synthFleet: FleetModel = parseFleet(
       "lyra-client": "1.0.0",
     },
     images: { "mqtt-broker": `eclipse-mosquitto:2@sha256:${"a".repeat(64)}` },
+    artifacts: Object.fromEntries(
+      ["lyra-orchestrator", "qdrant", "node-red", "stt-service", "lyra-client"].map((key) => [
+        key,
+        { sha256: "b".repeat(64), file: `${key}.tar.gz` },
+      ]),
+    ),
   },
   "stacks/Pulumi.synth.yaml",
 );
@@ -79,6 +89,7 @@ function synthPlan(host: string, f: PlanFragment): HostPlan {
     connection: { address: h.address, port: h.ssh.port, user: h.ssh.user, hostKey: h.ssh.hostKey },
     services: Object.keys(h.services).sort(),
     packages: [],
+    artifacts: [],
     directories: [],
     files: [],
     units: [],
@@ -360,8 +371,13 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
   at("- `pi-a: heartbeat` on [pi-a](hosts/pi-a.md)");
   at("4. The scenario above that matches: broker failure (on `hub`), a mirror rebuild, a NAS restore.");
   at("a message on `lyra/presence/pi-a` within 60 s");
-  at("`nas.test.lan:/backups/fleet`");
-  at("ssh root@10.0.0.2 'rsync -a nas.test.lan:/backups/fleet/core/srv/cfg/ /srv/cfg/'");
+  // No backup: section: the data sets are listed, and said to live only on their hosts.
+  at("This stack declares no backups (no `backup:` section): the data below lives only on its host.");
+  at(
+    "| [core](hosts/core.md) | `config-source` | `/srv/cfg` | the fleet's config source (the mirrors sync it) | not backed up |",
+  );
+  assert.ok(!recovery.includes("rsync -a nas.test.lan"), "no manual copy from the NAS");
+  assert.ok(!recovery.includes("lyra-restore"), "no restore command without backups");
   // What a host's services say to check at power-on (the UPS), in its stage.
   assert.ok(at("Check the UPS first: `upsc rack@localhost` on `core`.") < at("2. Power on the mirrors"));
   // Emergency mode, the broker and the mirrors' config sync: from the plans, not the model.
@@ -424,6 +440,35 @@ test("home stack: recovery names each mirror's own registration topic and how to
     ),
     recovery,
   );
+});
+
+test("home stack: the NAS restore says what the stack backs up and restores, and how to bring back an older backup", () => {
+  const fleet = loadStackFile(join(root, "stacks/Pulumi.home.yaml"));
+  const plans = planFleet(fleet);
+  const recovery = plans.flatMap((p) => p.files).find((f) => f.path === "/opt/lyra/docs/docs/recovery.md")!.content;
+  const at = (s: string) => assert.ok(recovery.includes(s), `recovery.md lacks ${s}`);
+  at("backed up by restic to `sftp:lyra@nas.home.arpa:/volume1/lyra-backups/restic` (schedule `*-*-* 03:00:00`");
+  at("keeping 7 daily, 4 weekly and 6 monthly backups");
+  // One row per data set the plans declare: backed up with its timer, or said not to be.
+  at(
+    "| [lyra](hosts/lyra.md) | `qdrant` | `/var/lib/qdrant/snapshots` | a snapshot of every collection, made before each backup | `qdrant`: `lyra-backup-qdrant.timer` |",
+  );
+  at(
+    "| [lyra](hosts/lyra.md) | `nodered` | `/var/lib/nodered` | flows and credentials deployed from the editor | `nodered`: `lyra-backup-nodered.timer` |",
+  );
+  at("| `mkdocs-incidents`: `lyra-backup-mkdocs-incidents.timer` |");
+  at("| [vega](hosts/vega.md) | `mqtt-broker` | `/var/lib/docker/volumes/mqtt-broker-data/_data` |");
+  at("| `config-source`: `lyra-backup-config-source.timer` |");
+  at(
+    "| [vega](hosts/vega.md) | `prometheus` | `/var/lib/prometheus/metrics2` | metrics history (not backed up: it refills by scraping) | not backed up |",
+  );
+  at("| `/var/lib/lyra/cache` | cached answers (optional: refilled while online) | not backed up |");
+  at("ssh root@192.168.1.10 'lyra-restore --list qdrant'");
+  at("ssh root@192.168.1.10 'lyra-restore qdrant <snapshot id>'");
+  assert.ok(!recovery.includes("rsync -a nas.home.arpa"), "the manual copy from the NAS is gone");
+  // Every data set listed is one the plans declare.
+  const declared = plans.flatMap((p) => p.dataSets.map((d) => d.path));
+  for (const path of declared) at(`\`${path}\``);
 });
 
 test("home stack: the docs host gets the site; every host page lists its plan's units and checks", () => {

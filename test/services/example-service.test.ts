@@ -98,5 +98,5 @@ test("it is verified: its check is among the runbook's checks, on its host", () 
 
 test("unregistered, the same stack is refused: the service is known only through the registry", () => {
   unregister();
-  assert.throws(() => withGreeter(), /unknown service; expected one of: config-source/);
+  assert.throws(() => withGreeter(), /unknown service; expected one of: backup, config-source/);
 });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sshPrivateKeySecret } from "../../src/model/fleet";
 import { configSyncSshKeyKey } from "../../src/services/config-sync/secrets";
+import { nasSshKeyKey } from "../../src/services/backup/secrets";
 
 let throwawayKey: string | undefined;
 
@@ -21,7 +22,7 @@ export function throwawayPrivateKey(): string {
   return throwawayKey;
 }
 
-const privateKeys = new Set<string>([configSyncSshKeyKey, sshPrivateKeySecret]);
+const privateKeys = new Set<string>([configSyncSshKeyKey, sshPrivateKeySecret, nasSshKeyKey]);
 
 export function testSecretValues(keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(keys.map((k) => [k, privateKeys.has(k) ? throwawayPrivateKey() : `TEST-SECRET-${k}-7f3a`]));

@@ -16,9 +16,9 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import type { PlanFragment } from "../../src/render/plan";
 import { render as configSync } from "../../src/services/config-sync/render";
-import { lyraClientBinary, render as lyraClient } from "../../src/services/lyra-client/render";
+import { render as lyraClient } from "../../src/services/lyra-client/render";
 import { render as mqttClient } from "../../src/services/mqtt-client/render";
-import { render as sttService, sttBinary } from "../../src/services/stt-service/render";
+import { render as sttService } from "../../src/services/stt-service/render";
 import { fragmentOf, homeFleet } from "../render/fixtures";
 
 const fleet = homeFleet();
@@ -50,7 +50,13 @@ test("the mirror renders the runbook's unit names", () => {
 });
 
 test("systemd-analyze verify passes silently on every unit, with the apps' binaries at their paths", () => {
-  const standIns = [sttBinary, lyraClientBinary].map(
+  // The installed releases' binaries, as the units name them.
+  const binaries = units.flatMap((u) => (u.content ?? "").match(/^ExecStart=(\/opt\/lyra\/apps\/\S+)/m)?.[1] ?? []);
+  assert.deepEqual(binaries.sort(), [
+    "/opt/lyra/apps/lyra-client/1.4.2/bin/lyra-client",
+    "/opt/lyra/apps/stt-service/0.9.1/bin/stt-service",
+  ]);
+  const standIns = binaries.map(
     (p) => `mkdir -p ${p.replace(/\/[^/]+$/, "")} && printf '#!/bin/sh\\n' > ${p} && chmod 0755 ${p}`,
   );
   for (const u of units) {

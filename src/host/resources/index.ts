@@ -7,7 +7,7 @@ export { AptPackages, type AptPackagesArgs } from "./apt-packages";
 export { Directory, type DirectoryArgs } from "./directory";
 export { File, type FileArgs } from "./file";
 export { HealthGate, type HealthGateArgs } from "./health-gate";
-export { HostState, type HostStateArgs, type FileItem, type UnitItem } from "./host-state";
+export { HostState, type HostStateArgs, type ArtifactItem, type FileItem, type UnitItem } from "./host-state";
 export { type HostConnectionInputs } from "./resource-support";
 export { SystemdUnit, type SystemdUnitArgs } from "./systemd-unit";
 export type { HostConnection } from "../transport/connection";

@@ -105,6 +105,22 @@ export function hostPage(fleet: FleetModel, host: Host, plan: HostPlan): DocsPag
       ),
       "## Debian packages",
       plan.packages.length > 0 ? codeList(plan.packages) : "_No packages declared._",
+      "## Release artifacts",
+      "Apps Debian does not package: `pulumi up` fetches each release from the first source that answers, checks its " +
+        "sha256, installs it into its own versioned directory and restarts the units listed. A pin change installs the " +
+        "new release beside the old one; pinning back runs the old one again.",
+      tableOr(
+        ["app", "version", "installed in", "sha256", "sources", "restarts"],
+        plan.artifacts.map((a) => [
+          code(a.key),
+          code(a.version),
+          code(a.installDir),
+          code(a.sha256),
+          codeList(a.urls),
+          codeList(a.restarts),
+        ]),
+        "No release artifacts.",
+      ),
       "## Files managed",
       "Edits on the host are reverted by the next `pulumi up`; a change restarts the units listed.",
       tableOr(

@@ -5,6 +5,7 @@
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan } from "../plan";
+import { backupTimer, repositoryOf, restoreService } from "../../services/backup/paths";
 import {
   brokerIn,
   mirrorHosts,
@@ -59,7 +60,7 @@ export function mirrorRebuildSection(fleet: FleetModel, plans: readonly HostPlan
       `1. Re-flash the SD card with Raspberry Pi OS (Debian) and boot it on its old address (table below).`,
       `2. Install the operator's SSH key for the host's SSH user.`,
       `3. Pin the new host key in ${code(stackFile(fleet))}: lyra-fleet refuses a host whose key does not match.`,
-      `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, units and files${then}.`,
+      `4. Run ${code(pulumiUp(fleet))}. It installs the mirror's packages, its apps' pinned releases (from the NAS artifact share), units and files${then}.`,
       `5. Verify the mirror's checks (listed on its host page and in ${link("Checks", here, checksPagePath)}).`,
     ].join("\n"),
     tableOr(
@@ -77,35 +78,69 @@ export function mirrorRebuildSection(fleet: FleetModel, plans: readonly HostPlan
 }
 
 export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
-  const nas = `${fleet.site.nas.host}:${fleet.site.nas.path}`;
-  // Each plan lists the data its services keep (their modules' data sets).
+  // Each plan lists the data its services keep (their modules' data sets); a data set is backed up
+  // on a host whose plan has its restore unit (the stack has `backup:`, the host keeps backups on).
   const withData = fleet.hosts
-    .map((h) => ({ host: h, data: plans.find((p) => p.host === h.name)?.dataSets ?? [] }))
+    .map((h) => ({ host: h, plan: planOf(plans, h.name) }))
+    .map(({ host, plan }) => ({
+      host,
+      data: (plan?.dataSets ?? []).map((d) => ({
+        ...d,
+        backedUp: d.backup !== undefined && (plan?.units ?? []).some((u) => u.name === restoreService(d.backup!.id)),
+      })),
+    }))
     .filter((x) => x.data.length > 0);
   const rows = withData.flatMap(({ host, data }) =>
-    data.map((d) => [link(host.name, here, hostPagePath(host.name)), code(d.service), code(d.path), text(d.note)]),
+    data.map((d) => [
+      link(host.name, here, hostPagePath(host.name)),
+      code(d.service),
+      code(d.path),
+      text(d.note),
+      d.backedUp ? `${code(d.backup!.id)}: ${code(backupTimer(d.backup!.id))}` : "not backed up",
+    ]),
   );
-  const commands = withData.flatMap(({ host, data }) => [
-    `# ${host.name}: stop the services first (recovery commands on its page)`,
-    ...data.map((d) =>
-      sshCommand(host, `rsync -a ${fleet.site.nas.host}:${fleet.site.nas.path}/${host.name}${d.path}/ ${d.path}/`),
-    ),
-  ]);
+  const backedUp = withData.flatMap(({ host, data }) => data.filter((d) => d.backedUp).map((d) => ({ host, ...d })));
+  const repository = repositoryOf(fleet);
+  const asRoot = (host: Host, command: string) =>
+    sshCommand(host, host.ssh.user === "root" ? command : `sudo ${command}`);
+  const example = backedUp[0];
+  const how =
+    repository && fleet.backup
+      ? `Every data set marked below is backed up by restic to ${code(repository)} (schedule ${code(fleet.backup.schedule)}, ` +
+        `keeping ${fleet.backup.keep.daily} daily, ${fleet.backup.keep.weekly} weekly and ${fleet.backup.keep.monthly} monthly backups), ` +
+        `each snapshot tagged ${code("host:<host>")} and ${code("dataset:<data set>")}. A backup older than ${fleet.backup.maxAgeHours} h ` +
+        `fails the host's verify check and raises the ${code("BackupStale")} alert.`
+      : `This stack declares no backups (no ${code("backup:")} section): the data below lives only on its host.`;
   return page([
     "## Rebuild after a NAS restore",
-    `Backups and snapshots live on ${code(nas)}, one folder per host holding the host's own paths ` +
-      `(${code(`${fleet.site.nas.path}/<host>/<path>`)}).`,
+    how,
     [
       "1. Bring the host back: restore its system from the NAS, or reinstall it. If its host key changed, let the operator in " +
         "and pin the new key as in the mirror rebuild.",
       `2. Run ${code(pulumiUp(fleet))}. Every run reads each host first, so whatever the backup holds that is older than the ` +
         "stack (files, units, containers) is put back to the declared state. If the Pulumi state itself came back from the NAS, " +
         "it may be older than the hosts: the same read makes the plan right anyway.",
-      "3. Put back the data the stack does not declare (table), then start the services again.",
+      backedUp.length > 0
+        ? `3. The data comes back by itself: before a service with a backed-up data set first starts, its ${code("lyra-restore-<data set>")} ` +
+          "unit restores the latest backup, only when the data set is empty (existing data is never overwritten). If the NAS cannot be " +
+          `reached that restore fails and the service stays stopped rather than start empty: bring the NAS back and run ${code(pulumiUp(fleet))} again. ` +
+          "With no repository yet (a first deploy) the services start empty."
+        : "3. The data below is neither in the stack nor backed up by it: put it back from your own copy before starting its services.",
       `4. Verify: ${code(verifyCommand(fleet, "--host <host> --watch"))} (the checks: ${link("Checks", here, checksPagePath)}).`,
     ].join("\n"),
-    tableOr(["host", "service", "path", "what"], rows, "No host keeps data outside the stack."),
-    commands.length > 0 && codeBlock(commands, "sh"),
+    tableOr(["host", "service", "path", "what", "backup"], rows, "No host keeps data outside the stack."),
+    example &&
+      `To bring back an older backup on purpose (a bad edit, a deleted collection), list the backups of the data set, then ` +
+        `restore one: ${code("lyra-restore")} stops its service, moves the current data aside (next to it, ${code("<path>.lyra-replaced-<time>")}; ` +
+        "nothing is deleted), restores and starts the service again.",
+    example &&
+      codeBlock(
+        [
+          asRoot(example.host, `lyra-restore --list ${example.backup!.id}`),
+          asRoot(example.host, `lyra-restore ${example.backup!.id} <snapshot id>`),
+        ],
+        "sh",
+      ),
   ]).trimEnd();
 }
 

@@ -22,6 +22,9 @@ import { configSyncSshKeyKey } from "../config-sync/secrets";
 import { brokerOf } from "../mqtt-broker/placement";
 import { configSourceOf } from "./placement";
 
+/** The files lyra-fleet writes into the tree itself; everything else there is the operators' (and backed up). */
+export const configSourceManagedFiles = ["README.md", "fleet.json"] as const;
+
 /** The oneshot unit that creates lyra-fleet's system accounts. */
 export const accountsService = "lyra-accounts.service";
 export const sysusersPath = `/etc/sysusers.d/${syncAccount}.conf`;
@@ -202,8 +205,8 @@ export const render: ServiceRenderer<ConfigSourceOptions> = ({ fleet, host, sett
     packages: ["openssh-server", "rsync", ...(login.packages ?? [])],
     directories: [{ path, mode: "0755", owner: "root", group: "root" }, ...(login.directories ?? [])],
     files: [
-      file("README.md", readme(fleet, host, path, mirrors)),
-      file("fleet.json", JSON.stringify(fleetDescription(fleet), null, 2) + "\n"),
+      file(configSourceManagedFiles[0], readme(fleet, host, path, mirrors)),
+      file(configSourceManagedFiles[1], JSON.stringify(fleetDescription(fleet), null, 2) + "\n"),
       ...(login.files ?? []),
     ],
     units: login.units ?? [],

@@ -8,6 +8,7 @@ export const service = defineService({
   options,
   roles: ["mirror"],
   versions: ["lyra-client"],
+  artifacts: ["lyra-client"],
   render,
   mqtt: { hostAccess: (host) => ({ publish: [], subscribe: [`lyra/mirrors/${host.name}/#`] }) },
   dataSets: (settings) => [{ path: settings.cachePath, note: "cached answers (optional: refilled while online)" }],

@@ -1,7 +1,8 @@
 /**
- * lyra-client.service: the mirror's app (UI and voice front end). Not packaged by Debian: the
- * binary is installed at /opt/lyra/lyra-client/bin/lyra-client (the lab puts a stand-in there).
- * It serves GET /healthz on its port and talks to the broker as the mirror's MQTT user.
+ * lyra-client.service: the mirror's app (UI and voice front end). Not packaged by Debian: its
+ * release artifact (`artifacts.lyra-client`) holds `bin/lyra-client`, installed by the host into
+ * the release's versioned directory, which the unit runs. It serves GET /healthz on its port and
+ * talks to the broker as the mirror's MQTT user.
  *
  * The runbook's offline fallback is configured in /etc/lyra/lyra-client/fallback.env: cached
  * answers under the cache path (/var/lib/lyra/cache), every failure appended to the fallback log
@@ -27,9 +28,11 @@ import { brokerUrl, mqttPasswordFile } from "../mqtt-broker/client-credentials";
 import type { LyraClientOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
 
 export const lyraClientUnit = "lyra-client.service";
-export const lyraClientBinary = "/opt/lyra/lyra-client/bin/lyra-client";
+/** The binary inside an installed release. */
+export const lyraClientBinaryOf = (installDir: string): string => `${installDir}/bin/lyra-client`;
 export const lyraClientConfigDir = "/etc/lyra/lyra-client";
 export const fallbackEnvPath = `${lyraClientConfigDir}/fallback.env`;
 export const mqttPasswordPath = `${lyraClientConfigDir}/mqtt-password`;
@@ -95,6 +98,7 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
   const { fleet, host, settings } = ctx;
   checkFallbackLog(ctx);
   const version = fleet.versions["lyra-client"];
+  const artifact = plannedArtifact(fleet, "lyra-client", { restarts: [lyraClientUnit] });
   const env = Object.entries(fallbackEnvironment(ctx))
     .map(([k, v]) => `${k}=${v}\n`)
     .join("");
@@ -114,7 +118,7 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
       // Root ("+"), outside the sandbox: the runbook's log path is a symlink in /var/log, which
       // the service itself may not write. Idempotent; also run at boot by systemd-tmpfiles-setup.
       ExecStartPre: [`+/bin/systemd-tmpfiles --create ${tmpfilesPath}`, `/bin/touch ${fallbackLogTarget}`],
-      ExecStart: lyraClientBinary,
+      ExecStart: lyraClientBinaryOf(artifact.installDir),
       EnvironmentFile: fallbackEnvPath,
       LoadCredential: `mqtt-password:${mqttPasswordPath}`,
       // %d: the credentials directory; the password never sits in the environment.
@@ -134,6 +138,7 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
   });
 
   return {
+    artifacts: [artifact],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       { path: lyraClientConfigDir, mode: "0755", owner: "root", group: "root" },
@@ -172,7 +177,11 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
         retrySeconds: settings.reconnectSeconds,
       },
     ],
-    checks: [unitActive(host, lyraClientUnit), httpAnswers(host, "lyra-client health", settings.port, healthPath)],
+    checks: [
+      artifactInstalled(host, artifact),
+      unitActive(host, lyraClientUnit),
+      httpAnswers(host, "lyra-client health", settings.port, healthPath),
+    ],
     recovery: [
       {
         service: "lyra-client",

@@ -8,6 +8,7 @@ export const service = defineService({
   options,
   roles: ["lyra"],
   versions: ["lyra-orchestrator"],
+  artifacts: ["lyra-orchestrator"],
   render,
   mqtt: { users: { orchestrator: { publish: ["lyra/#"], subscribe: ["lyra/#"] } } },
 });

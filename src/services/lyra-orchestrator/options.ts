@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { withRule } from "../../model/issues";
 import { lineProblem } from "../../model/text";
-import { commandLine, enabled, flag, hostPath, port, unixUser } from "../option-types";
+import { hostPathProblem } from "../../model/paths";
+import { commandLine, enabled, flag, port, unixUser } from "../option-types";
 
 /** Variables lyra-fleet sets in the orchestrator's unit itself; the stack's `environment` may not override them. */
 export const orchestratorOwnedVariables = [
@@ -33,11 +34,18 @@ export const options = z.strictObject({
   user: withRule(unixUser("lyra"), (user) =>
     user === "root" ? "expected an unprivileged system user, not root" : undefined,
   ).describe("The app's own unprivileged system account."),
-  workingDirectory: hostPath("/opt/lyra/orchestrator").describe("Where the app is installed."),
+  // Optional: by default the app runs from its installed release (artifacts.lyra-orchestrator),
+  // whose directory depends on the pinned version, so the default is worked out at render.
+  workingDirectory: withRule(z.string({ error: "expected an absolute path, e.g. /var/lib/lyra" }), (path) =>
+    hostPathProblem(path),
+  )
+    .optional()
+    .describe("Where the app runs; defaults to its installed release, `/opt/lyra/apps/lyra-orchestrator/<version>`."),
   command: commandLine("the command line that starts the orchestrator")
-    // systemd expands ${PORT} from the unit's Environment= (set from `port`).
-    .default("/opt/lyra/orchestrator/venv/bin/uvicorn lyra.orchestrator:app --host 0.0.0.0 --port ${PORT}")
-    .describe("The command line that serves the app (systemd expands `${PORT}`)."),
+    .optional()
+    .describe(
+      "The command line that serves the app (systemd expands `${PORT}`); defaults to the installed release's `venv/bin/uvicorn lyra.orchestrator:app --host 0.0.0.0 --port ${PORT}`.",
+    ),
   environment: z.record(envName, envValue).default({}).describe("Extra environment variables for the app."),
   gpu: flag(true).describe("The app needs the NVIDIA GPU (relaxes device isolation in its unit)."),
 });

@@ -1,7 +1,10 @@
 /**
  * lyra-orchestrator.service: the FastAPI orchestrator on Lyra (the runbook's :8000, /healthz).
  *
- * Command, user, working directory and environment come from the model. The MQTT password of the
+ * The app is its release artifact (`artifacts.lyra-orchestrator`): a wheelhouse the host installs
+ * into a venv inside the release's versioned directory, which the default command runs (systemd
+ * does not expand variables in the executable's path, so the path is written out at render).
+ * Command, user, working directory and environment may be set in the model. The MQTT password of the
  * `orchestrator` user reaches the app as a systemd credential: $CREDENTIALS_DIRECTORY/mqtt-password
  * holds the password alone, byte for byte, so no quoting rule of an env file can mangle it.
  */
@@ -15,6 +18,7 @@ import type { OrchestratorOptions } from "./options";
 import { unitPrerequisite } from "../../render/prerequisites";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
 
 const unitName = "lyra-orchestrator.service";
 const configDir = "/etc/lyra/orchestrator";
@@ -77,8 +81,20 @@ function gpuRelaxations(gpu: boolean): UnitSection {
   };
 }
 
+/** The wheelhouse's package, installed offline from the artifact's `wheels/` into `venv/`. */
+export const orchestratorPostInstall = (version: string): string =>
+  `python3 -m venv venv && venv/bin/pip install --no-index --find-links wheels lyra-orchestrator==${version}`;
+
+/** The command the installed release serves the app with (systemd expands `${PORT}`). */
+export const defaultOrchestratorCommand = (installDir: string): string =>
+  `${installDir}/venv/bin/uvicorn lyra.orchestrator:app --host 0.0.0.0 --port \${PORT}`;
+
 export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions["lyra-orchestrator"];
+  const artifact = plannedArtifact(fleet, "lyra-orchestrator", {
+    postInstall: orchestratorPostInstall(version),
+    restarts: [unitName],
+  });
   const qdrantHere = hostRunning(fleet, "qdrant")?.name === host.name;
   const ordering = ["network-online.target", ...(qdrantHere ? ["qdrant.service"] : [])].join(" ");
   const unitSection = {
@@ -95,12 +111,12 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
       // user of that name if one exists, so no account has to be created by hand.
       DynamicUser: true,
       User: settings.user,
-      WorkingDirectory: settings.workingDirectory,
+      WorkingDirectory: settings.workingDirectory ?? artifact.installDir,
       StateDirectory: "lyra-orchestrator",
       CacheDirectory: "lyra-orchestrator",
       LoadCredential: `mqtt-password:${orchestratorMqttPasswordPath}`,
       Environment: environment(fleet, host, settings),
-      ExecStart: settings.command,
+      ExecStart: settings.command ?? defaultOrchestratorCommand(artifact.installDir),
       Restart: "on-failure",
       RestartSec: "5s",
       ...hardened(gpuRelaxations(settings.gpu)),
@@ -109,6 +125,7 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
   });
 
   const checks: HealthCheck[] = [
+    artifactInstalled(host, artifact),
     unitActive(host, unitName),
     httpAnswers(host, "lyra-orchestrator /healthz", settings.port, "/healthz"),
   ];
@@ -116,8 +133,9 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
     checks.push({ kind: "command", name: `${host.name}: NVIDIA driver answers`, command: "nvidia-smi" });
 
   const fragment: PlanFragment = {
-    // curl: the runbook's health check from the host itself.
-    packages: ["curl"],
+    // curl: the runbook's health check from the host itself; python3-venv: the release's venv.
+    packages: ["curl", "python3-venv"],
+    artifacts: [artifact],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       { path: configDir, mode: "0700", owner: "root", group: "root" },

@@ -10,7 +10,8 @@
  */
 import type { ServiceRenderer } from "../../render/context";
 import { docsRoot } from "../../render/docs/paths";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { afterRestore } from "../backup/paths";
 import type { MkdocsOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
 
@@ -18,13 +19,15 @@ const unitName = "mkdocs.service";
 /** Where the docs renderer writes mkdocs.yml. */
 export const docsConfigPath = `${docsRoot}/mkdocs.yml`;
 
-export const render: ServiceRenderer<MkdocsOptions> = ({ host, settings }) => {
+export const render: ServiceRenderer<MkdocsOptions> = ({ fleet, host, settings }) => {
+  // On an empty host the incident records come back from the NAS before the site is served.
+  const unitSection = afterRestore(fleet, host, ["mkdocs-incidents"], {
+    Description: `Lyra fleet runbook site (mkdocs serve on :${settings.port})`,
+    Wants: "network-online.target",
+    After: "network-online.target",
+  });
   const unit = unitFile({
-    Unit: {
-      Description: `Lyra fleet runbook site (mkdocs serve on :${settings.port})`,
-      Wants: "network-online.target",
-      After: "network-online.target",
-    },
+    Unit: unitSection,
     Service: {
       Type: "simple",
       // Reads the site, writes only its build in /tmp: no state, no account to create.
@@ -42,7 +45,17 @@ export const render: ServiceRenderer<MkdocsOptions> = ({ host, settings }) => {
   });
   return {
     packages: ["mkdocs", "curl"],
-    units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
+    units: [
+      {
+        name: unitName,
+        content: unit,
+        enabled: true,
+        active: true,
+        longRunning: true,
+        startsAfter: unitsNamedIn(unitSection),
+        after: [],
+      },
+    ],
     ports: [{ port: settings.port, protocol: "tcp", service: "mkdocs" }],
     docsSite: [{ service: "mkdocs", url: `http://${host.fqdn}:${settings.port}/` }],
     checks: [unitActive(host, unitName), httpAnswers(host, "docs site", settings.port, "/")],

@@ -2,7 +2,7 @@
 import { defineService } from "../module";
 import { monitorUser } from "./mosquitto-config";
 import { options } from "./options";
-import { render } from "./render";
+import { brokerBackup, brokerDataPath, render } from "./render";
 import { mqttPasswordKey, mqttPasswordRules } from "./secrets";
 
 export const service = defineService({
@@ -12,6 +12,15 @@ export const service = defineService({
   images: ["mqtt-broker"],
   render,
   onePerFleet: true,
+  // Retained messages and persistent sessions (mosquitto.db, `persistence true`): the mirrors'
+  // registrations and the last state of every topic.
+  dataSets: (settings) => [
+    {
+      path: brokerDataPath(settings.mode),
+      note: "retained messages and sessions (mosquitto.db)",
+      backup: brokerBackup(settings.mode),
+    },
+  ],
   // Every MQTT user's password: the broker's passwd file holds them all.
   secretKeys: (fleet) => fleet.mqttUsers.map((user) => mqttPasswordKey(user.name)),
   secretRules: mqttPasswordRules,

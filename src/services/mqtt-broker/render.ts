@@ -3,7 +3,7 @@
  * `mqtt-broker.service`, from the same files under /etc/mosquitto/lyra. Also its metrics for
  * Prometheus (./mqtt-broker-metrics.ts), health checks and the runbook's broker-failure commands.
  */
-import type { FleetModel } from "../../model/fleet";
+import type { FleetModel, Host } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import type { ServiceRenderer } from "../../render/context";
 import {
@@ -15,7 +15,9 @@ import {
   type PlannedUnit,
   type RecoveryStep,
 } from "../../render/plan";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import type { DataSetBackup } from "../module";
+import { afterRestore } from "../backup/paths";
 import { brokerMetricsEnabled, metricsFiles, metricsTimer, metricsUnits } from "./metrics";
 import {
   aclFile,
@@ -35,6 +37,7 @@ import { mqttPasswordKey } from "./secrets";
 import { code } from "../../render/docs/markdown";
 import { brokerOf } from "./placement";
 import { mqttRoundTripScript } from "./round-trip-gate";
+import { dockerEngine } from "./docker-engine";
 
 export const containerName = brokerContainerName;
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
@@ -89,16 +92,32 @@ function brokerFiles(fleet: FleetModel): PlannedFile[] {
   ];
 }
 
-function nativeUnit(): PlannedUnit {
+/** Where mosquitto.db is on the host: the native unit's StateDirectory=, or the container's volume. */
+export function brokerDataPath(mode: "docker" | "native"): string {
+  return mode === "native"
+    ? runtimePaths.native.data.replace(/\/$/, "")
+    : `/var/lib/docker/volumes/${dataVolume}/_data`;
+}
+
+/** The broker's data set: restored before the native unit starts, or before the container is created (after its host). */
+export function brokerBackup(mode: "docker" | "native"): DataSetBackup {
+  return mode === "native"
+    ? { id: "mqtt-broker", unit: nativeUnitName }
+    : { id: "mqtt-broker", container: containerName };
+}
+
+function nativeUnit(fleet: FleetModel, host: Host): PlannedUnit {
+  // On an empty host the retained messages come back from the NAS before it first starts.
+  const unitSection = afterRestore(fleet, host, ["mqtt-broker"], {
+    Description: "Lyra MQTT broker (mosquitto)",
+    Documentation: "man:mosquitto(8) man:mosquitto.conf(5)",
+    Wants: "network-online.target",
+    After: "network-online.target",
+    // Debian's mosquitto package starts its own mosquitto.service on port 1883; ours replaces it.
+    Conflicts: "mosquitto.service",
+  });
   const content = unitFile({
-    Unit: {
-      Description: "Lyra MQTT broker (mosquitto)",
-      Documentation: "man:mosquitto(8) man:mosquitto.conf(5)",
-      Wants: "network-online.target",
-      After: "network-online.target",
-      // Debian's mosquitto package starts its own mosquitto.service on port 1883; ours replaces it.
-      Conflicts: "mosquitto.service",
-    },
+    Unit: unitSection,
     Service: {
       // Debian's mosquitto is built with systemd support and reports when it is ready.
       Type: "notify",
@@ -116,7 +135,15 @@ function nativeUnit(): PlannedUnit {
     },
     Install: { WantedBy: "multi-user.target" },
   });
-  return { name: nativeUnitName, content, enabled: true, active: true, longRunning: true, after: [] };
+  return {
+    name: nativeUnitName,
+    content,
+    enabled: true,
+    active: true,
+    longRunning: true,
+    startsAfter: unitsNamedIn(unitSection),
+    after: [],
+  };
 }
 
 /** Debian's own mosquitto.service (from the package) would hold port 1883: kept stopped and disabled. */
@@ -178,7 +205,7 @@ function recovery(fleet: FleetModel): RecoveryStep {
   const commands =
     brokerOf(fleet).mode === "docker"
       ? [
-          "# Docker is a prerequisite on this host: lyra-fleet does not install it (apt-get install docker.io).",
+          "systemctl status docker",
           `docker ps --filter name=${containerName}`,
           `docker logs --tail 100 ${containerName}`,
           `docker restart ${containerName}`,
@@ -213,7 +240,10 @@ function recovery(fleet: FleetModel): RecoveryStep {
 export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
   const native = brokerOf(fleet).mode === "native";
   const metrics = brokerMetricsEnabled(fleet);
+  // Docker mode: the engine is part of the broker's host, so a fresh host can start the container.
+  const engine: PlanFragment = native ? {} : dockerEngine(fleet, host);
   const checks: HealthCheck[] = [
+    ...(engine.checks ?? []),
     native
       ? { kind: "unit", name: `${host.name}: ${nativeUnitName} active`, unit: nativeUnitName }
       : { kind: "container", name: `${host.name}: ${containerName} container healthy`, container: containerName },
@@ -222,15 +252,19 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
   if (metrics) checks.push({ kind: "unit", name: `${host.name}: ${metricsTimer} active`, unit: metricsTimer });
   const fragment: PlanFragment = {
     // mosquitto-clients: the metrics script and the runbook's mosquitto_sub/mosquitto_pub.
-    packages: native ? ["mosquitto", "mosquitto-clients"] : ["mosquitto-clients"],
+    packages: native ? ["mosquitto", "mosquitto-clients"] : ["mosquitto-clients", ...engine.packages!],
     directories: [
+      ...(engine.directories ?? []),
       { path: "/etc/mosquitto", mode: "0755", owner: "root", group: "root" },
       { path: brokerConfigDir, mode: "0755", owner: "root", group: "root" },
       { path: brokerPaths.monitorDir, mode: "0700", owner: "root", group: "root" },
       ...(metrics ? [{ path: "/usr/local/lib/lyra", mode: "0755", owner: "root", group: "root" }] : []),
     ],
-    files: [...brokerFiles(fleet), ...(metrics ? metricsFiles() : [])],
-    units: [...(native ? [nativeUnit(), debianMosquittoUnit] : []), ...(metrics ? metricsUnits(fleet, host.name) : [])],
+    files: [...brokerFiles(fleet), ...(engine.files ?? []), ...(metrics ? metricsFiles() : [])],
+    units: [
+      ...(native ? [nativeUnit(fleet, host), debianMosquittoUnit] : (engine.units ?? [])),
+      ...(metrics ? metricsUnits(fleet, host.name) : []),
+    ],
     containers: native ? [] : [container(fleet, host.name)],
     ports: [{ port: brokerOf(fleet).port, protocol: "tcp", service: "mqtt-broker" }],
     checks,

@@ -4,12 +4,14 @@ import { fqdnOf } from "../../render/context";
 import { dropInFile, hardened } from "../../render/systemd";
 import type { NodeExporterOptions } from "./options";
 
-// Debian's unit reads ARGS from this file; the textfile directory is where other renderers
-// (the broker metrics) drop *.prom files.
+/** Where other renderers (the broker metrics, the backups) drop *.prom files for the textfile collector. */
+export const textfileDirectory = "/var/lib/prometheus/node-exporter";
+
+// Debian's unit reads ARGS from this file.
 const defaults = (port: number) =>
   [
     "# Managed by lyra-fleet: edits are reverted by `pulumi up`.",
-    `ARGS="--web.listen-address=:${port} --collector.textfile.directory=/var/lib/prometheus/node-exporter --collector.systemd"`,
+    `ARGS="--web.listen-address=:${port} --collector.textfile.directory=${textfileDirectory} --collector.systemd"`,
     "",
   ].join("\n");
 
@@ -34,7 +36,7 @@ export const nodeExporterDropIn = (): string =>
 
 export const render: ServiceRenderer<NodeExporterOptions> = ({ fleet, host, settings }) => ({
   packages: ["prometheus-node-exporter"],
-  directories: [{ path: "/var/lib/prometheus/node-exporter", mode: "0755", owner: "root", group: "root" }],
+  directories: [{ path: textfileDirectory, mode: "0755", owner: "root", group: "root" }],
   files: [
     {
       path: "/etc/default/prometheus-node-exporter",

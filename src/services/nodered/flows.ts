@@ -103,7 +103,10 @@ export function watchdogFlows(fleet: FleetModel, settings: NoderedOptions, host:
       type: "tab",
       label: "Heartbeat watchdog",
       disabled: false,
-      info: "Managed by lyra-fleet: edits are reverted by `pulumi up`.",
+      // Locked in the editor (Node-RED 3.1+): a change belongs in the stack, and an editor edit of this
+      // tab is replaced by the stack's at the next start (fleet-storage.js).
+      locked: true,
+      info: "Managed by lyra-fleet from the stack: edits here are replaced at the next start of Node-RED. Your own flows belong on other tabs.",
     },
     {
       id: ids.broker,

@@ -1,20 +1,32 @@
-/** nodered: Node-RED with the fleet's watchdog flows. */
+/** nodered: Node-RED with the fleet's watchdog flows and the flows deployed from its editor. */
 import type { Host } from "../../model/fleet";
 import type { ModelIssue } from "../../model/issues";
 import { defineService } from "../module";
 import type { MqttClientOptions } from "../mqtt-client/options";
 import { options, type NoderedOptions } from "./options";
-import { render } from "./render";
-import { noderedCredentialSecretKey, noderedSecretRules } from "./secrets";
+import { noderedPaths, render } from "./render";
+import { noderedAdminPasswordKey, noderedCredentialSecretKey, noderedSecretRules } from "./secrets";
 
 export const service = defineService({
   id: "nodered",
   options,
   roles: ["lyra"],
   versions: ["node-red"],
+  artifacts: ["node-red"],
   render,
-  secretKeys: () => [noderedCredentialSecretKey],
+  secretKeys: () => [noderedCredentialSecretKey, noderedAdminPasswordKey],
   secretRules: noderedSecretRules,
+  // The userDir: flows and credentials deployed from the editor, nothing pulumi up writes (the
+  // watchdog's flows and credentials stay in /etc/lyra/nodered and the systemd credentials). The
+  // backup reads through the /var/lib/nodered symlink DynamicUser= makes; a restore on an empty
+  // host fills /var/lib/nodered, which systemd moves to /var/lib/private at the first start.
+  dataSets: () => [
+    {
+      path: noderedPaths.userDir,
+      note: "flows and credentials deployed from the editor",
+      backup: { id: "nodered", unit: "nodered.service" },
+    },
+  ],
   mqtt: { users: { nodered: { publish: ["lyra/status/#"], subscribe: ["lyra/#"] } } },
   // Its dashboard calls a host stale after staleAfterSeconds: a heartbeat must come more often.
   checkFleet: (hosts): ModelIssue[] => {

@@ -1,93 +1,64 @@
 /**
- * nodered.service: Node-RED running the heartbeat watchdog (./nodered-flows.ts).
+ * nodered.service: Node-RED running the heartbeat watchdog (./flows.ts) and whatever the household
+ * deploys from its editor.
  *
- * Node-RED is not in Debian: it is installed from npm at `versions.node-red` into
- * /opt/lyra/node-red (the recovery steps give the command) and run by Debian's nodejs.
+ * Node-RED is not in Debian: its release artifact (`artifacts.node-red`, the tree `npm install
+ * --omit=dev node-red@<version>` makes) is installed by the host into the release's versioned
+ * directory and run from there by Debian's nodejs.
  *
- * Flows are the fleet's: flows.json is read from /etc/lyra/nodered, which the sandbox keeps
- * read-only, and the editor is read-only for everyone (adminAuth with no users and anonymous
- * `read`), so a change can only come from the stack and `pulumi up` never fights the editor. No
- * password hash is needed for that, and palette installs (code from npm) are off as well.
+ * Two kinds of flows: the fleet's watchdog, rendered from the stack into /etc/lyra/nodered (read-only
+ * to the service), and the flows an admin deploys from the editor, which are data: they live in the
+ * userDir (StateDirectory, the module's data set) and survive restarts. fleet-storage.js
+ * (./storage.ts) keeps the two apart; settings.js (./settings.ts) lets one user, `admin`, in with
+ * the stack secret `noderedAdminPassword`. Palette installs (code from npm) stay off.
  *
  * Secrets never enter settings.js (JavaScript: a quote in a secret would break it). The credential
- * secret and flows_cred.json are systemd credentials; settings.js reads the secret from
- * $CREDENTIALS_DIRECTORY, and the unit copies flows_cred.json into the userDir, where Node-RED
- * looks for it (always <userDir>/<flows>_cred.json, whatever the flow file's directory).
+ * secret, the admin password and the watchdog's flows_cred.json are systemd credentials, read from
+ * $CREDENTIALS_DIRECTORY by settings.js and fleet-storage.js.
  */
 import type { ServiceRenderer } from "../../render/context";
 import { secretToken } from "../../render/secrets";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { afterRestore } from "../backup/paths";
 import { brokerAddress } from "../mqtt-broker/client-credentials";
 import { watchdogCredentials, watchdogFlows } from "./flows";
 import type { NoderedOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
-import { noderedCredentialSecretKey } from "./secrets";
+import { noderedAdminPasswordKey, noderedCredentialSecretKey } from "./secrets";
+import { noderedAdminUser, noderedCredentials, noderedSettings } from "./settings";
+import { fleetStorageModule } from "./storage";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
 
 const unitName = "nodered.service";
 const configDir = "/etc/lyra/nodered";
+/** Beside settings.js, which requires it by this name. */
+const storageFileName = "fleet-storage.js";
 export const noderedPaths = {
-  install: "/opt/lyra/node-red",
   settings: `${configDir}/settings.js`,
   flows: `${configDir}/flows.json`,
   credentials: `${configDir}/flows_cred.json`,
   credentialSecret: `${configDir}/credential-secret`,
   /** StateDirectory=nodered. */
   userDir: "/var/lib/nodered",
+  adminPassword: `${configDir}/admin-password`,
+  storage: `${configDir}/${storageFileName}`,
 } as const;
 
-export function noderedSettings(port: number): string {
-  const q = (s: string) => JSON.stringify(s);
-  return `// Managed by lyra-fleet: edits are reverted by \`pulumi up\`.
-// Node-RED settings. No secret is written here: the credential secret is read at start from the
-// systemd credentials directory (LoadCredential= in ${unitName}).
-"use strict";
-const fs = require("node:fs");
-const path = require("node:path");
-
-function credential(name) {
-    const dir = process.env.CREDENTIALS_DIRECTORY;
-    if (!dir) throw new Error("CREDENTIALS_DIRECTORY is not set: start Node-RED with systemctl start nodered");
-    return fs.readFileSync(path.join(dir, name), "utf8");
-}
-
-module.exports = {
-    uiHost: ${q("0.0.0.0")},
-    uiPort: ${port},
-    userDir: ${q(noderedPaths.userDir)},
-    flowFile: ${q(noderedPaths.flows)},
-    flowFilePretty: true,
-    // Encrypts whatever credentials Node-RED itself writes, with a key the operator holds. The
-    // fleet's flows_cred.json is plain JSON, so each start logs "Encrypted credentials not found".
-    credentialSecret: credential("credential-secret"),
-    // Anyone may look, nobody may change: the flows come from the stack.
-    adminAuth: { type: "credentials", users: [], default: { permissions: "read" } },
-    // The watchdog serves no HTTP endpoints of its own.
-    httpNodeRoot: false,
-    editorTheme: { projects: { enabled: false }, tours: false },
-    externalModules: {
-        autoInstall: false,
-        palette: { allowInstall: false, allowUpdate: false, allowUpload: false },
-        modules: { allowInstall: false },
-    },
-    functionExternalModules: false,
-    runtimeState: { enabled: false, ui: false },
-    diagnostics: { enabled: false, ui: false },
-    telemetry: { enabled: false, updateNotification: false },
-    logging: { console: { level: "info", metrics: false, audit: false } },
-};
-`;
-}
+/** Node-RED's entry point inside an installed release. */
+export const noderedMainOf = (installDir: string): string => `${installDir}/node_modules/node-red/red.js`;
 
 export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions["node-red"];
-  const flowsCredential = "flows_cred.json";
+  const artifact = plannedArtifact(fleet, "node-red", { restarts: [unitName] });
+  // On an empty host its userDir comes back from the NAS before it first starts.
+  const unitSection = afterRestore(fleet, host, ["nodered"], {
+    Description: `Node-RED ${version}: the mirrors' heartbeat watchdog`,
+    Wants: "network-online.target",
+    After: "network-online.target",
+  });
   const unit = unitFile({
-    Unit: {
-      Description: `Node-RED ${version}: the mirrors' heartbeat watchdog`,
-      Wants: "network-online.target",
-      After: "network-online.target",
-    },
+    Unit: unitSection,
     Service: {
       Type: "simple",
       DynamicUser: true,
@@ -95,12 +66,11 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
       // npm and Node-RED look under HOME for caches and config: keep them in the state directory.
       Environment: `HOME=${noderedPaths.userDir}`,
       LoadCredential: [
-        `credential-secret:${noderedPaths.credentialSecret}`,
-        `${flowsCredential}:${noderedPaths.credentials}`,
+        `${noderedCredentials.credentialSecret}:${noderedPaths.credentialSecret}`,
+        `${noderedCredentials.adminPassword}:${noderedPaths.adminPassword}`,
+        `${noderedCredentials.fleetCredentials}:${noderedPaths.credentials}`,
       ],
-      // Node-RED reads credentials only from <userDir>/flows_cred.json: copy the fleet's over on every start.
-      ExecStartPre: `/usr/bin/install -m 0600 %d/${flowsCredential} ${noderedPaths.userDir}/${flowsCredential}`,
-      ExecStart: `/usr/bin/node ${noderedPaths.install}/node_modules/node-red/red.js --settings ${noderedPaths.settings}`,
+      ExecStart: `/usr/bin/node ${noderedMainOf(artifact.installDir)} --settings ${noderedPaths.settings}`,
       Restart: "on-failure",
       RestartSec: "5s",
       ...hardened({
@@ -120,19 +90,29 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
     restarts: [unitName],
   });
   return {
-    // Node-RED itself is installed with npm (see recovery); Debian's npm package pulls hundreds of
-    // packages the running service never needs, so only the runtime is declared.
+    // Node-RED itself is its artifact (an installed npm tree), so only the runtime is a package.
     packages: ["nodejs", "curl"],
+    artifacts: [artifact],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       // Readable by the service's dynamic user: settings.js and flows.json are read in place.
       { path: configDir, mode: "0755", owner: "root", group: "root" },
     ],
     files: [
-      file(noderedPaths.settings, noderedSettings(settings.port), "0644"),
+      file(
+        noderedPaths.settings,
+        noderedSettings(settings.port, {
+          fleetFlows: noderedPaths.flows,
+          userDir: noderedPaths.userDir,
+          storageFileName,
+        }),
+        "0644",
+      ),
+      file(noderedPaths.storage, fleetStorageModule(), "0644"),
       file(noderedPaths.flows, JSON.stringify(watchdogFlows(fleet, settings, host.name), null, 4) + "\n", "0644"),
       file(noderedPaths.credentials, JSON.stringify(watchdogCredentials(), null, 4) + "\n", "0600"),
       file(noderedPaths.credentialSecret, secretToken(noderedCredentialSecretKey), "0600"),
+      file(noderedPaths.adminPassword, secretToken(noderedAdminPasswordKey), "0600"),
     ],
     units: [
       {
@@ -141,18 +121,15 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
         enabled: true,
         active: true,
         longRunning: true,
+        startsAfter: unitsNamedIn(unitSection),
         after: [brokerPrerequisite(fleet)],
       },
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "nodered" }],
     checks: [
+      artifactInstalled(host, artifact),
       unitActive(host, unitName),
       httpAnswers(host, "Node-RED editor", settings.port, "/"),
-      {
-        kind: "command",
-        name: `${host.name}: Node-RED ${version} installed`,
-        command: `grep -q '"version": "${version}"' ${noderedPaths.install}/node_modules/node-red/package.json`,
-      },
     ],
     recovery: [
       {
@@ -161,12 +138,26 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
           "systemctl restart nodered",
           `curl -sS -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
           "journalctl -u nodered -n 100",
-          // Not in Debian: installed from npm, pinned to the stack's version.
-          `npm install --prefix ${noderedPaths.install} --omit=dev --no-audit --no-fund node-red@${version}`,
+          // The release the unit runs (installed by `pulumi up` from the artifact share).
+          `grep '"version"' ${artifact.installDir}/node_modules/node-red/package.json`,
           // The watchdog's view of the mirrors, as the verify command's user sees it.
           `mosquitto_sub -h ${brokerAddress(fleet).host} -p ${brokerAddress(fleet).port} -u monitor -P "$MQTT_MONITOR_PASSWORD" -t 'lyra/status/#' -v`,
+          ...editorCommands(host.fqdn, settings.port),
         ],
       },
     ],
   };
 };
+
+/**
+ * How to reach the editor: the address, the user, and where the password comes from (the stack,
+ * on the operator's machine), then the admin API's login as a check that the password works.
+ */
+function editorCommands(fqdn: string, port: number): string[] {
+  const url = `http://${fqdn}:${port}`;
+  return [
+    `# The editor: ${url}/ (user ${noderedAdminUser}; password: the stack secret ${noderedAdminPasswordKey})`,
+    `NODERED_ADMIN_PASSWORD=$(pulumi config get ${noderedAdminPasswordKey})   # on the operator's machine, in the checkout, stack selected`,
+    `curl -sS -o /dev/null -w '%{http_code}\\n' ${url}/auth/token --data-urlencode client_id=node-red-admin --data-urlencode grant_type=password --data-urlencode scope='*' --data-urlencode username=${noderedAdminUser} --data-urlencode password="$NODERED_ADMIN_PASSWORD"`,
+  ];
+}

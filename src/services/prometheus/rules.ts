@@ -40,6 +40,7 @@ export function alertRules(fleet: FleetModel, scrapeIntervalSeconds: number): Al
       },
     },
   ];
+  rules.push(...backupRules(fleet));
   if (!brokerMetricsEnabled(fleet)) return rules;
   rules.push(
     {
@@ -79,4 +80,37 @@ export function alertRules(fleet: FleetModel, scrapeIntervalSeconds: number): Al
     });
   }
   return rules;
+}
+
+/**
+ * The backups' metrics, written by every host's backup and restore scripts into its node
+ * exporter's textfile directory (src/services/backup/scripts.ts): stale past the stack's
+ * maxAgeHours (0, no backup yet, counts as stale), or the last run failed.
+ */
+export function backupRules(fleet: FleetModel): AlertRule[] {
+  if (!fleet.backup) return [];
+  const maxAge = fleet.backup.maxAgeHours * 3600;
+  return [
+    {
+      alert: "BackupStale",
+      expr: `time() - lyra_backup_last_success_timestamp_seconds > ${maxAge}`,
+      for: "15m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `No good backup of {{ $labels.dataset }} on {{ $labels.host }} for over ${fleet.backup.maxAgeHours} h`,
+        description: `The last good backup of {{ $labels.dataset }} on {{ $labels.host }} is older than ${fleet.backup.maxAgeHours} h (or there is none yet). Runbook: journalctl -u lyra-backup-{{ $labels.dataset }}; systemctl start lyra-backup-{{ $labels.dataset }}.`,
+      },
+    },
+    {
+      alert: "BackupFailed",
+      expr: "lyra_backup_last_run_success == 0",
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "The last backup of {{ $labels.dataset }} on {{ $labels.host }} failed",
+        description:
+          "lyra-backup-{{ $labels.dataset }}.service failed on {{ $labels.host }}: is the NAS up? Runbook: journalctl -u lyra-backup-{{ $labels.dataset }}.",
+      },
+    },
+  ];
 }

@@ -3,12 +3,14 @@ import { isUnder } from "../../model/paths";
 import { defineService } from "../module";
 import { options } from "./options";
 import { render } from "./render";
+import { qdrantBackup } from "./backup";
 
 export const service = defineService({
   id: "qdrant",
   options,
   roles: ["lyra"],
   versions: ["qdrant"],
+  artifacts: ["qdrant"],
   render,
   checkHost: (settings, host) =>
     isUnder(settings.snapshotsPath, settings.storagePath) || isUnder(settings.storagePath, settings.snapshotsPath)
@@ -20,7 +22,11 @@ export const service = defineService({
         ]
       : [],
   dataSets: (settings) => [
-    { path: settings.storagePath, note: "vector collections" },
-    { path: settings.snapshotsPath, note: "collection snapshots" },
+    { path: settings.storagePath, note: "vector collections (recovered from the snapshots beside them)" },
+    {
+      path: settings.snapshotsPath,
+      note: "a snapshot of every collection, made before each backup",
+      backup: qdrantBackup(settings),
+    },
   ],
 });

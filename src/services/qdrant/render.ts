@@ -1,18 +1,24 @@
 /**
  * qdrant.service: the vector database the orchestrator uses, with its config file.
  *
- * Qdrant is not packaged in Debian: the unit runs the release binary installed as
- * /usr/local/bin/qdrant (the version from `versions.qdrant`; the recovery steps say how).
- * Storage and snapshots live in the unit's StateDirectory=, so the dynamic user owns them.
+ * Qdrant is not packaged in Debian: the release tarball (`versions.qdrant`, pinned under
+ * `artifacts.qdrant`) holds the single binary `qdrant`, installed by the host into its versioned
+ * directory; the unit runs it from there, so a pin change rewrites the unit (one restart) and
+ * pinning back runs the old directory again. Storage and snapshots live in the unit's
+ * StateDirectory=, so the dynamic user owns them.
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { afterRestore } from "../backup/paths";
+import { qdrantBackupId, qdrantRestoreEnv } from "./backup";
 import type { QdrantOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
 
 const unitName = "qdrant.service";
-export const qdrantBinary = "/usr/local/bin/qdrant";
+/** The binary inside an installed release. */
+export const qdrantBinaryOf = (installDir: string): string => `${installDir}/qdrant`;
 export const qdrantConfigPath = "/etc/lyra/qdrant/config.yaml";
 const stateRoot = "/var/lib/";
 
@@ -54,26 +60,34 @@ export function qdrantConfig(settings: QdrantOptions): string {
 
 export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions.qdrant;
+  const artifact = plannedArtifact(fleet, "qdrant", { restarts: [unitName] });
+  const qdrantBinary = qdrantBinaryOf(artifact.installDir);
   const stateDirectories = [
     ...new Set([
       stateDirectoryOf(fleet, host, "storagePath", settings.storagePath),
       stateDirectoryOf(fleet, host, "snapshotsPath", settings.snapshotsPath),
     ]),
   ];
+  // On an empty host its collections come back from the NAS before it first starts (./backup.ts).
+  const unitSection = afterRestore(fleet, host, [qdrantBackupId], {
+    // The version lives here too, so `systemctl status qdrant` says which release the fleet expects.
+    Description: `Qdrant vector database ${version} (${qdrantBinary}, the release artifact)`,
+    Wants: "network-online.target",
+    After: "network-online.target",
+  });
   const unit = unitFile({
-    Unit: {
-      // The version lives here too, so `systemctl status qdrant` says which release the fleet expects.
-      Description: `Qdrant vector database ${version} (${qdrantBinary}, not packaged in Debian)`,
-      Wants: "network-online.target",
-      After: "network-online.target",
-    },
+    Unit: unitSection,
     Service: {
       Type: "simple",
       DynamicUser: true,
       StateDirectory: stateDirectories.join(" "),
       // Qdrant may write beside its working directory: keep that inside its own storage.
       WorkingDirectory: settings.storagePath,
-      ExecStart: `${qdrantBinary} --config-path ${qdrantConfigPath}`,
+      // Set only after a restore: the snapshots to recover at this start (./backup.ts).
+      EnvironmentFile: `-${qdrantRestoreEnv}`,
+      ExecStart: `${qdrantBinary} --config-path ${qdrantConfigPath} $QDRANT_RESTORE_ARGS`,
+      // Recovered once: a later restart must not recover the snapshots again over newer data ("+": outside the sandbox, /run is read-only in it).
+      ExecStartPost: `+/bin/rm -f ${qdrantRestoreEnv}`,
       Restart: "on-failure",
       RestartSec: "5s",
       // Every segment keeps files open; qdrant's docs ask for a high open-files limit.
@@ -84,8 +98,9 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
   });
 
   return {
-    // curl: the runbook's health check on the host, and the install of the release binary.
+    // curl: the runbook's health check on the host.
     packages: ["curl"],
+    artifacts: [artifact],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       { path: "/etc/lyra/qdrant", mode: "0755", owner: "root", group: "root" },
@@ -100,12 +115,26 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
         restarts: [unitName],
       },
     ],
-    units: [{ name: unitName, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
+    units: [
+      {
+        name: unitName,
+        content: unit,
+        enabled: true,
+        active: true,
+        longRunning: true,
+        startsAfter: unitsNamedIn(unitSection),
+        after: [],
+      },
+    ],
     ports: [
       { port: settings.port, protocol: "tcp", service: "qdrant" },
       { port: settings.grpcPort, protocol: "tcp", service: "qdrant" },
     ],
-    checks: [unitActive(host, unitName), httpAnswers(host, "qdrant /readyz", settings.port, "/readyz")],
+    checks: [
+      artifactInstalled(host, artifact),
+      unitActive(host, unitName),
+      httpAnswers(host, "qdrant /readyz", settings.port, "/readyz"),
+    ],
     recovery: [
       {
         service: "qdrant",
@@ -113,8 +142,7 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
           "systemctl restart qdrant",
           `curl http://localhost:${settings.port}/readyz`,
           "journalctl -u qdrant -n 100",
-          // Not in Debian: the release tarball's single binary is the whole install.
-          `curl -fsSL https://github.com/qdrant/qdrant/releases/download/v${version}/qdrant-x86_64-unknown-linux-gnu.tar.gz | tar -xz -C /usr/local/bin qdrant`,
+          // Installed by `pulumi up` from the artifact share; this is the release the unit runs.
           `${qdrantBinary} --version`,
         ],
       },

@@ -8,5 +8,6 @@ export const service = defineService({
   options,
   roles: ["mirror"],
   versions: ["stt-service"],
+  artifacts: ["stt-service"],
   render,
 });

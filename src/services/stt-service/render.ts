@@ -1,7 +1,8 @@
 /**
- * stt-service.service: the mirror's speech-to-text app. Not packaged by Debian: the binary is
- * installed at /opt/lyra/stt-service/bin/stt-service (the lab puts a stand-in at that path). It is
- * configured through its environment file and answers GET /health on its port.
+ * stt-service.service: the mirror's speech-to-text app. Not packaged by Debian: its release
+ * artifact (`artifacts.stt-service`) holds `bin/stt-service`, installed by the host into the
+ * release's versioned directory, which the unit runs. It is configured through its environment
+ * file and answers GET /health on its port.
  *
  * It receives audio from lyra-client over HTTP, so it needs no device; speech models it downloads
  * live in its state directory, scratch space in its cache directory.
@@ -11,15 +12,18 @@ import type { PlanFragment } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import type { SttServiceOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
 
 export const sttUnit = "stt-service.service";
-export const sttBinary = "/opt/lyra/stt-service/bin/stt-service";
+/** The binary inside an installed release. */
+export const sttBinaryOf = (installDir: string): string => `${installDir}/bin/stt-service`;
 export const sttConfigDir = "/etc/lyra/stt-service";
 export const sttEnvPath = `${sttConfigDir}/stt-service.env`;
 export const sttHealthPath = "/health";
 
 export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settings }): PlanFragment => {
   const version = fleet.versions["stt-service"];
+  const artifact = plannedArtifact(fleet, "stt-service", { restarts: [sttUnit] });
   const env = [
     `STT_SERVICE_VERSION=${version}`,
     // Listens on every address: lyra-client calls it locally, the verify command over the LAN.
@@ -38,7 +42,7 @@ export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settin
     },
     Service: {
       Type: "exec",
-      ExecStart: sttBinary,
+      ExecStart: sttBinaryOf(artifact.installDir),
       EnvironmentFile: sttEnvPath,
       StateDirectory: "stt-service",
       CacheDirectory: "stt-service",
@@ -54,6 +58,7 @@ export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settin
   });
 
   return {
+    artifacts: [artifact],
     directories: [
       { path: "/etc/lyra", mode: "0755", owner: "root", group: "root" },
       { path: sttConfigDir, mode: "0755", owner: "root", group: "root" },
@@ -61,7 +66,11 @@ export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settin
     files: [{ path: sttEnvPath, content: env, mode: "0644", owner: "root", group: "root", restarts: [sttUnit] }],
     units: [{ name: sttUnit, content: unit, enabled: true, active: true, longRunning: true, after: [] }],
     ports: [{ port: settings.port, protocol: "tcp", service: "stt-service" }],
-    checks: [unitActive(host, sttUnit), httpAnswers(host, "stt-service health", settings.port, sttHealthPath)],
+    checks: [
+      artifactInstalled(host, artifact),
+      unitActive(host, sttUnit),
+      httpAnswers(host, "stt-service health", settings.port, sttHealthPath),
+    ],
     recovery: [
       {
         service: "stt-service",

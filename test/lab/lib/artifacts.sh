@@ -61,6 +61,7 @@ artifact_inputs() {
       lyra-orchestrator)
         (cd "$LAB_STANDINS" && find lyra-orchestrator -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum)
         (cd "$LAB_SRC/lib" && sha256sum make-wheel.py) ;;
+      node-red) (cd "$LAB_STANDINS/node-red" && sha256sum package.json package-lock.json) ;;
     esac
   } | sha256sum | cut -d' ' -f1
 }
@@ -91,12 +92,18 @@ stage_lyra_orchestrator() {
     { tail -n 20 "$log" >&2; die "pip download of the orchestrator's dependencies failed or exceeded ${DEADLINE_PIP}s (log: $log)"; }
 }
 
-# What `npm install --omit=dev node-red@VERSION` makes, node_modules/ at the archive root.
+# What `npm install --omit=dev node-red@VERSION` makes, node_modules/ at the archive root, from the
+# committed lockfile (test/fixtures/standins/node-red): npm would otherwise resolve Node-RED's own
+# dependencies anew at each build, and the archive's sha256 would move under the lab stack's pin.
 stage_node_red() {
-  local version=$1 stage=$2 log=$LAB_LOGS/artifact-npm.log
-  timeout "$DEADLINE_NPM" npm install --prefix "$stage" --omit=dev --no-audit --no-fund --no-save \
-      --loglevel=error "node-red@$version" >"$log" 2>&1 ||
-    { tail -n 20 "$log" >&2; die "npm install node-red@$version failed or exceeded ${DEADLINE_NPM}s (log: $log)"; }
+  local version=$1 stage=$2 source=$LAB_STANDINS/node-red log=$LAB_LOGS/artifact-npm.log locked
+  locked=$(node -p 'require(process.argv[1]).packages["node_modules/node-red"].version' "$source/package-lock.json") ||
+    die "cannot read node-red's version from $source/package-lock.json"
+  [ "$locked" = "$version" ] ||
+    die "versions.node-red is $version but $source/package-lock.json locks $locked: run \`npm install --package-lock-only node-red@$version\` there"
+  cp "$source/package.json" "$source/package-lock.json" "$stage/"
+  (cd "$stage" && timeout "$DEADLINE_NPM" npm ci --omit=dev --no-audit --no-fund --loglevel=error) >"$log" 2>&1 ||
+    { tail -n 20 "$log" >&2; die "npm ci of node-red@$version failed or exceeded ${DEADLINE_NPM}s (log: $log)"; }
   rm -f "$stage/package.json" "$stage/package-lock.json"
 }
 

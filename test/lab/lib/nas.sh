@@ -10,7 +10,7 @@
 # Provisioning runs over SSH with apt through the lab's Debian forward, once per NAS layer (a stamp
 # holds the provisioning script's hash); the .debs it fetched are kept in $NAS_APT_CACHE, so a
 # re-provisioned NAS downloads nothing again. The artifacts (lib/artifacts.sh) are copied in on every
-# `up` whose files differ.
+# `up` whose files differ, and the lab's images (lib/images.sh) pushed to the registry once it answers.
 
 NAS_ACCOUNT=lyra
 NAS_BACKUPS=/srv/lyra-backups
@@ -231,6 +231,7 @@ ensure_nas() {
   publish_artifacts
   wait_until "$DEADLINE_NAS_SERVICES" "nas's artifact share (:$NAS_ARTIFACTS_PORT), registry (:$NAS_REGISTRY_PORT) and package cache (:$NAS_APT_CACHE_PORT)" \
     nas_services_answer || die "nas does not serve its artifact share, registry and package cache (log: $LAB_LOGS/nas-provision.log)"
+  publish_images
 }
 
 nas_status() {

@@ -61,6 +61,7 @@ test("fleet.json describes the fleet for the mirrors: broker, orchestrator, host
     role: "mirror",
     mqttUser: "mirror-1",
     services: [
+      "backup",
       "config-sync",
       "health-publisher",
       "lyra-client",

@@ -6,7 +6,6 @@ import { resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
 import {
   fallbackEnvPath,
   fallbackLogTarget,
-  lyraClientBinary,
   lyraClientUnit,
   mqttPasswordPath,
   render,
@@ -136,8 +135,7 @@ test("MQTT password: 0600, loaded as a credential, its path in the environment, 
 });
 
 test("the unit: the installed binary after stt-service, baseline sandbox plus a private user namespace", () => {
-  assert.equal(unitValue(unit, "Service", "ExecStart"), lyraClientBinary);
-  assert.equal(lyraClientBinary, "/opt/lyra/lyra-client/bin/lyra-client");
+  assert.equal(unitValue(unit, "Service", "ExecStart"), "/opt/lyra/apps/lyra-client/1.4.2/bin/lyra-client");
   assert.equal(unitValue(unit, "Service", "EnvironmentFile"), fallbackEnvPath);
   assert.equal(unitValue(unit, "Unit", "After"), "network-online.target stt-service.service");
   assert.deepEqual(hardeningDeviations(unit), {});
@@ -157,6 +155,11 @@ test("without stt-service on the host: no STT URL and no ordering after it", () 
 
 test("checks and recovery: the unit, GET /healthz, and the runbook's restart and fallback log", () => {
   assert.deepEqual(fragment.checks, [
+    {
+      kind: "command",
+      name: "mirror-1: lyra-client 1.4.2 installed",
+      command: `grep -qx '${"0".repeat(64)} 1.4.2' /opt/lyra/apps/lyra-client/1.4.2/.lyra-artifact`,
+    },
     { kind: "unit", name: "mirror-1: lyra-client.service active", unit: lyraClientUnit },
     {
       kind: "http",

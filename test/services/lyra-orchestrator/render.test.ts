@@ -10,15 +10,17 @@ const orchestrator = (change?: Parameters<typeof homeFleet>[0]) =>
   fragmentOf(render, "lyra-orchestrator", homeFleet(change), "lyra");
 const unitOf = (change?: Parameters<typeof homeFleet>[0]) => unitFile(orchestrator(change), unitName);
 
-test("the unit runs the model's command as the model's user, in its directory, with PORT and the version", () => {
+const zeros = "0".repeat(64);
+
+test("the unit runs the installed release's uvicorn as the model's user, in the release, with PORT and the version", () => {
   const unit = unitOf();
   assert.equal(
     unitValue(unit, "Service", "ExecStart"),
-    "/opt/lyra/orchestrator/venv/bin/uvicorn lyra.orchestrator:app --host 0.0.0.0 --port ${PORT}",
+    "/opt/lyra/apps/lyra-orchestrator/1.4.2/venv/bin/uvicorn lyra.orchestrator:app --host 0.0.0.0 --port ${PORT}",
   );
   assert.equal(unitValue(unit, "Service", "User"), "lyra");
   assert.equal(unitValue(unit, "Service", "DynamicUser"), "yes");
-  assert.equal(unitValue(unit, "Service", "WorkingDirectory"), "/opt/lyra/orchestrator");
+  assert.equal(unitValue(unit, "Service", "WorkingDirectory"), "/opt/lyra/apps/lyra-orchestrator/1.4.2");
   assert.equal(unitValue(unit, "Service", "Restart"), "on-failure");
   const env = unitValues(unit, "Service", "Environment");
   for (const expected of [
@@ -30,6 +32,46 @@ test("the unit runs the model's command as the model's user, in its directory, w
     assert.ok(env.includes(expected), `${expected} in ${env.join(" ")}`);
   }
   assert.equal(unitValue(unit, "Install", "WantedBy"), "multi-user.target");
+});
+
+test("the release is an artifact: a wheelhouse installed into a venv offline, restarting the unit", () => {
+  const fragment = orchestrator();
+  assert.deepEqual(fragment.artifacts, [
+    {
+      key: "lyra-orchestrator",
+      version: "1.4.2",
+      sha256: zeros,
+      urls: ["http://nas.home.arpa:8081/lyra-orchestrator/1.4.2/lyra-orchestrator-wheels.tar.gz"],
+      installDir: "/opt/lyra/apps/lyra-orchestrator/1.4.2",
+      postInstall:
+        "python3 -m venv venv && venv/bin/pip install --no-index --find-links wheels lyra-orchestrator==1.4.2",
+      restarts: [unitName],
+    },
+  ]);
+  assert.ok(fragment.packages!.includes("python3-venv"), "the venv module is Debian's python3-venv");
+});
+
+test("a pin change moves the unit to the new release (a new unit file: one restart); pinning back restores it", () => {
+  const pinned = (version: string) =>
+    orchestrator((raw) => {
+      raw.versions["lyra-orchestrator"] = version;
+      raw.artifacts["lyra-orchestrator"].sha256 = version === "1.5.0" ? "e".repeat(64) : zeros;
+    });
+  const before = pinned("1.4.2");
+  const after = pinned("1.5.0");
+  const unit = unitFile(after, unitName);
+  assert.equal(
+    unitValue(unit, "Service", "ExecStart"),
+    "/opt/lyra/apps/lyra-orchestrator/1.5.0/venv/bin/uvicorn lyra.orchestrator:app --host 0.0.0.0 --port ${PORT}",
+  );
+  assert.equal(unitValue(unit, "Service", "WorkingDirectory"), "/opt/lyra/apps/lyra-orchestrator/1.5.0");
+  assert.match(unitValue(unit, "Unit", "Description"), /Lyra orchestrator 1\.5\.0 /);
+  assert.notEqual(unit, unitFile(before, unitName));
+  assert.deepEqual(
+    after.artifacts!.map((a) => [a.version, a.sha256, a.installDir]),
+    [["1.5.0", "e".repeat(64), "/opt/lyra/apps/lyra-orchestrator/1.5.0"]],
+  );
+  assert.deepEqual(pinned("1.4.2"), before);
 });
 
 test("model settings flow through: user, directory, command, port and escaped environment values", () => {
@@ -126,6 +168,11 @@ test("the orchestrator's MQTT password is a 0600 credential file, never in the u
 test("health checks and the runbook's recovery commands follow the port and the host", () => {
   const fragment = orchestrator((raw) => (raw.hosts.lyra.services["lyra-orchestrator"].port = 8100));
   assert.deepEqual(fragment.checks, [
+    {
+      kind: "command",
+      name: "lyra: lyra-orchestrator 1.4.2 installed",
+      command: `grep -qx '${zeros} 1.4.2' /opt/lyra/apps/lyra-orchestrator/1.4.2/.lyra-artifact`,
+    },
     { kind: "unit", name: "lyra: lyra-orchestrator.service active", unit: unitName },
     {
       kind: "http",

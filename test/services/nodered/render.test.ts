@@ -23,23 +23,44 @@ const flowsOf = (fragment: ReturnType<typeof nodered>): FlowNode[] =>
   JSON.parse(fileAt(fragment, "/etc/lyra/nodered/flows.json").content);
 const nodeOf = (flows: FlowNode[], id: string) => flows.find((n) => n.id === id)!;
 
-/** Evaluate settings.js as Node-RED would `require` it, with a credentials directory holding `secret`. */
-function loadSettings(source: string, secret: string): Record<string, any> {
+/** Evaluate settings.js as Node-RED would `require` it, with a credentials directory holding `credentials`. */
+function loadSettings(source: string, credentials: Record<string, string>): Record<string, any> {
+  const dir = "/run/credentials/nodered.service";
   const reads: string[] = [];
-  const fakeFs = { readFileSync: (path: string) => (reads.push(path), secret) };
+  const fakeFs = {
+    readFileSync: (path: string) => {
+      reads.push(path);
+      const name = path.slice(dir.length + 1);
+      if (!(name in credentials)) throw new Error(`no credential ${name}`);
+      return credentials[name];
+    },
+  };
   const module = { exports: {} as Record<string, any> };
-  const sandboxRequire = (name: string) => ({ "node:fs": fakeFs, "node:path": require("node:path") })[name];
+  const storage = { storage: "fleet-storage.js" };
+  const modules: Record<string, unknown> = {
+    "node:fs": fakeFs,
+    "node:path": require("node:path"),
+    "node:crypto": require("node:crypto"),
+    "./fleet-storage.js": storage,
+  };
+  const sandboxRequire = (name: string) => {
+    if (!(name in modules)) throw new Error(`settings.js requires ${name}`);
+    return modules[name];
+  };
   vm.runInNewContext(source, {
     module,
     exports: module.exports,
     require: sandboxRequire,
-    process: { env: { CREDENTIALS_DIRECTORY: "/run/credentials/nodered.service" } },
+    process: { env: { CREDENTIALS_DIRECTORY: dir } },
   });
-  assert.deepEqual(reads, ["/run/credentials/nodered.service/credential-secret"]);
+  assert.deepEqual(reads.sort(), [`${dir}/admin-password`, `${dir}/credential-secret`]);
+  assert.equal(module.exports.storageModule, storage, "storage is fleet-storage.js, beside settings.js");
   return module.exports;
 }
 
-test("settings.js is valid JavaScript holding no secret; the credential secret comes from the credentials directory", () => {
+const adminPassword = 'adm "pw" \\ \' x';
+
+test("settings.js is valid JavaScript holding no secret; both secrets come from the credentials directory", () => {
   const file = fileAt(
     nodered((raw) => (raw.hosts.lyra.services.nodered = { port: 1990 })),
     "/etc/lyra/nodered/settings.js",
@@ -47,21 +68,44 @@ test("settings.js is valid JavaScript holding no secret; the credential secret c
   assert.doesNotMatch(file.content, /@@secret/);
   assert.equal(file.mode, "0644");
   const tricky = `a "quoted" \\ secret\n`;
-  const settings = loadSettings(file.content, tricky);
+  const settings = loadSettings(file.content, { "credential-secret": tricky, "admin-password": adminPassword });
   assert.equal(settings.credentialSecret, tricky);
   assert.equal(settings.uiPort, 1990);
   assert.equal(settings.uiHost, "0.0.0.0");
   assert.equal(settings.userDir, "/var/lib/nodered");
-  assert.equal(settings.flowFile, "/etc/lyra/nodered/flows.json");
-  // Read-only editor for everyone; no installs from npm at run time.
-  assert.deepEqual(JSON.parse(JSON.stringify(settings.adminAuth)), {
-    type: "credentials",
-    users: [],
-    default: { permissions: "read" },
+  assert.equal(settings.flowFile, "flows.json", "the editor's flows live in the userDir");
+  assert.deepEqual(JSON.parse(JSON.stringify(settings.lyraFleet)), {
+    flowFile: "/etc/lyra/nodered/flows.json",
+    credentialsFile: "/run/credentials/nodered.service/flows_cred.json",
   });
   assert.equal(settings.externalModules.palette.allowInstall, false);
   assert.equal(settings.externalModules.modules.allowInstall, false);
   assert.equal(settings.functionExternalModules, false);
+  assert.equal(settings.editorTheme.projects.enabled, false);
+});
+
+test("the editor has one user, admin, with the stack's password; anonymous users get nothing", async () => {
+  const file = fileAt(nodered(), "/etc/lyra/nodered/settings.js");
+  const { adminAuth } = loadSettings(file.content, { "credential-secret": "k", "admin-password": adminPassword });
+  assert.equal(adminAuth.type, "credentials");
+  assert.equal("default" in adminAuth, false, "no anonymous permissions");
+  const admin = { username: "admin", permissions: "*" };
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v ?? null));
+  assert.deepEqual(plain(await adminAuth.authenticate("admin", adminPassword)), admin);
+  for (const [user, password] of [
+    ["admin", adminPassword.slice(0, -1)],
+    ["admin", adminPassword + " "],
+    ["admin", ""],
+    ["admin", undefined],
+    ["Admin", adminPassword],
+    ["root", adminPassword],
+  ])
+    assert.equal(await adminAuth.authenticate(user, password), null, `${user} / ${String(password)?.length}`);
+  // Sessions are looked up by user name.
+  assert.deepEqual(plain(await adminAuth.users("admin")), admin);
+  assert.equal(await adminAuth.users("nobody"), null);
+  // The password is compared in constant time, as digests, and kept only as a digest.
+  assert.match(file.content, /timingSafeEqual\(sha256\(password\), adminPassword\)/);
 });
 
 test("flows.json: the broker is the fleet's, the watchdog subscribes to presence and publishes retained status", () => {
@@ -184,21 +228,20 @@ test("flows_cred.json holds the nodered user's login as a token, 0600; Node-RED 
   assert.equal(resolveSecrets(secret.content, { "nodered-credential-secret": "k" }), "k");
 });
 
-test("the unit runs Debian's node on the pinned install, loads both credentials and relaxes only W^X", () => {
+test("the unit runs Debian's node on the pinned install, loads its three credentials and relaxes only W^X", () => {
   const unit = unitNamed(nodered(), "nodered.service");
   const content = unit.content!;
   assert.equal(
     unitValue(content, "Service", "ExecStart"),
-    "/usr/bin/node /opt/lyra/node-red/node_modules/node-red/red.js --settings /etc/lyra/nodered/settings.js",
+    "/usr/bin/node /opt/lyra/apps/node-red/4.1.8/node_modules/node-red/red.js --settings /etc/lyra/nodered/settings.js",
   );
   assert.deepEqual(unitValues(content, "Service", "LoadCredential"), [
     "credential-secret:/etc/lyra/nodered/credential-secret",
+    "admin-password:/etc/lyra/nodered/admin-password",
     "flows_cred.json:/etc/lyra/nodered/flows_cred.json",
   ]);
-  assert.equal(
-    unitValue(content, "Service", "ExecStartPre"),
-    "/usr/bin/install -m 0600 %d/flows_cred.json /var/lib/nodered/flows_cred.json",
-  );
+  // Nothing is copied into the userDir any more: it holds only what the editor deployed.
+  assert.deepEqual(unitValues(content, "Service", "ExecStartPre"), []);
   assert.equal(unitValue(content, "Service", "StateDirectory"), "nodered");
   assert.equal(unitValue(content, "Service", "DynamicUser"), "yes");
   assert.equal(unitValue(content, "Service", "MemoryDenyWriteExecute"), "no");
@@ -214,15 +257,23 @@ test("checks and recovery: the editor over HTTP, the pinned install and the runb
     raw.hosts.lyra.services.nodered = { port: 1990 };
     raw.versions["node-red"] = "4.1.9";
   });
-  assert.deepEqual(fragment.checks!.slice(0, 2), [
+  assert.deepEqual(fragment.checks!.slice(0, 3), [
+    {
+      kind: "command",
+      name: "lyra: node-red 4.1.9 installed",
+      command: `grep -qx '${"0".repeat(64)} 4.1.9' /opt/lyra/apps/node-red/4.1.9/.lyra-artifact`,
+    },
     { kind: "unit", name: "lyra: nodered.service active", unit: "nodered.service" },
     { kind: "http", name: "lyra: Node-RED editor", url: "http://lyra.home.arpa:1990/", expectStatus: 200 },
   ]);
+  assert.deepEqual(
+    fragment.artifacts!.map((a) => [a.key, a.version, a.installDir, a.postInstall, a.restarts]),
+    [["node-red", "4.1.9", "/opt/lyra/apps/node-red/4.1.9", "", ["nodered.service"]]],
+  );
   const commands = fragment.recovery![0].commands;
   assert.equal(commands[0], "systemctl restart nodered");
-  assert.ok(
-    commands.includes("npm install --prefix /opt/lyra/node-red --omit=dev --no-audit --no-fund node-red@4.1.9"),
-  );
+  assert.ok(!commands.some((c) => c.includes("npm install")), "pulumi up installs the release, not the operator");
+  assert.ok(commands.includes(`grep '"version"' /opt/lyra/apps/node-red/4.1.9/node_modules/node-red/package.json`));
   assert.ok(
     fragment.packages!.includes("nodejs") && !fragment.packages!.includes("npm"),
     "the runtime only: npm is an install-time tool",

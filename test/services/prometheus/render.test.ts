@@ -58,16 +58,21 @@ test("a host without a node exporter is not a target; other ports and intervals 
   );
 });
 
-test("alert rules: host down, broker down, broker metrics stale, mirror heartbeat stale", () => {
+test("alert rules: host down, backup stale or failed, broker down, broker metrics stale, mirror heartbeat stale", () => {
   const rules = rulesOf();
   const byName = Object.fromEntries(rules.map((r: { alert: string }) => [r.alert, r]));
   assert.deepEqual(Object.keys(byName).sort(), [
+    "BackupFailed",
+    "BackupStale",
     "HostDown",
     "MirrorHeartbeatStale",
     "MqttBrokerDown",
     "MqttBrokerMetricsStale",
   ]);
   assert.equal(byName.HostDown.expr, 'up{job="node"} == 0');
+  // The home stack's maxAgeHours: 36 h.
+  assert.equal(byName.BackupStale.expr, "time() - lyra_backup_last_success_timestamp_seconds > 129600");
+  assert.equal(byName.BackupFailed.expr, "lyra_backup_last_run_success == 0");
   assert.equal(byName.MqttBrokerDown.expr, "mqtt_broker_up == 0");
   assert.match(byName.MqttBrokerMetricsStale.expr, /absent\(mqtt_broker_metrics_timestamp_seconds\)/);
   // 60 s collector period + 15 s heartbeat + 30 s scrape + the runbook's 60 s.
@@ -101,7 +106,7 @@ test("without broker metrics (no node exporter on the broker host) or mirrors, o
   );
   assert.deepEqual(
     bare.map((r: { alert: string }) => r.alert),
-    ["HostDown"],
+    ["HostDown", "BackupStale", "BackupFailed"],
   );
   const noMirrors = homeFleet((raw) => {
     delete raw.hosts["mirror-1"];
@@ -109,7 +114,7 @@ test("without broker metrics (no node exporter on the broker host) or mirrors, o
   });
   assert.deepEqual(
     rulesOf(fragmentOf(render, "prometheus", noMirrors, "vega")).map((r: { alert: string }) => r.alert),
-    ["HostDown", "MqttBrokerDown", "MqttBrokerMetricsStale"],
+    ["HostDown", "BackupStale", "BackupFailed", "MqttBrokerDown", "MqttBrokerMetricsStale"],
   );
 });
 

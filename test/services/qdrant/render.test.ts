@@ -38,7 +38,7 @@ test("changed ports and paths reach the config, the unit's state directories, po
     { port: 7333, protocol: "tcp", service: "qdrant" },
     { port: 7334, protocol: "tcp", service: "qdrant" },
   ]);
-  assert.deepEqual(fragment.checks![1], {
+  assert.deepEqual(fragment.checks![2], {
     kind: "http",
     name: "lyra: qdrant /readyz",
     url: "http://lyra.home.arpa:7333/readyz",
@@ -61,12 +61,15 @@ test("storage outside /var/lib is refused with the setting's path (a dynamic use
 test("the unit runs the release binary with the managed config, sandboxed, and names the pinned version", () => {
   const unit = unitNamed(qdrant(), "qdrant.service");
   const content = unit.content!;
-  assert.equal(unitValue(content, "Service", "ExecStart"), `/usr/local/bin/qdrant --config-path ${configPath}`);
+  assert.equal(
+    unitValue(content, "Service", "ExecStart"),
+    `/opt/lyra/apps/qdrant/1.12.4/qdrant --config-path ${configPath} $QDRANT_RESTORE_ARGS`,
+  );
   assert.equal(unitValue(content, "Service", "DynamicUser"), "yes");
   assert.equal(unitValue(content, "Service", "StateDirectory"), "qdrant/storage qdrant/snapshots");
   assert.equal(unitValue(content, "Service", "Restart"), "on-failure");
   assert.match(unitValue(content, "Unit", "Description"), /1\.12\.4/);
-  assert.match(unitValue(content, "Unit", "Description"), /not packaged in Debian/);
+  assert.match(unitValue(content, "Unit", "Description"), /\/opt\/lyra\/apps\/qdrant\/1\.12\.4\/qdrant/);
   // Nothing relaxed: qdrant needs no devices, no W+X memory, no capabilities.
   assert.equal(unitValue(content, "Service", "PrivateDevices"), "yes");
   assert.equal(unitValue(content, "Service", "MemoryDenyWriteExecute"), "yes");
@@ -74,17 +77,51 @@ test("the unit runs the release binary with the managed config, sandboxed, and n
   assert.deepEqual([unit.enabled, unit.active, unit.longRunning], [true, true, true]);
 });
 
-test("recovery follows the runbook and says how to install the pinned release", () => {
+test("the release is its artifact: from the NAS share, else upstream at the pinned version, restarting qdrant", () => {
+  const fragment = qdrant((raw) => {
+    raw.versions.qdrant = "1.13.0";
+    raw.artifacts.qdrant.sha256 = "d".repeat(64);
+  });
+  assert.deepEqual(fragment.artifacts, [
+    {
+      key: "qdrant",
+      version: "1.13.0",
+      sha256: "d".repeat(64),
+      urls: [
+        "http://nas.home.arpa:8081/qdrant/1.13.0/qdrant-x86_64-unknown-linux-gnu.tar.gz",
+        "https://github.com/qdrant/qdrant/releases/download/v1.13.0/qdrant-x86_64-unknown-linux-gnu.tar.gz",
+      ],
+      installDir: "/opt/lyra/apps/qdrant/1.13.0",
+      postInstall: "",
+      restarts: ["qdrant.service"],
+    },
+  ]);
+  const unit = unitFile(fragment, "qdrant.service");
+  assert.equal(
+    unitValue(unit, "Service", "ExecStart"),
+    `/opt/lyra/apps/qdrant/1.13.0/qdrant --config-path ${configPath} $QDRANT_RESTORE_ARGS`,
+  );
+  assert.match(unitValue(unit, "Unit", "Description"), /Qdrant vector database 1\.13\.0 /);
+  assert.deepEqual(fragment.checks![0], {
+    kind: "command",
+    name: "lyra: qdrant 1.13.0 installed",
+    command: `grep -qx '${"d".repeat(64)} 1.13.0' /opt/lyra/apps/qdrant/1.13.0/.lyra-artifact`,
+  });
+  // Without an upstream the share is the only source.
+  const shareOnly = qdrant((raw) => delete raw.artifacts.qdrant.upstream);
+  assert.deepEqual(shareOnly.artifacts![0].urls, [
+    "http://nas.home.arpa:8081/qdrant/1.12.4/qdrant-x86_64-unknown-linux-gnu.tar.gz",
+  ]);
+});
+
+test("recovery follows the runbook and runs the installed release; no manual install is left in it", () => {
   const fragment = qdrant((raw) => (raw.versions.qdrant = "1.13.0"));
   const commands = fragment.recovery![0].commands;
-  assert.deepEqual(commands.slice(0, 3), [
+  assert.deepEqual(commands, [
     "systemctl restart qdrant",
     "curl http://localhost:6333/readyz",
     "journalctl -u qdrant -n 100",
+    "/opt/lyra/apps/qdrant/1.13.0/qdrant --version",
   ]);
-  assert.ok(
-    commands.some((c) => c.includes("/download/v1.13.0/") && c.includes("-C /usr/local/bin qdrant")),
-    commands.join("\n"),
-  );
-  assert.deepEqual(fragment.checks![0], { kind: "unit", name: "lyra: qdrant.service active", unit: "qdrant.service" });
+  assert.deepEqual(fragment.checks![1], { kind: "unit", name: "lyra: qdrant.service active", unit: "qdrant.service" });
 });

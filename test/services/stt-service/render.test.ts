@@ -1,7 +1,7 @@
 /** stt-service.service: the mirror's speech-to-text app, as rendered. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { render, sttBinary, sttEnvPath, sttUnit } from "../../../src/services/stt-service/render";
+import { render, sttBinaryOf, sttEnvPath, sttUnit } from "../../../src/services/stt-service/render";
 import {
   envEntries,
   fileAt,
@@ -55,11 +55,33 @@ test("a new version or port changes the settings file, the port list and the hea
     ],
   );
   assert.match(unitValue(unitFile(changed, sttUnit), "Unit", "Description"), /stt-service 1\.0\.0\) on port 8250/);
+  assert.equal(
+    unitValue(unitFile(changed, sttUnit), "Service", "ExecStart"),
+    "/opt/lyra/apps/stt-service/1.0.0/bin/stt-service",
+  );
+  assert.deepEqual(
+    changed.artifacts!.map((a) => [a.key, a.version, a.installDir, a.restarts]),
+    [["stt-service", "1.0.0", "/opt/lyra/apps/stt-service/1.0.0", [sttUnit]]],
+  );
+});
+
+test("the release is an artifact from the NAS share, restarting the unit when installed", () => {
+  assert.deepEqual(fragment.artifacts, [
+    {
+      key: "stt-service",
+      version: "0.9.1",
+      sha256: "0".repeat(64),
+      urls: ["http://nas.home.arpa:8081/stt-service/0.9.1/stt-service.tar.gz"],
+      installDir: "/opt/lyra/apps/stt-service/0.9.1",
+      postInstall: "",
+      restarts: [sttUnit],
+    },
+  ]);
 });
 
 test("the unit: the installed binary, its settings, its own state and cache directories, a transient user", () => {
-  assert.equal(unitValue(unit, "Service", "ExecStart"), sttBinary);
-  assert.equal(sttBinary, "/opt/lyra/stt-service/bin/stt-service");
+  assert.equal(unitValue(unit, "Service", "ExecStart"), "/opt/lyra/apps/stt-service/0.9.1/bin/stt-service");
+  assert.equal(sttBinaryOf("/opt/lyra/apps/stt-service/0.9.1"), "/opt/lyra/apps/stt-service/0.9.1/bin/stt-service");
   assert.equal(unitValue(unit, "Service", "EnvironmentFile"), sttEnvPath);
   assert.equal(unitValue(unit, "Service", "StateDirectory"), "stt-service");
   assert.equal(unitValue(unit, "Service", "CacheDirectory"), "stt-service");
@@ -72,6 +94,11 @@ test("the unit: the installed binary, its settings, its own state and cache dire
 
 test("checks and recovery: the unit, GET /health over the LAN, restart", () => {
   assert.deepEqual(fragment.checks, [
+    {
+      kind: "command",
+      name: "mirror-1: stt-service 0.9.1 installed",
+      command: `grep -qx '${"0".repeat(64)} 0.9.1' /opt/lyra/apps/stt-service/0.9.1/.lyra-artifact`,
+    },
     { kind: "unit", name: "mirror-1: stt-service.service active", unit: sttUnit },
     {
       kind: "http",
@@ -85,7 +112,7 @@ test("checks and recovery: the unit, GET /health over the LAN, restart", () => {
 
 test("another mirror gets its own health URL and the same unit; the same model renders the same fragment", () => {
   const other = fragmentOf(render, "stt-service", fleet, "mirror-2");
-  assert.equal(other.checks![1].kind === "http" && other.checks![1].url, "http://mirror-2.home.arpa:8200/health");
+  assert.equal(other.checks![2].kind === "http" && other.checks![2].url, "http://mirror-2.home.arpa:8200/health");
   assert.equal(unitFile(other, sttUnit), unit);
   assert.deepEqual(fragmentOf(render, "stt-service", homeFleet(), "mirror-1"), fragment);
 });

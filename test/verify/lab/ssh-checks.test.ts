@@ -21,7 +21,7 @@ function writeStack(dir: string): string {
   const key = (name: string) => lab.host(name).hostKey;
   const yaml = `config:
   lyra-fleet:fleet:
-    site: { domain: lab.home.arpa, timezone: UTC, ntpServers: [vega.lab.home.arpa], nas: { host: nas.lab.home.arpa, path: /srv } }
+    site: { domain: lab.home.arpa, timezone: UTC, ntpServers: [vega.lab.home.arpa], nas: { host: nas.lab.home.arpa, path: /srv, artifacts: { url: "http://nas.lab.home.arpa:8081", path: /srv/artifacts } } }
     hosts:
       lyra: { address: 127.0.0.11, role: lyra, ssh: { user: root, hostKey: ${key("vega")} } }
       vega:
@@ -38,6 +38,12 @@ function writeStack(dir: string): string {
     versions: { lyra-orchestrator: 1.4.2, qdrant: 1.12.4, node-red: 4.1.8, stt-service: 0.9.1, lyra-client: 1.4.2 }
     images:
       mqtt-broker: eclipse-mosquitto:2.0.20@sha256:21421af7b32bf9ce508e9090c8eb13bb81f410ca778dc205506180a6f862d0eb
+    artifacts:
+      lyra-orchestrator: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: lyra-orchestrator-wheels.tar.gz }
+      qdrant: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: qdrant.tar.gz }
+      node-red: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: node-red.tar.gz }
+      stt-service: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: stt-service.tar.gz }
+      lyra-client: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: lyra-client.tar.gz }
 `;
   const file = join(dir, "Pulumi.labssh.yaml");
   writeFileSync(file, yaml);

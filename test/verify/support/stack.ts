@@ -37,7 +37,7 @@ export async function writeTestStack(dir: string): Promise<TestStack> {
       domain: test.arpa
       timezone: Europe/Berlin
       ntpServers: [ntp.test.arpa]
-      nas: { host: nas.test.arpa, path: /backups }
+      nas: { host: nas.test.arpa, path: /backups, artifacts: { url: "http://nas.test.arpa:8081", path: /artifacts } }
     hosts:
       lyra:
         address: ${addresses.lyra}
@@ -60,6 +60,12 @@ export async function writeTestStack(dir: string): Promise<TestStack> {
     versions: { lyra-orchestrator: 1.4.2, qdrant: 1.12.4, node-red: 4.1.8, stt-service: 0.9.1, lyra-client: 1.4.2 }
     images:
       mqtt-broker: eclipse-mosquitto:2.0.20@sha256:21421af7b32bf9ce508e9090c8eb13bb81f410ca778dc205506180a6f862d0eb
+    artifacts:
+      lyra-orchestrator: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: lyra-orchestrator-wheels.tar.gz }
+      qdrant: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: qdrant.tar.gz }
+      node-red: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: node-red.tar.gz }
+      stt-service: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: stt-service.tar.gz }
+      lyra-client: { sha256: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", file: lyra-client.tar.gz }
 `;
   const file = join(dir, "Pulumi.verifytest.yaml");
   writeFileSync(file, yaml);

@@ -112,6 +112,21 @@ test("the plans hold the runbook's whole verification for the home stack", () =>
       `${host.name}: registration`,
     );
   }
+  // Every release artifact is checked installed at its pinned version and digest.
+  for (const plan of plans)
+    for (const artifact of plan.artifacts)
+      has(
+        (c) =>
+          c.host === plan.host &&
+          c.kind === "command" &&
+          c.name === `${plan.host}: ${artifact.key} ${artifact.version} installed` &&
+          c.command.includes(`'${artifact.sha256} ${artifact.version}' ${artifact.installDir}/.lyra-artifact`),
+        `${plan.host}: ${artifact.key} installed`,
+      );
+  assert.ok(
+    plans.some((p) => p.artifacts.length > 0),
+    "the home stack installs artifacts",
+  );
   // Every declared unit that should be running is checked over SSH.
   for (const plan of plans) {
     const checked = new Set(plan.checks.flatMap((c) => (c.kind === "unit" ? [c.unit] : [])));

@@ -401,6 +401,8 @@ test("systemd-analyze: the native broker unit and the metrics units verify; expo
     writeFileSync(join(units, name), content);
   }
   writeFileSync(join(dir, "mqtt-broker-metrics"), "#!/bin/sh\n", { mode: 0o755 });
+  // The unit requires its data set's restore (the backup module's, checked in test/tools): a stand-in here.
+  writeFileSync(join(units, "lyra-restore-mqtt-broker.service"), "[Service]\nType=oneshot\nExecStart=/bin/true\n");
   const verify = run("systemd-analyze", [
     "verify",
     ...["mqtt-broker.service", "mqtt-broker-metrics.service", "mqtt-broker-metrics.timer"].map((n) => join(units, n)),

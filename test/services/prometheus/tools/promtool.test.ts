@@ -51,7 +51,7 @@ test("promtool check config and check rules pass on the rendered files", () => {
   writeFileSync(configPath, configWithLocalRules());
   const config = run("promtool", ["check", "config", configPath]);
   assert.equal(config.status, 0, config.out);
-  assert.match(config.out, /SUCCESS: 4 rules found/);
+  assert.match(config.out, /SUCCESS: 6 rules found/);
   const rules = run("promtool", ["check", "rules", rulesPath]);
   assert.equal(rules.status, 0, rules.out);
   // The control: promtool does reject a broken expression.
@@ -88,6 +88,7 @@ test("promtool test rules: each alert fires when its condition holds long enough
   const vega = target("vega", "vega");
   const mirror2 = target("mirror-2", "mirror");
   const seen = (mirror: string) => ({ ...vega, mirror });
+  const lyraNode = target("lyra", "lyra");
   const tests = {
     rule_files: [rulesPath],
     evaluation_interval: "30s",
@@ -128,6 +129,42 @@ test("promtool test rules: each alert fires when its condition holds long enough
             eval_time: "12m",
             alertname: "MqttBrokerMetricsStale",
             exp_alerts: [expected("MqttBrokerMetricsStale", vega)],
+          },
+        ],
+      },
+      {
+        // Backups (the home stack's maxAgeHours: 36): lyra's qdrant had one good backup at 0 and
+        // its runs fail from 2 min on; its nodered is backed up every minute (a sample a minute, as
+        // a scrape gives; samples an hour apart would go stale between them).
+        interval: "1m",
+        input_series: [
+          {
+            series: selector("lyra_backup_last_success_timestamp_seconds", { ...lyraNode, dataset: "qdrant" }),
+            values: "0x2400",
+          },
+          {
+            series: selector("lyra_backup_last_success_timestamp_seconds", { ...lyraNode, dataset: "nodered" }),
+            values: "0+60x2400",
+          },
+          {
+            series: selector("lyra_backup_last_run_success", { ...lyraNode, dataset: "qdrant" }),
+            values: "1 1 0x2398",
+          },
+          { series: selector("lyra_backup_last_run_success", { ...lyraNode, dataset: "nodered" }), values: "1x2400" },
+        ],
+        alert_rule_test: [
+          { eval_time: "35h", alertname: "BackupStale", exp_alerts: [] },
+          {
+            eval_time: "38h",
+            alertname: "BackupStale",
+            exp_alerts: [expected("BackupStale", { ...lyraNode, dataset: "qdrant" })],
+          },
+          { eval_time: "1m", alertname: "BackupFailed", exp_alerts: [] },
+          { eval_time: "5m", alertname: "BackupFailed", exp_alerts: [] },
+          {
+            eval_time: "8m",
+            alertname: "BackupFailed",
+            exp_alerts: [expected("BackupFailed", { ...lyraNode, dataset: "qdrant" })],
           },
         ],
       },
