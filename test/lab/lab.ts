@@ -190,7 +190,7 @@ export async function goOnline(): Promise<void> {
 
 /**
  * Waits until nas's apt-cacher-ng works offline (serving its cache only) or online again, as its
- * guard (lyra-apt-cache-guard.timer, every 5 s) switches it; fails after `deadlineMs`.
+ * guard (lyra-apt-cache-guard.timer, every 5 s; offline after 3 failed checks) switches it; fails after `deadlineMs`.
  */
 export async function waitForAptCacheMode(lab: Lab, mode: "offline" | "online", deadlineMs = 60_000): Promise<void> {
   const test = mode === "offline" ? "-e" : "! -e";

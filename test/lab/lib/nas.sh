@@ -151,8 +151,9 @@ CONF
 }
 
 # The guard run by lyra-apt-cache-guard.timer: one HEAD request to the mirror, a restart of
-# apt-cacher-ng only when the answer changes whether it must work offline.
+# apt-cacher-ng only when the answers change whether it must work offline.
 NAS_APT_CACHE_OFFLINE_CONF=/etc/apt-cacher-ng/zz-lyra-offline.conf
+NAS_APT_CACHE_GUARD_FAILURES=/run/lyra-apt-cache-guard.failures
 nas_apt_cache_guard() {
   cat <<GUARD
 #!/bin/sh
@@ -164,7 +165,10 @@ try:
     urllib.request.urlopen(request, timeout=5)
 except Exception:
     sys.exit(1)
-'; then offline=0; else offline=1; fi
+'; then failures=0; else failures=\$((\$(cat $NAS_APT_CACHE_GUARD_FAILURES 2>/dev/null || echo 0) + 1)); fi
+echo "\$failures" >$NAS_APT_CACHE_GUARD_FAILURES
+# Offline only after 3 failed checks in a row (about 15 s): one slow answer must not switch it.
+offline=0; [ "\$failures" -lt 3 ] || offline=1
 was=0; [ -e $NAS_APT_CACHE_OFFLINE_CONF ] && was=1
 [ "\$offline" = "\$was" ] && exit 0
 if [ "\$offline" = 1 ]; then
