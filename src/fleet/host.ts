@@ -71,6 +71,7 @@ export class Host extends pulumi.ComponentResource {
         secretFiles,
         units,
         artifacts: artifactItems(plan),
+        ...(plan.aptProxy !== undefined && { aptProxy: plan.aptProxy }),
       },
       { parent: this, dependsOn: args.dependsOn ?? [] },
     );

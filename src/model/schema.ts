@@ -5,6 +5,7 @@
  * cross-field rules in its module (checkHost, checkFleet).
  */
 import { z } from "zod";
+import { aptProxyProblem, aptProxyExpected } from "./apt-proxy";
 import { artifactEntry, artifactShare, containerRegistry } from "./artifacts";
 import { withRule } from "./issues";
 import { topicFilterProblem } from "./mqtt-topic";
@@ -110,6 +111,8 @@ export const siteSchema = z.strictObject({
     artifacts: artifactShare,
     /** A container registry on the NAS the broker's image may come from. */
     registry: containerRegistry.optional(),
+    /** The NAS's Debian package cache (apt-cacher-ng): every host installs its packages through it. */
+    aptProxy: withRule(z.string({ error: aptProxyExpected }), aptProxyProblem).optional(),
   }),
 });
 

@@ -34,6 +34,8 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
   // the host fetches its artifacts with it.
   const curl = checks.some((c) => c.kind === "http") || artifacts.length > 0 ? ["curl"] : [];
   const units = uniqueBy(all("units") as HostPlan["units"], (u) => u.name, "unit", host.name);
+  const aptProxy = uniqueBy(all("aptProxy") as string[], (p) => p, "apt proxy", host.name);
+  if (aptProxy.length > 1) throw new Error(`internal: two renderers declare apt proxies on host '${host.name}'`);
   return {
     host: host.name,
     role: host.role,
@@ -64,5 +66,6 @@ export function assemblePlan(host: Host, fragments: PlanFragment[], dataSets: Ho
       "MQTT round trip",
       host.name,
     ),
+    ...(aptProxy.length > 0 && { aptProxy: aptProxy[0] }),
   };
 }

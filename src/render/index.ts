@@ -5,6 +5,7 @@
 import type { FleetModel, Host } from "../model/fleet";
 import { serviceModules } from "../services/registry";
 import type { ServiceModule } from "../services/module";
+import { aptFragment } from "./apt";
 import { assemblePlan } from "./assemble";
 import type { RenderContext } from "./context";
 import type { HostPlan, PlanFragment } from "./plan";
@@ -35,9 +36,11 @@ export function dataSetsOf(host: Host): HostPlan["dataSets"] {
 export function planFleet(fleet: FleetModel): HostPlan[] {
   const services = fleet.hosts.map((host) => placed(fleet, host));
   const dataSets = fleet.hosts.map((host) => dataSetsOf(host));
-  const fragments: PlanFragment[][] = services.map((list) =>
-    list.flatMap(({ module, ctx }) => (module.render ? [module.render(ctx)] : [])),
-  );
+  // Every host's apt settings (a building block, no service), then each service's part.
+  const fragments: PlanFragment[][] = services.map((list) => [
+    aptFragment(fleet),
+    ...list.flatMap(({ module, ctx }) => (module.render ? [module.render(ctx)] : [])),
+  ]);
   // What needs the rest of its host's plan (the health publisher) renders next...
   const hostPlans = fleet.hosts.map((host, i) => {
     const plan = assemblePlan(host, fragments[i], dataSets[i]);

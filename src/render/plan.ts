@@ -305,6 +305,8 @@ export interface HostPlan {
   unitOrder: Record<string, string[]>;
   /** Service ids placed on this host, sorted. */
   services: string[];
+  /** The NAS's package cache every apt-get on the host goes through (`site.nas.aptProxy`; ./apt.ts). */
+  aptProxy?: string;
 }
 
 /** What one service renderer contributes to a host; plan assembly merges, sorts and checks them. */

@@ -3,7 +3,7 @@
 # the NAS on 127.0.0.10 (lab infrastructure: lib/nas.sh, apps it serves: lib/artifacts.sh, images
 # its registry holds: lib/images.sh),
 # and on demand extra mirrors mirror-2..mirror-N on 127.0.0.14 and up (lib/mirrors.sh).
-# Usage: lab.sh up [--mirrors N] | down | wipe HOST... | wipe-nas | unplug HOST | status | artifacts
+# Usage: lab.sh up [--mirrors N] | down | wipe HOST... | wipe-nas | unplug HOST | offline | online | status | artifacts
 # (see test/lab/README.md)
 # State lives in ${LYRA_LAB_DIR:-/var/lib/lyra-fleet-lab}; needs root.
 set -uo pipefail
@@ -17,7 +17,7 @@ unset inherited
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 for lib in common rootfs network forwards hosts mirrors artifacts images nas; do . "$LAB_SRC/lib/$lib.sh"; done
 
-usage() { echo "usage: lab.sh up [--mirrors N] | down | wipe HOST... | wipe-nas | unplug HOST | status | artifacts" >&2; exit 2; }
+usage() { echo "usage: lab.sh up [--mirrors N] | down | wipe HOST... | wipe-nas | unplug HOST | offline | online | status | artifacts" >&2; exit 2; }
 
 preflight() {
   [ "$(id -u)" = 0 ] || die "the lab needs root (namespaces, mounts, systemd-nspawn)"
@@ -111,6 +111,7 @@ lab_down() {
   for name in $(host_names); do request_host_stop "$name"; done  # all power off at once
   for name in $(host_names); do stop_host "$name"; done
   stop_forwards
+  rm -f "$(offline_flag)" # the next `up` is online again
   for name in $(host_names); do unmount_host_overlay "$name"; done
   remove_network
   forget_extra_hosts
@@ -137,6 +138,18 @@ lab_unplug() {
   require_host "$1"
   stop_forwards "$1-*"
   say "$1 is unplugged ($(host_loopback "$1") refuses connections); lab:up plugs it back in"
+}
+
+# The internet is down, the LAN is not: the forward to Debian's mirror is cut for every host, nas
+# included, and stays cut across `up` and `wipe` until `online` (or `down`).
+lab_go_offline() {
+  cut_mirror_forward
+  say "the package forward is cut: no host reaches deb.debian.org until lab.sh online"
+}
+lab_go_online() {
+  netns_usable "$LAB_NETNS" || die "the lab is down; lab.sh up brings it up online"
+  restore_mirror_forward
+  say "the package forward is back: hosts reach deb.debian.org through $LAB_GATEWAY:80"
 }
 
 print_hosts() {
@@ -183,6 +196,8 @@ case $command in
   # Builds the artifacts and images without the lab (outside a test's lock: the first build takes minutes).
   artifacts) [ $# -eq 1 ] || usage; preflight; ensure_artifacts; ensure_images; cat "$LAB_ARTIFACTS/manifest.json" ;;
   unplug) [ $# -eq 2 ] || usage; preflight; take_lock; lab_unplug "$2" ;;
+  offline) [ $# -eq 1 ] || usage; preflight; take_lock; lab_go_offline ;;
+  online) [ $# -eq 1 ] || usage; preflight; take_lock; lab_go_online ;;
   status) preflight; lab_status ;;
   *) usage ;;
 esac

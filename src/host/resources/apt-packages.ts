@@ -33,6 +33,11 @@ export interface AptPackagesInputs {
   packages: string[];
   /** Deadline for apt-get (update and install together). */
   timeoutSeconds: number;
+  /**
+   * An HTTP proxy for every apt-get run (`http://nas.home.arpa:3142`, a package cache), given on
+   * its command line: it works on a re-flashed host before any apt.conf file names it.
+   */
+  proxy?: string;
 }
 
 /** What state holds: the requested packages and the versions the host really has of them. */
@@ -41,12 +46,15 @@ export interface AptPackagesOutputs extends AptPackagesInputs {
   installed: Record<string, string>;
 }
 
+/** What apt.conf and the shell take as they are: http, a host name or address, an optional port. */
+const APT_PROXY = /^http:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/;
+
 const PACKAGE_SPEC = /^([a-z0-9][a-z0-9+.-]+)(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$/;
 
 /** Problems with an AptPackages' inputs (unknown values are skipped). */
 export function aptPackagesProblems(inputs: Partial<Record<keyof AptPackagesInputs, unknown>>): Problem[] {
   const problems: Problem[] = [];
-  const { packages, timeoutSeconds } = inputs;
+  const { packages, timeoutSeconds, proxy } = inputs;
   if (packages !== undefined && !containsUnknown(packages)) {
     if (!Array.isArray(packages) || packages.length === 0) {
       problems.push({ property: "packages", reason: "must be a non-empty list of Debian package names" });
@@ -60,6 +68,12 @@ export function aptPackagesProblems(inputs: Partial<Record<keyof AptPackagesInpu
         }
       }
     }
+  }
+  if (proxy !== undefined && !containsUnknown(proxy) && !(typeof proxy === "string" && APT_PROXY.test(proxy))) {
+    problems.push({
+      property: "proxy",
+      reason: `must be an http:// URL of a host and an optional port, e.g. "http://nas.home.arpa:3142", got ${JSON.stringify(proxy)}`,
+    });
   }
   if (
     timeoutSeconds !== undefined &&
@@ -145,17 +159,22 @@ export function observedPackages(
 /**
  * apt-get install without recommends, non-interactive, keeping existing config files. `apt-get
  * update` runs only when the host has no package lists yet, or when the install failed (a stale
- * list naming versions the mirror no longer has).
+ * list naming versions the mirror no longer has). The first argument is the proxy ("" for none),
+ * given to every apt-get run; the rest are the packages.
  */
 const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
+proxy=$1; shift
+apt_get() {
+  if [ -n "$proxy" ]; then apt-get -o "Acquire::http::Proxy=$proxy" "$@"; else apt-get "$@"; fi
+}
 install() {
-  apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120 \\
+  apt_get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120 \\
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -- "$@"
 }
-if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then apt-get update -q || exit 5; fi
+if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then apt_get update -q || exit 5; fi
 if ! install "$@"; then
   echo "lyra-fleet: install failed; refreshing the package lists and trying once more" >&2
-  apt-get update -q || exit 5
+  apt_get update -q || exit 5
   install "$@"
 fi`;
 
@@ -167,8 +186,8 @@ async function converge(rawInputs: AptPackagesInputs): Promise<AptPackagesOutput
   if (missing.length > 0) {
     countHostEvent(connection.host, "aptInstalls");
     const result = await runRemote(connection, INSTALL_SCRIPT, {
-      purpose: `apt-get install ${missing.join(" ")}`,
-      args: missing,
+      purpose: `apt-get install ${missing.join(" ")}${inputs.proxy ? ` through ${inputs.proxy}` : ""}`,
+      args: [inputs.proxy ?? "", ...missing],
       writes: true,
       timeoutMs: inputs.timeoutSeconds * 1000,
     });
@@ -179,7 +198,8 @@ async function converge(rawInputs: AptPackagesInputs): Promise<AptPackagesOutput
       throw hostError(
         connection.host,
         "command",
-        `${describeHost(connection)}: apt-get could not install ${listInWords(stillMissing.length ? stillMissing : missing)} ` +
+        `${describeHost(connection)}: apt-get could not install ${listInWords(stillMissing.length ? stillMissing : missing)}` +
+          `${inputs.proxy ? ` through ${inputs.proxy}` : ""} ` +
           `(exit code ${result.exitCode}): ${tail}`,
       );
     }

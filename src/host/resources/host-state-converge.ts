@@ -334,7 +334,7 @@ export async function converge(
   try {
     let host = await readHostSnapshot(connection, snapshotFor(state, news));
     if (unsatisfied(news.packages, host.installed).length > 0) {
-      state.packages = await item.packages.apply(connection, news.packages);
+      state.packages = await item.packages.apply(connection, news.packages, news.aptProxy);
       // What the packages brought (a packaged unit, its files) is read again.
       host = await readHostSnapshot(connection, snapshotFor(state, news));
     } else {

@@ -161,10 +161,11 @@ export const units = {
   },
 };
 
-const aptInputs = (connection: HostConnection, packages: string[]) => ({
+const aptInputs = (connection: HostConnection, packages: string[], proxy?: string) => ({
   connection,
   packages,
   timeoutSeconds: DEFAULT_APT_TIMEOUT_SECONDS,
+  ...(proxy !== undefined && { proxy }),
 });
 
 export const packages = {
@@ -184,10 +185,10 @@ export const packages = {
     );
     return diff.differing.includes("packages");
   },
-  /** Installs what is missing; removes nothing (see AptPackages' delete). */
-  async apply(connection: HostConnection, wanted: string[]): Promise<PackagesState> {
+  /** Installs what is missing (through `proxy` when given); removes nothing (see AptPackages' delete). */
+  async apply(connection: HostConnection, wanted: string[], proxy?: string): Promise<PackagesState> {
     if (wanted.length === 0) return { packages: [], installed: {} };
-    const outs = (await aptPackagesProvider.create(aptInputs(connection, wanted))).outs!;
+    const outs = (await aptPackagesProvider.create(aptInputs(connection, wanted, proxy))).outs!;
     return { packages: outs.packages, installed: outs.installed };
   },
 };

@@ -36,10 +36,19 @@ export interface HostStateInputs {
    * it is installed.
    */
   artifacts: Record<string, ArtifactItem>;
+  /**
+   * The HTTP proxy every apt-get run of the host goes through (a package cache on the NAS), given
+   * on apt-get's command line, so the first install on a re-flashed host uses it before any
+   * apt.conf file does. How packages arrive, not what the host has: it is not in state or diff.
+   */
+  aptProxy?: string;
 }
 
 /** What `items` holds, as JSON text. */
-export type HostStateItemsText = Pick<HostStateInputs, "packages" | "directories" | "files" | "units" | "artifacts">;
+export type HostStateItemsText = Pick<
+  HostStateInputs,
+  "packages" | "directories" | "files" | "units" | "artifacts" | "aptProxy"
+>;
 
 /** What state holds: after a read, what the host really has. Never a file's content. */
 export interface HostStateOutputs {

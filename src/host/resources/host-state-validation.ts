@@ -19,6 +19,7 @@ export interface HostStateItems {
   secretFiles?: Record<string, FileItem>;
   units?: Record<string, UnitItem>;
   artifacts?: unknown;
+  aptProxy?: unknown;
 }
 
 /** Problems of one item, its property named under the item: `files["/etc/x"].mode`. */
@@ -34,6 +35,10 @@ export function hostStateProblems(inputs: HostStateItems): Problem[] {
   const problems: Problem[] = [];
   if (Array.isArray(inputs.packages) && inputs.packages.length > 0)
     problems.push(...aptPackagesProblems({ packages: inputs.packages }));
+  if (inputs.aptProxy !== undefined)
+    problems.push(
+      ...aptPackagesProblems({ proxy: inputs.aptProxy }).map((p) => ({ property: "aptProxy", reason: p.reason })),
+    );
   for (const [path, dir] of Object.entries(inputs.directories ?? {}))
     problems.push(...under(`directories[${JSON.stringify(path)}]`, directoryProblems({ path, ...dir })));
   const declaredFiles = new Set<string>();

@@ -39,6 +39,11 @@ export interface HostStateArgs {
    * `restartOn` restarts once when it is installed.
    */
   artifacts?: Record<string, ArtifactItem>;
+  /**
+   * The HTTP proxy every apt-get run goes through ("http://nas.home.arpa:3142", a package cache),
+   * given on apt-get's command line: a re-flashed host's first install uses it too.
+   */
+  aptProxy?: string;
 }
 
 /** What each resource carries as its provider: a loader of hostStateProvider (see ./provider-entry.ts). */
@@ -76,6 +81,8 @@ export class HostState extends EntryResource {
       files: args.files,
       units: args.units,
       artifacts: args.artifacts ?? {},
+      // Only when set: the items text of a host without a proxy stays as it was.
+      ...(args.aptProxy !== undefined && { aptProxy: args.aptProxy }),
     };
     super(
       hostStateEntry,

@@ -23,9 +23,9 @@ FORWARDED_PORTS="22 1880 1883 6333 8000 8001 8200 8300 9090 9100"
 # Extra mirrors are reached over SSH only (the fleet's health gates run on the host itself):
 # 10 forwarders per host would be 190 more processes in a 20-mirror lab.
 EXTRA_FORWARDED_PORTS="22"
-# The NAS (lib/nas.sh) is lab infrastructure: SSH/SFTP, the artifact share, the registry.
+# The NAS (lib/nas.sh) is lab infrastructure: SSH/SFTP, the artifact share, the registry, the package cache.
 NAS_HOST=nas
-NAS_FORWARDED_PORTS="22 8081 5000"
+NAS_FORWARDED_PORTS="22 8081 5000 3142"
 # apt inside the hosts reaches Debian through the gateway; these names resolve to it there.
 MIRROR_NAMES="deb.debian.org"
 MIRROR_UPSTREAM=deb.debian.org:80

@@ -35,11 +35,22 @@ forward_listening() { # PID NETNS ADDR:PORT
   "${in[@]}" ss -Hltnp "src $3" 2>/dev/null | grep -qF "pid=$1,"
 }
 
+# The internet as the lab's hosts see it is this one forward: every host, nas included, reaches
+# Debian's mirror only through it. `lab.sh offline` cuts it (and leaves a flag, so that an `up` or
+# a `wipe` in between keeps it cut); `lab.sh online` and `lab.sh down` restore it.
+offline_flag() { echo "$LAB_RUN/offline"; }
+lab_offline() { [ -e "$(offline_flag)" ]; }
+start_mirror_forward() {
+  # apt inside the hosts: gateway:80 -> Debian's mirror, dialled from the root namespace.
+  start_forward mirror "$LAB_NETNS" "$LAB_GATEWAY:80" "$ROOT_NETNS_HANDLE" "$MIRROR_UPSTREAM"
+}
+cut_mirror_forward() { touch "$(offline_flag)"; stop_forwards mirror; }
+restore_mirror_forward() { rm -f "$(offline_flag)"; start_mirror_forward; }
+
 ensure_forwards() {
   local name port loopback internal
   [ -z "${LAB_NETNS_RECREATED:-}" ] || stop_forwards
-  # apt inside the hosts: gateway:80 -> Debian's mirror, dialled from the root namespace.
-  start_forward mirror "$LAB_NETNS" "$LAB_GATEWAY:80" "$ROOT_NETNS_HANDLE" "$MIRROR_UPSTREAM"
+  lab_offline || start_mirror_forward
   for name in $(host_names); do
     loopback=$(host_loopback "$name"); internal=$(host_internal "$name")
     for port in $(host_ports "$name"); do
@@ -66,4 +77,5 @@ forwards_status() {
     pidfile_alive "$pidfile" "$SOCKET_PROXYD" && up=$((up + 1))
   done
   echo "forwarders: $up of $total running"
+  if lab_offline; then echo "package forward (deb.debian.org:80): cut (lab.sh online restores it)"; fi
 }

@@ -3,7 +3,10 @@
 #   - the account `lyra` (SFTP only, the committed key pair in nas-account/): the restic
 #     repository root /srv/lyra-backups and the artifact share /srv/lyra-artifacts are its own;
 #   - the artifact share served read-only over HTTP on :8081 (python3 http.server as nobody);
-#   - a container registry on :5000, Debian's docker-registry (plain HTTP, storage on nas's disk).
+#   - a container registry on :5000, Debian's docker-registry (plain HTTP, storage on nas's disk);
+#   - a Debian package cache on :3142, Debian's apt-cacher-ng, fetching through the lab's Debian
+#     forward: the fleet's hosts install through it (site.nas.aptProxy), and once a package went
+#     through it they still can while that forward is cut (`lab.sh offline`; README "apt through nas").
 # Provisioning runs over SSH with apt through the lab's Debian forward, once per NAS layer (a stamp
 # holds the provisioning script's hash); the .debs it fetched are kept in $NAS_APT_CACHE, so a
 # re-provisioned NAS downloads nothing again. The artifacts (lib/artifacts.sh) are copied in on every
@@ -14,7 +17,8 @@ NAS_BACKUPS=/srv/lyra-backups
 NAS_ARTIFACTS=/srv/lyra-artifacts
 NAS_ARTIFACTS_PORT=8081
 NAS_REGISTRY_PORT=5000
-NAS_PACKAGES="docker-registry"
+NAS_APT_CACHE_PORT=3142
+NAS_PACKAGES="docker-registry apt-cacher-ng"
 # The fleet's NAS key pair (the lab stack's nasSshKey secret). git keeps files 0644, ssh wants
 # its identity private: tests use the 0600 copy.
 NAS_ACCOUNT_KEY_FIXTURE=$LAB_SRC/nas-account/id_ed25519
@@ -91,10 +95,91 @@ http:
   addr: :$NAS_REGISTRY_PORT
 CONF
 
+# Settings beside Debian's acng.conf, which stays as packaged (see the README for why each one).
+cat >/etc/apt-cacher-ng/zz-lyra-lab.conf <<'CONF'
+$(nas_acng_conf)
+CONF
+# Where /debian/ requests go: the lab's mirror. As debconf left this file, acng answered every
+# /debian/ request with 503 "Resource temporarily unavailable" (debian-security, remapped in
+# acng.conf itself, worked).
+printf '%s\n' 'http://deb.debian.org/debian/' >/etc/apt-cacher-ng/backends_debian
+
+# apt-cacher-ng checks every index file (InRelease) upstream before serving it and answers 503
+# when it cannot, so with the internet down no wiped host could even \`apt-get update\`. In
+# Offlinemode it serves what it has and contacts nobody, but then it fetches nothing new either.
+# This guard switches Offlinemode on while Debian's mirror does not answer and off when it does.
+cat >/usr/local/sbin/lyra-apt-cache-guard <<'GUARD'
+$(nas_apt_cache_guard)
+GUARD
+chmod 0755 /usr/local/sbin/lyra-apt-cache-guard
+cat >/etc/systemd/system/lyra-apt-cache-guard.service <<'UNIT'
+[Unit]
+Description=apt-cacher-ng in Offlinemode while Debian's mirror is unreachable (lab NAS)
+After=apt-cacher-ng.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/lyra-apt-cache-guard
+UNIT
+cat >/etc/systemd/system/lyra-apt-cache-guard.timer <<'UNIT'
+[Unit]
+Description=Check Debian's mirror every few seconds for apt-cacher-ng (lab NAS)
+
+[Timer]
+OnBootSec=2s
+OnUnitActiveSec=5s
+AccuracySec=1s
+
+[Install]
+WantedBy=timers.target
+UNIT
+
 systemctl daemon-reload
-systemctl enable --quiet lyra-artifacts-http.service docker-registry.service
-systemctl restart lyra-artifacts-http.service docker-registry.service
+systemctl enable --quiet lyra-artifacts-http.service docker-registry.service apt-cacher-ng.service \
+  lyra-apt-cache-guard.timer
+systemctl restart lyra-artifacts-http.service docker-registry.service apt-cacher-ng.service \
+  lyra-apt-cache-guard.timer
 EOF
+}
+
+# apt-cacher-ng's settings on nas (a conf file of its own).
+nas_acng_conf() {
+  cat <<CONF
+Port: $NAS_APT_CACHE_PORT
+BindAddress: 0.0.0.0
+CONF
+}
+
+# The guard run by lyra-apt-cache-guard.timer: one HEAD request to the mirror, a restart of
+# apt-cacher-ng only when the answers change whether it must work offline.
+NAS_APT_CACHE_OFFLINE_CONF=/etc/apt-cacher-ng/zz-lyra-offline.conf
+NAS_APT_CACHE_GUARD_FAILURES=/run/lyra-apt-cache-guard.failures
+nas_apt_cache_guard() {
+  cat <<GUARD
+#!/bin/sh
+set -u
+if python3 -c '
+import sys, urllib.request
+request = urllib.request.Request("http://deb.debian.org/debian/dists/$ROOTFS_SUITE/InRelease", method="HEAD")
+try:
+    urllib.request.urlopen(request, timeout=5)
+except Exception:
+    sys.exit(1)
+'; then failures=0; else failures=\$((\$(cat $NAS_APT_CACHE_GUARD_FAILURES 2>/dev/null || echo 0) + 1)); fi
+echo "\$failures" >$NAS_APT_CACHE_GUARD_FAILURES
+# Offline only after 3 failed checks in a row (about 15 s): one slow answer must not switch it.
+offline=0; [ "\$failures" -lt 3 ] || offline=1
+was=0; [ -e $NAS_APT_CACHE_OFFLINE_CONF ] && was=1
+[ "\$offline" = "\$was" ] && exit 0
+if [ "\$offline" = 1 ]; then
+  echo 'Offlinemode: 1' >$NAS_APT_CACHE_OFFLINE_CONF
+  echo "Debian's mirror does not answer: apt-cacher-ng serves its cache only (Offlinemode)"
+else
+  rm -f $NAS_APT_CACHE_OFFLINE_CONF
+  echo "Debian's mirror answers again: apt-cacher-ng fetches again"
+fi
+systemctl restart apt-cacher-ng.service
+GUARD
 }
 
 nas_stamp_wanted() { nas_provision_script | sha256sum | cut -d' ' -f1; }
@@ -137,25 +222,29 @@ publish_artifacts() {
 nas_http_ok() { curl -fs -o /dev/null --max-time 3 "$1"; }
 nas_services_answer() {
   local address; address=$(host_loopback "$NAS_HOST")
-  nas_http_ok "http://$address:$NAS_ARTIFACTS_PORT/" && nas_http_ok "http://$address:$NAS_REGISTRY_PORT/v2/"
+  nas_http_ok "http://$address:$NAS_ARTIFACTS_PORT/" && nas_http_ok "http://$address:$NAS_REGISTRY_PORT/v2/" &&
+    nas_apt_cache_answers "$address"
 }
+# apt-cacher-ng answers its own report page (acng-report.html is on by default).
+nas_apt_cache_answers() { nas_http_ok "http://$1:$NAS_APT_CACHE_PORT/acng-report.html"; }
 
 ensure_nas() {
   nas_in_lab || return 0
   install -m 0600 "$NAS_ACCOUNT_KEY_FIXTURE" "$NAS_ACCOUNT_KEY" || die "cannot install $NAS_ACCOUNT_KEY"
   [ "$(cat "$(nas_stamp_file)" 2>/dev/null)" = "$(nas_stamp_wanted)" ] || provision_nas
   publish_artifacts
-  wait_until "$DEADLINE_NAS_SERVICES" "nas's artifact share (:$NAS_ARTIFACTS_PORT) and registry (:$NAS_REGISTRY_PORT)" \
-    nas_services_answer || die "nas does not serve its artifact share and registry (log: $LAB_LOGS/nas-provision.log)"
+  wait_until "$DEADLINE_NAS_SERVICES" "nas's artifact share (:$NAS_ARTIFACTS_PORT), registry (:$NAS_REGISTRY_PORT) and package cache (:$NAS_APT_CACHE_PORT)" \
+    nas_services_answer || die "nas does not serve its artifact share, registry and package cache (log: $LAB_LOGS/nas-provision.log)"
   publish_images
 }
 
 nas_status() {
   nas_in_lab || return 0
-  local address share=down registry=down provisioned=no
+  local address share=down registry=down cache=down provisioned=no
   address=$(host_loopback "$NAS_HOST")
   nas_http_ok "http://$address:$NAS_ARTIFACTS_PORT/" && share=up
   nas_http_ok "http://$address:$NAS_REGISTRY_PORT/v2/" && registry=up
+  nas_apt_cache_answers "$address" && cache=up
   [ "$(cat "$(nas_stamp_file)" 2>/dev/null)" = "$(nas_stamp_wanted)" ] && provisioned=yes
-  echo "nas: provisioned $provisioned, artifact share :$NAS_ARTIFACTS_PORT $share, registry :$NAS_REGISTRY_PORT $registry"
+  echo "nas: provisioned $provisioned, artifact share :$NAS_ARTIFACTS_PORT $share, registry :$NAS_REGISTRY_PORT $registry, package cache :$NAS_APT_CACHE_PORT $cache"
 }
