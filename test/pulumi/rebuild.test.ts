@@ -3,7 +3,9 @@
  * the apps' own APIs is backed up to the lab's NAS; three wiped hosts come back with one `pulumi up`,
  * their apps installed from the NAS's artifact share at the pinned versions and their data restored
  * before each service first started; verify is green. Then: a version bump upgrades one app and
- * restarts only its unit (and back); a backup that fails shows in verify; a no-op writes nothing.
+ * restarts only its unit (and back); with the internet cut, a wiped mirror comes back from the NAS
+ * alone (packages from its cache, apps from its share); a backup that fails shows in verify; a no-op
+ * writes nothing.
  *
  * The tests run in order on the lab stack, each starting from where the previous one left the lab.
  */
@@ -16,7 +18,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { loadStackFile } from "../../src/model/load";
 import { planFleet } from "../../src/render";
-import { ensureLab, plugBackIn, wipeHost, type Lab } from "../lab/lab";
+import { ensureLab, goOffline, goOnline, plugBackIn, waitForAptCacheMode, wipeHost, type Lab } from "../lab/lab";
 import { labSecrets, labStack, labStackSpec } from "../lab/pulumi-lab";
 import { pulumiStack } from "../lab/pulumi-stack";
 import { stackFleet } from "../support/stack-fleet";
@@ -270,6 +272,32 @@ test(
     assert.notEqual(afterBoth[0], before[0], `${unit} restarted`);
     assert.deepEqual(afterBoth.slice(1), before.slice(1), `${others.join(" and ")} never restarted`);
     await sh(lab, "nas", `rm -rf /srv/lyra-artifacts/${key}/${to}`);
+  },
+);
+
+test(
+  "with the lab's package forward cut (the internet down, the LAN up), a wiped mirror comes back from the NAS alone",
+  { timeout: 20 * 60_000 },
+  async () => {
+    await goOffline();
+    try {
+      await waitForAptCacheMode(lab, "offline");
+      // Nothing upstream answers now: Debian's mirror is cut for every lab host, nas included.
+      const upstream = await lab.sshExec("mirror-1", "curl -s -o /dev/null --max-time 5 http://deb.debian.org/debian/");
+      assert.notEqual(upstream.code, 0, "Debian's mirror is out of reach");
+      await wipeHost("mirror-1");
+      const stack = await labStack();
+      stack.resetCounters();
+      const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
+      console.log(
+        `# rebuild offline: wiped mirror-1 back in ${(up.ms / 1000).toFixed(1)} s; ${countsLine(stack.counters())}`,
+      );
+      const green = await verify(lab, ["--watch", "--deadline", "300", "--host", "mirror-1"]);
+      assert.equal(green.code, 0, `verify of mirror-1 did not turn green:\n${green.stdout}\n${green.stderr}`);
+    } finally {
+      await goOnline();
+    }
+    await waitForAptCacheMode(lab, "online");
   },
 );
 
