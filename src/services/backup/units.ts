@@ -91,9 +91,10 @@ export function dataSetUnits(data: BackedUpDataSet, settings: BackupSettings, te
       RandomizedDelaySec: `${settings.randomizedDelayMinutes}min`,
       // A run missed while the host was off happens at the next boot.
       Persistent: true,
-      // And an hour after the timer starts (a deploy, a boot): new data is not left without a
-      // backup, and its "no backup yet" alert, until the next calendar time.
-      OnActiveSec: "1h",
+      // And two minutes after the timer starts (a deploy, a boot), once its service is up (qdrant's
+      // snapshot API): a new host is backed up, and verify green, within minutes, not at the next
+      // calendar time; a rebuilt host's first backup starts from what it restored (restic dedups it).
+      OnActiveSec: "2min",
     },
     Install: { WantedBy: "timers.target" },
   });
@@ -116,7 +117,7 @@ export function dataSetUnits(data: BackedUpDataSet, settings: BackupSettings, te
       startsAfter: unitsNamedIn(backupSection),
       after: [],
     },
-    // Its first backup comes an hour after a converge or boot, not at once: no gate waits for it.
+    // Its first backup comes minutes after a converge or boot, not at once: no gate waits for it.
     {
       name: backupTimer(id),
       content: timer,
