@@ -22,7 +22,7 @@ import { ensureLab, goOffline, goOnline, plugBackIn, waitForAptCacheMode, wipeHo
 import { labSecrets, labStack, labStackSpec } from "../lab/pulumi-lab";
 import { pulumiStack } from "../lab/pulumi-stack";
 import { stackFleet } from "../support/stack-fleet";
-import { countsLine, labHostNames, monitorPassword, pulumiOk, root, sh, total, verify } from "./support";
+import { countsLine, display, labHostNames, monitorPassword, pulumiOk, root, sh, total, verify } from "./support";
 
 const STACK = ["--stack", "lab"];
 const proof = `rebuild-${randomBytes(6).toString("hex")}`;
@@ -257,6 +257,13 @@ test(
       [original, from],
     ] as const) {
       const stack = await pulumiStack({ ...labStackSpec(), fleet: () => fleet });
+      // The preview shows the pin change as an update of that one host's items, naming the version.
+      const preview = display(await pulumiOk(stack, ["preview", ...STACK]));
+      assert.match(preview, /~ +pulumi-nodejs:dynamic\/lyra-host:HostState mirror-1:state update/, preview);
+      for (const other of ["lyra", "vega"])
+        assert.doesNotMatch(preview, new RegExp(`HostState ${other}:state update`), `${other} is left alone`);
+      const diff = display(await pulumiOk(stack, ["preview", ...STACK, "--diff"]));
+      assert.ok(diff.includes(`/opt/lyra/apps/${key}/${version}`), `the diff names ${key} ${version}:\n${diff}`);
       stack.resetCounters();
       const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
       const counts = stack.counters();
