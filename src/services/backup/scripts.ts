@@ -203,7 +203,10 @@ say "backed up $path"
  */
 const restoreInto = `# restore_into <snapshot>: into a staging directory beside the data, then moved in.
 restore_into() {
-  real=$(readlink -f "$path")
+  # On an empty host even the data set's parent may be missing (qdrant's /var/lib/qdrant), and
+  # readlink -f resolves nothing under a missing directory.
+  mkdir -p "$(dirname "$path")"
+  real=$(readlink -f "$path") && [ -n "$real" ] || fail "cannot resolve $path"
   staging="$real.lyra-restore"
   # A leftover of an interrupted restore, never data a service wrote.
   rm -rf "$staging"

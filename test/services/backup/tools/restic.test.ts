@@ -173,6 +173,23 @@ test("a backup refuses to run before its data set's restore succeeded this boot"
   assert.ok(!existsSync(s.repo), "nothing reached the repository");
 });
 
+test("a data set whose parent is gone too (qdrant's /var/lib/qdrant/snapshots on a re-flashed host) is restored into a new parent", () => {
+  const s = setup("nested", join(dir, "nested-repo"));
+  const parent = join(dir, "data", "nested-parent");
+  const d = { ...dataSet("nested"), path: join(parent, "snapshots") };
+  assert.equal(restore(s, d).status, 0);
+  writeData(d.path, { "points/collection.snapshot": "vectors\n" });
+  const b = backup(s, d);
+  assert.equal(b.status, 0, b.output);
+
+  rmSync(parent, { recursive: true });
+  rmSync(s.run, { recursive: true });
+  mkdirSync(s.run, { recursive: true });
+  const r = restore(s, d);
+  assert.equal(r.status, 0, r.output);
+  assert.deepEqual(filesUnder(d.path), { "points/collection.snapshot": "vectors\n" });
+});
+
 test("back up, wipe, restore: the data comes back whole; what pulumi up writes is neither backed up nor restored", () => {
   const s = setup("cycle", join(dir, "cycle-repo"));
   const d = dataSet("cycle");
