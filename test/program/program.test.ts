@@ -286,7 +286,6 @@ const changes: {
         "~ lyra:artifact lyra-orchestrator",
         "~ lyra:health-gate",
         "~ lyra:lyra-orchestrator.service",
-        "~ lyra:mkdocs.service",
       ]),
   },
   {
@@ -298,7 +297,6 @@ const changes: {
         "~ lyra:/opt/lyra/docs/docs/hosts/lyra.md",
         "~ lyra:artifact qdrant",
         "~ lyra:health-gate",
-        "~ lyra:mkdocs.service",
         "~ lyra:qdrant.service",
       ]),
   },
@@ -311,7 +309,6 @@ const changes: {
         "~ lyra:/opt/lyra/docs/docs/hosts/mirror-1.md",
         "~ lyra:/opt/lyra/docs/docs/hosts/mirror-2.md",
         "~ lyra:health-gate",
-        "~ lyra:mkdocs.service",
         ...["mirror-1", "mirror-2"].flatMap((m) => [
           `~ ${m}:/etc/lyra/stt-service/stt-service.env`,
           `~ ${m}:artifact stt-service`,
@@ -333,7 +330,6 @@ const changes: {
             `~ ${h}:health-gate`,
           ]),
           "~ lyra:/opt/lyra/docs/docs/index.md",
-          "~ lyra:mkdocs.service",
         ].sort(),
       ),
   },

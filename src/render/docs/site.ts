@@ -34,8 +34,13 @@ function siteDirectories(): PlannedDirectory[] {
   }));
 }
 
+/**
+ * `mkdocs serve` watches its docs directory and rebuilds a changed page by itself, so a page change
+ * (a host page naming a new pin) restarts nothing; mkdocs.yml and the hook are read at its start.
+ */
 function siteFile(path: string, content: string): PlannedFile {
-  return { path, content, mode: "0644", ...owner, restarts: [docsUnit] };
+  const page = path.startsWith(`${docsRoot}/${docsDir}/`);
+  return { path, content, mode: "0644", ...owner, restarts: page ? [] : [docsUnit] };
 }
 
 /** Paths of every file the site declares, known before any page is written (the docs host's page lists them). */
