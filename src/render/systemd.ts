@@ -2,6 +2,7 @@
  * systemd unit files from plain objects, and the hardening every unit starts from.
  * Key order is the object's insertion order (deterministic); arrays repeat the key.
  */
+import type { PlannedUnit, Prerequisite } from "./plan";
 
 export type UnitValue = string | number | boolean | string[] | undefined;
 export type UnitSection = Record<string, UnitValue>;
@@ -36,6 +37,28 @@ export function unitsNamedIn(section: UnitSection): string[] {
     return values.flatMap((v) => v.split(/\s+/)).filter((name) => name !== "");
   });
   return [...new Set(names)].sort();
+}
+
+/**
+ * A service that runs for good: enabled, started, scored by the security check, started after the
+ * units its [Unit] section names (`unitSection`, the object its file was written from) and after
+ * `after`, what must be converged first.
+ */
+export function longRunningUnit(
+  name: string,
+  content: string,
+  unitSection: UnitSection,
+  after: Prerequisite[] = [],
+): PlannedUnit {
+  return {
+    name,
+    content,
+    enabled: true,
+    active: true,
+    longRunning: true,
+    startsAfter: unitsNamedIn(unitSection),
+    after,
+  };
 }
 
 /**

@@ -23,7 +23,7 @@ import { clientLogsDirectory } from "./options";
 import type { RenderContext, ServiceRenderer } from "../../render/context";
 import { fqdnOf } from "../../render/context";
 import type { PlanFragment } from "../../render/plan";
-import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { hardened, longRunningUnit, unitFile } from "../../render/systemd";
 import { brokerUrl, mqttPasswordFile } from "../mqtt-broker/client-credentials";
 import type { LyraClientOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
@@ -156,17 +156,7 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
         restarts: [lyraClientUnit],
       },
     ],
-    units: [
-      {
-        name: lyraClientUnit,
-        content: unit,
-        enabled: true,
-        active: true,
-        longRunning: true,
-        startsAfter: unitsNamedIn(unitSection),
-        after: [brokerPrerequisite(fleet)],
-      },
-    ],
+    units: [longRunningUnit(lyraClientUnit, unit, unitSection, [brokerPrerequisite(fleet)])],
     ports: [{ port: settings.port, protocol: "tcp", service: "lyra-client" }],
     // The runbook's emergency mode: while the broker is away it answers from its cache.
     offline: [

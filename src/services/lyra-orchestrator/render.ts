@@ -12,7 +12,7 @@ import { hostRunning, type FleetModel, type Host } from "../../model/fleet";
 import { orchestratorOwnedVariables } from "./options";
 import type { ServiceRenderer } from "../../render/context";
 import type { HealthCheck, PlanFragment } from "../../render/plan";
-import { hardened, unitFile, unitsNamedIn, type UnitSection } from "../../render/systemd";
+import { hardened, longRunningUnit, unitFile, type UnitSection } from "../../render/systemd";
 import { brokerAddress, mqttPasswordFile } from "../mqtt-broker/client-credentials";
 import type { OrchestratorOptions } from "./options";
 import { unitPrerequisite } from "../../render/prerequisites";
@@ -142,15 +142,10 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
     ],
     files: [mqttPasswordFile(fleet, mqttUser, orchestratorMqttPasswordPath, [unitName])],
     units: [
-      {
-        name: unitName,
-        content: unit,
-        enabled: true,
-        active: true,
-        longRunning: true,
-        startsAfter: unitsNamedIn(unitSection),
-        after: [...(qdrantHere ? [unitPrerequisite(host.name, "qdrant.service")] : []), brokerPrerequisite(fleet)],
-      },
+      longRunningUnit(unitName, unit, unitSection, [
+        ...(qdrantHere ? [unitPrerequisite(host.name, "qdrant.service")] : []),
+        brokerPrerequisite(fleet),
+      ]),
     ],
     ports: [{ port: settings.port, protocol: "tcp", service: "lyra-orchestrator" }],
     checks,

@@ -10,7 +10,7 @@
  */
 import type { ServiceRenderer } from "../../render/context";
 import { docsRoot } from "../../render/docs/paths";
-import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { hardened, longRunningUnit, unitFile } from "../../render/systemd";
 import { afterRestore } from "../backup/paths";
 import type { MkdocsOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
@@ -45,17 +45,7 @@ export const render: ServiceRenderer<MkdocsOptions> = ({ fleet, host, settings }
   });
   return {
     packages: ["mkdocs", "curl"],
-    units: [
-      {
-        name: unitName,
-        content: unit,
-        enabled: true,
-        active: true,
-        longRunning: true,
-        startsAfter: unitsNamedIn(unitSection),
-        after: [],
-      },
-    ],
+    units: [longRunningUnit(unitName, unit, unitSection)],
     ports: [{ port: settings.port, protocol: "tcp", service: "mkdocs" }],
     docsSite: [{ service: "mkdocs", url: `http://${host.fqdn}:${settings.port}/` }],
     checks: [unitActive(host, unitName), httpAnswers(host, "docs site", settings.port, "/")],

@@ -15,7 +15,7 @@ import {
   type PlannedUnit,
   type RecoveryStep,
 } from "../../render/plan";
-import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { hardened, longRunningUnit, unitFile } from "../../render/systemd";
 import type { DataSetBackup } from "../module";
 import { afterRestore } from "../backup/paths";
 import { brokerMetricsEnabled, metricsFiles, metricsTimer, metricsUnits } from "./metrics";
@@ -165,15 +165,7 @@ function nativeUnit(fleet: FleetModel, host: Host): PlannedUnit {
     },
     Install: { WantedBy: "multi-user.target" },
   });
-  return {
-    name: nativeUnitName,
-    content,
-    enabled: true,
-    active: true,
-    longRunning: true,
-    startsAfter: unitsNamedIn(unitSection),
-    after: [],
-  };
+  return longRunningUnit(nativeUnitName, content, unitSection);
 }
 
 /** Debian's own mosquitto.service (from the package) would hold port 1883: kept stopped and disabled. */

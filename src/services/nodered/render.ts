@@ -18,7 +18,7 @@
  */
 import type { ServiceRenderer } from "../../render/context";
 import { secretToken } from "../../render/secrets";
-import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { hardened, longRunningUnit, unitFile } from "../../render/systemd";
 import { afterRestore } from "../backup/paths";
 import { brokerAddress } from "../mqtt-broker/client-credentials";
 import { watchdogCredentials, watchdogFlows } from "./flows";
@@ -114,17 +114,7 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
       file(noderedPaths.credentialSecret, secretToken(noderedCredentialSecretKey), "0600"),
       file(noderedPaths.adminPassword, secretToken(noderedAdminPasswordKey), "0600"),
     ],
-    units: [
-      {
-        name: unitName,
-        content: unit,
-        enabled: true,
-        active: true,
-        longRunning: true,
-        startsAfter: unitsNamedIn(unitSection),
-        after: [brokerPrerequisite(fleet)],
-      },
-    ],
+    units: [longRunningUnit(unitName, unit, unitSection, [brokerPrerequisite(fleet)])],
     ports: [{ port: settings.port, protocol: "tcp", service: "nodered" }],
     checks: [
       artifactInstalled(host, artifact),

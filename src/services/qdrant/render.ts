@@ -9,7 +9,7 @@
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
-import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { hardened, longRunningUnit, unitFile } from "../../render/systemd";
 import { afterRestore } from "../backup/paths";
 import { qdrantBackupId, qdrantRestoreEnv } from "./backup";
 import type { QdrantOptions } from "./options";
@@ -115,17 +115,7 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
         restarts: [unitName],
       },
     ],
-    units: [
-      {
-        name: unitName,
-        content: unit,
-        enabled: true,
-        active: true,
-        longRunning: true,
-        startsAfter: unitsNamedIn(unitSection),
-        after: [],
-      },
-    ],
+    units: [longRunningUnit(unitName, unit, unitSection)],
     ports: [
       { port: settings.port, protocol: "tcp", service: "qdrant" },
       { port: settings.grpcPort, protocol: "tcp", service: "qdrant" },
