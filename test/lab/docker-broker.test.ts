@@ -33,7 +33,7 @@ import { runCli } from "../verify/support/cli";
 import { brokerRepository } from "./broker-image";
 import { aptInstall, ensureDockerEngine } from "./docker-host";
 import { dockerRunCommand } from "./docker-run";
-import { ensureLab, labImages, labNas, type Lab } from "./lab";
+import { ensureLab, labImages, labNas, wipeHost, type Lab } from "./lab";
 
 const host = "vega" as const;
 const DEADLINE_HEALTHY_MS = 120_000; // the healthcheck's first run comes one interval (30 s) after a start
@@ -161,6 +161,9 @@ function runbook(fragment: string): string {
 describe("the broker container from the program's spec on vega's Docker engine", { timeout: 20 * 60_000 }, () => {
   before(async () => {
     lab = await ensureLab();
+    // A broker host in docker mode, from scratch: an earlier test may have left vega running the
+    // native broker on the port the container publishes.
+    await wipeHost(host);
     // What `lab.sh up` pushed to the NAS's registry and recorded after the push.
     const { reference, digest } = labImages()[brokerRepository];
     assert.equal(
