@@ -22,7 +22,7 @@ import { ensureLab, goOffline, goOnline, plugBackIn, waitForAptCacheMode, wipeHo
 import { labSecrets, labStack, labStackSpec } from "../lab/pulumi-lab";
 import { pulumiStack } from "../lab/pulumi-stack";
 import { stackFleet } from "../support/stack-fleet";
-import { countsLine, display, monitorPassword, pulumiOk, root, sh, total, verify } from "./support";
+import { countsLine, display, pulumiOk, root, sh, subscribe, total, verify } from "./support";
 
 const STACK = ["--stack", "lab"];
 const proof = `rebuild-${randomBytes(6).toString("hex")}`;
@@ -99,28 +99,9 @@ async function nodered(method: string, path: string, body?: unknown): Promise<an
 const retainedTopic = `lyra/status/${proof}`;
 
 /** The retained message on the proof's topic, as the monitor user reads it from vega's broker. */
-function retained(): string {
-  const run = spawnSync(
-    "mosquitto_sub",
-    [
-      "-h",
-      "127.0.0.12",
-      "-p",
-      "1883",
-      "-u",
-      "monitor",
-      "-P",
-      monitorPassword(),
-      "-t",
-      retainedTopic,
-      "-C",
-      "1",
-      "-W",
-      "10",
-    ],
-    { encoding: "utf8", timeout: 20_000 },
-  );
-  return run.stdout.trim();
+async function retained(): Promise<string> {
+  const [line] = await subscribe(retainedTopic, 1, 10);
+  return line?.slice(retainedTopic.length + 1) ?? "";
 }
 
 test("the lab stack converges and verify is green", { timeout: 20 * 60_000 }, async () => {
@@ -167,7 +148,7 @@ test(
       { encoding: "utf8", timeout: 20_000 },
     );
     assert.equal(retain.status, 0, retain.stderr);
-    assert.equal(retained(), proof, "the broker holds the retained message");
+    assert.equal(await retained(), proof, "the broker holds the retained message");
 
     // The runbook's record, from a saved verify run (the fleet is green).
     const results = await verify(lab, ["--json"]);
@@ -222,7 +203,7 @@ test(
       "the flow deployed from the editor is back",
     );
     assert.ok(flows.some((n) => n.type === "inject" && n.name === proof));
-    assert.equal(retained(), proof, "the retained message is back");
+    assert.equal(await retained(), proof, "the retained message is back");
     assert.match(await sh(lab, "lyra", `grep -l '${proof}' /opt/lyra/docs/docs/entries/*.md`), /entries\/.+\.md/);
     console.log(`# rebuild: ${await dataBytes()} bytes of data on disk after the restore`);
   },
