@@ -7,12 +7,14 @@
  * @pulumi/pulumi/cmd/run` (see bench/support/language-host-run.ts); only the engine is a stand-in
  * that answers every registration at once. `cli ts-node` is the same path with the options the
  * project had before (`typescript: true`: ts-node with type checking). The `mocks` row evaluates
- * under Pulumi's mocks loaded through tsx, as the program tests do.
+ * under Pulumi's mocks loaded through tsx, as the program tests do. The `sdk floor` row is a program
+ * of the same number of empty resources on the CLI's path (bench/support/sdk-floor.ts): what the SDK
+ * costs before any work of ours.
  *
  * Issue 14's targets, under what the CLI runs: 1000 mirrors in under 3 s and 400 MB, 10 mirrors
  * in under 1 s.
  *
- *   node --import tsx bench/program-scale.ts [mirrors...] [--rows cli,cli-ts-node,mocks]
+ *   node --import tsx bench/program-scale.ts [mirrors...] [--rows cli,cli-ts-node,mocks,floor]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,11 +22,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loaders, stackFleet, testSecrets } from "../test/program/evaluate";
 import { projectRuntime, runThroughLanguageHost } from "./support/language-host-run";
+import { sdkFloor } from "./support/sdk-floor";
 
 const root = join(__dirname, "..");
 const args = process.argv.slice(2);
 const rowsArg = args.indexOf("--rows");
-const rows = rowsArg >= 0 ? args[rowsArg + 1].split(",") : ["cli", "cli-ts-node", "mocks"];
+const rows = rowsArg >= 0 ? args[rowsArg + 1].split(",") : ["cli", "cli-ts-node", "mocks", "floor"];
 const counts = args
   .filter((a, i) => i !== rowsArg + 1 || rowsArg < 0)
   .map(Number)
@@ -48,7 +51,7 @@ interface Measured {
   peakRssMb: number;
 }
 
-const cliBin = rows.some((r) => r.startsWith("cli"))
+const cliBin = rows.some((r) => r.startsWith("cli") || r === "floor")
   ? execFileSync("bash", [join(root, "scripts", "pulumi-cli", "ensure.sh")], { encoding: "utf8" }).trim()
   : "";
 
@@ -101,14 +104,33 @@ function viaMocks(fleet: Record<string, any>): Measured {
   return { resources: parsed.count, wallSeconds: wall, cpuSeconds: user + system, peakRssMb: maxKb / 1024 };
 }
 
+/** Resources the program declared for a fleet, by mirror count, from whichever row measured it first. */
+const declared = new Map<number, number>();
+
+/** The SDK alone, on the CLI's path, registering as many (empty) resources as the fleet program does. */
+async function viaFloor(fleet: Record<string, any>, mirrors: number): Promise<Measured> {
+  const resources = declared.get(mirrors) ?? viaMocks(fleet).resources;
+  const run = await sdkFloor(resources, root, cliBin);
+  return {
+    resources: run.registrations - 1,
+    wallSeconds: run.wallSeconds,
+    cpuSeconds: run.cpuSeconds,
+    peakRssMb: run.peakRssMb,
+  };
+}
+
 const current = projectRuntime(root).options;
-const ways: Record<string, { label: string; measure: (fleet: Record<string, any>) => Promise<Measured> | Measured }> = {
+const ways: Record<
+  string,
+  { label: string; measure: (fleet: Record<string, any>, mirrors: number) => Promise<Measured> | Measured }
+> = {
   cli: {
     label: `cli ${typeof current.nodeargs === "string" ? current.nodeargs : "ts-node"}`,
     measure: (f) => viaCli(f),
   },
   "cli-ts-node": { label: "cli ts-node (typecheck)", measure: (f) => viaCli(f, { typescript: true }) },
   mocks: { label: "mocks tsx", measure: viaMocks },
+  floor: { label: "sdk floor (empty resources)", measure: viaFloor },
 };
 
 async function main(): Promise<void> {
@@ -120,7 +142,8 @@ async function main(): Promise<void> {
       if (!way) throw new Error(`unknown row ${row}: one of ${Object.keys(ways).join(", ")}`);
       let line: string;
       try {
-        const m = await way.measure(fleet);
+        const m = await way.measure(fleet, mirrors);
+        if (row !== "floor") declared.set(mirrors, m.resources);
         line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  ${String(m.resources).padStart(9)}  ${m.wallSeconds.toFixed(1).padStart(6)}  ${m.cpuSeconds.toFixed(1).padStart(5)}  ${m.peakRssMb.toFixed(0).padStart(11)}`;
       } catch (err) {
         line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  failed: ${(err as Error).message.split("\n")[0].slice(0, 120)}`;

@@ -9,11 +9,14 @@ import { requiredSecretKeys, secretValueProblems } from "./model/secrets";
 import { planFleet } from "./render";
 import { Fleet } from "./fleet/fleet";
 import { fleetExports } from "./fleet/exports";
+import { skipSdkDebugLogs } from "./fleet/sdk-debug-logs";
 import { skipSdkPromiseStacks } from "./fleet/sdk-promise-stacks";
 import { brokerOf } from "./services/mqtt-broker/placement";
 
-// Before any resource: the SDK's per-promise stack traces are half the evaluation time of a large fleet.
+// Before any resource: the SDK's per-promise stack traces and its per-registration debug messages
+// are most of the evaluation time of a large fleet.
 skipSdkPromiseStacks();
+skipSdkDebugLogs();
 
 const config = new pulumi.Config("lyra-fleet");
 const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(pulumi.getStack()));

@@ -30,6 +30,8 @@ export interface FakeEngine {
   registrations(): number;
   /** What the program logged at warning or error severity. */
   errors: string[];
+  /** Messages the program sent by severity: 0 debug, 1 info, 2 warning, 3 error. */
+  messages: number[];
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   let registered = 0;
   let root = "";
   const errors: string[] = [];
+  const messages = [0, 0, 0, 0];
   const empty = () => new emptyProto.Empty();
   const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
   server.addService(resourceGrpc.ResourceMonitorService, {
@@ -61,6 +64,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   server.addService(engineGrpc.EngineService, {
     log: ({ request }: Call, cb: Callback) => {
       // Severities: 0 debug, 1 info, 2 warning, 3 error.
+      messages[request.getSeverity()]++;
       if (request.getSeverity() >= 2) errors.push(request.getMessage());
       cb(null, empty());
     },
@@ -79,6 +83,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
     address: `127.0.0.1:${port}`,
     registrations: () => registered,
     errors,
+    messages,
     close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
   };
 }

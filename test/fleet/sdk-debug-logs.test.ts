@@ -1,0 +1,68 @@
+/**
+ * The SDK's debug messages never reach the engine, while a registration and the program's other
+ * messages still do; LYRA_FLEET_SDK_DEBUG=1 keeps them. The program runs in a child process wired
+ * to a stand-in engine (bench/support/fake-engine.ts) as the CLI wires it: the SDK's own
+ * environment variables name the monitor and the engine.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { test } from "node:test";
+import { startFakeEngine } from "../../bench/support/fake-engine";
+
+const root = join(__dirname, "..", "..");
+const program = [
+  `const { skipSdkDebugLogs } = require(${JSON.stringify(join(root, "src/fleet/sdk-debug-logs"))});`,
+  `const status = skipSdkDebugLogs();`,
+  `const again = skipSdkDebugLogs();`,
+  `const pulumi = require("@pulumi/pulumi");`,
+  `class Thing extends pulumi.CustomResource { constructor(n, p) { super("test:index:Thing", n, p); } }`,
+  `const thing = new Thing("thing", { port: 1883 });`,
+  `pulumi.log.info("an info message");`,
+  `thing.urn.apply(async () => { await pulumi.runtime.disconnect(); console.log(JSON.stringify({ status, again })); });`,
+].join("\n");
+
+async function run(extraEnv: NodeJS.ProcessEnv) {
+  const engine = await startFakeEngine();
+  try {
+    const child = spawn(process.execPath, ["--import", "tsx", "-e", program], {
+      cwd: root,
+      env: {
+        ...process.env,
+        ...extraEnv,
+        PULUMI_NODEJS_MONITOR: engine.address,
+        PULUMI_NODEJS_ENGINE: engine.address,
+        PULUMI_NODEJS_PROJECT: "sdk-debug-logs",
+        PULUMI_NODEJS_STACK: "test",
+        PULUMI_NODEJS_DRY_RUN: "true",
+      },
+    });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, err);
+    const [debug, info] = engine.messages;
+    return { ...JSON.parse(out.trim().split("\n").pop()!), debug, info, registrations: engine.registrations() };
+  } finally {
+    await engine.close();
+  }
+}
+
+test(
+  "the SDK's debug messages are not sent; the registration and an info message are",
+  { timeout: 60_000 },
+  async () => {
+    const result = await run({ LYRA_FLEET_SDK_DEBUG: "" });
+    assert.deepEqual(result, { status: "skipped", again: "skipped", debug: 0, info: 1, registrations: 1 });
+  },
+);
+
+test("LYRA_FLEET_SDK_DEBUG=1 keeps them", { timeout: 60_000 }, async () => {
+  const result = await run({ LYRA_FLEET_SDK_DEBUG: "1" });
+  assert.equal(result.status, "kept for LYRA_FLEET_SDK_DEBUG");
+  assert.ok(result.debug > 0, `the SDK sent ${result.debug} debug messages`);
+  assert.equal(result.info, 1);
+  assert.equal(result.registrations, 1);
+});
