@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { upstreamUrl, type ArtifactPin } from "../model/artifacts";
+import { upstreamUrl, type ArtifactBuild } from "../model/artifacts";
 
 export interface Obtained {
   bytes: Buffer;
@@ -18,7 +18,7 @@ export interface Obtained {
 export const sha256Of = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
 
 /** The places a file may sit in `--from DIR`: the share's own layout, or flat. */
-export function localCandidates(dir: string, key: string, version: string, pin: ArtifactPin): string[] {
+export function localCandidates(dir: string, key: string, version: string, pin: ArtifactBuild): string[] {
   return [join(dir, key, version, pin.file), join(dir, pin.file)];
 }
 
@@ -48,8 +48,17 @@ async function download(url: string): Promise<Buffer> {
   }
 }
 
-/** The file of versions.<key> = `version`: from `from` when it holds it, else from upstream. */
-export async function obtain(key: string, version: string, pin: ArtifactPin, from?: string): Promise<Obtained> {
+/**
+ * The file of versions.<key> = `version` (one build, pinned at `field`, e.g. artifacts.qdrant or
+ * artifacts.qdrant.aarch64): from `from` when it holds it, else from upstream.
+ */
+export async function obtain(
+  key: string,
+  version: string,
+  pin: ArtifactBuild,
+  field: string,
+  from?: string,
+): Promise<Obtained> {
   const candidates = from !== undefined ? localCandidates(from, key, version, pin) : [];
   const path = candidates.find((p) => existsSync(p));
   if (path !== undefined) {
@@ -59,8 +68,8 @@ export async function obtain(key: string, version: string, pin: ArtifactPin, fro
   if (pin.upstream === undefined)
     throw new Error(
       from !== undefined
-        ? `not in ${from} (expected ${candidates.join(" or ")}) and artifacts.${key} has no upstream`
-        : `artifacts.${key} has no upstream: pass --from DIR holding ${pin.file}`,
+        ? `not in ${from} (expected ${candidates.join(" or ")}) and ${field} has no upstream`
+        : `${field} has no upstream: pass --from DIR holding ${pin.file}`,
     );
   const url = upstreamUrl(pin.upstream, version);
   const bytes = await download(url);

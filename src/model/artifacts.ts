@@ -75,27 +75,101 @@ function shareUrlProblem(url: string): string | undefined {
 const whenNotAMap = (message: string) => (issue: z.core.$ZodRawIssue) =>
   issue.code === "invalid_type" ? message : undefined;
 
-/** One artifact's pin: what file it is, its digest, and where else it may be fetched. */
-export const artifactEntry = (key: string) =>
-  z.strictObject(
-    {
-      /** sha256 of the .tar.gz, 64 lowercase hex digits. */
-      sha256: z.string({ error: sha256Expected }).regex(/^[0-9a-f]{64}$/, { error: sha256Expected }),
-      /** Its file name: the share has it at <site.nas.artifacts.path>/<key>/<version>/<file>. */
-      file: z
-        .string({ error: artifactFileExpected })
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}\.tar\.gz$/, { error: artifactFileExpected }),
-      /** Where to fetch it when the share does not have it; {version} is replaced by versions.<key>. */
-      upstream: withRule(z.string({ error: upstreamExpected }), upstreamProblem).optional(),
-    },
-    {
-      error: whenNotAMap(
-        `expected the release artifact pinned for versions.${key}: { sha256, file, upstream (optional) }`,
-      ),
-    },
-  );
+/**
+ * The CPU architectures a host may have, by `uname -m`'s names: the servers are x86_64, the
+ * mirrors' Raspberry Pis aarch64 (`hosts.<name>.arch`).
+ */
+export const architectures = ["x86_64", "aarch64"] as const;
+export type Architecture = (typeof architectures)[number];
 
-export type ArtifactPin = z.output<ReturnType<typeof artifactEntry>>;
+export const archExpected = `expected the host's CPU architecture as \`uname -m\` prints it: ${architectures.join(" or ")}`;
+
+/** One build's pin: what file it is, its digest, and where else it may be fetched. */
+const buildFields = {
+  /** sha256 of the .tar.gz, 64 lowercase hex digits. */
+  sha256: z.string({ error: sha256Expected }).regex(/^[0-9a-f]{64}$/, { error: sha256Expected }),
+  /** Its file name: the share has it at <site.nas.artifacts.path>/<key>/<version>/<file>. */
+  file: z
+    .string({ error: artifactFileExpected })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}\.tar\.gz$/, { error: artifactFileExpected }),
+  /** Where to fetch it when the share does not have it; {version} is replaced by versions.<key>. */
+  upstream: withRule(z.string({ error: upstreamExpected }), upstreamProblem).optional(),
+};
+
+const buildExpected = "{ sha256, file, upstream (optional) }";
+
+const buildEntry = (key: string, arch: Architecture) =>
+  z.strictObject(buildFields, {
+    error: whenNotAMap(`expected the ${arch} build of versions.${key}: ${buildExpected}`),
+  });
+
+const pinShapes = (key: string) =>
+  `expected the release artifact pinned for versions.${key}: ${buildExpected} when one build runs on every architecture, or one per architecture (${architectures.map((a) => `${a}: ${buildExpected}`).join(", ")})`;
+
+/**
+ * One artifact's pin: either one build that runs on every architecture (sha256, file, upstream),
+ * or one build per architecture under its `uname -m` name; never both.
+ */
+export const artifactEntry = (key: string) =>
+  z
+    .strictObject(
+      {
+        sha256: buildFields.sha256.optional(),
+        file: buildFields.file.optional(),
+        upstream: buildFields.upstream,
+        ...Object.fromEntries(architectures.map((arch) => [arch, buildEntry(key, arch).optional()])),
+      },
+      { error: whenNotAMap(pinShapes(key)) },
+    )
+    .superRefine(
+      (pin, ctx) => {
+        const record = pin as Record<string, unknown>;
+        const perArch = architectures.filter((arch) => record[arch] !== undefined);
+        const flat = (["sha256", "file", "upstream"] as const).filter((field) => record[field] !== undefined);
+        if (perArch.length > 0 && flat.length > 0)
+          ctx.addIssue({
+            code: "custom",
+            path: [flat[0]],
+            message: `expected either one build for every architecture or one per architecture (${perArch.join(", ")} given), not both: move ${flat.join(", ")} under an architecture`,
+          });
+        else if (flat.length === 0 && perArch.length === 0)
+          ctx.addIssue({ code: "custom", path: [], message: pinShapes(key) });
+        else if (perArch.length === 0) {
+          if (record.sha256 === undefined) ctx.addIssue({ code: "custom", path: ["sha256"], message: sha256Expected });
+          if (record.file === undefined)
+            ctx.addIssue({ code: "custom", path: ["file"], message: artifactFileExpected });
+        }
+      }, // Only on an entry that parsed: an unknown or malformed field is its own message.
+      { when: (payload) => payload.issues.length === 0 },
+    )
+    .transform((pin): ArtifactPin => {
+      const record = pin as Record<string, ArtifactBuild | undefined> & Partial<ArtifactBuild>;
+      if (pin.sha256 !== undefined)
+        return {
+          any: { sha256: pin.sha256, file: pin.file!, ...(pin.upstream !== undefined && { upstream: pin.upstream }) },
+        };
+      return Object.fromEntries(architectures.filter((a) => record[a]).map((a) => [a, record[a]]));
+    });
+
+/** One build of an artifact. */
+export interface ArtifactBuild {
+  sha256: string;
+  file: string;
+  upstream?: string;
+}
+
+/** An artifact's builds: `any` runs on every architecture; otherwise one per architecture pinned. */
+export type ArtifactPin = { any: ArtifactBuild } | Partial<Record<Architecture, ArtifactBuild>>;
+
+/** The build a host of `arch` installs, or undefined when none is pinned for it. */
+export function buildFor(pin: ArtifactPin, arch: Architecture): ArtifactBuild | undefined {
+  return "any" in pin ? pin.any : pin[arch];
+}
+
+/** Every build pinned: what the artifact share must hold. */
+export function allBuilds(pin: ArtifactPin): ArtifactBuild[] {
+  return Object.values(pin as Record<string, ArtifactBuild>);
+}
 
 const sharePathExpected =
   "expected an absolute, normalized path on the NAS (letters, digits, '.', '_', '-', '+', '@' and '/'), e.g. /volume1/lyra-artifacts";

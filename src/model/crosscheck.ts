@@ -2,6 +2,7 @@
  * Rules that span fields: what listens on each host, and the service modules' own rules on where
  * they may be placed and which settings must agree. Each problem names the field to change.
  */
+import { architectures, buildFor, type ArtifactPin } from "./artifacts";
 import type { Host } from "./fleet";
 import type { ModelIssue } from "./issues";
 import { maxDnsName } from "./network";
@@ -85,5 +86,23 @@ export function checkOnePerFleet(hosts: Host[], issues: ModelIssue[]): void {
           ? `expected exactly one host running ${module.id}, found none (${place})`
           : `expected exactly one host running ${module.id}, found ${running.length}: ${running.map((h) => h.name).join(", ")}`,
     });
+  }
+}
+
+/** Every host gets a build of each release artifact its services install, for its architecture. */
+export function checkArtifactBuilds(hosts: Host[], pins: Record<string, ArtifactPin>, issues: ModelIssue[]): void {
+  for (const module of serviceModules()) {
+    for (const key of module.artifacts ?? []) {
+      const pin = pins[key];
+      if (pin === undefined) continue; // the schema already named the missing pin
+      for (const host of hosts) {
+        if ((host.services as Record<string, unknown>)[module.id] === undefined || buildFor(pin, host.arch)) continue;
+        const pinned = architectures.filter((arch) => buildFor(pin, arch));
+        issues.push({
+          path: `artifacts.${key}.${host.arch}`,
+          message: `expected an ${host.arch} build of ${key}: host '${host.name}' (arch: ${host.arch}) runs ${module.id}, and only ${pinned.join(", ")} is pinned; add ${host.arch}: { sha256, file, upstream (optional) }`,
+        });
+      }
+    }
   }
 }

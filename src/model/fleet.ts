@@ -1,7 +1,7 @@
 /** The validated, resolved fleet: what every renderer and the program work from. */
 import type { PinnedImage, PinnedVersion, Role, ServiceSettings } from "./services";
 import type { FleetParsed } from "./schema";
-import type { ArtifactPin } from "./artifacts";
+import type { Architecture, ArtifactPin } from "./artifacts";
 import type { BackupSettings } from "../services/backup/settings";
 
 export interface Host {
@@ -11,6 +11,8 @@ export interface Host {
   /** How the other hosts reach it: <name>.<site.domain>. */
   fqdn: string;
   role: Role;
+  /** Its CPU architecture: which build of each release artifact it installs. */
+  arch: Architecture;
   ssh: { user: string; port: number; hostKey: string };
   /** Enabled services with every setting resolved. */
   services: Partial<ServiceSettings>;

@@ -3,7 +3,15 @@
  * implicit MQTT users, and every rule that spans fields. All problems are collected, not the first.
  */
 import { z } from "zod";
-import { checkFleetSettings, checkFqdn, checkOnePerFleet, checkPorts, checkServices } from "./crosscheck";
+import type { ArtifactPin } from "./artifacts";
+import {
+  checkArtifactBuilds,
+  checkFleetSettings,
+  checkFqdn,
+  checkOnePerFleet,
+  checkPorts,
+  checkServices,
+} from "./crosscheck";
 import type { FleetModel, Host, MqttUser } from "./fleet";
 import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import type { FleetParsed } from "./schema";
@@ -97,6 +105,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
         address: h.address,
         fqdn: `${name}.${parsed.site.domain}`,
         role: h.role,
+        arch: h.arch,
         ssh: h.ssh,
         services: resolveServices(name, h, issues),
       };
@@ -109,6 +118,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
   }
   checkFleetSettings(hosts, issues);
   checkOnePerFleet(hosts, issues);
+  checkArtifactBuilds(hosts, parsed.artifacts as Record<string, ArtifactPin>, issues);
   issues.push(...backupNasIssues(parsed.backup, parsed.site.nas));
 
   const implicit = implicitMqttUsers(hosts);

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { aptProxyProblem, aptProxyExpected } from "./apt-proxy";
-import { artifactEntry, artifactShare, containerRegistry } from "./artifacts";
+import { archExpected, architectures, artifactEntry, artifactShare, containerRegistry } from "./artifacts";
 import { withRule } from "./issues";
 import { topicFilterProblem } from "./mqtt-topic";
 import { addressExpected, addressProblem, dnsNameProblem, hostKeyExpected, hostKeyProblem } from "./network";
@@ -63,6 +63,8 @@ function hostSchema() {
     /** How the operator's machine reaches the host over SSH. */
     address,
     role: z.enum(roles, { error: `expected a role preset: ${roles.join(", ")}` }),
+    /** Which build of each release artifact the host installs (a Raspberry Pi is aarch64). */
+    arch: z.enum(architectures, { error: archExpected }).default("x86_64"),
     ssh: sshSettings,
     services: serviceOverrides().default({}),
   });

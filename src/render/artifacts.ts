@@ -3,7 +3,7 @@
  * every app Debian does not package is fetched, checked and laid out alike (src/model/artifacts.ts
  * has the stack's fields).
  */
-import { upstreamUrl } from "../model/artifacts";
+import { buildFor, upstreamUrl } from "../model/artifacts";
 import type { FleetModel, Host } from "../model/fleet";
 import type { HealthCheck, PlannedArtifact } from "./plan";
 
@@ -18,19 +18,21 @@ export function installDirOf(key: string, version: string): string {
 }
 
 /**
- * The artifact pinned for versions.<key>, installed at that version. `postInstall` runs as root
+ * The artifact pinned for versions.<key> (its build for the host's architecture), installed at that version. `postInstall` runs as root
  * in its install dir after extracting; `restarts` are the units that run it.
  */
 export function plannedArtifact(
   fleet: FleetModel,
+  host: Host,
   key: string,
   install: { postInstall?: string; restarts: string[] },
 ): PlannedArtifact {
   const version = fleet.versions[key];
-  const pin = fleet.artifacts[key];
-  // The schema requires a pin for every module's artifact key: a missing one is a module bug.
+  // The schema requires a pin for every module's artifact key, and the model a build for every
+  // host that installs it: a missing one is a module bug.
+  const pin = fleet.artifacts[key] === undefined ? undefined : buildFor(fleet.artifacts[key], host.arch);
   if (version === undefined || pin === undefined)
-    throw new Error(`internal: no version or artifact pinned for '${key}' in ${fleet.source}`);
+    throw new Error(`internal: no version or ${host.arch} artifact pinned for '${key}' in ${fleet.source}`);
   const share = fleet.site.nas.artifacts.url;
   return {
     key,

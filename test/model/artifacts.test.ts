@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { z } from "zod";
 import { FleetConfigError, parseFleet } from "../../src/model/load";
+import { allBuilds } from "../../src/model/artifacts";
 import { pinnedKeys } from "../../src/model/services";
+import { planFleet } from "../../src/render";
 import { defineService } from "../../src/services/module";
 import { enabled } from "../../src/services/option-types";
 import { registerService } from "../../src/services/registry";
@@ -61,13 +63,13 @@ const cases: { name: string; mutate: (f: Raw) => void; expect: string }[] = [
   },
   {
     name: "a file name with a directory",
-    mutate: (f) => (f.artifacts["lyra-client"].file = "../lyra-client.tar.gz"),
-    expect: "artifacts.lyra-client.file: expected the artifact's file name, a .tar.gz",
+    mutate: (f) => (f.artifacts["node-red"].file = "../node-red.tar.gz"),
+    expect: "artifacts.node-red.file: expected the artifact's file name, a .tar.gz",
   },
   {
     name: "a file that is not a .tar.gz",
-    mutate: (f) => (f.artifacts["lyra-client"].file = "lyra-client.zip"),
-    expect: "artifacts.lyra-client.file: expected the artifact's file name, a .tar.gz",
+    mutate: (f) => (f.artifacts["node-red"].file = "node-red.zip"),
+    expect: "artifacts.node-red.file: expected the artifact's file name, a .tar.gz",
   },
   {
     name: "an upstream template without {version}",
@@ -102,6 +104,54 @@ const cases: { name: string; mutate: (f: Raw) => void; expect: string }[] = [
     name: "an unknown field in an entry",
     mutate: (f) => (f.artifacts.qdrant.sha512 = "a".repeat(128)),
     expect: "artifacts.qdrant.sha512: unknown field",
+  },
+  {
+    name: "a build without its file",
+    mutate: (f) => delete f.artifacts["node-red"].file,
+    expect: "artifacts.node-red.file: expected the artifact's file name, a .tar.gz",
+  },
+  {
+    name: "an entry with neither a build nor builds per architecture",
+    mutate: (f) => (f.artifacts["lyra-client"] = {}),
+    expect:
+      "artifacts.lyra-client: expected the release artifact pinned for versions.lyra-client: { sha256, file, upstream (optional) } when one build runs on every architecture, or one per architecture",
+  },
+  {
+    name: "one build for every architecture and one per architecture at once",
+    mutate: (f) => (f.artifacts.qdrant.aarch64 = { sha256: "b".repeat(64), file: "qdrant-aarch64.tar.gz" }),
+    expect:
+      "artifacts.qdrant.sha256: expected either one build for every architecture or one per architecture (aarch64 given), not both: move sha256, file, upstream under an architecture",
+  },
+  {
+    name: "a build per architecture with a bad digest",
+    mutate: (f) => (f.artifacts.qdrant = { x86_64: { sha256: "nope", file: "qdrant.tar.gz" } }),
+    expect: "artifacts.qdrant.x86_64.sha256: expected 64 lowercase hex digits",
+  },
+  {
+    name: "a build per architecture that is not a map",
+    mutate: (f) => (f.artifacts.qdrant = { aarch64: "qdrant-aarch64.tar.gz" }),
+    expect:
+      "artifacts.qdrant.aarch64: expected the aarch64 build of versions.qdrant: { sha256, file, upstream (optional) }",
+  },
+  {
+    name: "an architecture no host can have",
+    mutate: (f) => (f.artifacts.qdrant = { riscv64: { sha256: "b".repeat(64), file: "qdrant.tar.gz" } }),
+    expect: "artifacts.qdrant.riscv64: unknown field",
+  },
+  {
+    name: "a host whose architecture is not one of the fleet's",
+    mutate: (f) => (f.hosts["mirror-1"].arch = "armv7l"),
+    expect: "hosts.mirror-1.arch: expected the host's CPU architecture as `uname -m` prints it: x86_64 or aarch64",
+  },
+  {
+    name: "an aarch64 host running an app pinned for x86_64 only",
+    mutate: (f) => {
+      f.hosts["mirror-1"].arch = "x86_64";
+      f.hosts["mirror-2"].arch = "aarch64";
+      f.artifacts["stt-service"] = { x86_64: { sha256: "b".repeat(64), file: "stt-service-x86_64.tar.gz" } };
+    },
+    expect:
+      "artifacts.stt-service.aarch64: expected an aarch64 build of stt-service: host 'mirror-2' (arch: aarch64) runs stt-service, and only x86_64 is pinned; add aarch64: { sha256, file, upstream (optional) }",
   },
   {
     name: "no artifact share",
@@ -146,8 +196,7 @@ test("a valid pin reaches the model as written; the share and the upstream stay 
   raw.artifacts.qdrant.sha256 = "0123456789abcdef".repeat(4);
   const fleet = parseFleet(raw, source);
   assert.deepEqual(fleet.artifacts.qdrant, {
-    sha256: "0123456789abcdef".repeat(4),
-    file: "qdrant-x86_64-unknown-linux-gnu.tar.gz",
+    any: { sha256: "0123456789abcdef".repeat(4), file: "qdrant-x86_64-unknown-linux-gnu.tar.gz" },
   });
   assert.deepEqual(fleet.site.nas.artifacts, { url: "http://nas.home.arpa:8081", path: "/volume1/lyra-artifacts" });
 });
@@ -165,7 +214,7 @@ test("a module's artifact key is required of every stack; a module may only list
     assert.ok(pinnedKeys().artifacts.includes("example-app"));
     const found = problems((f) => (f.versions["example-app"] = "1.0.0"));
     assert.deepEqual(found, [
-      "artifacts.example-app: missing; expected the release artifact pinned for versions.example-app: { sha256, file, upstream (optional) }",
+      "artifacts.example-app: missing; expected the release artifact pinned for versions.example-app: { sha256, file, upstream (optional) } when one build runs on every architecture, or one per architecture (x86_64: { sha256, file, upstream (optional) }, aarch64: { sha256, file, upstream (optional) })",
     ]);
   } finally {
     unregister();
@@ -186,4 +235,48 @@ test("a module's artifact key is required of every stack; a module may only list
   } finally {
     unregisterStray();
   }
+});
+
+test("builds per architecture: each host plans the build of its own architecture, and the share holds them all", () => {
+  const raw = stackFleet("home");
+  raw.hosts["mirror-1"].arch = "x86_64";
+  raw.hosts["mirror-2"].arch = "aarch64";
+  raw.artifacts["stt-service"] = {
+    x86_64: { sha256: "a".repeat(64), file: "stt-service-x86_64.tar.gz" },
+    aarch64: {
+      sha256: "b".repeat(64),
+      file: "stt-service-aarch64.tar.gz",
+      upstream: "https://example.org/stt/{version}/stt-service-aarch64.tar.gz",
+    },
+  };
+  const fleet = parseFleet(raw, source);
+  const stt = (host: string) =>
+    planFleet(fleet)
+      .find((p) => p.host === host)!
+      .artifacts.find((a) => a.key === "stt-service")!;
+  assert.deepEqual(
+    [stt("mirror-1").sha256, stt("mirror-1").urls],
+    ["a".repeat(64), ["http://nas.home.arpa:8081/stt-service/0.9.1/stt-service-x86_64.tar.gz"]],
+  );
+  assert.deepEqual(
+    [stt("mirror-2").sha256, stt("mirror-2").urls],
+    [
+      "b".repeat(64),
+      [
+        "http://nas.home.arpa:8081/stt-service/0.9.1/stt-service-aarch64.tar.gz",
+        "https://example.org/stt/0.9.1/stt-service-aarch64.tar.gz",
+      ],
+    ],
+  );
+  assert.equal(
+    stt("mirror-1").installDir,
+    stt("mirror-2").installDir,
+    "one version, one install dir, whatever the build",
+  );
+  assert.deepEqual(
+    allBuilds(fleet.artifacts["stt-service"])
+      .map((b) => b.file)
+      .sort(),
+    ["stt-service-aarch64.tar.gz", "stt-service-x86_64.tar.gz"],
+  );
 });

@@ -38,26 +38,29 @@ test("the helper: the share's URL first, upstream with {version} replaced, the v
     raw.site.nas.artifacts.url = "https://nas.example.org";
     raw.artifacts["node-red"].upstream = "https://mirror.example.org/node-red/{version}/node-red-{version}.tar.gz";
   });
-  assert.deepEqual(plannedArtifact(fleet, "node-red", { postInstall: "true", restarts: ["b.service", "a.service"] }), {
-    key: "node-red",
-    version: "4.1.8",
-    sha256: "0".repeat(64),
-    urls: [
-      "https://nas.example.org/node-red/4.1.8/node-red.tar.gz",
-      "https://mirror.example.org/node-red/4.1.8/node-red-4.1.8.tar.gz",
-    ],
-    installDir: "/opt/lyra/apps/node-red/4.1.8",
-    postInstall: "true",
-    restarts: ["b.service", "a.service"],
-  });
+  assert.deepEqual(
+    plannedArtifact(fleet, fleet.hosts[0], "node-red", { postInstall: "true", restarts: ["b.service", "a.service"] }),
+    {
+      key: "node-red",
+      version: "4.1.8",
+      sha256: "0".repeat(64),
+      urls: [
+        "https://nas.example.org/node-red/4.1.8/node-red.tar.gz",
+        "https://mirror.example.org/node-red/4.1.8/node-red-4.1.8.tar.gz",
+      ],
+      installDir: "/opt/lyra/apps/node-red/4.1.8",
+      postInstall: "true",
+      restarts: ["b.service", "a.service"],
+    },
+  );
   assert.throws(
-    () => plannedArtifact(fleet, "grafana", { restarts: [] }),
-    /internal: no version or artifact pinned for 'grafana'/,
+    () => plannedArtifact(fleet, fleet.hosts[0], "grafana", { restarts: [] }),
+    /internal: no version or x86_64 artifact pinned for 'grafana'/,
   );
 });
 
 test("the check reads the marker the host writes last: exactly '<sha256> <version>'", () => {
-  const artifact = plannedArtifact(home, "qdrant", { restarts: [] });
+  const artifact = plannedArtifact(home, home.hosts[0], "qdrant", { restarts: [] });
   assert.deepEqual(artifactInstalled(home.hosts[0], artifact), {
     kind: "command",
     name: "lyra: qdrant 1.12.4 installed",

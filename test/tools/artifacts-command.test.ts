@@ -140,8 +140,9 @@ function stackFile(change: (raw: Record<string, any>) => void = () => {}): strin
     hostKey: hostKey.publicKey,
     artifacts: { url: "http://nas.test.arpa:8081", path: share },
   };
-  for (const [key, bytes] of Object.entries(releases)) raw.artifacts[key].sha256 = sha256(bytes);
-  for (const key of Object.keys(releases)) raw.artifacts[key].file = `${key}.tar.gz`;
+  // One build for every architecture each (the per-architecture case has its own test).
+  for (const [key, bytes] of Object.entries(releases))
+    raw.artifacts[key] = { sha256: sha256(bytes), file: `${key}.tar.gz` };
   raw.artifacts.qdrant.upstream = `http://127.0.0.1:${httpPort}/qdrant/v{version}/qdrant.tar.gz`;
   change(raw);
   const file = join(dir, "Pulumi.test.yaml");
@@ -264,4 +265,24 @@ test("without site.nas.user and hostKey the command says what it needs", async (
   );
   assert.equal(status, 2, out);
   assert.match(out, /site\.nas\.user and site\.nas\.hostKey are needed to write the artifact share over SFTP/);
+});
+
+test("an app with a build per architecture puts each build on the share, one row each", async () => {
+  const builds = { x86_64: Buffer.from("stt for x86_64\n"), aarch64: Buffer.from("stt for aarch64\n") };
+  for (const [arch, bytes] of Object.entries(builds)) writeFileSync(join(from, `stt-service-${arch}.tar.gz`), bytes);
+  const { status, out } = await artifactsCommand(
+    stackFile((raw) => {
+      raw.artifacts["stt-service"] = Object.fromEntries(
+        Object.entries(builds).map(([arch, bytes]) => [
+          arch,
+          { sha256: sha256(bytes), file: `stt-service-${arch}.tar.gz` },
+        ]),
+      );
+    }),
+  );
+  assert.equal(status, 0, out);
+  for (const [arch, bytes] of Object.entries(builds)) {
+    assert.deepEqual(readFileSync(join(share, `stt-service/0.9.1/stt-service-${arch}.tar.gz`)), bytes, arch);
+    assert.match(out, new RegExp(`^stt-service +${arch} +0\\.9\\.1 .* uploaded `, "m"), out);
+  }
 });

@@ -98,7 +98,7 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
   const { fleet, host, settings } = ctx;
   checkFallbackLog(ctx);
   const version = fleet.versions["lyra-client"];
-  const artifact = plannedArtifact(fleet, "lyra-client", { restarts: [lyraClientUnit] });
+  const artifact = plannedArtifact(fleet, host, "lyra-client", { restarts: [lyraClientUnit] });
   const env = Object.entries(fallbackEnvironment(ctx))
     .map(([k, v]) => `${k}=${v}\n`)
     .join("");

@@ -91,7 +91,7 @@ export const defaultOrchestratorCommand = (installDir: string): string =>
 
 export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions["lyra-orchestrator"];
-  const artifact = plannedArtifact(fleet, "lyra-orchestrator", {
+  const artifact = plannedArtifact(fleet, host, "lyra-orchestrator", {
     postInstall: orchestratorPostInstall(version),
     restarts: [unitName],
   });

@@ -50,7 +50,7 @@ export const noderedMainOf = (installDir: string): string => `${installDir}/node
 
 export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions["node-red"];
-  const artifact = plannedArtifact(fleet, "node-red", { restarts: [unitName] });
+  const artifact = plannedArtifact(fleet, host, "node-red", { restarts: [unitName] });
   // On an empty host its userDir comes back from the NAS before it first starts.
   const unitSection = afterRestore(fleet, host, ["nodered"], {
     Description: `Node-RED ${version}: the mirrors' heartbeat watchdog`,

@@ -60,7 +60,7 @@ export function qdrantConfig(settings: QdrantOptions): string {
 
 export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }) => {
   const version = fleet.versions.qdrant;
-  const artifact = plannedArtifact(fleet, "qdrant", { restarts: [unitName] });
+  const artifact = plannedArtifact(fleet, host, "qdrant", { restarts: [unitName] });
   const qdrantBinary = qdrantBinaryOf(artifact.installDir);
   const stateDirectories = [
     ...new Set([

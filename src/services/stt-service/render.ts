@@ -23,7 +23,7 @@ export const sttHealthPath = "/health";
 
 export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settings }): PlanFragment => {
   const version = fleet.versions["stt-service"];
-  const artifact = plannedArtifact(fleet, "stt-service", { restarts: [sttUnit] });
+  const artifact = plannedArtifact(fleet, host, "stt-service", { restarts: [sttUnit] });
   const env = [
     `STT_SERVICE_VERSION=${version}`,
     // Listens on every address: lyra-client calls it locally, the verify command over the LAN.

@@ -71,7 +71,7 @@ test("the release is an artifact from the NAS share, restarting the unit when in
       key: "stt-service",
       version: "0.9.1",
       sha256: "0".repeat(64),
-      urls: ["http://nas.home.arpa:8081/stt-service/0.9.1/stt-service.tar.gz"],
+      urls: ["http://nas.home.arpa:8081/stt-service/0.9.1/stt-service-aarch64.tar.gz"],
       installDir: "/opt/lyra/apps/stt-service/0.9.1",
       postInstall: "",
       restarts: [sttUnit],
