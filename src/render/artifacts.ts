@@ -30,7 +30,8 @@ export function plannedArtifact(
   const version = fleet.versions[key];
   // The schema requires a pin for every module's artifact key, and the model a build for every
   // host that installs it: a missing one is a module bug.
-  const pin = fleet.artifacts[key] === undefined ? undefined : buildFor(fleet.artifacts[key], host.arch);
+  const pins = fleet.artifacts[key];
+  const pin = pins === undefined ? undefined : buildFor(pins, host.arch);
   if (version === undefined || pin === undefined)
     throw new Error(`internal: no version or ${host.arch} artifact pinned for '${key}' in ${fleet.source}`);
   const share = fleet.site.nas.artifacts.url;
@@ -44,6 +45,8 @@ export function plannedArtifact(
     ],
     installDir: installDirOf(key, version),
     postInstall: install.postInstall ?? "",
+    // A build for one architecture is checked against the host's before it is installed.
+    ...(!("any" in pins) && { arch: host.arch }),
     restarts: [...install.restarts],
   };
 }

@@ -5,6 +5,7 @@
  * documented by the generated docs, and mapped by src/fleet onto one HostState resource per host
  * (item for item) and its health gate.
  */
+import type { Architecture } from "../model/artifacts";
 
 /** A file a host must have. */
 export interface PlannedFile {
@@ -100,6 +101,8 @@ export interface PlannedArtifact {
   installDir: string;
   /** POSIX sh run as root with cwd installDir after extracting; "" for none. */
   postInstall: string;
+  /** The architecture (`uname -m`) the build is for; absent when one build runs on every one. */
+  arch?: Architecture;
   /** Unit names restarted when it is (re)installed. */
   restarts: string[];
 }

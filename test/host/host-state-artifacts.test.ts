@@ -8,6 +8,7 @@
  * real systemd: lab-host-artifacts.test.ts.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, createReadStream } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -173,6 +174,35 @@ describe("HostState artifacts (fake SSH host, real curl and tar)", () => {
     });
     assert.equal(existsSync(join(apps, "app", "3.0.0")), false, "nothing extracted");
     assert.equal(current(), `${apps}/app/1.0.0`, "current untouched");
+  });
+
+  it("a build for another architecture is refused before anything is downloaded; one for this host's installs", async () => {
+    const machine = execFileSync("uname", ["-m"], { encoding: "utf8" }).trim();
+    const other = machine === "aarch64" ? "x86_64" : "aarch64";
+    // A second app beside `app` (left at 1.0.0), so the other cases find `app` as they expect.
+    const build = (arch: string) => ({ ...artifact("2.0.0"), arch, installDir: `${apps}/archapp/2.0.0` });
+    const before = requests.length;
+    await assert.rejects(
+      hostStateProvider.update(id, await read(state), inputs({ app: artifact("1.0.0"), archapp: build(other) })),
+      (err: Error) => {
+        assert.ok(
+          err.message.includes(
+            `artifact archapp: this host is ${machine} (uname -m), but the build pinned for it is the ${other} one: declare the host's arch as ${machine} (nothing installed)`,
+          ),
+          err.message,
+        );
+        return true;
+      },
+    );
+    assert.equal(requests.length, before, "nothing downloaded");
+    assert.equal(existsSync(join(apps, "archapp", "2.0.0")), false, "nothing extracted");
+    state = (
+      await hostStateProvider.update(id, await read(state), inputs({ app: artifact("1.0.0"), archapp: build(machine) }))
+    ).outs!;
+    assert.equal(readFileSync(join(apps, "archapp", "2.0.0", ".lyra-artifact"), "utf8"), marker("2.0.0"));
+    state = (await hostStateProvider.update(id, await read(state), inputs({ app: artifact("1.0.0") }))).outs!;
+    assert.equal(existsSync(join(apps, "archapp")), false);
+    assert.equal(current(), `${apps}/app/1.0.0`);
   });
 
   it("a dead first URL falls back to the next one", async () => {

@@ -273,6 +273,11 @@ test("builds per architecture: each host plans the build of its own architecture
     stt("mirror-2").installDir,
     "one version, one install dir, whatever the build",
   );
+  assert.deepEqual([stt("mirror-1").arch, stt("mirror-2").arch], ["x86_64", "aarch64"], "checked on the host");
+  const nodeRed = planFleet(fleet)
+    .find((p) => p.host === "lyra")!
+    .artifacts.find((a) => a.key === "node-red")!;
+  assert.equal("arch" in nodeRed, false, "one build for every architecture: nothing to check");
   assert.deepEqual(
     allBuilds(fleet.artifacts["stt-service"])
       .map((b) => b.file)

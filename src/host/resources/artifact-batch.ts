@@ -24,7 +24,8 @@ export const ARTIFACT_LIMITS = { connectSeconds: 5, downloadSeconds: 300, postIn
 
 /**
  * Reads one tab-separated header line per artifact from stdin (op, key, version, sha256,
- * installDir, its URLs separated by spaces, postInstall's length), then postInstall itself,
+ * installDir, the build's architecture or "any", its URLs separated by spaces, postInstall's
+ * length), then postInstall itself,
  * exactly that many bytes (`head -c` never reads past them). Prints "done <key>" for each
  * artifact in place; the first failure prints why on stderr and exits 3. Arguments: the download
  * and postInstall limits in seconds, and curl's connect timeout.
@@ -39,11 +40,14 @@ tail_of() { tail -n 8 -- "$1" | cut -c1-300; }
 command -v curl >/dev/null 2>&1 || { echo "curl is not installed: declare the Debian package curl" >&2; exit 3; }
 work=$(mktemp -d /var/tmp/lyra-artifacts.XXXXXX) || { echo "cannot make a temporary directory in /var/tmp" >&2; exit 3; }
 trap 'rm -rf -- "$work"' EXIT
-while IFS=$tab read -r op key version sha dir urls len; do
+machine=$(uname -m)
+while IFS=$tab read -r op key version sha dir arch urls len; do
   head -c "$len" > "$work/post.sh"
   home=\${dir%/*}
   case $op in
     install)
+      [ "$arch" = any ] || [ "$arch" = "$machine" ] ||
+        fail "this host is $machine (uname -m), but the build pinned for it is the $arch one: declare the host's arch as $machine (nothing installed)"
       got=""; tried=""
       for url in $urls; do
         rm -f -- "$work/download"
@@ -90,7 +94,8 @@ done`;
 /** The header line and postInstall of one artifact on the batch's stdin. */
 function encode({ op, key, item }: ArtifactOperation): string {
   const length = String(Buffer.byteLength(item.postInstall, "utf8"));
-  return `${[op, key, item.version, item.sha256, item.installDir, item.urls.join(" "), length].join("\t")}\n${item.postInstall}`;
+  const fields = [op, key, item.version, item.sha256, item.installDir, item.arch ?? "any", item.urls.join(" "), length];
+  return `${fields.join("\t")}\n${item.postInstall}`;
 }
 
 /** The longest the batch may take: every URL's download and every postInstall, plus some slack. */

@@ -20,6 +20,11 @@ export interface ArtifactItem {
   installDir: string;
   /** POSIX sh run as root under `sh -e`, cwd installDir, after extracting; "" for none. */
   postInstall: string;
+  /**
+   * The architecture the build is for, as `uname -m` prints it: a host of another one refuses to
+   * install it. Absent: the build runs on every architecture.
+   */
+  arch?: string;
 }
 
 /** What the host has of an artifact. */
@@ -161,6 +166,11 @@ export function artifactProblems(artifacts: unknown): Problem[] {
         problem("installDir", 'must not be named "current" (the link to the version in use)');
     }
     if (typeof item.postInstall !== "string") problem("postInstall", 'must be a shell script, or "" for none');
+    if (item.arch !== undefined && (typeof item.arch !== "string" || !/^[a-z0-9_]+$/.test(item.arch)))
+      problem(
+        "arch",
+        `must be an architecture as \`uname -m\` prints it, e.g. "aarch64", got ${JSON.stringify(item.arch)}`,
+      );
   }
   return problems;
 }

@@ -74,6 +74,7 @@ test("the release is an artifact from the NAS share, restarting the unit when in
       urls: ["http://nas.home.arpa:8081/stt-service/0.9.1/stt-service-aarch64.tar.gz"],
       installDir: "/opt/lyra/apps/stt-service/0.9.1",
       postInstall: "",
+      arch: "aarch64",
       restarts: [sttUnit],
     },
   ]);
