@@ -92,7 +92,7 @@ export function brokerIn(plans: readonly HostPlan[]): {
   port: number;
   endpoint: string;
   user: string;
-  watchRegistrations: string;
+  watchRegistrations?: string;
 } {
   for (const plan of plans) {
     for (const role of plan.serves) {

@@ -17,8 +17,9 @@ import {
   stackFile,
   verifyCommand,
 } from "./facts";
-import { code, codeBlock, link, page, tableOr, text } from "./markdown";
+import { code, link, page, tableOr, text } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
+import { placeholders, shellBlock } from "./shell";
 
 const here = recoveryPagePath;
 
@@ -27,7 +28,7 @@ function trustCommands(fleet: FleetModel, host: Host): string[] {
   const { target, portFlag } = sshTarget(host);
   return [
     `# let the operator's key in (the public half of the ${operatorKeySecret} stack secret)`,
-    `ssh-copy-id${portFlag} -i <operator-key>.pub ${target}`,
+    `ssh-copy-id${portFlag} -i ${placeholders.operatorKey}.pub ${target}`,
     "# the fresh system has a new host key: read it, then pin it in the stack file",
     `ssh-keyscan${portFlag} -t ed25519 ${host.address}`,
     `#   -> hosts.${host.name}.ssh.hostKey in ${stackFile(fleet)}`,
@@ -42,16 +43,13 @@ export function mirrorRebuildSection(fleet: FleetModel, plans: readonly HostPlan
   const then = pulled.length > 0 ? `; ${pulled.join("; ")}` : "";
   const blocks = mirrors.flatMap((m) => [
     `### ${m.name}`,
-    codeBlock(
-      [
-        ...trustCommands(fleet, m),
-        "# converge: packages, units, config sync, client",
-        pulumiUp(fleet),
-        "# its checks",
-        verifyCommand(fleet, `--host ${m.name} --watch`),
-      ],
-      "sh",
-    ),
+    shellBlock("operator", [
+      ...trustCommands(fleet, m),
+      "# converge: packages, units, config sync, client",
+      pulumiUp(fleet),
+      "# its checks",
+      verifyCommand(fleet, `--host ${m.name} --watch`),
+    ]),
   ]);
   return page([
     "## Mirror rebuild",
@@ -134,13 +132,10 @@ export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[])
         `restore one: ${code("lyra-restore")} stops its service, moves the current data aside (next to it, ${code("<path>.lyra-replaced-<time>")}; ` +
         "nothing is deleted), restores and starts the service again.",
     example &&
-      codeBlock(
-        [
-          asRoot(example.host, `lyra-restore --list ${example.backup!.id}`),
-          asRoot(example.host, `lyra-restore ${example.backup!.id} <snapshot id>`),
-        ],
-        "sh",
-      ),
+      shellBlock("operator", [
+        asRoot(example.host, `lyra-restore --list ${example.backup!.id}`),
+        asRoot(example.host, `lyra-restore ${example.backup!.id} ${placeholders.snapshotId}`),
+      ]),
   ]).trimEnd();
 }
 
@@ -166,7 +161,7 @@ export function emergencySection(fleet: FleetModel, plans: readonly HostPlan[]):
       "No host declares an offline mode.",
     ),
     watch.length > 0 && "See what a mirror could not answer:",
-    watch.length > 0 && codeBlock(watch, "sh"),
+    watch.length > 0 && shellBlock("operator", watch),
     "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume " +
       `(${code(verifyCommand(fleet, "--only mqtt --watch"))} shows when); a mirror still logging failures after that gets ` +
       "the recovery commands on its host page, then a rebuild.",

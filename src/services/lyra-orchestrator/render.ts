@@ -154,7 +154,7 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
         service: "lyra-orchestrator",
         commands: [
           "systemctl restart lyra-orchestrator",
-          `curl http://localhost:${settings.port}/healthz`,
+          `curl -fsS http://localhost:${settings.port}/healthz`,
           "journalctl -u lyra-orchestrator -n 100",
           ...(settings.gpu ? ["nvidia-smi"] : []),
         ],

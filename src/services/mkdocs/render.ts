@@ -54,7 +54,7 @@ export const render: ServiceRenderer<MkdocsOptions> = ({ fleet, host, settings }
         service: "mkdocs",
         commands: [
           "systemctl restart mkdocs",
-          `curl -sS -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
+          `curl -fsS -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
           "journalctl -u mkdocs -n 100",
           // A page that breaks the build shows here with its file name.
           `mkdocs build --strict --config-file ${docsConfigPath} --site-dir "$(mktemp -d)"`,

@@ -77,7 +77,7 @@ export const render: ServiceRenderer<NodeExporterOptions> = ({ fleet, host, sett
       service: "node-exporter",
       commands: [
         "systemctl restart prometheus-node-exporter",
-        `curl -s http://localhost:${settings.port}/metrics | head`,
+        `curl -fsS http://localhost:${settings.port}/metrics | grep -m 5 '^node_'`,
       ],
     },
   ],

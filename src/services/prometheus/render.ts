@@ -134,7 +134,7 @@ export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settin
           "journalctl -u prometheus -n 100",
           `promtool check config ${prometheusPaths.config}`,
           "systemctl restart prometheus",
-          `curl -s http://localhost:${settings.port}/-/ready`,
+          `curl -fsS http://localhost:${settings.port}/-/ready`,
         ],
       },
     ],

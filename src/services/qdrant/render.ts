@@ -130,7 +130,7 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
         service: "qdrant",
         commands: [
           "systemctl restart qdrant",
-          `curl http://localhost:${settings.port}/readyz`,
+          `curl -fsS http://localhost:${settings.port}/readyz`,
           "journalctl -u qdrant -n 100",
           // Installed by `pulumi up` from the artifact share; this is the release the unit runs.
           `${qdrantBinary} --version`,
