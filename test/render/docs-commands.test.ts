@@ -42,7 +42,11 @@ for (const stack of ["lab", "home"]) {
       const recovery = plan.recovery.flatMap((r) => runnable(r.commands));
       const fromOperator = plan.recovery.flatMap((r) => runnable(r.operatorCommands ?? []));
       assert.deepEqual(onHost, [...byHand, ...recovery], `${page}: the commands on ${plan.host}`);
-      assert.deepEqual(on(commands.get(page), "operator"), fromOperator, `${page}: the operator's commands`);
+      assert.deepEqual(
+        on(commands.get(page), "operator"),
+        [`npm run verify -- --stack ${stack} --host ${plan.host}`, ...fromOperator],
+        `${page}: the operator's commands`,
+      );
       assert.ok(onHost.length > 0, `${page} prints no command`);
     }
   });
@@ -71,9 +75,12 @@ for (const stack of ["lab", "home"]) {
     assert.ok(restore[0].command.includes("lyra-restore"), restore[0].command);
   });
 
-  test(`${stack} stack: the overview, checks and incident pages print no shell commands`, () => {
+  test(`${stack} stack: the checks page prints verify; the overview and incident pages print no shell command`, () => {
     const { commands } = site(stack);
-    for (const page of ["index.md", "checks.md", "entries/index.md"]) assert.deepEqual(commands.get(page), [], page);
+    assert.deepEqual(commands.get("checks.md"), [
+      { page: "checks.md", where: "operator", command: `npm run verify -- --stack ${stack}`, placeholders: [] },
+    ]);
+    for (const page of ["index.md", "entries/index.md"]) assert.deepEqual(commands.get(page), [], page);
   });
 }
 

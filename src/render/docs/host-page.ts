@@ -51,7 +51,8 @@ function checksSection(fleet: FleetModel, plan: HostPlan): string {
   });
   return page([
     "## Health checks",
-    `The checks ${code(verifyCommand(fleet, `--host ${plan.host}`))} runs (all hosts: ${link("Checks", hostPagePath(plan.host), checksPagePath)}).`,
+    `The checks verify runs for ${code(plan.host)} (all hosts: ${link("Checks", hostPagePath(plan.host), checksPagePath)}):`,
+    shellBlock("operator", [verifyCommand(fleet, `--host ${plan.host}`)]),
     tableOr(checkHeader, plan.checks.map(checkRow), "No health checks declared."),
     byHand.length > 0 && `By hand, on ${code(plan.host)}:`,
     byHand.length > 0 && shellBlock({ host: plan.host }, byHand),

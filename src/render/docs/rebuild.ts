@@ -124,8 +124,13 @@ export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[])
           `reached that restore fails and the service stays stopped rather than start empty: bring the NAS back and run ${code(pulumiUp(fleet))} again. ` +
           "With no repository yet (a first deploy) the services start empty."
         : "3. The data below is neither in the stack nor backed up by it: put it back from your own copy before starting its services.",
-      `4. Verify: ${code(verifyCommand(fleet, "--host <host> --watch"))} (the checks: ${link("Checks", here, checksPagePath)}).`,
+      `4. Verify the host's checks (${link("Checks", here, checksPagePath)}), for the host you brought back:`,
     ].join("\n"),
+    withData.length > 0 &&
+      shellBlock(
+        "operator",
+        withData.map(({ host }) => verifyCommand(fleet, `--host ${host.name} --watch`)),
+      ),
     tableOr(["host", "service", "path", "what", "backup"], rows, "No host keeps data outside the stack."),
     example &&
       `To bring back an older backup on purpose (a bad edit, a deleted collection), list the backups of the data set, then ` +
@@ -162,8 +167,8 @@ export function emergencySection(fleet: FleetModel, plans: readonly HostPlan[]):
     ),
     watch.length > 0 && "See what a mirror could not answer:",
     watch.length > 0 && shellBlock("operator", watch),
-    "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume " +
-      `(${code(verifyCommand(fleet, "--only mqtt --watch"))} shows when); a mirror still logging failures after that gets ` +
-      "the recovery commands on its host page, then a rebuild.",
+    "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume; " +
+      "this shows when. A mirror still logging failures after that gets the recovery commands on its host page, then a rebuild.",
+    shellBlock("operator", [verifyCommand(fleet, "--only mqtt --watch")]),
   ]).trimEnd();
 }

@@ -127,7 +127,8 @@ function scenarioSection(
     shellBlock({ host: plan.host }, step.commands),
     step.operatorCommands && shellBlock("operator", step.operatorCommands),
     `If it does not come back (${scenario.gone}), ${code(pulumiUp(fleet))} recreates it from the stack. ` +
-      `Then verify with ${code(verifyCommand(fleet, `--only ${scenario.verify.only} --watch`))}:`,
+      "Then verify; it runs these checks until they pass:",
+    shellBlock("operator", [verifyCommand(fleet, `--only ${scenario.verify.only} --watch`)]),
     proofs.length > 0 ? proofs.join("\n") : "_No such checks declared._",
   ]).trimEnd();
 }
