@@ -5,12 +5,14 @@
  *
  * The operator's machine is this one, set up as the README tells a user: in the stack's project
  * (a checkout, `pulumi login`ed, the passphrase in the environment) with an SSH client that holds
- * the operator's key and the pinned host keys (a ~/.ssh/config of its own HOME). One setting is
- * the test's: PULUMI_SKIP_CONFIRMATIONS=true answers the "Do you want to perform this update?" a
- * human answers at `pulumi up` (the same as --yes; the printed command stays as it is).
+ * the operator's key and the pinned host keys. ssh reads its config from the passwd entry's home,
+ * not $HOME, so that client is an `ssh` first on PATH that adds `-F <config>` (ssh-copy-id calls
+ * it too); this machine's own ~/.ssh is left alone. One setting is the test's:
+ * PULUMI_SKIP_CONFIRMATIONS=true answers the "Do you want to perform this update?" a human answers
+ * at `pulumi up` (the same as --yes; the printed command stays as it is).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { placeholders, type DocsCommand } from "../../src/render/docs/shell";
@@ -33,8 +35,12 @@ export interface Operator {
 export function operatorMachine(lab: Lab, stack: LabStack): Operator {
   const home = mkdtempSync(join(tmpdir(), "lyra-operator-"));
   mkdirSync(join(home, ".ssh"), { mode: 0o700 });
+  mkdirSync(join(home, "bin"));
+  const config = join(home, ".ssh", "config");
+  writeFileSync(join(home, "bin", "ssh"), `#!/bin/sh\nexec /usr/bin/ssh -F ${config} "$@"\n`);
+  chmodSync(join(home, "bin", "ssh"), 0o755);
   writeFileSync(
-    join(home, ".ssh", "config"),
+    config,
     [
       "Host *",
       `  IdentityFile ${lab.clientKeyPath}`,
@@ -49,7 +55,12 @@ export function operatorMachine(lab: Lab, stack: LabStack): Operator {
     ].join("\n"),
     { mode: 0o600 },
   );
-  const env = { ...stack.env, HOME: home, PULUMI_SKIP_CONFIRMATIONS: "true" };
+  const env = {
+    ...stack.env,
+    PATH: `${join(home, "bin")}:${stack.env.PATH}`,
+    HOME: home,
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+  };
   return {
     run: (command) => shell(command, stack.project, env, long(command) ? LONG_MS : SHORT_MS),
     close: () => rmSync(home, { recursive: true, force: true }),

@@ -16,6 +16,14 @@ const operatorLine = "# on the operator's machine, in the checkout";
 const hostLine = (host: string) => `# on ${host}, as root`;
 const hostPattern = /^# on ([a-z0-9][a-z0-9-]*), as root$/;
 
+/**
+ * curl as a recovery command runs it right after `systemctl restart`: exit non-zero on an HTTP
+ * error (-f), and give the service up to about 10 s to come up (connection refused, 503) before
+ * saying it is down. Without the retries the runbook's "restart, then check" failed on a healthy
+ * mkdocs, Node-RED or orchestrator that was still starting.
+ */
+export const curlAfterRestart = "curl -fsS --retry 10 --retry-delay 1 --retry-connrefused";
+
 /** A fenced `sh` block whose first line says where its commands run. */
 export function shellBlock(where: Where, lines: readonly string[]): string {
   return codeBlock([where === "operator" ? operatorLine : hostLine(where.host), ...lines], "sh");

@@ -31,6 +31,7 @@ import { noderedAdminUser, noderedCredentials, noderedSettings } from "./setting
 import { fleetStorageModule } from "./storage";
 import { httpAnswers, unitActive } from "../../render/checks";
 import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 const unitName = "nodered.service";
 const configDir = "/etc/lyra/nodered";
@@ -128,7 +129,7 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
         service: "nodered",
         commands: [
           "systemctl restart nodered",
-          `curl -fsS -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
+          `${curlAfterRestart} -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
           "journalctl -u nodered -n 100",
           // The release the unit runs (installed by `pulumi up` from the artifact share).
           `grep '"version"' ${artifact.installDir}/node_modules/node-red/package.json`,
