@@ -6,9 +6,9 @@
  * key to pin) the output is checked too. The commands are read from the pages the lab's docs host
  * serves, so a command a renderer adds is run without touching this file.
  *
- * Destructive ones (restarts, a restore, the rebuild's `pulumi up`) run too: the host pages
- * first, the recovery page last (its converge and `verify --watch` bring everything back), and a
- * final verify proves the lab is left green.
+ * Destructive ones (restarts, a restore, the rebuild's `pulumi up`) run too: the pages that only
+ * look first, then the host pages, the recovery page last (its converge and `verify --watch` bring
+ * everything back), and a final verify proves the lab is left green.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -21,7 +21,7 @@ import type { ExecResult } from "../lab/lab";
 import { ensureLab, type Lab } from "../lab/lab";
 import { labStack, type LabStack } from "../lab/pulumi-lab";
 import { operatorMachine, Placeholders, runWhere, type Operator } from "./docs-commands";
-import { pulumiOk, root, sh, tail, verify } from "./support";
+import { pulumiOk, root, sh, verify } from "./support";
 
 const STACK = ["--stack", "lab"];
 
@@ -72,13 +72,23 @@ async function servedPages(): Promise<{ path: string; title: string; content: st
     .map((f) => f.path)
     .filter((p) => p.startsWith(prefix) && p.endsWith(".md"))
     .map((p) => p.slice(prefix.length));
-  const rank = (p: string) => (p.startsWith("hosts/") ? 0 : p === recoveryPagePath ? 2 : 1);
+  // Pages that only look first (checks.md's verify without --watch wants the fleet as converged),
+  // then the host pages with their restarts, then the recovery page, whose converge and
+  // `verify --watch` bring everything back.
+  const rank = (p: string) => (p.startsWith("hosts/") ? 1 : p === recoveryPagePath ? 2 : 0);
   paths.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const pages = [];
   for (const path of paths) {
     pages.push({ path, title: path, content: (await sh(lab, docsHost.host, `cat ${prefix}${path}`)) + "\n" });
   }
   return pages;
+}
+
+/** What a failed command printed that says why: lines that fail or complain, then its last lines. */
+function telling(output: string): string {
+  const lines = output.split("\n");
+  const why = lines.filter((l) => /\bfail(ed)?\b|error|denied|refused|not found/i.test(l));
+  return [...new Set([...why.slice(0, 20), ...lines.slice(-8)])].join("\n");
 }
 
 /** What the docs promise a command prints, checked on its output; a failure message or undefined. */
@@ -160,7 +170,7 @@ test(
       t.diagnostic(`${broken ? "FAILED" : "ok"} on ${where(c)} (${c.page}): ${c.command}`);
       if (broken) {
         failures.push(
-          `${c.page}, on ${where(c)}: ${c.command}\n  ${broken}\n${scrub(tail(result.stdout + result.stderr, 20))}`,
+          `${c.page}, on ${where(c)}: ${c.command}\n  ${broken}\n${scrub(telling(result.stdout + result.stderr))}`,
         );
       }
     }

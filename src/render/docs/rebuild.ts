@@ -12,7 +12,7 @@ import {
   planOf,
   operatorKeySecret,
   pulumiUp,
-  sshCommand,
+  sshAsRoot,
   sshTarget,
   stackFile,
   verifyCommand,
@@ -99,8 +99,6 @@ export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[])
   );
   const backedUp = withData.flatMap(({ host, data }) => data.filter((d) => d.backedUp).map((d) => ({ host, ...d })));
   const repository = repositoryOf(fleet);
-  const asRoot = (host: Host, command: string) =>
-    sshCommand(host, host.ssh.user === "root" ? command : `sudo ${command}`);
   const example = backedUp[0];
   const how =
     repository && fleet.backup
@@ -138,8 +136,8 @@ export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[])
         "nothing is deleted), restores and starts the service again.",
     example &&
       shellBlock("operator", [
-        asRoot(example.host, `lyra-restore --list ${example.backup!.id}`),
-        asRoot(example.host, `lyra-restore ${example.backup!.id} ${placeholders.snapshotId}`),
+        sshAsRoot(example.host, `lyra-restore --list ${example.backup!.id}`),
+        sshAsRoot(example.host, `lyra-restore ${example.backup!.id} ${placeholders.snapshotId}`),
       ]),
   ]).trimEnd();
 }
@@ -153,7 +151,8 @@ export function emergencySection(fleet: FleetModel, plans: readonly HostPlan[]):
     code(o.log),
     `${o.retrySeconds} s`,
   ]);
-  const watch = offline.map((o) => sshCommand(o.host, `tail -n 50 ${o.log}`));
+  // The fallback log is root's (the client's LogsDirectory), so a mirror's deploy user reads it through sudo.
+  const watch = offline.map((o) => sshAsRoot(o.host, `tail -n 50 ${o.log}`));
   const services = [...new Set(offline.map((o) => o.service))].map((s) => code(s));
   return page([
     "## Emergency mode",
