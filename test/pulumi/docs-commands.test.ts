@@ -6,7 +6,7 @@
  * key to pin) the output is checked too. The commands are read from the pages the lab's docs host
  * serves, so a command a renderer adds is run without touching this file.
  *
- * Destructive ones (restarts, a restore, the rebuild's `pulumi up`) run too: the pages that only
+ * Destructive ones (restarts, a restore, a mirror rebuilt from a re-flashed host) run too: the pages that only
  * look first, then the host pages, the recovery page last (its converge and `verify --watch` bring
  * everything back), and a final verify proves the lab is left green.
  */
@@ -18,7 +18,7 @@ import { planFleet } from "../../src/render";
 import { docsDir, docsRoot, recoveryPagePath } from "../../src/render/docs/paths";
 import { docsCommands, type DocsCommand } from "../../src/render/docs/shell";
 import type { ExecResult } from "../lab/lab";
-import { ensureLab, type Lab } from "../lab/lab";
+import { ensureLab, wipeHost, type Lab } from "../lab/lab";
 import { labStack, type LabStack } from "../lab/pulumi-lab";
 import { operatorMachine, Placeholders, runWhere, type Operator } from "./docs-commands";
 import { pulumiOk, root, sh, verify } from "./support";
@@ -155,6 +155,15 @@ test(
       if (skipped) {
         t.diagnostic(`skipped on ${where(c)} (${c.page}): ${c.command} (${skipped.why})`);
         continue;
+      }
+      // A rebuild's step 1 is prose ("re-flash the SD card"): the lab re-flashes the host the rebuild's
+      // first command names, so the commands after it rebuild a host that really is empty.
+      const reflash = c.command.startsWith("ssh-copy-id")
+        ? lab.fleetHosts.find((h) => c.command.endsWith(`@${h.address}`))
+        : undefined;
+      if (reflash) {
+        await wipeHost(reflash.name);
+        t.diagnostic(`re-flashed ${reflash.name} (lab.sh wipe), as the rebuild's step 1 says`);
       }
       let command: string;
       try {
