@@ -189,9 +189,9 @@ export interface FleetRole {
   /**
    * The fleet's MQTT broker listens here: what the docs call "the broker" (host:port), the user
    * its MQTT checks log in as, and the command on this host that lists every client's retained
-   * registration (the recovery page's "by hand").
+   * registration (the recovery page's "by hand"; none without mirrors).
    */
-  mqttBroker?: { port: number; user: string; watchRegistrations: string };
+  mqttBroker?: { port: number; user: string; watchRegistrations?: string };
 }
 
 /**
@@ -230,7 +230,13 @@ export const serviceLabel = "org.lyra-fleet.service";
 /** The runbook's recovery commands for one service on this host. */
 export interface RecoveryStep {
   service: string;
+  /** Run on the host, as root. */
   commands: string[];
+  /**
+   * Run on the operator's machine, in the checkout (pulumi and the stack's secrets at hand, SSH and
+   * the broker's port reachable): what the host's own users may not see, such as another client's topics.
+   */
+  operatorCommands?: string[];
   /** Its own scenario on the docs' recovery page, for a service whose failure stops the fleet (the broker). */
   scenario?: RecoveryScenario;
   /**

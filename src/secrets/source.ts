@@ -12,7 +12,9 @@ export function secretEnvName(key: string): string {
 
 function fromPulumi(stack: string, key: string): string | undefined {
   try {
-    return execFileSync("pulumi", ["config", "get", "--stack", stack, "--show-secrets", `lyra-fleet:${key}`], {
+    // `config get` prints a secret in plain text as it is; it has no --show-secrets (the real CLI
+    // refuses the flag: "unknown flag", and verify then found no secret at all).
+    return execFileSync("pulumi", ["config", "get", "--stack", stack, `lyra-fleet:${key}`], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
       timeout: 30_000,

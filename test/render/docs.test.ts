@@ -12,6 +12,7 @@ import type { FleetModel } from "../../src/model/fleet";
 import { loadStackFile, parseFleet } from "../../src/model/load";
 import { renderDocsSite, renderDocsTree } from "../../src/render/docs/site";
 import { code, codeBlock, text } from "../../src/render/docs/markdown";
+import { shellBlock } from "../../src/render/docs/shell";
 import { dataSetsOf, planFleet } from "../../src/render/index";
 import type { HealthCheck, HostPlan, PlanFragment, Prerequisite } from "../../src/render/plan";
 import { kindGroups, plannedChecks } from "../../src/verify/reach";
@@ -288,9 +289,9 @@ function assertSite(fleet: FleetModel, plans: readonly HostPlan[], tree: Map<str
     for (const r of plan.recovery)
       assert.ok(
         page.includes(
-          codeBlock(
+          shellBlock(
+            { host: plan.host },
             r.commands.map((c) => c.replace(/@@secret:([a-z0-9-]+)@@/g, "<secret $1>")),
-            "sh",
           ),
         ),
         `${plan.host}: recovery ${r.service}`,
@@ -364,11 +365,13 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
   at("`pulumi up --stack synth`");
   // The broker's scenario, as its module wrote it, on its host, with only its own containers.
   const scenario = at("## Broker failure\n\nOn [hub](hosts/hub.md) (`10.0.0.1`): the broker, as a container.");
-  assert.ok(scenario < at("```sh\ndocker restart mqtt-broker\ndocker logs --tail 50 mqtt-broker\n```"));
+  assert.ok(
+    scenario < at("```sh\n# on hub, as root\ndocker restart mqtt-broker\ndocker logs --tail 50 mqtt-broker\n```"),
+  );
   at(`| \`mqtt-broker\` | \`eclipse-mosquitto:2@sha256:${"a".repeat(64)}\` | \`unless-stopped\` |`);
   assert.ok(!recovery.includes("unrelated-sidecar"), "another service's container in the broker's scenario");
   at("If it does not come back (container gone), `pulumi up --stack synth` recreates it from the stack.");
-  at("`npm run verify -- --stack synth --only mqtt --watch`");
+  at("```sh\n# on the operator's machine, in the checkout\nnpm run verify -- --stack synth --only mqtt --watch\n```");
   at("- `hub: round trip` on [hub](hosts/hub.md)");
   at("- `pi-a: heartbeat` on [pi-a](hosts/pi-a.md)");
   at("4. The scenario above that matches: broker failure (on `hub`), a mirror rebuild, a NAS restore.");
@@ -392,7 +395,11 @@ test("synthetic fleet: recovery follows the model (order, broker commands, NAS, 
   at("#   -> hosts.pi-b.ssh.hostKey in stacks/Pulumi.synth.yaml");
   at("## Escalation path");
   at("npm run verify -- --stack synth --host pi-b --watch");
-  at("`npm run verify -- --stack synth --only mqtt --watch`");
+  assert.ok(
+    at("this shows when. A mirror still logging failures") <
+      recovery.lastIndexOf("npm run verify -- --stack synth --only mqtt --watch\n```"),
+    "emergency mode: the verify that shows the mirrors back",
+  );
   assert.ok(kindGroups.mqtt, "the docs' --only mqtt is a group the verify command knows");
 });
 
@@ -438,7 +445,8 @@ test("home stack: recovery names each mirror's own registration topic and how to
   }
   assert.ok(
     recovery.includes(
-      "By hand, on `vega`, `XDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/clients/online/#' -v` lists each mirror's retained",
+      'By hand, on `vega`, this lists each mirror\'s retained registration (`"online":true`) or its last will (`"online":false`), one topic per mirror: only that mirror\'s MQTT user may publish there.\n\n' +
+        "```sh\n# on vega, as root\nXDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/clients/online/#' -v -C 2 -W 10\n```",
     ),
     recovery,
   );

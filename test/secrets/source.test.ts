@@ -20,7 +20,9 @@ before(() => {
     join(dir, "pulumi"),
     `#!/bin/sh
 echo "$*" >> "${dir}/calls"
-[ "$6" = "lyra-fleet:mqtt-password-monitor" ] || { echo "error: configuration key '$6' not found for stack '$4'" >&2; exit 255; }
+# The real CLI's \`config get\` takes --stack and nothing else of the kind (no --show-secrets).
+[ "$1 $2 $3" = "config get --stack" ] && [ $# -eq 5 ] || { echo "error: unknown flag in: $*" >&2; exit 1; }
+[ "$5" = "lyra-fleet:mqtt-password-monitor" ] || { echo "error: configuration key '$5' not found for stack '$4'" >&2; exit 255; }
 printf 'TEST-SECRET from the stack\\n'
 `,
   );
@@ -34,7 +36,7 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("a secret not in the environment comes from `pulumi config get --show-secrets` for the stack, without its newline", () => {
+test("a secret not in the environment comes from `pulumi config get` for the stack, without its newline", () => {
   const values = readSecrets("home", ["mqtt-password-monitor", "mqtt-password-vega"], {
     LYRA_SECRET_MQTT_PASSWORD_VEGA: "TEST-SECRET from env",
   });
@@ -44,7 +46,7 @@ test("a secret not in the environment comes from `pulumi config get --show-secre
   });
   // The environment wins: the CLI is asked only for the key the environment lacks.
   assert.deepEqual(readFileSync(join(dir, "calls"), "utf8").trim().split("\n"), [
-    "config get --stack home --show-secrets lyra-fleet:mqtt-password-monitor",
+    "config get --stack home lyra-fleet:mqtt-password-monitor",
   ]);
 });
 

@@ -7,6 +7,7 @@ import type { HealthCheck, HostPlan } from "../plan";
 import { code, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { brokerIn, verifyCommand } from "./facts";
 import { checksPagePath, hostPagePath } from "./paths";
+import { shellBlock } from "./shell";
 
 /** What passing means for a check, as Markdown. */
 export function expectation(check: HealthCheck): string {
@@ -72,7 +73,8 @@ export function checksPage(fleet: FleetModel, plans: readonly HostPlan[]): DocsP
       "# Health checks",
       `Every check of every host, ${total === 1 ? "1 check" : `${total} checks`} in all. This is the list the verify command runs ` +
         "after a recovery (taken from the same host plans), so a check shown here is a check that runs.",
-      `Run them all with ${code(verifyCommand(fleet))} (${code("--watch")} repeats until every check passes, ${code("--host")} and ${code("--only")} narrow it).`,
+      `Run them all (${code("--watch")} repeats until every check passes, ${code("--host")} and ${code("--only")} narrow it):`,
+      shellBlock("operator", [verifyCommand(fleet)]),
       `MQTT checks connect to the broker on ${code(broker.host)} port ${code(broker.port)} as the ${code(broker.user)} user.`,
       tableOr(["host", ...checkHeader], rows, "No host declares a health check yet."),
       "Each host's page lists its checks again, with the commands that show the same thing by hand.",

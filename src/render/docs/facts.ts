@@ -39,6 +39,14 @@ export function sshCommand(host: Host, command: string): string {
   return `ssh${portFlag} ${target} '${command.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * {@link sshCommand} run as root: through `sudo` when the host's SSH user is not root (a mirror's
+ * `deploy`), since what the docs run that way (a restore, a root-only log) needs root.
+ */
+export function sshAsRoot(host: Host, command: string): string {
+  return sshCommand(host, host.ssh.user === "root" ? command : `sudo ${command}`);
+}
+
 /** The stack secret whose public half must be in every host's authorized_keys. */
 export const operatorKeySecret = sshPrivateKeySecret;
 
@@ -92,7 +100,7 @@ export function brokerIn(plans: readonly HostPlan[]): {
   port: number;
   endpoint: string;
   user: string;
-  watchRegistrations: string;
+  watchRegistrations?: string;
 } {
   for (const plan of plans) {
     for (const role of plan.serves) {

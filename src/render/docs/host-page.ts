@@ -7,8 +7,9 @@ import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan, PlannedContainer, PlannedUnit } from "../plan";
 import { checkHeader, checkRow, manualCommand } from "./checks";
 import { pulumiUp, sshTarget, verifyCommand } from "./facts";
-import { code, codeBlock, codeList, link, page, tableOr, text, type DocsPage } from "./markdown";
+import { code, codeList, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
+import { shellBlock } from "./shell";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
@@ -50,18 +51,23 @@ function checksSection(fleet: FleetModel, plan: HostPlan): string {
   });
   return page([
     "## Health checks",
-    `The checks ${code(verifyCommand(fleet, `--host ${plan.host}`))} runs (all hosts: ${link("Checks", hostPagePath(plan.host), checksPagePath)}).`,
+    `The checks verify runs for ${code(plan.host)} (all hosts: ${link("Checks", hostPagePath(plan.host), checksPagePath)}):`,
+    shellBlock("operator", [verifyCommand(fleet, `--host ${plan.host}`)]),
     tableOr(checkHeader, plan.checks.map(checkRow), "No health checks declared."),
     byHand.length > 0 && `By hand, on ${code(plan.host)}:`,
-    byHand.length > 0 && codeBlock(byHand, "sh"),
+    byHand.length > 0 && shellBlock({ host: plan.host }, byHand),
   ]).trimEnd();
 }
 
 function recoverySection(fleet: FleetModel, plan: HostPlan): string {
-  const steps = plan.recovery.flatMap((r) => [`### ${text(r.service)}`, codeBlock(r.commands, "sh")]);
+  const steps = plan.recovery.flatMap((r) => [
+    `### ${text(r.service)}`,
+    shellBlock({ host: plan.host }, r.commands),
+    ...(r.operatorCommands ? [shellBlock("operator", r.operatorCommands)] : []),
+  ]);
   return page([
     "## Recovery",
-    `The runbook's commands for each service on ${code(plan.host)}, run on the host. When a service will not come back, ` +
+    `The runbook's commands for each service on ${code(plan.host)}, each block headed by where it runs: on the host as root, or on the operator's machine. When a service will not come back, ` +
       `${code(pulumiUp(fleet))} converges the host to its declared state; the fleet-wide scenarios are in ` +
       `${link("Recovery", hostPagePath(plan.host), recoveryPagePath)}.`,
     steps.length > 0 ? steps.join("\n\n") : "_No recovery commands declared._",

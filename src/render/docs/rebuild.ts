@@ -12,13 +12,14 @@ import {
   planOf,
   operatorKeySecret,
   pulumiUp,
-  sshCommand,
+  sshAsRoot,
   sshTarget,
   stackFile,
   verifyCommand,
 } from "./facts";
-import { code, codeBlock, link, page, tableOr, text } from "./markdown";
+import { code, link, page, tableOr, text } from "./markdown";
 import { checksPagePath, hostPagePath, recoveryPagePath } from "./paths";
+import { placeholders, shellBlock } from "./shell";
 
 const here = recoveryPagePath;
 
@@ -27,7 +28,7 @@ function trustCommands(fleet: FleetModel, host: Host): string[] {
   const { target, portFlag } = sshTarget(host);
   return [
     `# let the operator's key in (the public half of the ${operatorKeySecret} stack secret)`,
-    `ssh-copy-id${portFlag} -i <operator-key>.pub ${target}`,
+    `ssh-copy-id${portFlag} -i ${placeholders.operatorKey}.pub ${target}`,
     "# the fresh system has a new host key: read it, then pin it in the stack file",
     `ssh-keyscan${portFlag} -t ed25519 ${host.address}`,
     `#   -> hosts.${host.name}.ssh.hostKey in ${stackFile(fleet)}`,
@@ -42,16 +43,13 @@ export function mirrorRebuildSection(fleet: FleetModel, plans: readonly HostPlan
   const then = pulled.length > 0 ? `; ${pulled.join("; ")}` : "";
   const blocks = mirrors.flatMap((m) => [
     `### ${m.name}`,
-    codeBlock(
-      [
-        ...trustCommands(fleet, m),
-        "# converge: packages, units, config sync, client",
-        pulumiUp(fleet),
-        "# its checks",
-        verifyCommand(fleet, `--host ${m.name} --watch`),
-      ],
-      "sh",
-    ),
+    shellBlock("operator", [
+      ...trustCommands(fleet, m),
+      "# converge: packages, units, config sync, client",
+      pulumiUp(fleet),
+      "# its checks",
+      verifyCommand(fleet, `--host ${m.name} --watch`),
+    ]),
   ]);
   return page([
     "## Mirror rebuild",
@@ -101,8 +99,6 @@ export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[])
   );
   const backedUp = withData.flatMap(({ host, data }) => data.filter((d) => d.backedUp).map((d) => ({ host, ...d })));
   const repository = repositoryOf(fleet);
-  const asRoot = (host: Host, command: string) =>
-    sshCommand(host, host.ssh.user === "root" ? command : `sudo ${command}`);
   const example = backedUp[0];
   const how =
     repository && fleet.backup
@@ -126,21 +122,23 @@ export function nasRestoreSection(fleet: FleetModel, plans: readonly HostPlan[])
           `reached that restore fails and the service stays stopped rather than start empty: bring the NAS back and run ${code(pulumiUp(fleet))} again. ` +
           "With no repository yet (a first deploy) the services start empty."
         : "3. The data below is neither in the stack nor backed up by it: put it back from your own copy before starting its services.",
-      `4. Verify: ${code(verifyCommand(fleet, "--host <host> --watch"))} (the checks: ${link("Checks", here, checksPagePath)}).`,
+      `4. Verify the host's checks (${link("Checks", here, checksPagePath)}), for the host you brought back:`,
     ].join("\n"),
+    withData.length > 0 &&
+      shellBlock(
+        "operator",
+        withData.map(({ host }) => verifyCommand(fleet, `--host ${host.name} --watch`)),
+      ),
     tableOr(["host", "service", "path", "what", "backup"], rows, "No host keeps data outside the stack."),
     example &&
       `To bring back an older backup on purpose (a bad edit, a deleted collection), list the backups of the data set, then ` +
         `restore one: ${code("lyra-restore")} stops its service, moves the current data aside (next to it, ${code("<path>.lyra-replaced-<time>")}; ` +
         "nothing is deleted), restores and starts the service again.",
     example &&
-      codeBlock(
-        [
-          asRoot(example.host, `lyra-restore --list ${example.backup!.id}`),
-          asRoot(example.host, `lyra-restore ${example.backup!.id} <snapshot id>`),
-        ],
-        "sh",
-      ),
+      shellBlock("operator", [
+        sshAsRoot(example.host, `lyra-restore --list ${example.backup!.id}`),
+        sshAsRoot(example.host, `lyra-restore ${example.backup!.id} ${placeholders.snapshotId}`),
+      ]),
   ]).trimEnd();
 }
 
@@ -153,7 +151,8 @@ export function emergencySection(fleet: FleetModel, plans: readonly HostPlan[]):
     code(o.log),
     `${o.retrySeconds} s`,
   ]);
-  const watch = offline.map((o) => sshCommand(o.host, `tail -n 50 ${o.log}`));
+  // The fallback log is root's (the client's LogsDirectory), so a mirror's deploy user reads it through sudo.
+  const watch = offline.map((o) => sshAsRoot(o.host, `tail -n 50 ${o.log}`));
   const services = [...new Set(offline.map((o) => o.service))].map((s) => code(s));
   return page([
     "## Emergency mode",
@@ -166,9 +165,9 @@ export function emergencySection(fleet: FleetModel, plans: readonly HostPlan[]):
       "No host declares an offline mode.",
     ),
     watch.length > 0 && "See what a mirror could not answer:",
-    watch.length > 0 && codeBlock(watch, "sh"),
-    "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume " +
-      `(${code(verifyCommand(fleet, "--only mqtt --watch"))} shows when); a mirror still logging failures after that gets ` +
-      "the recovery commands on its host page, then a rebuild.",
+    watch.length > 0 && shellBlock("operator", watch),
+    "To leave it, bring the broker back (above). Each mirror reconnects within its interval and its heartbeats resume; " +
+      "this shows when. A mirror still logging failures after that gets the recovery commands on its host page, then a rebuild.",
+    shellBlock("operator", [verifyCommand(fleet, "--only mqtt --watch")]),
   ]).trimEnd();
 }

@@ -7,9 +7,10 @@ import type { FleetModel } from "../../model/fleet";
 import { serviceLabel, type HealthCheck, type HostPlan, type RecoveryScenario, type RecoveryStep } from "../plan";
 import { expectation } from "./checks";
 import { brokerIn, planOf, powerStages, pulumiUp, stackName, verifyCommand } from "./facts";
-import { code, codeBlock, link, page, tableOr, text, type DocsPage } from "./markdown";
+import { code, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { checksPagePath, entriesIndexPath, hostPagePath, recoveryPagePath } from "./paths";
 import { emergencySection, mirrorRebuildSection, nasRestoreSection } from "./rebuild";
+import { shellBlock } from "./shell";
 
 const here = recoveryPagePath;
 const hostLink = (name: string) => link(name, here, hostPagePath(name));
@@ -31,20 +32,25 @@ function verification(fleet: FleetModel, plans: readonly HostPlan[]): string {
   ];
   lines[lines.length - 1] = lines[lines.length - 1].replace(/;$/, ".");
   const registered = plans.some((p) => p.checks.some((c) => c.kind === "mqtt-registered"));
-  const watch = registered
-    ? [
-        `By hand, on ${code(brokerIn(plans).host)}, ${code(brokerIn(plans).watchRegistrations)} lists each mirror's retained`,
-        `registration (${code('"online":true')}) or its last will (${code('"online":false')}), one topic per mirror: only that mirror's MQTT user may publish there.`,
-      ].join(" ")
-    : undefined;
+  const broker = brokerIn(plans);
+  const watch =
+    registered && broker.watchRegistrations
+      ? [
+          `By hand, on ${code(broker.host)}, this lists each mirror's retained registration (${code('"online":true')}) ` +
+            `or its last will (${code('"online":false')}), one topic per mirror: only that mirror's MQTT user may publish there.`,
+          shellBlock({ host: broker.host }, [broker.watchRegistrations]),
+        ]
+      : [];
   // The runbook's "mirror UI shows presence within 10 s" has no check here (verify cannot see a
   // screen): it is left to the operator, and said so, rather than promised.
   const byEye =
     "Not checked by verify: that each mirror's screen shows presence again within 10 s of its heartbeat (the runbook's target); look at each mirror.";
   return page([
-    `Verify: ${code(verifyCommand(fleet, "--watch"))} runs every check until all pass and reports the time to recovery. It checks that`,
+    "Verify: this runs every check until all pass and reports the time to recovery.",
+    shellBlock("operator", [verifyCommand(fleet, "--watch")]),
+    "It checks that",
     lines.join("\n"),
-    ...(watch ? [watch] : []),
+    ...watch,
     byEye,
   ]).trimEnd();
 }
@@ -81,7 +87,10 @@ function powerSection(fleet: FleetModel, plans: readonly HostPlan[]): string {
     stages.join("\n") +
       `\n${n + 1}. From the operator's machine, converge every host: whatever the cut left half-written or stopped is repaired.` +
       `\n${n + 2}. Verify (below).`,
-    codeBlock([`pulumi preview --stack ${stackName(fleet)}   # what differs after the cut`, pulumiUp(fleet)], "sh"),
+    shellBlock("operator", [
+      `pulumi preview --stack ${stackName(fleet)}   # what differs after the cut`,
+      pulumiUp(fleet),
+    ]),
     verification(fleet, plans),
   ]).trimEnd();
 }
@@ -115,9 +124,11 @@ function scenarioSection(
     `On ${hostLink(plan.host)} (${code(plan.connection.address)}): ${scenario.situation}`,
     containers.length > 0 && tableOr(["container", "image", "restart"], containers, ""),
     `On ${code(plan.host)}, the runbook's commands:`,
-    codeBlock(step.commands, "sh"),
+    shellBlock({ host: plan.host }, step.commands),
+    step.operatorCommands && shellBlock("operator", step.operatorCommands),
     `If it does not come back (${scenario.gone}), ${code(pulumiUp(fleet))} recreates it from the stack. ` +
-      `Then verify with ${code(verifyCommand(fleet, `--only ${scenario.verify.only} --watch`))}:`,
+      "Then verify; it runs these checks until they pass:",
+    shellBlock("operator", [verifyCommand(fleet, `--only ${scenario.verify.only} --watch`)]),
     proofs.length > 0 ? proofs.join("\n") : "_No such checks declared._",
   ]).trimEnd();
 }

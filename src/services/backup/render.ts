@@ -28,6 +28,7 @@ import { backupPasswordKey, nasSshKeyKey } from "./secrets";
 import { backupScriptText, restoreCommandText, restoreScriptText, shellWord, type BackedUpDataSet } from "./scripts";
 import type { BackupSettings } from "./settings";
 import { dataSetUnits } from "./units";
+import { placeholders } from "../../render/docs/shell";
 
 const managed = "# Managed by lyra-fleet: edits are reverted by `pulumi up`.";
 
@@ -158,7 +159,7 @@ export function renderBackups(ctx: RenderContext<BackupOptions>, plan: HostPlan)
           ]),
           `systemctl start ${backupService(dataSets[0].backup.id)}   # a backup now`,
           `lyra-restore --list ${dataSets[0].backup.id}   # its backups, newest last`,
-          `lyra-restore ${dataSets[0].backup.id} <snapshot id>   # an older one, on purpose: the current data is moved aside`,
+          `lyra-restore ${dataSets[0].backup.id} ${placeholders.snapshotId}   # an older one, on purpose: the current data is moved aside`,
         ],
       },
     ],

@@ -252,8 +252,12 @@ restored() {
 case "\${1:-}" in
   "") ;;
   --list)
+    # "<id> <time>" lines, newest last: what the docs tell the operator to pick an id from. None is
+    # no answer to "which backup?", so it fails, saying so (an empty data set is never backed up).
     repository_state > /dev/null || fail "the backups cannot be read"
-    restic_ snapshots --tag "$tags"
+    lines=$(snapshot_lines) || fail "cannot list the backups of $id"
+    [ -n "$lines" ] || fail "no backup of $id from $host yet"
+    printf '%s\\n' "$lines"
     exit 0 ;;
   --snapshot)
     [ $# -eq 2 ] && printf '%s' "$2" | grep -Eqx '[0-9a-f]{8,64}' ||

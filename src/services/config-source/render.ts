@@ -234,7 +234,7 @@ export const render: ServiceRenderer<ConfigSourceOptions> = ({ fleet, host, sett
             : []),
           "systemctl status ssh",
           "journalctl -u ssh -n 50",
-          "# then on a mirror: systemctl start lyra-config-sync.service && journalctl -u lyra-config-sync -n 20",
+          "# then on each mirror, its config-sync commands (on its host page) pull again",
         ],
       },
     ],

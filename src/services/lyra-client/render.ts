@@ -29,6 +29,7 @@ import type { LyraClientOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 import { httpAnswers, unitActive } from "../../render/checks";
 import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 export const lyraClientUnit = "lyra-client.service";
 /** The binary inside an installed release. */
@@ -179,7 +180,7 @@ export const render: ServiceRenderer<LyraClientOptions> = (ctx): PlanFragment =>
           "systemctl restart lyra-client",
           `tail ${settings.fallbackLog}`,
           `ls ${settings.cachePath}`,
-          `curl -fsS http://localhost:${settings.port}${healthPath}`,
+          `${curlAfterRestart} http://localhost:${settings.port}${healthPath}`,
         ],
       },
     ],

@@ -19,6 +19,7 @@ import { unitPrerequisite } from "../../render/prerequisites";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
 import { httpAnswers, unitActive } from "../../render/checks";
 import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 const unitName = "lyra-orchestrator.service";
 const configDir = "/etc/lyra/orchestrator";
@@ -154,7 +155,7 @@ export const render: ServiceRenderer<OrchestratorOptions> = ({ fleet, host, sett
         service: "lyra-orchestrator",
         commands: [
           "systemctl restart lyra-orchestrator",
-          `curl http://localhost:${settings.port}/healthz`,
+          `${curlAfterRestart} http://localhost:${settings.port}/healthz`,
           "journalctl -u lyra-orchestrator -n 100",
           ...(settings.gpu ? ["nvidia-smi"] : []),
         ],

@@ -14,6 +14,7 @@ import { hardened, longRunningUnit, unitFile } from "../../render/systemd";
 import { afterRestore } from "../backup/paths";
 import type { MkdocsOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 const unitName = "mkdocs.service";
 /** Where the docs renderer writes mkdocs.yml. */
@@ -54,7 +55,7 @@ export const render: ServiceRenderer<MkdocsOptions> = ({ fleet, host, settings }
         service: "mkdocs",
         commands: [
           "systemctl restart mkdocs",
-          `curl -sS -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
+          `${curlAfterRestart} -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
           "journalctl -u mkdocs -n 100",
           // A page that breaks the build shows here with its file name.
           `mkdocs build --strict --config-file ${docsConfigPath} --site-dir "$(mktemp -d)"`,

@@ -4,7 +4,6 @@
  * Prometheus (./mqtt-broker-metrics.ts), health checks and the runbook's broker-failure commands.
  */
 import type { FleetModel, Host } from "../../model/fleet";
-import { registrationTopics } from "../../model/topics";
 import type { ServiceRenderer } from "../../render/context";
 import {
   serviceLabel,
@@ -38,6 +37,7 @@ import { code } from "../../render/docs/markdown";
 import { brokerOf } from "./placement";
 import { mqttRoundTripScript } from "./round-trip-gate";
 import { dockerEngine } from "./docker-engine";
+import { healthWatch, registrationsWatch, watchOnBroker } from "./watch-commands";
 
 export const containerName = brokerContainerName;
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
@@ -217,12 +217,15 @@ function container(fleet: FleetModel, host: string): PlannedContainer {
   };
 }
 
-/** Every mirror's retained registration or last will, each on its own topic. */
-const watchRegistrationsCommand = `${asMonitor} mosquitto_sub -t '${registrationTopics}' -v`;
+/** Every mirror's retained registration or last will, each on its own topic (none without mirrors). */
+const watchRegistrationsCommand = (fleet: FleetModel): string[] => {
+  const watch = registrationsWatch(fleet);
+  return watch ? [watchOnBroker(watch)] : [];
+};
 
 function recovery(fleet: FleetModel): RecoveryStep {
-  const watchHealth = `${asMonitor} mosquitto_sub -t 'lyra/health/#' -v`;
-  const watchRegistrations = watchRegistrationsCommand;
+  const health = healthWatch(fleet);
+  const watches = [...(health ? [watchOnBroker(health)] : []), ...watchRegistrationsCommand(fleet)];
   const roundTrip = `${asMonitor} mosquitto_pub -t lyra/test -m ping`;
   const commands =
     brokerOf(fleet).mode === "docker"
@@ -231,16 +234,14 @@ function recovery(fleet: FleetModel): RecoveryStep {
           `docker ps --filter name=${containerName}`,
           `docker logs --tail 100 ${containerName}`,
           `docker restart ${containerName}`,
-          watchHealth,
-          watchRegistrations,
+          ...watches,
           roundTrip,
         ]
       : [
           "systemctl status mqtt-broker",
           "journalctl -u mqtt-broker -n 100",
           "systemctl restart mqtt-broker",
-          watchHealth,
-          watchRegistrations,
+          ...watches,
           roundTrip,
         ];
   const broker = brokerOf(fleet);
@@ -300,7 +301,7 @@ export const render: ServiceRenderer<MqttBrokerOptions> = ({ fleet, host }) => {
           port: brokerOf(fleet).port,
           user: monitorUser,
           // Every mirror's retained registration or last will, each on its own topic.
-          watchRegistrations: watchRegistrationsCommand,
+          watchRegistrations: watchRegistrationsCommand(fleet)[0],
         },
       },
     ],

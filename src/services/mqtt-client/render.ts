@@ -20,14 +20,14 @@
  *   silently, never re-register (the broker publishes our will when it shuts down) and leave the
  *   unit "active" while the mirror is offline.
  */
-import { presenceTopic, registrationTopic, registrationTopics } from "../../model/topics";
+import { presenceTopic, registrationTopic } from "../../model/topics";
 import type { RenderContext, ServiceRenderer } from "../../render/context";
 import type { PlannedFile, PlanFragment } from "../../render/plan";
 import { hardened, unitFile } from "../../render/systemd";
 import { brokerAddress, mosquittoCredentials } from "../mqtt-broker/client-credentials";
 import type { MqttClientOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
-import { mqttPasswordKey } from "../mqtt-broker/secrets";
+import { presenceWatch, registrationsWatch, watchesFromOperator } from "../mqtt-broker/watch-commands";
 
 export const mqttClientUnit = "mqtt-client.service";
 export const mqttClientScriptPath = "/usr/local/lib/lyra/mqtt-client.sh";
@@ -178,7 +178,6 @@ function plainFile(path: string, content: string, mode: string): PlannedFile {
 
 export const render: ServiceRenderer<MqttClientOptions> = (ctx): PlanFragment => {
   const { fleet, host } = ctx;
-  const broker = brokerAddress(fleet);
   const reconnectSeconds = host.services["lyra-client"]?.reconnectSeconds ?? defaultReconnectSeconds;
   const credentials = mosquittoCredentials(fleet, {
     user: host.name,
@@ -262,14 +261,13 @@ export const render: ServiceRenderer<MqttClientOptions> = (ctx): PlanFragment =>
     recovery: [
       {
         service: "mqtt-client",
-        commands: [
-          "systemctl restart mqtt-client",
-          "journalctl -u mqtt-client -n 20 --no-pager",
-          // A mirror's own MQTT user may not read presence: watching it takes the monitor user.
-          "# from the operator's checkout: every mirror's heartbeat, as it arrives",
-          `mosquitto_sub -h ${broker.host} -p ${broker.port} -u monitor -P "$(pulumi config get ${mqttPasswordKey("monitor")})" -t 'lyra/presence/#' -v`,
+        commands: ["systemctl restart mqtt-client", "journalctl -u mqtt-client -n 20 --no-pager"],
+        // A mirror's own MQTT user may not read presence: watching it takes the monitor user.
+        operatorCommands: [
+          "# every mirror's heartbeat, as it arrives",
+          ...watchesFromOperator(fleet, presenceWatch(fleet)),
           "# every mirror's registration (retained: online, or its last will marking it offline)",
-          `mosquitto_sub -h ${broker.host} -p ${broker.port} -u monitor -P "$(pulumi config get ${mqttPasswordKey("monitor")})" -t '${registrationTopics}' -v`,
+          ...watchesFromOperator(fleet, registrationsWatch(fleet)),
         ],
       },
     ],

@@ -3,6 +3,7 @@ import type { ServiceRenderer } from "../../render/context";
 import { fqdnOf } from "../../render/context";
 import { dropInFile, hardened } from "../../render/systemd";
 import type { NodeExporterOptions } from "./options";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 /** Where other renderers (the broker metrics, the backups) drop *.prom files for the textfile collector. */
 export const textfileDirectory = "/var/lib/prometheus/node-exporter";
@@ -77,7 +78,7 @@ export const render: ServiceRenderer<NodeExporterOptions> = ({ fleet, host, sett
       service: "node-exporter",
       commands: [
         "systemctl restart prometheus-node-exporter",
-        `curl -s http://localhost:${settings.port}/metrics | head`,
+        `${curlAfterRestart} http://localhost:${settings.port}/metrics | grep -m 5 '^node_'`,
       ],
     },
   ],

@@ -16,11 +16,13 @@
  * secret, the admin password and the watchdog's flows_cred.json are systemd credentials, read from
  * $CREDENTIALS_DIRECTORY by settings.js and fleet-storage.js.
  */
+import type { FleetModel, Host } from "../../model/fleet";
 import type { ServiceRenderer } from "../../render/context";
 import { secretToken } from "../../render/secrets";
 import { hardened, longRunningUnit, unitFile } from "../../render/systemd";
 import { afterRestore } from "../backup/paths";
-import { brokerAddress } from "../mqtt-broker/client-credentials";
+import { statusWatch, watchesFromOperator } from "../mqtt-broker/watch-commands";
+import { stackName } from "../../render/docs/facts";
 import { watchdogCredentials, watchdogFlows } from "./flows";
 import type { NoderedOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
@@ -29,6 +31,7 @@ import { noderedAdminUser, noderedCredentials, noderedSettings } from "./setting
 import { fleetStorageModule } from "./storage";
 import { httpAnswers, unitActive } from "../../render/checks";
 import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 const unitName = "nodered.service";
 const configDir = "/etc/lyra/nodered";
@@ -126,13 +129,15 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
         service: "nodered",
         commands: [
           "systemctl restart nodered",
-          `curl -sS -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
+          `${curlAfterRestart} -o /dev/null -w '%{http_code}\\n' http://localhost:${settings.port}/`,
           "journalctl -u nodered -n 100",
           // The release the unit runs (installed by `pulumi up` from the artifact share).
           `grep '"version"' ${artifact.installDir}/node_modules/node-red/package.json`,
+        ],
+        operatorCommands: [
           // The watchdog's view of the mirrors, as the verify command's user sees it.
-          `mosquitto_sub -h ${brokerAddress(fleet).host} -p ${brokerAddress(fleet).port} -u monitor -P "$MQTT_MONITOR_PASSWORD" -t 'lyra/status/#' -v`,
-          ...editorCommands(host.fqdn, settings.port),
+          ...watchesFromOperator(fleet, statusWatch(fleet)),
+          ...editorCommands(fleet, host, settings.port),
         ],
       },
     ],
@@ -143,11 +148,11 @@ export const render: ServiceRenderer<NoderedOptions> = ({ fleet, host, settings 
  * How to reach the editor: the address, the user, and where the password comes from (the stack,
  * on the operator's machine), then the admin API's login as a check that the password works.
  */
-function editorCommands(fqdn: string, port: number): string[] {
-  const url = `http://${fqdn}:${port}`;
+function editorCommands(fleet: FleetModel, host: Host, port: number): string[] {
+  const password = `"$(pulumi config get --stack ${stackName(fleet)} ${noderedAdminPasswordKey})"`;
   return [
-    `# The editor: ${url}/ (user ${noderedAdminUser}; password: the stack secret ${noderedAdminPasswordKey})`,
-    `NODERED_ADMIN_PASSWORD=$(pulumi config get ${noderedAdminPasswordKey})   # on the operator's machine, in the checkout, stack selected`,
-    `curl -sS -o /dev/null -w '%{http_code}\\n' ${url}/auth/token --data-urlencode client_id=node-red-admin --data-urlencode grant_type=password --data-urlencode scope='*' --data-urlencode username=${noderedAdminUser} --data-urlencode password="$NODERED_ADMIN_PASSWORD"`,
+    `# The editor: http://${host.fqdn}:${port}/ (user ${noderedAdminUser}; password: the stack secret ${noderedAdminPasswordKey})`,
+    "# the admin API's login with that password (fails unless it answers 200)",
+    `curl -fsS -o /dev/null -w '%{http_code}\\n' http://${host.address}:${port}/auth/token --data-urlencode client_id=node-red-admin --data-urlencode grant_type=password --data-urlencode scope='*' --data-urlencode username=${noderedAdminUser} --data-urlencode password=${password}`,
   ];
 }

@@ -11,6 +11,7 @@ import { hardened, unitFile } from "../../render/systemd";
 import { alertRules } from "./rules";
 import type { PrometheusOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 export const prometheusPaths = {
   config: "/etc/prometheus/prometheus.yml",
@@ -134,7 +135,7 @@ export const render: ServiceRenderer<PrometheusOptions> = ({ fleet, host, settin
           "journalctl -u prometheus -n 100",
           `promtool check config ${prometheusPaths.config}`,
           "systemctl restart prometheus",
-          `curl -s http://localhost:${settings.port}/-/ready`,
+          `${curlAfterRestart} http://localhost:${settings.port}/-/ready`,
         ],
       },
     ],

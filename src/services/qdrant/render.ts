@@ -15,6 +15,7 @@ import { qdrantBackupId, qdrantRestoreEnv } from "./backup";
 import type { QdrantOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
 import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 const unitName = "qdrant.service";
 /** The binary inside an installed release. */
@@ -130,7 +131,7 @@ export const render: ServiceRenderer<QdrantOptions> = ({ fleet, host, settings }
         service: "qdrant",
         commands: [
           "systemctl restart qdrant",
-          `curl http://localhost:${settings.port}/readyz`,
+          `${curlAfterRestart} http://localhost:${settings.port}/readyz`,
           "journalctl -u qdrant -n 100",
           // Installed by `pulumi up` from the artifact share; this is the release the unit runs.
           `${qdrantBinary} --version`,

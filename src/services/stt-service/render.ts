@@ -13,6 +13,7 @@ import { hardened, unitFile } from "../../render/systemd";
 import type { SttServiceOptions } from "./options";
 import { httpAnswers, unitActive } from "../../render/checks";
 import { artifactInstalled, plannedArtifact } from "../../render/artifacts";
+import { curlAfterRestart } from "../../render/docs/shell";
 
 export const sttUnit = "stt-service.service";
 /** The binary inside an installed release. */
@@ -77,7 +78,7 @@ export const render: ServiceRenderer<SttServiceOptions> = ({ fleet, host, settin
         commands: [
           "systemctl restart stt-service",
           "journalctl -u stt-service -n 20 --no-pager",
-          `curl -fsS http://localhost:${settings.port}${sttHealthPath}`,
+          `${curlAfterRestart} http://localhost:${settings.port}${sttHealthPath}`,
         ],
       },
     ],

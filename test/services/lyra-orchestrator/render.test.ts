@@ -187,7 +187,7 @@ test("health checks and the runbook's recovery commands follow the port and the 
       service: "lyra-orchestrator",
       commands: [
         "systemctl restart lyra-orchestrator",
-        "curl http://localhost:8100/healthz",
+        "curl -fsS --retry 10 --retry-delay 1 --retry-connrefused http://localhost:8100/healthz",
         "journalctl -u lyra-orchestrator -n 100",
         "nvidia-smi",
       ],

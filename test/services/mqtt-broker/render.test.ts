@@ -305,7 +305,13 @@ test("checks, ports and determinism", () => {
   assert.ok(f.checks!.some((c) => c.kind === "mqtt-roundtrip" && c.topic === "lyra/test"));
   assert.equal(JSON.stringify(docker()), JSON.stringify(f));
   assert.equal(JSON.stringify(native()), JSON.stringify(native()));
-  assert.ok(f.recovery![0].commands.some((c) => c.includes("mosquitto_sub -t 'lyra/health/#' -v")));
+  // Every host's retained health, and the command ends: 3 messages (lyra, vega, mirror-1) within 10 s.
+  assert.ok(
+    f.recovery![0].commands.includes(
+      "XDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/health/#' -v -C 4 -W 10",
+    ),
+    f.recovery![0].commands.join("\n"),
+  );
 });
 
 test("its recovery scenario (the docs' 'Broker failure') is the module's: port, mode, what pulumi up recreates, the MQTT checks", () => {
@@ -332,7 +338,8 @@ test("what it serves the fleet, for the docs: port and mode, every host needs it
       mqttBroker: {
         port: 1883,
         user: "monitor",
-        watchRegistrations: "XDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/clients/online/#' -v",
+        watchRegistrations:
+          "XDG_CONFIG_HOME=/etc/mosquitto/lyra/monitor mosquitto_sub -t 'lyra/clients/online/#' -v -C 2 -W 10",
       },
     },
   ]);

@@ -171,11 +171,13 @@ test("checks and recovery: the unit, a heartbeat within 60 s, the registration, 
   ]);
   const commands = fragment.recovery!.flatMap((r) => r.commands);
   assert.ok(commands.includes("systemctl restart mqtt-client"));
-  assert.ok(
-    commands.some(
-      (c) =>
-        c.startsWith("mosquitto_sub -h vega.home.arpa -p 1883 -u monitor ") && c.endsWith("-t 'lyra/presence/#' -v"),
-    ),
+  // Presence takes the monitor user, so it is watched from the operator's machine: the broker at its
+  // address, the password from the stack, and it ends after one heartbeat per mirror.
+  assert.deepEqual(
+    fragment.recovery!.flatMap((r) => r.operatorCommands ?? []).filter((c) => c.includes("lyra/presence/#")),
+    [
+      `mosquitto_sub -h 192.168.1.11 -p 1883 -u monitor -P "$(pulumi config get --stack <stack> mqtt-password-monitor)" -t 'lyra/presence/#' -v -C 2 -W 35`,
+    ],
   );
 });
 

@@ -44,7 +44,11 @@ test("changed ports and paths reach the config, the unit's state directories, po
     url: "http://lyra.home.arpa:7333/readyz",
     expectStatus: 200,
   });
-  assert.ok(fragment.recovery![0].commands.includes("curl http://localhost:7333/readyz"));
+  assert.ok(
+    fragment.recovery![0].commands.includes(
+      "curl -fsS --retry 10 --retry-delay 1 --retry-connrefused http://localhost:7333/readyz",
+    ),
+  );
 });
 
 test("storage outside /var/lib is refused with the setting's path (a dynamic user cannot own it)", () => {
@@ -119,7 +123,7 @@ test("recovery follows the runbook and runs the installed release; no manual ins
   const commands = fragment.recovery![0].commands;
   assert.deepEqual(commands, [
     "systemctl restart qdrant",
-    "curl http://localhost:6333/readyz",
+    "curl -fsS --retry 10 --retry-delay 1 --retry-connrefused http://localhost:6333/readyz",
     "journalctl -u qdrant -n 100",
     "/opt/lyra/apps/qdrant/1.13.0/qdrant --version",
   ]);

@@ -325,6 +325,11 @@ test("--snapshot restores an older backup on purpose: the current data is moved 
   const listed = restore(s, d, ["--list"]);
   assert.equal(listed.status, 0, listed.output);
   assert.ok(listed.output.includes(monday.id.slice(0, 8)), listed.output);
+  // One "<id> <time>" line per backup, newest last: the docs' restore takes its id from there.
+  const lines = listed.output.trim().split("\n");
+  assert.equal(lines.length, 2, listed.output);
+  assert.match(lines[0], new RegExp(`^${monday.id} `), listed.output);
+  assert.match(lines[1], /^[0-9a-f]{64} \d{4}-/, listed.output);
 
   // Another data set's snapshot is refused, and nothing moves.
   const refused = restore(s, d, ["--snapshot", strangers.id.slice(0, 8)]);
