@@ -8,7 +8,7 @@ import { HealthGate, type HostConnectionInputs } from "../host/resources";
 import type { HostPlan, Prerequisite } from "../render/plan";
 import { sha256 } from "../render/secrets";
 import { Container } from "./container";
-import { healthGate } from "./health-gates";
+import { gatedPlan, healthGate } from "./health-gates";
 import { Host } from "./host";
 import { convergeOrder, prerequisiteProblem } from "./order";
 import type { SecretValues } from "./secrets";
@@ -90,7 +90,7 @@ export class Fleet extends pulumi.ComponentResource {
       // every apply that changed the host or the broker's host, a repair included (their states'
       // converged digests).
       const triggers = [
-        sha256(JSON.stringify(plan)),
+        sha256(JSON.stringify(gatedPlan(plan))),
         ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
         host.state.converged,
         ...(brokerClient ? [brokerHost.state.converged] : []),

@@ -46,6 +46,16 @@ export function hostGateScript(plan: HostPlan, seconds = 90): string {
   return parts.join("\n");
 }
 
+/**
+ * What of a plan the host and its gate act on: all of it but the recovery steps, which are the
+ * docs' and name the rest of the fleet (a watch waits for one message per mirror), so a mirror
+ * added elsewhere does not re-run every other host's gate.
+ */
+export function gatedPlan(plan: HostPlan): Omit<HostPlan, "recovery"> {
+  const { recovery: _docs, ...acted } = plan;
+  return acted;
+}
+
 export interface HealthGateArgs {
   plan: HostPlan;
   connection: HostConnectionInputs;
