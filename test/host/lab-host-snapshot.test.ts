@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { HostConnection } from "../../src/host/transport/connection";
 import { hostCounters, resetHostCounters } from "../../src/host/transport/counters";
+import { sha256Hex } from "../../src/host/transport/remote-path";
 import { aptPackagesProvider } from "../../src/host/resources/apt-packages";
 import { directoryProvider } from "../../src/host/resources/directory";
 import { fileProvider } from "../../src/host/resources/file-provider";
@@ -24,6 +25,8 @@ let lab: Lab;
 let connection: HostConnection;
 
 const APPS = `/opt/${PREFIX}`;
+const EMPTY = `${DIR}/empty.conf`;
+const ODD = `${DIR}/odd name \\ cr\r.conf`;
 const CLEANUP = `systemctl disable --now ${WORKER} ${IDLE} 2>/dev/null || true
 rm -rf /etc/systemd/system/${PREFIX}-* ${DIR} ${APPS}; systemctl daemon-reload; systemctl reset-failed 2>/dev/null || true`;
 
@@ -89,6 +92,11 @@ describe(`lab: one read per host on ${HOST}`, () => {
         [`${DIR}/a.conf`]: { content: "a\n", ...meta },
         [`${DIR}/b.conf`]: { content: "b\n", ...meta, mode: "0600" },
         [`${DIR}/sub/c.conf`]: { content: "c\n", ...meta },
+        [EMPTY]: { content: "", ...meta },
+        // sha256sum escapes a name holding a backslash or carriage return.
+        [ODD]: { content: "odd\n", ...meta },
+        [`${DIR}/link.conf`]: { content: "link\n", ...meta },
+        [`${DIR}/dangling.conf`]: { content: "dangling\n", ...meta },
       },
       secretFiles: {},
       artifacts: {},
@@ -99,12 +107,14 @@ describe(`lab: one read per host on ${HOST}`, () => {
       },
     });
     const state = created.outs!;
-    // Drift of every kind: content, mode, a deleted file and directory, a stopped and disabled
-    // unit, an edited unit file, and a package the host does not have.
+    // Drift of every kind: content, mode, a deleted file and directory, files replaced by a
+    // symlink and by a dangling one, a stopped and disabled unit, an edited unit file, and a
+    // package the host does not have.
     await onHost(
       lab,
       HOST,
       `echo edited >> ${DIR}/a.conf; chmod 0640 ${DIR}/b.conf; rm -rf ${DIR}/sub
+ln -sfn a.conf ${DIR}/link.conf; ln -sfn /nonexistent ${DIR}/dangling.conf
 systemctl disable --now ${WORKER}; echo '# edited' >> /etc/systemd/system/${IDLE}`,
     );
     // Artifacts as an install leaves them: one complete and current; one whose marker names
@@ -149,6 +159,17 @@ printf '%s 1.0\\n' ${sha("d")} > ${APPS}/old/1.0/.lyra-artifact; ln -s ${APPS}/o
     }
     assert.notEqual((items[`file ${DIR}/a.conf`] as { sha256: string }).sha256, state.files[`${DIR}/a.conf`].sha256);
     assert.equal((items[`file ${DIR}/b.conf`] as { mode: string }).mode, "0640");
+    assert.equal((items[`file ${EMPTY}`] as { sha256: string }).sha256, sha256Hex(""));
+    assert.equal((items[`file ${ODD}`] as { sha256: string }).sha256, sha256Hex("odd\n"));
+    for (const link of ["link.conf", "dangling.conf"])
+      assert.deepEqual(
+        [
+          (items[`file ${DIR}/${link}`] as { fileType: string }).fileType,
+          (items[`file ${DIR}/${link}`] as { sha256: string }).sha256,
+        ],
+        ["symlink", ""],
+        `${link}: a symlink, no digest`,
+      );
     assert.equal((items[`unit ${WORKER}`] as { activeState: string }).activeState, "inactive");
     assert.equal((items[`unit ${WORKER}`] as { enabled: boolean }).enabled, false);
     assert.deepEqual(read.props!.artifacts, {

@@ -62,6 +62,12 @@ export function sameIdentity(desired: string, observedName: string, observedId: 
 }
 
 /**
+ * `stat --printf` format of the fields a present path reports, in the order {@link presentPath}
+ * takes them (mode, uid, user, gid, group, type); every path's read prints exactly these.
+ */
+export const STAT_FIELDS_FORMAT = "%a\\t%u\\t%U\\t%g\\t%G\\t%F";
+
+/**
  * A shell function printing one tab-separated record per path: "absent", or
  * "present, mode, uid, user, gid, group, type, sha256". sha256sum reads stdin so that odd file
  * names cannot change its output format.
@@ -70,7 +76,7 @@ export const STAT_FUNCTION = `
 lyra_stat() {
   if [ -e "$1" ] || [ -L "$1" ]; then
     printf 'present\\t'
-    stat --printf='%a\\t%u\\t%U\\t%g\\t%G\\t%F\\t' -- "$1"
+    stat --printf='${STAT_FIELDS_FORMAT}\\t' -- "$1"
     if [ -f "$1" ] && [ ! -L "$1" ]; then sha256sum < "$1" | cut -c1-64; else printf '\\n'; fi
   else
     printf 'absent\\n'
@@ -83,6 +89,12 @@ export function parseStatLine(line: string): PathState {
   if (fields[0] === "absent") return { exists: false };
   if (fields[0] !== "present" || fields.length < 8) throw new Error(`unexpected stat output: ${JSON.stringify(line)}`);
   const [, mode, uid, user, gid, group, fileType, sha256] = fields;
+  return presentPath([mode, uid, user, gid, group, fileType], sha256 ?? "");
+}
+
+/** A present path from the fields {@link STAT_FIELDS_FORMAT} prints, and its content's sha256 ("" if none). */
+export function presentPath(fields: readonly string[], sha256: string): PathState {
+  const [mode, uid, user, gid, group, fileType] = fields;
   const type =
     fileType === "regular file" || fileType === "regular empty file"
       ? "file"
@@ -99,7 +111,7 @@ export function parseStatLine(line: string): PathState {
     owner: user === "UNKNOWN" ? uid : user,
     gid,
     group: group === "UNKNOWN" ? gid : group,
-    sha256: sha256 ?? "",
+    sha256,
   };
 }
 
