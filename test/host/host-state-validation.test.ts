@@ -193,3 +193,18 @@ test("a HostState refuses bad artifacts before anything is registered", async ()
     },
   ]);
 });
+
+test("a path with a tab, a newline or NUL is refused: the host's batches separate fields with tabs and paths with lines", () => {
+  for (const path of ["/etc/lyra/a\tb.conf", "/etc/lyra/a\nb.conf", "/etc/lyra/a\0b.conf"]) {
+    const problems = hostStateProblems({
+      packages: [],
+      directories: {},
+      files: { [path]: { content: "a", ...meta } },
+      secretFiles: {},
+      units: {},
+    });
+    assert.deepEqual(problems, [
+      { property: `files[${JSON.stringify(path)}]`, reason: "must not contain NUL, newline or tab characters" },
+    ]);
+  }
+});

@@ -27,7 +27,8 @@ export function absolutePathProblems(property: string, value: unknown): Problem[
       },
     ];
   }
-  if (/[\0\n]/.test(value)) return [{ property, reason: "must not contain NUL or newline characters" }];
+  // The host's batches read one path per line and separate a path from its fields with tabs.
+  if (/[\0\n\t]/.test(value)) return [{ property, reason: "must not contain NUL, newline or tab characters" }];
   return [];
 }
 
