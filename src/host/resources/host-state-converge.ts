@@ -33,12 +33,7 @@ import { unitApplyOrder } from "./host-state-validation";
 import { activeMatches, dropInPath, planUnit, type UnitPlan, unitFilePath, unitIsAbsent } from "./systemd-state";
 import { SYSTEMD_UNIT_DEFAULTS, UNIT_FILE_METADATA } from "./systemd-unit-provider";
 import { hostError } from "../transport/errors";
-
-/**
- * The triggers recorded for a unit whose restart was due but not done (the apply stopped before
- * it): they match no file's writeIds, so the next apply restarts it, once.
- */
-const RESTART_PENDING = ["restart pending"];
+import { currentTriggers, RESTART_PENDING, triggersDue } from "./unit-triggers";
 
 /** A path operation and what it changes in the recorded state once the host has done it. */
 interface Step {
@@ -219,12 +214,12 @@ function unitWork(
     const unit = news.units[name];
     const installed = state.units[name];
     const observed = host.units[name];
-    const triggers = unit.restartOn.map((path) => written[path] ?? "");
+    const triggers = currentTriggers(unit.restartOn, written);
     // A unit installed for the first time is started, not restarted, whatever its files did.
     const triggersChanged =
       installed !== undefined &&
       !unitIsAbsent(observed, installed.ownsUnitFile) &&
-      JSON.stringify(installed.triggers ?? []) !== JSON.stringify(triggers);
+      triggersDue(installed, unit.restartOn, written);
     const desiredSha256 = {
       unitFile: unit.content === null ? "" : sha256Hex(unit.content),
       dropIn: unit.dropIn === undefined ? "" : sha256Hex(unit.dropIn),

@@ -15,6 +15,7 @@ import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
 import { artifactTriggers, deepestFirst, emptyState, withDigest, writeIds } from "./host-state-shape";
 import type { HostStateInputs, HostStateOutputs } from "./host-state-types";
 import { converge } from "./host-state-converge";
+import { triggersDue } from "./unit-triggers";
 import { applyPathBatch, type PathOperation } from "./host-batch";
 import {
   connectionCheckFailures,
@@ -150,8 +151,7 @@ export const hostStateProvider = {
     const written = { ...writeIds(olds), ...artifactTriggers(olds) };
     await compare("unit", olds.units, news.units, async (name, s, i) => {
       const found = await item.units.differing(connection, name, s, i);
-      const pending =
-        JSON.stringify(i.restartOn.map((path) => written[path] ?? "")) !== JSON.stringify(s.triggers ?? []);
+      const pending = triggersDue(s, i.restartOn, written);
       const changed = (path: string) => changedFiles.has(path) || changedArtifacts.has(path);
       return pending || i.restartOn.some(changed) ? [...found, "restart"] : found;
     });
