@@ -54,14 +54,21 @@ export class Container extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // The pull and the volumes need the host's Docker engine, which its state installs and
+    // configures (a re-flashed host has none; daemon.json names the NAS registry): a child waits
+    // only for what it names, not for what its parent waits for.
     const image = new docker.RemoteImage(
       `${name}-image`,
       { name: spec.image, keepLocally: true },
-      { parent: this, provider },
+      { parent: this, provider, dependsOn: [host.state] },
     );
     const volumes = containerVolumes(spec).map(
       (volume) =>
-        new docker.Volume(`${name}-${volume}`, { name: volume }, { parent: this, provider, retainOnDelete: true }),
+        new docker.Volume(
+          `${name}-${volume}`,
+          { name: volume },
+          { parent: this, provider, retainOnDelete: true, dependsOn: [host.state] },
+        ),
     );
     // One hash over every config file: any change (passwords included) recreates the container.
     let configHash: pulumi.Output<string>;

@@ -187,6 +187,12 @@ test("order: units after the units they name and restarted by their files; the b
     deps(TYPE.container, "vega:mqtt-broker-container").includes(urn(TYPE.state, "vega:state")),
     "the container after its config",
   );
+  // A re-flashed broker host has no Docker engine until its state installs one.
+  for (const [type, name] of [
+    ["docker:index/remoteImage:RemoteImage", "vega:mqtt-broker-image"],
+    ["docker:index/volume:Volume", "vega:mqtt-broker-mqtt-broker-data"],
+  ])
+    assert.ok(deps(type, name).includes(urn(TYPE.state, "vega:state")), `${name} after the host's Docker engine`);
   assert.ok(deps(TYPE.state, "mirror-1:state").includes(urn(TYPE.state, "vega:state")), "sync after the config source");
   assert.deepEqual(deps(TYPE.state, "vega:state"), [], "the hub waits for nobody");
   for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) {
