@@ -198,10 +198,30 @@ say "backed up $path"
 
 /**
  * The restore step shared by the automatic restore and lyra-restore: restic restores the snapshot
- * into a staging directory beside the data, then its entries move in (nothing is there to collide:
- * only an empty data set, or one holding what pulumi up writes, is restored into).
+ * into a staging directory beside the data, then its entries move in. Only a data set without data
+ * (by its own test: qdrant's is its collections, not its snapshots) is restored into, so what is
+ * there is what pulumi up writes or a leftover: a directory on both sides is merged, a file already
+ * there with the same bytes is kept, and only a file that differs is left in staging for the
+ * operator, failing the restore.
  */
-const restoreInto = `# restore_into <snapshot>: into a staging directory beside the data, then moved in.
+const restoreInto = `# merge_into <from> <into>: moves each entry <into> lacks; see restoreInto's comment for the rest.
+merge_into() {
+  for entry in "$1"/* "$1"/.[!.]* "$1"/..?*; do
+    [ -e "$entry" ] || [ -L "$entry" ] || continue
+    target="$2/\${entry##*/}"
+    if [ ! -e "$target" ] && [ ! -L "$target" ]; then
+      mv -- "$entry" "$target"
+    elif [ -d "$entry" ] && [ ! -L "$entry" ] && [ -d "$target" ] && [ ! -L "$target" ]; then
+      # A subshell: the loop's variables are global in sh.
+      ( merge_into "$entry" "$target" )
+      rmdir -- "$entry" 2>/dev/null || true
+    elif [ -f "$entry" ] && [ ! -L "$entry" ] && [ -f "$target" ] && cmp -s -- "$entry" "$target"; then
+      rm -f -- "$entry"
+    fi
+  done
+}
+
+# restore_into <snapshot>: into a staging directory beside the data, then moved in.
 restore_into() {
   # On an empty host even the data set's parent may be missing (qdrant's /var/lib/qdrant), and
   # readlink -f resolves nothing under a missing directory.
@@ -212,8 +232,8 @@ restore_into() {
   rm -rf "$staging"
   restic_ restore "$1" --tag "$tags" --target "$staging"
   mkdir -p "$real"
-  find "$staging/" -mindepth 1 -maxdepth 1 -exec mv -n -t "$real/" -- {} +
-  rmdir "$staging" 2>/dev/null || fail "$staging still holds entries that exist in $path: left for you to compare"
+  merge_into "$staging" "$real"
+  rmdir "$staging" 2>/dev/null || fail "$staging still holds files that differ from those in $path: left for you to compare"
 }
 
 # The snapshot's "<id> <time>" lines, newest last, as restic lists them for this data set on this host.

@@ -354,3 +354,40 @@ test("systemd reads the stacks' backup schedules as calendar times (and refuses 
   }
   assert.notEqual(spawnSync("systemd-analyze", ["calendar", "every tuesday"], { encoding: "utf8" }).status, 0);
 });
+
+test("a data set without data but with leftovers (qdrant: no collections, its last snapshot file still there) is restored around them; only a file that differs is left to compare", () => {
+  const s = setup("leftover", join(dir, "leftover-repo"));
+  const storage = join(dir, "data", "leftover-storage");
+  // As qdrant's: the data set holds data when its storage does, whatever its snapshots directory holds.
+  const d: BackedUpDataSet = {
+    ...dataSet("leftover"),
+    backup: { id: "leftover", present: `[ -n "$(ls -A ${storage} 2>/dev/null)" ]` },
+  };
+  mkdirSync(storage, { recursive: true });
+  writeFileSync(join(storage, "collection"), "x\n");
+  assert.equal(restore(s, d).status, 0);
+  const data = { "docs/docs-1.snapshot": "vectors\n", "docs/older.snapshot": "older\n" };
+  writeData(d.path, data);
+  assert.equal(backup(s, d).status, 0);
+
+  // The collections are gone; the snapshots directory kept one of its files, and a new boot.
+  rmSync(join(storage, "collection"));
+  rmSync(join(d.path, "docs", "older.snapshot"));
+  rmSync(s.run, { recursive: true });
+  mkdirSync(s.run, { recursive: true });
+  const r = restore(s, d);
+  assert.equal(r.status, 0, r.output);
+  assert.deepEqual(filesUnder(d.path), data);
+  assert.ok(!existsSync(`${d.path}.lyra-restore`), "nothing left in staging");
+
+  // A file there that differs from the backup's is never overwritten: the restore fails, naming it.
+  writeFileSync(join(d.path, "docs", "docs-1.snapshot"), "something else\n");
+  rmSync(join(d.path, "docs", "older.snapshot"));
+  rmSync(s.run, { recursive: true });
+  mkdirSync(s.run, { recursive: true });
+  const conflict = restore(s, d);
+  assert.notEqual(conflict.status, 0);
+  assert.match(conflict.output, /still holds files that differ from those in .*: left for you to compare/);
+  assert.equal(readFileSync(join(d.path, "docs", "docs-1.snapshot"), "utf8"), "something else\n");
+  assert.equal(readFileSync(join(d.path, "docs", "older.snapshot"), "utf8"), "older\n", "what was missing came back");
+});
