@@ -21,7 +21,7 @@ import type { ExecResult } from "../lab/lab";
 import { ensureLab, wipeHost, type Lab } from "../lab/lab";
 import { labStack, type LabStack } from "../lab/pulumi-lab";
 import { operatorMachine, Placeholders, runWhere, type Operator } from "./docs-commands";
-import { pulumiOk, root, sh, verify } from "./support";
+import { pulumiOk, qdrant, root, sh, verify } from "./support";
 
 const STACK = ["--stack", "lab"];
 
@@ -111,22 +111,10 @@ function brokenPromise(c: DocsCommand, result: ExecResult): string | undefined {
  * the docs' "a backup now, list the backups, restore one" has something to list and restore.
  */
 async function qdrantHoldsData(): Promise<void> {
-  const base = "http://127.0.0.11:6333/collections";
-  const call = async (method: string, url: string, body?: unknown) => {
-    const response = await fetch(url, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    assert.equal(response.status, 200, `qdrant ${method} ${url}: ${text}`);
-    return JSON.parse(text);
-  };
-  const { result } = await call("GET", base);
+  const { result } = await qdrant("GET", "/collections");
   if (result.collections.some((c: { name: string }) => c.name === "docs-commands")) return;
-  await call("PUT", `${base}/docs-commands`, { vectors: { size: 4, distance: "Dot" } });
-  await call("PUT", `${base}/docs-commands/points`, { points: [{ id: 1, vector: [0.1, 0.2, 0.3, 0.4] }] });
+  await qdrant("PUT", "/collections/docs-commands", { vectors: { size: 4, distance: "Dot" } });
+  await qdrant("PUT", "/collections/docs-commands/points", { points: [{ id: 1, vector: [0.1, 0.2, 0.3, 0.4] }] });
 }
 
 test("the lab stack converges and verify is green", { timeout: 20 * 60_000 }, async () => {

@@ -22,7 +22,7 @@ import { ensureLab, goOffline, goOnline, plugBackIn, waitForAptCacheMode, wipeHo
 import { labSecrets, labStack, labStackSpec } from "../lab/pulumi-lab";
 import { pulumiStack } from "../lab/pulumi-stack";
 import { stackFleet } from "../support/stack-fleet";
-import { countsLine, display, pulumiOk, root, sh, subscribe, total, verify } from "./support";
+import { countsLine, display, pulumiOk, qdrant, root, sh, subscribe, total, verify } from "./support";
 
 const STACK = ["--stack", "lab"];
 const proof = `rebuild-${randomBytes(6).toString("hex")}`;
@@ -51,18 +51,6 @@ async function dataBytes(): Promise<number> {
   let bytes = 0;
   for (const { host, path } of dataSets()) bytes += Number((await sh(lab, host, `du -sb ${path}/ | cut -f1`)) || 0);
   return bytes;
-}
-
-async function qdrant(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`http://127.0.0.11:6333${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `qdrant ${method} ${path}: ${text}`);
-  return JSON.parse(text);
 }
 
 /** The Node-RED admin API on lyra, logged in as the stack's admin. */

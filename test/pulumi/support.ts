@@ -130,3 +130,16 @@ export function stepSeconds(run: PulumiRun, resource: string, from: RegExp, to: 
   const end = at(to);
   return start === undefined || end === undefined ? undefined : (end - start) / 1000;
 }
+
+/** A call to lyra's qdrant API (its lab address), which must answer 200; its JSON answer. */
+export async function qdrant(method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`http://127.0.0.11:6333${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  assert.equal(response.status, 200, `qdrant ${method} ${path}: ${text}`);
+  return JSON.parse(text);
+}
