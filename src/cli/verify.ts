@@ -68,8 +68,9 @@ async function execute(
     onRun: (report) => (last = report),
     onWait: (n, nextInMs, deadlineInMs) => {
       if (flags.json || !last) return;
-      // Shared causes say it in one phrase; otherwise name the first failing checks.
-      const failing = last.results.filter((r) => !r.ok && !r.cause).map((r) => r.name);
+      // Shared causes say it in one phrase; otherwise name the first failing checks and why each
+      // failed, so a log that keeps only these lines still says what was wrong.
+      const failing = last.results.filter((r) => !r.ok && !r.cause).map((r) => `${r.name}: ${r.detail}`);
       const named = failing.length > 4 ? [...failing.slice(0, 4), `${failing.length - 4} more`] : failing;
       const why = [...last.causes.map((c) => c.message), ...named].join("; ");
       const when = `next run in ${nextInMs / 1000} s, deadline in ${Math.round(deadlineInMs / 1000)} s`;

@@ -19,7 +19,16 @@ export const httpCheck: CheckImpl<"http"> = (check, vc, ctx, signal) => {
   return new Promise((resolve) => {
     const req = request(
       url,
-      { method: "GET", signal, timeout: ctx.options.timeoutMs, headers: { "user-agent": "lyra-verify" } },
+      // A connection of its own (agent: false), closed after the answer: Node 20's default agent
+      // keeps sockets alive between --watch runs, so a later run would ask over a connection
+      // opened minutes before, not test that the service still accepts one.
+      {
+        method: "GET",
+        signal,
+        agent: false,
+        timeout: ctx.options.timeoutMs,
+        headers: { "user-agent": "lyra-verify", connection: "close" },
+      },
       (res) => {
         res.resume(); // the status is the answer; the body is not needed
         const status = res.statusCode ?? 0;
