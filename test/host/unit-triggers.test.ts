@@ -9,7 +9,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hostStateProvider, type HostStateOutputs } from "../../src/host/resources/host-state-provider";
 import type { UnitItem, UnitState } from "../../src/host/resources/host-state-items";
-import { currentTriggers, RESTART_PENDING, triggersDue } from "../../src/host/resources/unit-triggers";
+import {
+  currentTriggers,
+  RESTART_PENDING,
+  restartTriggered,
+  triggersDue,
+} from "../../src/host/resources/unit-triggers";
 import type { HostConnection } from "../../src/host/transport/connection";
 import { sha256Hex } from "../../src/host/transport/remote-path";
 
@@ -71,6 +76,28 @@ describe("triggersDue", () => {
 
   it("gives each path's writeId, and '' for one that has none", () => {
     assert.deepEqual(currentTriggers([config, "/nowhere"], written), ["w-config", ""]);
+  });
+});
+
+describe("restartTriggered", () => {
+  const daemonJson = "/etc/docker/daemon.json";
+  it("for a unit with no record (a re-flashed host: its package started it), is due when this apply writes a file it reads", () => {
+    // dockerd, started by docker.io's install before daemon.json named the NAS's registry.
+    assert.equal(restartTriggered(undefined, [daemonJson], { [daemonJson]: "w1" }, new Set([daemonJson])), true);
+    assert.equal(restartTriggered(undefined, [hook, config], written, new Set([page])), false, "another file");
+    assert.equal(restartTriggered(undefined, [], written, new Set([page])), false, "it restarts on nothing");
+  });
+
+  it("for a unit with no record whose files are already in place (a host taken over as it is), is not due", () => {
+    assert.equal(restartTriggered(undefined, [hook, config], written, new Set()), false);
+  });
+
+  it("for a recorded unit, goes by its recorded triggers", () => {
+    assert.equal(restartTriggered(recordedWithPages, [hook, config], written, new Set([page])), false);
+    assert.equal(
+      restartTriggered(recordedWithPages, [hook, config], { ...written, [config]: "w-config-2" }, new Set([config])),
+      true,
+    );
   });
 });
 

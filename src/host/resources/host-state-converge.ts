@@ -33,7 +33,7 @@ import { unitApplyOrder } from "./host-state-validation";
 import { activeMatches, dropInPath, planUnit, type UnitPlan, unitFilePath, unitIsAbsent } from "./systemd-state";
 import { SYSTEMD_UNIT_DEFAULTS, UNIT_FILE_METADATA } from "./systemd-unit-provider";
 import { hostError } from "../transport/errors";
-import { currentTriggers, RESTART_PENDING, triggersDue } from "./unit-triggers";
+import { currentTriggers, RESTART_PENDING, restartTriggered } from "./unit-triggers";
 
 /** A path operation and what it changes in the recorded state once the host has done it. */
 interface Step {
@@ -108,7 +108,8 @@ function artifactRemovals(state: HostStateOutputs, news: HostStateInputs): Step[
 /**
  * Puts every declared artifact that the host lacks in place, in one remote command, and records
  * each one done. A unit restarting on one it installed gets RESTART_PENDING as its triggers, so it
- * is restarted once, now or, if the apply stops before, by the next apply.
+ * is restarted once, now or, if the apply stops before, by the next apply. Returns the install
+ * directories it put in place.
  */
 async function installArtifacts(
   connection: HostConnection,
@@ -116,7 +117,7 @@ async function installArtifacts(
   news: HostStateInputs,
   host: HostSnapshot,
   secrets: string[],
-): Promise<void> {
+): Promise<string[]> {
   const operations: ArtifactOperation[] = [];
   for (const key of Object.keys(news.artifacts).sort()) {
     const wanted = news.artifacts[key];
@@ -133,6 +134,7 @@ async function installArtifacts(
         state.units[name] = { ...state.units[name], triggers: RESTART_PENDING };
   }
   if (error) throw error;
+  return done.map((key) => news.artifacts[key].installDir);
 }
 
 /** Steps for the declared directories, parents first. */
@@ -203,23 +205,27 @@ interface UnitWork {
   final: UnitState;
 }
 
-/** Each declared unit's work; `written`: every declared file's writeId after this apply. */
+/**
+ * Each declared unit's work; `written`: every declared file's writeId after this apply;
+ * `writtenNow`: the files and artifact install directories this apply writes.
+ */
 function unitWork(
   state: HostStateOutputs,
   news: HostStateInputs,
   host: HostSnapshot,
   written: Record<string, string>,
+  writtenNow: ReadonlySet<string>,
 ): UnitWork[] {
   return unitApplyOrder(news.units).map((name) => {
     const unit = news.units[name];
     const installed = state.units[name];
     const observed = host.units[name];
     const triggers = currentTriggers(unit.restartOn, written);
-    // A unit installed for the first time is started, not restarted, whatever its files did.
-    const triggersChanged =
-      installed !== undefined &&
-      !unitIsAbsent(observed, installed.ownsUnitFile) &&
-      triggersDue(installed, unit.restartOn, written);
+    // A unit the state has no record of on the host (new, or its host re-flashed) has no triggers
+    // to compare: one not running is started whatever its files did; one running already (its
+    // package started it, with the package's own config) restarts when this apply writes a file it reads.
+    const recorded = installed !== undefined && !unitIsAbsent(observed, installed.ownsUnitFile) ? installed : undefined;
+    const triggersChanged = restartTriggered(recorded, unit.restartOn, written, writtenNow);
     const desiredSha256 = {
       unitFile: unit.content === null ? "" : sha256Hex(unit.content),
       dropIn: unit.dropIn === undefined ? "" : sha256Hex(unit.dropIn),
@@ -336,7 +342,7 @@ export async function converge(
       state.packages = { packages: news.packages, installed: host.installed };
     }
     refuseWrongTypes(connection, news, host);
-    await installArtifacts(connection, state, news, host, secrets);
+    const installedNow = await installArtifacts(connection, state, news, host, secrets);
     const writeIds: Record<string, string> = artifactTriggers(state);
     const pathSteps = [
       ...unitRemovals(state, news),
@@ -345,7 +351,11 @@ export async function converge(
       ...fileSteps(state, news, host, writeIds),
       ...directoryRemovals(state, news),
     ];
-    const work = unitWork(state, news, host, writeIds);
+    const writtenNow = new Set([
+      ...installedNow,
+      ...pathSteps.flatMap(({ operation }) => (operation.op === "write" ? [operation.path] : [])),
+    ]);
+    const work = unitWork(state, news, host, writeIds, writtenNow);
     await runSteps(connection, [...pathSteps, ...unitFileSteps(state, work)], secrets);
     // A unit installed for the first time is recorded before it is tried: if its first start
     // fails, the next apply converges it, or removes it if it is no longer declared.

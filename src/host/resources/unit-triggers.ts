@@ -40,5 +40,23 @@ export function triggersDue(
   return restartOn.some((path, i) => recordedFor.get(path) !== now[i]);
 }
 
+/**
+ * Whether an apply restarts a unit for its triggers (if it is running). `recorded`: its state as the
+ * last apply left it, or undefined when there is none to go by (never recorded, or gone from the
+ * host when the apply began): then only what this apply writes counts (`writtenNow`: files written,
+ * artifacts installed). A package starts its service on install, with the package's own config:
+ * on a re-flashed host the fleet's config for it is written after, and must be read (dockerd without
+ * daemon.json's insecure registry could not pull the broker's image; chrony kept Debian's pool).
+ */
+export function restartTriggered(
+  recorded: Pick<UnitState, "triggers" | "restartOn"> | undefined,
+  restartOn: readonly string[],
+  written: Record<string, string>,
+  writtenNow: ReadonlySet<string>,
+): boolean {
+  if (recorded === undefined) return restartOn.some((path) => writtenNow.has(path));
+  return triggersDue(recorded, restartOn, written);
+}
+
 const sameList = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((value, i) => value === b[i]);
