@@ -42,6 +42,7 @@ import { healthWatch, registrationsWatch, watchOnBroker } from "./watch-commands
 export const containerName = brokerContainerName;
 /** The eclipse-mosquitto image runs mosquitto as its user `mosquitto`, uid and gid 1883. */
 const imageMosquittoGid = "1883";
+const imageMosquittoUid = "1883";
 const dataVolume = "mqtt-broker-data";
 
 function brokerFiles(fleet: FleetModel): PlannedFile[] {
@@ -131,8 +132,20 @@ export function brokerBackup(mode: "docker" | "native"): DataSetBackup {
   const beforeBackup = saveBeforeBackup(mode);
   return mode === "native"
     ? { id: "mqtt-broker", unit: nativeUnitName, beforeBackup }
-    : { id: "mqtt-broker", container: containerName, beforeBackup };
+    : { id: "mqtt-broker", container: containerName, beforeBackup, afterRestore: dockerAfterRestore };
 }
+
+/**
+ * The restore writes into the volume's directory before the program creates the volume (it runs in
+ * the host's apply; the container comes after). Docker's `volume create` chowns an existing
+ * directory to root, so the volume is made here first, and the files are then handed to the
+ * image's mosquitto: a snapshot made in native mode holds that unit's dynamic user's files. Seen on
+ * the lab: the container's mosquitto could not save mosquitto.db.new in a root-owned volume.
+ */
+const dockerAfterRestore = [
+  `docker volume create ${dataVolume} >/dev/null`,
+  `chown -R ${imageMosquittoUid}:${imageMosquittoGid} .`,
+].join("\n");
 
 function nativeUnit(fleet: FleetModel, host: Host): PlannedUnit {
   // On an empty host the retained messages come back from the NAS before it first starts.

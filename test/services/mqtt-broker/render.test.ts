@@ -4,7 +4,7 @@ import { test } from "node:test";
 
 import type { PlanFragment } from "../../../src/render/plan";
 import { mosquittoPasswordHash, resolveSecrets, secretKeysIn } from "../../../src/render/secrets";
-import { render } from "../../../src/services/mqtt-broker/render";
+import { brokerBackup, render } from "../../../src/services/mqtt-broker/render";
 import { brokerPaths } from "../../../src/services/mqtt-broker/mosquitto-config";
 import { testSecretValues } from "../../support/test-secrets";
 import { fileAt, fragmentOf, homeFleet, unitFile, unitNamed, unitValues } from "../../render/fixtures";
@@ -344,4 +344,14 @@ test("what it serves the fleet, for the docs: port and mode, every host needs it
     },
   ]);
   assert.match(native().serves![0].summary, /^MQTT broker, port \d+ \(native\)$/);
+});
+
+test("data set: a restore into the Docker volume makes the volume first, then hands its files to the image's mosquitto; native mode leaves owners to systemd", () => {
+  // Docker's `volume create` chowns an existing directory to root: it must come before the chown.
+  const steps = brokerBackup("docker").afterRestore?.split("\n");
+  assert.deepEqual(steps, ["docker volume create mqtt-broker-data >/dev/null", "chown -R 1883:1883 ."]);
+  assert.equal(brokerBackup("docker").container, "mqtt-broker");
+  // StateDirectory= with DynamicUser= makes systemd chown the restored files at the unit's start.
+  assert.equal(brokerBackup("native").afterRestore, undefined);
+  assert.match(unitValues(unitFile(native(), "mqtt-broker.service"), "Service", "StateDirectory")[0], /^mqtt-broker$/);
 });

@@ -1,0 +1,204 @@
+/**
+ * The Docker-mode broker's persistence, backed up and restored on the lab: vega in docker mode is
+ * converged by HostState from the project's own render functions (the engine from Debian's
+ * docker.io, daemon.json, the backup's files and units); the `mqtt-broker` container is run from
+ * the exact arguments the program hands `docker.Container` (docker-run.ts: the provider plugin
+ * cannot run here), with its named data volume as the program's `docker.Volume` makes it. A
+ * retained message is backed up by `lyra-backup-mqtt-broker` (mosquitto told to write
+ * mosquitto.db first, `docker kill -s USR1` from inside the unit's sandbox) to the NAS; vega is
+ * wiped (its /var/lib/docker with it); the next converge restores the volume's data before the
+ * container is created, and the new container serves the retained message.
+ *
+ * Run under the machine's lab lock:
+ *   flock /tmp/lyra-lab.lock node --import tsx --test test/lab/docker-broker-backup.test.ts
+ */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, test } from "node:test";
+import { connect, type MqttClient } from "mqtt";
+import { containerResourceArgs, containerVolumes } from "../../src/fleet/container-args";
+import type { HostConnection } from "../../src/host/transport/connection";
+import { shellQuote } from "../../src/host/transport/shell";
+import { closeAllHostConnections } from "../../src/host/transport/ssh";
+import type { PlannedContainer } from "../../src/render/plan";
+import { resolveSecrets, sha256 } from "../../src/render/secrets";
+import { monitorUser } from "../../src/services/mqtt-broker/mosquitto-config";
+import { brokerDataPath } from "../../src/services/mqtt-broker/render";
+import { mqttPasswordKey } from "../../src/services/mqtt-broker/secrets";
+import { type FleetEdit, LabConverger, snapshotsOnNas } from "../host/support/lab-backup";
+import { hostPlan, labFleet } from "../host/support/lab-plan";
+import { labConnection } from "../host/support/lab";
+import { brokerRepository } from "./broker-image";
+import { dockerRunCommand } from "./docker-run";
+import { ensureLab, labImages, wipeHost, type Lab } from "./lab";
+import { labSecrets } from "./pulumi-lab";
+
+const HOST = "vega";
+// config-source stays: mirror-1 syncs from it (lab-backup.test.ts keeps the same services).
+const SERVICES = ["backup", "config-source", "mqtt-broker", "node-exporter"];
+const DATASET = "mqtt-broker";
+const TOPIC = "lyra/test";
+const DEADLINE_HEALTHY_MS = 120_000; // the healthcheck's first run comes one interval (30 s) after a start
+const DEADLINE_MQTT_MS = 15_000;
+/** eclipse-mosquitto's user, which the container's mosquitto runs as. */
+const MOSQUITTO_UID = "1883";
+
+/** vega's broker in docker mode, its image the one `lab.sh up` pushed to the NAS's registry. */
+const dockerMode: FleetEdit = (raw) => {
+  raw.hosts[HOST].services["mqtt-broker"] = { mode: "docker" };
+  raw.images["mqtt-broker"] = labImages()[brokerRepository].reference;
+};
+
+let lab: Lab;
+let connection: HostConnection;
+let secrets: Record<string, string>;
+let vega: LabConverger;
+let spec: PlannedContainer;
+let configHash: string;
+
+async function onVega(script: string, what: string): Promise<string> {
+  const result = await lab.sshExec(HOST, script, { timeoutMs: 300_000 });
+  if (result.code !== 0) throw new Error(`${HOST}: ${what} failed (exit ${result.code}):\n${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+/** What a unit's last run said. */
+const journal = (unit: string) =>
+  onVega(
+    `journalctl -b --no-pager -o cat _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value ${unit})`,
+    `journal of ${unit}`,
+  );
+
+/**
+ * What the Docker provider does for the program's Container: the image pulled by its pinned
+ * digest, the named volume made if missing (docker.Volume; an existing one keeps its data), the
+ * container created from containerResourceArgs; then waits until it is healthy.
+ */
+async function runContainer(): Promise<void> {
+  const imageId = await onVega(
+    `docker pull -q ${shellQuote(spec.image)} >/dev/null && docker image inspect -f '{{.Id}}' ${shellQuote(spec.image)}`,
+    `docker pull ${spec.image}`,
+  );
+  await onVega(
+    [
+      `docker rm -f ${shellQuote(spec.name)} >/dev/null 2>&1 || true`,
+      ...containerVolumes(spec).map((v) => `docker volume create ${shellQuote(v)} >/dev/null`),
+      `${dockerRunCommand(containerResourceArgs(spec, imageId, configHash))} >/dev/null`,
+    ].join(" && "),
+    "docker run",
+  );
+  const deadline = Date.now() + DEADLINE_HEALTHY_MS;
+  let state = "";
+  while (Date.now() < deadline) {
+    state = await onVega(
+      `docker inspect -f '{{.State.Status}}{{if .State.Health}} {{.State.Health.Status}}{{end}}' ${shellQuote(spec.name)}`,
+      "docker inspect",
+    );
+    if (state === "running healthy") return;
+    if (!state.startsWith("running")) break;
+    await sleep(1000);
+  }
+  const logs = await lab.sshExec(HOST, `docker logs --tail 30 ${shellQuote(spec.name)} 2>&1`);
+  assert.fail(`${spec.name} is "${state}", not "running healthy":\n${logs.stdout}`);
+}
+
+/** A client of the container's broker as the monitor user, or an error within seconds. */
+function mqtt(): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = connect(`mqtt://${lab.host(HOST).address}:1883`, {
+      username: monitorUser,
+      password: secrets[mqttPasswordKey(monitorUser)],
+      clientId: `lab-docker-backup-${randomUUID().slice(0, 8)}`,
+      connectTimeout: 5_000,
+      reconnectPeriod: 0,
+    });
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      client.end(true);
+      reject(new Error(`MQTT to ${HOST}: ${why}`));
+    };
+    const timer = setTimeout(() => fail("no CONNACK within 10 s"), 10_000);
+    client.once("connect", () => (clearTimeout(timer), resolve(client)));
+    client.once("error", (error) => fail(error.message));
+    client.once("close", () => fail("connection closed"));
+  });
+}
+
+/** The retained message on the topic, as a new subscriber gets it ("" when none comes). */
+async function retained(): Promise<string> {
+  const client = await mqtt();
+  try {
+    const message = new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve(""), DEADLINE_MQTT_MS);
+      client.on("message", (_topic, payload, packet) => {
+        if (!packet.retain) return;
+        clearTimeout(timer);
+        resolve(payload.toString());
+      });
+    });
+    await client.subscribeAsync(TOPIC, { qos: 1 });
+    return await message;
+  } finally {
+    await client.endAsync();
+  }
+}
+
+before(async () => {
+  lab = await ensureLab();
+  // A re-flashed vega: no native broker on the port the container publishes, no engine yet.
+  await wipeHost(HOST);
+  connection = labConnection(lab, HOST);
+  secrets = labSecrets();
+  vega = new LabConverger(HOST, SERVICES, connection, secrets);
+  const plan = hostPlan(labFleet(HOST, SERVICES, dockerMode), HOST);
+  const container = plan.containers.find((c) => c.name === "mqtt-broker");
+  assert.ok(container, "vega in docker mode plans the runbook's mqtt-broker container");
+  spec = container;
+  // The label the program puts on the container: one hash over its config files, secrets filled in.
+  const content = (path: string) => resolveSecrets(plan.files.find((f) => f.path === path)!.content, secrets);
+  configHash = sha256(spec.configFiles.map((path) => sha256(content(path))).join(","));
+});
+
+after(async () => {
+  await closeAllHostConnections();
+  // The next user of the lab finds vega re-flashed, not a container on the native broker's port.
+  await wipeHost(HOST);
+});
+
+test("the Docker-mode broker's retained messages are backed up to the NAS and come back on a wiped vega before the container starts", async () => {
+  const data = brokerDataPath("docker");
+  // A first deploy: the engine, then the restore (whatever the NAS has), then the container.
+  await vega.converge(dockerMode);
+  assert.equal(await onVega("systemctl is-active docker.service", "docker.service"), "active");
+  await runContainer();
+
+  const proof = `docker-backup-${randomUUID()}`;
+  const client = await mqtt();
+  try {
+    await client.publishAsync(TOPIC, proof, { qos: 1, retain: true });
+  } finally {
+    await client.endAsync();
+  }
+  const before = new Set((await snapshotsOnNas(lab, secrets, HOST, DATASET)).map((s) => s.id));
+  const backup = await lab.sshExec(HOST, "systemctl start lyra-backup-mqtt-broker.service", { timeoutMs: 300_000 });
+  assert.equal(backup.code, 0, `the backup failed:\n${await journal("lyra-backup-mqtt-broker.service")}`);
+  // By id, not by count: the retention keeps one snapshot a day, so a second one today replaces the first.
+  const added = (await snapshotsOnNas(lab, secrets, HOST, DATASET)).filter((s) => !before.has(s.id));
+  assert.equal(added.length, 1, "one new snapshot of the broker's volume on the NAS");
+  console.log(`# docker broker: backed up ${await onVega(`du -sb ${data}/ | cut -f1`, "du")} bytes of ${data}`);
+
+  // Re-flashed: engine, volume and container are gone with the host's layer.
+  await wipeHost(HOST);
+  vega.forget();
+  await vega.converge(dockerMode);
+  const restore = await journal("lyra-restore-mqtt-broker.service");
+  assert.match(restore, /restored .* from snapshot/, restore);
+  assert.equal(
+    await onVega(`stat -c %u ${data}/mosquitto.db`, "the restored mosquitto.db"),
+    MOSQUITTO_UID,
+    "the restored mosquitto.db belongs to the container's mosquitto",
+  );
+  await runContainer();
+  assert.equal(await retained(), proof, "the retained message came back from the NAS into the new container");
+});
