@@ -25,19 +25,6 @@ import { pulumiOk, qdrant, root, sh, verify } from "./support";
 
 const STACK = ["--stack", "lab"];
 
-/**
- * Commands the lab cannot run, each with why. An entry that no longer matches a printed command
- * fails the test, so the list cannot outlive its reason.
- */
-const notOnTheLab: { command: RegExp; why: string }[] = [
-  {
-    command: /^\/opt\/lyra\/apps\/qdrant\/[^/]+\/qdrant --version$/,
-    why:
-      "the lab's qdrant is a Python stand-in (test/fixtures/standins/qdrant-standin.py) that takes only --config-path " +
-      "and --snapshot; the real release binary prints its version",
-  },
-];
-
 let lab: Lab;
 let stack: LabStack;
 let operator: Operator;
@@ -103,6 +90,9 @@ function brokenPromise(c: DocsCommand, result: ExecResult): string | undefined {
     if (!host) return "names no lab host's address";
     if (!out.includes(host.hostKey)) return `expected the pinned key of ${host.name} (${host.hostKey}), got '${out}'`;
   }
+  // An app's `--version` prints the release the page names in its path (/opt/lyra/apps/<app>/<version>/).
+  const release = /^\/opt\/lyra\/apps\/([^/]+)\/([^/]+)\/\S+ --version$/.exec(c.command);
+  if (release && out !== `${release[1]} ${release[2]}`) return `expected '${release[1]} ${release[2]}', got '${out}'`;
   return undefined;
 }
 
@@ -130,20 +120,9 @@ test(
   async (t) => {
     const pages = await servedPages();
     const commands = pages.flatMap((p) => docsCommands(p));
-    for (const entry of notOnTheLab) {
-      assert.ok(
-        commands.some((c) => entry.command.test(c.command)),
-        `notOnTheLab lists ${entry.command}, which no page prints any more: remove it`,
-      );
-    }
     const placeholders = new Placeholders(lab);
     const failures: string[] = [];
     for (const c of commands) {
-      const skipped = notOnTheLab.find((e) => e.command.test(c.command));
-      if (skipped) {
-        t.diagnostic(`skipped on ${where(c)} (${c.page}): ${c.command} (${skipped.why})`);
-        continue;
-      }
       // A rebuild's step 1 is prose ("re-flash the SD card"): the lab re-flashes the host the rebuild's
       // first command names, so the commands after it rebuild a host that really is empty.
       const reflash = c.command.startsWith("ssh-copy-id")

@@ -3,8 +3,8 @@
 // rendered config's storage_path, snapshots and `--snapshot FILE:COLLECTION` recovery.
 import { after, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { qdrantConfig } from "../../src/services/qdrant/render";
@@ -195,6 +195,17 @@ describe("the qdrant stand-in", { timeout: 60_000 }, () => {
     } finally {
       await existing.stop();
     }
+  });
+
+  test("--version names the release it is installed as, as the recovery page's command expects", () => {
+    // Installed as the fleet installs it: /opt/lyra/apps/qdrant/<version>/qdrant.
+    const dir = join(work, "apps", "qdrant", "1.12.4");
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(standin, join(dir, "qdrant"));
+    assert.equal(
+      execFileSync("/usr/bin/python3", [join(dir, "qdrant"), "--version"], { encoding: "utf8" }),
+      "qdrant 1.12.4\n",
+    );
   });
 
   test("refuses to start on a missing snapshot file, naming it", async () => {
