@@ -249,6 +249,7 @@ export function formatReport(rows: ReportRow[], results: AllResults): string {
     "",
   ];
   const sources = [...new Set(rows.map((r) => r.source))];
+  let totalMinutes = 0;
   for (const bench of sources) {
     const r = results[bench];
     if (!r) {
@@ -256,10 +257,15 @@ export function formatReport(rows: ReportRow[], results: AllResults): string {
       continue;
     }
     const minutes = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 60_000;
+    totalMinutes += minutes;
     out.push(
       `${bench}: ${r.startedAt.slice(0, 16).replace("T", " ")}Z, ${minutes.toFixed(1)} min, ` +
         `${r.commit ?? "no commit"}${r.dirty ? " (with uncommitted changes)" : ""}, Node ${r.node}: ${r.what}`,
     );
   }
+  // What `npm run bench` costs, from the runs themselves (a wait for the lab's lock comes before
+  // a bench's start, so it is not counted).
+  const ran = sources.filter((b) => results[b]).length;
+  out.push(`benches measured: ${ran} of ${sources.length}, ${totalMinutes.toFixed(1)} min in all`);
   return out.join("\n");
 }

@@ -154,6 +154,7 @@ test("figures past the issue's targets are marked missed, and a failed measureme
   assert.equal(byFigure(rows, "program, 1000 mirrors: peak memory").met, "NO");
   const text = formatReport(rows, all);
   assert.match(text, /^targets: 0 met, 6 missed, 3 not measured$/m);
+  assert.match(text, /^benches measured: 2 of 6, 9\.0 min in all$/m);
   assert.match(
     text,
     /^program-scale: 2026-12-05 07:00Z, 4\.5 min, 0123456789abcdef0123456789abcdef01234567, Node v20\.20\.2: /m,
