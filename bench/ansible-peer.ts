@@ -32,6 +32,8 @@ import { ensureLab, labDir, wipeHost, type Lab } from "../test/lab/lab";
 import { labSecrets, labStack, type LabStack } from "../test/lab/pulumi-lab";
 import { brokerProblems, endStateDifferences, unitStartStamp } from "./ansible/end-state";
 import { playbookPath, writeAnsibleInventory, type AnsibleInventory } from "./ansible/inventory";
+import type { Row } from "./support/result-rows";
+import { recordResults } from "./support/results";
 
 const HOST = "vega";
 const BROKER_UNIT = "mqtt-broker.service";
@@ -42,16 +44,7 @@ const root = join(__dirname, "..");
 /** Private: the render holds the lab's secrets, as lab-secrets.json beside it does. */
 const workDir = join(labDir, "ansible-peer");
 
-interface PhaseResult {
-  tool: "ansible" | "lyra-fleet";
-  phase: "first" | "no-op" | "one-file";
-  ms: number;
-  sshCommands: number;
-  /** Ansible: tasks that reported a change. lyra-fleet: commands that wrote to the host. */
-  changes: number;
-  /** What the checks after the phase found wrong; empty when vega is as declared. */
-  problems: string[];
-}
+type PhaseResult = Row<"ansible-peer">;
 
 /** Each phase on stderr as it ends, so a later failure does not lose the figures measured so far. */
 function progress(result: PhaseResult): PhaseResult {
@@ -249,6 +242,12 @@ function table(results: PhaseResult[]): string {
 }
 
 async function main(): Promise<void> {
+  const started = new Date();
+  // Before the lab is touched: without Debian's ansible the bench would wipe vega for nothing.
+  const ansible = spawnSync("ansible-playbook", ["--version"], { encoding: "utf8" });
+  if (ansible.error || ansible.status !== 0)
+    throw new Error("ansible-peer: ansible-playbook does not run here: install Debian's ansible package");
+  const version = ansible.stdout.split("\n")[0];
   process.chdir(root); // the render reads stacks/ relative to the checkout
   const lab = await ensureLab();
   // A new stack whose program is this checkout's (a reused one runs whichever checkout made it),
@@ -260,13 +259,16 @@ async function main(): Promise<void> {
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const host = renderWithSecrets();
   const results = [...(await ansiblePhases(lab, host)), ...(await lyraFleetPhases(lab, host, stack))];
-  const version = spawnSync("ansible-playbook", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
   console.log(
     `ansible-peer bench: ${HOST} of stacks/Pulumi.lab.yaml (${host.files.length} files, ${host.packages.length} packages, ` +
       `${host.units.length} units); ${version}, pipelining; lyra-fleet: pulumi up --skip-preview --target ${HOST}, Node ${process.version}`,
   );
   console.log("changes: Ansible's tasks reporting a change; lyra-fleet's commands that wrote to the host");
   console.log(table(results));
+  const what =
+    `${HOST} of the lab stack converged by Ansible (${version}, pipelining, bench/ansible/playbook.yml) and by ` +
+    `lyra-fleet (pulumi up --skip-preview --target ${HOST}): first, no-op, one file edited by hand`;
+  console.log(`results: ${recordResults("ansible-peer", what, started, results)}`);
   const problems = results.flatMap((r) => r.problems.map((p) => `${r.tool} ${p}`));
   if (problems.length > 0) {
     console.log(`\nvega was not as declared:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

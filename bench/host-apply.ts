@@ -16,6 +16,8 @@ import {
 } from "../src/host/resources/host-state-provider";
 import { closeAllHostConnections } from "../src/host/transport/ssh";
 import { labConnection } from "../test/host/support/lab";
+import type { Row } from "./support/result-rows";
+import { recordResults } from "./support/results";
 import { ensureLab } from "../test/lab/lab";
 
 const FILES = 50;
@@ -71,6 +73,7 @@ async function apply(id: string, state: HostStateOutputs | undefined, inputs: Ho
 }
 
 async function main(hostName: string): Promise<void> {
+  const started = new Date();
   const lab = await ensureLab();
   const connection = labConnection(lab, hostName);
   const id = `${hostName}:state`;
@@ -81,6 +84,7 @@ rm -rf /etc/${PREFIX} /etc/systemd/system/${PREFIX}-*; systemctl daemon-reload`;
     `host-apply bench: one HostState of ${FILES} files + ${UNITS} units on ${hostName} (${connection.address}), Node ${process.version}`,
   );
   console.log("phase               wall s  round trips  writes  restarts  starts  connections  action");
+  const rows: Row<"host-apply">[] = [];
   let state: HostStateOutputs | undefined;
   for (const [phase, version] of [
     ["first apply", 1],
@@ -91,6 +95,18 @@ rm -rf /etc/${PREFIX} /etc/systemd/system/${PREFIX}-*; systemctl daemon-reload`;
     const result = await apply(id, state, declare(connection, version));
     state = result.state;
     const c = result.counters;
+    rows.push({
+      phase,
+      files: FILES,
+      units: UNITS,
+      wallSeconds: result.seconds,
+      roundTrips: c.remoteCommands,
+      writes: c.remoteWrites,
+      restarts: c.unitRestarts,
+      starts: c.unitStarts,
+      connections: c.connectionsOpened,
+      action: result.action,
+    });
     console.log(
       `${phase.padEnd(18)} ${result.seconds.toFixed(2).padStart(6)}  ${String(c.remoteCommands).padStart(11)}  ${String(c.remoteWrites).padStart(6)}  ` +
         `${String(c.unitRestarts).padStart(8)}  ${String(c.unitStarts).padStart(6)}  ${String(c.connectionsOpened).padStart(11)}  ${result.action}`,
@@ -98,6 +114,8 @@ rm -rf /etc/${PREFIX} /etc/systemd/system/${PREFIX}-*; systemctl daemon-reload`;
   }
   await closeAllHostConnections();
   await lab.sshExec(hostName, cleanup);
+  const what = `one HostState of ${FILES} files and ${UNITS} units applied to lab host ${hostName} through the provider, as pulumi up with refresh drives it`;
+  console.log(`results: ${recordResults("host-apply", what, started, rows)}`);
 }
 
 main(process.argv[2] ?? "vega").catch(async (error) => {

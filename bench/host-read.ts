@@ -17,6 +17,8 @@ import { readHostSnapshot, type SnapshotRequest } from "../src/host/resources/ho
 import { closeAllHostConnections, runRemoteChecked } from "../src/host/transport/ssh";
 import { labConnection } from "../test/host/support/lab";
 import { ensureLab } from "../test/lab/lab";
+import type { Row } from "./support/result-rows";
+import { recordResults } from "./support/results";
 
 const hosts = ["lyra", "vega", "mirror-1"];
 
@@ -33,6 +35,7 @@ async function median(times: number, run: () => Promise<unknown>): Promise<numbe
 }
 
 async function main(): Promise<void> {
+  const started = new Date();
   const lab = await ensureLab();
   const requests = new Map<string, SnapshotRequest>();
   for (const plan of planFleet(loadStackFile(stackFilePath("lab"))))
@@ -42,43 +45,53 @@ async function main(): Promise<void> {
       units: plan.units.map((u) => u.name),
       artifacts: plan.artifacts.map((a) => a.installDir),
     });
-  const rows = ["host      files+dirs  units  login+true  true  read (open)"];
+  const perHost: Extract<Row<"host-read">, { kind: "host" }>[] = [];
   for (const host of hosts) {
     const connection = labConnection(lab, host);
     const request = requests.get(host)!;
     const run = (script: string) => runRemoteChecked(connection, script, { purpose: "bench" });
-    const login = await median(5, async () => {
+    const loginMs = await median(5, async () => {
       await closeAllHostConnections();
       await run("true");
     });
-    const channel = await median(7, () => run("true"));
-    const read = await median(7, () => readHostSnapshot(connection, request));
-    rows.push(
-      [
-        host.padEnd(8),
-        String(request.paths.length).padStart(10),
-        String(request.units.length).padStart(6),
-        login.toFixed(0).padStart(11),
-        channel.toFixed(0).padStart(5),
-        read.toFixed(0).padStart(12),
-      ].join("  "),
-    );
+    const channelMs = await median(7, () => run("true"));
+    const readMs = await median(7, () => readHostSnapshot(connection, request));
+    perHost.push({
+      kind: "host",
+      host,
+      paths: request.paths.length,
+      units: request.units.length,
+      loginMs,
+      channelMs,
+      readMs,
+    });
   }
-  const together: string[] = [];
+  const togetherMs: number[] = [];
   for (let i = 0; i < 3; i++) {
     await closeAllHostConnections();
-    together.push(
-      (
-        await ms(() =>
-          Promise.all(hosts.map((host) => readHostSnapshot(labConnection(lab, host), requests.get(host)!))),
-        )
-      ).toFixed(0),
+    togetherMs.push(
+      await ms(() => Promise.all(hosts.map((host) => readHostSnapshot(labConnection(lab, host), requests.get(host)!)))),
     );
   }
   await closeAllHostConnections();
   console.log(`host-read bench: the lab stack's items on ${hosts.join(", ")}, Node ${process.version} (ms)`);
-  console.log(rows.join("\n"));
-  console.log(`three hosts read at once on fresh connections: ${together.join(", ")} ms`);
+  console.log("host      files+dirs  units  login+true  true  read (open)");
+  for (const r of perHost)
+    console.log(
+      [
+        r.host.padEnd(8),
+        String(r.paths).padStart(10),
+        String(r.units).padStart(6),
+        r.loginMs.toFixed(0).padStart(11),
+        r.channelMs.toFixed(0).padStart(5),
+        r.readMs.toFixed(0).padStart(12),
+      ].join("  "),
+    );
+  console.log(`three hosts read at once on fresh connections: ${togetherMs.map((t) => t.toFixed(0)).join(", ")} ms`);
+  const what = `one lab host's whole read (the lab stack's items) on ${hosts.join(", ")}: login, one channel, the read (medians, ms), and the hosts read at once`;
+  console.log(
+    `results: ${recordResults("host-read", what, started, [...perHost, { kind: "together", hosts, togetherMs }])}`,
+  );
 }
 
 main().catch((err: Error) => {

@@ -15,6 +15,8 @@
  */
 import type { HostCounters } from "../src/host/transport/counters";
 import { coveredMs, type Interval } from "./support/intervals";
+import type { Row } from "./support/result-rows";
+import { recordResults } from "./support/results";
 import { ensureLab, wipeHost } from "../test/lab/lab";
 import { labStack, type LabStack } from "../test/lab/pulumi-lab";
 
@@ -22,7 +24,9 @@ const hosts = ["lyra", "vega", "mirror-1"];
 const sum = (counts: Record<string, HostCounters>, key: keyof HostCounters) =>
   Object.values(counts).reduce((n, c) => n + c[key], 0);
 
-async function timed(stack: LabStack, args: string[]): Promise<string> {
+type Measured = Omit<Row<"lab-converge">, "phase" | "command">;
+
+async function timed(stack: LabStack, args: string[]): Promise<Measured> {
   stack.resetCounters();
   const run = await stack.pulumi([...args, "--stack", "lab"]);
   if (run.code !== 0)
@@ -31,39 +35,56 @@ async function timed(stack: LabStack, args: string[]): Promise<string> {
   const waits = stack.hostWaits().map((w): Interval => [w.startMs, w.endMs]);
   // Time some host was being waited on (SSH and the host's own work, overlaps once), and the
   // longest single command: how long the slowest host read or write took.
-  const hostSeconds = coveredMs(waits, [-Infinity, Infinity]) / 1000;
-  const longest = Math.max(0, ...waits.map(([start, end]) => end - start)) / 1000;
+  return {
+    wallSeconds: run.ms / 1000,
+    commands: sum(counts, "remoteCommands"),
+    writes: sum(counts, "remoteWrites"),
+    restarts: sum(counts, "unitRestarts"),
+    hostSeconds: coveredMs(waits, [-Infinity, Infinity]) / 1000,
+    maxCommandSeconds: Math.max(0, ...waits.map(([start, end]) => end - start)) / 1000,
+    perHost: counts,
+  };
+}
+
+function line(r: Row<"lab-converge">): string {
   return [
-    (run.ms / 1000).toFixed(1).padStart(6),
-    String(sum(counts, "remoteCommands")).padStart(8),
-    String(sum(counts, "remoteWrites")).padStart(6),
-    String(sum(counts, "unitRestarts")).padStart(8),
-    hostSeconds.toFixed(2).padStart(6),
-    longest.toFixed(2).padStart(7),
+    r.phase.padEnd(7),
+    r.command.padEnd(7),
+    r.wallSeconds.toFixed(1).padStart(6),
+    String(r.commands).padStart(8),
+    String(r.writes).padStart(6),
+    String(r.restarts).padStart(8),
+    r.hostSeconds.toFixed(2).padStart(6),
+    r.maxCommandSeconds.toFixed(2).padStart(7),
   ].join("  ");
 }
 
-async function phase(stack: LabStack, name: string): Promise<string[]> {
+async function phase(stack: LabStack, phase: Row<"lab-converge">["phase"]): Promise<Row<"lab-converge">[]> {
   return [
-    `${name.padEnd(7)}  preview  ${await timed(stack, ["preview"])}`,
-    `${name.padEnd(7)}  up       ${await timed(stack, ["up", "--yes"])}`,
+    { phase, command: "preview", ...(await timed(stack, ["preview"])) },
+    { phase, command: "up", ...(await timed(stack, ["up", "--yes"])) },
   ];
 }
 
 async function main(): Promise<void> {
+  const started = new Date();
   const lab = await ensureLab();
   for (const host of hosts) await wipeHost(host);
   const stack = await labStack({ fresh: true });
-  const rows = ["phase    command  wall s  commands  writes  restarts  host s  max cmd s"];
+  const rows: Row<"lab-converge">[] = [];
   rows.push(...(await phase(stack, "first")));
   rows.push(...(await phase(stack, "no-op")));
   const edit = await lab.sshExec("vega", "echo 'allow_anonymous true' >> /etc/mosquitto/lyra/mosquitto.conf");
   if (edit.code !== 0) throw new Error(`editing vega's broker config failed: ${edit.stderr}`);
   rows.push(...(await phase(stack, "repair")));
+  const what = `pulumi preview and up by the Pulumi CLI on the lab stack (${hosts.join(", ")}): wiped hosts, a no-op, a hand edit repaired`;
   console.log(
     `lab-converge bench: ${hosts.join(", ")} (stacks/Pulumi.lab.yaml) by the Pulumi CLI, Node ${process.version}`,
   );
-  console.log(rows.join("\n"));
+  console.log(
+    ["phase    command  wall s  commands  writes  restarts  host s  max cmd s", ...rows.map(line)].join("\n"),
+  );
+  console.log(`results: ${recordResults("lab-converge", what, started, rows)}`);
 }
 
 main().catch((err: Error) => {

@@ -27,23 +27,20 @@ import type { LabStack } from "../test/lab/pulumi-stack";
 import type { HostCounters } from "../src/host/transport/counters";
 import { hostsMemoryMb, machineUsedMb } from "./support/host-memory";
 import { coveredMs, type Interval } from "./support/intervals";
+import type { Row } from "./support/result-rows";
+import { recordResults } from "./support/results";
 
-interface PhaseResult {
-  mirrors: number;
-  phase: string;
-  wallMs: number;
-  programMs: number;
-  sshMs: number;
-  engineMs: number;
-  counters: Record<string, HostCounters>;
-  hostMemoryMb: Record<string, number>;
-  machineUsedMb: number;
-}
+type PhaseResult = Row<"lab-scaling">;
 
 const clockPreload = join(__dirname, "support", "program-clock.cjs");
 const resultFile = (mirrors: number) => join(labDir, `bench-scaling-${mirrors}.json`);
 
-async function measure(stack: LabStack, mirrors: number, phase: string, hosts: string[]): Promise<PhaseResult> {
+async function measure(
+  stack: LabStack,
+  mirrors: number,
+  phase: PhaseResult["phase"],
+  hosts: string[],
+): Promise<PhaseResult> {
   const clockLog = join(labDir, "bench-program-clock.log");
   rmSync(clockLog, { force: true });
   stack.resetCounters();
@@ -151,6 +148,8 @@ function main(): void {
   // --table: the table again from the sizes' stored results, running nothing.
   const tableOnly = args[0] === "--table";
   const sizes = args.map(Number).filter((n) => n > 0);
+  const started = new Date();
+  const measured: PhaseResult[] = [];
   const rows: string[] = [];
   for (const mirrors of sizes.length > 0 ? sizes : [1, 5, 20]) {
     if (tableOnly) {
@@ -164,6 +163,7 @@ function main(): void {
     const child = spawnSync(program, rest, { stdio: "inherit" });
     if (child.status !== 0) throw new Error(`${mirrors} mirrors: the bench run failed (exit ${child.status})`);
     const results = JSON.parse(readFileSync(resultFile(mirrors), "utf8")) as PhaseResult[];
+    measured.push(...results);
     rows.push(...results.map(row));
     console.error(`lab-scaling: ${mirrors} mirrors done`);
   }
@@ -174,6 +174,13 @@ function main(): void {
       "engine: the rest of the wall time. cmds ly/vg: lyra's/vega's commands; x/y per mirror: mean/max;\n" +
       "hosts MB: PSS of every lab host's processes; machine MB: MemTotal - MemAvailable, after the phase.",
   );
+  // --table prints figures of earlier runs, maybe of different days: only a run records its own.
+  if (!tableOnly) {
+    const what =
+      "pulumi up by the Pulumi CLI on lyra, vega and N mirrors (scale-N stacks): wiped hosts, a no-op, " +
+      "every mirror's heartbeat changed; wall time split into program, SSH and engine, counts per host, memory";
+    console.log(`results: ${recordResults("lab-scaling", what, started, measured)}`);
+  }
 }
 
 main();

@@ -22,6 +22,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loaders, stackFleet, testSecrets } from "../test/program/evaluate";
 import { projectRuntime, runThroughLanguageHost } from "./support/language-host-run";
+import type { Row } from "./support/result-rows";
+import { recordResults } from "./support/results";
 import { sdkFloor } from "./support/sdk-floor";
 
 const root = join(__dirname, "..");
@@ -134,25 +136,36 @@ const ways: Record<
 };
 
 async function main(): Promise<void> {
+  const started = new Date();
   const table = [`${"how".padEnd(26)}  mirrors  resources  wall s  cpu s  peak RSS MB`];
+  const recorded: Row<"program-scale">[] = [];
   for (const mirrors of sizes) {
     const fleet = fleetWith(mirrors);
     for (const row of rows) {
       const way = ways[row];
       if (!way) throw new Error(`unknown row ${row}: one of ${Object.keys(ways).join(", ")}`);
+      const how = row as Row<"program-scale">["how"];
       let line: string;
       try {
         const m = await way.measure(fleet, mirrors);
         if (row !== "floor") declared.set(mirrors, m.resources);
+        recorded.push({ status: "measured", how, label: way.label, mirrors, ...m });
         line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  ${String(m.resources).padStart(9)}  ${m.wallSeconds.toFixed(1).padStart(6)}  ${m.cpuSeconds.toFixed(1).padStart(5)}  ${m.peakRssMb.toFixed(0).padStart(11)}`;
       } catch (err) {
-        line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  failed: ${(err as Error).message.split("\n")[0].slice(0, 120)}`;
+        const error = (err as Error).message.split("\n")[0].slice(0, 120);
+        recorded.push({ status: "failed", how, label: way.label, mirrors, error });
+        line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  failed: ${error}`;
       }
       table.push(line);
       console.log(line);
     }
   }
   writeFileSync(1, `\n${table.join("\n")}\n`);
+  const what =
+    "program evaluation of the home stack with N mirrors: wall, CPU and peak RSS of the program process, " +
+    "run by the project's language host with Pulumi.yaml's options against a stand-in engine (cli), " +
+    "with the former ts-node options, under mocks, and the SDK alone (sdk floor)";
+  console.log(`results: ${recordResults("program-scale", what, started, recorded)}`);
 }
 
 void main();
