@@ -18,16 +18,14 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
-import { connect, type MqttClient } from "mqtt";
 import type { HostConnection } from "../../src/host/transport/connection";
 import { closeAllHostConnections } from "../../src/host/transport/ssh";
 import type { HealthCheck } from "../../src/render/plan";
-import { monitorUser } from "../../src/services/mqtt-broker/mosquitto-config";
-import { mqttPasswordKey } from "../../src/services/mqtt-broker/secrets";
 import { commandCheck } from "../../src/verify/check-command";
 import type { RunContext } from "../../src/verify/context";
 import { labNas } from "../lab/lab";
 import { labSecrets } from "../lab/pulumi-lab";
+import { LabBroker } from "./support/lab-broker";
 import { LabConverger, nasPlugged, nasRepository, resticOnNas, snapshotsOnNas } from "./support/lab-backup";
 import { hostPlan, labFleet } from "./support/lab-plan";
 import { type Lab, ensureLab, labConnection, onHost, wipeHost } from "./support/lab";
@@ -40,12 +38,12 @@ const BACKUP = `lyra-backup-${DATASET}.service`;
 const RESTORE = `lyra-restore-${DATASET}.service`;
 const BROKER = "mqtt-broker.service";
 const TOPIC = "lyra/test";
-const DEADLINE_MQTT_MS = 15_000;
 
 let lab: Lab;
 let connection: HostConnection;
 let secrets: Record<string, string>;
 let vega: LabConverger;
+let broker: LabBroker;
 
 const onVega = (command: string) => onHost(lab, HOST, command);
 /** What the unit's last run said. */
@@ -59,64 +57,11 @@ async function start(unit: string): Promise<void> {
   if (result.code !== 0) assert.fail(`systemctl start ${unit}: exit ${result.code}\n${await journal(unit)}`);
 }
 
-/** A client of the broker, or an error within seconds (MQTT.js' connectAsync may never settle when refused). */
-function mqtt(): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = connect(`mqtt://${lab.host(HOST).address}:1883`, {
-      username: monitorUser,
-      password: secrets[mqttPasswordKey(monitorUser)],
-      clientId: `lab-backup-${randomUUID().slice(0, 8)}`,
-      connectTimeout: 5_000,
-      reconnectPeriod: 0,
-    });
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      client.end(true);
-      reject(new Error(`MQTT to ${HOST}: ${why}`));
-    };
-    const timer = setTimeout(() => fail("no CONNACK within 10 s"), 10_000);
-    client.once("connect", () => {
-      clearTimeout(timer);
-      resolve(client);
-    });
-    client.once("error", (error) => fail(error.message));
-    client.once("close", () => fail("connection closed"));
-  });
-}
-
-async function publishRetained(payload: string): Promise<void> {
-  const client = await mqtt();
-  try {
-    await client.publishAsync(TOPIC, payload, { qos: 1, retain: true });
-  } finally {
-    await client.endAsync();
-  }
-}
-
-/** The retained message on the topic, as a new subscriber gets it. */
-async function retained(): Promise<string> {
-  const client = await mqtt();
-  try {
-    const message = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no retained message on ${TOPIC}`)), DEADLINE_MQTT_MS);
-      client.on("message", (_topic, payload, packet) => {
-        if (!packet.retain) return;
-        clearTimeout(timer);
-        resolve(payload.toString());
-      });
-    });
-    await client.subscribeAsync(TOPIC, { qos: 1 });
-    return await message;
-  } finally {
-    await client.endAsync();
-  }
-}
-
 /** The broker answers MQTT (it may take a moment after its unit turned active). */
 async function brokerUp(): Promise<void> {
   for (let i = 0; ; i++) {
     try {
-      await (await mqtt()).endAsync();
+      await (await broker.client()).endAsync();
       return;
     } catch (error) {
       if (i >= 20) throw error;
@@ -151,6 +96,7 @@ before(async () => {
   connection = labConnection(lab, HOST, "deploy");
   secrets = labSecrets();
   vega = new LabConverger(HOST, SERVICES, connection, secrets);
+  broker = new LabBroker(lab, HOST, secrets, TOPIC);
   await nasPlugged(lab, true);
   // A NAS without earlier backups, and a re-flashed vega: the first deploy.
   await onHost(lab, labNas.host, `rm -rf ${nasRepository}`);
@@ -182,7 +128,7 @@ describe(`lab: backups of ${HOST} to the NAS over SFTP`, () => {
   it("systemctl start lyra-backup-mqtt-broker puts a snapshot with the retained message on the NAS", async () => {
     await brokerUp();
     first = `before-backup-${randomUUID()}`;
-    await publishRetained(first);
+    await broker.publishRetained(first);
     await start(BACKUP);
     const taken = await snapshots();
     assert.equal(taken.length, 1);
@@ -223,16 +169,16 @@ describe(`lab: backups of ${HOST} to the NAS over SFTP`, () => {
     if (starts.length > 1)
       console.log(`# mosquitto started ${starts.length} times this boot:\n${log.replace(/^/gm, "# ")}`);
     await brokerUp();
-    assert.equal(await retained(), first);
+    assert.equal(await broker.retained(), first);
   });
 
   it("a restart of the restore unit overwrites nothing", async () => {
     const newer = `after-backup-${randomUUID()}`;
-    await publishRetained(newer);
+    await broker.publishRetained(newer);
     await onVega(`systemctl restart ${RESTORE}; systemctl start ${BROKER}`);
     assert.match(await journal(RESTORE), /holds data: nothing restored/);
     await brokerUp();
-    assert.equal(await retained(), newer, "the message newer than the backup is still there");
+    assert.equal(await broker.retained(), newer, "the message newer than the backup is still there");
   });
 
   it("with the NAS unplugged, an empty broker does not start and the converge names the restore", async () => {
@@ -272,7 +218,7 @@ describe(`lab: backups of ${HOST} to the NAS over SFTP`, () => {
     await vega.converge();
     assert.match(await journal(RESTORE), /restored \/var\/lib\/mqtt-broker from snapshot/);
     await brokerUp();
-    assert.equal(await retained(), first, "the backed-up message, the newer one was never backed up");
+    assert.equal(await broker.retained(), first, "the backed-up message, the newer one was never backed up");
   });
 
   it("refuses a NAS that presents another host key", async () => {

@@ -16,17 +16,15 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
-import { connect, type MqttClient } from "mqtt";
 import { containerResourceArgs, containerVolumes } from "../../src/fleet/container-args";
 import type { HostConnection } from "../../src/host/transport/connection";
 import { shellQuote } from "../../src/host/transport/shell";
 import { closeAllHostConnections } from "../../src/host/transport/ssh";
 import type { PlannedContainer } from "../../src/render/plan";
 import { resolveSecrets, sha256 } from "../../src/render/secrets";
-import { monitorUser } from "../../src/services/mqtt-broker/mosquitto-config";
 import { brokerDataPath } from "../../src/services/mqtt-broker/render";
-import { mqttPasswordKey } from "../../src/services/mqtt-broker/secrets";
 import { type FleetEdit, LabConverger, snapshotsOnNas } from "../host/support/lab-backup";
+import { LabBroker } from "../host/support/lab-broker";
 import { hostPlan, labFleet } from "../host/support/lab-plan";
 import { labConnection } from "../host/support/lab";
 import { brokerRepository } from "./broker-image";
@@ -40,7 +38,6 @@ const SERVICES = ["backup", "config-source", "mqtt-broker", "node-exporter"];
 const DATASET = "mqtt-broker";
 const TOPIC = "lyra/test";
 const DEADLINE_HEALTHY_MS = 120_000; // the healthcheck's first run comes one interval (30 s) after a start
-const DEADLINE_MQTT_MS = 15_000;
 /** eclipse-mosquitto's user, which the container's mosquitto runs as. */
 const MOSQUITTO_UID = "1883";
 
@@ -54,6 +51,7 @@ let lab: Lab;
 let connection: HostConnection;
 let secrets: Record<string, string>;
 let vega: LabConverger;
+let broker: LabBroker;
 let spec: PlannedContainer;
 let configHash: string;
 
@@ -103,47 +101,6 @@ async function runContainer(): Promise<void> {
   assert.fail(`${spec.name} is "${state}", not "running healthy":\n${logs.stdout}`);
 }
 
-/** A client of the container's broker as the monitor user, or an error within seconds. */
-function mqtt(): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = connect(`mqtt://${lab.host(HOST).address}:1883`, {
-      username: monitorUser,
-      password: secrets[mqttPasswordKey(monitorUser)],
-      clientId: `lab-docker-backup-${randomUUID().slice(0, 8)}`,
-      connectTimeout: 5_000,
-      reconnectPeriod: 0,
-    });
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      client.end(true);
-      reject(new Error(`MQTT to ${HOST}: ${why}`));
-    };
-    const timer = setTimeout(() => fail("no CONNACK within 10 s"), 10_000);
-    client.once("connect", () => (clearTimeout(timer), resolve(client)));
-    client.once("error", (error) => fail(error.message));
-    client.once("close", () => fail("connection closed"));
-  });
-}
-
-/** The retained message on the topic, as a new subscriber gets it ("" when none comes). */
-async function retained(): Promise<string> {
-  const client = await mqtt();
-  try {
-    const message = new Promise<string>((resolve) => {
-      const timer = setTimeout(() => resolve(""), DEADLINE_MQTT_MS);
-      client.on("message", (_topic, payload, packet) => {
-        if (!packet.retain) return;
-        clearTimeout(timer);
-        resolve(payload.toString());
-      });
-    });
-    await client.subscribeAsync(TOPIC, { qos: 1 });
-    return await message;
-  } finally {
-    await client.endAsync();
-  }
-}
-
 before(async () => {
   lab = await ensureLab();
   // A re-flashed vega: no native broker on the port the container publishes, no engine yet.
@@ -151,6 +108,7 @@ before(async () => {
   connection = labConnection(lab, HOST);
   secrets = labSecrets();
   vega = new LabConverger(HOST, SERVICES, connection, secrets);
+  broker = new LabBroker(lab, HOST, secrets, TOPIC);
   const plan = hostPlan(labFleet(HOST, SERVICES, dockerMode), HOST);
   const container = plan.containers.find((c) => c.name === "mqtt-broker");
   assert.ok(container, "vega in docker mode plans the runbook's mqtt-broker container");
@@ -174,12 +132,7 @@ test("the Docker-mode broker's retained messages are backed up to the NAS and co
   await runContainer();
 
   const proof = `docker-backup-${randomUUID()}`;
-  const client = await mqtt();
-  try {
-    await client.publishAsync(TOPIC, proof, { qos: 1, retain: true });
-  } finally {
-    await client.endAsync();
-  }
+  await broker.publishRetained(proof);
   const before = new Set((await snapshotsOnNas(lab, secrets, HOST, DATASET)).map((s) => s.id));
   const backup = await lab.sshExec(HOST, "systemctl start lyra-backup-mqtt-broker.service", { timeoutMs: 300_000 });
   assert.equal(backup.code, 0, `the backup failed:\n${await journal("lyra-backup-mqtt-broker.service")}`);
@@ -200,5 +153,5 @@ test("the Docker-mode broker's retained messages are backed up to the NAS and co
     "the restored mosquitto.db belongs to the container's mosquitto",
   );
   await runContainer();
-  assert.equal(await retained(), proof, "the retained message came back from the NAS into the new container");
+  assert.equal(await broker.retained(), proof, "the retained message came back from the NAS into the new container");
 });
