@@ -28,6 +28,7 @@ import {
   tail,
   total,
   verify,
+  whyFailed,
 } from "./support";
 
 const STACK = ["--stack", "lab"];
@@ -338,7 +339,7 @@ test(
     const next = await pulumi(stack, ["up", ...STACK, "--yes"]);
     if (next.code === 0) console.log("# cli after a killed up, the next one needed: nothing");
     const recovered = next.code === 0 ? next : await recoverFromKill(next);
-    assert.equal(recovered.code, 0, tail(recovered.output));
+    assert.equal(recovered.code, 0, whyFailed(recovered.output));
     assert.equal(
       await sh(lab, "mirror-1", "systemctl is-active mqtt-client stt-service lyra-client | sort -u"),
       "active",

@@ -27,8 +27,20 @@ export async function pulumi(stack: LabStack, args: string[], options?: PulumiOp
 /** Like {@link pulumi}, failing the test with what the CLI printed unless it exits 0. */
 export async function pulumiOk(stack: LabStack, args: string[], options?: PulumiOptions): Promise<PulumiRun> {
   const run = await pulumi(stack, args, options);
-  assert.equal(run.code, 0, `pulumi ${args.join(" ")} exited ${run.code}:\n${tail(run.output)}`);
+  assert.equal(run.code, 0, `pulumi ${args.join(" ")} exited ${run.code}:\n${whyFailed(run.output)}`);
   return run;
+}
+
+/**
+ * What a failed run said: its Diagnostics (the errors, which come before the Outputs and so fall out
+ * of a plain tail once the stack's outputs are long), then its last lines (the resource counts).
+ */
+export function whyFailed(output: string): string {
+  const start = output.indexOf("\nDiagnostics:");
+  if (start < 0) return tail(output);
+  const end = output.indexOf("\nOutputs:", start);
+  const diagnostics = output.slice(start + 1, end < 0 ? undefined : end).trimEnd();
+  return `${tail(diagnostics, 200)}\n[...]\n${tail(output, 12)}`;
 }
 
 /** The end of a long output, for assertion messages. */
