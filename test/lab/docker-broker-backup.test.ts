@@ -23,7 +23,7 @@ import { closeAllHostConnections } from "../../src/host/transport/ssh";
 import type { PlannedContainer } from "../../src/render/plan";
 import { resolveSecrets, sha256 } from "../../src/render/secrets";
 import { brokerDataPath } from "../../src/services/mqtt-broker/render";
-import { type FleetEdit, LabConverger, snapshotsOnNas } from "../host/support/lab-backup";
+import { type FleetEdit, LabConverger, snapshotsIfAny, snapshotsOnNas } from "../host/support/lab-backup";
 import { LabBroker } from "../host/support/lab-broker";
 import { hostPlan, labFleet } from "../host/support/lab-plan";
 import { labConnection } from "../host/support/lab";
@@ -133,7 +133,8 @@ test("the Docker-mode broker's retained messages are backed up to the NAS and co
 
   const proof = `docker-backup-${randomUUID()}`;
   await broker.publishRetained(proof);
-  const before = new Set((await snapshotsOnNas(lab, secrets, HOST, DATASET)).map((s) => s.id));
+  // The NAS may have no repository yet: the backup's `restic init` makes it.
+  const before = new Set((await snapshotsIfAny(lab, secrets, HOST, DATASET)).map((s) => s.id));
   const backup = await lab.sshExec(HOST, "systemctl start lyra-backup-mqtt-broker.service", { timeoutMs: 300_000 });
   assert.equal(backup.code, 0, `the backup failed:\n${await journal("lyra-backup-mqtt-broker.service")}`);
   // By id, not by count: the retention keeps one snapshot a day, so a second one today replaces the first.

@@ -110,6 +110,21 @@ export async function snapshotsOnNas(
   );
 }
 
+/** Like {@link snapshotsOnNas}, but none while the NAS has no repository yet (before any first backup). */
+export async function snapshotsIfAny(
+  lab: Lab,
+  secrets: Record<string, string>,
+  host: string,
+  dataset: string,
+): Promise<Snapshot[]> {
+  try {
+    return await snapshotsOnNas(lab, secrets, host, dataset);
+  } catch (error) {
+    if (/Is there a repository at the following location\?/.test((error as Error).message)) return [];
+    throw error;
+  }
+}
+
 /**
  * Unplugs the NAS from the lab's bridge (its port there down: no host reaches it, nor does this
  * machine), or plugs it back in.
