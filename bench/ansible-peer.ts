@@ -58,8 +58,10 @@ function progress(result: PhaseResult): PhaseResult {
 /** The lab stack's files with its real secrets, as both tools must write them. */
 function renderWithSecrets(): Manifest["hosts"][number] {
   const renderDir = join(workDir, "render");
+  // As the stack holds them: `pulumi config set --secret` (which pulumi-stack.ts feeds on stdin)
+  // keeps a value without its final line break, and the lab's key files end with one.
   const keys = Object.entries(labSecrets());
-  for (const [key, value] of keys) process.env[secretEnvName(key)] = value;
+  for (const [key, value] of keys) process.env[secretEnvName(key)] = value.replace(/\n$/, "");
   try {
     renderStack("lab", renderDir, true);
   } finally {
