@@ -146,7 +146,7 @@ describe("record", { timeout: 5 * 60_000 }, () => {
       ["--stack-file", stack.file, "--only", "mqtt", "--watch", "--deadline", "60", "--json"],
       env,
     );
-    await new Promise((r) => setTimeout(r, 2500));
+    await broker.verifyTriedWhileDown();
     await broker.start();
     const run = await watching;
     assert.equal(run.code, 0, run.stdout + run.stderr);

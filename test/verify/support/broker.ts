@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { mosquittoPasswordHash } from "../../../src/render/secrets";
 import type { TestStack } from "./stack";
@@ -81,6 +81,43 @@ export class TestBroker {
     const gone = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
     await gone;
+  }
+
+  /**
+   * While the broker is stopped: holds its address and resolves when verify first tries it (its
+   * MQTT CONNECT names a `lyra-verify-` client). Every connection is closed at once, as a dead
+   * broker's would fail; the mirror's client and the health publishers retry too, so only verify's
+   * counts. A test then starts the broker only after verify's first run found it down, however
+   * long verify took to start.
+   */
+  async verifyTriedWhileDown(deadlineMs = 60_000): Promise<void> {
+    if (this.running) throw new Error("verifyTriedWhileDown: the broker is running");
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.stack.brokerPort, addresses.vega, resolve);
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`verify did not try the broker within ${deadlineMs / 1000} s`)),
+          deadlineMs,
+        );
+        server.on("connection", (socket) => {
+          socket.once("data", (connect) => {
+            socket.destroy();
+            if (!connect.includes("lyra-verify-")) return;
+            clearTimeout(timer);
+            resolve();
+          });
+          socket.once("error", () => socket.destroy());
+        });
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   }
 
   log(): string {
