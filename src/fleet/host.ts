@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostState, type FileItem, type HostConnectionInputs, type UnitItem } from "../host/resources";
 import type { HostPlan } from "../render/plan";
-import { hasSecrets, sha256 } from "../render/secrets";
+import { contentsHash, hasSecrets } from "../render/secrets";
 import { artifactItems, triggerArtifacts, triggerFiles } from "./order";
 import { fileItem, secretFileItems, type SecretValues } from "./secrets";
 
@@ -86,8 +86,6 @@ export class Host extends pulumi.ComponentResource {
     const unknown = paths.filter((path) => !this.filePaths.has(path));
     if (unknown.length > 0) throw new Error(`${unknown.join(", ")}: not among this host's files`);
     const secret = this.secretFiles ?? pulumi.output({} as Record<string, FileItem>);
-    return secret.apply((items) =>
-      sha256(paths.map((path) => sha256(this.plainContent[path] ?? items[path].content)).join(",")),
-    );
+    return secret.apply((items) => contentsHash(paths.map((path) => this.plainContent[path] ?? items[path].content)));
   }
 }

@@ -103,3 +103,11 @@ export function maskSecrets(content: string): string {
 export function sha256(content: string | Buffer): string {
   return createHash("sha256").update(content).digest("hex");
 }
+
+/**
+ * One sha256 over several files' contents, in the order given: what changes exactly when one of
+ * them does (a container's config files: its `lyra-fleet.config-sha256` label).
+ */
+export function contentsHash(contents: readonly string[]): string {
+  return sha256(contents.map((content) => sha256(content)).join(","));
+}

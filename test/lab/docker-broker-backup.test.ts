@@ -14,20 +14,20 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { containerResourceArgs, containerVolumes } from "../../src/fleet/container-args";
 import type { HostConnection } from "../../src/host/transport/connection";
 import { shellQuote } from "../../src/host/transport/shell";
 import { closeAllHostConnections } from "../../src/host/transport/ssh";
 import type { PlannedContainer } from "../../src/render/plan";
-import { resolveSecrets, sha256 } from "../../src/render/secrets";
+import { contentsHash, resolveSecrets } from "../../src/render/secrets";
 import { brokerDataPath } from "../../src/services/mqtt-broker/render";
 import { type FleetEdit, LabConverger, snapshotsIfAny, snapshotsOnNas } from "../host/support/lab-backup";
 import { LabBroker } from "../host/support/lab-broker";
 import { hostPlan, labFleet } from "../host/support/lab-plan";
 import { labConnection } from "../host/support/lab";
 import { brokerRepository } from "./broker-image";
+import { pullImageId, waitHealthy } from "./docker-host";
 import { dockerRunCommand } from "./docker-run";
 import { ensureLab, labImages, wipeHost, type Lab } from "./lab";
 import { labSecrets } from "./pulumi-lab";
@@ -74,10 +74,7 @@ const journal = (unit: string) =>
  * container created from containerResourceArgs; then waits until it is healthy.
  */
 async function runContainer(): Promise<void> {
-  const imageId = await onVega(
-    `docker pull -q ${shellQuote(spec.image)} >/dev/null && docker image inspect -f '{{.Id}}' ${shellQuote(spec.image)}`,
-    `docker pull ${spec.image}`,
-  );
+  const imageId = await pullImageId(lab, HOST, spec.image);
   await onVega(
     [
       `docker rm -f ${shellQuote(spec.name)} >/dev/null 2>&1 || true`,
@@ -86,19 +83,7 @@ async function runContainer(): Promise<void> {
     ].join(" && "),
     "docker run",
   );
-  const deadline = Date.now() + DEADLINE_HEALTHY_MS;
-  let state = "";
-  while (Date.now() < deadline) {
-    state = await onVega(
-      `docker inspect -f '{{.State.Status}}{{if .State.Health}} {{.State.Health.Status}}{{end}}' ${shellQuote(spec.name)}`,
-      "docker inspect",
-    );
-    if (state === "running healthy") return;
-    if (!state.startsWith("running")) break;
-    await sleep(1000);
-  }
-  const logs = await lab.sshExec(HOST, `docker logs --tail 30 ${shellQuote(spec.name)} 2>&1`);
-  assert.fail(`${spec.name} is "${state}", not "running healthy":\n${logs.stdout}`);
+  await waitHealthy(lab, HOST, spec.name, DEADLINE_HEALTHY_MS);
 }
 
 before(async () => {
@@ -115,7 +100,7 @@ before(async () => {
   spec = container;
   // The label the program puts on the container: one hash over its config files, secrets filled in.
   const content = (path: string) => resolveSecrets(plan.files.find((f) => f.path === path)!.content, secrets);
-  configHash = sha256(spec.configFiles.map((path) => sha256(content(path))).join(","));
+  configHash = contentsHash(spec.configFiles.map(content));
 });
 
 after(async () => {

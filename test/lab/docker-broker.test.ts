@@ -14,7 +14,6 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { before, describe, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import { stringify } from "yaml";
@@ -23,7 +22,7 @@ import { shellQuote, shellScriptCommand } from "../../src/host/transport/shell";
 import { fleetConfigKey, parseFleet } from "../../src/model/load";
 import { planFleet } from "../../src/render";
 import type { HostPlan, PlannedContainer } from "../../src/render/plan";
-import { resolveSecrets, secretKeysIn, sha256 } from "../../src/render/secrets";
+import { contentsHash, resolveSecrets, secretKeysIn } from "../../src/render/secrets";
 import { monitorUser } from "../../src/services/mqtt-broker/mosquitto-config";
 import { mqttPasswordKey } from "../../src/services/mqtt-broker/secrets";
 import type { JsonOutput } from "../../src/verify/format";
@@ -31,7 +30,7 @@ import { stackFleet } from "../support/stack-fleet";
 import { testSecretValues } from "../support/test-secrets";
 import { runCli } from "../verify/support/cli";
 import { brokerRepository } from "./broker-image";
-import { aptInstall, ensureDockerEngine } from "./docker-host";
+import { aptInstall, ensureDockerEngine, pullImageId, waitHealthy } from "./docker-host";
 import { dockerRunCommand } from "./docker-run";
 import { ensureLab, labImages, labNas, wipeHost, type Lab } from "./lab";
 
@@ -81,33 +80,6 @@ async function applyMountedFiles(): Promise<Record<string, string>> {
     );
   }
   return resolved;
-}
-
-async function containerState(): Promise<string> {
-  return (
-    await onVega(
-      `docker inspect -f '{{.State.Status}}{{if .State.Health}} {{.State.Health.Status}}{{end}}' ${shellQuote(spec.name)}`,
-      "docker inspect",
-    )
-  ).trim();
-}
-
-async function waitHealthy(): Promise<void> {
-  const deadline = Date.now() + DEADLINE_HEALTHY_MS;
-  let state = "";
-  while (Date.now() < deadline) {
-    state = await containerState();
-    if (state === "running healthy") return;
-    if (!state.startsWith("running")) break;
-    await sleep(1000);
-  }
-  const detail = await lab.sshExec(
-    host,
-    `docker inspect -f '{{json .State.Health}}' ${shellQuote(spec.name)}; docker logs --tail 30 ${shellQuote(spec.name)} 2>&1`,
-  );
-  assert.fail(
-    `${spec.name} is "${state}", not "running healthy", after ${DEADLINE_HEALTHY_MS / 1000} s:\n${detail.stdout}`,
-  );
 }
 
 /** A client of the broker through vega's forwarded port, as the monitor user with its fleet password. */
@@ -195,7 +167,7 @@ describe("the broker container from the program's spec on vega's Docker engine",
   test("pulled by digest and run from the program's args: healthy, answers MQTT, keeps retained messages across the runbook's restart; verify sees it", async () => {
     await aptInstall(lab, host, plan.packages); // mosquitto-clients, for the runbook's commands
     const contents = await applyMountedFiles();
-    const configHash = sha256(spec.configFiles.map((path) => sha256(contents[path])).join(","));
+    const configHash = contentsHash(spec.configFiles.map((path) => contents[path]));
 
     // No container or image left by an earlier run: the pull below must come from the NAS.
     await onVega(
@@ -205,12 +177,7 @@ describe("the broker container from the program's spec on vega's Docker engine",
       "removing an earlier run's container and image",
     );
     // What the provider does: pull by the pinned reference, hand the container the image's ID.
-    const imageId = (
-      await onVega(
-        `docker pull -q ${shellQuote(spec.image)} >/dev/null && docker image inspect -f '{{.Id}}' ${shellQuote(spec.image)}`,
-        `docker pull ${spec.image}`,
-      )
-    ).trim();
+    const imageId = await pullImageId(lab, host, spec.image);
     assert.match(imageId, /^sha256:[0-9a-f]{64}$/);
     const repoDigests = JSON.parse(
       await onVega(`docker image inspect -f '{{json .RepoDigests}}' ${imageId}`, "the image's digests"),
@@ -228,7 +195,7 @@ describe("the broker container from the program's spec on vega's Docker engine",
       ].join(" && "),
       "docker run",
     );
-    await waitHealthy();
+    await waitHealthy(lab, host, spec.name, DEADLINE_HEALTHY_MS);
     // eclipse-mosquitto's user: mosquitto drops to 1883 after reading its config as root.
     assert.match(
       await onVega(`docker exec ${spec.name} grep ^Uid: /proc/1/status`, "uid of mosquitto"),
@@ -256,7 +223,7 @@ describe("the broker container from the program's spec on vega's Docker engine",
 
     // The runbook's restart; the retained message comes back from the data volume.
     await onVega(runbook("docker restart"), "docker restart");
-    await waitHealthy();
+    await waitHealthy(lab, host, spec.name, DEADLINE_HEALTHY_MS);
     const again = await connectMonitor();
     try {
       assert.equal(await nextMessage(again, "lyra/test"), retained, "the retained message survived `docker restart`");

@@ -3,6 +3,9 @@
  * itself. Only hosts in lib/common.sh's DOCKER_HOSTS can run containers (their nspawn options,
  * lib/hosts.sh). The lab's images come from the NAS's registry (lib/images.sh, `labImages()`).
  */
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { shellQuote } from "../../src/host/transport/shell";
 import type { Lab, LabHostName } from "./lab";
 
 const DEADLINE_APT_MS = 10 * 60_000;
@@ -67,4 +70,45 @@ export async function ensureDockerEngine(lab: Lab, host: LabHostName, insecureRe
     "starting the Docker engine",
     { input: config },
   );
+}
+
+/**
+ * What the Docker provider does with a container's image: pulls it by its pinned reference and
+ * hands the container the image's ID.
+ */
+export async function pullImageId(lab: Lab, host: LabHostName, image: string): Promise<string> {
+  const id = await onHost(
+    lab,
+    host,
+    `docker pull -q ${shellQuote(image)} >/dev/null && docker image inspect -f '{{.Id}}' ${shellQuote(image)}`,
+    `docker pull ${image}`,
+  );
+  return id.trim();
+}
+
+/**
+ * Waits until the container is running and its healthcheck says healthy; fails at once when it
+ * stops running, and at the deadline, with its health log and last lines of output.
+ */
+export async function waitHealthy(lab: Lab, host: LabHostName, name: string, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  let state = "";
+  while (Date.now() < deadline) {
+    state = (
+      await onHost(
+        lab,
+        host,
+        `docker inspect -f '{{.State.Status}}{{if .State.Health}} {{.State.Health.Status}}{{end}}' ${shellQuote(name)}`,
+        "docker inspect",
+      )
+    ).trim();
+    if (state === "running healthy") return;
+    if (!state.startsWith("running")) break;
+    await sleep(1000);
+  }
+  const detail = await lab.sshExec(
+    host,
+    `docker inspect -f '{{json .State.Health}}' ${shellQuote(name)}; docker logs --tail 30 ${shellQuote(name)} 2>&1`,
+  );
+  assert.fail(`${name} is "${state}", not "running healthy", after ${deadlineMs / 1000} s:\n${detail.stdout}`);
 }

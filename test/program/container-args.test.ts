@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { containerResourceArgs, containerVolumes } from "../../src/fleet/container-args";
 import { parseFleet } from "../../src/model/load";
 import { planFleet } from "../../src/render";
-import { resolveSecrets, sha256 } from "../../src/render/secrets";
+import { contentsHash, resolveSecrets } from "../../src/render/secrets";
 import { evaluate, stackFleet, testSecrets } from "./evaluate";
 
 test("the registered docker.Container's inputs equal containerResourceArgs(plan's container, pulled image ID, config hash); its volumes are declared", () => {
@@ -22,7 +22,7 @@ test("the registered docker.Container's inputs equal containerResourceArgs(plan'
   const spec = plan.containers.find((c) => c.name === "mqtt-broker");
   assert.ok(spec, "vega runs the broker container in the home stack");
   const content = (path: string) => resolveSecrets(plan.files.find((f) => f.path === path)!.content, secrets);
-  const configHash = sha256(spec.configFiles.map((path) => sha256(content(path))).join(","));
+  const configHash = contentsHash(spec.configFiles.map(content));
   // The mocks give a RemoteImage the ID `image-id-of:<name>` (test/program/harness.ts).
   const expected = containerResourceArgs(spec, `image-id-of:${spec.image}`, configHash);
 
