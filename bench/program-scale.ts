@@ -20,7 +20,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loaders, stackFleet, testSecrets } from "../test/program/evaluate";
+import { loaders, testSecrets } from "../test/program/evaluate";
+import { homeFleetWithMirrors } from "../test/support/stack-fleet";
 import { projectRuntime, runThroughLanguageHost } from "./support/language-host-run";
 import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
@@ -35,16 +36,6 @@ const counts = args
   .map(Number)
   .filter((n) => n > 0);
 const sizes = counts.length > 0 ? counts : [10, 100, 1000];
-
-function fleetWith(mirrors: number): Record<string, any> {
-  const fleet = stackFleet("home");
-  const template = fleet.hosts["mirror-1"];
-  for (const name of Object.keys(fleet.hosts)) if (name.startsWith("mirror-")) delete fleet.hosts[name];
-  for (let i = 1; i <= mirrors; i++) {
-    fleet.hosts[`mirror-${i}`] = { ...template, address: `10.${Math.floor(i / 250) + 1}.${i % 250}.${(i % 200) + 20}` };
-  }
-  return fleet;
-}
 
 interface Measured {
   resources: number;
@@ -140,7 +131,7 @@ async function main(): Promise<void> {
   const table = [`${"how".padEnd(26)}  mirrors  resources  wall s  cpu s  peak RSS MB`];
   const recorded: Row<"program-scale">[] = [];
   for (const mirrors of sizes) {
-    const fleet = fleetWith(mirrors);
+    const fleet = homeFleetWithMirrors(mirrors);
     for (const row of rows) {
       const way = ways[row];
       if (!way) throw new Error(`unknown row ${row}: one of ${Object.keys(ways).join(", ")}`);

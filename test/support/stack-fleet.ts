@@ -11,3 +11,14 @@ export function stackFleet(stack: string): Record<string, any> {
     parse(readFileSync(join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8")).config[fleetConfigKey],
   );
 }
+
+/** The home stack with `mirrors` mirrors, each mirror-1's settings at an address of its own. */
+export function homeFleetWithMirrors(mirrors: number): Record<string, any> {
+  const fleet = stackFleet("home");
+  const template = fleet.hosts["mirror-1"];
+  for (const name of Object.keys(fleet.hosts)) if (name.startsWith("mirror-")) delete fleet.hosts[name];
+  for (let i = 1; i <= mirrors; i++) {
+    fleet.hosts[`mirror-${i}`] = { ...template, address: `10.${Math.floor(i / 250) + 1}.${i % 250}.${(i % 200) + 20}` };
+  }
+  return fleet;
+}
