@@ -124,6 +124,13 @@ export function reportRows(results: AllResults): ReportRow[] {
       if (row.status === "failed") return { value: `failed: ${row.error}` };
       return { value: `${row.peakRssMb.toFixed(0)} MB`, judged: row.peakRssMb };
     });
+    // What the SDK costs for as many empty resources: the least any program of this shape can cost.
+    add("program-scale", `program, ${plural(mirrors, "mirror")}: SDK floor`, undefined, (r) => {
+      const row = r.rows.find((x) => x.how === "floor" && x.mirrors === mirrors);
+      if (!row) return undefined;
+      if (row.status === "failed") return { value: `failed: ${row.error}` };
+      return { value: `${s(row.wallSeconds)}, ${row.peakRssMb.toFixed(0)} MB, ${row.resources} empty resources` };
+    });
   }
 
   // How `pulumi up` grows with the mirrors; the no-op is held to the no-op's targets at every size.
