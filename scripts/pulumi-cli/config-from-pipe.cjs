@@ -11,7 +11,7 @@ process.env.PULUMI_CONFIG_SECRET_KEYS = secretKeys;
 
 // Out of the environment again once the SDK holds them: every process the program starts inherits
 // its environment, and there the same cap fails the spawn itself with E2BIG (tsx starting esbuild
-// to compile the program on a cold cache, at about a thousand mirrors). The SDK copies both into
+// to compile the program on a cold cache, from about 450 mirrors on). The SDK copies both into
 // its store (global.globalStore) the first time it needs any setting; the property traps that
 // assignment. An SDK that stores them elsewhere never assigns it: the variables then stay, as before.
 let store;
