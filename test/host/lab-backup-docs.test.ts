@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { closeAllHostConnections } from "../../src/host/transport/ssh";
 import { docsRoot, docsDir, entriesDir } from "../../src/render/docs/paths";
 import { labSecrets } from "../lab/pulumi-lab";
-import { LabConverger, nasPlugged, resticOnNas, snapshotsOnNas } from "./support/lab-backup";
+import { backupNow, LabConverger, nasPlugged, resticOnNas, snapshotsOnNas } from "./support/lab-backup";
 import { type Lab, ensureLab, labConnection, onHost, wipeHost } from "./support/lab";
 
 const HOST = "lyra";
@@ -85,7 +85,7 @@ describe(`lab: the docs' incident entries on ${HOST}`, () => {
 
   it("backs up an entry `npm run record` wrote, without the index pulumi up writes", async () => {
     await onHost(lab, HOST, `printf '# Runbook %s\\n\\n${marker}\\n' ${ENTRY} > ${ENTRIES}/${ENTRY}.md `);
-    const started = await lab.sshExec(HOST, `systemctl start lyra-backup-${DATASET}.service`);
+    const started = await backupNow(lab, HOST, DATASET);
     if (started.code !== 0) assert.fail(`the backup failed:\n${await journal(`lyra-backup-${DATASET}.service`)}`);
     const taken = await snapshots();
     assert.equal(taken.length, 1);

@@ -26,7 +26,7 @@ import type { RunContext } from "../../src/verify/context";
 import { labNas } from "../lab/lab";
 import { labSecrets } from "../lab/pulumi-lab";
 import { LabBroker } from "./support/lab-broker";
-import { LabConverger, nasPlugged, nasRepository, resticOnNas, snapshotsOnNas } from "./support/lab-backup";
+import { backupNow, LabConverger, nasPlugged, nasRepository, resticOnNas, snapshotsOnNas } from "./support/lab-backup";
 import { hostPlan, labFleet } from "./support/lab-plan";
 import { type Lab, ensureLab, labConnection, onHost, wipeHost } from "./support/lab";
 
@@ -51,10 +51,10 @@ const journal = (unit: string) =>
   onVega(`journalctl -b --no-pager -o cat _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value ${unit})`);
 const snapshots = () => snapshotsOnNas(lab, secrets, HOST, DATASET);
 
-/** `systemctl start`, and when it fails, the unit's journal in the error. */
-async function start(unit: string): Promise<void> {
-  const result = await lab.sshExec(HOST, `systemctl start ${unit}`);
-  if (result.code !== 0) assert.fail(`systemctl start ${unit}: exit ${result.code}\n${await journal(unit)}`);
+/** A backup run that begins now; when it fails, the unit's journal in the error. */
+async function backup(): Promise<void> {
+  const result = await backupNow(lab, HOST, DATASET);
+  if (result.code !== 0) assert.fail(`systemctl start ${BACKUP}: exit ${result.code}\n${await journal(BACKUP)}`);
 }
 
 /** The broker answers MQTT (it may take a moment after its unit turned active). */
@@ -129,7 +129,7 @@ describe(`lab: backups of ${HOST} to the NAS over SFTP`, () => {
     await brokerUp();
     first = `before-backup-${randomUUID()}`;
     await broker.publishRetained(first);
-    await start(BACKUP);
+    await backup();
     const taken = await snapshots();
     assert.equal(taken.length, 1);
     assert.deepEqual(taken[0].tags.sort(), [`dataset:${DATASET}`, `host:${HOST}`]);
@@ -226,14 +226,14 @@ describe(`lab: backups of ${HOST} to the NAS over SFTP`, () => {
     const ids = async () => (await snapshots()).map((snapshot) => snapshot.id);
     const before = await ids();
     await vega.converge((fleet) => (fleet.site.nas.hostKey = lab.host("lyra").hostKey));
-    const result = await lab.sshExec(HOST, `systemctl start ${BACKUP}`);
+    const result = await backupNow(lab, HOST, DATASET);
     assert.notEqual(result.code, 0, "the backup fails");
     const log = await journal(BACKUP);
     assert.match(log, /Host key verification failed/);
     assert.match(log, /no backup: the repository cannot be read/);
     assert.deepEqual(await ids(), before, "nothing reached the NAS");
     await vega.converge();
-    await start(BACKUP);
+    await backup();
     // A new snapshot (retention keeps one a day, so it replaces the day's earlier one).
     const now = await ids();
     assert.ok(

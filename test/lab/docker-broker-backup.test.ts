@@ -22,7 +22,7 @@ import { closeAllHostConnections } from "../../src/host/transport/ssh";
 import type { PlannedContainer } from "../../src/render/plan";
 import { contentsHash, resolveSecrets } from "../../src/render/secrets";
 import { brokerDataPath } from "../../src/services/mqtt-broker/render";
-import { type FleetEdit, LabConverger, snapshotsIfAny, snapshotsOnNas } from "../host/support/lab-backup";
+import { backupNow, type FleetEdit, LabConverger, snapshotsIfAny, snapshotsOnNas } from "../host/support/lab-backup";
 import { LabBroker } from "../host/support/lab-broker";
 import { hostPlan, labFleet } from "../host/support/lab-plan";
 import { labConnection } from "../host/support/lab";
@@ -120,7 +120,7 @@ test("the Docker-mode broker's retained messages are backed up to the NAS and co
   await broker.publishRetained(proof);
   // The NAS may have no repository yet: the backup's `restic init` makes it.
   const before = new Set((await snapshotsIfAny(lab, secrets, HOST, DATASET)).map((s) => s.id));
-  const backup = await lab.sshExec(HOST, "systemctl start lyra-backup-mqtt-broker.service", { timeoutMs: 300_000 });
+  const backup = await backupNow(lab, HOST, DATASET, 300_000);
   assert.equal(backup.code, 0, `the backup failed:\n${await journal("lyra-backup-mqtt-broker.service")}`);
   // By id, not by count: the retention keeps one snapshot a day, so a second one today replaces the first.
   const added = (await snapshotsOnNas(lab, secrets, HOST, DATASET)).filter((s) => !before.has(s.id));

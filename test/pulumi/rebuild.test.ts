@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { loadStackFile } from "../../src/model/load";
 import { planFleet } from "../../src/render";
+import { backupNow } from "../host/support/lab-backup";
 import { ensureLab, goOffline, goOnline, plugBackIn, waitForAptCacheMode, wipeHost, type Lab } from "../lab/lab";
 import { labSecrets, labStack, labStackSpec } from "../lab/pulumi-lab";
 import { pulumiStack } from "../lab/pulumi-stack";
@@ -43,20 +44,6 @@ after(async () => {
 function dataSets(): { host: string; id: string; path: string }[] {
   return plans().flatMap((plan) =>
     plan.dataSets.flatMap((d) => (d.backup ? [{ host: plan.host, id: d.backup.id, path: d.path }] : [])),
-  );
-}
-
-/**
- * Starts a backup run of the data set that begins now, and waits for it. A plain `systemctl start`
- * joins a run already under way (its timer's first run, two minutes after the converge), which may
- * have read the data set before the test put its proof in: that run is let finish first.
- */
-function backupNow(host: string, id: string, timeoutMs: number) {
-  const unit = `lyra-backup-${id}.service`;
-  return lab.sshExec(
-    host,
-    `while [ "$(systemctl show -p ActiveState --value ${unit})" = activating ]; do sleep 1; done; systemctl start ${unit}`,
-    { timeoutMs },
   );
 }
 
@@ -170,7 +157,7 @@ test(
 
     // Let the backups run now rather than at 03:00: every data set's own backup unit.
     for (const { host, id } of dataSets()) {
-      const ran = await backupNow(host, id, 300_000);
+      const ran = await backupNow(lab, host, id, 300_000);
       assert.equal(ran.code, 0, `${host}: lyra-backup-${id} failed:\n${ran.stderr}`);
     }
     const backedUp = await dataBytes();
@@ -311,7 +298,7 @@ test("a backup that fails shows in verify, and the next good one clears it", { t
     "cp /etc/hosts /etc/hosts.rebuild-test && sed -i '1i 127.0.0.1 nas.lab.home.arpa nas' /etc/hosts",
   );
   try {
-    const failed = await backupNow(host, id, 120_000);
+    const failed = await backupNow(lab, host, id, 120_000);
     assert.notEqual(failed.code, 0, "the backup fails while the NAS cannot be reached");
   } finally {
     await sh(lab, host, "mv /etc/hosts.rebuild-test /etc/hosts");
@@ -320,7 +307,7 @@ test("a backup that fails shows in verify, and the next good one clears it", { t
   assert.notEqual(red.code, 0, `verify shows the failed backup:\n${red.stdout}`);
   assert.match(red.stdout, new RegExp(`backup of ${id}`));
 
-  const good = await backupNow(host, id, 120_000);
+  const good = await backupNow(lab, host, id, 120_000);
   assert.equal(good.code, 0, `${host}: lyra-backup-${id} failed:\n${good.stderr}`);
   const green = await verify(lab, ["--only", "command", "--host", host]);
   assert.equal(green.code, 0, `the next good backup clears it:\n${green.stdout}\n${green.stderr}`);

@@ -14,7 +14,7 @@ import {
   type HostStateOutputs,
 } from "../../../src/host/resources/host-state-provider";
 import { backupPasswordKey } from "../../../src/services/backup/secrets";
-import { labDir, labNas, type Lab } from "../../lab/lab";
+import { labDir, labNas, type ExecResult, type Lab } from "../../lab/lab";
 import { hostPlan, hostStateInputs, labFleet } from "./lab-plan";
 
 /** The fleet's repository on the NAS (site.nas.path + /restic). */
@@ -107,6 +107,21 @@ export async function snapshotsOnNas(
 ): Promise<Snapshot[]> {
   return JSON.parse(
     await resticOnNas(lab, secrets, ["snapshots", "--json", "--tag", `host:${host},dataset:${dataset}`]),
+  );
+}
+
+/**
+ * Starts a backup run of data set `id` on `host` that begins now, and waits for it. A plain
+ * `systemctl start` joins a run already under way (the timer's first run, two minutes after a
+ * converge), which may have read the data set before the test put its proof in: that run is let
+ * finish first.
+ */
+export function backupNow(lab: Lab, host: string, id: string, timeoutMs?: number): Promise<ExecResult> {
+  const unit = `lyra-backup-${id}.service`;
+  return lab.sshExec(
+    host,
+    `while [ "$(systemctl show -p ActiveState --value ${unit})" = activating ]; do sleep 1; done; systemctl start ${unit}`,
+    { timeoutMs },
   );
 }
 
