@@ -93,7 +93,7 @@ export class TestBroker {
   async verifyTriedWhileDown(deadlineMs = 60_000): Promise<void> {
     if (this.running) throw new Error("verifyTriedWhileDown: the broker is running");
     const sockets = new Set<Socket>();
-    const server = createServer((socket) => sockets.add(socket));
+    const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.stack.brokerPort, addresses.vega, resolve);
@@ -105,6 +105,7 @@ export class TestBroker {
           deadlineMs,
         );
         server.on("connection", (socket) => {
+          sockets.add(socket);
           socket.once("data", (connect) => {
             socket.destroy();
             if (!connect.includes("lyra-verify-")) return;
