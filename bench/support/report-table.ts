@@ -111,7 +111,9 @@ export function reportRows(results: AllResults): ReportRow[] {
     1000: { wall: under(3, " s"), memory: under(400, " MB") },
   };
   for (const mirrors of [10, 100, 1000]) {
-    const cli = (r: BenchResults<"program-scale">) => r.rows.find((x) => x.how === "cli" && x.mirrors === mirrors);
+    const measured = (how: "cli" | "floor") => (r: BenchResults<"program-scale">) =>
+      r.rows.find((x) => x.how === how && x.mirrors === mirrors);
+    const cli = measured("cli");
     add("program-scale", `program, ${plural(mirrors, "mirror")}: evaluation wall`, targets[mirrors]?.wall, (r) => {
       const row = cli(r);
       if (!row) return undefined;
@@ -126,7 +128,7 @@ export function reportRows(results: AllResults): ReportRow[] {
     });
     // What the SDK costs for as many empty resources: the least any program of this shape can cost.
     add("program-scale", `program, ${plural(mirrors, "mirror")}: SDK floor`, undefined, (r) => {
-      const row = r.rows.find((x) => x.how === "floor" && x.mirrors === mirrors);
+      const row = measured("floor")(r);
       if (!row) return undefined;
       if (row.status === "failed") return { value: `failed: ${row.error}` };
       return { value: `${s(row.wallSeconds)}, ${row.peakRssMb.toFixed(0)} MB, ${row.resources} empty resources` };
