@@ -7,17 +7,29 @@ import type * as pulumi from "@pulumi/pulumi";
 import { HealthGate, type HostConnectionInputs } from "../host/resources";
 import type { HostPlan } from "../render/plan";
 
-/** Poll `check` (a shell condition) until it holds or `seconds` pass; then fail naming it. */
-export function pollScript(label: string, check: string, seconds: number): string {
+/**
+ * Poll `check` (a shell condition) until it holds or `seconds` pass; then fail naming it, followed
+ * by what `why` prints (indented), so the failure says its cause without a second login.
+ */
+export function pollScript(label: string, check: string, seconds: number, why?: string): string {
   const quotedLabel = label.replace(/'/g, "'\\''");
+  const cause = why === undefined ? "" : `; { ${why}; } 2>&1 | sed 's/^/    /' >&2`;
   return [
     `deadline=$(( $(date +%s) + ${seconds} ))`,
     `until ${check}; do`,
-    `  if [ "$(date +%s)" -ge "$deadline" ]; then echo '${quotedLabel}: still failing after ${seconds} s' >&2; exit 1; fi`,
+    `  if [ "$(date +%s)" -ge "$deadline" ]; then echo '${quotedLabel}: still failing after ${seconds} s' >&2${cause}; exit 1; fi`,
     "  sleep 2",
     "done",
     `echo 'ok: ${quotedLabel}'`,
   ].join("\n");
+}
+
+/** A unit's state and its last journal lines: what `systemctl status` would tell the operator. */
+export function unitCause(unit: string): string {
+  return [
+    `systemctl show -p ActiveState -p SubState -p Result ${unit} | tr '\\n' ' '; echo`,
+    `journalctl -u ${unit} -n 5 --no-pager -o cat`,
+  ].join("; ");
 }
 
 /**
@@ -27,14 +39,15 @@ export function pollScript(label: string, check: string, seconds: number): strin
 export function hostGateScript(plan: HostPlan, seconds = 90): string {
   const parts: string[] = ["set -u"];
   for (const unit of plan.units.filter((u) => u.active && u.longRunning)) {
-    parts.push(pollScript(`${plan.host}: ${unit.name} active`, `systemctl is-active --quiet ${unit.name}`, seconds));
+    const active = `systemctl is-active --quiet ${unit.name}`;
+    parts.push(pollScript(`${plan.host}: ${unit.name} active`, active, seconds, unitCause(unit.name)));
   }
   // A timer's first run comes when the timer starts (the converge, or boot): a host is ready when
   // each timer's service has finished a run and it succeeded (a rebuilt mirror has its config).
   for (const timer of plan.units.filter((u) => u.active && u.name.endsWith(".timer") && !u.firstRunLater)) {
     const service = timer.name.replace(/\.timer$/, ".service");
     const ran = `[ "$(systemctl show -P ExecMainExitTimestampMonotonic ${service})" != 0 ] && [ "$(systemctl show -P Result ${service})" = success ]`;
-    parts.push(pollScript(`${plan.host}: ${service} ran and succeeded`, ran, seconds));
+    parts.push(pollScript(`${plan.host}: ${service} ran and succeeded`, ran, seconds, unitCause(service)));
   }
   for (const check of plan.checks) {
     if (check.kind !== "http") continue;

@@ -59,12 +59,16 @@ repository_state() {
     *"unable to open config file"*"no such file or directory"* | *"unable to open config file"*"file does not exist"*)
       echo missing; return 0 ;;
   esac
-  # What ssh said, without its banners (restic relays it as "subprocess ssh: ..."). restic may exit
-  # before it relays anything ("read |0: file already closed"): then ssh itself is asked, so the
-  # journal says why (a changed host key, no route, a refused login).
-  ssh_said=$(printf '%s\\n' "$out" | sed -n 's/^subprocess ssh: //p' | grep -v '^@' | tail -n 2 | tr '\\n' ' ')
-  if [ -z "$ssh_said" ] && [ -n "\${LYRA_SFTP_COMMAND:-}" ]; then
+  # What ssh said, without its banners, so the journal says why (a changed host key, no route, a
+  # refused login). ssh itself is asked again: restic relays ssh's lines ("subprocess ssh: ...") only
+  # until it gives up, which can be before the last one, the verdict ("Host key verification
+  # failed."). What restic relayed stands when ssh now connects.
+  ssh_said=
+  if [ -n "\${LYRA_SFTP_COMMAND:-}" ]; then
     ssh_said=$($LYRA_SFTP_COMMAND </dev/null 2>&1 >/dev/null | grep -v '^@' | tail -n 2 | tr '\\n' ' ') || true
+  fi
+  if [ -z "$ssh_said" ]; then
+    ssh_said=$(printf '%s\\n' "$out" | sed -n 's/^subprocess ssh: //p' | grep -v '^@' | tail -n 2 | tr '\\n' ' ')
   fi
   restic_said=$(printf '%s\\n' "$out" | grep -v '^subprocess ssh:' | head -n 2 | tr '\\n' ' ')
   say "cannot read the backup repository $RESTIC_REPOSITORY: \${ssh_said:+ssh said: $ssh_said; }$restic_said"
