@@ -1,15 +1,26 @@
 /**
  * What the Pulumi SDK alone costs on the CLI's path: a program that registers `resources` custom
  * resources with no inputs, run by the same language host against the same stand-in engine as the
- * fleet program (./language-host-run.ts), with the same loader (tsx) and the same two changes to
- * the SDK the program makes first (src/fleet/sdk-promise-stacks.ts, src/fleet/sdk-debug-logs.ts).
+ * fleet program (./language-host-run.ts), with the same node arguments (Pulumi.yaml's: tsx and the
+ * SDK preload) and the same two changes to the SDK the program makes first
+ * (src/fleet/sdk-promise-stacks.ts, src/fleet/sdk-debug-logs.ts).
  * No work of ours: node, the SDK and its gRPC. The fleet program cannot cost less than this for
  * the same number of registrations.
  */
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import YAML from "yaml";
 import { runThroughLanguageHost, type RunResult } from "./language-host-run";
+
+/** The project's Pulumi.yaml node arguments, with its relative paths made absolute (they name its files). */
+function projectNodeArgs(project: string): string {
+  const nodeargs = YAML.parse(readFileSync(join(project, "Pulumi.yaml"), "utf8")).runtime?.options?.nodeargs ?? "";
+  return String(nodeargs)
+    .split(/\s+/)
+    .map((arg) => (arg.startsWith("./") ? join(project, arg) : arg))
+    .join(" ");
+}
 
 export async function sdkFloor(resources: number, project: string, cliBin: string): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "lyra-sdk-floor-"));
@@ -18,7 +29,11 @@ export async function sdkFloor(resources: number, project: string, cliBin: strin
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "sdk-floor", main: "index.js" }));
     writeFileSync(
       join(dir, "Pulumi.yaml"),
-      "name: sdk-floor\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: --require tsx/cjs\nmain: index.js\n",
+      YAML.stringify({
+        name: "sdk-floor",
+        runtime: { name: "nodejs", options: { typescript: false, nodeargs: projectNodeArgs(project) } },
+        main: "index.js",
+      }),
     );
     writeFileSync(
       join(dir, "index.js"),

@@ -10,16 +10,16 @@ import { test } from "node:test";
 import YAML from "yaml";
 import { evaluate, pulumiYamlNodeArgs, stackFleet, testSecrets } from "./evaluate";
 
-test("Pulumi.yaml runs src/index.ts with the Node.js runtime through tsx's CommonJS hook, refresh always", () => {
+test("Pulumi.yaml runs src/index.ts with the Node.js runtime through tsx's CommonJS hook and the SDK preload, refresh always", () => {
   const project = YAML.parse(readFileSync("Pulumi.yaml", "utf8"));
   assert.deepEqual(project.runtime, {
     name: "nodejs",
-    options: { typescript: false, nodeargs: "--require tsx/cjs" },
+    options: { typescript: false, nodeargs: "--require ./src/fleet/sdk-preload.cjs --require tsx/cjs" },
   });
   assert.equal(project.main, "src/index.ts");
   assert.equal(project.stackConfigDir, "stacks");
   assert.equal(project.options.refresh, "always");
-  assert.deepEqual(pulumiYamlNodeArgs(), ["--require", "tsx/cjs"]);
+  assert.deepEqual(pulumiYamlNodeArgs(), ["--require", "./src/fleet/sdk-preload.cjs", "--require", "tsx/cjs"]);
   const tsconfig = JSON.parse(readFileSync("tsconfig.json", "utf8"));
   assert.equal(tsconfig.compilerOptions.module, "commonjs");
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
