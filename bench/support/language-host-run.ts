@@ -8,9 +8,9 @@
  * in GNU time: the figures are the program process's own wall time and peak RSS.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import YAML from "yaml";
 import { startFakeEngine } from "./fake-engine";
 
@@ -87,16 +87,19 @@ export async function runThroughLanguageHost(options: RunOptions): Promise<RunRe
       host.on("exit", (code) => (clearInterval(poll), reject(new Error(`language host exited (${code}): ${hostErr}`))));
     });
     const runtime = projectRuntime(options.project);
+    // As the CLI asks (its engine's getPwdMain): a `main` file runs in its own directory, by its base name.
+    const mainPath = join(options.project, runtime.main);
+    const [pwd, program] = statSync(mainPath).isDirectory() ? [mainPath, "."] : [dirname(mainPath), basename(mainPath)];
     const info = new languageProto.ProgramInfo()
       .setRootDirectory(options.project)
-      .setProgramDirectory(options.project)
-      .setEntryPoint(runtime.main)
+      .setProgramDirectory(pwd)
+      .setEntryPoint(program)
       .setOptions(structProto.Struct.fromJavaScript(options.runtimeOptions ?? runtime.options));
     const request = new languageProto.RunRequest()
       .setProject("lyra-fleet")
       .setStack(options.stack)
-      .setPwd(options.project)
-      .setProgram(runtime.main)
+      .setPwd(pwd)
+      .setProgram(program)
       .setDryrun(true)
       .setParallel(16)
       .setMonitorAddress(engine.address)

@@ -13,25 +13,24 @@ import { join } from "node:path";
 import YAML from "yaml";
 import { runThroughLanguageHost, type RunResult } from "./language-host-run";
 
-/** The project's Pulumi.yaml node arguments, with its relative paths made absolute (they name its files). */
-function projectNodeArgs(project: string): string {
-  const nodeargs = YAML.parse(readFileSync(join(project, "Pulumi.yaml"), "utf8")).runtime?.options?.nodeargs ?? "";
-  return String(nodeargs)
-    .split(/\s+/)
-    .map((arg) => (arg.startsWith("./") ? join(project, arg) : arg))
-    .join(" ");
+/** The project's Pulumi.yaml runtime options, as they are: the node arguments name the project's own files by its package name. */
+function projectRuntimeOptions(project: string): Record<string, unknown> {
+  return YAML.parse(readFileSync(join(project, "Pulumi.yaml"), "utf8")).runtime?.options ?? {};
 }
 
 export async function sdkFloor(resources: number, project: string, cliBin: string): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "lyra-sdk-floor-"));
   try {
     symlinkSync(join(project, "node_modules"), join(dir, "node_modules"));
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "sdk-floor", main: "index.js" }));
+    // The project's name, exports and src/, so that its node arguments find what they name (lyra-fleet/sdk-preload).
+    symlinkSync(join(project, "src"), join(dir, "src"));
+    const { name, exports } = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name, exports, main: "index.js" }));
     writeFileSync(
       join(dir, "Pulumi.yaml"),
       YAML.stringify({
         name: "sdk-floor",
-        runtime: { name: "nodejs", options: { typescript: false, nodeargs: projectNodeArgs(project) } },
+        runtime: { name: "nodejs", options: projectRuntimeOptions(project) },
         main: "index.js",
       }),
     );

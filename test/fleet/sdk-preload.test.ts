@@ -6,15 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { test } from "node:test";
-import { pulumiYamlNodeArgs } from "../program/evaluate";
+import { cliProgramDirectory, pulumiYamlNodeArgs } from "../program/evaluate";
 
-const root = join(__dirname, "..", "..");
 /** What src/fleet/sdk-preload.cjs defers. */
 const deferredModules = ["typescript", "@npmcli/arborist"];
 
-/** Loads the SDK in a fresh node with `args`; says which deferred modules' files were then loaded. */
+/**
+ * Loads the SDK in a fresh node with `args`, in the directory the CLI runs the program in; says
+ * which deferred modules' files were then loaded.
+ */
 function loadSdk(args: string[], thenSerialize = false) {
   const script = `
     const pulumi = require("@pulumi/pulumi");
@@ -28,14 +29,18 @@ function loadSdk(args: string[], thenSerialize = false) {
       : Promise.resolve("")
     ).then((text) => console.log(JSON.stringify({ atLoad, afterwards: loaded(), text })));
   `;
-  const run = spawnSync(process.execPath, [...args, "-e", script], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const run = spawnSync(process.execPath, [...args, "-e", script], {
+    cwd: cliProgramDirectory(),
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout) as { atLoad: string[]; afterwards: string[]; text: string };
 }
 
 test("under Pulumi.yaml's node arguments the SDK loads without TypeScript and Arborist", () => {
   const args = pulumiYamlNodeArgs();
-  assert.ok(args.includes("./src/fleet/sdk-preload.cjs"), args.join(" "));
+  assert.ok(args.includes("lyra-fleet/sdk-preload"), args.join(" "));
   assert.deepEqual(loadSdk(args).atLoad, []);
 });
 

@@ -1,6 +1,6 @@
 /** Evaluate the program under mocks in a fresh process (the Pulumi runtime is process-global). */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { sshPrivateKeySecret } from "../../src/model/fleet";
@@ -18,14 +18,20 @@ export function pulumiYamlNodeArgs(): string[] {
   return typeof options.nodeargs === "string" ? options.nodeargs.split(/\s+/).filter(Boolean) : [];
 }
 
+/** Where the CLI runs the program: its `main` file's directory (the engine's getPwdMain), src/. */
+export function cliProgramDirectory(): string {
+  const main = YAML.parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")).main ?? ".";
+  return statSync(join(root, main)).isDirectory() ? join(root, main) : dirname(join(root, main));
+}
+
 /**
  * How the program is loaded: tsx with its ESM and CommonJS hooks (as the tests load it), or with
- * exactly the node arguments Pulumi.yaml hands the Pulumi CLI's runner.
+ * exactly the node arguments Pulumi.yaml hands the Pulumi CLI's runner, in the directory it runs in.
  */
 export const loaders = {
-  tsx: { args: ["--import", "tsx"], env: {} },
-  "pulumi.yaml": { args: pulumiYamlNodeArgs(), env: {} },
-} satisfies Record<string, { args: string[]; env: Record<string, string> }>;
+  tsx: { args: ["--import", "tsx"], env: {}, cwd: root },
+  "pulumi.yaml": { args: pulumiYamlNodeArgs(), env: {}, cwd: cliProgramDirectory() },
+} satisfies Record<string, { args: string[]; env: Record<string, string>; cwd: string }>;
 export type Loader = keyof typeof loaders;
 
 export interface Evaluation {
@@ -36,10 +42,10 @@ export interface Evaluation {
 }
 
 export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Evaluation {
-  const { args, env } = loaders[loader];
+  const { args, env, cwd } = loaders[loader];
   const outFile = join(mkdtempSync(join(tmpdir(), "lyra-eval-")), "result.json");
   const result = spawnSync(process.execPath, [...args, join(__dirname, "evaluate-main.ts"), outFile], {
-    cwd: root,
+    cwd,
     input: JSON.stringify(options),
     encoding: "utf8",
     timeout: 120_000,

@@ -14,12 +14,12 @@ test("Pulumi.yaml runs src/index.ts with the Node.js runtime through tsx's Commo
   const project = YAML.parse(readFileSync("Pulumi.yaml", "utf8"));
   assert.deepEqual(project.runtime, {
     name: "nodejs",
-    options: { typescript: false, nodeargs: "--require ./src/fleet/sdk-preload.cjs --require tsx/cjs" },
+    options: { typescript: false, nodeargs: "--require lyra-fleet/sdk-preload --require tsx/cjs" },
   });
   assert.equal(project.main, "src/index.ts");
   assert.equal(project.stackConfigDir, "stacks");
   assert.equal(project.options.refresh, "always");
-  assert.deepEqual(pulumiYamlNodeArgs(), ["--require", "./src/fleet/sdk-preload.cjs", "--require", "tsx/cjs"]);
+  assert.deepEqual(pulumiYamlNodeArgs(), ["--require", "lyra-fleet/sdk-preload", "--require", "tsx/cjs"]);
   const tsconfig = JSON.parse(readFileSync("tsconfig.json", "utf8"));
   assert.equal(tsconfig.compilerOptions.module, "commonjs");
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
