@@ -175,6 +175,41 @@ test("a wiped mirror (re-flashed SD card) converges back and heartbeats again", 
   console.log(`# cli wiped mirror: up ${(up.ms / 1000).toFixed(1)} s`);
 });
 
+test("a config sync that fails runs again by itself once the source answers", { timeout: 5 * 60_000 }, async () => {
+  // The source refuses the mirror's login: the sync fails, as at a boot before the network is up.
+  const keys = "/var/lib/lyra-sync/.ssh/authorized_keys";
+  await sh(lab, "vega", `mv ${keys} /root/authorized_keys.saved`);
+  let failedAt: string;
+  try {
+    const start = await lab.sshExec("mirror-1", "systemctl start lyra-config-sync", { timeoutMs: 60_000 });
+    assert.notEqual(start.code, 0, "the sync failed");
+    failedAt = await sh(lab, "mirror-1", "systemctl show -P ExecMainExitTimestampMonotonic lyra-config-sync");
+    assert.equal(await sh(lab, "mirror-1", "systemctl show -P Result lyra-config-sync"), "exit-code");
+    // systemd holds it for its restart, rather than leaving it failed until the timer's next run.
+    assert.equal(await sh(lab, "mirror-1", "systemctl show -P SubState lyra-config-sync"), "auto-restart");
+  } finally {
+    await sh(lab, "vega", `mv /root/authorized_keys.saved ${keys}`);
+  }
+  // Nothing starts it again but systemd: within RestartSec (30 s) and one run, it succeeds.
+  const started = Date.now();
+  const unitState = async () =>
+    Object.fromEntries(
+      (await sh(lab, "mirror-1", "systemctl show -p Result -p ExecMainExitTimestampMonotonic lyra-config-sync"))
+        .split("\n")
+        .map((line) => line.split("=", 2)),
+    ) as Record<string, string>;
+  let state = await unitState();
+  while (!(state.Result === "success" && state.ExecMainExitTimestampMonotonic !== failedAt)) {
+    if (Date.now() - started > 90_000) break;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    state = await unitState();
+  }
+  assert.equal(state.Result, "success", `the sync ran again and succeeded: ${JSON.stringify(state)}`);
+  console.log(
+    `# cli config sync retried: succeeded ${((Date.now() - started) / 1000).toFixed(1)} s after the source answered`,
+  );
+});
+
 test(
   "a health gate fails `pulumi up` when a service of a changed host does not answer, and passes once it does",
   { timeout: 10 * 60_000 },

@@ -92,6 +92,11 @@ export const render: ServiceRenderer<ConfigSyncOptions> = ({ fleet, host, settin
       LoadCredential: `ssh-key:${syncKeyPath}`,
       // A hung transfer must not block the next run forever.
       TimeoutStartSec: "15min",
+      // A sync that fails (the source rebooting, a mirror's network not up yet at boot) runs again
+      // 30 s later, not an interval later: a rebuilt mirror gets its config, and its converge's
+      // health gate sees it, within a minute of the source answering again.
+      Restart: "on-failure",
+      RestartSec: "30s",
       ...hardened({
         // Root, so that rsync -a can keep owners: chown (CAP_CHOWN, the @chown system calls that
         // @privileged removes), modes and times on files it does not own (CAP_FOWNER) and writes

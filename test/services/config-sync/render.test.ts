@@ -38,6 +38,11 @@ test("the command: rsync -a --delete over ssh with the credential key, the pinne
   assert.deepEqual(unitValues(service, "Install", "WantedBy"), [], "started by its timer only");
 });
 
+test("a failed sync runs again 30 s later, not an interval later", () => {
+  assert.equal(unitValue(service, "Service", "Restart"), "on-failure");
+  assert.equal(unitValue(service, "Service", "RestartSec"), "30s");
+});
+
 test("known_hosts pins the source host's key from the model, under the name ssh looks up", () => {
   const file = fileAt(fragment, knownHostsPath);
   assert.deepEqual([file.mode, file.owner], ["0644", "root"]);
