@@ -51,6 +51,15 @@ export function projectRuntime(project: string): { main: string; options: Record
   return { main: doc.main ?? ".", options: doc.runtime?.options ?? {} };
 }
 
+/**
+ * Where the CLI runs a project's program and by what name (its engine's getPwdMain): a `main` file
+ * runs in its own directory, by its base name; a `main` directory runs as ".".
+ */
+export function cliPwdMain(project: string): { pwd: string; program: string } {
+  const main = join(project, projectRuntime(project).main);
+  return statSync(main).isDirectory() ? { pwd: main, program: "." } : { pwd: dirname(main), program: basename(main) };
+}
+
 export async function runThroughLanguageHost(options: RunOptions): Promise<RunResult> {
   const scratch = mkdtempSync(join(tmpdir(), "lyra-bench-run-"));
   const shimDir = join(scratch, "bin");
@@ -87,9 +96,7 @@ export async function runThroughLanguageHost(options: RunOptions): Promise<RunRe
       host.on("exit", (code) => (clearInterval(poll), reject(new Error(`language host exited (${code}): ${hostErr}`))));
     });
     const runtime = projectRuntime(options.project);
-    // As the CLI asks (its engine's getPwdMain): a `main` file runs in its own directory, by its base name.
-    const mainPath = join(options.project, runtime.main);
-    const [pwd, program] = statSync(mainPath).isDirectory() ? [mainPath, "."] : [dirname(mainPath), basename(mainPath)];
+    const { pwd, program } = cliPwdMain(options.project);
     const info = new languageProto.ProgramInfo()
       .setRootDirectory(options.project)
       .setProgramDirectory(pwd)

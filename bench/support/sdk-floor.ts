@@ -11,12 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import YAML from "yaml";
-import { runThroughLanguageHost, type RunResult } from "./language-host-run";
-
-/** The project's Pulumi.yaml runtime options, as they are: the node arguments name the project's own files by its package name. */
-function projectRuntimeOptions(project: string): Record<string, unknown> {
-  return YAML.parse(readFileSync(join(project, "Pulumi.yaml"), "utf8")).runtime?.options ?? {};
-}
+import { projectRuntime, runThroughLanguageHost, type RunResult } from "./language-host-run";
 
 export async function sdkFloor(resources: number, project: string, cliBin: string): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "lyra-sdk-floor-"));
@@ -30,7 +25,8 @@ export async function sdkFloor(resources: number, project: string, cliBin: strin
       join(dir, "Pulumi.yaml"),
       YAML.stringify({
         name: "sdk-floor",
-        runtime: { name: "nodejs", options: projectRuntimeOptions(project) },
+        // The project's options as they are: its node arguments name its files by its package name.
+        runtime: { name: "nodejs", options: projectRuntime(project).options },
         main: "index.js",
       }),
     );

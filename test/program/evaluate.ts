@@ -1,6 +1,6 @@
 /** Evaluate the program under mocks in a fresh process (the Pulumi runtime is process-global). */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { sshPrivateKeySecret } from "../../src/model/fleet";
@@ -8,6 +8,7 @@ import { requiredSecretKeys } from "../../src/model/secrets";
 import { parseFleet } from "../../src/model/load";
 import { testSecretValues } from "../support/test-secrets";
 import YAML from "yaml";
+import { cliPwdMain } from "../../bench/support/language-host-run";
 import type { EvaluateOptions, Registration } from "./harness";
 
 const root = join(__dirname, "..", "..");
@@ -19,10 +20,7 @@ export function pulumiYamlNodeArgs(): string[] {
 }
 
 /** Where the CLI runs the program: its `main` file's directory (the engine's getPwdMain), src/. */
-export function cliProgramDirectory(): string {
-  const main = YAML.parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")).main ?? ".";
-  return statSync(join(root, main)).isDirectory() ? join(root, main) : dirname(join(root, main));
-}
+export const cliProgramDirectory = (): string => cliPwdMain(root).pwd;
 
 /**
  * How the program is loaded: tsx with its ESM and CommonJS hooks (as the tests load it), or with
