@@ -2,8 +2,10 @@
 import { before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
-import { ensureLab, wipeHost, type Lab } from "./lab";
+import { join } from "node:path";
+import { ensureLab, labDir, wipeHost, type Lab } from "./lab";
 
 /** The fleet's hosts; the NAS is lab infrastructure (nas.test.ts). */
 const hostNames = ["lyra", "vega", "mirror-1"];
@@ -158,6 +160,31 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
           (status) => status === 200,
           () => false,
         ),
+      );
+    } finally {
+      await stopProbe();
+    }
+  });
+
+  test("a forwarder that ends is started again within seconds, and its log says how it ended", async () => {
+    const answers = () =>
+      httpStatus("127.0.0.11", 8300).then(
+        (status) => status === 200,
+        () => false,
+      );
+    const stopProbe = await startProbe("lyra", 8300);
+    try {
+      await eventually("127.0.0.11:8300 answers", 10, answers);
+      // The PID file names the supervisor; its one child is the forwarder that holds the port.
+      const supervisor = readFileSync(join(labDir, "run", "forward-lyra-8300.pid"), "utf8").trim();
+      const forwarder = readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, "utf8").trim();
+      assert.match(forwarder, /^\d+$/, `the supervisor ${supervisor} runs one forwarder`);
+      process.kill(Number(forwarder), "SIGKILL");
+      await eventually("127.0.0.11:8300 answers again", 5, answers);
+      const log = readFileSync(join(labDir, "logs", "forward-lyra-8300.log"), "utf8");
+      assert.match(
+        log,
+        /forwarder 127\.0\.0\.11:8300 -> 10\.77\.0\.11:8300 ended after \d+s \(signal KILL\); starting it again/,
       );
     } finally {
       await stopProbe();

@@ -1,21 +1,22 @@
-# TCP forwarders between namespaces (sourced by lab.sh): systemd-socket-activate opens the
-# listening socket in the namespace it runs in, then execs (same PID) nsenter, which execs
+# TCP forwarders between namespaces (sourced by lab.sh). Each runs under forward-supervisor.sh,
+# which starts it again if it ever ends (see there): systemd-socket-activate opens the listening
+# socket in the namespace it runs in, then execs (same PID) nsenter, which execs
 # systemd-socket-proxyd in the namespace that can reach the target.
 
 forward_pidfile() { echo "$LAB_RUN/forward-$1.pid"; }
+# The supervisor's command line names the forwarder; its PID is the one in the PID file.
+FORWARD_SUPERVISOR=forward-supervisor.sh
+forward_marker() { echo "$FORWARD_SUPERVISOR $1 $2 $3"; } # LISTEN TARGET_NETNS TARGET
 
 # start_forward ID LISTEN_NETNS LISTEN_ADDR TARGET_NETNS TARGET
 # LISTEN_NETNS "" means the root namespace (the one lab.sh runs in).
 start_forward() {
   local id=$1 listen_ns=$2 listen=$3 target_ns=$4 target=$5 pidfile pid log
   pidfile=$(forward_pidfile "$id"); log=$LAB_LOGS/forward-$id.log
-  # Once running, the process is systemd-socket-proxyd TARGET; that identifies it.
-  pidfile_alive "$pidfile" "systemd-socket-proxyd $target" && return 0
-  local enter=()
-  [ -n "$listen_ns" ] && enter=(nsenter --net="/run/netns/$listen_ns")
+  pidfile_alive "$pidfile" "$(forward_marker "$listen" "$target_ns" "$target")" && return 0
   # setsid: the forwarder outlives this script; it holds neither the caller's pipes nor the lock (fd 9).
-  setsid "${enter[@]}" systemd-socket-activate -l "$listen" \
-    nsenter --net="/run/netns/$target_ns" "$SOCKET_PROXYD" "$target" </dev/null >>"$log" 2>&1 9>&- &
+  SOCKET_PROXYD=$SOCKET_PROXYD setsid bash "$LAB_SRC/$FORWARD_SUPERVISOR" "$listen" "$target_ns" "$target" "$listen_ns" \
+    </dev/null >>"$log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$pidfile"
   wait_until "$DEADLINE_LISTEN" "forwarder $listen -> $target to listen" \
@@ -25,14 +26,17 @@ start_forward() {
 }
 
 forward_settled() { forward_listening "$@" || ! forward_alive "$1"; }
-forward_alive() { pid_runs "$1" "$SOCKET_PROXYD" || pid_runs "$1" systemd-socket-activate; }
+forward_alive() { pid_runs "$1" "$FORWARD_SUPERVISOR"; }
 
-forward_listening() { # PID NETNS ADDR:PORT
+forward_listening() { # SUPERVISOR_PID NETNS ADDR:PORT
   forward_alive "$1" || return 1
-  local in=()
+  local in=() pid
   [ -n "$2" ] && in=(ip netns exec "$2")
-  # Listening by this very PID: another program may hold the address (then we must fail).
-  "${in[@]}" ss -Hltnp "src $3" 2>/dev/null | grep -qF "pid=$1,"
+  # Listening by this supervisor's forwarder: another program may hold the address (then we must fail).
+  for pid in $("${in[@]}" ss -Hltnp "src $3" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2); do
+    [ "$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" = "$1" ] && return 0
+  done
+  return 1
 }
 
 # The internet as the lab's hosts see it is this one forward: every host, nas included, reaches
@@ -64,7 +68,7 @@ stop_forwards() { # [ID_GLOB]: only the forwarders whose id matches (default: al
   for pidfile in "$LAB_RUN"/forward-${1:-*}.pid; do
     [ -e "$pidfile" ] || continue
     pid=$(pid_from_file "$pidfile")
-    stop_pid "$pid" "$SOCKET_PROXYD" "forwarder $(basename "$pidfile" .pid)"
+    stop_pid "$pid" "$FORWARD_SUPERVISOR" "forwarder $(basename "$pidfile" .pid)"
     rm -f "$pidfile"
   done
 }
@@ -74,7 +78,7 @@ forwards_status() {
   for pidfile in "$LAB_RUN"/forward-*.pid; do
     [ -e "$pidfile" ] || continue
     total=$((total + 1))
-    pidfile_alive "$pidfile" "$SOCKET_PROXYD" && up=$((up + 1))
+    pidfile_alive "$pidfile" "$FORWARD_SUPERVISOR" && up=$((up + 1))
   done
   echo "forwarders: $up of $total running"
   if lab_offline; then echo "package forward (deb.debian.org:80): cut (lab.sh online restores it)"; fi

@@ -53,9 +53,9 @@ function npm(script: string, args: string[], timeoutMs: number): Promise<Run> {
 }
 
 /**
- * `npm run verify` against the lab. `lab:up` first (idempotent, about a second): it restarts any
- * lab port forwarder that died, which was seen once (lyra:9100 refusing mid-file, cause unknown),
- * so a lab fault is not reported as a fleet fault.
+ * `npm run verify` against the lab. `lab:up` first (idempotent, about a second): it repairs anything
+ * of the lab that is missing (a forwarder whose supervisor ended, a stopped host), so a lab fault is
+ * not reported as a fleet fault.
  */
 async function verify(args: string[] = [], timeoutMs = 5 * 60_000): Promise<Run> {
   const up = await npm("lab:up", [], 120_000);
