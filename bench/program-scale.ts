@@ -123,7 +123,7 @@ const ways: Record<
   },
   "cli-ts-node": { label: "cli ts-node (typecheck)", measure: (f) => viaCli(f, { typescript: true }) },
   mocks: { label: "mocks tsx", measure: viaMocks },
-  floor: { label: "sdk floor (empty resources, tsx, the SDK changes)", measure: viaFloor },
+  floor: { label: "sdk floor (empty resources, the project's loader, the SDK changes)", measure: viaFloor },
 };
 
 async function main(): Promise<void> {

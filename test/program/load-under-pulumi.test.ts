@@ -10,21 +10,27 @@ import { test } from "node:test";
 import YAML from "yaml";
 import { evaluate, pulumiYamlNodeArgs, stackFleet, testSecrets } from "./evaluate";
 
-test("Pulumi.yaml runs src/index.ts with the Node.js runtime through tsx's CommonJS hook and the SDK preload, refresh always", () => {
+test("Pulumi.yaml runs src/index.ts with the Node.js runtime through the SDK preload and the program loader, refresh always", () => {
   const project = YAML.parse(readFileSync("Pulumi.yaml", "utf8"));
   assert.deepEqual(project.runtime, {
     name: "nodejs",
-    options: { typescript: false, nodeargs: "--require lyra-fleet/sdk-preload --require tsx/cjs" },
+    options: { typescript: false, nodeargs: "--require lyra-fleet/sdk-preload --require lyra-fleet/program-loader" },
   });
   assert.equal(project.main, "src/index.ts");
   assert.equal(project.stackConfigDir, "stacks");
   assert.equal(project.options.refresh, "always");
-  assert.deepEqual(pulumiYamlNodeArgs(), ["--require", "lyra-fleet/sdk-preload", "--require", "tsx/cjs"]);
+  assert.deepEqual(pulumiYamlNodeArgs(), [
+    "--require",
+    "lyra-fleet/sdk-preload",
+    "--require",
+    "lyra-fleet/program-loader",
+  ]);
   const tsconfig = JSON.parse(readFileSync("tsconfig.json", "utf8"));
   assert.equal(tsconfig.compilerOptions.module, "commonjs");
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
-  // tsx is what `pulumi up` runs, so a fresh clone's `npm ci` must install it.
-  assert.ok(pkg.devDependencies.tsx, "tsx is a devDependency");
+  // The loader bundles the program with esbuild, so a fresh clone's `npm ci` must install it.
+  assert.ok(pkg.devDependencies.esbuild, "esbuild is a devDependency");
+  assert.equal(pkg.exports["./program-loader"], "./src/fleet/program-loader.cjs");
   assert.notEqual(pkg.type, "module");
   // The CLI no longer type-checks: `npm test` does, before anything else.
   assert.match(pkg.scripts.test, /^tsc --noEmit && /);

@@ -1,9 +1,10 @@
 /**
  * A fleet whose stack config is larger than one environment string may be (Linux's MAX_ARG_STRLEN,
  * 128 KiB) runs through the project's language host, as `pulumi up` on a fresh clone runs it:
- * tsx's cache cold, so tsx starts esbuild to compile the program. The config reaches the program
- * on a pipe (scripts/pulumi-cli/config-from-pipe.cjs) and must not stay in the environment the
- * program's own child processes inherit: there it failed esbuild's spawn with E2BIG.
+ * no bundle of the program cached yet, so the program loader starts esbuild to make one
+ * (src/fleet/program-bundle.cjs). The config reaches the program on a pipe
+ * (scripts/pulumi-cli/config-from-pipe.cjs) and must not stay in the environment the program's own
+ * child processes inherit: there it failed esbuild's spawn with E2BIG (then tsx's).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -19,7 +20,7 @@ const root = join(__dirname, "..", "..");
 const MAX_ARG_STRLEN = 128 * 1024;
 
 test(
-  "a stack config over 128 KiB runs through the language host on a cold tsx cache",
+  "a stack config over 128 KiB runs through the language host with no bundle of the program cached",
   { timeout: 300_000 },
   async () => {
     const mirrors = 550;
@@ -29,8 +30,8 @@ test(
     for (const [key, value] of Object.entries(secrets)) config[`lyra-fleet:${key}`] = value;
     assert.ok(JSON.stringify(config).length > MAX_ARG_STRLEN * 1.2, "the config is well over one environment string");
 
-    // tsx keeps its cache under the temporary directory: a fresh one is a fresh clone's cold cache.
-    const scratch = mkdtempSync(join(tmpdir(), "lyra-cold-tsx-"));
+    // An empty bundle cache, as a fresh clone has.
+    const scratch = mkdtempSync(join(tmpdir(), "lyra-cold-bundle-"));
     try {
       const run = await runThroughLanguageHost({
         project: root,
@@ -38,12 +39,9 @@ test(
         stack: "home",
         config,
         secretKeys: Object.keys(secrets).map((key) => `lyra-fleet:${key}`),
-        env: { TMPDIR: scratch },
+        env: { LYRA_FLEET_BUNDLE_CACHE: scratch },
       });
-      assert.ok(
-        readdirSync(scratch).some((name) => name.startsWith("tsx-")),
-        "tsx compiled the program into the fresh cache",
-      );
+      assert.equal(readdirSync(scratch).length, 1, "the program loader bundled the program into the empty cache");
       // Every resource the program declares for this fleet (as counted under mocks), and the stack.
       const declared = evaluate({ stack: "home", fleet, secrets }).registrations.length;
       assert.equal(run.registrations, declared + 1, `the program declared every host of ${mirrors} mirrors`);

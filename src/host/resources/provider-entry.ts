@@ -13,9 +13,9 @@
  * The entry text names the module and its export. The dynamic-provider process (Pulumi's
  * cmd/dynamic-provider: require-from-string, then `.handler()`) finds the project (the engine
  * starts it in the main module's directory, src/: the nearest directory up with a Pulumi.yaml),
- * registers tsx, as Pulumi.yaml's nodeargs do for the program, and requires the module. So
- * `refresh`, `up` and `destroy` run the checkout's provider code, not a copy frozen in state; the
- * SDK's dynamic provider never asks for a replacement when the text changes.
+ * registers tsx (the program has a loader of its own, src/fleet/program-loader.cjs) and requires
+ * the module. So `refresh`, `up` and `destroy` run the checkout's provider code, not a copy frozen
+ * in state; the SDK's dynamic provider never asks for a replacement when the text changes.
  */
 import * as pulumi from "@pulumi/pulumi";
 

@@ -1,7 +1,7 @@
 /**
  * Writes the provider text each host resource carries (its entry, src/host/resources/provider-entry.ts)
- * to <outdir>/<name>.js. Run it with Pulumi.yaml's node arguments (`node -r tsx/cjs`), the way the
- * Pulumi CLI loads the program.
+ * to <outdir>/<name>.js. Run it with Pulumi.yaml's node arguments (the program loader), the way
+ * the Pulumi CLI loads the program.
  */
 import * as fs from "fs";
 import * as path from "path";
