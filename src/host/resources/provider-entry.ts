@@ -13,9 +13,12 @@
  * The entry text names the module and its export. The dynamic-provider process (Pulumi's
  * cmd/dynamic-provider: require-from-string, then `.handler()`) finds the project (the engine
  * starts it in the main module's directory, src/: the nearest directory up with a Pulumi.yaml),
- * registers tsx (the program has a loader of its own, src/fleet/program-loader.cjs) and requires
- * the module. So `refresh`, `up` and `destroy` run the checkout's provider code, not a copy frozen
- * in state; the SDK's dynamic provider never asks for a replacement when the text changes.
+ * registers the project's loader, as Pulumi.yaml's nodeargs do for the program
+ * (src/fleet/program-loader.cjs: the module runs as one cached esbuild bundle), and requires the
+ * module. So `refresh`, `up` and `destroy` run the checkout's provider code, not a copy frozen in
+ * state; the SDK's dynamic provider never asks for a replacement when the text changes. In a
+ * checkout from before the loader the entry registers tsx, as the entries in states written then
+ * do (tsx stays installed for them).
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -41,7 +44,8 @@ export function providerEntryText(module: string, exportName: string, provider: 
     "      if (path.dirname(root) === root) throw new Error(`no Pulumi.yaml in ${process.cwd()} or above it`);",
     "      root = path.dirname(root);",
     "    }",
-    '    require(require.resolve("tsx/cjs", { paths: [root] }));',
+    '    const loader = path.join(root, "src", "fleet", "program-loader.cjs");',
+    '    require(fs.existsSync(loader) ? loader : require.resolve("tsx/cjs", { paths: [root] }));',
     `    loaded = require(path.join(root, ${JSON.stringify(module)}))[${JSON.stringify(exportName)}];`,
     "    return loaded;",
     "  };",
