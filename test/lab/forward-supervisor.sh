@@ -2,9 +2,14 @@
 # Keeps one lab port forwarder listening. A forwarder is systemd-socket-activate, which opens the
 # listening socket and on the first connection execs (same PID) nsenter, which execs
 # systemd-socket-proxyd in the namespace that can reach the target. On a real LAN a port does not
-# stop answering, but a forwarder was seen to vanish mid-run with nothing in its log (lyra:9100 once,
-# vega:9100 in a CI run), and every later connection was refused: a fault of the lab reported as a
-# fault of the fleet. So the forwarder is started again, and how it ended goes into its log.
+# stop answering, but forwarders vanished mid-run with nothing in their log (lyra:9100 once,
+# vega:9100 in stop 19's CI), and every later connection was refused: a fault of the lab reported
+# as a fault of the fleet. So the forwarder is started again, and how it ended goes into its log.
+# That log named the cause: "ended after 801s (signal PIPE)". systemd-socket-proxyd relies on
+# systemd, which starts services with SIGPIPE ignored (IgnoreSIGPIPE=yes); started by hand, a write
+# to a client that had gone away mid-answer killed it. So SIGPIPE is ignored here, as under systemd
+# (an ignored signal stays ignored across exec): the write fails with EPIPE, which the proxy handles
+# by closing that one connection.
 # A forwarder that ends within a second of its start did not get going (its address is taken, its
 # namespace is gone): that ends the supervisor too, so that lab.sh reports it.
 # Usage: forward-supervisor.sh LISTEN TARGET_NETNS TARGET [LISTEN_NETNS]  (started by lab.sh, with
@@ -14,6 +19,7 @@ listen=$1 target_ns=$2 target=$3 listen_ns=${4:-}
 enter=()
 [ -z "$listen_ns" ] || enter=(nsenter --net="/run/netns/$listen_ns")
 child='' stopping=''
+trap '' PIPE
 # lab.sh stops a forwarder with SIGTERM to this supervisor: pass it on, and do not start it again.
 trap 'stopping=1; [ -z "$child" ] || kill -TERM "$child" 2>/dev/null' TERM INT
 while :; do

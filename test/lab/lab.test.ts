@@ -179,6 +179,11 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
       const supervisor = readFileSync(join(labDir, "run", "forward-lyra-8300.pid"), "utf8").trim();
       const forwarder = readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, "utf8").trim();
       assert.match(forwarder, /^\d+$/, `the supervisor ${supervisor} runs one forwarder`);
+      // SIGPIPE ignored, as systemd starts services: a client gone mid-answer must not kill the proxy.
+      const ignored = BigInt(
+        `0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${forwarder}/status`, "utf8"))![1]}`,
+      );
+      assert.equal((ignored >> 12n) & 1n, 1n, "the forwarder ignores SIGPIPE (signal 13)");
       process.kill(Number(forwarder), "SIGKILL");
       await eventually("127.0.0.11:8300 answers again", 5, answers);
       const log = readFileSync(join(labDir, "logs", "forward-lyra-8300.log"), "utf8");
