@@ -11,12 +11,14 @@ import { Fleet } from "./fleet/fleet";
 import { fleetExports } from "./fleet/exports";
 import { skipSdkDebugLogs } from "./fleet/sdk-debug-logs";
 import { skipSdkPromiseStacks } from "./fleet/sdk-promise-stacks";
+import { skipSdkSourcePositions } from "./fleet/sdk-source-positions";
 import { brokerOf } from "./services/mqtt-broker/placement";
 
-// Before any resource: the SDK's per-promise stack traces and its per-registration debug messages
-// are most of the evaluation time of a large fleet.
+// Before any resource: the SDK's per-promise stack traces, its per-registration debug messages and
+// its per-resource source positions are most of the evaluation time of a large fleet.
 skipSdkPromiseStacks();
 skipSdkDebugLogs();
+skipSdkSourcePositions();
 
 const config = new pulumi.Config("lyra-fleet");
 const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(pulumi.getStack()));

@@ -28,6 +28,8 @@ export interface FakeEngine {
   address: string;
   /** Resources registered so far. */
   registrations(): number;
+  /** Each registration's source position as the SDK sent it ("uri#line,column"), or "" for none. */
+  sourcePositions: string[];
   /** What the program logged at warning or error severity. */
   errors: string[];
   /** Messages the program sent by severity: 0 debug, 1 info, 2 warning, 3 error. */
@@ -38,6 +40,7 @@ export interface FakeEngine {
 export async function startFakeEngine(): Promise<FakeEngine> {
   let registered = 0;
   let root = "";
+  const sourcePositions: string[] = [];
   const errors: string[] = [];
   const messages = [0, 0, 0, 0];
   const empty = () => new emptyProto.Empty();
@@ -49,6 +52,8 @@ export async function startFakeEngine(): Promise<FakeEngine> {
       cb(null, new resourceProto.RegisterPackageResponse().setRef("bench")),
     registerResource: ({ request }: Call, cb: Callback) => {
       registered++;
+      const position = request.getSourceposition();
+      sourcePositions.push(position ? `${position.getUri()}#${position.getLine()},${position.getColumn()}` : "");
       const [parent, type, name] = [request.getParent(), request.getType(), request.getName()];
       const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
       const response = new resourceProto.RegisterResourceResponse()
@@ -82,6 +87,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   return {
     address: `127.0.0.1:${port}`,
     registrations: () => registered,
+    sourcePositions,
     errors,
     messages,
     close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),

@@ -62,33 +62,58 @@ function bundle(filename) {
   }
 }
 
-/** The entry's bundle: the cached one while its inputs are unchanged, else a new one (then cached). */
+/**
+ * The entry's bundle (its code): the cached one while its inputs are unchanged, else a new one,
+ * then cached. The cache holds, per entry, an index (the inputs and their digest) naming a file of
+ * code by that digest: a file's content never changes once written.
+ */
 module.exports.cachedBundle = function cachedBundle(filename) {
-  const file = path.join(cacheDirectory, `${sha256(filename)}.json`);
-  const cached = readJson(file);
-  if (cached && cached.digest === digest(filename, cached.inputs)) return cached.code;
+  const index = path.join(cacheDirectory, `${sha256(filename)}.json`);
+  const cached = readJson(index);
+  if (cached && cached.digest === digest(filename, cached.inputs)) {
+    const code = readText(codeFile(cached.digest));
+    if (code !== undefined) return code;
+  }
   const { code, inputs } = bundle(filename);
-  const entry = { digest: digest(filename, inputs), inputs, code };
-  // Written whole, then renamed: a program starting at the same time reads the old file or this one.
+  const fresh = digest(filename, inputs);
+  if (fresh === undefined) return code; // an input went away meanwhile
   try {
     fs.mkdirSync(cacheDirectory, { recursive: true });
-    const partial = `${file}.${process.pid}`;
-    fs.writeFileSync(partial, JSON.stringify(entry));
-    fs.renameSync(partial, file);
+    // The code first, then the index that names it, each written whole and renamed: a program
+    // starting meanwhile reads complete files, the old ones or the new.
+    writeWhole(codeFile(fresh), code);
+    writeWhole(index, JSON.stringify({ digest: fresh, inputs }));
   } catch {
     // No cache (a read-only checkout): the next run bundles again, which is only slower.
+    return code;
   }
-  pruneCache(file);
+  pruneCache([index, codeFile(fresh)]);
   return code;
 };
 
-/** Bundles of entries not bundled for a week (a deleted checkout's, a bench's scratch project's) go. */
+const codeFile = (digest) => path.join(cacheDirectory, `${digest}.js`);
+
+function writeWhole(file, text) {
+  const partial = `${file}.${process.pid}`;
+  fs.writeFileSync(partial, text);
+  fs.renameSync(partial, file);
+}
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bundles not written for a week (a deleted checkout's, a bench's scratch project's, old code) go. */
 function pruneCache(kept) {
   const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;
   try {
     for (const name of fs.readdirSync(cacheDirectory)) {
       const file = path.join(cacheDirectory, name);
-      if (file !== kept && fs.statSync(file).mtimeMs < weekAgo) fs.rmSync(file, { force: true });
+      if (!kept.includes(file) && fs.statSync(file).mtimeMs < weekAgo) fs.rmSync(file, { force: true });
     }
   } catch {
     // Pruning is housekeeping: a failure costs disk space, nothing else.

@@ -22,14 +22,22 @@ function program(name: string, files: Record<string, string>): string {
   return dir;
 }
 
-function run(dir: string, cache = `${dir}.cache`) {
-  const result = spawnSync(process.execPath, ["--require", loader, join(dir, "main.ts")], {
+function run(dir: string, cache = `${dir}.cache`, preloads: string[] = []) {
+  const requires = [...preloads, loader].flatMap((file) => ["--require", file]);
+  const result = spawnSync(process.execPath, [...requires, join(dir, "main.ts")], {
     cwd: dir,
     encoding: "utf8",
     timeout: 60_000,
     env: { ...process.env, LYRA_FLEET_BUNDLE_CACHE: cache },
   });
   return { code: result.status, stdout: result.stdout.trim(), stderr: result.stderr };
+}
+
+/** The file of cached code a program's last run ran (the cache's one .js file). */
+function cachedCode(dir: string): string {
+  const code = readdirSync(`${dir}.cache`).filter((name) => name.endsWith(".js"));
+  assert.equal(code.length, 1, `one bundle cached: ${code.join(", ")}`);
+  return join(`${dir}.cache`, code[0]);
 }
 
 const twoModules = {
@@ -45,11 +53,9 @@ test("a .ts entry runs with what it imports, types stripped", () => {
 test("an unchanged program runs its cached bundle; a changed import runs as changed", () => {
   const dir = program("cache", twoModules);
   assert.equal(run(dir).stdout, "42");
-  const [cacheFile] = readdirSync(`${dir}.cache`);
-  const file = join(`${dir}.cache`, cacheFile);
   // Proof that the cached bundle is what runs: a marked copy of it runs while the inputs stay.
-  const cached = JSON.parse(readFileSync(file, "utf8"));
-  writeFileSync(file, JSON.stringify({ ...cached, code: cached.code.replace("return 42", "return 4242") }));
+  const code = cachedCode(dir);
+  writeFileSync(code, readFileSync(code, "utf8").replace("return 42", "return 4242"));
   assert.equal(run(dir).stdout, "4242");
   // An edit to an imported file, though: bundled again, from what the file now holds.
   writeFileSync(join(dir, "answer.ts"), `export const answer = (): number => 7;\n`);
@@ -62,10 +68,8 @@ test("a new file beside an input makes a new bundle (it can change what an impor
     "answer.ts": `export const answer = () => "from answer.ts";\n`,
   });
   assert.equal(run(dir).stdout, "from answer.ts");
-  const [cacheFile] = readdirSync(`${dir}.cache`);
-  const file = join(`${dir}.cache`, cacheFile);
-  const cached = JSON.parse(readFileSync(file, "utf8"));
-  writeFileSync(file, JSON.stringify({ ...cached, code: cached.code.replace("from answer.ts", "stale") }));
+  const code = cachedCode(dir);
+  writeFileSync(code, readFileSync(code, "utf8").replace("from answer.ts", "stale"));
   writeFileSync(join(dir, "unrelated.ts"), `export {};\n`);
   assert.equal(run(dir).stdout, "from answer.ts");
 });
@@ -86,13 +90,32 @@ test("a syntax error fails the run naming the file, line and column, and nothing
   assert.match(result.stderr, /the program does not compile \(.*main\.ts\):\n.*broken\.ts:2:21: Unexpected ";"/);
 });
 
-test("a stack trace names the .ts file and line where the error was thrown", () => {
-  const dir = program("stack", {
-    "main.ts": `import { fail } from "./fail";\nfail();\n`,
-    "fail.ts": `// one\n// two\nexport function fail(): never {\n  throw new Error("failed here");\n}\n`,
+// The SDK's runner registers source-map-support before it loads the program: its stack traces
+// (and the SDK's source positions) come from that, which reads the running file's map from disk.
+const sourceMapSupport = require.resolve("source-map-support/register", {
+  paths: [require.resolve("@pulumi/pulumi")],
+});
+
+for (const [how, preloads] of [
+  ["by node", []],
+  ["under the SDK's source-map-support", [sourceMapSupport]],
+] as const) {
+  test(`a stack trace names the .ts file and line where the error was thrown (${how})`, () => {
+    const dir = program("stack", {
+      "main.ts": `import { fail } from "./fail";\nfail();\n`,
+      "fail.ts": `// one\n// two\nexport function fail(): never {\n  throw new Error("failed here");\n}\n`,
+    });
+    const result = run(dir, undefined, [...preloads]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /Error: failed here\n\s+at fail \(.*[/]fail\.ts:4:9\)/);
+    assert.match(result.stderr, /at Object\.<anonymous> \(.*[/]main\.ts:2:1\)/);
   });
-  const result = run(dir);
-  assert.notEqual(result.code, 0);
-  assert.match(result.stderr, /Error: failed here\n\s+at fail \(.*[/]fail\.ts:4:9\)/);
-  assert.match(result.stderr, /at Object\.<anonymous> \(.*[/]main\.ts:2:1\)/);
+}
+
+test("no module of src/ but the entry names __dirname or __filename: in the bundle those are the entry's", () => {
+  const src = join(__dirname, "..", "..", "src");
+  const users = readdirSync(src, { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".ts") && file !== "index.ts")
+    .filter((file) => /\b__(dirname|filename)\b/.test(readFileSync(join(src, file), "utf8")));
+  assert.deepEqual(users, []);
 });

@@ -2,7 +2,8 @@
  * Child-process entry: reads EvaluateOptions as JSON on stdin, evaluates the program under mocks,
  * writes {registrations} (or {count} when options.record is false) or {error} as JSON to the file named by argv[2] (stdout would be cut
  * short by the exit the Pulumi runtime's open handles force), with whether the SDK's promises
- * still carry stack traces after the program ran (sdkPromiseStacks).
+ * still carry stack traces after the program ran (sdkPromiseStacks), and whether its resources still
+ * get source positions (sdkSourcePositions).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,9 +20,22 @@ async function main(): Promise<void> {
   } catch (err) {
     output = { error: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } };
   }
-  writeFileSync(process.argv[2], JSON.stringify({ ...(output as object), sdkPromiseStacks: await sdkPromiseStacks() }));
+  writeFileSync(
+    process.argv[2],
+    JSON.stringify({
+      ...(output as object),
+      sdkPromiseStacks: await sdkPromiseStacks(),
+      sdkSourcePositions: sdkSourcePositions(),
+    }),
+  );
   // The Pulumi runtime keeps handles open; the evaluation is complete.
   process.exit(0);
+}
+
+/** Whether the SDK still finds a resource's source position in the stack (the program turns that off). */
+function sdkSourcePositions(): boolean {
+  const { Resource } = require("@pulumi/pulumi/resource");
+  return Resource.stackTrace(0).length > 0;
 }
 
 /** Whether a promise the SDK tracks now gets a stack trace (the program turns that off). */

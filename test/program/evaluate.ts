@@ -37,6 +37,8 @@ export interface Evaluation {
   error?: { name: string; message: string; stack?: string };
   /** Whether the SDK's promises still carried stack traces once the program had run. */
   sdkPromiseStacks: boolean;
+  /** Whether the SDK's resources still got source positions once the program had run. */
+  sdkSourcePositions: boolean;
 }
 
 export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Evaluation {
@@ -59,6 +61,7 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
     registrations: parsed.registrations ?? [],
     error: parsed.error,
     sdkPromiseStacks: parsed.sdkPromiseStacks ?? true,
+    sdkSourcePositions: parsed.sdkSourcePositions ?? true,
   };
 }
 

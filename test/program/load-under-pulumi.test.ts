@@ -42,6 +42,7 @@ test("src/index.ts loads with Pulumi.yaml's node arguments alone and declares th
   const viaCliArgs = evaluate({ stack: "home", fleet, secrets }, "pulumi.yaml");
   assert.equal(viaCliArgs.error, undefined, viaCliArgs.error?.message);
   assert.equal(viaCliArgs.sdkPromiseStacks, false, "the program turned off the SDK's per-promise stack traces");
+  assert.equal(viaCliArgs.sdkSourcePositions, false, "the program turned off the SDK's per-resource source positions");
   const viaTsx = evaluate({ stack: "home", fleet, secrets }, "tsx");
   const states = viaCliArgs.registrations
     .filter((r) => r.type === "pulumi-nodejs:dynamic/lyra-host:HostState")

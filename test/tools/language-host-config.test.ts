@@ -41,7 +41,13 @@ test(
         secretKeys: Object.keys(secrets).map((key) => `lyra-fleet:${key}`),
         env: { LYRA_FLEET_BUNDLE_CACHE: scratch },
       });
-      assert.equal(readdirSync(scratch).length, 1, "the program loader bundled the program into the empty cache");
+      assert.deepEqual(
+        readdirSync(scratch)
+          .map((name) => name.replace(/^[0-9a-f]{64}/, "<sha256>"))
+          .sort(),
+        ["<sha256>.js", "<sha256>.json"],
+        "the program loader bundled the program into the empty cache: its code and its index",
+      );
       // Every resource the program declares for this fleet (as counted under mocks), and the stack.
       const declared = evaluate({ stack: "home", fleet, secrets }).registrations.length;
       assert.equal(run.registrations, declared + 1, `the program declared every host of ${mirrors} mirrors`);
