@@ -5,10 +5,9 @@
  * environment variables name the monitor and the engine.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startFakeEngine } from "../../bench/support/fake-engine";
+import { runAgainstFakeEngine } from "../support/fake-engine-program";
 
 const root = join(__dirname, "..", "..");
 const program = [
@@ -23,31 +22,9 @@ const program = [
 ].join("\n");
 
 async function run(extraEnv: NodeJS.ProcessEnv) {
-  const engine = await startFakeEngine();
-  try {
-    const child = spawn(process.execPath, ["--import", "tsx", "-e", program], {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...extraEnv,
-        PULUMI_NODEJS_MONITOR: engine.address,
-        PULUMI_NODEJS_ENGINE: engine.address,
-        PULUMI_NODEJS_PROJECT: "sdk-debug-logs",
-        PULUMI_NODEJS_STACK: "test",
-        PULUMI_NODEJS_DRY_RUN: "true",
-      },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    assert.equal(code, 0, err);
-    const [debug, info] = engine.messages;
-    return { ...JSON.parse(out.trim().split("\n").pop()!), debug, info, registrations: engine.registrations() };
-  } finally {
-    await engine.close();
-  }
+  const saw = await runAgainstFakeEngine("sdk-debug-logs", ["-e", program], extraEnv);
+  const [debug, info] = saw.messages;
+  return { ...saw.output, debug, info, registrations: saw.registrations };
 }
 
 test(

@@ -4,12 +4,11 @@
  * stand-in engine (bench/support/fake-engine.ts) as the CLI wires it.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { startFakeEngine } from "../../bench/support/fake-engine";
+import { runAgainstFakeEngine } from "../support/fake-engine-program";
 
 const root = join(__dirname, "..", "..");
 const program = [
@@ -30,30 +29,8 @@ writeFileSync(programFile, program);
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function run(extraEnv: NodeJS.ProcessEnv) {
-  const engine = await startFakeEngine();
-  try {
-    const child = spawn(process.execPath, ["--import", "tsx", programFile], {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...extraEnv,
-        PULUMI_NODEJS_MONITOR: engine.address,
-        PULUMI_NODEJS_ENGINE: engine.address,
-        PULUMI_NODEJS_PROJECT: "sdk-source-positions",
-        PULUMI_NODEJS_STACK: "test",
-        PULUMI_NODEJS_DRY_RUN: "true",
-      },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    assert.equal(code, 0, err);
-    return { ...JSON.parse(out.trim().split("\n").pop()!), positions: engine.sourcePositions };
-  } finally {
-    await engine.close();
-  }
+  const saw = await runAgainstFakeEngine("sdk-source-positions", [programFile], extraEnv);
+  return { ...saw.output, positions: saw.sourcePositions };
 }
 
 test("a registration carries no source position; an error keeps its trace", { timeout: 60_000 }, async () => {
