@@ -4,11 +4,12 @@
  * node_modules.
  *
  * What runs is always what the files hold now. The bundle is kept in node_modules/.cache/lyra-fleet/
- * (or $LYRA_FLEET_BUNDLE_CACHE) with the list of its inputs, and used only while a digest of them is what it was: every input's
- * content, the names in every directory an input is in (a new file can change what an import
- * resolves to), the nearest tsconfig.json, esbuild's version and these options. Checking that
- * reads the ~100 inputs (a few ms); a bundle costs about 100 ms. There is no build step to forget
- * and no compiled copy to go stale. Without a writable cache it bundles every time.
+ * (or $LYRA_FLEET_BUNDLE_CACHE) with the list of its inputs, and used only while a digest of them
+ * is what it was: every input's content, the names in every directory an input is in (a new file
+ * can change what an import resolves to), the nearest tsconfig.json, esbuild's version and these
+ * options. Checking that reads the ~100 inputs (a few ms); a bundle costs about 100 ms. There is no
+ * build step to forget and no compiled copy to go stale. Without a writable cache it bundles every
+ * time.
  *
  * Like tsx, it strips types without checking them: type checking is `npm test`'s (tsc --noEmit).
  * A syntax error fails the run naming the file, line and column. The code carries an inline source
