@@ -50,6 +50,14 @@ async function startProbe(host: string, port: number): Promise<() => Promise<voi
   };
 }
 
+/** Whether address:port answers an HTTP GET with a 200 now (a refused or failed request is a no). */
+function answersOk(address: string, port: number): Promise<boolean> {
+  return httpStatus(address, port).then(
+    (status) => status === 200,
+    () => false,
+  );
+}
+
 function httpStatus(address: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ host: address, port, path: "/", timeout: 5000 }, (res) => {
@@ -155,23 +163,14 @@ describe("the lab", { timeout: 20 * 60_000 }, () => {
     // orchestrator holds 8000), so what answers is the probe.
     const stopProbe = await startProbe("lyra", 8300);
     try {
-      await eventually("127.0.0.11:8300 answers", 10, async () =>
-        httpStatus("127.0.0.11", 8300).then(
-          (status) => status === 200,
-          () => false,
-        ),
-      );
+      await eventually("127.0.0.11:8300 answers", 10, () => answersOk("127.0.0.11", 8300));
     } finally {
       await stopProbe();
     }
   });
 
   test("a forwarder that ends is started again within seconds, and its log says how it ended", async () => {
-    const answers = () =>
-      httpStatus("127.0.0.11", 8300).then(
-        (status) => status === 200,
-        () => false,
-      );
+    const answers = () => answersOk("127.0.0.11", 8300);
     const stopProbe = await startProbe("lyra", 8300);
     try {
       await eventually("127.0.0.11:8300 answers", 10, answers);
