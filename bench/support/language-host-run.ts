@@ -65,16 +65,17 @@ export function cliPwdMain(project: string): { pwd: string; program: string } {
  * it is made first, so that the run is timed as every run after a checkout's first is (the first
  * also bundles: about 0.1 s).
  */
-function warmProgramBundle(options: RunOptions): void {
-  const { main, options: projectOptions } = projectRuntime(options.project);
-  const nodeargs = (options.runtimeOptions ?? projectOptions).nodeargs;
+function warmProgramBundle(project: string, main: string, runtimeOptions: Record<string, unknown>): void {
+  const nodeargs = runtimeOptions.nodeargs;
   if (typeof nodeargs !== "string" || !nodeargs.includes("lyra-fleet/program-loader")) return;
-  const { cachedBundle } = require(join(options.project, "src", "fleet", "program-bundle.cjs"));
-  cachedBundle(join(options.project, main));
+  const { cachedBundle } = require(join(project, "src", "fleet", "program-bundle.cjs"));
+  cachedBundle(join(project, main));
 }
 
 export async function runThroughLanguageHost(options: RunOptions): Promise<RunResult> {
-  warmProgramBundle(options);
+  const runtime = projectRuntime(options.project);
+  const runtimeOptions = options.runtimeOptions ?? runtime.options;
+  warmProgramBundle(options.project, runtime.main, runtimeOptions);
   const scratch = mkdtempSync(join(tmpdir(), "lyra-bench-run-"));
   const shimDir = join(scratch, "bin");
   const timeFile = join(scratch, "time");
@@ -109,13 +110,12 @@ export async function runThroughLanguageHost(options: RunOptions): Promise<RunRe
       }, 20);
       host.on("exit", (code) => (clearInterval(poll), reject(new Error(`language host exited (${code}): ${hostErr}`))));
     });
-    const runtime = projectRuntime(options.project);
     const { pwd, program } = cliPwdMain(options.project);
     const info = new languageProto.ProgramInfo()
       .setRootDirectory(options.project)
       .setProgramDirectory(pwd)
       .setEntryPoint(program)
-      .setOptions(structProto.Struct.fromJavaScript(options.runtimeOptions ?? runtime.options));
+      .setOptions(structProto.Struct.fromJavaScript(runtimeOptions));
     const request = new languageProto.RunRequest()
       .setProject("lyra-fleet")
       .setStack(options.stack)
