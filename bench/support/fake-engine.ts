@@ -5,9 +5,16 @@
  *
  * It answers like a preview of new resources: every registration gets a URN and its own inputs as
  * outputs (the engine echoes checked inputs, a dynamic provider's included), and every feature
- * the SDK asks about is supported, as the CLI of the pinned version supports them.
+ * the SDK asks about is supported, as the CLI of the pinned version supports them. Registrations
+ * are read and answered on the wire (./register-wire.ts): the inputs go back as the bytes that came.
  */
 import { dirname } from "node:path";
+import {
+  readRegisterRequest,
+  writeRegisterResponse,
+  type RegisterRequest,
+  type RegisterResponse,
+} from "./register-wire";
 
 // The SDK's generated services, with the grpc-js instance they were generated against.
 const sdkDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -45,22 +52,31 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   const messages = [0, 0, 0, 0];
   const empty = () => new emptyProto.Empty();
   const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
-  server.addService(resourceGrpc.ResourceMonitorService, {
+  // RegisterResource read and answered on the wire (./register-wire.ts); the rest as generated.
+  const monitor = resourceGrpc.ResourceMonitorService;
+  const rawRegister = {
+    ...monitor,
+    registerResource: {
+      ...monitor.registerResource,
+      requestDeserialize: readRegisterRequest,
+      responseSerialize: writeRegisterResponse,
+    },
+  };
+  server.addService(rawRegister, {
     supportsFeature: (_call: Call, cb: Callback) =>
       cb(null, new resourceProto.SupportsFeatureResponse().setHassupport(true)),
     registerPackage: (_call: Call, cb: Callback) =>
       cb(null, new resourceProto.RegisterPackageResponse().setRef("bench")),
-    registerResource: ({ request }: Call, cb: Callback) => {
+    registerResource: ({ request }: { request: RegisterRequest }, cb: (err: null, r: RegisterResponse) => void) => {
       registered++;
-      const position = request.getSourceposition();
-      sourcePositions.push(position ? `${position.getUri()}#${position.getLine()},${position.getColumn()}` : "");
-      const [parent, type, name] = [request.getParent(), request.getType(), request.getName()];
+      sourcePositions.push(request.sourcePosition);
+      const { parent, type, name } = request;
       const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
-      const response = new resourceProto.RegisterResourceResponse()
-        .setUrn(`urn:pulumi:bench::lyra-fleet::${qualified}::${name}`)
-        .setId(request.getCustom() ? `${name}-id` : "")
-        .setObject(request.getObject());
-      cb(null, response);
+      cb(null, {
+        urn: `urn:pulumi:bench::lyra-fleet::${qualified}::${name}`,
+        id: request.custom ? `${name}-id` : "",
+        object: request.object,
+      });
     },
     registerResourceOutputs: (_call: Call, cb: Callback) => cb(null, empty()),
     signalAndWaitForShutdown: (_call: Call, cb: Callback) => cb(null, empty()),

@@ -2,8 +2,9 @@
  * Child-process entry: reads EvaluateOptions as JSON on stdin, evaluates the program under mocks,
  * writes {registrations} (or {count} when options.record is false) or {error} as JSON to the file named by argv[2] (stdout would be cut
  * short by the exit the Pulumi runtime's open handles force), with whether the SDK's promises
- * still carry stack traces after the program ran (sdkPromiseStacks), and whether its resources still
- * get source positions (sdkSourcePositions).
+ * still carry stack traces after the program ran (sdkPromiseStacks), whether its resources still
+ * get source positions (sdkSourcePositions), and whether its protobuf strings are still
+ * google-protobuf's own code (sdkProtobufStrings).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
       ...(output as object),
       sdkPromiseStacks: await sdkPromiseStacks(),
       sdkSourcePositions: sdkSourcePositions(),
+      sdkProtobufStrings: sdkProtobufStrings(),
     }),
   );
   // The Pulumi runtime keeps handles open; the evaluation is complete.
@@ -36,6 +38,17 @@ async function main(): Promise<void> {
 function sdkSourcePositions(): boolean {
   const { Resource } = require("@pulumi/pulumi/resource");
   return Resource.stackTrace(0).length > 0;
+}
+
+/**
+ * Whether the SDK's messages still encode strings with google-protobuf's own code, which drops a lone
+ * surrogate before another character (the program switches to Node's UTF-8, which writes U+FFFD).
+ */
+function sdkProtobufStrings(): boolean {
+  const sdk = join(require.resolve("@pulumi/pulumi/package.json"), "..");
+  const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdk] }));
+  const bytes = Buffer.from(Struct.fromJavaScript({ text: "a\ud800b" }).serializeBinary());
+  return !bytes.includes(Buffer.from("\ufffd", "utf8"));
 }
 
 /** Whether a promise the SDK tracks now gets a stack trace (the program turns that off). */

@@ -39,6 +39,8 @@ export interface Evaluation {
   sdkPromiseStacks: boolean;
   /** Whether the SDK's resources still got source positions once the program had run. */
   sdkSourcePositions: boolean;
+  /** Whether the SDK's protobuf strings were still google-protobuf's own code once the program had run. */
+  sdkProtobufStrings: boolean;
 }
 
 export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Evaluation {
@@ -62,6 +64,7 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
     error: parsed.error,
     sdkPromiseStacks: parsed.sdkPromiseStacks ?? true,
     sdkSourcePositions: parsed.sdkSourcePositions ?? true,
+    sdkProtobufStrings: parsed.sdkProtobufStrings ?? true,
   };
 }
 

@@ -43,6 +43,7 @@ test("src/index.ts loads with Pulumi.yaml's node arguments alone and declares th
   assert.equal(viaCliArgs.error, undefined, viaCliArgs.error?.message);
   assert.equal(viaCliArgs.sdkPromiseStacks, false, "the program turned off the SDK's per-promise stack traces");
   assert.equal(viaCliArgs.sdkSourcePositions, false, "the program turned off the SDK's per-resource source positions");
+  assert.equal(viaCliArgs.sdkProtobufStrings, false, "the program switched the SDK's protobuf strings to Node's UTF-8");
   const viaTsx = evaluate({ stack: "home", fleet, secrets }, "tsx");
   const states = viaCliArgs.registrations
     .filter((r) => r.type === "pulumi-nodejs:dynamic/lyra-host:HostState")
