@@ -34,6 +34,7 @@ import { brokerProblems, endStateDifferences, unitStartStamp } from "./ansible/e
 import { playbookPath, writeAnsibleInventory, type AnsibleInventory } from "./ansible/inventory";
 import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
+import { pulumiFailure } from "./support/pulumi-failure";
 
 const HOST = "vega";
 const BROKER_UNIT = "mqtt-broker.service";
@@ -140,7 +141,7 @@ async function runPulumiUp(stack: LabStack, targets: string[]): Promise<{ ms: nu
     ...targets.flatMap((t) => ["--target", t]),
   ];
   const run = await stack.pulumi([...args, "--stack", "lab"]);
-  if (run.code !== 0) throw new Error(`pulumi up failed (exit ${run.code}):\n${run.output.slice(-4000)}`);
+  if (run.code !== 0) throw new Error(`pulumi up failed (exit ${run.code}):\n${pulumiFailure(run.output)}`);
   const counters = stack.counters();
   const others = Object.entries(counters).filter(([host, c]) => host !== HOST && c.remoteCommands > 0);
   // --target should keep the refresh on vega too; if it did not, vega's share would hide the rest.

@@ -19,6 +19,7 @@ import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
 import { ensureLab, wipeHost } from "../test/lab/lab";
 import { labStack, type LabStack } from "../test/lab/pulumi-lab";
+import { pulumiFailure } from "./support/pulumi-failure";
 
 const hosts = ["lyra", "vega", "mirror-1"];
 const sum = (counts: Record<string, HostCounters>, key: keyof HostCounters) =>
@@ -30,7 +31,7 @@ async function timed(stack: LabStack, args: string[]): Promise<Measured> {
   stack.resetCounters();
   const run = await stack.pulumi([...args, "--stack", "lab"]);
   if (run.code !== 0)
-    throw new Error(`pulumi ${args.join(" ")} failed (exit ${run.code}):\n${run.output.slice(-4000)}`);
+    throw new Error(`pulumi ${args.join(" ")} failed (exit ${run.code}):\n${pulumiFailure(run.output)}`);
   const counts = stack.counters();
   const waits = stack.hostWaits().map((w): Interval => [w.startMs, w.endMs]);
   // Time some host was being waited on (SSH and the host's own work, overlaps once), and the

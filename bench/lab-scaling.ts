@@ -29,6 +29,7 @@ import { hostsMemoryMb, machineUsedMb } from "./support/host-memory";
 import { coveredMs, type Interval } from "./support/intervals";
 import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
+import { pulumiFailure } from "./support/pulumi-failure";
 
 type PhaseResult = Row<"lab-scaling">;
 
@@ -53,7 +54,7 @@ async function measure(
   });
   const ended = Date.now();
   if (run.code !== 0)
-    throw new Error(`${mirrors} mirrors, ${phase}: pulumi up failed (exit ${run.code}):\n${run.output.slice(-4000)}`);
+    throw new Error(`${mirrors} mirrors, ${phase}: pulumi up failed (exit ${run.code}):\n${pulumiFailure(run.output)}`);
   // `up` runs the program twice: for its preview, then for the update.
   const program = readFileSync(clockLog, "utf8")
     .trim()

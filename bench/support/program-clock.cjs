@@ -1,9 +1,9 @@
 // Preloaded (NODE_OPTIONS=--require) into every Node.js process of a benchmarked `pulumi up`; acts
 // only in the program's own process, the one running @pulumi/pulumi/cmd/run. It appends to
 // LYRA_PROGRAM_CLOCK_LOG, as JSON, when node started and when the program's main module had
-// been loaded and run (SDK start-up, the loader's compile and type check, and the evaluation
-// that declares every resource), in epoch milliseconds: the program's share of the run,
-// measured under exactly the loader the CLI uses.
+// been loaded and run (SDK start-up, the loader's bundling, and the evaluation that declares
+// every resource), in epoch milliseconds: the program's share of the run, measured under exactly
+// the loader the CLI uses.
 "use strict";
 const log = process.env.LYRA_PROGRAM_CLOCK_LOG;
 const isProgram = process.argv.some((arg) => /@pulumi[\\/]pulumi[\\/]cmd[\\/]run([\\/]|$)/.test(arg));
@@ -14,11 +14,13 @@ if (log && isProgram) {
   const { isAbsolute } = require("node:path"); // not inside the hook: require would call it again
   const originalLoad = Module._load;
   let seen = false;
-  // The first module loaded from outside node_modules is the program's main (src/index.ts, or
-  // whatever the project's main compiles to); everything it loads happens inside this call.
+  // The program's main is what the SDK's runner (cmd/run/run.js) requires from outside
+  // node_modules: src/index.ts, or whatever the project's main compiles to. Everything it loads
+  // happens inside this call. (Not simply the first such module: the loader that Pulumi.yaml's
+  // nodeargs preload loads its own helpers from the project, before the program.)
+  const runner = /[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]run[\\/]run\.js$/;
   Module._load = function (request, parent, isMain) {
-    // Modules node preloads for `--require` (tsx, the language host's config reader) are not the program.
-    if (seen || parent?.id === "internal/preload") return originalLoad.apply(this, arguments);
+    if (seen || !runner.test(parent?.filename ?? "")) return originalLoad.apply(this, arguments);
     let file;
     try {
       file = Module._resolveFilename(request, parent, isMain);
