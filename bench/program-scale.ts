@@ -20,7 +20,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loaders, testSecrets } from "../test/program/evaluate";
+import { homeStackConfig, loaders, testSecrets } from "../test/program/evaluate";
 import { homeFleetWithMirrors } from "../test/support/stack-fleet";
 import { projectRuntime, runThroughLanguageHost } from "./support/language-host-run";
 import type { Row } from "./support/result-rows";
@@ -50,15 +50,11 @@ const cliBin = rows.some((r) => r.startsWith("cli") || r === "floor")
 
 /** Through the language host, as the CLI runs the program, with these runtime options. */
 async function viaCli(fleet: Record<string, any>, runtimeOptions?: Record<string, unknown>): Promise<Measured> {
-  const secrets = testSecrets(fleet);
-  const config: Record<string, string> = { "lyra-fleet:fleet": JSON.stringify(fleet) };
-  for (const [key, value] of Object.entries(secrets)) config[`lyra-fleet:${key}`] = value;
   const run = await runThroughLanguageHost({
     project: root,
     cliBin,
     stack: "home",
-    config,
-    secretKeys: Object.keys(secrets).map((k) => `lyra-fleet:${k}`),
+    ...homeStackConfig(fleet),
     runtimeOptions,
   });
   // The engine also counts the stack resource the runner registers.

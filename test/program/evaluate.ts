@@ -70,6 +70,17 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
 
 export { stackFleet } from "../support/stack-fleet";
 
+/**
+ * A home stack's config as the CLI hands it to the language host: the fleet as JSON text, and a
+ * test value for every secret it needs, all under flat `lyra-fleet:` keys, and which are secret.
+ */
+export function homeStackConfig(fleet: unknown): { config: Record<string, string>; secretKeys: string[] } {
+  const secrets = testSecrets(fleet);
+  const config: Record<string, string> = { "lyra-fleet:fleet": JSON.stringify(fleet) };
+  for (const [key, value] of Object.entries(secrets)) config[`lyra-fleet:${key}`] = value;
+  return { config, secretKeys: Object.keys(secrets).map((key) => `lyra-fleet:${key}`) };
+}
+
 /** Deterministic test values for every secret a fleet needs. */
 export function testSecrets(fleet: unknown, stack = "home"): Record<string, string> {
   return testSecretValues([

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runThroughLanguageHost } from "../../bench/support/language-host-run";
 import { ensureCli } from "../lab/pulumi-stack";
-import { evaluate, testSecrets } from "../program/evaluate";
+import { evaluate, homeStackConfig, testSecrets } from "../program/evaluate";
 import { homeFleetWithMirrors } from "../support/stack-fleet";
 
 const root = join(__dirname, "..", "..");
@@ -25,9 +25,7 @@ test(
   async () => {
     const mirrors = 550;
     const fleet = homeFleetWithMirrors(mirrors);
-    const secrets = testSecrets(fleet);
-    const config: Record<string, string> = { "lyra-fleet:fleet": JSON.stringify(fleet) };
-    for (const [key, value] of Object.entries(secrets)) config[`lyra-fleet:${key}`] = value;
+    const { config, secretKeys } = homeStackConfig(fleet);
     assert.ok(JSON.stringify(config).length > MAX_ARG_STRLEN * 1.2, "the config is well over one environment string");
 
     // An empty bundle cache, as a fresh clone has.
@@ -38,7 +36,7 @@ test(
         cliBin: ensureCli(),
         stack: "home",
         config,
-        secretKeys: Object.keys(secrets).map((key) => `lyra-fleet:${key}`),
+        secretKeys,
         env: { LYRA_FLEET_BUNDLE_CACHE: scratch },
       });
       assert.deepEqual(
@@ -49,7 +47,7 @@ test(
         "the program loader bundled the program into the empty cache: its code and its index",
       );
       // Every resource the program declares for this fleet (as counted under mocks), and the stack.
-      const declared = evaluate({ stack: "home", fleet, secrets }).registrations.length;
+      const declared = evaluate({ stack: "home", fleet, secrets: testSecrets(fleet) }).registrations.length;
       assert.equal(run.registrations, declared + 1, `the program declared every host of ${mirrors} mirrors`);
     } finally {
       rmSync(scratch, { recursive: true, force: true });

@@ -11,15 +11,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runThroughLanguageHost } from "../../bench/support/language-host-run";
 import { ensureCli } from "../lab/pulumi-stack";
-import { stackFleet, testSecrets } from "../program/evaluate";
+import { homeStackConfig, stackFleet } from "../program/evaluate";
 
 const root = join(__dirname, "..", "..");
 
 test("the program clock records src/index.ts, loaded and evaluated", { timeout: 120_000 }, async () => {
   const fleet = stackFleet("home");
-  const secrets = testSecrets(fleet);
-  const config: Record<string, string> = { "lyra-fleet:fleet": JSON.stringify(fleet) };
-  for (const [key, value] of Object.entries(secrets)) config[`lyra-fleet:${key}`] = value;
   const scratch = mkdtempSync(join(tmpdir(), "lyra-program-clock-"));
   const log = join(scratch, "clock.jsonl");
   try {
@@ -27,8 +24,7 @@ test("the program clock records src/index.ts, loaded and evaluated", { timeout: 
       project: root,
       cliBin: ensureCli(),
       stack: "home",
-      config,
-      secretKeys: Object.keys(secrets).map((key) => `lyra-fleet:${key}`),
+      ...homeStackConfig(fleet),
       env: {
         NODE_OPTIONS: `--require ${join(root, "bench", "support", "program-clock.cjs")}`,
         LYRA_PROGRAM_CLOCK_LOG: log,
