@@ -9,19 +9,11 @@ import { requiredSecretKeys, secretValueProblems } from "./model/secrets";
 import { planFleet } from "./render";
 import { Fleet } from "./fleet/fleet";
 import { fleetExports } from "./fleet/exports";
-import { skipSdkDebugLogs } from "./fleet/sdk-debug-logs";
-import { nativeProtobufStrings } from "./fleet/sdk-protobuf-strings";
-import { skipSdkPromiseStacks } from "./fleet/sdk-promise-stacks";
-import { skipSdkSourcePositions } from "./fleet/sdk-source-positions";
+import { applySdkChanges } from "./fleet/sdk-changes";
 import { brokerOf } from "./services/mqtt-broker/placement";
 
-// Before any resource: the SDK's per-promise stack traces, its per-registration debug messages, its
-// per-resource source positions and its protobuf strings are most of the evaluation time of a
-// large fleet.
-skipSdkPromiseStacks();
-skipSdkDebugLogs();
-skipSdkSourcePositions();
-nativeProtobufStrings();
+// Before any resource (./fleet/sdk-changes.ts): most of a large fleet's evaluation time was the SDK's.
+applySdkChanges();
 
 const config = new pulumi.Config("lyra-fleet");
 const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(pulumi.getStack()));

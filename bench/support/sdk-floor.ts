@@ -2,9 +2,8 @@
  * What the Pulumi SDK alone costs on the CLI's path: a program that registers `resources` custom
  * resources with no inputs, run by the same language host against the same stand-in engine as the
  * fleet program (./language-host-run.ts), with the same node arguments (Pulumi.yaml's: the SDK
- * preload and the program loader) and the same four changes to the SDK the program makes first
- * (src/fleet/sdk-promise-stacks.ts, sdk-debug-logs.ts, sdk-source-positions.ts,
- * sdk-protobuf-strings.ts).
+ * preload and the program loader) and the same changes to the SDK the program makes first
+ * (src/fleet/sdk-changes.ts).
  * No work of ours: node, the SDK and its gRPC. The fleet program cannot cost less than this for
  * the same number of registrations.
  */
@@ -40,14 +39,8 @@ export async function sdkFloor(resources: number, project: string, cliBin: strin
       join(dir, "index.ts"),
       [
         `import * as pulumi from "@pulumi/pulumi";`,
-        `import { skipSdkPromiseStacks } from ${JSON.stringify(join(project, "src", "fleet", "sdk-promise-stacks"))};`,
-        `import { skipSdkDebugLogs } from ${JSON.stringify(join(project, "src", "fleet", "sdk-debug-logs"))};`,
-        `import { skipSdkSourcePositions } from ${JSON.stringify(join(project, "src", "fleet", "sdk-source-positions"))};`,
-        `import { nativeProtobufStrings } from ${JSON.stringify(join(project, "src", "fleet", "sdk-protobuf-strings"))};`,
-        `skipSdkPromiseStacks();`,
-        `skipSdkDebugLogs();`,
-        `skipSdkSourcePositions();`,
-        `nativeProtobufStrings();`,
+        `import { applySdkChanges } from ${JSON.stringify(join(project, "src", "fleet", "sdk-changes"))};`,
+        `applySdkChanges();`,
         `class Empty extends pulumi.CustomResource { constructor(name: string) { super("floor:index:Empty", name, {}); } }`,
         `for (let i = 0; i < ${resources}; i++) new Empty("r" + i);`,
       ].join("\n"),

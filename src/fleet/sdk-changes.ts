@@ -1,0 +1,18 @@
+/**
+ * The changes the program makes to the Pulumi SDK before it declares any resource: the SDK's
+ * per-promise stack traces, its per-registration debug messages, its per-resource source positions
+ * and its protobuf strings were most of the evaluation time of a large fleet. Each module says why,
+ * and what asks for the SDK's own behaviour back. One list, so that the program and the bench's
+ * SDK floor (bench/support/sdk-floor.ts) make the same changes.
+ */
+import { skipSdkDebugLogs } from "./sdk-debug-logs";
+import { nativeProtobufStrings } from "./sdk-protobuf-strings";
+import { skipSdkPromiseStacks } from "./sdk-promise-stacks";
+import { skipSdkSourcePositions } from "./sdk-source-positions";
+
+export function applySdkChanges(): void {
+  skipSdkPromiseStacks();
+  skipSdkDebugLogs();
+  skipSdkSourcePositions();
+  nativeProtobufStrings();
+}
