@@ -157,24 +157,54 @@ export function observedPackages(
 }
 
 /**
+ * How long one `apt-get update` may run before it is stopped and tried once more: a fifth of the
+ * whole apt deadline (two minutes of the default ten), at least 10 s.
+ */
+export const updateWatchdogSeconds = (timeoutSeconds: number) => Math.max(10, Math.floor(timeoutSeconds / 5));
+
+/**
  * apt-get install without recommends, non-interactive, keeping existing config files. `apt-get
  * update` runs only when the host has no package lists yet, or when the install failed (a stale
- * list naming versions the mirror no longer has). The first argument is the proxy ("" for none),
- * given to every apt-get run; the rest are the packages.
+ * list naming versions the mirror no longer has). The arguments are the proxy ("" for none), given
+ * to every apt-get run, the update watchdog in seconds, then the packages.
+ *
+ * apt's http method can wait forever, holding no socket, behind a package cache that cut an
+ * answer short, so each `apt-get update` runs under `timeout` (coreutils, essential on Debian),
+ * which stops its whole process group, methods included; a failed or stopped update is tried once
+ * more. The install itself has no watchdog but the deadline of the whole command: stopping dpkg
+ * half way would leave packages half configured.
  */
 const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
-proxy=$1; shift
+proxy=$1; update_seconds=$2; shift 2
 apt_get() {
   if [ -n "$proxy" ]; then apt-get -o "Acquire::http::Proxy=$proxy" "$@"; else apt-get "$@"; fi
+}
+update() {
+  for attempt in 1 2; do
+    if [ -n "$proxy" ]; then
+      timeout -k 10 "$update_seconds" apt-get -o "Acquire::http::Proxy=$proxy" update -q
+    else
+      timeout -k 10 "$update_seconds" apt-get update -q
+    fi
+    status=$?
+    [ "$status" -eq 0 ] && return 0
+    case $status in
+      124|137) why="did not finish within $update_seconds s and was stopped" ;;
+      *) why="failed (exit code $status)" ;;
+    esac
+    if [ "$attempt" -eq 1 ]; then next="trying once more"; else next="giving up"; fi
+    echo "lyra-fleet: apt-get update $why; $next" >&2
+  done
+  return 5
 }
 install() {
   apt_get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120 \\
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -- "$@"
 }
-if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then apt_get update -q || exit 5; fi
+if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then update || exit 5; fi
 if ! install "$@"; then
   echo "lyra-fleet: install failed; refreshing the package lists and trying once more" >&2
-  apt_get update -q || exit 5
+  update || exit 5
   install "$@"
 fi`;
 
@@ -187,7 +217,7 @@ async function converge(rawInputs: AptPackagesInputs): Promise<AptPackagesOutput
     countHostEvent(connection.host, "aptInstalls");
     const result = await runRemote(connection, INSTALL_SCRIPT, {
       purpose: `apt-get install ${missing.join(" ")}${inputs.proxy ? ` through ${inputs.proxy}` : ""}`,
-      args: [inputs.proxy ?? "", ...missing],
+      args: [inputs.proxy ?? "", String(updateWatchdogSeconds(inputs.timeoutSeconds)), ...missing],
       writes: true,
       timeoutMs: inputs.timeoutSeconds * 1000,
     });
