@@ -28,7 +28,8 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("lyra-fleet:fleet:Fleet", name, {}, opts);
     const { plans, secrets } = args;
-    const planOf = (host: string) => plans.find((p) => p.host === host)!;
+    const planByHost = new Map(plans.map((p) => [p.host, p]));
+    const planOf = (host: string) => planByHost.get(host)!;
     const connectionOf = (host: string): HostConnectionInputs => {
       const { address, port, user, hostKey } = planOf(host).connection;
       return { host, address, port, user, hostKey, privateKey: args.privateKey };

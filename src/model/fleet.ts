@@ -59,11 +59,29 @@ export function hostByName(fleet: FleetModel, name: string): Host {
 }
 
 /**
+ * The hosts running each service, by the model's hosts list: the renderers ask where the broker runs
+ * for every host's files, which scanned every host each time (quadratic in a large fleet). A model
+ * is not changed once built, and one given a new hosts list gets a new entry.
+ */
+const runningByService = new WeakMap<readonly Host[], Map<string, Host[]>>();
+
+function hostsRunning(fleet: FleetModel, service: string): Host[] {
+  let byService = runningByService.get(fleet.hosts);
+  if (byService === undefined) runningByService.set(fleet.hosts, (byService = new Map<string, Host[]>()));
+  let running = byService.get(service);
+  if (running === undefined) {
+    running = fleet.hosts.filter((h) => (h.services as Record<string, unknown>)[service] !== undefined);
+    byService.set(service, running);
+  }
+  return running;
+}
+
+/**
  * The one host running a service the fleet has exactly one of (its module says `onePerFleet`,
  * so a parsed stack has it); throws only for a hand-built model that skipped validation.
  */
 export function soleHostRunning(fleet: FleetModel, service: string): Host {
-  const running = fleet.hosts.filter((h) => (h.services as Record<string, unknown>)[service] !== undefined);
+  const running = hostsRunning(fleet, service);
   if (running.length !== 1)
     throw new Error(`${fleet.source}: expected exactly one host running ${service}, found ${running.length}`);
   return running[0];

@@ -84,8 +84,9 @@ export function renderDocsTree(
   docsHost: Host,
   plans: readonly HostPlan[],
 ): { path: string; content: string }[] {
+  const planByHost = new Map(plans.map((p) => [p.host, p]));
   const sitePlans = fleet.hosts.map((h) => {
-    const plan = plans.find((p) => p.host === h.name);
+    const plan = planByHost.get(h.name);
     if (!plan) throw new Error(`internal: no plan for host '${h.name}' while rendering the docs site`);
     return h.name === docsHost.name ? withSite(plan, fleet) : plan;
   });
