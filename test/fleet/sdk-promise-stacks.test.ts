@@ -21,6 +21,17 @@ class Thing extends pulumi.CustomResource {
     super("test:index:Thing", name, props);
   }
 }
+/** Runs `lines` in a node of its own, skipSdkPromiseStacks in scope, PULUMI_DEBUG_PROMISE_LEAKS as given. */
+function runWithStacksSkipped(lines: string[], debugPromiseLeaks: string) {
+  const module = JSON.stringify(join(__dirname, "../../src/fleet/sdk-promise-stacks"));
+  const script = [`const { skipSdkPromiseStacks } = require(${module});`, ...lines].join("\n");
+  return spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+    cwd: join(__dirname, "..", ".."),
+    env: { ...process.env, PULUMI_DEBUG_PROMISE_LEAKS: debugPromiseLeaks },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+}
 const hasFrames = (stack: string | undefined) => /\n    at /.test(stack ?? "");
 
 test("a registration's SDK promises carry no stack trace, while errors keep theirs", async () => {
@@ -92,38 +103,26 @@ test("a promise stays a leak candidate until it settles; a rejection keeps its e
 });
 
 test("a promise the program never settles is still reported at exit, and fails the run", () => {
-  const script = [
-    `const { skipSdkPromiseStacks } = require(${JSON.stringify(join(__dirname, "../../src/fleet/sdk-promise-stacks"))});`,
+  const lines = [
     `skipSdkPromiseStacks();`,
     `const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable");`,
     `debuggablePromise(Promise.resolve(1), "first");`,
     `debuggablePromise(Promise.resolve(2), "settled");`,
     `debuggablePromise(new Promise(() => {}), "never settled");`,
-  ].join("\n");
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
-    cwd: join(__dirname, "..", ".."),
-    env: { ...process.env, PULUMI_DEBUG_PROMISE_LEAKS: "" },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  ];
+  const run = runWithStacksSkipped(lines, "");
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stderr, /The Pulumi runtime detected that 1 promise was still active/);
 });
 
 test("with PULUMI_DEBUG_PROMISE_LEAKS set, the SDK keeps its stack traces", () => {
-  const script = [
-    `const { skipSdkPromiseStacks } = require(${JSON.stringify(join(__dirname, "../../src/fleet/sdk-promise-stacks"))});`,
+  const lines = [
     `const status = skipSdkPromiseStacks();`,
     `const p = Promise.resolve(1);`,
     `require("@pulumi/pulumi/runtime/debuggable").debuggablePromise(p, "probe");`,
     `console.log(JSON.stringify({ status, stack: p._debugStackTrace }));`,
-  ].join("\n");
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
-    cwd: join(__dirname, "..", ".."),
-    env: { ...process.env, PULUMI_DEBUG_PROMISE_LEAKS: "true" },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  ];
+  const run = runWithStacksSkipped(lines, "true");
   assert.equal(run.status, 0, run.stderr);
   const { status, stack } = JSON.parse(run.stdout.trim().split("\n").pop()!);
   assert.equal(status, "kept for PULUMI_DEBUG_PROMISE_LEAKS");
