@@ -33,6 +33,9 @@ import { pulumiFailure } from "./support/pulumi-failure";
 
 type PhaseResult = Row<"lab-scaling">;
 
+/** How many of a phase's slowest remote commands it records: where the hosts' time went. */
+const SLOWEST = 3;
+
 const clockPreload = join(__dirname, "support", "program-clock.cjs");
 const resultFile = (mirrors: number) => join(labDir, `bench-scaling-${mirrors}.json`);
 
@@ -62,7 +65,8 @@ async function measure(
     .map((line) => JSON.parse(line) as { startedMs: number; evaluatedMs: number })
     .map((clock): Interval => [clock.startedMs, clock.evaluatedMs]);
   if (program.length === 0) throw new Error(`${phase}: the program's clock recorded no run`);
-  const ssh: Interval[] = stack.hostWaits().map((w) => [w.startMs, w.endMs]);
+  const waits = stack.hostWaits();
+  const ssh: Interval[] = waits.map((w) => [w.startMs, w.endMs]);
   const window: Interval = [started, ended];
   return {
     mirrors,
@@ -72,6 +76,10 @@ async function measure(
     sshMs: coveredMs(ssh, window),
     engineMs: ended - started - coveredMs([...program, ...ssh], window),
     counters: stack.counters(),
+    slowest: waits
+      .map((w) => ({ host: w.host, purpose: w.purpose, ms: w.endMs - w.startMs }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, SLOWEST),
     hostMemoryMb: hostsMemoryMb(hosts),
     machineUsedMb: machineUsedMb(),
   };
@@ -129,6 +137,12 @@ function row(r: PhaseResult): string {
   return cells.map((c, i) => c.padStart(widths[i])).join("  ");
 }
 
+/** "  5 first: lyra 40.1 s install qdrant 1.9.0; ...": each phase's slowest commands. */
+function slowestLine(r: PhaseResult): string {
+  const commands = r.slowest.map((c) => `${c.host} ${seconds(c.ms)} s ${c.purpose.slice(0, 60)}`);
+  return `${String(r.mirrors).padStart(3)} ${r.phase}: ${commands.join("; ")}`;
+}
+
 const header = [
   "mirrors  phase  wall s  program s  ssh s  engine s  cmds  writes  cmds ly/vg  cmds/mirror  writes/mirror",
   "  hosts MB  MB/mirror  machine MB",
@@ -152,9 +166,12 @@ function main(): void {
   const started = new Date();
   const measured: PhaseResult[] = [];
   const rows: string[] = [];
+  const slowest: string[] = [];
   for (const mirrors of sizes.length > 0 ? sizes : [1, 5, 20]) {
     if (tableOnly) {
-      rows.push(...(JSON.parse(readFileSync(resultFile(mirrors), "utf8")) as PhaseResult[]).map(row));
+      const stored = JSON.parse(readFileSync(resultFile(mirrors), "utf8")) as PhaseResult[];
+      rows.push(...stored.map(row));
+      slowest.push(...stored.map(slowestLine));
       continue;
     }
     rmSync(resultFile(mirrors), { force: true });
@@ -166,6 +183,7 @@ function main(): void {
     const results = JSON.parse(readFileSync(resultFile(mirrors), "utf8")) as PhaseResult[];
     measured.push(...results);
     rows.push(...results.map(row));
+    slowest.push(...results.map(slowestLine));
     console.error(`lab-scaling: ${mirrors} mirrors done`);
   }
   console.log(`lab-scaling bench: lyra, vega and N mirrors by the Pulumi CLI, Node ${process.version}`);
@@ -175,6 +193,7 @@ function main(): void {
       "engine: the rest of the wall time. cmds ly/vg: lyra's/vega's commands; x/y per mirror: mean/max;\n" +
       "hosts MB: PSS of every lab host's processes; machine MB: MemTotal - MemAvailable, after the phase.",
   );
+  console.log(`the slowest remote commands of each phase (host, seconds, purpose):\n${slowest.join("\n")}`);
   // --table prints figures of earlier runs, maybe of different days: only a run records its own.
   if (!tableOnly) {
     const what =

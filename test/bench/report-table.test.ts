@@ -174,6 +174,7 @@ test("the scaling no-op is held to the no-op's targets on every host; the Ansibl
       vega: counters(2),
       ...Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`mirror-${i}`, counters(i === 5 ? mirrorCommands : 2)])),
     },
+    slowest: [{ host: "vega", purpose: "read host state", ms: 400 }],
     hostMemoryMb: {
       lyra: 100,
       vega: 80,

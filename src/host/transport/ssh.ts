@@ -189,7 +189,7 @@ export async function runRemote(
       releaseChannelSlot(pooled);
     }
   }
-  recordHostWait(connection.host, started, Date.now());
+  recordHostWait(connection.host, started, Date.now(), options.purpose, secrets);
   debugLog(`${where}: ${options.purpose}: exit ${result.exitCode} in ${Date.now() - started} ms`);
   if (deadlinePassed || result.exitCode === 124) {
     throw hostError(
