@@ -25,7 +25,11 @@ start_forward() {
     die "forwarder $listen -> $target did not start: $(tail -n 1 "$log") (log: $log)"
 }
 
-forward_settled() { forward_listening "$@" || ! forward_alive "$1"; }
+# Settled: listening, or its supervisor has ended. Ended means gone (`kill -0`), not "no longer runs
+# forward-supervisor.sh": right after the fork the child still shows this script's command line until
+# it execs setsid, and a check in that moment (CI under load, once) took a starting forwarder for a
+# dead one.
+forward_settled() { forward_listening "$@" || ! kill -0 "$1" 2>/dev/null; }
 forward_alive() { pid_runs "$1" "$FORWARD_SUPERVISOR"; }
 
 forward_listening() { # SUPERVISOR_PID NETNS ADDR:PORT
