@@ -139,8 +139,8 @@ function row(r: PhaseResult): string {
 
 /** "  5 first: lyra 40.1 s install qdrant 1.9.0; ...": each phase's slowest commands. */
 function slowestLine(r: PhaseResult): string {
-  const commands = r.slowest.map((c) => `${c.host} ${seconds(c.ms)} s ${c.purpose.slice(0, 60)}`);
-  return `${String(r.mirrors).padStart(3)} ${r.phase}: ${commands.join("; ")}`;
+  const commands = r.slowest?.map((c) => `${c.host} ${seconds(c.ms)} s ${c.purpose.slice(0, 60)}`);
+  return `${String(r.mirrors).padStart(3)} ${r.phase}: ${commands?.join("; ") ?? "not recorded"}`;
 }
 
 const header = [

@@ -101,8 +101,11 @@ export const rowSchemas = {
     /** The rest of the wall time. */
     engineMs: duration,
     counters: perHost,
-    /** The phase's slowest remote commands, slowest first: where the hosts' time went. */
-    slowest: z.array(z.object({ host: z.string(), purpose: z.string(), ms: duration })),
+    /**
+     * The phase's slowest remote commands, slowest first: where the hosts' time went (absent from
+     * results recorded before the host timing log named each command's purpose).
+     */
+    slowest: z.array(z.object({ host: z.string(), purpose: z.string(), ms: duration })).optional(),
     /** PSS of every process of each lab host, after the phase. */
     hostMemoryMb: z.record(z.string(), z.number().nonnegative()),
     /** MemTotal - MemAvailable, after the phase. */
