@@ -165,13 +165,11 @@ function main(): void {
   const sizes = args.map(Number).filter((n) => n > 0);
   const started = new Date();
   const measured: PhaseResult[] = [];
-  const rows: string[] = [];
-  const slowest: string[] = [];
+  /** What the table shows: this run's results, or with --table the stored ones. */
+  const shown: PhaseResult[] = [];
   for (const mirrors of sizes.length > 0 ? sizes : [1, 5, 20]) {
     if (tableOnly) {
-      const stored = JSON.parse(readFileSync(resultFile(mirrors), "utf8")) as PhaseResult[];
-      rows.push(...stored.map(row));
-      slowest.push(...stored.map(slowestLine));
+      shown.push(...(JSON.parse(readFileSync(resultFile(mirrors), "utf8")) as PhaseResult[]));
       continue;
     }
     rmSync(resultFile(mirrors), { force: true });
@@ -182,18 +180,19 @@ function main(): void {
     if (child.status !== 0) throw new Error(`${mirrors} mirrors: the bench run failed (exit ${child.status})`);
     const results = JSON.parse(readFileSync(resultFile(mirrors), "utf8")) as PhaseResult[];
     measured.push(...results);
-    rows.push(...results.map(row));
-    slowest.push(...results.map(slowestLine));
+    shown.push(...results);
     console.error(`lab-scaling: ${mirrors} mirrors done`);
   }
   console.log(`lab-scaling bench: lyra, vega and N mirrors by the Pulumi CLI, Node ${process.version}`);
-  console.log([header, ...rows].join("\n"));
+  console.log([header, ...shown.map(row)].join("\n"));
   console.log(
     "program: node start to resources declared; ssh: some remote command in flight (host work included);\n" +
       "engine: the rest of the wall time. cmds ly/vg: lyra's/vega's commands; x/y per mirror: mean/max;\n" +
       "hosts MB: PSS of every lab host's processes; machine MB: MemTotal - MemAvailable, after the phase.",
   );
-  console.log(`the slowest remote commands of each phase (host, seconds, purpose):\n${slowest.join("\n")}`);
+  console.log(
+    `the slowest remote commands of each phase (host, seconds, purpose):\n${shown.map(slowestLine).join("\n")}`,
+  );
   // --table prints figures of earlier runs, maybe of different days: only a run records its own.
   if (!tableOnly) {
     const what =

@@ -89,5 +89,5 @@ export function soleHostRunning(fleet: FleetModel, service: string): Host {
 
 /** The host running a service, or undefined when no host runs it. */
 export function hostRunning(fleet: FleetModel, service: keyof ServiceSettings): Host | undefined {
-  return fleet.hosts.find((h) => h.services[service]);
+  return hostsRunning(fleet, service)[0];
 }

@@ -63,9 +63,8 @@ test("a registration's SDK promises carry no stack trace, while errors keep thei
       [],
       "no SDK promise carries frames",
     );
-    assert.equal(
+    assert.ok(
       seen.filter((p) => typeof p._debugStackTrace === "string").length <= 1,
-      true,
       "only a first promise goes through the SDK's own call (which schedules its leak report)",
     );
     assert.ok(hasFrames(traceInApply), "an error raised in the program keeps its trace");
