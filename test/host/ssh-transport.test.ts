@@ -10,7 +10,13 @@ import { hostCounters, resetHostCounters } from "../../src/host/transport/counte
 import { isHostError, type HostError } from "../../src/host/transport/errors";
 import { sha256Fingerprint } from "../../src/host/transport/host-key";
 import { closeAllHostConnections, runRemote, runRemoteChecked } from "../../src/host/transport/ssh";
-import { FakeSshServer, freeLoopbackPort, startFakeSshServer, startSilentListener } from "./support/fake-ssh-server";
+import {
+  FakeSshServer,
+  freeLoopbackPort,
+  startFakeSshServer,
+  startSilentListener,
+  startSlowLoginRelay,
+} from "./support/fake-ssh-server";
 import { testSshKey } from "../support/ssh-test-key";
 
 let server: FakeSshServer;
@@ -183,6 +189,46 @@ describe("ssh transport", () => {
       }
     },
   );
+
+  it("gives a host whose sshd has answered longer for the key exchange and login (a busy host)", async () => {
+    // sshd's version line at once, the rest of its handshake 1.5 s later: past the 1 s connect
+    // deadline, within the login deadline (three of them).
+    const busy = await startSlowLoginRelay(server.port, 1500);
+    try {
+      const output = await runRemoteChecked(
+        { ...root, host: "mirror-7", port: busy.port, connectTimeoutMs: 1000 },
+        "echo up",
+        {
+          purpose: "probe",
+        },
+      );
+      assert.equal(output, "up\n");
+      assert.equal(busy.accepted, 1);
+    } finally {
+      await closeAllHostConnections();
+      await busy.close();
+    }
+  });
+
+  it("gives up on a login that stalls after sshd answered, at the login deadline", { timeout: 30_000 }, async () => {
+    const stalled = await startSlowLoginRelay(server.port);
+    try {
+      const error = await rejection(
+        runRemote({ ...root, host: "mirror-6", port: stalled.port, connectTimeoutMs: 500 }, "true", {
+          purpose: "probe",
+        }),
+      );
+      assert.equal(error.kind, "unreachable");
+      assert.match(
+        error.message,
+        /^mirror-6 \(root@127\.0\.0\.1:\d+\): sshd answered, but the key exchange and login did not finish within 1\.5 s/,
+      );
+      assert.equal(stalled.accepted, 1, "one connection, not retried");
+      await stalled.hungUp();
+    } finally {
+      await stalled.close();
+    }
+  });
 
   it("stops a command that runs past its deadline", { timeout: 30_000 }, async () => {
     const error = await rejection(runRemote(root, "sleep 30", { purpose: "sleep too long", timeoutMs: 1000 }));

@@ -20,7 +20,7 @@ export interface HostConnectionInputs {
   hostKey: pulumi.Input<string>;
   /** Private key (pass a secret); when absent, the agent at SSH_AUTH_SOCK. */
   privateKey?: pulumi.Input<string>;
-  /** Deadline for connect, handshake and login, in ms. Default 10 000. */
+  /** Deadline for the TCP connect and sshd's first answer, in ms (the login gets three). Default 10 000. */
   connectTimeoutMs?: pulumi.Input<number>;
 }
 

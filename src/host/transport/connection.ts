@@ -24,12 +24,24 @@ export interface HostConnection {
    * at SSH_AUTH_SOCK is used.
    */
   privateKey?: string;
-  /** Deadline for TCP connect + SSH handshake + login, in milliseconds. Default 10 000. */
+  /**
+   * Deadline for the TCP connect and sshd's first answer (its version line), in milliseconds.
+   * Default 10 000. Once sshd has answered, the key exchange and login get
+   * {@link LOGIN_DEADLINE_FACTOR} times as long.
+   */
   connectTimeoutMs?: number;
 }
 
 /** Default for {@link HostConnection.connectTimeoutMs}. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The key exchange and login, after sshd has answered, may take this many connect deadlines. A
+ * host whose sshd answers is up, but a busy one (a mirror installing packages on a loaded CPU,
+ * logind slow to open the login session) can take longer than the deadline that must keep an
+ * unplugged host's error quick. It is still a deadline: a login that stalls fails, it never hangs.
+ */
+export const LOGIN_DEADLINE_FACTOR = 3;
 
 /** "vega (deploy@127.0.0.12:22)": how messages name a host. */
 export function describeHost(connection: Pick<HostConnection, "host" | "user" | "address" | "port">): string {

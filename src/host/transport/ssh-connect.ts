@@ -1,10 +1,11 @@
 /**
- * Opening one SSH connection: TCP connect, handshake with the pinned host key, login; all within
- * one deadline, every failure turned into a HostError that names the host.
+ * Opening one SSH connection: TCP connect, handshake with the pinned host key, login; within two
+ * deadlines (sshd's first answer, then the login), every failure turned into a HostError that
+ * names the host.
  */
 import type * as net from "net";
 import type { Client, ConnectConfig } from "ssh2";
-import { DEFAULT_CONNECT_TIMEOUT_MS, describeHost, HostConnection } from "./connection";
+import { DEFAULT_CONNECT_TIMEOUT_MS, describeHost, HostConnection, LOGIN_DEADLINE_FACTOR } from "./connection";
 import { countHostEvent } from "./counters";
 import { hostError, type HostError } from "./errors";
 import { hostKeyAlgorithmsFor, PinnedHostKey, sha256Fingerprint } from "./host-key";
@@ -82,7 +83,11 @@ function connectError(connection: HostConnection, error: Error & { level?: strin
   );
 }
 
-/** Opens, verifies and logs in one connection, all within the connect deadline. */
+/**
+ * Opens, verifies and logs in one connection. The TCP connect and sshd's first bytes must come
+ * within the connect deadline: an unplugged host or a listener that never speaks fails in seconds.
+ * The key exchange and login that follow get LOGIN_DEADLINE_FACTOR times as long.
+ */
 export function openConnection(
   connection: HostConnection,
   pin: PinnedHostKey,
@@ -125,17 +130,24 @@ export function openConnection(
       socket.destroy();
       reject(error);
     };
-    deadline = setTimeout(
-      () =>
-        fail(
-          hostError(
-            connection.host,
-            "unreachable",
-            `${where}: no SSH answer within ${timeoutMs / 1000} s (connect, handshake and login); nothing was changed`,
-          ),
-        ),
+    const failAfter = (ms: number, message: string) => {
+      clearTimeout(deadline);
+      deadline = setTimeout(() => fail(hostError(connection.host, "unreachable", message)), ms);
+    };
+    failAfter(
       timeoutMs,
+      `${where}: no SSH answer within ${timeoutMs / 1000} s (TCP connect and sshd's greeting); nothing was changed`,
     );
+    // Any byte from the host is sshd's version line: from here on, the login deadline.
+    socket.once("data", () => {
+      if (settled) return;
+      const loginMs = timeoutMs * LOGIN_DEADLINE_FACTOR;
+      failAfter(
+        loginMs,
+        `${where}: sshd answered, but the key exchange and login did not finish within ${loginMs / 1000} s ` +
+          `(is the host overloaded?); nothing was changed`,
+      );
+    });
     const pooled: OpenConnection = {
       client,
       socket,
@@ -173,7 +185,7 @@ export function openConnection(
         return presented.equals(pin.blob);
       },
       algorithms: { serverHostKey: hostKeyAlgorithmsFor(pin.type) } as ConnectConfig["algorithms"],
-      readyTimeout: 0, // our own deadline above covers connect, handshake and login together
+      readyTimeout: 0, // our own deadlines above cover connect, handshake and login
     };
     try {
       client.connect(config);

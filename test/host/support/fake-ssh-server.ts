@@ -148,8 +148,8 @@ export async function startFakeSshServer(options: { maxSessions?: number } = {})
   };
 }
 
-/** A loopback TCP listener that accepts and then never says a word (a hung sshd, a blackhole). */
-export interface SilentListener {
+/** A loopback TCP listener that counts the connections it accepts and sees them hung up. */
+export interface CountingListener {
   port: number;
   /** Connections accepted so far. */
   readonly accepted: number;
@@ -158,20 +158,22 @@ export interface SilentListener {
   close(): Promise<void>;
 }
 
-export async function startSilentListener(): Promise<SilentListener> {
+/** A listener on 127.0.0.1 that hands each accepted connection to `serve` and keeps count. */
+async function startCountingListener(
+  serve: (socket: net.Socket, onClose: (stop: () => void) => void) => void,
+): Promise<CountingListener> {
   const sockets = new Set<net.Socket>();
+  const stops: Array<() => void> = [];
   let accepted = 0;
   let onHangUp: (() => void) | undefined;
   const server = net.createServer((socket) => {
     accepted++;
     sockets.add(socket);
-    // Reads and drops what the client says (its SSH banner): unread data would hold back the
-    // 'end', and so the 'close', of a connection the client hangs up.
-    socket.resume();
     socket.on("close", () => {
       sockets.delete(socket);
       if (sockets.size === 0) onHangUp?.();
     });
+    serve(socket, (stop) => stops.push(stop));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -186,10 +188,56 @@ export async function startSilentListener(): Promise<SilentListener> {
       }),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const stop of stops) stop();
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
+}
+
+/** A listener that accepts and then never says a word (a hung sshd, a blackhole). */
+export type SilentListener = CountingListener;
+
+export function startSilentListener(): Promise<SilentListener> {
+  // Reads and drops what the client says (its SSH banner): unread data would hold back the
+  // 'end', and so the 'close', of a connection the client hangs up.
+  return startCountingListener((socket) => socket.resume());
+}
+
+/**
+ * A relay to an SSH server that passes the server's version line at once and holds everything
+ * after it for `holdMs` (forever when absent): sshd on a busy host, which answers and then takes
+ * its time over the key exchange and login.
+ */
+export function startSlowLoginRelay(targetPort: number, holdMs?: number): Promise<CountingListener> {
+  return startCountingListener((client, onClose) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    client.pipe(upstream);
+    const held: Buffer[] = [];
+    let greeted = false;
+    let released = false;
+    upstream.on("data", (chunk: Buffer) => {
+      if (released) return void client.write(chunk);
+      if (!greeted) {
+        const end = chunk.indexOf("\n");
+        if (end < 0) return void client.write(chunk);
+        greeted = true;
+        client.write(chunk.subarray(0, end + 1));
+        chunk = chunk.subarray(end + 1);
+        if (holdMs !== undefined) {
+          const timer = setTimeout(() => {
+            released = true;
+            for (const part of held.splice(0)) client.write(part);
+          }, holdMs);
+          onClose(() => clearTimeout(timer));
+        }
+      }
+      if (chunk.length > 0) held.push(chunk);
+    });
+    const closeBoth = () => (client.destroy(), upstream.destroy());
+    upstream.on("error", closeBoth).on("close", closeBoth);
+    client.on("error", closeBoth).on("close", closeBoth);
+  });
 }
 
 /** A loopback port with nothing listening (bound, then released). */
