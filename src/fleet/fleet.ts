@@ -10,7 +10,7 @@ import { sha256 } from "../render/secrets";
 import { Container } from "./container";
 import { gatedPlan, healthGate } from "./health-gates";
 import { Host } from "./host";
-import { convergeOrder, prerequisiteProblem } from "./order";
+import { convergeOrder, plansByHost, prerequisiteProblem } from "./order";
 import type { SecretValues } from "./secrets";
 
 export interface FleetArgs {
@@ -28,7 +28,7 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("lyra-fleet:fleet:Fleet", name, {}, opts);
     const { plans, secrets } = args;
-    const planByHost = new Map(plans.map((p) => [p.host, p]));
+    const planByHost = plansByHost(plans);
     const planOf = (host: string) => planByHost.get(host)!;
     const connectionOf = (host: string): HostConnectionInputs => {
       const { address, port, user, hostKey } = planOf(host).connection;
@@ -38,7 +38,7 @@ export class Fleet extends pulumi.ComponentResource {
     for (const plan of plans) {
       for (const unit of plan.units) {
         for (const prerequisite of unit.after) {
-          const problem = prerequisiteProblem(prerequisite, plans);
+          const problem = prerequisiteProblem(prerequisite, planByHost);
           if (problem)
             throw new Error(
               `Fleet: unit ${unit.name} on host '${plan.host}' waits for ${prerequisite.label}, but ${problem}`,

@@ -20,9 +20,17 @@ export function artifactItems(plan: HostPlan): Record<string, Omit<PlannedArtifa
   return Object.fromEntries(plan.artifacts.map(({ key, restarts: _restarts, ...item }) => [key, item]));
 }
 
+/** Plans by host name, for {@link prerequisiteProblem}. */
+export function plansByHost(plans: readonly HostPlan[]): ReadonlyMap<string, HostPlan> {
+  return new Map(plans.map((plan) => [plan.host, plan]));
+}
+
 /** Why a prerequisite cannot be met: it names a host, unit or container no plan declares. */
-export function prerequisiteProblem(prerequisite: Prerequisite, plans: readonly HostPlan[]): string | undefined {
-  const target = plans.find((p) => p.host === prerequisite.host);
+export function prerequisiteProblem(
+  prerequisite: Prerequisite,
+  plans: ReadonlyMap<string, HostPlan>,
+): string | undefined {
+  const target = plans.get(prerequisite.host);
   if (!target) return `names host '${prerequisite.host}', which has no plan`;
   if (prerequisite.kind === "unit" && !target.units.some((u) => u.name === prerequisite.unit))
     return `names unit ${prerequisite.unit}, which host '${prerequisite.host}' does not declare`;
@@ -47,13 +55,14 @@ export function hostsWaitedFor(plan: HostPlan): string[] {
 export function convergeOrder(plans: readonly HostPlan[]): string[] {
   const waits = new Map(plans.map((p) => [p.host, hostsWaitedFor(p)]));
   const pending = plans.map((p) => p.host).sort();
-  const order: string[] = [];
+  // A Set keeps its insertion order: the order hosts were placed in.
+  const order = new Set<string>();
   while (pending.length > 0) {
     const ready =
-      pending.find((host) => waits.get(host)!.every((other) => order.includes(other) || !waits.has(other))) ??
+      pending.find((host) => waits.get(host)!.every((other) => order.has(other) || !waits.has(other))) ??
       pending[0];
-    order.push(ready);
+    order.add(ready);
     pending.splice(pending.indexOf(ready), 1);
   }
-  return order;
+  return [...order];
 }

@@ -1,7 +1,7 @@
 /** The cross-host order comes from the plans' typed prerequisites alone: no model, no strings parsed. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { convergeOrder, hostsWaitedFor, prerequisiteProblem } from "../../src/fleet/order";
+import { convergeOrder, hostsWaitedFor, plansByHost, prerequisiteProblem } from "../../src/fleet/order";
 import { parseFleet } from "../../src/model/load";
 import { planFleet } from "../../src/render";
 import { stackFleet } from "../support/stack-fleet";
@@ -34,19 +34,19 @@ test("a host placed elsewhere moves the order with it (the broker on lyra, nativ
 
 test("a prerequisite no plan declares is named with what is missing", () => {
   assert.equal(
-    prerequisiteProblem({ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }, home),
+    prerequisiteProblem({ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }, plansByHost(home)),
     undefined,
   );
   assert.equal(
-    prerequisiteProblem({ kind: "unit", label: "vega/nope", host: "vega", unit: "nope.service" }, home),
+    prerequisiteProblem({ kind: "unit", label: "vega/nope", host: "vega", unit: "nope.service" }, plansByHost(home)),
     "names unit nope.service, which host 'vega' does not declare",
   );
   assert.equal(
-    prerequisiteProblem({ kind: "container", label: "lyra/c", host: "lyra", container: "c" }, home),
+    prerequisiteProblem({ kind: "container", label: "lyra/c", host: "lyra", container: "c" }, plansByHost(home)),
     "names container c, which host 'lyra' does not declare",
   );
   assert.equal(
-    prerequisiteProblem({ kind: "host", label: "x/config-source", host: "x" }, home),
+    prerequisiteProblem({ kind: "host", label: "x/config-source", host: "x" }, plansByHost(home)),
     "names host 'x', which has no plan",
   );
 });

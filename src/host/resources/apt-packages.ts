@@ -171,31 +171,39 @@ export const updateWatchdogSeconds = (timeoutSeconds: number) => Math.max(10, Ma
  * apt's http method can wait forever, holding no socket, behind a package cache that cut an
  * answer short, so each `apt-get update` runs under `timeout` (coreutils, essential on Debian),
  * which stops its whole process group, methods included; a failed or stopped update is tried once
- * more. The install itself has no watchdog but the deadline of the whole command: stopping dpkg
- * half way would leave packages half configured.
+ * more, after a random pause of 2 to 15 s. The pause is for a fleet: apt-cacher-ng 3.7 (Debian
+ * bookworm's) fails a refresh of an index file that two clients ask for in the same second
+ * ("Failure to move file ... out of the way": it names the old copy by the second), and the client
+ * it failed hangs. Hosts whose updates hung together would otherwise all retry in the same second
+ * and collide again (seen in the lab: 20 re-flashed mirrors, one failed twice, 120 s apart).
+ * The install itself has no watchdog but the deadline of the whole command: stopping dpkg half
+ * way would leave packages half configured.
  */
-const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
+export const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
 proxy=$1; update_seconds=$2; shift 2
+# \${proxy:+...}: the proxy option, or no word at all when no proxy is given.
 apt_get() {
-  if [ -n "$proxy" ]; then apt-get -o "Acquire::http::Proxy=$proxy" "$@"; else apt-get "$@"; fi
+  apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} "$@"
 }
 update() {
   for attempt in 1 2; do
-    if [ -n "$proxy" ]; then
-      timeout -k 10 "$update_seconds" apt-get -o "Acquire::http::Proxy=$proxy" update -q
-    else
-      timeout -k 10 "$update_seconds" apt-get update -q
-    fi
+    timeout -k 10 "$update_seconds" apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} update -q
     status=$?
     [ "$status" -eq 0 ] && return 0
     case $status in
       124|137) why="did not finish within $update_seconds s and was stopped" ;;
       *) why="failed (exit code $status)" ;;
     esac
-    if [ "$attempt" -eq 1 ]; then next="trying once more"; else next="giving up"; fi
-    echo "lyra-fleet: apt-get update $why; $next" >&2
+    if [ "$attempt" -eq 2 ]; then
+      echo "lyra-fleet: apt-get update $why; giving up" >&2
+      return 5
+    fi
+    # 2.0 to 15.0 s, in tenths, from two random bytes.
+    tenths=$(( 20 + $(od -An -N2 -tu2 /dev/urandom) % 131 ))
+    pause="$((tenths / 10)).$((tenths % 10))"
+    echo "lyra-fleet: apt-get update $why; trying once more in $pause s" >&2
+    sleep "$pause"
   done
-  return 5
 }
 install() {
   apt_get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120 \\
