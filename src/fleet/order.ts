@@ -59,8 +59,7 @@ export function convergeOrder(plans: readonly HostPlan[]): string[] {
   const order = new Set<string>();
   while (pending.length > 0) {
     const ready =
-      pending.find((host) => waits.get(host)!.every((other) => order.has(other) || !waits.has(other))) ??
-      pending[0];
+      pending.find((host) => waits.get(host)!.every((other) => order.has(other) || !waits.has(other))) ?? pending[0];
     order.add(ready);
     pending.splice(pending.indexOf(ready), 1);
   }

@@ -34,7 +34,10 @@ test("a host placed elsewhere moves the order with it (the broker on lyra, nativ
 
 test("a prerequisite no plan declares is named with what is missing", () => {
   assert.equal(
-    prerequisiteProblem({ kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" }, plansByHost(home)),
+    prerequisiteProblem(
+      { kind: "container", label: "vega/broker", host: "vega", container: "mqtt-broker" },
+      plansByHost(home),
+    ),
     undefined,
   );
   assert.equal(
