@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { INSTALL_SCRIPT } from "../../src/host/resources/apt-packages";
+import { INSTALL_SCRIPT, STALL_SECONDS } from "../../src/host/resources/apt-packages";
 
 const dir = mkdtempSync(join(tmpdir(), "apt-install-script-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,40 +51,58 @@ function run(proxy: string, fail: number): { calls: string[]; stderr: string; st
   };
 }
 
-/** The pause of each "sleep" call, in seconds. */
-const pauses = (lines: string[]) => lines.filter((l) => l.startsWith("sleep ")).map((l) => Number(l.slice(6)));
+/** What a logged run did: "apt-get update" (its options left out), or "sleep". */
+const step = (line: string) =>
+  line.startsWith("apt-get ")
+    ? `apt-get ${
+        line
+          .replace(/^apt-get( -o \S+)*/, "")
+          .trim()
+          .split(" ")[0]
+      }`
+    : "sleep";
+
+/** The pause of each "sleep" call, as the script wrote it ("7.3"). */
+const pauses = (lines: string[]) => lines.filter((l) => l.startsWith("sleep ")).map((l) => l.slice(6));
 
 describe("the apt install script", () => {
-  it("gives every apt-get run the proxy, and no proxy option at all without one", () => {
+  it("gives every apt-get run the proxy and the stall limit, and no proxy option at all without one", () => {
     // The install fails, the update that follows fails, its retry and the second install run.
     const through = run("http://nas.home.arpa:3142", 2);
     assert.equal(through.status, 0, through.stderr);
     const apt = through.calls.filter((l) => l.startsWith("apt-get "));
     assert.equal(apt.length, 4, apt.join("\n"));
-    for (const line of apt) assert.match(line, /^apt-get -o Acquire::http::Proxy=http:\/\/nas\.home\.arpa:3142 /);
+    for (const line of apt) {
+      assert.match(line, /^apt-get -o Acquire::http::Proxy=http:\/\/nas\.home\.arpa:3142 /);
+      assert.match(line, new RegExp(` -o Acquire::http::Timeout=${STALL_SECONDS} `), "a stalled download is given up");
+    }
     const direct = run("", 2);
     assert.equal(direct.status, 0, direct.stderr);
     const plain = direct.calls.filter((l) => l.startsWith("apt-get "));
-    assert.deepEqual(
-      plain.map((l) => l.split(" ")[1]),
-      ["install", "update", "update", "install"],
-    );
-    for (const line of plain) assert.doesNotMatch(line, /Proxy/);
+    assert.deepEqual(plain.map(step), ["apt-get install", "apt-get update", "apt-get update", "apt-get install"]);
+    for (const line of plain) {
+      assert.doesNotMatch(line, /Proxy/);
+      assert.match(line, new RegExp(` -o Acquire::http::Timeout=${STALL_SECONDS} `));
+    }
   });
 
   it("pauses a random 2 to 15 s before it tries a failed update again, and says so", () => {
-    const seen: number[] = [];
+    const seen: string[] = [];
     for (let i = 0; i < 8; i++) {
       const { calls: ran, stderr, status } = run("", 2);
       assert.equal(status, 0, stderr);
       const [pause] = pauses(ran);
-      assert.ok(pause >= 2 && pause <= 15, `pause ${pause} s`);
-      assert.match(stderr, new RegExp(`apt-get update failed \\(exit code 100\\); trying once more in ${pause} s`));
+      assert.match(pause, /^\d+\.\d$/);
+      assert.ok(Number(pause) >= 2 && Number(pause) <= 15, `pause ${pause} s`);
+      assert.ok(stderr.includes(`apt-get update failed (exit code 100); trying once more in ${pause} s\n`), stderr);
       // The pause comes between the two updates.
-      assert.deepEqual(
-        ran.map((l) => l.split(" ")[0] + (l.startsWith("apt-get") ? ` ${l.split(" ")[1]}` : "")),
-        ["apt-get install", "apt-get update", "sleep", "apt-get update", "apt-get install"],
-      );
+      assert.deepEqual(ran.map(step), [
+        "apt-get install",
+        "apt-get update",
+        "sleep",
+        "apt-get update",
+        "apt-get install",
+      ]);
       seen.push(pause);
     }
     // Eight hosts retrying together do not all wait the same time (all eight equal: about 1 in 10^14).
