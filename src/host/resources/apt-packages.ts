@@ -179,14 +179,14 @@ export const STALL_SECONDS = 20;
  *
  * apt-cacher-ng 3.7 (Debian bookworm's) fails the refresh of an index file that two clients ask
  * for in the same second ("Failure to move file ... out of the way": it names the old copy by the
- * second) and sends the client it failed a few hundred bytes, then nothing (seen in the lab: 20
- * re-flashed mirrors at once; its log shows 742 bytes sent of a 55 kB InRelease). apt gives that download up after STALL_SECONDS and tries it again.
- * Each `apt-get update` also runs under `timeout` (coreutils, essential on Debian), which stops its
- * whole process group, methods included, should it stall some other way; a failed or stopped update
- * is tried once more, after a random pause of 2 to 15 s, so that hosts whose updates failed
- * together do not all ask again in the same second.
- * The install itself has no watchdog but the deadline of the whole command: stopping dpkg half
- * way would leave packages half configured.
+ * second) and sends the client it failed the start of the file, then nothing (seen in the lab with
+ * 5 and 20 re-flashed mirrors: its log shows 742 bytes sent of a 55 kB InRelease). apt gives such a
+ * download up after STALL_SECONDS and tries it again; requests to the same file can stall again
+ * for a minute or two after that. So each `apt-get update` also runs under `timeout` (coreutils,
+ * essential on Debian), which stops its whole process group, methods included; a failed or stopped
+ * update is tried once more, after a random pause of 2 to 15 s, so that hosts whose updates failed
+ * together do not all ask again in the same second. The install itself has no watchdog but the
+ * deadline of the whole command: stopping dpkg half way would leave packages half configured.
  */
 export const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
 proxy=$1; update_seconds=$2; shift 2
