@@ -163,15 +163,6 @@ export function observedPackages(
 export const updateWatchdogSeconds = (timeoutSeconds: number) => Math.max(10, Math.floor(timeoutSeconds / 5));
 
 /**
- * How long apt's http method waits for a byte before it gives up a download and tries it again
- * (apt's Acquire::Retries, 3 more tries by default). apt's own default is 120 s: a download that
- * stalls (apt-cacher-ng's cut answer below: the headers and a few hundred bytes, then silence on
- * an open connection) cost two minutes of the update before this. Measured on a lab host with a
- * proxy that stalls every answer: each try given up after the limit, then retried.
- */
-export const STALL_SECONDS = 20;
-
-/**
  * apt-get install without recommends, non-interactive, keeping existing config files. `apt-get
  * update` runs only when the host has no package lists yet, or when the install failed (a stale
  * list naming versions the mirror no longer has). The arguments are the proxy ("" for none), given
@@ -179,25 +170,25 @@ export const STALL_SECONDS = 20;
  *
  * apt-cacher-ng 3.7 (Debian bookworm's) fails the refresh of an index file that two clients ask
  * for in the same second ("Failure to move file ... out of the way": it names the old copy by the
- * second) and sends the client it failed the start of the file, then nothing (seen in the lab with
- * 5 and 20 re-flashed mirrors: its log shows 742 bytes sent of a 55 kB InRelease). apt gives such a
- * download up after STALL_SECONDS and tries it again; requests to the same file can stall again
- * for a minute or two after that. So each `apt-get update` also runs under `timeout` (coreutils,
+ * second), and the client it failed got the start of the file (its log: 742 bytes of a 55 kB
+ * InRelease); that client's `apt-get update` then did not end (seen in the lab with 5 and 20
+ * re-flashed mirrors). Not apt's stall limit: a download stalled on an open connection, apt gives
+ * up by itself after 30 s (measured). So each `apt-get update` runs under `timeout` (coreutils,
  * essential on Debian), which stops its whole process group, methods included; a failed or stopped
- * update is tried once more, after a random pause of 2 to 15 s, so that hosts whose updates failed
- * together do not all ask again in the same second. The install itself has no watchdog but the
- * deadline of the whole command: stopping dpkg half way would leave packages half configured.
+ * update is tried once more, after a random pause of 2 to 15 s, so that hosts whose updates were
+ * stopped together do not all ask again in the same second (they did, and collided again). The
+ * install itself has no watchdog but the deadline of the whole command: stopping dpkg half way
+ * would leave packages half configured.
  */
 export const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
 proxy=$1; update_seconds=$2; shift 2
-# Every apt-get: the proxy (\${proxy:+...} is no word at all without one), and the stall limit.
+# Every apt-get through the proxy: \${proxy:+...} is no word at all without one.
 apt_get() {
-  apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} -o Acquire::http::Timeout=${STALL_SECONDS} "$@"
+  apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} "$@"
 }
 update() {
   for attempt in 1 2; do
-    timeout -k 10 "$update_seconds" \\
-      apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} -o Acquire::http::Timeout=${STALL_SECONDS} update -q
+    timeout -k 10 "$update_seconds" apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} update -q
     status=$?
     [ "$status" -eq 0 ] && return 0
     case $status in
