@@ -53,14 +53,7 @@ function run(proxy: string, fail: number): { calls: string[]; stderr: string; st
 
 /** What a logged run did: "apt-get update" (its options left out), or "sleep". */
 const step = (line: string) =>
-  line.startsWith("apt-get ")
-    ? `apt-get ${
-        line
-          .replace(/^apt-get( -o \S+)*/, "")
-          .trim()
-          .split(" ")[0]
-      }`
-    : "sleep";
+  line.startsWith("apt-get ") ? `apt-get ${line.replace(/^apt-get( -o \S+)* /, "").split(" ")[0]}` : "sleep";
 
 /** The pause of each "sleep" call, as the script wrote it ("7.3"). */
 const pauses = (lines: string[]) => lines.filter((l) => l.startsWith("sleep ")).map((l) => l.slice(6));

@@ -158,9 +158,12 @@ export interface CountingListener {
   close(): Promise<void>;
 }
 
-/** A listener on 127.0.0.1 that hands each accepted connection to `serve` and keeps count. */
+/**
+ * A listener on 127.0.0.1 that hands each accepted connection to `serve` and keeps count. `serve`
+ * registers with `atListenerClose` what `close()` must stop besides the sockets (timers).
+ */
 async function startCountingListener(
-  serve: (socket: net.Socket, onClose: (stop: () => void) => void) => void,
+  serve: (socket: net.Socket, atListenerClose: (stop: () => void) => void) => void,
 ): Promise<CountingListener> {
   const sockets = new Set<net.Socket>();
   const stops: Array<() => void> = [];
@@ -210,7 +213,7 @@ export function startSilentListener(): Promise<SilentListener> {
  * its time over the key exchange and login.
  */
 export function startSlowLoginRelay(targetPort: number, holdMs?: number): Promise<CountingListener> {
-  return startCountingListener((client, onClose) => {
+  return startCountingListener((client, atListenerClose) => {
     const upstream = net.connect(targetPort, "127.0.0.1");
     client.pipe(upstream);
     const held: Buffer[] = [];
@@ -229,7 +232,7 @@ export function startSlowLoginRelay(targetPort: number, holdMs?: number): Promis
             released = true;
             for (const part of held.splice(0)) client.write(part);
           }, holdMs);
-          onClose(() => clearTimeout(timer));
+          atListenerClose(() => clearTimeout(timer));
         }
       }
       if (chunk.length > 0) held.push(chunk);
