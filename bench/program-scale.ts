@@ -14,7 +14,10 @@
  * Issue 14's targets, under what the CLI runs: 1000 mirrors in under 3 s and 400 MB, 10 mirrors
  * in under 1 s.
  *
- *   node --import tsx bench/program-scale.ts [mirrors...] [--rows cli,cli-ts-node,mocks,floor]
+ * Each figure is the median of --runs runs (5 unless told): one run's wall time here varies by
+ * 0.2-0.3 s from the next, as much as some of the changes it measures.
+ *
+ *   node --import tsx bench/program-scale.ts [mirrors...] [--rows cli,cli-ts-node,mocks,floor] [--runs N]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -29,10 +32,16 @@ import { sdkFloor } from "./support/sdk-floor";
 
 const root = join(__dirname, "..");
 const args = process.argv.slice(2);
-const rowsArg = args.indexOf("--rows");
-const rows = rowsArg >= 0 ? args[rowsArg + 1].split(",") : ["cli", "cli-ts-node", "mocks", "floor"];
+/** The value given after `flag`, if any. */
+const option = (flag: string): string | undefined => {
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const rows = option("--rows")?.split(",") ?? ["cli", "cli-ts-node", "mocks", "floor"];
+const runs = Number(option("--runs") ?? 5);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a whole number of runs, at least 1`);
 const counts = args
-  .filter((a, i) => i !== rowsArg + 1 || rowsArg < 0)
+  .filter((a, i) => !args[i - 1]?.startsWith("--") && !a.startsWith("--"))
   .map(Number)
   .filter((n) => n > 0);
 const sizes = counts.length > 0 ? counts : [10, 100, 1000];
@@ -93,6 +102,27 @@ function viaMocks(fleet: Record<string, any>): Measured {
   return { resources: parsed.count, wallSeconds: wall, cpuSeconds: user + system, peakRssMb: maxKb / 1024 };
 }
 
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** `runs` measurements of one way at one size, as their medians. */
+async function medianOf(
+  measure: () => Promise<Measured> | Measured,
+): Promise<Measured & { wallSecondsEach: number[] }> {
+  const each: Measured[] = [];
+  for (let run = 0; run < runs; run++) each.push(await measure());
+  return {
+    resources: each[0].resources,
+    wallSeconds: median(each.map((m) => m.wallSeconds)),
+    cpuSeconds: median(each.map((m) => m.cpuSeconds)),
+    peakRssMb: median(each.map((m) => m.peakRssMb)),
+    wallSecondsEach: each.map((m) => m.wallSeconds),
+  };
+}
+
 /** Resources the program declared for a fleet, by mirror count, from whichever row measured it first. */
 const declared = new Map<number, number>();
 
@@ -134,10 +164,10 @@ async function main(): Promise<void> {
       const how = row as Row<"program-scale">["how"];
       let line: string;
       try {
-        const m = await way.measure(fleet, mirrors);
+        const m = await medianOf(() => way.measure(fleet, mirrors));
         if (row !== "floor") declared.set(mirrors, m.resources);
         recorded.push({ status: "measured", how, label: way.label, mirrors, ...m });
-        line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  ${String(m.resources).padStart(9)}  ${m.wallSeconds.toFixed(1).padStart(6)}  ${m.cpuSeconds.toFixed(1).padStart(5)}  ${m.peakRssMb.toFixed(0).padStart(11)}`;
+        line = `${way.label.padEnd(26)}  ${String(mirrors).padStart(7)}  ${String(m.resources).padStart(9)}  ${m.wallSeconds.toFixed(2).padStart(6)}  ${m.cpuSeconds.toFixed(2).padStart(5)}  ${m.peakRssMb.toFixed(0).padStart(11)}`;
       } catch (err) {
         const error = (err as Error).message.split("\n")[0].slice(0, 120);
         recorded.push({ status: "failed", how, label: way.label, mirrors, error });
@@ -149,7 +179,7 @@ async function main(): Promise<void> {
   }
   writeFileSync(1, `\n${table.join("\n")}\n`);
   const what =
-    "program evaluation of the home stack with N mirrors: wall, CPU and peak RSS of the program process, " +
+    `program evaluation of the home stack with N mirrors: wall, CPU and peak RSS of the program process (medians of ${runs} runs), ` +
     "run by the project's language host with Pulumi.yaml's options against a stand-in engine (cli), " +
     "with the former ts-node options, under mocks, and the SDK alone (sdk floor)";
   console.log(`results: ${recordResults("program-scale", what, started, recorded)}`);

@@ -118,7 +118,11 @@ export function reportRows(results: AllResults): ReportRow[] {
       const row = cli(r);
       if (!row) return undefined;
       if (row.status === "failed") return { value: `failed: ${row.error}` };
-      return { value: `${s(row.wallSeconds)}, cpu ${s(row.cpuSeconds)}, ${row.label}`, judged: row.wallSeconds };
+      const runs = row.wallSecondsEach ? `, median of ${row.wallSecondsEach.length} runs` : "";
+      return {
+        value: `${s(row.wallSeconds, 2)}, cpu ${s(row.cpuSeconds, 2)}${runs}, ${row.label}`,
+        judged: row.wallSeconds,
+      };
     });
     add("program-scale", `program, ${plural(mirrors, "mirror")}: peak memory`, targets[mirrors]?.memory, (r) => {
       const row = cli(r);
@@ -131,7 +135,7 @@ export function reportRows(results: AllResults): ReportRow[] {
       const row = measured("floor")(r);
       if (!row) return undefined;
       if (row.status === "failed") return { value: `failed: ${row.error}` };
-      return { value: `${s(row.wallSeconds)}, ${row.peakRssMb.toFixed(0)} MB, ${row.resources} empty resources` };
+      return { value: `${s(row.wallSeconds, 2)}, ${row.peakRssMb.toFixed(0)} MB, ${row.resources} empty resources` };
     });
   }
 

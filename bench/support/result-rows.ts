@@ -35,9 +35,12 @@ const programMeasured = z.object({
   label: z.string(),
   mirrors: count,
   resources: count,
+  /** Medians over the runs (each figure its own median). */
   wallSeconds: duration,
   cpuSeconds: duration,
   peakRssMb: z.number().nonnegative(),
+  /** Every run's wall time, in the order run (absent from results recorded from a single run). */
+  wallSecondsEach: z.array(duration).min(1).optional(),
 });
 
 export const rowSchemas = {

@@ -4,13 +4,25 @@
  * (scripts/pulumi-cli/config-from-pipe.cjs; tsx's first compile spawns esbuild, and a large
  * fleet's config in the environment makes that spawn fail with E2BIG).
  *
- * When the Pulumi SDK loads, it loads TypeScript's compiler and npm's Arborist (with pacote and the
- * rest of npm's fetching stack) for closure serialization: turning a JavaScript function into source
- * text, as `pulumi.runtime.serializeFunction` and a dynamic provider given as an object do. That is
- * about 0.4 s of every program run, most of the SDK's load time. The program never serializes a
- * closure: its dynamic resources carry a provider entry text (./host/resources/provider-entry.ts).
+ * When the Pulumi SDK and its runner load, they load modules that a program like this one never
+ * uses, about half of the 800 modules a run loaded and 0.4-0.6 s of it:
+ * - for closure serialization (turning a JavaScript function into source text, as
+ *   `pulumi.runtime.serializeFunction` and a dynamic provider given as an object do): TypeScript's
+ *   compiler, npm's Arborist (with pacote and the rest of npm's fetching stack), and
+ *   normalize-package-data. The program's dynamic resources carry a provider entry text instead
+ *   (./host/resources/provider-entry.ts);
+ * - the Automation API (`pulumi.automation`: a program that drives the CLI, not one it runs);
+ * - OpenTelemetry's tracer, exporter and instrumentation, used only when the CLI is given a
+ *   tracing endpoint (the runner's cmd/run/tracing.js reads them in its `start`).
  *
- * So, when the SDK requires either module, it gets a stand-in that loads the real module on first
+ * And the runner (cmd/run/index.js) opens an inspector session and enables V8's debugger before it
+ * loads the program, so that a closure serialized later can name the file of each function in an
+ * error message. With the debugger on, every script compiled is reported to that session: about
+ * 0.2 s of a 10-mirror run. The runner is told the session is ready; the SDK opens it when a closure
+ * is first serialized (never, here). A function whose script was compiled before then is named
+ * without its file in such an error message: nothing else changes.
+ *
+ * So, when the SDK requires one of them, it gets a stand-in that loads the real module on first
  * use. The module is still resolved at once, so a missing one fails where it did (the SDK's
  * TypeScript shim then falls back to its vendored copy). The stand-in passes every property read
  * and key listing to the real module, and says it is an ES module: TypeScript's `__importStar` then
@@ -20,9 +32,23 @@
 "use strict";
 const Module = require("node:module");
 
-/** Modules the SDK loads eagerly but uses only to serialize closures. */
-const deferredModules = ["typescript", "@npmcli/arborist"];
+/** Modules the SDK loads eagerly but a program like this one never uses (see above), as the SDK names them. */
+const deferredModules = [
+  "typescript",
+  "@npmcli/arborist",
+  "normalize-package-data",
+  "./automation",
+  "@opentelemetry/resources",
+  "@opentelemetry/sdk-trace-base",
+  "@opentelemetry/sdk-trace-node",
+  "@opentelemetry/exporter-zipkin",
+  "@opentelemetry/instrumentation",
+  "@opentelemetry/instrumentation-grpc",
+];
 const sdkFile = /[\\/]node_modules[\\/]@pulumi[\\/]pulumi[\\/]/;
+/** The runner's module that opens the inspector session at start, as the runner names it. */
+const inspectorHooks = "../../runtime/closure/v8Hooks";
+const runner = /[\\/]node_modules[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]run[\\/]index\.js$/;
 const defers = Symbol.for("lyra-fleet defers the SDK's closure modules");
 
 /** A module that is loaded only when something reads from it. */
@@ -42,7 +68,7 @@ function loadOnFirstUse(load) {
       ownKeys: () => Reflect.ownKeys(module()),
       getOwnPropertyDescriptor(_target, key) {
         // Loaders ask these of every module they load: answered without loading. ("module.exports"
-        // is tsx's question, for a require of an ES module; neither deferred module is one.)
+        // is tsx's question, for a require of an ES module; no deferred module is one.)
         if (key === "__esModule") return { value: true, writable: false, enumerable: false, configurable: true };
         if (key === "module.exports") return undefined;
         const descriptor = Reflect.getOwnPropertyDescriptor(module(), key);
@@ -57,6 +83,10 @@ const load = Module._load;
 if (!load[defers]) {
   Module._load = Object.assign(
     function (request, parent, isMain) {
+      if (request === inspectorHooks && parent && runner.test(parent.filename)) {
+        // The SDK's own copy keeps opening the session on first use (getSessionAsync).
+        return { ...load.apply(this, arguments), isInitializedAsync: () => Promise.resolve() };
+      }
       if (!deferredModules.includes(request) || !parent || !sdkFile.test(parent.filename)) {
         return load.apply(this, arguments);
       }
