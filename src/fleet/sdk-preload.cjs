@@ -15,19 +15,20 @@
  * - OpenTelemetry's tracer, exporter and instrumentation, used only when the CLI is given a
  *   tracing endpoint (the runner's cmd/run/tracing.js reads them in its `start`).
  *
- * And the runner (cmd/run/index.js) opens an inspector session and enables V8's debugger before it
- * loads the program, so that a closure serialized later can name the file of each function in an
- * error message. With the debugger on, every script compiled is reported to that session: about
- * 0.2 s of a 10-mirror run. The runner is told the session is ready; the SDK opens it when a closure
- * is first serialized (never, here). A function whose script was compiled before then is named
- * without its file in such an error message: nothing else changes.
- *
  * So, when the SDK requires one of them, it gets a stand-in that loads the real module on first
  * use. The module is still resolved at once, so a missing one fails where it did (the SDK's
  * TypeScript shim then falls back to its vendored copy). The stand-in passes every property read
  * and key listing to the real module, and says it is an ES module: TypeScript's `__importStar` then
  * keeps it rather than copying its keys (which would load it), and its `.default` is the module
  * itself, as `__importDefault` would make it. test/fleet/sdk-preload.test.ts checks all this.
+ *
+ * And the runner (cmd/run/index.js) opens an inspector session and enables V8's debugger before it
+ * loads the program, so that a closure serialized later can name the file of each function in an
+ * error message. With the debugger on, every script compiled is reported to that session: about
+ * 0.2 s of a 10-mirror run. The runner is told the session is ready; the SDK opens it when a closure
+ * is first serialized (never, here). A function whose script was compiled before then is named
+ * without its file in such an error message: nothing else changes.
+ * test/tools/runner-inspector.test.ts checks it on the runner.
  */
 "use strict";
 const Module = require("node:module");
@@ -49,7 +50,7 @@ const sdkFile = /[\\/]node_modules[\\/]@pulumi[\\/]pulumi[\\/]/;
 /** The runner's module that opens the inspector session at start, as the runner names it. */
 const inspectorHooks = "../../runtime/closure/v8Hooks";
 const runner = /[\\/]node_modules[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]run[\\/]index\.js$/;
-const defers = Symbol.for("lyra-fleet defers the SDK's closure modules");
+const defers = Symbol.for("lyra-fleet's SDK preload is installed");
 
 /** A module that is loaded only when something reads from it. */
 function loadOnFirstUse(load) {
