@@ -170,15 +170,17 @@ export const updateWatchdogSeconds = (timeoutSeconds: number) => Math.max(10, Ma
  *
  * apt-cacher-ng 3.7 (Debian bookworm's) fails the refresh of an index file that two clients ask
  * for in the same second ("Failure to move file ... out of the way": it names the old copy by the
- * second), and the client it failed got the start of the file (its log: 742 bytes of a 55 kB
- * InRelease); that client's `apt-get update` then did not end (seen in the lab with 5 and 20
- * re-flashed mirrors). Not apt's stall limit: a download stalled on an open connection, apt gives
- * up by itself after 30 s (measured). So each `apt-get update` runs under `timeout` (coreutils,
- * essential on Debian), which stops its whole process group, methods included; a failed or stopped
- * update is tried once more, after a random pause of 2 to 15 s, so that hosts whose updates were
- * stopped together do not all ask again in the same second (they did, and collided again). The
- * install itself has no watchdog but the deadline of the whole command: stopping dpkg half way
- * would leave packages half configured.
+ * second) and answers the client it failed "503 Error in cache data" (its log: 742 bytes). apt 2.6
+ * then retries that InRelease after a delay (Acquire::Retries::Delay), and in `apt-get update` that
+ * retry never comes: apt-get and its idle methods wait for each other until something stops them
+ * (seen in the lab with 5 and 20 re-flashed mirrors, and reproduced on one with a stand-in cache
+ * giving one 503: hung until stopped at 90 s; with the delay off the retry came at once and the
+ * update took 7 s). So updates retry without the delay. Each `apt-get update` still runs under
+ * `timeout` (coreutils, essential on Debian), which stops its whole process group, methods
+ * included, for any other hang; a failed or stopped update is tried once more, after a random pause
+ * of 2 to 15 s, so that hosts whose updates were stopped together do not all ask again in the same
+ * second. The install itself has no watchdog but the deadline of the whole command: stopping dpkg
+ * half way would leave packages half configured (its downloads' delayed retries do come: measured).
  */
 export const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
 proxy=$1; update_seconds=$2; shift 2
@@ -188,7 +190,8 @@ apt_get() {
 }
 update() {
   for attempt in 1 2; do
-    timeout -k 10 "$update_seconds" apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} update -q
+    timeout -k 10 "$update_seconds" apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} \\
+      -o Acquire::Retries::Delay=false update -q
     status=$?
     [ "$status" -eq 0 ] && return 0
     case $status in

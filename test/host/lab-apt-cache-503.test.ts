@@ -1,0 +1,118 @@
+/**
+ * Lab: a package cache that answers an index refresh with "503 Error in cache data", as Debian
+ * bookworm's apt-cacher-ng does to one of two hosts refreshing the same index in the same second,
+ * costs one quick retry, not a hung `apt-get update`. apt 2.6 retries a failed InRelease after a
+ * delay, and in an update that retry never came: the update hung until its watchdog stopped it
+ * (src/host/resources/apt-packages.ts). A stand-in cache on mirror-1 passes every request to nas's
+ * apt-cacher-ng but answers the first request for bookworm-updates' InRelease with apt-cacher-ng's
+ * 503, and logs every request. The package lists are removed first, so the install begins with an
+ * update.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { aptPackagesProvider, updateWatchdogSeconds } from "../../src/host/resources/apt-packages";
+import type { HostConnection } from "../../src/host/transport/connection";
+import { goOnline, labNas, waitForAptCacheMode } from "../lab/lab";
+import { aptInputs } from "./support/inputs";
+import { type Lab, labHostFixture, onHost } from "./support/lab";
+
+const HOST = "mirror-1";
+const STATE = "/run/lyra-apt-503-test";
+const PORT = 3199;
+/** apt's deadline: its update watchdog (a fifth) gives a healthy update through nas 30 s. */
+const TIMEOUT_SECONDS = 150;
+const WATCHDOG = updateWatchdogSeconds(TIMEOUT_SECONDS);
+const FAILED = "/debian/dists/bookworm-updates/InRelease";
+
+/** The stand-in cache: one request per connection, the first for FAILED answered 503. */
+const STANDIN = `
+import socket, threading
+failed = []
+lock = threading.Lock()
+body = b"<html><head><title>503 Error in cache data, please consult the apt-cacher.err logfile</title></head></html>"
+def log(line):
+    with open("${STATE}/requests", "a") as f:
+        f.write(line + "\\n")
+def handle(client):
+    try:
+        data = b""
+        while b"\\r\\n\\r\\n" not in data:
+            chunk = client.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head = data.split(b"\\r\\n\\r\\n")[0].decode("latin1").split("\\r\\n")
+        with lock:
+            fail = "${FAILED} " in head[0] and not failed
+            if fail:
+                failed.append(head[0])
+        log(("503 " if fail else "ok ") + head[0])
+        if fail:
+            client.sendall(b"HTTP/1.1 503 Error in cache data, please consult the apt-cacher.err logfile\\r\\n"
+                           b"Connection: close\\r\\nContent-Type: text/html\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
+            return
+        kept = [h for h in head if not h.lower().startswith("connection:")]
+        upstream = socket.create_connection(("${labNas.fqdn}", 3142))
+        upstream.sendall(("\\r\\n".join(kept) + "\\r\\nConnection: close\\r\\n\\r\\n").encode("latin1"))
+        while True:
+            chunk = upstream.recv(65536)
+            if not chunk:
+                break
+            client.sendall(chunk)
+        upstream.close()
+    finally:
+        client.close()
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", ${PORT}))
+server.listen(64)
+open("${STATE}/listening", "w").close()
+while True:
+    client, _ = server.accept()
+    threading.Thread(target=handle, args=(client,), daemon=True).start()
+`;
+
+const CLEANUP = `if [ -e ${STATE}/pid ]; then kill $(cat ${STATE}/pid) 2>/dev/null || true; fi; rm -rf ${STATE}`;
+
+let lab: Lab;
+let connection: HostConnection;
+labHostFixture(HOST, CLEANUP, (current, deploy) => {
+  lab = current;
+  connection = deploy;
+});
+
+describe(`lab: a package cache's 503 for an index on ${HOST}`, () => {
+  it(`costs one immediate retry of that index: the update is not stopped (at ${WATCHDOG} s), and the install completes`, async () => {
+    await goOnline(); // a lab left offline by an interrupted run
+    await waitForAptCacheMode(lab, "online");
+    await onHost(
+      lab,
+      HOST,
+      `set -e; mkdir -p ${STATE}
+cat > ${STATE}/standin.py <<'STANDIN'
+${STANDIN}STANDIN
+setsid python3 ${STATE}/standin.py > ${STATE}/log 2>&1 < /dev/null &
+echo $! > ${STATE}/pid
+for i in $(seq 50); do [ -e ${STATE}/listening ] && break; sleep 0.1; done
+[ -e ${STATE}/listening ]
+if dpkg-query -W -f='\${Status}' tree 2>/dev/null | grep -q 'ok installed'; then apt-get remove -y -q tree >/dev/null; fi
+rm -f /var/lib/apt/lists/*_Packages* /var/lib/apt/lists/*Release*`,
+    );
+    const inputs = { ...aptInputs(connection, ["tree"], TIMEOUT_SECONDS), proxy: `http://127.0.0.1:${PORT}` };
+    const { outs } = await aptPackagesProvider.create(inputs as never);
+    assert.match(outs?.installed.tree ?? "", /^\d/, "tree is installed");
+
+    const requests = (await onHost(lab, HOST, `cat ${STATE}/requests`)).trim().split("\n");
+    const asked = (path: string) => requests.filter((r) => r.includes(`${path} `));
+    // The cache failed that index once, and apt asked for it again in the same update: one update
+    // in all (each asks for bookworm's InRelease once). A hung update would have been stopped
+    // after WATCHDOG s and run again, asking twice.
+    assert.deepEqual(
+      asked(FAILED).map((r) => r.split(" ")[0]),
+      ["503", "ok"],
+      requests.join("\n"),
+    );
+    assert.equal(asked("/debian/dists/bookworm/InRelease").length, 1, requests.join("\n"));
+    await onHost(lab, HOST, CLEANUP);
+  });
+});
