@@ -6,12 +6,15 @@
  * (src/host/resources/apt-packages.ts). A stand-in cache on mirror-1 passes every request to nas's
  * apt-cacher-ng but answers the first request for bookworm-updates' InRelease with apt-cacher-ng's
  * 503, and logs every request. The package lists are removed first, so the install begins with an
- * update.
+ * update. Both the fleet's own install and an operator's `apt-get update` under the apt.conf file
+ * the fleet writes (src/render/apt.ts) are checked.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aptPackagesProvider, updateWatchdogSeconds } from "../../src/host/resources/apt-packages";
 import type { HostConnection } from "../../src/host/transport/connection";
+import type { FleetModel } from "../../src/model/fleet";
+import { aptFragment, aptProxyFile } from "../../src/render/apt";
 import { goOnline, labNas, waitForAptCacheMode } from "../lab/lab";
 import { aptInputs } from "./support/inputs";
 import { type Lab, labHostFixture, onHost } from "./support/lab";
@@ -72,7 +75,13 @@ while True:
     threading.Thread(target=handle, args=(client,), daemon=True).start()
 `;
 
-const CLEANUP = `if [ -e ${STATE}/pid ]; then kill $(cat ${STATE}/pid) 2>/dev/null || true; fi; rm -rf ${STATE}`;
+/** Where the fleet's apt.conf file is; the test puts its own there, and the host's back after. */
+const CONF = aptProxyFile;
+const CLEANUP = [
+  `if [ -e ${STATE}/pid ]; then kill $(cat ${STATE}/pid) 2>/dev/null || true; fi`,
+  `if [ -e ${STATE}/conf.saved ]; then mv ${STATE}/conf.saved ${CONF}; elif [ -e ${STATE}/conf.none ]; then rm -f ${CONF}; fi`,
+  `rm -rf ${STATE}`,
+].join("; ");
 
 let lab: Lab;
 let connection: HostConnection;
@@ -81,38 +90,72 @@ labHostFixture(HOST, CLEANUP, (current, deploy) => {
   connection = deploy;
 });
 
-describe(`lab: a package cache's 503 for an index on ${HOST}`, () => {
-  it(`costs one immediate retry of that index: the update is not stopped (at ${WATCHDOG} s), and the install completes`, async () => {
-    await goOnline(); // a lab left offline by an interrupted run
-    await waitForAptCacheMode(lab, "online");
-    await onHost(
-      lab,
-      HOST,
-      `set -e; mkdir -p ${STATE}
+/** Starts the stand-in cache (its request log empty) and removes the package lists. */
+async function startStandin(): Promise<void> {
+  await goOnline(); // a lab left offline by an interrupted run
+  await waitForAptCacheMode(lab, "online");
+  await onHost(lab, HOST, CLEANUP); // what a failed test before this one left
+  await onHost(
+    lab,
+    HOST,
+    `set -e; mkdir -p ${STATE}
 cat > ${STATE}/standin.py <<'STANDIN'
 ${STANDIN}STANDIN
 setsid python3 ${STATE}/standin.py > ${STATE}/log 2>&1 < /dev/null &
 echo $! > ${STATE}/pid
 for i in $(seq 50); do [ -e ${STATE}/listening ] && break; sleep 0.1; done
 [ -e ${STATE}/listening ]
-if dpkg-query -W -f='\${Status}' tree 2>/dev/null | grep -q 'ok installed'; then apt-get remove -y -q tree >/dev/null; fi
 rm -f /var/lib/apt/lists/*_Packages* /var/lib/apt/lists/*Release*`,
+  );
+}
+
+/**
+ * The cache failed that index once, and apt asked for it again in the same update: one update in
+ * all (each asks for bookworm's InRelease once). A hung update stopped and run again asks twice.
+ */
+async function assertOneUpdateRetriedTheIndex(): Promise<void> {
+  const requests = (await onHost(lab, HOST, `cat ${STATE}/requests`)).trim().split("\n");
+  const asked = (path: string) => requests.filter((r) => r.includes(`${path} `));
+  assert.deepEqual(
+    asked(FAILED).map((r) => r.split(" ")[0]),
+    ["503", "ok"],
+    requests.join("\n"),
+  );
+  assert.equal(asked("/debian/dists/bookworm/InRelease").length, 1, requests.join("\n"));
+}
+
+describe(`lab: a package cache's 503 for an index on ${HOST}`, () => {
+  it(`costs the fleet's install one immediate retry of that index: the update is not stopped (at ${WATCHDOG} s)`, async () => {
+    await startStandin();
+    await onHost(
+      lab,
+      HOST,
+      `if dpkg-query -W -f='\${Status}' tree 2>/dev/null | grep -q 'ok installed'; then apt-get remove -y -q tree >/dev/null; fi`,
     );
     const inputs = { ...aptInputs(connection, ["tree"], TIMEOUT_SECONDS), proxy: `http://127.0.0.1:${PORT}` };
     const { outs } = await aptPackagesProvider.create(inputs as never);
     assert.match(outs?.installed.tree ?? "", /^\d/, "tree is installed");
+    await assertOneUpdateRetriedTheIndex();
+    await onHost(lab, HOST, CLEANUP);
+  });
 
-    const requests = (await onHost(lab, HOST, `cat ${STATE}/requests`)).trim().split("\n");
-    const asked = (path: string) => requests.filter((r) => r.includes(`${path} `));
-    // The cache failed that index once, and apt asked for it again in the same update: one update
-    // in all (each asks for bookworm's InRelease once). A hung update would have been stopped
-    // after WATCHDOG s and run again, asking twice.
-    assert.deepEqual(
-      asked(FAILED).map((r) => r.split(" ")[0]),
-      ["503", "ok"],
-      requests.join("\n"),
+  it("costs the operator's own apt-get update, under the apt.conf file the fleet writes, the same", async () => {
+    await startStandin();
+    // The fleet's file, as a fleet whose cache is the stand-in renders it.
+    const fleet = { site: { nas: { aptProxy: `http://127.0.0.1:${PORT}` } } } as unknown as FleetModel;
+    const file = aptFragment(fleet).files![0];
+    assert.equal(file.path, CONF);
+    await onHost(
+      lab,
+      HOST,
+      `set -e; if [ -e ${CONF} ]; then cp -p ${CONF} ${STATE}/conf.saved; else : > ${STATE}/conf.none; fi
+cat > ${CONF} <<'CONF'
+${file.content}CONF`,
     );
-    assert.equal(asked("/debian/dists/bookworm/InRelease").length, 1, requests.join("\n"));
+    // As the runbook runs it: no option on the command line. A hang would end at 90 s, exit 124.
+    const update = await lab.sshExec(HOST, "timeout 90 apt-get update -q");
+    assert.equal(update.code, 0, update.stdout + update.stderr);
+    await assertOneUpdateRetriedTheIndex();
     await onHost(lab, HOST, CLEANUP);
   });
 });

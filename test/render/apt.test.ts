@@ -66,7 +66,9 @@ test("with an apt proxy, every host's plan has the apt.conf file and passes the 
         path: "/etc/apt/apt.conf.d/01lyra-proxy",
         content:
           "// Written by lyra-fleet (site.nas.aptProxy): Debian packages come through the NAS's cache.\n" +
-          'Acquire::http::Proxy "http://nas.home.arpa:3142";\n',
+          'Acquire::http::Proxy "http://nas.home.arpa:3142";\n' +
+          "// The cache can refuse an index for a moment; apt's delayed retry of it hangs apt-get update.\n" +
+          'Acquire::Retries::Delay "false";\n',
         mode: "0644",
         owner: "root",
         group: "root",
