@@ -18,6 +18,7 @@ import { closeAllHostConnections, runRemoteChecked } from "../src/host/transport
 import { labConnection } from "../test/host/support/lab";
 import { ensureLab } from "../test/lab/lab";
 import type { Row } from "./support/result-rows";
+import { median } from "./support/median";
 import { recordResults } from "./support/results";
 
 const hosts = ["lyra", "vega", "mirror-1"];
@@ -28,10 +29,11 @@ async function ms(run: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-async function median(times: number, run: () => Promise<unknown>): Promise<number> {
+/** The median of `times` timings of `run`, in milliseconds. */
+async function medianMs(times: number, run: () => Promise<unknown>): Promise<number> {
   const taken: number[] = [];
   for (let i = 0; i < times; i++) taken.push(await ms(run));
-  return taken.sort((a, b) => a - b)[Math.floor(times / 2)];
+  return median(taken);
 }
 
 async function main(): Promise<void> {
@@ -50,12 +52,12 @@ async function main(): Promise<void> {
     const connection = labConnection(lab, host);
     const request = requests.get(host)!;
     const run = (script: string) => runRemoteChecked(connection, script, { purpose: "bench" });
-    const loginMs = await median(5, async () => {
+    const loginMs = await medianMs(5, async () => {
       await closeAllHostConnections();
       await run("true");
     });
-    const channelMs = await median(7, () => run("true"));
-    const readMs = await median(7, () => readHostSnapshot(connection, request));
+    const channelMs = await medianMs(7, () => run("true"));
+    const readMs = await medianMs(7, () => readHostSnapshot(connection, request));
     perHost.push({
       kind: "host",
       host,

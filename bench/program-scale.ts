@@ -28,6 +28,7 @@ import { homeFleetWithMirrors } from "../test/support/stack-fleet";
 import { projectRuntime, runThroughLanguageHost } from "./support/language-host-run";
 import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
+import { median } from "./support/median";
 import { sdkFloor } from "./support/sdk-floor";
 
 const root = join(__dirname, "..");
@@ -101,12 +102,6 @@ function viaMocks(fleet: Record<string, any>): Measured {
   if (parsed.error) throw new Error(parsed.error.message);
   return { resources: parsed.count, wallSeconds: wall, cpuSeconds: user + system, peakRssMb: maxKb / 1024 };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /** `runs` measurements of one way at one size, as their medians. */
 async function medianOf(

@@ -6,6 +6,7 @@
  */
 import type { BenchName, Row } from "./result-rows";
 import type { AllResults, BenchResults } from "./results";
+import { median } from "./median";
 
 export interface ReportRow {
   figure: string;
@@ -40,7 +41,6 @@ const s = (seconds: number, digits = 1) => `${seconds.toFixed(digits)} s`;
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "-");
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function when(r: BenchResults): string {
   const at = r.finishedAt.slice(0, 16).replace("T", " ");
