@@ -62,6 +62,25 @@ export function longRunningUnit(
 }
 
 /**
+ * For the oneshot service a timer runs: a run that fails is run again after `delay`, not an interval
+ * later. What fails a run is often brief: the broker restarting, the NAS rebooting, or a start that
+ * systemd itself failed (status=219/CGROUP, seen on loaded lab hosts). verify waits for a retry in
+ * progress (src/verify/check-unit.ts), so the check reports the retry's result. With a delay of 3 s
+ * or more the default start limit (5 starts in 10 s) is never reached; a failure that lasts is
+ * retried every `delay` and shows as a failure.
+ */
+export function retriedOnFailure(delay: `${number}s` | `${number}min`): UnitSection {
+  return { Restart: "on-failure", RestartSec: delay };
+}
+
+/**
+ * How long verify waits for a timer's service that systemd is running again after a failed run: a
+ * 5 s retry delay and the run, with room for a loaded host. A longer delay (config-sync's 30 s) is
+ * reported as the failure it is.
+ */
+export const retryWaitSeconds = 20;
+
+/**
  * The default sandbox: a service sees a read-only system, no home directories, no devices, no
  * kernel knobs, only IP and Unix sockets, and only the system calls an ordinary service makes.
  * Services relax what they need with a comment saying why (see each renderer).

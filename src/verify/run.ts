@@ -9,7 +9,7 @@ import { httpCheck } from "./check-http";
 import { mqttFreshCheck } from "./check-mqtt-fresh";
 import { mqttRegisteredCheck } from "./check-mqtt-registered";
 import { mqttRoundTripCheck } from "./check-mqtt-roundtrip";
-import { unitCheck } from "./check-unit";
+import { retryWaitMs, unitCheck } from "./check-unit";
 import type { CheckImpl, Outcome, RunContext } from "./context";
 import { sleep } from "./context";
 import type { CheckKind, CheckResult, FailureCause, RunReport, VerifyCheck, VerifyOptions } from "./types";
@@ -34,12 +34,15 @@ export interface RunSetup {
   connection: (host: string) => HostConnection;
 }
 
-/** The longest a check may take: its freshness window when it has one, else connect + command. */
+/**
+ * The longest a check may take: its freshness window when it has one, else connect + command, and
+ * for a unit the wait for a timer's service that systemd runs again after a failed run.
+ */
 export function checkDeadlineMs(check: VerifyCheck["check"], options: VerifyOptions): number {
   if (check.kind === "mqtt-fresh" || check.kind === "mqtt-registered") {
     return (options.staleAfterSeconds ?? check.withinSeconds) * 1000 + options.timeoutMs;
   }
-  return 2 * options.timeoutMs;
+  return 2 * options.timeoutMs + (check.kind === "unit" ? retryWaitMs : 0);
 }
 
 async function runOne(vc: VerifyCheck, ctx: RunContext): Promise<CheckResult> {

@@ -8,6 +8,7 @@ import { code, link, page, tableOr, text, type DocsPage } from "./markdown";
 import { brokerIn, verifyCommand } from "./facts";
 import { checksPagePath, hostPagePath } from "./paths";
 import { shellBlock } from "./shell";
+import { retryWaitSeconds } from "../systemd";
 
 /** What passing means for a check, as Markdown. */
 export function expectation(check: HealthCheck): string {
@@ -17,7 +18,7 @@ export function expectation(check: HealthCheck): string {
     case "unit":
       // What src/verify/check-unit.ts checks: systemd's Result=success alone is also true of a unit that never ran.
       if (check.unit.endsWith(".timer")) {
-        return `${code(check.unit)} is active, has triggered at least once, and its service has finished a run with ${code("Result=success")}`;
+        return `${code(check.unit)} is active, has triggered at least once, and its service has finished a run with ${code("Result=success")} (a run that failed and that systemd runs again is waited for, up to ${retryWaitSeconds} s)`;
       }
       if (check.unit.endsWith(".service")) {
         return `${code(check.unit)} is active (not still starting or restarting) and its main process has started (${code("ExecMainStartTimestampMonotonic")} is set)`;

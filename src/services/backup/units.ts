@@ -5,7 +5,7 @@
  * what restic needs: reading the data, writing it back with its owners, the LAN.
  */
 import type { PlannedUnit } from "../../render/plan";
-import { hardened, unitFile, unitsNamedIn, type UnitSection } from "../../render/systemd";
+import { hardened, retriedOnFailure, unitFile, unitsNamedIn, type UnitSection } from "../../render/systemd";
 import type { BackedUpDataSet } from "./scripts";
 import type { BackupSettings } from "./settings";
 import { backupScript, backupService, backupTimer, restoreScript, restoreService } from "./paths";
@@ -77,6 +77,9 @@ export function dataSetUnits(data: BackedUpDataSet, settings: BackupSettings, te
       Type: "oneshot",
       ExecStart: backupScript(id),
       TimeoutStartSec: "2h",
+      // A backup that failed (the NAS rebooting) runs again a minute later, not at the next calendar
+      // time; restic reads only what changed since the last snapshot, so a retry costs little.
+      ...retriedOnFailure("1min"),
       // A backup yields to the services it backs up.
       Nice: 10,
       IOSchedulingClass: "idle",

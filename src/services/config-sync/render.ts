@@ -19,7 +19,7 @@ import type { ServiceRenderer } from "../../render/context";
 import { fqdnOf } from "../../render/context";
 import type { PlanFragment } from "../../render/plan";
 import { secretToken } from "../../render/secrets";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, retriedOnFailure, unitFile } from "../../render/systemd";
 import type { ConfigSyncOptions } from "./options";
 import { hostPrerequisite } from "../../render/prerequisites";
 import { configSyncSshKeyKey } from "./secrets";
@@ -95,8 +95,7 @@ export const render: ServiceRenderer<ConfigSyncOptions> = ({ fleet, host, settin
       // A sync that fails (the source rebooting, a mirror's network not up yet at boot) runs again
       // 30 s later, not an interval later: a rebuilt mirror gets its config, and its converge's
       // health gate sees it, within a minute of the source answering again.
-      Restart: "on-failure",
-      RestartSec: "30s",
+      ...retriedOnFailure("30s"),
       ...hardened({
         // Root, so that rsync -a can keep owners: chown (CAP_CHOWN, the @chown system calls that
         // @privileged removes), modes and times on files it does not own (CAP_FOWNER) and writes

@@ -7,7 +7,7 @@
  */
 import type { FleetModel, Host } from "../../model/fleet";
 import type { HostPlan, PlanFragment } from "../../render/plan";
-import { hardened, unitFile } from "../../render/systemd";
+import { hardened, retriedOnFailure, unitFile } from "../../render/systemd";
 import { mosquittoCredentials } from "../mqtt-broker/client-credentials";
 import type { HealthPublisherOptions } from "./options";
 import { brokerPrerequisite } from "../mqtt-broker/prerequisite";
@@ -56,6 +56,8 @@ export function renderHealthPublisher(
     Service: {
       Type: "oneshot",
       ExecStart: [healthScriptPath, host.name, ...reported].join(" "),
+      // A report the broker did not take (it was restarting) is sent again 5 s later.
+      ...retriedOnFailure("5s"),
       // mosquitto_pub reads its options from $XDG_CONFIG_HOME/mosquitto_pub: the credential.
       ...credentials.service,
       // Root without a single capability: a dynamic user would need D-Bus to ask systemd for unit

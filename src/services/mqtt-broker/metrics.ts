@@ -6,7 +6,7 @@
  */
 import type { FleetModel } from "../../model/fleet";
 import type { PlannedFile, PlannedUnit } from "../../render/plan";
-import { hardened, unitFile, unitsNamedIn } from "../../render/systemd";
+import { hardened, retriedOnFailure, unitFile, unitsNamedIn } from "../../render/systemd";
 import { brokerPaths, nativeUnitName } from "./mosquitto-config";
 import { unitPrerequisite } from "../../render/prerequisites";
 import { brokerOf } from "./placement";
@@ -148,6 +148,7 @@ export function metricsUnits(fleet: FleetModel, brokerHost: string): PlannedUnit
       ],
       StateDirectory: "lyra-mqtt-broker-metrics",
       TimeoutStartSec: window + 30,
+      ...retriedOnFailure("5s"),
       ...hardened({
         // Runs as root without any capability: the textfile directory is root's (0755) and root
         // may write there as its owner; nothing else on the file system is writable.

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { expectation, manualCommand } from "../../../src/render/docs/checks";
 import { containerVerdict } from "../../../src/verify/check-container";
-import { parseShow, unitShowScript, unitVerdict } from "../../../src/verify/check-unit";
+import { parseShow, settledUnitVerdict, unitShowScript, unitVerdict } from "../../../src/verify/check-unit";
 
 const running = `Result=success
 ExecMainStartTimestampMonotonic=5123456789
@@ -125,6 +125,59 @@ test("a timer must have fired, and its service must have finished a run that suc
   });
 });
 
+// What systemd 252 showed on a lab host for a timer's oneshot with Restart=on-failure whose first
+// run failed: waiting out RestartSec (auto-restart, the failed run's Result kept), then the retry
+// (start, Result cleared, NRestarts=1), then the retry's end.
+const waitingToRetry = failedOneshot
+  .replace("ActiveState=failed", "ActiveState=activating")
+  .replace("SubState=failed", "SubState=auto-restart")
+  .concat("NRestarts=0\nInactiveEnterTimestampMonotonic=7200412500\n");
+const retrying = ranOneshot
+  .replace("ActiveState=inactive", "ActiveState=activating")
+  .replace("SubState=dead", "SubState=start")
+  .replace("ExecMainExitTimestampMonotonic=7200412345", "ExecMainExitTimestampMonotonic=0")
+  .concat("NRestarts=1\nInactiveEnterTimestampMonotonic=7203412500\n");
+const retried = ranOneshot.concat("NRestarts=1\nInactiveEnterTimestampMonotonic=7205412500\n");
+
+test("a timer's service that failed and that systemd runs again fails as a retry, whatever else the run looks like", () => {
+  for (const service of [waitingToRetry, retrying]) {
+    assert.deepEqual(verdict("lyra-health.timer", `${timer("7200000000")}--\n${service}`), {
+      ok: false,
+      detail: "active (waiting): lyra-health.service's last run failed, and systemd is running it again",
+      retrying: true,
+    });
+  }
+  assert.deepEqual(verdict("lyra-health.timer", `${timer("7200000000")}--\n${retried}`), {
+    ok: true,
+    detail: "active (waiting), lyra-health.service's last run succeeded",
+  });
+});
+
+test("a check reads a retry in progress again until it ends, and reports a retry that has not ended as a failure", async () => {
+  const reads = (...services: string[]) => {
+    const shown = services.map((s) => `${timer("7200000000")}--\n${s}`);
+    return { show: async () => shown.shift() ?? assert.fail("read once too often"), left: () => shown.length };
+  };
+  const recovering = reads(waitingToRetry, retrying, retried, failedOneshot);
+  assert.deepEqual(await settledUnitVerdict("lyra-health.timer", recovering.show), {
+    ok: true,
+    detail: "active (waiting), lyra-health.service's last run succeeded",
+  });
+  assert.equal(recovering.left(), 1, "no read after the retry's end");
+
+  const stuck = reads(waitingToRetry, waitingToRetry, waitingToRetry, waitingToRetry, waitingToRetry);
+  assert.deepEqual(await settledUnitVerdict("lyra-health.timer", stuck.show, undefined, 2_500), {
+    ok: false,
+    detail: "active (waiting): lyra-health.service's last run failed, and systemd is running it again",
+  });
+  assert.ok(stuck.left() >= 2, `gave up at its deadline (${stuck.left()} reads left)`);
+
+  // A failed run that systemd does not retry is the verdict at once.
+  const failed = reads(failedOneshot, retried);
+  assert.equal((await settledUnitVerdict("lyra-health.timer", failed.show)).ok, false);
+  assert.equal(failed.left(), 1);
+});
+
 test("a unit the host does not have is named as such", () => {
   const missing =
     "Result=success\nId=nut-driver@lyra-ups.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n";
@@ -160,6 +213,7 @@ test("the unit check's script is valid sh and asks for every property the verdic
     "ExecMainExitTimestampMonotonic",
     "LastTriggerUSecMonotonic",
     "Triggers",
+    "NRestarts",
   ]) {
     assert.match(unitShowScript, new RegExp(`-p [A-Za-z,]*\\b${p}\\b`), p);
   }
@@ -168,7 +222,7 @@ test("the unit check's script is valid sh and asks for every property the verdic
 test("the checks page says what these checks require", () => {
   assert.equal(
     expectation({ kind: "unit", name: "t", unit: "lyra-health.timer" }),
-    "`lyra-health.timer` is active, has triggered at least once, and its service has finished a run with `Result=success`",
+    "`lyra-health.timer` is active, has triggered at least once, and its service has finished a run with `Result=success` (a run that failed and that systemd runs again is waited for, up to 20 s)",
   );
   assert.equal(
     expectation({ kind: "unit", name: "s", unit: "mqtt-client.service" }),
