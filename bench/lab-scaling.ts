@@ -10,8 +10,8 @@
  * measured inside the CLI's own program processes by support/program-clock.cjs, for the preview
  * `up` runs and for the update; SSH: time at least
  * one remote command was in flight, the hosts' own work included; the engine: the rest), SSH
- * commands and writes summed and per host, the hosts' memory (PSS, support/host-memory.ts) and the
- * machine's. Per-host figures go to ${LYRA_LAB_DIR}/bench-scaling-N.json.
+ * commands and writes summed and per host, when each host's commands ran (its span: the phase's
+ * critical path), the hosts' memory (PSS, support/host-memory.ts) and the machine's. Per-host figures go to ${LYRA_LAB_DIR}/bench-scaling-N.json.
  * Wipes the lab hosts and ends with the default 3-host lab: do not run it while tests use the lab.
  * With LYRA_LAB_LOCK=FILE each size runs under `flock FILE` on its own, so others get the lab between.
  *
@@ -26,7 +26,8 @@ import { scalingFleet, scalingStack } from "../test/lab/pulumi-scaling";
 import type { LabStack } from "../test/lab/pulumi-stack";
 import type { HostCounters } from "../src/host/transport/counters";
 import { hostsMemoryMb, machineUsedMb } from "./support/host-memory";
-import { coveredMs, type Interval } from "./support/intervals";
+import { coveredMs, hostSpans, type Interval } from "./support/intervals";
+import { median } from "./support/median";
 import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
 import { pulumiFailure } from "./support/pulumi-failure";
@@ -80,6 +81,7 @@ async function measure(
       .map((w) => ({ host: w.host, purpose: w.purpose, ms: w.endMs - w.startMs }))
       .sort((a, b) => b.ms - a.ms)
       .slice(0, SLOWEST),
+    hostSpans: hostSpans(waits, window),
     hostMemoryMb: hostsMemoryMb(hosts),
     machineUsedMb: machineUsedMb(),
   };
@@ -143,6 +145,30 @@ function slowestLine(r: PhaseResult): string {
   return `${String(r.mirrors).padStart(3)} ${r.phase}: ${commands?.join("; ") ?? "not recorded"}`;
 }
 
+/**
+ * "20 first: lyra 0.0-52.3 s (busy 50.1 s); vega 0.0-40.2 s (...); mirrors from 41.0-44.2 s to
+ * 150.3-210.1 s (busy median 101.2 s); last to finish: mirror-13": when each host's commands ran,
+ * so the phase's critical path shows (the mirrors wait for vega: the broker and the config source).
+ */
+function spansLine(r: PhaseResult): string {
+  const lead = `${String(r.mirrors).padStart(3)} ${r.phase}:`;
+  const spans = r.hostSpans;
+  if (!spans || Object.keys(spans).length === 0) return `${lead} not recorded`;
+  const span = (host: string) =>
+    spans[host]
+      ? `${host} ${seconds(spans[host].startMs)}-${seconds(spans[host].endMs)} s (busy ${seconds(spans[host].busyMs)} s)`
+      : `${host} no command`;
+  const mirrors = Object.keys(spans).filter((h) => h.startsWith("mirror-"));
+  const range = (values: number[]) => `${seconds(Math.min(...values))}-${seconds(Math.max(...values))}`;
+  const of = (key: "startMs" | "endMs" | "busyMs") => mirrors.map((m) => spans[m][key]);
+  const mirrorPart =
+    mirrors.length === 0
+      ? "no mirror command"
+      : `mirrors from ${range(of("startMs"))} s to ${range(of("endMs"))} s (busy median ${seconds(median(of("busyMs")))} s)`;
+  const last = Object.keys(spans).reduce((a, b) => (spans[b].endMs > spans[a].endMs ? b : a));
+  return `${lead} ${span("lyra")}; ${span("vega")}; ${mirrorPart}; last to finish: ${last}`;
+}
+
 const header = [
   "mirrors  phase  wall s  program s  ssh s  engine s  cmds  writes  cmds ly/vg  cmds/mirror  writes/mirror",
   "  hosts MB  MB/mirror  machine MB",
@@ -192,6 +218,9 @@ function main(): void {
   );
   console.log(
     `the slowest remote commands of each phase (host, seconds, purpose):\n${shown.map(slowestLine).join("\n")}`,
+  );
+  console.log(
+    `when each host's remote commands ran, from the phase's start (first start-last end):\n${shown.map(spansLine).join("\n")}`,
   );
   // --table prints figures of earlier runs, maybe of different days: only a run records its own.
   if (!tableOnly) {

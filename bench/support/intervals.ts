@@ -18,3 +18,29 @@ export function coveredMs(intervals: Interval[], window: Interval): number {
   if (!Number.isNaN(curEnd)) covered += curEnd - curStart;
   return covered;
 }
+
+/** When a host's remote commands ran in a phase, from the phase's start: first start, last end, time some command was in flight. */
+export interface HostSpan {
+  startMs: number;
+  endMs: number;
+  busyMs: number;
+}
+
+/** Each host's span over `commands` (one interval a command), relative to `window`'s start. */
+export function hostSpans(
+  commands: { host: string; startMs: number; endMs: number }[],
+  window: Interval,
+): Record<string, HostSpan> {
+  const byHost = new Map<string, Interval[]>();
+  for (const c of commands) byHost.set(c.host, [...(byHost.get(c.host) ?? []), [c.startMs, c.endMs]]);
+  return Object.fromEntries(
+    [...byHost].map(([host, intervals]) => [
+      host,
+      {
+        startMs: Math.max(0, Math.min(...intervals.map(([s]) => s)) - window[0]),
+        endMs: Math.max(0, Math.max(...intervals.map(([, e]) => e)) - window[0]),
+        busyMs: coveredMs(intervals, window),
+      },
+    ]),
+  );
+}

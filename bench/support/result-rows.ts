@@ -109,6 +109,11 @@ export const rowSchemas = {
      * results recorded before the host timing log named each command's purpose).
      */
     slowest: z.array(z.object({ host: z.string(), purpose: z.string(), ms: duration })).optional(),
+    /**
+     * Each host's remote commands, from the phase's start: the first one's start, the last one's
+     * end, and the time some command was in flight (absent from results recorded before them).
+     */
+    hostSpans: z.record(z.string(), z.object({ startMs: duration, endMs: duration, busyMs: duration })).optional(),
     /** PSS of every process of each lab host, after the phase. */
     hostMemoryMb: z.record(z.string(), z.number().nonnegative()),
     /** MemTotal - MemAvailable, after the phase. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { coveredMs } from "../../bench/support/intervals";
+import { coveredMs, hostSpans } from "../../bench/support/intervals";
 
 test("coveredMs counts overlapping intervals once and only inside the window", () => {
   assert.equal(coveredMs([], [0, 100]), 0);
@@ -31,4 +31,18 @@ test("coveredMs counts overlapping intervals once and only inside the window", (
     ),
     20,
   );
+});
+
+test("hostSpans: each host's first start and last end from the window's start, and its busy time counted once", () => {
+  const commands = [
+    { host: "vega", startMs: 1_000, endMs: 3_000 },
+    { host: "mirror-1", startMs: 3_500, endMs: 4_000 },
+    { host: "vega", startMs: 2_000, endMs: 5_000 },
+    { host: "mirror-1", startMs: 6_000, endMs: 9_000 },
+  ];
+  assert.deepEqual(hostSpans(commands, [1_000, 10_000]), {
+    vega: { startMs: 0, endMs: 4_000, busyMs: 4_000 },
+    "mirror-1": { startMs: 2_500, endMs: 8_000, busyMs: 3_500 },
+  });
+  assert.deepEqual(hostSpans([], [0, 1]), {});
 });
