@@ -70,6 +70,12 @@ describe("verify and a timer's service that systemd retries", { timeout: 5 * 60_
       ok: true,
       detail: `active (waiting), ${NAME}.service's last run succeeded`,
     });
+    // The verdict takes NRestarts > 0 during a run for a retry: the next start that is not a retry
+    // (the timer's, or an operator's) must count from 0 again.
+    const restarts = () => onHost(`systemctl show -p NRestarts --value ${NAME}.service`).then((s) => s.trim());
+    assert.equal(await restarts(), "1");
+    await onHost(`systemctl start ${NAME}.service`);
+    assert.equal(await restarts(), "0");
   });
 
   test("a retry that fails too is reported as a failure", async () => {
