@@ -11,7 +11,8 @@
  * `up` runs and for the update; SSH: time at least
  * one remote command was in flight, the hosts' own work included; the engine: the rest), SSH
  * commands and writes summed and per host, when each host's commands ran (its span: the phase's
- * critical path), the hosts' memory (PSS, support/host-memory.ts) and the machine's. Per-host figures go to ${LYRA_LAB_DIR}/bench-scaling-N.json.
+ * critical path), the hosts' memory (PSS, support/host-memory.ts) and the machine's. Per-host
+ * figures go to ${LYRA_LAB_DIR}/bench-scaling-N.json.
  * Wipes the lab hosts and ends with the default 3-host lab: do not run it while tests use the lab.
  * With LYRA_LAB_LOCK=FILE each size runs under `flock FILE` on its own, so others get the lab between.
  *
