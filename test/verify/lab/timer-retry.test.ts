@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { shellQuote } from "../../../src/host/transport/shell";
 import { retriedOnFailure, unitFile } from "../../../src/render/systemd";
 import { parseShow, settledUnitVerdict, unitShowScript, unitVerdict } from "../../../src/verify/check-unit";
 import { ensureLab, type Lab } from "../../lab/lab";
@@ -25,7 +26,7 @@ async function onHost(command: string): Promise<string> {
 }
 
 /** What verify's unit check reads, run the same way: the script with the unit as $1. */
-const show = () => onHost(`sh -c '${unitShowScript.replace(/'/g, `'\\''`)}' sh ${NAME}.timer`);
+const show = () => onHost(`sh -c ${shellQuote(unitShowScript)} sh ${NAME}.timer`);
 
 /** Starts the timer afresh (its first run at once) and waits until that run has failed. */
 async function firstRunFails(mode: "once" | "always"): Promise<void> {
