@@ -4,7 +4,8 @@
  * config source before the mirrors' sync), and the health gates.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { HealthGate, type HostConnectionInputs } from "../host/resources";
+import { HealthGate, type HostConnection, type HostConnectionInputs } from "../host/resources";
+import { connectionInput } from "../host/resources/resource-support";
 import type { HostPlan, Prerequisite } from "../render/plan";
 import { sha256 } from "../render/secrets";
 import { Container } from "./container";
@@ -33,6 +34,14 @@ export class Fleet extends pulumi.ComponentResource {
     const connectionOf = (host: string): HostConnectionInputs => {
       const { address, port, user, hostKey } = planOf(host).connection;
       return { host, address, port, user, hostKey, privateKey: args.privateKey };
+    };
+    // One connection input per host, shared by its state and its gates: each costs the SDK a tree
+    // of outputs, and a fleet of 1000 mirrors had 2000 more than it needs.
+    const connectionInputs = new Map<string, pulumi.Output<HostConnection>>();
+    const sharedConnectionOf = (host: string): pulumi.Output<HostConnection> => {
+      let input = connectionInputs.get(host);
+      if (input === undefined) connectionInputs.set(host, (input = connectionInput(connectionOf(host))));
+      return input;
     };
     // Before any resource: a prerequisite no plan declares is a bug in a renderer.
     for (const plan of plans) {
@@ -64,7 +73,7 @@ export class Fleet extends pulumi.ComponentResource {
       }
       const host = new Host(
         hostName,
-        { plan, connection: connectionOf(hostName), secrets, dependsOn: [...dependsOn] },
+        { plan, connection: sharedConnectionOf(hostName), secrets, dependsOn: [...dependsOn] },
         { parent: this },
       );
       this.hosts[hostName] = host;
@@ -98,7 +107,7 @@ export class Fleet extends pulumi.ComponentResource {
       ];
       healthGate(
         `${hostName}:health-gate`,
-        { plan, connection: connectionOf(hostName), triggers },
+        { plan, connection: sharedConnectionOf(hostName), triggers },
         { parent: this, dependsOn: brokerClient ? [host.state, broker] : [host.state] },
       );
     }
@@ -109,7 +118,7 @@ export class Fleet extends pulumi.ComponentResource {
         new HealthGate(
           `${plan.host}:${roundTrip.name}`,
           {
-            connection: connectionOf(plan.host),
+            connection: sharedConnectionOf(plan.host),
             label: roundTrip.name,
             script: roundTrip.script,
             stdin: secrets[roundTrip.passwordKey].apply((password) => `${password}\n`),

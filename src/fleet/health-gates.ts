@@ -71,7 +71,7 @@ export function gatedPlan(plan: HostPlan): Omit<HostPlan, "recovery"> {
 
 export interface HealthGateArgs {
   plan: HostPlan;
-  connection: HostConnectionInputs;
+  connection: pulumi.Input<HostConnectionInputs>;
   /** Re-run the gate whenever these change (the host's converged resources). */
   triggers: pulumi.Input<string>[];
 }

@@ -14,7 +14,7 @@ export interface HostArgs {
   /** The host's desired state, from src/render. */
   plan: HostPlan;
   /** How to reach it: pinned host key, user, and the private key as a secret (or the agent). */
-  connection: HostConnectionInputs;
+  connection: pulumi.Input<HostConnectionInputs>;
   /** Secret values by flat stack config key. */
   secrets: SecretValues;
   /** Resources on other hosts this host's units wait for (the broker, the config source). */

@@ -51,17 +51,76 @@ export function hostsWaitedFor(plan: HostPlan): string[] {
  * Hosts in the order they are declared: each after the hosts its units wait for (the broker's
  * and the config source's host first), otherwise by name. A cycle cannot be honoured; its hosts
  * follow in name order, and a prerequisite declared later is then not waited for.
+ *
+ * Each step places the first host by name whose waits are met, or, when none is (a cycle), the
+ * first host by name not yet placed: a topological sort with the ready hosts in a heap, so that a
+ * large fleet costs n log n, not a scan of every host per host placed.
  */
 export function convergeOrder(plans: readonly HostPlan[]): string[] {
-  const waits = new Map(plans.map((p) => [p.host, hostsWaitedFor(p)]));
-  const pending = plans.map((p) => p.host).sort();
-  // A Set keeps its insertion order: the order hosts were placed in.
-  const order = new Set<string>();
-  while (pending.length > 0) {
-    const ready =
-      pending.find((host) => waits.get(host)!.every((other) => order.has(other) || !waits.has(other))) ?? pending[0];
-    order.add(ready);
-    pending.splice(pending.indexOf(ready), 1);
+  const names = plans.map((p) => p.host).sort();
+  const indexOf = new Map(names.map((name, index) => [name, index]));
+  // For each host, how many hosts it waits for are not placed yet (a host with no plan never is,
+  // and is not waited for), and who waits for it.
+  const unmet = names.map(() => 0);
+  const waiters: number[][] = names.map(() => []);
+  for (const plan of plans) {
+    for (const other of hostsWaitedFor(plan)) {
+      const known = indexOf.get(other);
+      if (known === undefined) continue;
+      unmet[indexOf.get(plan.host)!]++;
+      waiters[known].push(indexOf.get(plan.host)!);
+    }
   }
-  return [...order];
+  const ready = new MinHeap();
+  unmet.forEach((count, index) => count === 0 && ready.push(index));
+  const placed = names.map(() => false);
+  const order: string[] = [];
+  let firstUnplaced = 0;
+  while (order.length < names.length) {
+    let next = ready.pop();
+    while (next !== undefined && placed[next]) next = ready.pop();
+    if (next === undefined) {
+      while (placed[firstUnplaced]) firstUnplaced++;
+      next = firstUnplaced;
+    }
+    placed[next] = true;
+    order.push(names[next]);
+    for (const waiter of waiters[next]) if (--unmet[waiter] === 0 && !placed[waiter]) ready.push(waiter);
+  }
+  return order;
+}
+
+/** A binary min-heap of numbers (here: indexes into the hosts sorted by name). */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  push(item: number): void {
+    const items = this.items;
+    let at = items.push(item) - 1;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (items[parent] <= item) break;
+      items[at] = items[parent];
+      at = parent;
+    }
+    items[at] = item;
+  }
+
+  pop(): number | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    let at = 0;
+    for (;;) {
+      let child = 2 * at + 1;
+      if (child >= items.length) break;
+      if (child + 1 < items.length && items[child + 1] < items[child]) child++;
+      if (items[child] >= last) break;
+      items[at] = items[child];
+      at = child;
+    }
+    items[at] = last;
+    return top;
+  }
 }

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { convergeOrder, hostsWaitedFor, plansByHost, prerequisiteProblem } from "../../src/fleet/order";
 import { parseFleet } from "../../src/model/load";
 import { planFleet } from "../../src/render";
+import type { HostPlan } from "../../src/render/plan";
 import { stackFleet } from "../support/stack-fleet";
 
 const home = planFleet(parseFleet(stackFleet("home"), "stacks/Pulumi.home.yaml"));
@@ -52,4 +53,42 @@ test("a prerequisite no plan declares is named with what is missing", () => {
     prerequisiteProblem({ kind: "host", label: "x/config-source", host: "x" }, plansByHost(home)),
     "names host 'x', which has no plan",
   );
+});
+
+/** The order as first written: each step scans every host not yet placed (quadratic, plainly right). */
+function referenceOrder(plans: readonly HostPlan[]): string[] {
+  const waits = new Map(plans.map((p) => [p.host, hostsWaitedFor(p)]));
+  const pending = plans.map((p) => p.host).sort();
+  const order = new Set<string>();
+  while (pending.length > 0) {
+    const ready =
+      pending.find((host) => waits.get(host)!.every((other) => order.has(other) || !waits.has(other))) ?? pending[0];
+    order.add(ready);
+    pending.splice(pending.indexOf(ready), 1);
+  }
+  return [...order];
+}
+
+test("the order is the first ready host by name at each step, cycles and unknown hosts included", () => {
+  // Plans with only what the order reads: units waiting for other hosts, some with no plan.
+  let seed = 7;
+  const random = (below: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % below;
+  for (let round = 0; round < 200; round++) {
+    const count = 1 + random(12);
+    const names = Array.from({ length: count }, (_, i) => `h${random(40)}-${i}`);
+    const plans = names.map((host) => ({
+      host,
+      units: Array.from({ length: random(3) }, () => ({
+        after: Array.from({ length: random(3) }, () => {
+          const other = random(5) === 0 ? "gone" : names[random(count)];
+          return { kind: "host" as const, label: `${other}/x`, host: other };
+        }),
+      })),
+    })) as unknown as HostPlan[];
+    assert.deepEqual(
+      convergeOrder(plans),
+      referenceOrder(plans),
+      JSON.stringify(plans.map((p) => [p.host, hostsWaitedFor(p)])),
+    );
+  }
 });

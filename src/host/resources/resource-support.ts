@@ -34,13 +34,22 @@ export const HOST_RESOURCE_MODULE = "lyra-host";
  * `config.requireSecret`.
  */
 export function connectionInput(connection: pulumi.Input<HostConnectionInputs>): pulumi.Output<HostConnection> {
-  return pulumi.output(connection).apply((resolved) => {
+  if (connectionInputs.has(connection)) return connection as pulumi.Output<HostConnection>;
+  const input = pulumi.output(connection).apply((resolved) => {
     const plain = Object.fromEntries(
       Object.entries(resolved).filter(([, value]) => value !== undefined),
     ) as unknown as HostConnection;
     return plain.privateKey !== undefined ? pulumi.secret(plain) : pulumi.output(plain);
   });
+  connectionInputs.add(input);
+  return input;
 }
+
+/**
+ * What connectionInput made, so that a host's resources can share one: each call costs the SDK a
+ * tree of outputs (one per field, then their join), and a fleet's hosts have several resources each.
+ */
+const connectionInputs = new WeakSet<object>();
 
 /**
  * The sha256 of some content, as an input beside it. Computed here rather than in the provider so

@@ -117,8 +117,17 @@ export function mirrorHosts(fleet: FleetModel): Host[] {
 }
 
 export function planOf(plans: readonly HostPlan[], host: string): HostPlan | undefined {
-  return plans.find((p) => p.host === host);
+  let byHost = planIndexes.get(plans);
+  if (byHost === undefined) planIndexes.set(plans, (byHost = new Map(plans.map((p) => [p.host, p]))));
+  return byHost.get(host);
 }
+
+/**
+ * Each plan list's plans by host, made on the first look-up: the pages look up every host, and a
+ * scan of the list per look-up made the docs quadratic in the fleet's size. (Plans are not changed
+ * once made; a list is one fleet's.)
+ */
+const planIndexes = new WeakMap<readonly HostPlan[], ReadonlyMap<string, HostPlan>>();
 
 /** Port strings of a plan, e.g. "1883/tcp", optionally only one service's. */
 export function portsOf(plan: HostPlan | undefined, service?: string): string[] {
