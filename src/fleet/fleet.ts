@@ -32,8 +32,8 @@ export class Fleet extends pulumi.ComponentResource {
     const planByHost = plansByHost(plans);
     const planOf = (host: string) => planByHost.get(host)!;
     const connectionOf = (host: string): HostConnectionInputs => {
-      const { address, port, user, hostKey } = planOf(host).connection;
-      return { host, address, port, user, hostKey, privateKey: args.privateKey };
+      const { address, port, user, hostKey, connectTimeoutMs } = planOf(host).connection;
+      return { host, address, port, user, hostKey, privateKey: args.privateKey, connectTimeoutMs };
     };
     // One connection input per host, shared by its state and its gates: each costs the SDK a tree
     // of outputs, and a fleet of 1000 mirrors had 2000 more than it needs.

@@ -13,7 +13,8 @@ export interface Host {
   role: Role;
   /** Its CPU architecture: which build of each release artifact it installs. */
   arch: Architecture;
-  ssh: { user: string; port: number; hostKey: string };
+  /** connectTimeoutSeconds: the deadline of the TCP connect and sshd's greeting, when not the default 10 s. */
+  ssh: { user: string; port: number; hostKey: string; connectTimeoutSeconds?: number };
   /** Enabled services with every setting resolved. */
   services: Partial<ServiceSettings>;
 }

@@ -23,6 +23,8 @@ const address = withRule(z.string({ error: addressExpected }), addressProblem);
 
 const hostKey = withRule(z.string({ error: hostKeyExpected }), hostKeyProblem);
 
+const connectTimeoutExpected = "expected whole seconds from 1 to 120 for the SSH connect deadline";
+
 const sshSettings = z.strictObject({
   user: z
     .string({ error: "expected an SSH user name" })
@@ -36,6 +38,16 @@ const sshSettings = z.strictObject({
     .default(22),
   /** Pinned host key: a host presenting another key is refused. */
   hostKey,
+  /**
+   * How long the TCP connect and sshd's greeting may take; the key exchange and login get three
+   * times as long. Unset: 10 s. For a host slow to answer (a Pi on a busy SD card), not a down one.
+   */
+  connectTimeoutSeconds: z
+    .number({ error: connectTimeoutExpected })
+    .int({ error: connectTimeoutExpected })
+    .min(1, { error: connectTimeoutExpected })
+    .max(120, { error: connectTimeoutExpected })
+    .optional(),
 });
 
 /**

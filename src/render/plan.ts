@@ -268,6 +268,8 @@ export interface HostConnectionPlan {
   user: string;
   /** The pinned host key, "<type> <base64>". */
   hostKey: string;
+  /** The connect deadline (ssh.connectTimeoutSeconds), when the stack sets one. */
+  connectTimeoutMs?: number;
 }
 
 /**

@@ -155,6 +155,7 @@ export function hostConnection(
     user: host.ssh.user,
     hostKey: host.ssh.hostKey,
     privateKey,
-    connectTimeoutMs: timeoutMs,
+    // The stack's deadline for a host slow to answer, when longer than verify's own.
+    connectTimeoutMs: Math.max(timeoutMs, (host.ssh.connectTimeoutSeconds ?? 0) * 1000),
   };
 }

@@ -34,6 +34,7 @@ const topicExpected =
 const keyExpected =
   "expected the host's SSH public key, e.g. ssh-ed25519 AAAA... (from ssh-keyscan or /etc/ssh/ssh_host_ed25519_key.pub)";
 const addressExpected = "expected an IPv4 address or a DNS name, e.g. 192.168.1.20 or vega.home.arpa";
+const connectTimeoutExpected = "expected whole seconds from 1 to 120 for the SSH connect deadline";
 
 export const classes: Record<string, Case[]> = {
   "line breaks and control characters in strings that land in files": [
@@ -429,6 +430,26 @@ export const classes: Record<string, Case[]> = {
       name: "a sync source as a number",
       mutate: (f) => mirror(f, { "config-sync": { source: 7 } }),
       expect: ["hosts.mirror-1.services.config-sync.source", "expected the name of a host in this stack"],
+    },
+    {
+      name: "an SSH connect deadline as a string",
+      mutate: (f) => (f.hosts["mirror-1"].ssh.connectTimeoutSeconds = "30s"),
+      expect: ["hosts.mirror-1.ssh.connectTimeoutSeconds", connectTimeoutExpected],
+    },
+    {
+      name: "an SSH connect deadline of no time",
+      mutate: (f) => (f.hosts["mirror-1"].ssh.connectTimeoutSeconds = 0),
+      expect: ["hosts.mirror-1.ssh.connectTimeoutSeconds", connectTimeoutExpected],
+    },
+    {
+      name: "an SSH connect deadline in milliseconds",
+      mutate: (f) => (f.hosts["mirror-1"].ssh.connectTimeoutSeconds = 30000),
+      expect: ["hosts.mirror-1.ssh.connectTimeoutSeconds", connectTimeoutExpected],
+    },
+    {
+      name: "an SSH connect deadline with a fraction",
+      mutate: (f) => (f.hosts["mirror-1"].ssh.connectTimeoutSeconds = 2.5),
+      expect: ["hosts.mirror-1.ssh.connectTimeoutSeconds", connectTimeoutExpected],
     },
   ],
 };
