@@ -66,7 +66,8 @@ export function hostByName(fleet: FleetModel, name: string): Host {
  */
 const runningByService = new WeakMap<readonly Host[], Map<string, Host[]>>();
 
-function hostsRunning(fleet: FleetModel, service: string): Host[] {
+/** The hosts running a service, in the model's order (one list per model and service: do not change it). */
+export function hostsRunning(fleet: FleetModel, service: string): readonly Host[] {
   let byService = runningByService.get(fleet.hosts);
   if (byService === undefined) runningByService.set(fleet.hosts, (byService = new Map<string, Host[]>()));
   let running = byService.get(service);

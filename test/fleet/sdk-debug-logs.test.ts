@@ -18,7 +18,10 @@ const program = [
   `class Thing extends pulumi.CustomResource { constructor(n, p) { super("test:index:Thing", n, p); } }`,
   `const thing = new Thing("thing", { port: 1883 });`,
   `pulumi.log.info("an info message");`,
-  `thing.urn.apply(async () => { await pulumi.runtime.disconnect(); console.log(JSON.stringify({ status, again })); });`,
+  // What the SDK's debug message would print of a registration's response.
+  `const { RegisterResourceResponse } = require("@pulumi/pulumi/proto/resource_pb");`,
+  `const printed = String(new RegisterResourceResponse().setUrn("urn:pulumi:test::p::t::" + "x".repeat(100)));`,
+  `thing.urn.apply(async () => { await pulumi.runtime.disconnect(); console.log(JSON.stringify({ status, again, printed })); });`,
 ].join("\n");
 
 async function run(extraEnv: NodeJS.ProcessEnv) {
@@ -32,13 +35,21 @@ test(
   { timeout: 60_000 },
   async () => {
     const result = await run({ LYRA_FLEET_SDK_DEBUG: "" });
-    assert.deepEqual(result, { status: "skipped", again: "skipped", debug: 0, info: 1, registrations: 1 });
+    assert.deepEqual(result, {
+      status: "skipped",
+      again: "skipped",
+      printed: "[RegisterResourceResponse]",
+      debug: 0,
+      info: 1,
+      registrations: 1,
+    });
   },
 );
 
 test("LYRA_FLEET_SDK_DEBUG=1 keeps them", { timeout: 60_000 }, async () => {
   const result = await run({ LYRA_FLEET_SDK_DEBUG: "1" });
   assert.equal(result.status, "kept for LYRA_FLEET_SDK_DEBUG");
+  assert.match(result.printed, /urn:pulumi:test::p::t::x{100}/, "the response printed whole, as the SDK prints it");
   assert.ok(result.debug > 0, `the SDK sent ${result.debug} debug messages`);
   assert.equal(result.info, 1);
   assert.equal(result.registrations, 1);

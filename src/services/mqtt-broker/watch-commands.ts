@@ -4,7 +4,7 @@
  * `-W <s>` gives up after s seconds with exit status 27 when fewer came. A watch that never ends
  * tells neither a reader nor a test whether it saw what it should.
  */
-import type { FleetModel } from "../../model/fleet";
+import { hostsRunning, type FleetModel } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import { stackName } from "../../render/docs/facts";
 import { asMonitor, monitorUser } from "./mosquitto-config";
@@ -39,32 +39,37 @@ export function watchFromOperator(fleet: FleetModel, w: Watch): string {
   return `mosquitto_sub -h ${address} -p ${broker.port} -u ${monitorUser} -P ${password} ${args(w)}`;
 }
 
-const running = (fleet: FleetModel, service: string) =>
-  fleet.hosts.filter((h) => (h.services as Record<string, unknown>)[service] !== undefined);
-
 /** Each host's retained health (`lyra/health/<host>`); undefined when no host publishes it. */
 export function healthWatch(fleet: FleetModel): Watch | undefined {
-  const count = running(fleet, "health-publisher").length;
+  const count = hostsRunning(fleet, "health-publisher").length;
   return count > 0 ? { topic: "lyra/health/#", count, seconds: retainedSeconds } : undefined;
 }
 
 /** Each mirror's retained registration or last will. */
 export function registrationsWatch(fleet: FleetModel): Watch | undefined {
-  const count = running(fleet, "mqtt-client").length;
+  const count = hostsRunning(fleet, "mqtt-client").length;
   return count > 0 ? { topic: registrationTopics, count, seconds: retainedSeconds } : undefined;
 }
 
 /** One heartbeat per mirror (not retained): two of the slowest mirror's intervals and a margin. */
 export function presenceWatch(fleet: FleetModel): Watch | undefined {
-  const mirrors = running(fleet, "mqtt-client");
+  const mirrors = hostsRunning(fleet, "mqtt-client");
   if (mirrors.length === 0) return undefined;
-  const slowest = Math.max(...mirrors.map((h) => h.services["mqtt-client"]!.heartbeatSeconds));
+  // Every mirror's files name this watch: the slowest heartbeat is found once per model.
+  let slowest = slowestHeartbeat.get(mirrors);
+  if (slowest === undefined) {
+    slowest = mirrors.reduce((most, h) => Math.max(most, h.services["mqtt-client"]!.heartbeatSeconds), 0);
+    slowestHeartbeat.set(mirrors, slowest);
+  }
   return { topic: "lyra/presence/#", count: mirrors.length, seconds: 2 * slowest + 5 };
 }
 
+/** By the model's list of mirrors (hostsRunning keeps one list per model). */
+const slowestHeartbeat = new WeakMap<readonly object[], number>();
+
 /** Node-RED's retained status of each mirror it watches (`lyra/status/<mirror>`). */
 export function statusWatch(fleet: FleetModel): Watch | undefined {
-  const count = running(fleet, "mqtt-client").length;
+  const count = hostsRunning(fleet, "mqtt-client").length;
   return count > 0 ? { topic: "lyra/status/#", count, seconds: retainedSeconds } : undefined;
 }
 
