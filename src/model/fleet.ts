@@ -13,7 +13,7 @@ export interface Host {
   role: Role;
   /** Its CPU architecture: which build of each release artifact it installs. */
   arch: Architecture;
-  /** connectTimeoutSeconds: the deadline of the TCP connect and sshd's greeting, when not the default 10 s. */
+  /** How to log in; connectTimeoutSeconds only when the stack sets one (else 10 s: see ./schema.ts). */
   ssh: { user: string; port: number; hostKey: string; connectTimeoutSeconds?: number };
   /** Enabled services with every setting resolved. */
   services: Partial<ServiceSettings>;

@@ -72,8 +72,27 @@ export function run(program: string, args: string[], env: NodeJS.ProcessEnv = {}
   );
 }
 
-/** restic on this machine, on nas's repository through nas's loopback address, as the NAS account. */
-export function resticOnNas(lab: Lab, secrets: Record<string, string>, args: string[]): Promise<string> {
+/**
+ * restic on this machine, on nas's repository through nas's loopback address, as the NAS account.
+ * The hosts share that repository, and a host's prune locks it for a few seconds: a command that
+ * finds it locked tries again, as the hosts' own backup scripts do (src/services/backup/scripts.ts;
+ * Debian's restic 0.14 has no --retry-lock). A CI run once read snapshots during vega's prune.
+ */
+export async function resticOnNas(lab: Lab, secrets: Record<string, string>, args: string[]): Promise<string> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await resticOnNasOnce(lab, secrets, args);
+    } catch (error) {
+      if (tries >= lockTries || !String((error as Error).message).includes("repository is already locked")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
+}
+
+/** How often a locked repository is tried, 2 s apart: a prune of the lab's small repository takes seconds. */
+const lockTries = 30;
+
+function resticOnNasOnce(lab: Lab, secrets: Record<string, string>, args: string[]): Promise<string> {
   const address = lab.host(labNas.host).address;
   const knownHosts = join(labDir, "lab-backup-nas-known-hosts");
   writeFileSync(knownHosts, `${address} ${labNas.hostKey()}\n`);
