@@ -4,7 +4,7 @@
  * `-W <s>` gives up after s seconds with exit status 27 when fewer came. A watch that never ends
  * tells neither a reader nor a test whether it saw what it should.
  */
-import { hostsRunning, type FleetModel } from "../../model/fleet";
+import { hostsRunning, type FleetModel, type Host } from "../../model/fleet";
 import { registrationTopics } from "../../model/topics";
 import { stackName } from "../../render/docs/facts";
 import { asMonitor, monitorUser } from "./mosquitto-config";
@@ -65,7 +65,7 @@ export function presenceWatch(fleet: FleetModel): Watch | undefined {
 }
 
 /** By the model's list of mirrors (hostsRunning keeps one list per model). */
-const slowestHeartbeat = new WeakMap<readonly object[], number>();
+const slowestHeartbeat = new WeakMap<readonly Host[], number>();
 
 /** Node-RED's retained status of each mirror it watches (`lyra/status/<mirror>`). */
 export function statusWatch(fleet: FleetModel): Watch | undefined {
