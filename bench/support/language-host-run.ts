@@ -42,6 +42,10 @@ export interface RunResult {
   cpuSeconds: number;
   peakRssMb: number;
   registrations: number;
+  /** Each registration's source position as the SDK sent it, "" for none (the stack's first). */
+  sourcePositions: string[];
+  /** Messages the program sent the engine by severity: 0 debug, 1 info, 2 warning, 3 error. */
+  messages: number[];
   /** The node command line the language host ran (after `node`). */
   nodeArgs: string[];
 }
@@ -144,6 +148,8 @@ export async function runThroughLanguageHost(options: RunOptions): Promise<RunRe
       cpuSeconds: user + system,
       peakRssMb: kb / 1024,
       registrations: engine.registrations(),
+      sourcePositions: [...engine.sourcePositions],
+      messages: [...engine.messages],
       nodeArgs: readFileSync(argvFile, "utf8").trimEnd().split("\n"),
     };
   } finally {

@@ -5,10 +5,10 @@
  * and what asks for the SDK's own behaviour back. One list, so that the program and the bench's
  * SDK floor (bench/support/sdk-floor.ts) make the same changes.
  */
-import { skipSdkDebugLogs } from "./sdk-debug-logs";
+import { skipSdkDebugLogs } from "./sdk-debug-logs.cjs";
 import { nativeProtobufStrings } from "./sdk-protobuf-strings";
 import { skipSdkPromiseStacks } from "./sdk-promise-stacks";
-import { skipSdkSourcePositions } from "./sdk-source-positions";
+import { skipSdkSourcePositions } from "./sdk-source-positions.cjs";
 
 export function applySdkChanges(): void {
   skipSdkPromiseStacks();

@@ -29,9 +29,19 @@
  * is first serialized (never, here). A function whose script was compiled before then is named
  * without its file in such an error message: nothing else changes.
  * test/tools/runner-inspector.test.ts checks it on the runner.
+ *
+ * And two of the program's changes to the SDK (./sdk-changes.ts) are made here, as the SDK loads
+ * the module each changes: no per-resource source positions (./sdk-source-positions.cjs) and no
+ * debug messages (./sdk-debug-logs.cjs). The runner declares the stack resource before it loads the
+ * program, and its source position alone, mapped through the SDK's source maps, plus the debug
+ * messages of its registration, were about 50 ms of CPU in every run.
+ * test/tools/runner-sdk-changes.test.ts checks it on the runner.
  */
 "use strict";
 const Module = require("node:module");
+const path = require("node:path");
+const { skipSdkSourcePositions } = require("./sdk-source-positions.cjs");
+const { skipSdkDebugLogs } = require("./sdk-debug-logs.cjs");
 
 /** Modules the SDK loads eagerly but a program like this one never uses (see above), as the SDK names them. */
 const deferredModules = [
@@ -51,6 +61,28 @@ const sdkFile = /[\\/]node_modules[\\/]@pulumi[\\/]pulumi[\\/]/;
 const inspectorHooks = "../../runtime/closure/v8Hooks";
 const runner = /[\\/]node_modules[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]run[\\/]index\.js$/;
 const defers = Symbol.for("lyra-fleet's SDK preload is installed");
+/** The SDK's modules changed as they load (see above): by the path inside the SDK that loading them resolves to. */
+const changedOnLoad = {
+  "resource.js": (module) => skipSdkSourcePositions(process.env, module),
+  [path.join("log", "index.js")]: (_module, sdkRoot) =>
+    skipSdkDebugLogs(process.env, (inside) => require(path.join(sdkRoot, inside))),
+};
+/** How the SDK requires them: "./resource", "../log", "../../log" and so on. */
+const changedRequest = /(^|\/)(resource|log)$/;
+const changed = new Set();
+
+/** Makes the change for this SDK module if the request loaded one of those above (once each). */
+function changeOnLoad(request, parent, isMain, loaded) {
+  if (changed.size === Object.keys(changedOnLoad).length || !changedRequest.test(request)) return;
+  if (!parent || !sdkFile.test(parent.filename)) return;
+  const file = Module._resolveFilename(request, parent, isMain);
+  const sdkRoot = file.slice(0, file.search(sdkFile) + "/node_modules/@pulumi/pulumi".length);
+  const inside = path.relative(sdkRoot, file);
+  if (!changedOnLoad[inside] || changed.has(inside)) return;
+  // A module required while it is still loading (a cycle) is not all there yet: tried again at the
+  // next require of it, and the program's own call (./sdk-changes.ts) comes after all of them.
+  if (changedOnLoad[inside](loaded, sdkRoot) !== "kept: the SDK changed") changed.add(inside);
+}
 
 /** A module that is loaded only when something reads from it. */
 function loadOnFirstUse(load) {
@@ -89,7 +121,9 @@ if (!load[defers]) {
         return { ...load.apply(this, arguments), isInitializedAsync: () => Promise.resolve() };
       }
       if (!deferredModules.includes(request) || !parent || !sdkFile.test(parent.filename)) {
-        return load.apply(this, arguments);
+        const loaded = load.apply(this, arguments);
+        changeOnLoad(request, parent, isMain, loaded);
+        return loaded;
       }
       Module._resolveFilename(request, parent, isMain); // throws now if it is missing, as a load would
       return loadOnFirstUse(() => load.call(this, request, parent, isMain));

@@ -11,7 +11,7 @@ import { runAgainstFakeEngine } from "../support/fake-engine-program";
 
 const root = join(__dirname, "..", "..");
 const program = [
-  `const { skipSdkDebugLogs } = require(${JSON.stringify(join(root, "src/fleet/sdk-debug-logs"))});`,
+  `const { skipSdkDebugLogs } = require(${JSON.stringify(join(root, "src/fleet/sdk-debug-logs.cjs"))});`,
   `const status = skipSdkDebugLogs();`,
   `const again = skipSdkDebugLogs();`,
   `const pulumi = require("@pulumi/pulumi");`,

@@ -12,7 +12,7 @@ import { runAgainstFakeEngine } from "../support/fake-engine-program";
 
 const root = join(__dirname, "..", "..");
 const program = [
-  `const { skipSdkSourcePositions } = require(${JSON.stringify(join(root, "src/fleet/sdk-source-positions"))});`,
+  `const { skipSdkSourcePositions } = require(${JSON.stringify(join(root, "src/fleet/sdk-source-positions.cjs"))});`,
   `const status = skipSdkSourcePositions();`,
   `const again = skipSdkSourcePositions();`,
   `const pulumi = require(${JSON.stringify(require.resolve("@pulumi/pulumi"))});`,

@@ -10,9 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { projectRuntime, runThroughLanguageHost } from "../../bench/support/language-host-run";
-import { ensureCli } from "../lab/pulumi-stack";
-import { homeStackConfig, stackFleet } from "../program/evaluate";
+import { projectNodeargs as nodeargs, runHomeProgram } from "../support/home-program-run";
 
 const root = join(__dirname, "..", "..");
 
@@ -21,25 +19,15 @@ async function inspectorSessions(nodeargs: string): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), "lyra-runner-inspector-"));
   const log = join(scratch, "sessions");
   try {
-    const run = await runThroughLanguageHost({
-      project: root,
-      cliBin: ensureCli(),
-      stack: "home",
-      ...homeStackConfig(stackFleet("home")),
-      runtimeOptions: { ...projectRuntime(root).options, nodeargs },
-      env: {
-        NODE_OPTIONS: `--require ${join(root, "test", "support", "inspector-sessions.cjs")}`,
-        LYRA_INSPECTOR_SESSIONS_LOG: log,
-      },
+    await runHomeProgram(nodeargs, {
+      NODE_OPTIONS: `--require ${join(root, "test", "support", "inspector-sessions.cjs")}`,
+      LYRA_INSPECTOR_SESSIONS_LOG: log,
     });
-    assert.ok(run.registrations > 1, "the program declared its resources");
     return existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").length : 0;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
-
-const nodeargs = String(projectRuntime(root).options.nodeargs);
 
 test(
   "under Pulumi.yaml's node arguments the program runs without an inspector session",

@@ -12,39 +12,37 @@
  * printing a protobuf message prints all of it. At 1000 mirrors that text was 300 MB of the 2.4 GB
  * the program allocated, and its printing 0.2 s of CPU. So, with the messages, a response's text is
  * its type's name (`String(response)`; nothing else prints one).
+ *
+ * Plain CommonJS, so that the SDK preload (./sdk-preload.cjs) can make this change as the SDK
+ * loads, before the runner registers the stack resource; the program makes it again
+ * (./sdk-changes.ts), which changes nothing where the preload did.
  */
+"use strict";
 
-type Debug = ((...args: unknown[]) => Promise<void>) & { [skipsDebug]?: true };
+/** One mark for both copies of this module (the preload's, and the program bundle's). */
+const skipsDebug = Symbol.for("lyra-fleet skips SDK debug messages");
 
-/** The SDK's log module: every caller, the SDK's own included, calls `debug` through its exports. */
-interface LogModule {
-  debug?: Debug;
-}
-
-const skipsDebug = Symbol("lyra-fleet skips SDK debug messages");
-
-export type SdkDebugLogs = "skipped" | "kept for LYRA_FLEET_SDK_DEBUG" | "kept: the SDK changed";
-
-/** Stops the SDK's debug messages (idempotent); says what it did, so a test notices an SDK change. */
-export function skipSdkDebugLogs(env: NodeJS.ProcessEnv = process.env): SdkDebugLogs {
+/**
+ * Stops the SDK's debug messages (idempotent); says what it did, so a test notices an SDK change.
+ * `sdkModule(path)`: the SDK's module at that path inside it ("log", "proto/resource_pb"); every
+ * caller, the SDK's own included, calls `debug` through the log module's exports.
+ */
+module.exports.skipSdkDebugLogs = function skipSdkDebugLogs(
+  env = process.env,
+  sdkModule = (path) => require(`@pulumi/pulumi/${path}`),
+) {
   if (env.LYRA_FLEET_SDK_DEBUG === "1") return "kept for LYRA_FLEET_SDK_DEBUG";
-  const log = require("@pulumi/pulumi/log") as LogModule;
+  const log = sdkModule("log");
   if (typeof log.debug !== "function") return "kept: the SDK changed";
   if (log.debug[skipsDebug]) return "skipped";
-  log.debug = Object.assign(() => Promise.resolve(), { [skipsDebug]: true as const });
-  printResponsesByName();
+  log.debug = Object.assign(() => Promise.resolve(), { [skipsDebug]: true });
+  printResponsesByName(sdkModule("proto/resource_pb"));
   return "skipped";
-}
-
-/** The SDK's generated protobuf module, as its registration code requires it. */
-interface ResourceProto {
-  RegisterResourceResponse?: { prototype?: { toString?: () => string } };
-}
+};
 
 /** A registration's response prints as its type's name, not its content (see above). */
-function printResponsesByName(): void {
-  const proto = require("@pulumi/pulumi/proto/resource_pb") as ResourceProto;
-  const prototype = proto.RegisterResourceResponse?.prototype;
+function printResponsesByName(resourceProto) {
+  const prototype = resourceProto.RegisterResourceResponse?.prototype;
   if (prototype === undefined) return; // the SDK changed: its messages print in full, as they did
   Object.defineProperty(prototype, "toString", {
     value: () => "[RegisterResourceResponse]",
