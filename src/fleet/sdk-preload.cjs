@@ -76,7 +76,9 @@ function changeOnLoad(request, parent, isMain, loaded) {
   if (changed.size === Object.keys(changedOnLoad).length || !changedRequest.test(request)) return;
   if (!parent || !sdkFile.test(parent.filename)) return;
   const file = Module._resolveFilename(request, parent, isMain);
-  const sdkRoot = file.slice(0, file.search(sdkFile) + "/node_modules/@pulumi/pulumi".length);
+  const at = file.search(sdkFile);
+  if (at < 0) return; // a package of that name, not the SDK's own module
+  const sdkRoot = file.slice(0, at + "/node_modules/@pulumi/pulumi".length);
   const inside = path.relative(sdkRoot, file);
   if (!changedOnLoad[inside] || changed.has(inside)) return;
   // A module required while it is still loading (a cycle) is not all there yet: tried again at the
