@@ -69,16 +69,17 @@ const changedOnLoad = {
 };
 /** How the SDK requires them: "./resource", "../log", "../../log" and so on. */
 const changedRequest = /(^|\/)(resource|log)$/;
+const changesOnLoad = Object.keys(changedOnLoad).length;
 const changed = new Set();
 
 /** Makes the change for this SDK module if the request loaded one of those above (once each). */
 function changeOnLoad(request, parent, isMain, loaded) {
-  if (changed.size === Object.keys(changedOnLoad).length || !changedRequest.test(request)) return;
+  if (changed.size === changesOnLoad || !changedRequest.test(request)) return;
   if (!parent || !sdkFile.test(parent.filename)) return;
   const file = Module._resolveFilename(request, parent, isMain);
-  const at = file.search(sdkFile);
-  if (at < 0) return; // a package of that name, not the SDK's own module
-  const sdkRoot = file.slice(0, at + "/node_modules/@pulumi/pulumi".length);
+  const inSdk = sdkFile.exec(file);
+  if (!inSdk) return; // a package of that name, not the SDK's own module
+  const sdkRoot = file.slice(0, inSdk.index + inSdk[0].length - 1); // without the separator after "pulumi"
   const inside = path.relative(sdkRoot, file);
   if (!changedOnLoad[inside] || changed.has(inside)) return;
   // A module required while it is still loading (a cycle) is not all there yet: tried again at the
