@@ -1,5 +1,5 @@
 /**
- * The whole fleet, from the host plans alone: one Host component per host, every planned
+ * The whole fleet, from the host plans alone: each host's state (./host.ts), every planned
  * container, the cross-host order the plans' typed prerequisites ask for (the broker first, the
  * config source before the mirrors' sync), and the health gates.
  */
@@ -21,13 +21,15 @@ export interface FleetArgs {
   privateKey?: pulumi.Output<string>;
 }
 
+const FLEET_TYPE = "lyra-fleet:fleet:Fleet";
+
 export class Fleet extends pulumi.ComponentResource {
   readonly hosts: Record<string, Host> = {};
   /** Every planned container, by "<host>/<name>". */
   readonly containers: Record<string, Container> = {};
 
   constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("lyra-fleet:fleet:Fleet", name, {}, opts);
+    super(FLEET_TYPE, name, {}, opts);
     const { plans, secrets } = args;
     const planByHost = plansByHost(plans);
     const planOf = (host: string) => planByHost.get(host)!;
@@ -74,14 +76,14 @@ export class Fleet extends pulumi.ComponentResource {
       const host = new Host(
         hostName,
         { plan, connection: sharedConnectionOf(hostName), secrets, dependsOn: [...dependsOn] },
-        { parent: this },
+        { parent: this, parentType: FLEET_TYPE },
       );
       this.hosts[hostName] = host;
       for (const spec of plan.containers) {
         this.containers[`${hostName}/${spec.name}`] = new Container(
           `${hostName}:${spec.name}`,
           { container: spec, connection: connectionOf(hostName), host },
-          { parent: this, dependsOn: [host] },
+          { parent: this, dependsOn: [host.state] },
         );
       }
     }

@@ -2,9 +2,14 @@
  * One fleet host: its HostPlan as one drift-aware HostState resource over SSH, which converges in
  * the order a host needs: packages, then directories and files, then units (each after the units
  * it is ordered after, and restarted when a file it reads is written).
+ *
+ * A Host is not a Pulumi component: its state is the Fleet's child. A component per host was one
+ * registration more per host, and its registered outputs one more call, for a node in the tree that
+ * held nothing else (about 0.6 s of a 1000-mirror evaluation, bench/program-scale.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HostState, type FileItem, type HostConnectionInputs, type UnitItem } from "../host/resources";
+import { HOST_RESOURCE_MODULE } from "../host/resources/resource-support";
 import type { HostPlan } from "../render/plan";
 import { contentsHash, hasSecrets } from "../render/secrets";
 import { artifactItems, triggerArtifacts, triggerFiles } from "./order";
@@ -21,7 +26,29 @@ export interface HostArgs {
   dependsOn?: pulumi.Resource[];
 }
 
-export class Host extends pulumi.ComponentResource {
+export interface HostOptions {
+  /** The component the host's resources belong to: the Fleet. */
+  parent: pulumi.Resource;
+  /** That component's type token, which the former URN of the host's state is built from. */
+  parentType: string;
+}
+
+/** The type token of the component each host was until stacks moved to the flat layout. */
+const FORMER_HOST_TYPE = "lyra-fleet:fleet:Host";
+
+/**
+ * The URN a host's state had while each host was a `lyra-fleet:fleet:Host` component: its alias,
+ * so that a stack written then keeps every state as it is (nothing replaced, nothing touched on
+ * the host) and only drops the empty components. A URN text rather than an alias spec naming the
+ * old parent: the spec costs the SDK an output per host.
+ */
+export function formerStateUrn(parentType: string, host: string): string {
+  const stateType = `pulumi-nodejs:dynamic/${HOST_RESOURCE_MODULE}:HostState`;
+  const types = `${parentType}$${FORMER_HOST_TYPE}$${stateType}`;
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${types}::${host}:state`;
+}
+
+export class Host {
   /** Everything the host must have, as one resource. */
   readonly state: HostState;
   /** The files holding secrets, values filled in (one secret output), if any. */
@@ -29,8 +56,7 @@ export class Host extends pulumi.ComponentResource {
   private readonly plainContent: Record<string, string>;
   private readonly filePaths: Set<string>;
 
-  constructor(name: string, args: HostArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("lyra-fleet:fleet:Host", name, {}, opts);
+  constructor(name: string, args: HostArgs, opts: HostOptions) {
     const { plan, connection, secrets } = args;
     if (plan.host !== name) throw new Error(`Host '${name}': args.plan is for host '${plan.host}'`);
 
@@ -73,9 +99,8 @@ export class Host extends pulumi.ComponentResource {
         artifacts: artifactItems(plan),
         ...(plan.aptProxy !== undefined && { aptProxy: plan.aptProxy }),
       },
-      { parent: this, dependsOn: args.dependsOn ?? [] },
+      { parent: opts.parent, dependsOn: args.dependsOn ?? [], aliases: [formerStateUrn(opts.parentType, name)] },
     );
-    this.registerOutputs();
   }
 
   /**

@@ -25,7 +25,7 @@ test("a request's type, name, parent, custom flag, source position and inputs ar
     r
       .setType("pulumi-nodejs:dynamic:Resource")
       .setName("mirror-1:state")
-      .setParent("urn:pulumi:s::p::lyra-fleet:fleet:Host::mirror-1")
+      .setParent("urn:pulumi:s::p::lyra-fleet:fleet:Fleet::fleet")
       .setCustom(true)
       .setObject(Struct.fromJavaScript(inputs))
       .setProtect(true)
@@ -35,7 +35,7 @@ test("a request's type, name, parent, custom flag, source position and inputs ar
   const read = readRegisterRequest(bytes);
   assert.equal(read.type, "pulumi-nodejs:dynamic:Resource");
   assert.equal(read.name, "mirror-1:state");
-  assert.equal(read.parent, "urn:pulumi:s::p::lyra-fleet:fleet:Host::mirror-1");
+  assert.equal(read.parent, "urn:pulumi:s::p::lyra-fleet:fleet:Fleet::fleet");
   assert.equal(read.custom, true);
   assert.equal(read.sourcePosition, "file:///p/index.ts#12,300");
   assert.deepEqual(Struct.deserializeBinary(read.object).toJavaScript(), inputs);

@@ -16,6 +16,8 @@ export interface Registration {
   custom: boolean;
   /** URNs this resource depends on (dependsOn and input dependencies). */
   dependencies: string[];
+  /** Its aliases given as URNs (the names it had before). */
+  aliasUrns: string[];
   /** Inputs with secrets unwrapped. */
   inputs: Record<string, unknown>;
   /** Dotted paths of inputs that are secret. */
@@ -103,6 +105,10 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
           parent: req.getParent(),
           custom: req.getCustom(),
           dependencies: [...req.getDependenciesList()].sort(),
+          aliasUrns: req
+            .getAliasesList()
+            .map((alias: any) => alias.getUrn())
+            .filter(Boolean),
           inputs,
           secretPaths: secretPaths.sort(),
         });

@@ -15,7 +15,7 @@ const TYPE = {
   state: "pulumi-nodejs:dynamic/lyra-host:HostState",
   container: "docker:index/container:Container",
   gate: "pulumi-nodejs:dynamic/lyra-host:HealthGate",
-  host: "lyra-fleet:fleet:Host",
+  fleet: "lyra-fleet:fleet:Fleet",
 };
 
 let home: Evaluation;
@@ -41,7 +41,7 @@ const decoded = (inputs: Record<string, unknown>): Record<string, any> => ({
 /** A host's HostState inputs, decoded. */
 const stateOf = (rs: Registration[], host: string) => decoded(named(rs, TYPE.state, `${host}:state`).inputs);
 
-test("each host is one component holding its state and its health gate; every planned item is in the state exactly once", () => {
+test("each host is one state and one health gate, children of the Fleet; every planned item is in the state exactly once", () => {
   const plans = planFleet(parseFleet(homeFleet, "stacks/Pulumi.home.yaml"));
   for (const plan of plans) {
     const custom = home.registrations.filter(
@@ -78,18 +78,19 @@ test("each host is one component holding its state and its health gate; every pl
           state.units[unit].restartOn.includes(artifact.installDir),
           `${plan.host}: ${unit} restarts on ${artifact.key}`,
         );
-    assert.equal(
-      named(home.registrations, TYPE.state, `${plan.host}:state`).parent,
-      named(home.registrations, TYPE.host, plan.host).urn,
-    );
+    // The Fleet's child, known also by the URN it had while each host was a component of its own,
+    // so that a stack written then keeps its states.
+    const registered = named(home.registrations, TYPE.state, `${plan.host}:state`);
+    assert.equal(registered.parent, named(home.registrations, TYPE.fleet, "fleet").urn);
+    assert.deepEqual(registered.aliasUrns, [
+      `urn:pulumi:home::lyra-fleet::lyra-fleet:fleet:Fleet$lyra-fleet:fleet:Host$pulumi-nodejs:dynamic/lyra-host:HostState::${plan.host}:state`,
+    ]);
   }
   assert.deepEqual(
-    home.registrations
-      .filter((r) => r.type === TYPE.host)
-      .map((r) => r.name)
-      .sort(),
-    ["lyra", "mirror-1", "mirror-2", "vega"],
+    home.registrations.filter((r) => r.type === TYPE.state).map((r) => r.name),
+    ["lyra:state", "mirror-1:state", "mirror-2:state", "vega:state"],
   );
+  assert.equal(home.registrations.filter((r) => r.type === "lyra-fleet:fleet:Host").length, 0, "no Host components");
 });
 
 test("the runbook's names: units on their hosts, the broker container on vega, health gates", () => {

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ensureLab, plugBackIn, unplugHost, wipeHost, type Lab } from "../lab/lab";
@@ -63,12 +63,12 @@ test(
         new RegExp(`\\+ +pulumi-nodejs:dynamic/lyra-host:HealthGate ${host}:health-gate create`),
       );
     }
-    assert.match(preview.output, /\+ 12 to create/);
+    assert.match(preview.output, /\+ 9 to create/);
     assert.equal(total(stack.counters(), "remoteWrites"), 0, "a preview writes nothing");
 
     stack.resetCounters();
     const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
-    assert.match(up.output, /\+ 12 created/);
+    assert.match(up.output, /\+ 9 created/);
     console.log(
       `# cli first: preview ${(preview.ms / 1000).toFixed(1)} s, up ${(up.ms / 1000).toFixed(1)} s; ${countsLine(stack.counters())}`,
     );
@@ -87,7 +87,7 @@ test(
     const previewCounts = stack.counters();
     stack.resetCounters();
     const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
-    assert.match(up.output, /Resources:\n +12 unchanged/);
+    assert.match(up.output, /Resources:\n +9 unchanged/);
     const counts = stack.counters();
     for (const host of ["lyra", "vega", "mirror-1"]) {
       assert.equal(counts[host]?.remoteWrites, 0, `${host}: writes during a no-op up`);
@@ -96,6 +96,59 @@ test(
     console.log(
       `# cli no-op: preview ${(preview.ms / 1000).toFixed(1)} s (${countsLine(previewCounts)}); up ${(up.ms / 1000).toFixed(1)} s (${countsLine(counts)})`,
     );
+  },
+);
+
+/**
+ * The deployment as a stack written while each host was a `lyra-fleet:fleet:Host` component held
+ * it: every HostState moved under a component of its host's name, by its former URN, and every
+ * reference to it (dependencies, a trigger holding its URN) renamed with it.
+ */
+function toFormerHostLayout(exported: string): string {
+  const { resources } = JSON.parse(exported).deployment as { resources: { urn: string; type: string }[] };
+  const fleet = resources.find((r) => r.type === "lyra-fleet:fleet:Fleet")!.urn;
+  const prefix = fleet.slice(0, fleet.indexOf("::lyra-fleet:fleet:Fleet::"));
+  let text = exported;
+  for (const state of resources.filter((r) => r.type === "pulumi-nodejs:dynamic/lyra-host:HostState")) {
+    const host = state.urn.slice(state.urn.lastIndexOf("::") + 2).replace(/:state$/, "");
+    const former = `${prefix}::lyra-fleet:fleet:Fleet$lyra-fleet:fleet:Host$pulumi-nodejs:dynamic/lyra-host:HostState::${host}:state`;
+    text = text.split(JSON.stringify(state.urn)).join(JSON.stringify(former));
+  }
+  const doc = JSON.parse(text);
+  doc.deployment.resources = doc.deployment.resources.flatMap((r: Record<string, any>) => {
+    if (r.type !== "pulumi-nodejs:dynamic/lyra-host:HostState") return [r];
+    const host = r.urn.slice(r.urn.lastIndexOf("::") + 2).replace(/:state$/, "");
+    const component = `${prefix}::lyra-fleet:fleet:Fleet$lyra-fleet:fleet:Host::${host}`;
+    return [
+      { urn: component, custom: false, type: "lyra-fleet:fleet:Host", parent: fleet },
+      { ...r, parent: component },
+    ];
+  });
+  return JSON.stringify(doc);
+}
+
+test(
+  "a stack written when each host was a `Host` component keeps its states: `pulumi up` only drops the components and writes nothing on any host",
+  { timeout: 10 * 60_000 },
+  async () => {
+    const file = join(stack.project, "former-layout.json");
+    await pulumiOk(stack, ["stack", "export", ...STACK, "--file", file]);
+    writeFileSync(file, toFormerHostLayout(readFileSync(file, "utf8")));
+    await pulumiOk(stack, ["stack", "import", ...STACK, "--file", file]);
+    rmSync(file);
+
+    stack.resetCounters();
+    const preview = await pulumiOk(stack, ["preview", ...STACK]);
+    for (const host of ["lyra", "vega", "mirror-1"])
+      assert.match(display(preview), new RegExp(`- +lyra-fleet:fleet:Host +${host} +delete`), tail(preview.output));
+    assert.doesNotMatch(display(preview), /HostState .*(create|replace|delete)/, "every state kept, by its alias");
+    const up = await pulumiOk(stack, ["up", ...STACK, "--yes"]);
+    assert.match(up.output, /- 3 deleted/);
+    assert.doesNotMatch(display(up), /HostState .*(created|replaced|deleted)/);
+    const counts = stack.counters();
+    for (const host of ["lyra", "vega", "mirror-1"])
+      assert.equal(counts[host]?.remoteWrites, 0, `${host}: writes while the stack moved to the flat layout`);
+    await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
   },
 );
 
@@ -152,7 +205,7 @@ test(
     );
 
     const again = await pulumiOk(stack, ["preview", ...STACK, "--expect-no-changes"]);
-    assert.match(again.output, /12 unchanged/);
+    assert.match(again.output, /9 unchanged/);
   },
 );
 
@@ -447,7 +500,7 @@ test(
 
 test("`pulumi destroy` removes the stack's units and files from the hosts", { timeout: 10 * 60_000 }, async () => {
   const destroy = await pulumiOk(stack, ["destroy", ...STACK, "--yes"]);
-  assert.match(destroy.output, /- 12 deleted/);
+  assert.match(destroy.output, /- 9 deleted/);
   for (const unit of ["mqtt-client", "stt-service", "lyra-client", "lyra-config-sync.timer"]) {
     assert.equal(
       (await lab.sshExec("mirror-1", `systemctl cat ${unit} >/dev/null 2>&1`)).code !== 0,
