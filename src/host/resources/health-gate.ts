@@ -49,10 +49,12 @@ export class HealthGate extends EntryResource {
         connection: connectionInput(args.connection),
         label: args.label,
         script: args.script,
-        stdin: args.stdin === undefined ? undefined : pulumi.secret(args.stdin),
+        // A key only when given: the SDK spends an output on every key, even one it never sends
+        // (a fleet's host gates have no stdin). The engine sees the same inputs either way, and
+        // the provider's outputs (stdinSha256 among them) are the state's, whatever is declared here.
+        ...(args.stdin !== undefined && { stdin: pulumi.secret(args.stdin) }),
         triggers: args.triggers,
         timeoutMs: args.timeoutMs ?? 150_000,
-        stdinSha256: undefined,
         stdout: undefined,
       },
       { ...opts, additionalSecretOutputs: ["stdinSha256", ...(opts.additionalSecretOutputs ?? [])] },
