@@ -52,6 +52,16 @@ export const rowSchemas = {
       .pick({ how: true, label: true, mirrors: true })
       .extend({ status: z.literal("failed"), error: z.string() }),
   ]),
+  "provider-strings": z.object({
+    mirrors: count,
+    /** Every host's items as JSON text, summed (UTF-8). */
+    itemsMb: z.number().nonnegative(),
+    /** Whose UTF-8 code the SDK's messages used. */
+    strings: z.enum(["google-protobuf", "native (sdk preload)"]),
+    /** Every host's CheckRequest read (olds and news), and its CheckResponse written: medians. */
+    readMs: duration,
+    writeMs: duration,
+  }),
   "lab-converge": z.object({
     phase: z.enum(["first", "no-op", "repair"]),
     command: z.enum(["preview", "up"]),

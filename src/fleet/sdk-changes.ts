@@ -4,12 +4,12 @@
  * and its protobuf strings were most of the evaluation time of a large fleet. Each module says why,
  * and what asks for the SDK's own behaviour back. One list, so that the program and the bench's
  * SDK floor (bench/support/sdk-floor.ts) make the same changes. Under the CLI the SDK preload
- * (./sdk-preload.cjs) has made the debug-message and source-position changes already, as the SDK
- * loaded: making them again changes nothing. Here they are for a program run without it (the tests'
- * mocks).
+ * (./sdk-preload.cjs) has made the debug-message, source-position and protobuf-string changes
+ * already, as the SDK loaded: making them again changes nothing. Here they are for a program run
+ * without it (the tests' mocks).
  */
 import { skipSdkDebugLogs } from "./sdk-debug-logs.cjs";
-import { nativeProtobufStrings } from "./sdk-protobuf-strings";
+import { nativeProtobufStrings } from "./sdk-protobuf-strings.cjs";
 import { skipSdkPromiseStacks } from "./sdk-promise-stacks";
 import { skipSdkSourcePositions } from "./sdk-source-positions.cjs";
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { test } from "node:test";
-import { nativeProtobufStrings } from "../../src/fleet/sdk-protobuf-strings";
+import { nativeProtobufStrings } from "../../src/fleet/sdk-protobuf-strings.cjs";
 
 const sdkDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
 const protobuf = require(require.resolve("google-protobuf", { paths: [sdkDir] }));

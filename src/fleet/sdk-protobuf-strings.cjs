@@ -12,59 +12,44 @@
  *
  * Only google-protobuf's exported names are used, and the switch is tried on a probe string before
  * it is kept: an upgrade that changes them leaves the library as it is, and says so.
+ *
+ * Plain CommonJS, so that the SDK preload (./sdk-preload.cjs) can make this change as the SDK loads
+ * google-protobuf: in the program before the runner registers the stack, and in the dynamic
+ * provider's process (the engine sends it every host's items, as it has them and as declared, in
+ * each check, diff, read and update), where the program's own call (./sdk-changes.ts) never runs.
  */
-import { dirname } from "node:path";
+"use strict";
+const { Buffer } = require("node:buffer");
+const { dirname } = require("node:path");
+const { TextDecoder } = require("node:util");
 
-interface Writer {
-  writeString(field: number, value: string | null | undefined): void;
-  writeBytes(field: number, value: Uint8Array): void;
-  getResultBuffer(): Uint8Array;
-}
-interface FieldDecoder {
-  getBuffer(): Uint8Array;
-  getCursor(): number;
-  getEnd(): number;
-  free(): void;
-}
-interface Reader {
-  readString(): string;
-  getFieldDecoder(): FieldDecoder;
-  nextField(): boolean;
-}
-interface ProtobufModule {
-  BinaryWriter?: { new (): Writer; prototype: Writer & { [native]?: true } };
-  BinaryReader?: { new (bytes: Uint8Array): Reader; prototype: Reader & { [native]?: true } };
-}
-
-const native = Symbol("lyra-fleet native protobuf strings");
-
-export type ProtobufStrings = "native" | "kept: google-protobuf changed";
+/** One mark for every copy of this module (the preload's, and the program bundle's). */
+const native = Symbol.for("lyra-fleet native protobuf strings");
 
 /** The google-protobuf instance the Pulumi SDK's generated messages use. */
-function sdkProtobuf(): ProtobufModule {
+function sdkProtobuf() {
   const sdk = dirname(require.resolve("@pulumi/pulumi/package.json"));
-  return require(require.resolve("google-protobuf", { paths: [sdk] })) as ProtobufModule;
+  return require(require.resolve("google-protobuf", { paths: [sdk] }));
 }
 
 /** Switches the SDK's protobuf strings to Node's UTF-8 (idempotent); says what it did. */
-export function nativeProtobufStrings(protobuf: ProtobufModule = sdkProtobuf()): ProtobufStrings {
+module.exports.nativeProtobufStrings = function nativeProtobufStrings(protobuf = sdkProtobuf()) {
   const writer = protobuf.BinaryWriter?.prototype;
   const reader = protobuf.BinaryReader?.prototype;
-  const has = (o: object | undefined, names: string[]) =>
-    o !== undefined && names.every((n) => typeof (o as Record<string, unknown>)[n] === "function");
+  const has = (o, names) => o !== undefined && names.every((n) => typeof o[n] === "function");
   if (!has(writer, ["writeString", "writeBytes"]) || !has(reader, ["readString", "getFieldDecoder"])) {
     return "kept: google-protobuf changed";
   }
-  if (writer![native] && reader![native]) return "native";
+  if (writer[native] && reader[native]) return "native";
   const originals = {
-    writeString: Object.getOwnPropertyDescriptor(writer, "writeString")!,
-    readString: Object.getOwnPropertyDescriptor(reader, "readString")!,
+    writeString: Object.getOwnPropertyDescriptor(writer, "writeString"),
+    readString: Object.getOwnPropertyDescriptor(reader, "readString"),
   };
   const utf8 = new TextDecoder();
-  writer!.writeString = function (this: Writer, field, value) {
+  writer.writeString = function (field, value) {
     if (value != null) this.writeBytes(field, Buffer.from(value, "utf8"));
   };
-  reader!.readString = function (this: Reader) {
+  reader.readString = function () {
     // A decoder over exactly the field's bytes; the reader has moved past them.
     const field = this.getFieldDecoder();
     const text = utf8.decode(field.getBuffer().subarray(field.getCursor(), field.getEnd()));
@@ -76,17 +61,17 @@ export function nativeProtobufStrings(protobuf: ProtobufModule = sdkProtobuf()):
     Object.defineProperty(reader, "readString", originals.readString);
     return "kept: google-protobuf changed";
   }
-  writer![native] = true;
-  reader![native] = true;
+  writer[native] = true;
+  reader[native] = true;
   return "native";
-}
+};
 
 /** Whether a string written as field 1 reads back the same. */
-function roundTrips(protobuf: ProtobufModule, text: string): boolean {
+function roundTrips(protobuf, text) {
   try {
-    const writer = new protobuf.BinaryWriter!();
+    const writer = new protobuf.BinaryWriter();
     writer.writeString(1, text);
-    const reader = new protobuf.BinaryReader!(writer.getResultBuffer());
+    const reader = new protobuf.BinaryReader(writer.getResultBuffer());
     return reader.nextField() && reader.readString() === text;
   } catch {
     return false;
