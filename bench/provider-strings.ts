@@ -26,7 +26,7 @@ const args = process.argv.slice(2);
 const runsAt = args.indexOf("--runs");
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a whole number of runs, at least 1`);
-const counts = args.filter((a, i) => i !== runsAt && i !== runsAt + 1).map(Number);
+const counts = args.filter((_a, i) => runsAt < 0 || (i !== runsAt && i !== runsAt + 1)).map(Number);
 const sizes = counts.length > 0 ? counts : [10, 1000];
 
 /** In the child: read every request, write every response; prints the times in ms. */

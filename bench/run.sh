@@ -21,6 +21,7 @@ bench() {
 
 started_all=$(date +%s)
 bench program-scale node --import tsx bench/program-scale.ts
+bench provider-strings node --import tsx bench/provider-strings.ts
 bench host-read flock "$lock" node --import tsx bench/host-read.ts
 bench host-apply flock "$lock" node --import tsx bench/host-apply.ts
 bench lab-converge flock "$lock" node --import tsx bench/lab-converge.ts
