@@ -1,7 +1,8 @@
 /**
  * The real Pulumi CLI converges the lab, driven the way the README tells a user: `pulumi login
  * file://…`, `pulumi stack init --secrets-provider passphrase`, `pulumi config set --secret`,
- * `pulumi preview`, `pulumi up`. Three wiped hosts converge; a no-op writes nothing; drift shows
+ * `pulumi preview`, `pulumi up`. Three wiped hosts converge; a no-op writes nothing; a stack of
+ * the former layout (a component per host) keeps its states and touches no host; drift shows
  * in `pulumi preview --diff` and is repaired; a wiped mirror comes back; an unplugged mirror fails
  * alone and fast; a re-keyed host is refused; nothing secret is stored or printed in plain text; a
  * killed `pulumi up` loses nothing; `pulumi destroy` removes what the stack put on the hosts.
