@@ -28,24 +28,13 @@ import { homeFleetWithMirrors } from "../test/support/stack-fleet";
 import { projectRuntime, runThroughLanguageHost } from "./support/language-host-run";
 import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
+import { benchArgs } from "./support/bench-args";
 import { median } from "./support/median";
 import { sdkFloor } from "./support/sdk-floor";
 
 const root = join(__dirname, "..");
-const args = process.argv.slice(2);
-/** The value given after `flag`, if any. */
-const option = (flag: string): string | undefined => {
-  const at = args.indexOf(flag);
-  return at >= 0 ? args[at + 1] : undefined;
-};
+const { option, runs, sizes } = benchArgs(process.argv.slice(2), { runs: 5, sizes: [10, 100, 1000] });
 const rows = option("--rows")?.split(",") ?? ["cli", "cli-ts-node", "mocks", "floor"];
-const runs = Number(option("--runs") ?? 5);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a whole number of runs, at least 1`);
-const counts = args
-  .filter((a, i) => !args[i - 1]?.startsWith("--") && !a.startsWith("--"))
-  .map(Number)
-  .filter((n) => n > 0);
-const sizes = counts.length > 0 ? counts : [10, 100, 1000];
 
 interface Measured {
   resources: number;

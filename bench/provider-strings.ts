@@ -3,8 +3,9 @@
  * protobuf messages, with and without the SDK preload's switch to Node's UTF-8
  * (src/fleet/sdk-protobuf-strings.cjs). The engine sends the provider every host's items, as last
  * read and as declared, in each check, diff, read and update; this times one such round over the
- * whole fleet at N mirrors: every host's CheckRequest (olds and news, each its items as JSON text,
- * as HostState sends them) read by the SDK's own message class, and its CheckResponse written.
+ * whole fleet at N mirrors: every host's CheckRequest (olds and news, each the host's packages,
+ * directories, files and units as one JSON text, the way a HostState sends its items) read by the
+ * SDK's own message class, and its CheckResponse written.
  * Each run is a fresh node started as the provider launcher starts it (with the preload), or
  * plainly (google-protobuf's own string code). Medians of the runs.
  *
@@ -17,17 +18,13 @@ import { join } from "node:path";
 import { parseFleet } from "../src/model/load";
 import { planFleet } from "../src/render";
 import { homeFleetWithMirrors } from "../test/support/stack-fleet";
+import { benchArgs } from "./support/bench-args";
 import { median } from "./support/median";
 import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
 
 const root = join(__dirname, "..");
-const args = process.argv.slice(2);
-const runsAt = args.indexOf("--runs");
-const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a whole number of runs, at least 1`);
-const counts = args.filter((_a, i) => runsAt < 0 || (i !== runsAt && i !== runsAt + 1)).map(Number);
-const sizes = counts.length > 0 ? counts : [10, 1000];
+const { runs, sizes } = benchArgs(process.argv.slice(2), { runs: 5, sizes: [10, 1000] });
 
 /** In the child: read every request, write every response; prints the times in ms. */
 const child = `
