@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HostState, type FileItem, type HostConnectionInputs, type UnitItem } from "../host/resources";
+import { dynamicResourceType } from "../host/resources/provider-entry";
 import { HOST_RESOURCE_MODULE } from "../host/resources/resource-support";
 import type { HostPlan } from "../render/plan";
 import { contentsHash, hasSecrets } from "../render/secrets";
@@ -42,8 +43,8 @@ const FORMER_HOST_TYPE = "lyra-fleet:fleet:Host";
  * the host) and only drops the empty components. A URN text rather than an alias spec naming the
  * old parent: the spec costs the SDK an output per host.
  */
-export function formerStateUrn(parentType: string, host: string): string {
-  const stateType = `pulumi-nodejs:dynamic/${HOST_RESOURCE_MODULE}:HostState`;
+function formerStateUrn(parentType: string, host: string): string {
+  const stateType = dynamicResourceType(HOST_RESOURCE_MODULE, "HostState");
   const types = `${parentType}$${FORMER_HOST_TYPE}$${stateType}`;
   return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${types}::${host}:state`;
 }

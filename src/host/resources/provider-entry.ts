@@ -57,6 +57,9 @@ export function providerEntryText(module: string, exportName: string, provider: 
   ].join("\n");
 }
 
+/** The type token of a dynamic resource of this module and type, as the Node.js dynamic provider serves it. */
+export const dynamicResourceType = (module: string, type: string) => `pulumi-nodejs:dynamic/${module}:${type}`;
+
 /**
  * A Pulumi dynamic resource (type `pulumi-nodejs:dynamic/<module>:<type>`, served by the Node.js
  * dynamic provider) whose provider is the given entry text.
@@ -71,6 +74,6 @@ export abstract class EntryResource extends pulumi.CustomResource {
     type: string,
   ) {
     if ("__provider" in props) throw new Error(`${type} '${name}': __provider is reserved for the provider`);
-    super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: entryText }, opts);
+    super(dynamicResourceType(module, type), name, { ...props, __provider: entryText }, opts);
   }
 }
