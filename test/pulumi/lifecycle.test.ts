@@ -109,17 +109,17 @@ function toFormerHostLayout(exported: string): string {
   const { resources } = JSON.parse(exported).deployment as { resources: { urn: string; type: string }[] };
   const fleet = resources.find((r) => r.type === "lyra-fleet:fleet:Fleet")!.urn;
   const prefix = fleet.slice(0, fleet.indexOf("::lyra-fleet:fleet:Fleet::"));
+  const hostOf = (stateUrn: string) => stateUrn.slice(stateUrn.lastIndexOf("::") + 2).replace(/:state$/, "");
+  const componentOf = (host: string) => `${prefix}::lyra-fleet:fleet:Fleet$lyra-fleet:fleet:Host::${host}`;
   let text = exported;
   for (const state of resources.filter((r) => r.type === "pulumi-nodejs:dynamic/lyra-host:HostState")) {
-    const host = state.urn.slice(state.urn.lastIndexOf("::") + 2).replace(/:state$/, "");
-    const former = `${prefix}::lyra-fleet:fleet:Fleet$lyra-fleet:fleet:Host$pulumi-nodejs:dynamic/lyra-host:HostState::${host}:state`;
+    const former = `${prefix}::lyra-fleet:fleet:Fleet$lyra-fleet:fleet:Host$pulumi-nodejs:dynamic/lyra-host:HostState::${hostOf(state.urn)}:state`;
     text = text.split(JSON.stringify(state.urn)).join(JSON.stringify(former));
   }
   const doc = JSON.parse(text);
   doc.deployment.resources = doc.deployment.resources.flatMap((r: Record<string, any>) => {
     if (r.type !== "pulumi-nodejs:dynamic/lyra-host:HostState") return [r];
-    const host = r.urn.slice(r.urn.lastIndexOf("::") + 2).replace(/:state$/, "");
-    const component = `${prefix}::lyra-fleet:fleet:Fleet$lyra-fleet:fleet:Host::${host}`;
+    const component = componentOf(hostOf(r.urn));
     return [
       { urn: component, custom: false, type: "lyra-fleet:fleet:Host", parent: fleet },
       { ...r, parent: component },
