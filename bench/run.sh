@@ -22,6 +22,8 @@ bench() {
 started_all=$(date +%s)
 bench program-scale node --import tsx bench/program-scale.ts
 bench provider-strings node --import tsx bench/provider-strings.ts
+# The real CLI, but no host: needs only the lab's client key.
+bench cli-preview node --import tsx bench/cli-preview.ts
 bench host-read flock "$lock" node --import tsx bench/host-read.ts
 bench host-apply flock "$lock" node --import tsx bench/host-apply.ts
 bench lab-converge flock "$lock" node --import tsx bench/lab-converge.ts

@@ -1,9 +1,10 @@
 // Preloaded (NODE_OPTIONS=--require) into every Node.js process of a benchmarked `pulumi up`; acts
-// only in the program's own process, the one running @pulumi/pulumi/cmd/run. It appends to
-// LYRA_PROGRAM_CLOCK_LOG, as JSON, when node started and when the program's main module had
-// been loaded and run (SDK start-up, the loader's bundling, and the evaluation that declares
-// every resource), in epoch milliseconds: the program's share of the run, measured under exactly
-// the loader the CLI uses.
+// only in the program's own process, the one running @pulumi/pulumi/cmd/run. When that process
+// exits it appends to LYRA_PROGRAM_CLOCK_LOG, as JSON, when node started and when the program's
+// main module had been loaded and run (SDK start-up, the loader's bundling, and the evaluation
+// that declares every resource), in epoch milliseconds: the program's share of the run, measured
+// under exactly the loader the CLI uses. Also when it exited (every registration answered by the
+// engine), its peak RSS and its CPU time.
 "use strict";
 const log = process.env.LYRA_PROGRAM_CLOCK_LOG;
 const isProgram = process.argv.some((arg) => /@pulumi[\\/]pulumi[\\/]cmd[\\/]run([\\/]|$)/.test(arg));
@@ -35,7 +36,12 @@ if (log && isProgram) {
       return originalLoad.apply(this, arguments);
     } finally {
       const record = { file, startedMs: performance.timeOrigin, loadStartMs, evaluatedMs: Date.now() };
-      appendFileSync(log, JSON.stringify(record) + "\n");
+      process.once("exit", () => {
+        const usage = process.resourceUsage();
+        const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
+        const exited = { exitedMs: Date.now(), maxRssKb: usage.maxRSS, cpuMs };
+        appendFileSync(log, JSON.stringify({ ...record, ...exited }) + "\n");
+      });
     }
   };
 }

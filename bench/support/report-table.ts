@@ -139,6 +139,30 @@ export function reportRows(results: AllResults): ReportRow[] {
     });
   }
 
+  // The same program under the real CLI and engine: a new stack's `pulumi preview`. Held to the same
+  // targets, by the program process's whole life (its last registration answered), not only its
+  // main module's run.
+  for (const mirrors of [10, 100, 1000]) {
+    const preview = (r: BenchResults<"cli-preview">) => r.rows.find((x) => x.mirrors === mirrors);
+    add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: program wall`, targets[mirrors]?.wall, (r) => {
+      const row = preview(r);
+      if (!row) return undefined;
+      if (row.status === "failed") return { value: `failed: ${row.error}` };
+      return {
+        value:
+          `${s(row.programSeconds, 2)} (declared at ${s(row.programEvaluatedSeconds, 2)}), cpu ${s(row.programCpuSeconds, 2)}; ` +
+          `whole preview ${s(row.wallSeconds, 2)}, ${row.resources} resources, median of ${row.wallSecondsEach.length} runs`,
+        judged: row.programSeconds,
+      };
+    });
+    add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: program memory`, targets[mirrors]?.memory, (r) => {
+      const row = preview(r);
+      if (!row) return undefined;
+      if (row.status === "failed") return { value: `failed: ${row.error}` };
+      return { value: `${row.programPeakRssMb.toFixed(0)} MB`, judged: row.programPeakRssMb };
+    });
+  }
+
   // How `pulumi up` grows with the mirrors; the no-op is held to the no-op's targets at every size.
   for (const mirrors of [1, 5, 20]) {
     for (const phase of ["first", "no-op", "change"] as const) {

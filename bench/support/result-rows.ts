@@ -52,6 +52,24 @@ export const rowSchemas = {
       .pick({ how: true, label: true, mirrors: true })
       .extend({ status: z.literal("failed"), error: z.string() }),
   ]),
+  "cli-preview": z.discriminatedUnion("status", [
+    z.object({
+      status: z.literal("measured"),
+      mirrors: count,
+      /** What the preview would create, the stack's own included. */
+      resources: count,
+      /** The whole `pulumi preview`: medians over the runs (each figure its own median). */
+      wallSeconds: duration,
+      /** The program process: node's start to its main module run (every resource declared). */
+      programEvaluatedSeconds: duration,
+      /** ... to its exit (every registration answered by the engine). */
+      programSeconds: duration,
+      programCpuSeconds: duration,
+      programPeakRssMb: z.number().nonnegative(),
+      wallSecondsEach: z.array(duration).min(1),
+    }),
+    z.object({ status: z.literal("failed"), mirrors: count, error: z.string() }),
+  ]),
   "provider-strings": z.object({
     mirrors: count,
     /** Every host's items as JSON text, summed (UTF-8). */

@@ -36,9 +36,13 @@ test("the program clock records src/index.ts, loaded and evaluated", { timeout: 
       .split("\n")
       .map((line) => JSON.parse(line));
     assert.equal(records.length, 1, "one record: the program process only");
-    const [{ file, startedMs, loadStartMs, evaluatedMs }] = records;
+    const [{ file, startedMs, loadStartMs, evaluatedMs, exitedMs, maxRssKb, cpuMs }] = records;
     assert.equal(file, join(root, "src", "index.ts"));
     assert.ok(startedMs <= loadStartMs && loadStartMs <= evaluatedMs, JSON.stringify(records[0]));
+    assert.ok(evaluatedMs <= exitedMs, JSON.stringify(records[0]));
+    // The process's own figures, as GNU time measured them around the same process (within 10 %).
+    assert.ok(Math.abs(maxRssKb / 1024 - run.peakRssMb) <= run.peakRssMb / 10, `${maxRssKb} KB, ${run.peakRssMb} MB`);
+    assert.ok(cpuMs > 0 && cpuMs / 1000 <= run.cpuSeconds + 0.05, `${cpuMs} ms, ${run.cpuSeconds} s`);
     assert.ok(run.registrations > 1, "the program declared its resources");
   } finally {
     rmSync(scratch, { recursive: true, force: true });

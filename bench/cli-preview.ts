@@ -1,0 +1,163 @@
+/**
+ * Benchmark (not a test): the real `pulumi preview` of a new stack of N mirrors (default 10, 100
+ * and 1000): the Pulumi CLI, its engine, the language host, the dynamic provider's checks and the
+ * program, as a user runs them. bench/program-scale.ts times the program alone against a stand-in
+ * engine; this is the same program under the real one.
+ *
+ * The fleet is the lab stack's, with mirror-1..mirror-N at addresses no host answers: a new stack
+ * has nothing to refresh and a resource to create is only checked, so no host is reached (the
+ * bench fails if the host layer counted any command). Each size's stack is made once per bench run
+ * (its secrets set in one `pulumi config set-all`), then previewed --runs times (3 unless told).
+ * Each run records the whole command's wall time and the program process's own figures, measured
+ * inside it by ./support/program-clock.cjs: start to resources declared, start to exit (the last
+ * registration answered), CPU and peak RSS. Needs the lab's client key (`lab.sh up` made it once),
+ * not the lab's hosts.
+ *
+ *   node --import tsx bench/cli-preview.ts [mirrors...] [--runs N]
+ */
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { labDir } from "../test/lab/lab";
+import { labSecrets } from "../test/lab/pulumi-lab";
+import { pulumiStack, stackSecrets, type LabStack } from "../test/lab/pulumi-stack";
+import { stackFleet } from "../test/support/stack-fleet";
+import { benchArgs } from "./support/bench-args";
+import { median } from "./support/median";
+import { pulumiFailure } from "./support/pulumi-failure";
+import type { Row } from "./support/result-rows";
+import { recordResults } from "./support/results";
+
+const { runs, sizes } = benchArgs(process.argv.slice(2), { runs: 3, sizes: [10, 100, 1000] });
+const clockPreload = join(__dirname, "support", "program-clock.cjs");
+const previewDir = join(labDir, "pulumi-preview");
+const stackDir = (mirrors: number) => join(previewDir, `preview-${mirrors}`);
+
+/** The lab fleet with mirror-1..mirror-N, each mirror-1's settings at an address of its own. */
+function previewFleet(mirrors: number): Record<string, any> {
+  const fleet = stackFleet("lab");
+  const template = fleet.hosts["mirror-1"];
+  for (const name of Object.keys(fleet.hosts)) if (name.startsWith("mirror-")) delete fleet.hosts[name];
+  for (let i = 1; i <= mirrors; i++) {
+    // 198.18.0.0/15, the benchmarking range: no host of the lab or the machine's network has it.
+    const address = `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    fleet.hosts[`mirror-${i}`] = { ...structuredClone(template), address };
+  }
+  return fleet;
+}
+
+/**
+ * Every secret the fleet needs: the lab stack's for lyra, vega and mirror-1's keys, random ones
+ * for the other mirrors' (pulumi-stack.ts's stackSecrets).
+ */
+async function previewStack(mirrors: number): Promise<LabStack> {
+  const fleet = previewFleet(mirrors);
+  // Beside the stack's directory, which a fresh stack starts by removing.
+  const secretsFile = join(previewDir, `preview-${mirrors}-secrets.json`);
+  mkdirSync(previewDir, { recursive: true });
+  rmSync(secretsFile, { force: true });
+  return pulumiStack(
+    {
+      stack: "lab",
+      dir: stackDir(mirrors),
+      fleet: () => fleet,
+      secrets: () => stackSecrets(fleet, "stacks/Pulumi.lab.yaml", secretsFile, labSecrets()),
+    },
+    { fresh: true, secretsInOneCommand: true },
+  );
+}
+
+interface ProgramClock {
+  startedMs: number;
+  evaluatedMs: number;
+  exitedMs: number;
+  maxRssKb: number;
+  cpuMs: number;
+}
+
+type Measured = Omit<Extract<Row<"cli-preview">, { status: "measured" }>, "status" | "mirrors" | "wallSecondsEach">;
+
+async function previewOnce(stack: LabStack, mirrors: number): Promise<Measured> {
+  const clockLog = join(stackDir(mirrors), "program-clock.log");
+  rmSync(clockLog, { force: true });
+  stack.resetCounters();
+  const run = await stack.pulumi(["preview", "--stack", stack.stack], {
+    env: {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${clockPreload}`.trim(),
+      LYRA_PROGRAM_CLOCK_LOG: clockLog,
+    },
+    timeoutMs: 10 * 60_000,
+  });
+  if (run.code !== 0) throw new Error(`pulumi preview exited ${run.code}:\n${pulumiFailure(run.output)}`);
+  const reached = Object.entries(stack.counters()).filter(([, c]) => c.remoteCommands > 0);
+  if (reached.length > 0) throw new Error(`the preview reached hosts: ${reached.map(([h]) => h).join(", ")}`);
+  const toCreate = /\+ (\d+) to create/.exec(run.output);
+  if (!toCreate) throw new Error(`no "to create" count in the preview's output:\n${run.output.slice(-2000)}`);
+  const clocks = readFileSync(clockLog, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as ProgramClock);
+  if (clocks.length !== 1) throw new Error(`${clocks.length} program processes recorded, not 1`);
+  const [clock] = clocks;
+  return {
+    resources: Number(toCreate[1]),
+    wallSeconds: run.ms / 1000,
+    programEvaluatedSeconds: (clock.evaluatedMs - clock.startedMs) / 1000,
+    programSeconds: (clock.exitedMs - clock.startedMs) / 1000,
+    programCpuSeconds: clock.cpuMs / 1000,
+    programPeakRssMb: clock.maxRssKb / 1024,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const recorded: Row<"cli-preview">[] = [];
+  const header = "mirrors  resources  preview s  program: declared s  exited s  cpu s  peak RSS MB";
+  const table = [header];
+  for (const mirrors of sizes) {
+    let line: string;
+    try {
+      const stack = await previewStack(mirrors);
+      const each: Measured[] = [];
+      for (let run = 0; run < runs; run++) each.push(await previewOnce(stack, mirrors));
+      const m = (key: keyof Measured) => median(each.map((x) => x[key]));
+      const row = {
+        status: "measured" as const,
+        mirrors,
+        resources: each[0].resources,
+        wallSeconds: m("wallSeconds"),
+        programEvaluatedSeconds: m("programEvaluatedSeconds"),
+        programSeconds: m("programSeconds"),
+        programCpuSeconds: m("programCpuSeconds"),
+        programPeakRssMb: m("programPeakRssMb"),
+        wallSecondsEach: each.map((x) => x.wallSeconds),
+      };
+      recorded.push(row);
+      line = [
+        String(mirrors).padStart(7),
+        String(row.resources).padStart(9),
+        row.wallSeconds.toFixed(2).padStart(9),
+        row.programEvaluatedSeconds.toFixed(2).padStart(19),
+        row.programSeconds.toFixed(2).padStart(8),
+        row.programCpuSeconds.toFixed(2).padStart(5),
+        row.programPeakRssMb.toFixed(0).padStart(11),
+      ].join("  ");
+    } catch (err) {
+      const error = (err as Error).message.split("\n")[0].slice(0, 120);
+      recorded.push({ status: "failed", mirrors, error });
+      line = `${String(mirrors).padStart(7)}  failed: ${error}`;
+    } finally {
+      rmSync(stackDir(mirrors), { recursive: true, force: true });
+      rmSync(join(previewDir, `preview-${mirrors}-secrets.json`), { force: true });
+    }
+    table.push(line);
+    console.log(line);
+  }
+  console.log(`\n${table.join("\n")}`);
+  const what =
+    `the real \`pulumi preview\` of a new lab stack with N mirrors (no host reached): the command's wall time and the program process's ` +
+    `(declared, exited, CPU, peak RSS), medians of ${runs} runs`;
+  console.log(`results: ${recordResults("cli-preview", what, started, recorded)}`);
+  if (recorded.some((r) => r.status === "failed")) process.exitCode = 1;
+}
+
+void main();
