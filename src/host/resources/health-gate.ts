@@ -7,7 +7,6 @@
  * every message, fast failure on an unreachable host).
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConnection } from "../transport/connection";
 import { healthGateProvider } from "./health-gate-provider";
 import { EntryResource, providerEntryText } from "./provider-entry";
 import { connectionInput, HOST_RESOURCE_MODULE, type HostConnectionInputs } from "./resource-support";
@@ -39,7 +38,6 @@ export const healthGateEntry = providerEntryText(
 export class HealthGate extends EntryResource {
   /** What the script printed the last time it passed. */
   declare readonly stdout: pulumi.Output<string>;
-  declare readonly connection: pulumi.Output<HostConnection>;
 
   constructor(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
@@ -60,6 +58,7 @@ export class HealthGate extends EntryResource {
       { ...opts, additionalSecretOutputs: ["stdinSha256", ...(opts.additionalSecretOutputs ?? [])] },
       HOST_RESOURCE_MODULE,
       "HealthGate",
+      ["stdout"],
     );
   }
 }

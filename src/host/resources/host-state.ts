@@ -4,7 +4,6 @@
  * shows up in `pulumi preview` and is repaired by `pulumi up`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConnection } from "../transport/connection";
 import type { ArtifactItem, FileItem, UnitItem } from "./host-state-items";
 import { hostStateProvider, type HostStateItemsText } from "./host-state-provider";
 import { EntryResource, providerEntryText } from "./provider-entry";
@@ -61,11 +60,10 @@ export const hostStateEntry = providerEntryText(
  * one JSON text, and `secretFiles` as another (secret). Pulumi's SDK spends a promise on every
  * nested value and several on every property it serializes, which made a host's items cost more
  * than the rest of the program; the CLI decodes JSON text in `pulumi preview --diff`, so the diff
- * still shows item by item. The state (outputs) holds each item as the host has it.
+ * still shows item by item. The state (outputs) holds each item as the host has it; the program
+ * reads back `converged` only (./output-properties.ts).
  */
 export class HostState extends EntryResource {
-  /** The connection used (secret when it holds a private key). */
-  declare readonly connection: pulumi.Output<HostConnection>;
   /** A digest of the host's items as last applied or read: it changes exactly when the host changed. */
   declare readonly converged: pulumi.Output<string>;
 
@@ -96,6 +94,7 @@ export class HostState extends EntryResource {
       { ...opts, additionalSecretOutputs: ["secretFiles", ...(opts.additionalSecretOutputs ?? [])] },
       HOST_RESOURCE_MODULE,
       "HostState",
+      ["converged"],
     );
   }
 }

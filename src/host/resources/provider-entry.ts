@@ -21,6 +21,7 @@
  * do (tsx stays installed for them).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { withOutputProperties } from "./output-properties";
 
 const methods = ["check", "diff", "create", "read", "update", "delete"] as const;
 
@@ -62,7 +63,9 @@ export const dynamicResourceType = (module: string, type: string) => `pulumi-nod
 
 /**
  * A Pulumi dynamic resource (type `pulumi-nodejs:dynamic/<module>:<type>`, served by the Node.js
- * dynamic provider) whose provider is the given entry text.
+ * dynamic provider) whose provider is the given entry text. `outputs`, when given: the only
+ * properties the program reads back (./output-properties.ts); the others are sent, and kept in
+ * state, all the same.
  */
 export abstract class EntryResource extends pulumi.CustomResource {
   constructor(
@@ -72,8 +75,10 @@ export abstract class EntryResource extends pulumi.CustomResource {
     opts: pulumi.CustomResourceOptions,
     module: string,
     type: string,
+    outputs?: readonly string[],
   ) {
     if ("__provider" in props) throw new Error(`${type} '${name}': __provider is reserved for the provider`);
-    super(dynamicResourceType(module, type), name, { ...props, __provider: entryText }, opts);
+    const all = { ...props, __provider: entryText };
+    super(dynamicResourceType(module, type), name, outputs ? withOutputProperties(all, outputs) : all, opts);
   }
 }
