@@ -30,7 +30,9 @@ export type OutputProperties = "read properties only" | "kept: the SDK changed";
  * it did, so a test notices when an SDK upgrade moves the function. The SDK calls it through the
  * rpc module's exports object, so replacing the export reaches every caller.
  */
-export function outputsOnlyForReadProperties(rpc: RpcModule = require("@pulumi/pulumi/runtime/rpc")): OutputProperties {
+export function outputsOnlyForReadProperties(
+  rpc = require("@pulumi/pulumi/runtime/rpc") as RpcModule,
+): OutputProperties {
   const original = rpc.transferProperties;
   if (typeof original !== "function") return "kept: the SDK changed";
   if (original[changed]) return "read properties only";
