@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { labDir } from "../test/lab/lab";
 import { labSecrets } from "../test/lab/pulumi-lab";
 import { pulumiStack, stackSecrets, type LabStack } from "../test/lab/pulumi-stack";
-import { stackFleet } from "../test/support/stack-fleet";
+import { fleetWithMirrors } from "../test/support/stack-fleet";
 import { benchArgs } from "./support/bench-args";
 import { median } from "./support/median";
 import { pulumiFailure } from "./support/pulumi-failure";
@@ -33,17 +33,9 @@ const previewDir = join(labDir, "pulumi-preview");
 const stackDir = (mirrors: number) => join(previewDir, `preview-${mirrors}`);
 
 /** The lab fleet with mirror-1..mirror-N, each mirror-1's settings at an address of its own. */
-function previewFleet(mirrors: number): Record<string, any> {
-  const fleet = stackFleet("lab");
-  const template = fleet.hosts["mirror-1"];
-  for (const name of Object.keys(fleet.hosts)) if (name.startsWith("mirror-")) delete fleet.hosts[name];
-  for (let i = 1; i <= mirrors; i++) {
-    // 198.18.0.0/15, the benchmarking range: no host of the lab or the machine's network has it.
-    const address = `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
-    fleet.hosts[`mirror-${i}`] = { ...structuredClone(template), address };
-  }
-  return fleet;
-}
+const previewFleet = (mirrors: number) =>
+  // 198.18.0.0/15, the benchmarking range: no host of the lab or the machine's network has it.
+  fleetWithMirrors("lab", mirrors, (i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 
 /**
  * Every secret the fleet needs: the lab stack's for lyra, vega and mirror-1's keys, random ones

@@ -12,13 +12,21 @@ export function stackFleet(stack: string): Record<string, any> {
   );
 }
 
-/** The home stack with `mirrors` mirrors, each mirror-1's settings at an address of its own. */
-export function homeFleetWithMirrors(mirrors: number): Record<string, any> {
-  const fleet = stackFleet("home");
+/** A stack's fleet with mirror-1..mirror-N, each mirror-1's settings at the address `addressOf` gives it. */
+export function fleetWithMirrors(
+  stack: string,
+  mirrors: number,
+  addressOf: (mirror: number) => string,
+): Record<string, any> {
+  const fleet = stackFleet(stack);
   const template = fleet.hosts["mirror-1"];
   for (const name of Object.keys(fleet.hosts)) if (name.startsWith("mirror-")) delete fleet.hosts[name];
-  for (let i = 1; i <= mirrors; i++) {
-    fleet.hosts[`mirror-${i}`] = { ...template, address: `10.${Math.floor(i / 250) + 1}.${i % 250}.${(i % 200) + 20}` };
-  }
+  for (let i = 1; i <= mirrors; i++)
+    fleet.hosts[`mirror-${i}`] = { ...structuredClone(template), address: addressOf(i) };
   return fleet;
+}
+
+/** The home stack with `mirrors` mirrors, each mirror-1's settings at an address of its own. */
+export function homeFleetWithMirrors(mirrors: number): Record<string, any> {
+  return fleetWithMirrors("home", mirrors, (i) => `10.${Math.floor(i / 250) + 1}.${i % 250}.${(i % 200) + 20}`);
 }
