@@ -2,9 +2,9 @@
 // only in the program's own process, the one running @pulumi/pulumi/cmd/run. When that process
 // exits it appends to LYRA_PROGRAM_CLOCK_LOG, as JSON, when node started and when the program's
 // main module had been loaded and run (SDK start-up, the loader's bundling, and the evaluation
-// that declares every resource), in epoch milliseconds: the program's share of the run, measured
-// under exactly the loader the CLI uses. Also when it exited (every registration answered by the
-// engine), its peak RSS and its CPU time.
+// that declares every resource, until the promise the module exports settles), in epoch
+// milliseconds: the program's share of the run, measured under exactly the loader the CLI uses.
+// Also when it exited (every registration answered by the engine), its peak RSS and its CPU time.
 "use strict";
 const log = process.env.LYRA_PROGRAM_CLOCK_LOG;
 const isProgram = process.argv.some((arg) => /@pulumi[\\/]pulumi[\\/]cmd[\\/]run([\\/]|$)/.test(arg));
@@ -29,13 +29,22 @@ if (log && isProgram) {
       return originalLoad.apply(this, arguments);
     }
     if (!isAbsolute(file) || /[\\/]node_modules[\\/]/.test(file)) return originalLoad.apply(this, arguments);
+    // Passes through from now on, but stays in the chain: the hooks installed after this one (the
+    // SDK preload's, which keeps TypeScript's compiler unloaded) wrap it, and putting the original
+    // back would drop them for every module loaded after the program starts.
     seen = true;
-    Module._load = originalLoad;
     const loadStartMs = Date.now();
+    let exported;
     try {
-      return originalLoad.apply(this, arguments);
+      exported = originalLoad.apply(this, arguments);
+      return exported;
     } finally {
       const record = { file, startedMs: performance.timeOrigin, loadStartMs, evaluatedMs: Date.now() };
+      // A program that declares its resources in turns exports a promise: evaluated when it settles.
+      if (typeof exported?.then === "function") {
+        const settled = () => (record.evaluatedMs = Date.now());
+        exported.then(settled, settled);
+      }
       process.once("exit", () => {
         const usage = process.resourceUsage();
         const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
