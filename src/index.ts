@@ -42,7 +42,11 @@ if (invalid.length > 0) {
 const secret = (key: string) => pulumi.secret(configValue(key)!);
 const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
 const privateKey = configValue(sshPrivateKeySecret) === undefined ? undefined : secret(sshPrivateKeySecret);
-new Fleet("fleet", { plans, secrets, privateKey });
+const fleet = new Fleet("fleet", { plans, secrets, privateKey });
 
-export const hosts = fleetExports(plans);
-export const broker = `${brokerOf(model).host}:${brokerOf(model).port}`;
+// The stack's outputs (`pulumi stack output hosts`, `broker`), once the fleet is declared: it is
+// declared in turns (./fleet/fleet.ts), and the runner waits for what the program exports.
+export = fleet.declared.then(() => ({
+  hosts: fleetExports(plans),
+  broker: `${brokerOf(model).host}:${brokerOf(model).port}`,
+}));

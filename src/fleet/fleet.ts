@@ -23,10 +23,27 @@ export interface FleetArgs {
 
 const FLEET_TYPE = "lyra-fleet:fleet:Fleet";
 
+/**
+ * How many hosts (then gates) are declared in one turn of the event loop. The SDK sends a
+ * registration only when the program lets it run: declared all at once, a 1000-mirror fleet's
+ * registrations all waited for the last host, holding every host's items text at once, while the
+ * engine and the dynamic provider had nothing to do. In turns, the engine checks the first hosts
+ * while the program declares the rest, and each host's text is let go once sent.
+ */
+const HOSTS_PER_TURN = 50;
+
+/** Lets the event loop run: the SDK serializes and sends what was declared so far. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class Fleet extends pulumi.ComponentResource {
   readonly hosts: Record<string, Host> = {};
   /** Every planned container, by "<host>/<name>". */
   readonly containers: Record<string, Container> = {};
+  /**
+   * Settles once every resource of the fleet is declared, in turns (see HOSTS_PER_TURN); rejects
+   * with the error that stopped it. The program exports it, so the runner waits for it.
+   */
+  readonly declared: Promise<void>;
 
   constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(FLEET_TYPE, name, {}, opts);
@@ -57,79 +74,91 @@ export class Fleet extends pulumi.ComponentResource {
         }
       }
     }
-    /** The resource standing for a prerequisite on another host, once declared. */
-    const resourceOf = (p: Prerequisite): pulumi.Resource | undefined =>
-      p.kind === "container" ? this.containers[`${p.host}/${p.container}`] : this.hosts[p.host]?.state;
+    this.declared = this.inTurns(async (turn) => {
+      /** The resource standing for a prerequisite on another host, once declared. */
+      const resourceOf = (p: Prerequisite): pulumi.Resource | undefined =>
+        p.kind === "container" ? this.containers[`${p.host}/${p.container}`] : this.hosts[p.host]?.state;
 
-    for (const hostName of convergeOrder(plans)) {
-      const plan = planOf(hostName);
-      // What this host's units wait for on other hosts (the order among its own units is in its
-      // plan). A container on the unit's own host comes after the host (it mounts the host's
-      // config), so its units cannot wait for it: they are clients that retry, as they must across
-      // every broker restart anyway.
-      const dependsOn = new Set<pulumi.Resource>();
-      for (const prerequisite of plan.units.flatMap((u) => u.after)) {
-        if (prerequisite.host === hostName) continue;
-        const resource = resourceOf(prerequisite);
-        if (resource) dependsOn.add(resource);
+      for (const hostName of convergeOrder(plans)) {
+        await turn();
+        const plan = planOf(hostName);
+        // What this host's units wait for on other hosts (the order among its own units is in its
+        // plan). A container on the unit's own host comes after the host (it mounts the host's
+        // config), so its units cannot wait for it: they are clients that retry, as they must across
+        // every broker restart anyway.
+        const dependsOn = new Set<pulumi.Resource>();
+        for (const prerequisite of plan.units.flatMap((u) => u.after)) {
+          if (prerequisite.host === hostName) continue;
+          const resource = resourceOf(prerequisite);
+          if (resource) dependsOn.add(resource);
+        }
+        const host = new Host(
+          hostName,
+          { plan, connection: sharedConnectionOf(hostName), secrets, dependsOn: [...dependsOn] },
+          { parent: this, parentType: FLEET_TYPE },
+        );
+        this.hosts[hostName] = host;
+        for (const spec of plan.containers) {
+          this.containers[`${hostName}/${spec.name}`] = new Container(
+            `${hostName}:${spec.name}`,
+            { container: spec, connection: connectionOf(hostName), host },
+            { parent: this, dependsOn: [host.state] },
+          );
+        }
       }
-      const host = new Host(
-        hostName,
-        { plan, connection: sharedConnectionOf(hostName), secrets, dependsOn: [...dependsOn] },
-        { parent: this, parentType: FLEET_TYPE },
-      );
-      this.hosts[hostName] = host;
-      for (const spec of plan.containers) {
-        this.containers[`${hostName}/${spec.name}`] = new Container(
-          `${hostName}:${spec.name}`,
-          { container: spec, connection: connectionOf(hostName), host },
-          { parent: this, dependsOn: [host.state] },
+
+      // The broker: on the host whose plan has the MQTT round trip, standing for what that waits for.
+      const brokerPlan = plans.find((p) => p.mqttRoundTrips.length > 0);
+      const brokerHost = brokerPlan ? this.hosts[brokerPlan.host] : undefined;
+      const broker = brokerPlan ? (resourceOf(brokerPlan.mqttRoundTrips[0].after) ?? brokerHost!.state) : undefined;
+      // Every host's services are clients of the broker (health, heartbeats, registrations): a
+      // change on the broker's host (a repaired config, a restarted broker) checks them all again.
+      for (const hostName of Object.keys(this.hosts)) {
+        await turn();
+        const host = this.hosts[hostName];
+        const plan = planOf(hostName);
+        const brokerClient = broker !== undefined && brokerHost !== undefined && host !== brokerHost;
+        // Re-run when the plan or a secret in the host's files (through a hash) changes, and after
+        // every apply that changed the host or the broker's host, a repair included (their states'
+        // converged digests).
+        const triggers = [
+          sha256(JSON.stringify(gatedPlan(plan))),
+          ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
+          host.state.converged,
+          ...(brokerClient ? [brokerHost.state.converged] : []),
+        ];
+        healthGate(
+          `${hostName}:health-gate`,
+          { plan, connection: sharedConnectionOf(hostName), triggers },
+          { parent: this, dependsOn: brokerClient ? [host.state, broker] : [host.state] },
         );
       }
-    }
-
-    // The broker: on the host whose plan has the MQTT round trip, standing for what that waits for.
-    const brokerPlan = plans.find((p) => p.mqttRoundTrips.length > 0);
-    const brokerHost = brokerPlan ? this.hosts[brokerPlan.host] : undefined;
-    const broker = brokerPlan ? (resourceOf(brokerPlan.mqttRoundTrips[0].after) ?? brokerHost!.state) : undefined;
-    // Every host's services are clients of the broker (health, heartbeats, registrations): a
-    // change on the broker's host (a repaired config, a restarted broker) checks them all again.
-    for (const hostName of Object.keys(this.hosts)) {
-      const host = this.hosts[hostName];
-      const plan = planOf(hostName);
-      const brokerClient = broker !== undefined && brokerHost !== undefined && host !== brokerHost;
-      // Re-run when the plan or a secret in the host's files (through a hash) changes, and after
-      // every apply that changed the host or the broker's host, a repair included (their states'
-      // converged digests).
-      const triggers = [
-        sha256(JSON.stringify(gatedPlan(plan))),
-        ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
-        host.state.converged,
-        ...(brokerClient ? [brokerHost.state.converged] : []),
-      ];
-      healthGate(
-        `${hostName}:health-gate`,
-        { plan, connection: sharedConnectionOf(hostName), triggers },
-        { parent: this, dependsOn: brokerClient ? [host.state, broker] : [host.state] },
-      );
-    }
-    for (const plan of plans) {
-      for (const roundTrip of plan.mqttRoundTrips) {
-        const after = resourceOf(roundTrip.after) ?? this.hosts[plan.host].state;
-        // The broker's module wrote the check; the password goes on stdin, never into the script.
-        new HealthGate(
-          `${plan.host}:${roundTrip.name}`,
-          {
-            connection: sharedConnectionOf(plan.host),
-            label: roundTrip.name,
-            script: roundTrip.script,
-            stdin: secrets[roundTrip.passwordKey].apply((password) => `${password}\n`),
-            triggers: [after.urn, this.hosts[plan.host].state.converged],
-          },
-          { parent: this, dependsOn: [after] },
-        );
+      for (const plan of plans) {
+        for (const roundTrip of plan.mqttRoundTrips) {
+          const after = resourceOf(roundTrip.after) ?? this.hosts[plan.host].state;
+          // The broker's module wrote the check; the password goes on stdin, never into the script.
+          new HealthGate(
+            `${plan.host}:${roundTrip.name}`,
+            {
+              connection: sharedConnectionOf(plan.host),
+              label: roundTrip.name,
+              script: roundTrip.script,
+              stdin: secrets[roundTrip.passwordKey].apply((password) => `${password}\n`),
+              triggers: [after.urn, this.hosts[plan.host].state.converged],
+            },
+            { parent: this, dependsOn: [after] },
+          );
+        }
       }
-    }
-    this.registerOutputs({ hosts: Object.keys(this.hosts) });
+      this.registerOutputs({ hosts: Object.keys(this.hosts) });
+    });
+  }
+
+  /** Runs `declare`, which calls `turn()` before each host or gate: every HOSTS_PER_TURN, a turn passes. */
+  private async inTurns(declare: (turn: () => Promise<void>) => Promise<void>): Promise<void> {
+    let declared = 0;
+    await declare(async () => {
+      if (++declared % HOSTS_PER_TURN === 0) await nextTurn();
+    });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Child-process entry: reads EvaluateOptions as JSON on stdin, evaluates the program under mocks,
- * writes {registrations} (or {count} when options.record is false) or {error} as JSON to the file named by argv[2] (stdout would be cut
- * short by the exit the Pulumi runtime's open handles force), with whether the SDK's promises
+ * writes {registrations, outputs} (or {count, outputs} when options.record is false) or {error} as
+ * JSON to the file named by argv[2] (stdout would be cut short by the exit the Pulumi runtime's
+ * open handles force), with whether the SDK's promises
  * still carry stack traces after the program ran (sdkPromiseStacks), whether its resources still
  * get source positions (sdkSourcePositions), and whether its protobuf strings are still
  * google-protobuf's own code (sdkProtobufStrings).
@@ -16,8 +17,8 @@ async function main(): Promise<void> {
   const options = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   let output: unknown;
   try {
-    const result = await evaluateProgram(options, join(__dirname, "..", "..", "src", "index.ts"));
-    output = typeof result === "number" ? { count: result } : { registrations: result };
+    const { registrations, outputs } = await evaluateProgram(options, join(__dirname, "..", "..", "src", "index.ts"));
+    output = typeof registrations === "number" ? { count: registrations, outputs } : { registrations, outputs };
   } catch (err) {
     output = { error: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } };
   }

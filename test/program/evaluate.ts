@@ -34,6 +34,8 @@ export type Loader = keyof typeof loaders;
 
 export interface Evaluation {
   registrations: Registration[];
+  /** The stack outputs the program exported (src/index.ts: a promise of them). */
+  outputs?: unknown;
   error?: { name: string; message: string; stack?: string };
   /** Whether the SDK's promises still carried stack traces once the program had run. */
   sdkPromiseStacks: boolean;
@@ -61,6 +63,7 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
   rmSync(dirname(outFile), { recursive: true, force: true });
   return {
     registrations: parsed.registrations ?? [],
+    outputs: parsed.outputs,
     error: parsed.error,
     sdkPromiseStacks: parsed.sdkPromiseStacks ?? true,
     sdkSourcePositions: parsed.sdkSourcePositions ?? true,

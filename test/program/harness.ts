@@ -56,7 +56,13 @@ export interface EvaluateOptions {
   preload?: string[];
 }
 
-export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<Registration[] | number> {
+/** What the program registered (or how many, unrecorded), and the stack outputs it exported. */
+export interface ProgramRun {
+  registrations: Registration[] | number;
+  outputs: unknown;
+}
+
+export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<ProgramRun> {
   const registrations: Registration[] = [];
   let count = 0;
   await pulumi.runtime.setMocks(
@@ -124,8 +130,10 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   );
 
   for (const module of options.preload ?? []) require(module);
-  require(programPath);
+  // The program declares its fleet in turns and exports the promise of the stack's outputs: an
+  // error in a later turn rejects it.
+  const outputs: unknown = await (require(programPath) as unknown);
   await settings.waitForRPCs();
-  if (!record) return count;
-  return registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  if (!record) return { registrations: count, outputs };
+  return { registrations: registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)), outputs };
 }

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { parseFleet } from "../../src/model/load";
 import { planFleet } from "../../src/render";
+import { fleetExports } from "../../src/fleet/exports";
+import { homeFleetWithMirrors } from "../support/stack-fleet";
 import { evaluate, stackFleet, testSecrets, type Evaluation } from "./evaluate";
 import type { Registration } from "./harness";
 
@@ -450,6 +452,25 @@ test("a pin and back: the second evaluation declares exactly what the first did 
   const back = evaluate({ stack: "home", fleet, secrets: homeSecrets });
   assert.deepEqual(changedResources(back), []);
   assert.deepEqual(back.registrations, home.registrations);
+});
+
+test("the stack outputs, exported once the fleet is declared: each host's address, role, services and docs, and the broker", () => {
+  const plans = planFleet(parseFleet(homeFleet, "stacks/Pulumi.home.yaml"));
+  assert.deepEqual(home.outputs, { hosts: fleetExports(plans), broker: "vega:1883" });
+});
+
+test("a fleet declared in many turns declares every host, its gate and its place in the order", () => {
+  const fleet = homeFleetWithMirrors(120);
+  const many = evaluate({ stack: "home", fleet, secrets: testSecrets(fleet) });
+  assert.equal(many.error, undefined, many.error?.message);
+  for (let i = 1; i <= 120; i++) {
+    const state = named(many.registrations, TYPE.state, `mirror-${i}:state`);
+    const gate = named(many.registrations, TYPE.gate, `mirror-${i}:health-gate`);
+    // Each mirror's units wait for the broker: its state for vega's, its gate for its own state.
+    assert.ok(state.dependencies.includes(named(many.registrations, TYPE.container, "vega:mqtt-broker-container").urn));
+    assert.ok(gate.dependencies.includes(state.urn), `mirror-${i}'s gate after its state`);
+  }
+  assert.deepEqual(Object.keys((many.outputs as { hosts: object }).hosts).length, 122);
 });
 
 test("an invalid stack registers nothing and says why, naming the file and path", () => {
