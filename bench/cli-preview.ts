@@ -31,6 +31,8 @@ const { runs, sizes } = benchArgs(process.argv.slice(2), { runs: 3, sizes: [10, 
 const clockPreload = join(__dirname, "support", "program-clock.cjs");
 const previewDir = join(labDir, "pulumi-preview");
 const stackDir = (mirrors: number) => join(previewDir, `preview-${mirrors}`);
+/** Beside the stack's directory, which a fresh stack starts by removing. */
+const secretsFile = (mirrors: number) => join(previewDir, `preview-${mirrors}-secrets.json`);
 
 /** The lab fleet with mirror-1..mirror-N, each mirror-1's settings at an address of its own. */
 const previewFleet = (mirrors: number) =>
@@ -43,16 +45,14 @@ const previewFleet = (mirrors: number) =>
  */
 async function previewStack(mirrors: number): Promise<LabStack> {
   const fleet = previewFleet(mirrors);
-  // Beside the stack's directory, which a fresh stack starts by removing.
-  const secretsFile = join(previewDir, `preview-${mirrors}-secrets.json`);
   mkdirSync(previewDir, { recursive: true });
-  rmSync(secretsFile, { force: true });
+  rmSync(secretsFile(mirrors), { force: true });
   return pulumiStack(
     {
       stack: "lab",
       dir: stackDir(mirrors),
       fleet: () => fleet,
-      secrets: () => stackSecrets(fleet, "stacks/Pulumi.lab.yaml", secretsFile, labSecrets()),
+      secrets: () => stackSecrets(fleet, "stacks/Pulumi.lab.yaml", secretsFile(mirrors), labSecrets()),
     },
     { fresh: true, secretsInOneCommand: true },
   );
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       line = `${String(mirrors).padStart(7)}  failed: ${error}`;
     } finally {
       rmSync(stackDir(mirrors), { recursive: true, force: true });
-      rmSync(join(previewDir, `preview-${mirrors}-secrets.json`), { force: true });
+      rmSync(secretsFile(mirrors), { force: true });
     }
     table.push(line);
     console.log(line);

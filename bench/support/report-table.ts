@@ -60,6 +60,22 @@ function perHostMax(
   return { value: `max ${worst} (${hosts.map(([h, c]) => `${h} ${c[key]}`).join(", ")})`, judged: worst };
 }
 
+/** A row that recorded its failure instead of a measurement. */
+type Failed = { status: "failed"; error: string };
+
+/**
+ * A measured row's figure: none without the row; a failed measurement shows its error (and so
+ * misses any target it is held to).
+ */
+function figureOf<R extends { status: string }>(
+  row: R | undefined,
+  figure: (row: Exclude<R, Failed>) => Figure,
+): Figure | undefined {
+  if (row === undefined) return undefined;
+  if (row.status === "failed") return { value: `failed: ${(row as unknown as Failed).error}` };
+  return figure(row as Exclude<R, Failed>);
+}
+
 export function reportRows(results: AllResults): ReportRow[] {
   const rows: ReportRow[] = [];
   /** One row from `source`'s results: `measure` gives undefined when they hold no such figure. */
@@ -114,29 +130,24 @@ export function reportRows(results: AllResults): ReportRow[] {
     const measured = (how: "cli" | "floor") => (r: BenchResults<"program-scale">) =>
       r.rows.find((x) => x.how === how && x.mirrors === mirrors);
     const cli = measured("cli");
-    add("program-scale", `program, ${plural(mirrors, "mirror")}: evaluation wall`, targets[mirrors]?.wall, (r) => {
-      const row = cli(r);
-      if (!row) return undefined;
-      if (row.status === "failed") return { value: `failed: ${row.error}` };
-      const runs = row.wallSecondsEach ? `, median of ${row.wallSecondsEach.length} runs` : "";
-      return {
-        value: `${s(row.wallSeconds, 2)}, cpu ${s(row.cpuSeconds, 2)}${runs}, ${row.label}`,
-        judged: row.wallSeconds,
-      };
-    });
-    add("program-scale", `program, ${plural(mirrors, "mirror")}: peak memory`, targets[mirrors]?.memory, (r) => {
-      const row = cli(r);
-      if (!row) return undefined;
-      if (row.status === "failed") return { value: `failed: ${row.error}` };
-      return { value: `${row.peakRssMb.toFixed(0)} MB`, judged: row.peakRssMb };
-    });
+    add("program-scale", `program, ${plural(mirrors, "mirror")}: evaluation wall`, targets[mirrors]?.wall, (r) =>
+      figureOf(cli(r), (row) => {
+        const runs = row.wallSecondsEach ? `, median of ${row.wallSecondsEach.length} runs` : "";
+        return {
+          value: `${s(row.wallSeconds, 2)}, cpu ${s(row.cpuSeconds, 2)}${runs}, ${row.label}`,
+          judged: row.wallSeconds,
+        };
+      }),
+    );
+    add("program-scale", `program, ${plural(mirrors, "mirror")}: peak memory`, targets[mirrors]?.memory, (r) =>
+      figureOf(cli(r), (row) => ({ value: `${row.peakRssMb.toFixed(0)} MB`, judged: row.peakRssMb })),
+    );
     // What the SDK costs for as many empty resources: the least any program of this shape can cost.
-    add("program-scale", `program, ${plural(mirrors, "mirror")}: SDK floor`, undefined, (r) => {
-      const row = measured("floor")(r);
-      if (!row) return undefined;
-      if (row.status === "failed") return { value: `failed: ${row.error}` };
-      return { value: `${s(row.wallSeconds, 2)}, ${row.peakRssMb.toFixed(0)} MB, ${row.resources} empty resources` };
-    });
+    add("program-scale", `program, ${plural(mirrors, "mirror")}: SDK floor`, undefined, (r) =>
+      figureOf(measured("floor")(r), (row) => ({
+        value: `${s(row.wallSeconds, 2)}, ${row.peakRssMb.toFixed(0)} MB, ${row.resources} empty resources`,
+      })),
+    );
   }
 
   // The same program under the real CLI and engine: a new stack's `pulumi preview`. Held to the same
@@ -144,23 +155,17 @@ export function reportRows(results: AllResults): ReportRow[] {
   // main module's run.
   for (const mirrors of [10, 100, 1000]) {
     const preview = (r: BenchResults<"cli-preview">) => r.rows.find((x) => x.mirrors === mirrors);
-    add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: program wall`, targets[mirrors]?.wall, (r) => {
-      const row = preview(r);
-      if (!row) return undefined;
-      if (row.status === "failed") return { value: `failed: ${row.error}` };
-      return {
+    add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: program wall`, targets[mirrors]?.wall, (r) =>
+      figureOf(preview(r), (row) => ({
         value:
           `${s(row.programSeconds, 2)} (declared at ${s(row.programEvaluatedSeconds, 2)}), cpu ${s(row.programCpuSeconds, 2)}; ` +
           `whole preview ${s(row.wallSeconds, 2)}, ${row.resources} resources, median of ${row.wallSecondsEach.length} runs`,
         judged: row.programSeconds,
-      };
-    });
-    add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: program memory`, targets[mirrors]?.memory, (r) => {
-      const row = preview(r);
-      if (!row) return undefined;
-      if (row.status === "failed") return { value: `failed: ${row.error}` };
-      return { value: `${row.programPeakRssMb.toFixed(0)} MB`, judged: row.programPeakRssMb };
-    });
+      })),
+    );
+    add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: program memory`, targets[mirrors]?.memory, (r) =>
+      figureOf(preview(r), (row) => ({ value: `${row.programPeakRssMb.toFixed(0)} MB`, judged: row.programPeakRssMb })),
+    );
   }
 
   // How `pulumi up` grows with the mirrors; the no-op is held to the no-op's targets at every size.

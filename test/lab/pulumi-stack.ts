@@ -314,7 +314,8 @@ export async function pulumiStack(
     await must(pulumi(["stack", "init", spec.stack, "--secrets-provider", "passphrase"]), "pulumi stack init");
     if (options.secretsInOneCommand) {
       // A bench's throwaway stack of a thousand mirrors: one `config set` per secret is a CLI run
-      // each, minutes in all. set-all takes the values as arguments, so only for random values.
+      // each, minutes in all. set-all takes the values as arguments, visible in the process list
+      // while it runs: only for a bench's own values (random ones and the lab's keys).
       const args = Object.entries(secrets).flatMap(([key, value]) => ["--secret", `${key}=${value}`]);
       await must(pulumi(["config", "set-all", "--stack", spec.stack, ...args]), "pulumi config set-all");
     } else {
