@@ -17,8 +17,15 @@ async function main(): Promise<void> {
   const options = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   let output: unknown;
   try {
-    const { registrations, outputs } = await evaluateProgram(options, join(__dirname, "..", "..", "src", "index.ts"));
-    output = typeof registrations === "number" ? { count: registrations, outputs } : { registrations, outputs };
+    const { registrations, outputs, mostUnanswered } = await evaluateProgram(
+      options,
+      join(__dirname, "..", "..", "src", "index.ts"),
+    );
+    output = {
+      ...(typeof registrations === "number" ? { count: registrations } : { registrations }),
+      outputs,
+      mostUnanswered,
+    };
   } catch (err) {
     output = { error: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } };
   }

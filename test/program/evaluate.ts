@@ -36,6 +36,8 @@ export interface Evaluation {
   registrations: Registration[];
   /** The stack outputs the program exported (src/index.ts: a promise of them). */
   outputs?: unknown;
+  /** Under an applying engine (EvaluateOptions.applying): the most registrations unanswered at once. */
+  mostUnanswered?: number;
   error?: { name: string; message: string; stack?: string };
   /** Whether the SDK's promises still carried stack traces once the program had run. */
   sdkPromiseStacks: boolean;
@@ -64,6 +66,7 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
   return {
     registrations: parsed.registrations ?? [],
     outputs: parsed.outputs,
+    mostUnanswered: parsed.mostUnanswered,
     error: parsed.error,
     sdkPromiseStacks: parsed.sdkPromiseStacks ?? true,
     sdkSourcePositions: parsed.sdkSourcePositions ?? true,

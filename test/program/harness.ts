@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { answerAsApplied, type ApplyingEngine } from "./applying-engine";
 
 export interface Registration {
   type: string;
@@ -54,12 +55,16 @@ export interface EvaluateOptions {
   record?: boolean;
   /** Modules required before the program: an extension service registering itself (test/fixtures/example-service). */
   preload?: string[];
+  /** Answer each registration once applied, as in `pulumi up` (./applying-engine.ts); absent: at once. */
+  applying?: ApplyingEngine;
 }
 
 /** What the program registered (or how many, unrecorded), and the stack outputs it exported. */
 export interface ProgramRun {
   registrations: Registration[] | number;
   outputs: unknown;
+  /** With `applying`: the most registrations the program had unanswered at once. */
+  mostUnanswered?: number;
 }
 
 export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<ProgramRun> {
@@ -121,6 +126,7 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
       }
       callback(err, res);
     });
+  const mostUnanswered = options.applying ? answerAsApplied(monitor, options.applying) : undefined;
 
   const config: Record<string, string> = { "lyra-fleet:fleet": JSON.stringify(options.fleet) };
   for (const [key, value] of Object.entries(options.secrets)) config[`lyra-fleet:${key}`] = value;
@@ -134,6 +140,11 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   // error in a later turn rejects it.
   const outputs: unknown = await (require(programPath) as unknown);
   await settings.waitForRPCs();
-  if (!record) return { registrations: count, outputs };
-  return { registrations: registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)), outputs };
+  const most = mostUnanswered?.();
+  if (!record) return { registrations: count, outputs, mostUnanswered: most };
+  return {
+    registrations: registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)),
+    outputs,
+    mostUnanswered: most,
+  };
 }

@@ -459,6 +459,24 @@ test("the stack outputs, exported once the fleet is declared: each host's addres
   assert.deepEqual(home.outputs, { hosts: fleetExports(plans), broker: "vega:1883" });
 });
 
+test("under an engine that answers as it applies, as in `pulumi up`, the program keeps its registrations unanswered within its window, and declares everything", () => {
+  const mirrors = 600;
+  const fleet = homeFleetWithMirrors(mirrors);
+  const run = evaluate({ stack: "home", fleet, secrets: testSecrets(fleet), applying: { parallel: 8, applyMs: 2 } });
+  assert.equal(run.error, undefined, run.error?.message);
+  // Every host's state and gate, about 1200 registrations: the engine's answers came far slower
+  // than the program declares, so without the window all of them waited at once.
+  for (let i = 1; i <= mirrors; i++) {
+    named(run.registrations, TYPE.state, `mirror-${i}:state`);
+    named(run.registrations, TYPE.gate, `mirror-${i}:health-gate`);
+  }
+  assert.ok(run.registrations.length > 1200, `${run.registrations.length} registrations`);
+  // The window (200) and one turn of hosts (50), and what the window does not count: the
+  // containers' own resources and the fleet's component.
+  assert.ok(run.mostUnanswered! <= 270, `${run.mostUnanswered} registrations unanswered at once`);
+  assert.ok(run.mostUnanswered! >= 50, `the engine held back answers (${run.mostUnanswered} at most)`);
+});
+
 test("a fleet declared in many turns declares every host, its gate and its place in the order", () => {
   const fleet = homeFleetWithMirrors(120);
   const many = evaluate({ stack: "home", fleet, secrets: testSecrets(fleet) });
