@@ -60,6 +60,17 @@ test("a failed registration counts as answered, and room does not reject", async
   await room; // resolves: the SDK reports the failure itself
 });
 
+test("every caller waiting for room is woken by the answer that makes it", async () => {
+  let answerIt!: () => void;
+  const window = new RegistrationWindow(0);
+  window.add(registered(new Promise<void>((resolve) => (answerIt = resolve))));
+  const first = window.room();
+  const second = window.room();
+  assert.equal(await settles(first), false);
+  answerIt();
+  assert.deepEqual([await settles(first), await settles(second)], [true, true]);
+});
+
 test("a resource whose URN has no promise (an SDK that moved it) is not counted", async () => {
   const window = new RegistrationWindow(0);
   window.add({ urn: {} } as unknown as pulumi.Resource);
