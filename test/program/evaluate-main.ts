@@ -1,8 +1,8 @@
 /**
  * Child-process entry: reads EvaluateOptions as JSON on stdin, evaluates the program under mocks,
- * writes {registrations, outputs} (or {count, outputs} when options.record is false) or {error} as
- * JSON to the file named by argv[2] (stdout would be cut short by the exit the Pulumi runtime's
- * open handles force), with whether the SDK's promises
+ * writes {registrations, outputs} (or {count, outputs} when options.record is false; with
+ * mostUnanswered under an applying engine) or {error} as JSON to the file named by argv[2] (stdout
+ * would be cut short by the exit the Pulumi runtime's open handles force), with whether the SDK's promises
  * still carry stack traces after the program ran (sdkPromiseStacks), whether its resources still
  * get source positions (sdkSourcePositions), and whether its protobuf strings are still
  * google-protobuf's own code (sdkProtobufStrings).

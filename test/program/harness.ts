@@ -140,11 +140,9 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   // error in a later turn rejects it.
   const outputs: unknown = await (require(programPath) as unknown);
   await settings.waitForRPCs();
-  const most = mostUnanswered?.();
-  if (!record) return { registrations: count, outputs, mostUnanswered: most };
   return {
-    registrations: registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)),
+    registrations: record ? registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)) : count,
     outputs,
-    mostUnanswered: most,
+    mostUnanswered: mostUnanswered?.(),
   };
 }
