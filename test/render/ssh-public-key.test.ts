@@ -5,7 +5,7 @@
  * OpenSSH itself (ssh-keygen -y, sshd) checks the same resolution in test/services/config-sync/tools/config-sync-login.test.ts.
  */
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { test } from "node:test";
 import {
   hasSecrets,
@@ -55,9 +55,14 @@ const mpint = (b: Buffer) => {
 };
 
 test("an RSA key in the older PEM format resolves too", () => {
-  const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const privateKey = pair.privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-  const jwk = pair.publicKey.export({ format: "jwk" });
+  // Encoded by the generation itself (see ../support/ssh-test-key.ts: exporting a key that
+  // generateKeyPairSync returned can deadlock Node 20); the JWK comes from a key read back.
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  const jwk = createPublicKey(publicKey).export({ format: "jwk" });
   const blob = Buffer.concat([
     sshString(Buffer.from("ssh-rsa")),
     mpint(Buffer.from(jwk.e!, "base64url")),

@@ -26,10 +26,16 @@ const uint32 = (n: number): Buffer => {
 };
 
 export function testSshKey(comment = "lyra-fleet test key"): TestSshKey {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const jwk = privateKey.export({ format: "jwk" });
-  const seed = Buffer.from(jwk.d!, "base64url");
-  const pub = Buffer.from(jwk.x!, "base64url");
+  // Encoded by the generation itself, not exported from the key it returns: on Node 20 that export
+  // can deadlock the process (seen once in CI: the export holds the key's lock while it allocates,
+  // and a garbage collection then finalizes the spent generation job, which takes the same lock).
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519", {
+    privateKeyEncoding: { type: "pkcs8", format: "der" },
+    publicKeyEncoding: { type: "spki", format: "der" },
+  });
+  // PKCS#8 ends in the 32-byte seed, SPKI in the 32-byte public key (RFC 8410).
+  const seed = privateKey.subarray(-32);
+  const pub = publicKey.subarray(-32);
   const publicBlob = Buffer.concat([sshString("ssh-ed25519"), sshString(pub)]);
 
   // PROTOCOL.key: check integers, the key, its comment, then padding 1, 2, 3... to the block size.
