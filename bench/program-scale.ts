@@ -68,28 +68,32 @@ async function viaCli(fleet: Record<string, any>, runtimeOptions?: Record<string
 /** Under Pulumi's mocks in a child process, loaded through tsx as the program tests load it. */
 function viaMocks(fleet: Record<string, any>): Measured {
   const dir = mkdtempSync(join(tmpdir(), "bench-eval-"));
-  const out = join(dir, "result.json");
-  const input = JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet), record: false });
-  // A large heap limit so the figure is measured rather than cut off by Node's default.
-  const run = spawnSync(
-    "/usr/bin/time",
-    [
-      "-f",
-      "%e %M %U %S",
-      process.execPath,
-      "--max-old-space-size=16384",
-      ...loaders.tsx.args,
-      "test/program/evaluate-main.ts",
-      out,
-    ],
-    { cwd: root, input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-  );
-  const [wall, maxKb, user, system] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-  if (run.status !== 0) throw new Error(`exit ${run.status}: ${run.stderr.slice(-2000)}`);
-  const parsed = JSON.parse(readFileSync(out, "utf8"));
-  rmSync(dir, { recursive: true, force: true });
-  if (parsed.error) throw new Error(parsed.error.message);
-  return { resources: parsed.count, wallSeconds: wall, cpuSeconds: user + system, peakRssMb: maxKb / 1024 };
+  try {
+    const out = join(dir, "result.json");
+    const input = JSON.stringify({ stack: "home", fleet, secrets: testSecrets(fleet), record: false });
+    // A large heap limit so the figure is measured rather than cut off by Node's default.
+    const run = spawnSync(
+      "/usr/bin/time",
+      [
+        "-f",
+        "%e %M %U %S",
+        process.execPath,
+        "--max-old-space-size=16384",
+        ...loaders.tsx.args,
+        "test/program/evaluate-main.ts",
+        out,
+      ],
+      { cwd: root, input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+    );
+    const [wall, maxKb, user, system] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+    if (run.status !== 0) throw new Error(`exit ${run.status}: ${run.stderr.slice(-2000)}`);
+    const parsed = JSON.parse(readFileSync(out, "utf8"));
+    if (parsed.error) throw new Error(parsed.error.message);
+    return { resources: parsed.count, wallSeconds: wall, cpuSeconds: user + system, peakRssMb: maxKb / 1024 };
+  } finally {
+    // A failed run is recorded and the sizes go on: its directory must not stay behind.
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** `runs` measurements of one way at one size, as their medians. */

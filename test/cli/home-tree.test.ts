@@ -1,10 +1,10 @@
 /** The home stack's rendered tree holds the files of every service of the runbook. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 
 const expected: Record<string, string[]> = {
   lyra: [
@@ -50,6 +50,7 @@ const everyHost = [
 
 test("the home tree holds every runbook service's files, and the manifest agrees", () => {
   const out = mkdtempSync(join(tmpdir(), "home-tree-"));
+  after(() => rmSync(out, { recursive: true, force: true }));
   const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/render.ts", "--stack", "home", "--out", out], {
     encoding: "utf8",
     timeout: 60_000,

@@ -3,13 +3,14 @@
  * was expected, and never quotes the file, which may be a password file passed by mistake.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { main } from "../../src/cli/record";
 
 const dir = mkdtempSync(join(tmpdir(), "lyra-record-results-"));
+after(() => rmSync(dir, { recursive: true, force: true })); // the password-like files below
 const password = "hunter2-Sup3r-s3cret";
 
 async function record(results: string): Promise<{ code: number; out: string }> {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { readHostWaits, recordHostWait } from "../../src/host/transport/timing";
 
@@ -25,5 +25,6 @@ test("host waits are logged only when LYRA_HOST_TIMING_LOG names a file, and rea
   } finally {
     if (before === undefined) delete process.env.LYRA_HOST_TIMING_LOG;
     else process.env.LYRA_HOST_TIMING_LOG = before;
+    rmSync(dirname(log), { recursive: true, force: true });
   }
 });

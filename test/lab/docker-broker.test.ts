@@ -11,10 +11,10 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { before, describe, test } from "node:test";
+import { dirname, join } from "node:path";
+import { after, before, describe, test } from "node:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import { stringify } from "yaml";
 import { containerResourceArgs, containerVolumes } from "../../src/fleet/container-args";
@@ -162,6 +162,10 @@ describe("the broker container from the program's spec on vega's Docker engine",
     spec = container;
     assert.equal(spec.image, reference, "the container's image is the pushed digest");
     secrets = testSecretValues([...new Set(plan.files.flatMap((f) => secretKeysIn(f.content)))]);
+  });
+
+  after(() => {
+    if (stackFile) rmSync(dirname(stackFile), { recursive: true, force: true });
   });
 
   test("pulled by digest and run from the program's args: healthy, answers MQTT, keeps retained messages across the runbook's restart; verify sees it", async () => {

@@ -4,10 +4,10 @@
  * from the valid home stack.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { FleetConfigError, loadStackFile, parseFleet } from "../../src/model/load";
 import { stackFleet } from "../support/stack-fleet";
 
@@ -508,6 +508,7 @@ test("mqtt-client placed on a host that is not a mirror brings its ACL entries",
 
 test("a YAML alias bomb is refused naming the stack file, without expanding it (its expansion limit stops it)", () => {
   const dir = mkdtempSync(join(tmpdir(), "lyra-alias-bomb-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "Pulumi.bomb.yaml");
   const level = (name: string, prev: string) => `${name}: &${name} [${Array(10).fill(`*${prev}`).join(", ")}]`;
   writeFileSync(

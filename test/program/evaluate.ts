@@ -50,19 +50,23 @@ export interface Evaluation {
 export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Evaluation {
   const { args, env, cwd } = loaders[loader];
   const outFile = join(mkdtempSync(join(tmpdir(), "lyra-eval-")), "result.json");
-  const result = spawnSync(process.execPath, [...args, join(__dirname, "evaluate-main.ts"), outFile], {
-    cwd,
-    input: JSON.stringify(options),
-    encoding: "utf8",
-    timeout: 120_000,
-    maxBuffer: 512 * 1024 * 1024,
-    env: { ...process.env, ...env, PULUMI_NODEJS_STACK: options.stack },
-  });
-  if (result.status !== 0 || !existsSync(outFile)) {
-    throw new Error(`program evaluation failed (exit ${result.status}):\n${result.stderr}`);
+  let parsed: Partial<Evaluation>;
+  try {
+    const result = spawnSync(process.execPath, [...args, join(__dirname, "evaluate-main.ts"), outFile], {
+      cwd,
+      input: JSON.stringify(options),
+      encoding: "utf8",
+      timeout: 120_000,
+      maxBuffer: 512 * 1024 * 1024,
+      env: { ...process.env, ...env, PULUMI_NODEJS_STACK: options.stack },
+    });
+    if (result.status !== 0 || !existsSync(outFile)) {
+      throw new Error(`program evaluation failed (exit ${result.status}):\n${result.stderr}`);
+    }
+    parsed = JSON.parse(readFileSync(outFile, "utf8")) as Partial<Evaluation>;
+  } finally {
+    rmSync(dirname(outFile), { recursive: true, force: true });
   }
-  const parsed = JSON.parse(readFileSync(outFile, "utf8")) as Partial<Evaluation>;
-  rmSync(dirname(outFile), { recursive: true, force: true });
   return {
     registrations: parsed.registrations ?? [],
     outputs: parsed.outputs,

@@ -40,6 +40,7 @@ const packagedPath = (name: string) => `/lib/systemd/system/${name.replace(/@[^.
  */
 function unitRoot(unit: PlannedUnit): string {
   const root = mkdtempSync(join(tmpdir(), "security-"));
+  after(() => rmSync(root, { recursive: true, force: true })); // one per scored unit, every run
   const etc = join(root, "etc/systemd/system");
   mkdirSync(etc, { recursive: true });
   if (unit.content !== null) {
@@ -200,6 +201,7 @@ test("packaged units with their drop-ins pass systemd-analyze verify", () => {
   for (const { stack, host, unit } of services.filter((s) => s.unit.content === null && s.unit.dropIn)) {
     // One file, the drop-in's sections after the unit's own: what systemd reads for the unit.
     const dir = mkdtempSync(join(tmpdir(), "dropin-verify-"));
+    after(() => rmSync(dir, { recursive: true, force: true })); // one per packaged unit, every run
     const path = join(dir, unit.name.includes("@") ? unit.name.replace(/@[^.]*\./, "@x.") : unit.name);
     writeFileSync(path, `${readFileSync(packagedPath(unit.name), "utf8")}\n${unit.dropIn}`);
     const r = spawnSync("systemd-analyze", ["verify", path], { encoding: "utf8", timeout: 30_000 });

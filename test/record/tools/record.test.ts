@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -18,6 +18,7 @@ import { runCli } from "../../verify/support/cli";
 import { startLiveFleet, type LiveFleet } from "../../verify/support/live-fleet";
 import type { TestStack } from "../../verify/support/stack";
 
+let scratch: string | undefined;
 let live: LiveFleet | undefined;
 let stack: TestStack;
 let broker: TestBroker;
@@ -59,12 +60,17 @@ function todaysFile(docs: string): string {
 
 describe("record", { timeout: 5 * 60_000 }, () => {
   before(async () => {
-    live = await startLiveFleet(mkdtempSync(join(tmpdir(), "lyra-record-")));
+    scratch = mkdtempSync(join(tmpdir(), "lyra-record-"));
+    live = await startLiveFleet(scratch);
     ({ stack, broker, identity, env } = live);
     await new Promise((r) => setTimeout(r, 2500));
   });
 
-  after(() => live?.stop());
+  after(async () => {
+    await live?.stop();
+    // The stack's passwords and an SSH private key.
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
 
   test("writes today's entry from a live verify, appends a second one, and mkdocs --strict builds and lists it", async () => {
     const site = docsTree();

@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { FleetConfigError, parseFleet } from "../../../src/model/load";
 import { secretValueProblems } from "../../../src/model/secrets";
 import { requiredSecretKeys } from "../../../src/model/secrets";
@@ -120,7 +120,9 @@ test("the restic password must survive restic's password file; the NAS key must 
   assert.deepEqual(key("TEST-SECRET-not-a-key"), [
     "secret 'nasSshKey' is not a private key ssh2 can read: expected an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')",
   ]);
-  const file = join(mkdtempSync(join(tmpdir(), "lyra-nas-key-")), "id");
+  const dir = mkdtempSync(join(tmpdir(), "lyra-nas-key-"));
+  after(() => rmSync(dir, { recursive: true, force: true })); // a private key, even if a locked one
+  const file = join(dir, "id");
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "a passphrase", "-f", file]);
   assert.deepEqual(key(readFileSync(file, "utf8")), [
     "secret 'nasSshKey' is encrypted with a passphrase: expected an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')",

@@ -5,10 +5,10 @@
  * and refused before any command runs. Needs the lab up, not converged.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { before, describe, test } from "node:test";
+import { dirname, join } from "node:path";
+import { after, before, describe, test } from "node:test";
 import type { JsonOutput } from "../../../src/verify/format";
 import { ensureLab, type Lab } from "../../lab/lab";
 import { runCli } from "../support/cli";
@@ -54,6 +54,10 @@ describe("verify's SSH checks on the lab hosts", { timeout: 20 * 60_000 }, () =>
   before(async () => {
     lab = await ensureLab();
     stackFile = writeStack(mkdtempSync(join(tmpdir(), "lyra-verify-ssh-")));
+  });
+
+  after(() => {
+    if (stackFile) rmSync(dirname(stackFile), { recursive: true, force: true });
   });
 
   test("unit checks report systemd's real state, as root and through sudo; a wrong host key is named, nothing runs", async () => {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import type { MirrorClient } from "../support/clients";
 import { startLiveFleet, type LiveFleet } from "../support/live-fleet";
 import { addresses, type TestStack } from "../support/stack";
 
+let scratch: string | undefined;
 let live: LiveFleet | undefined;
 let stack: TestStack;
 let broker: TestBroker;
@@ -71,12 +72,17 @@ async function settle(): Promise<void> {
 
 describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
   before(async () => {
-    live = await startLiveFleet(mkdtempSync(join(tmpdir(), "lyra-verify-")));
+    scratch = mkdtempSync(join(tmpdir(), "lyra-verify-"));
+    live = await startLiveFleet(scratch);
     ({ stack, broker, mirror, identity, env } = live);
     await settle();
   });
 
-  after(() => live?.stop());
+  after(async () => {
+    await live?.stop();
+    // The stack's passwords and an SSH private key.
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
 
   test("every MQTT check passes: round trip on lyra/test, health of every host, heartbeat and registration", async () => {
     const run = await verify(["--only", "mqtt", "--json"]);
