@@ -147,7 +147,7 @@ test("the runbook's names: units on their hosts, the broker container on vega, h
   ]);
   assert.match(
     String(named(home.registrations, TYPE.gate, "lyra:health-gate").inputs.script),
-    /http:\/\/127\.0\.0\.1:8000\/healthz\)" = "200"/,
+    /^http_answers 'lyra: lyra-orchestrator \/healthz' http:\/\/127\.0\.0\.1:8000\/healthz 200$/m,
   );
 });
 
