@@ -42,11 +42,11 @@ if (invalid.length > 0) {
 const secret = (key: string) => pulumi.secret(configValue(key)!);
 const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
 const privateKey = configValue(sshPrivateKeySecret) === undefined ? undefined : secret(sshPrivateKeySecret);
+// The stack's outputs (`pulumi stack output hosts`, `broker`), made now so that nothing keeps the
+// plans once the fleet has declared each host's resources (./fleet/fleet.ts).
+const outputs = { hosts: fleetExports(plans), broker: `${brokerOf(model).host}:${brokerOf(model).port}` };
 const fleet = new Fleet("fleet", { plans, secrets, privateKey });
 
-// The stack's outputs (`pulumi stack output hosts`, `broker`), once the fleet is declared: it is
-// declared in turns (./fleet/fleet.ts), and the runner waits for what the program exports.
-export = fleet.declared.then(() => ({
-  hosts: fleetExports(plans),
-  broker: `${brokerOf(model).host}:${brokerOf(model).port}`,
-}));
+// Exported once the fleet is declared: it is declared in turns, and the runner waits for what the
+// program exports.
+export = fleet.declared.then(() => outputs);

@@ -9,7 +9,7 @@ import { connectionInput } from "../host/resources/resource-support";
 import type { HostPlan, Prerequisite } from "../render/plan";
 import { sha256 } from "../render/secrets";
 import { Container } from "./container";
-import { gatedPlan, healthGate } from "./health-gates";
+import { gatedPlan, hostGateScript } from "./health-gates";
 import { Host } from "./host";
 import { RegistrationWindow } from "./registration-window";
 import { convergeOrder, plansByHost, prerequisiteProblem } from "./order";
@@ -56,23 +56,13 @@ export class Fleet extends pulumi.ComponentResource {
 
   constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(FLEET_TYPE, name, {}, opts);
-    const { plans, secrets } = args;
-    const planByHost = plansByHost(plans);
-    const planOf = (host: string) => planByHost.get(host)!;
-    const connectionOf = (host: string): HostConnectionInputs => {
-      const { address, port, user, hostKey, connectTimeoutMs } = planOf(host).connection;
-      return { host, address, port, user, hostKey, privateKey: args.privateKey, connectTimeoutMs };
-    };
-    // One connection input per host, shared by its state and its gates: each costs the SDK a tree
-    // of outputs, and a fleet of 1000 mirrors had 2000 more than it needs.
-    const connectionInputs = new Map<string, pulumi.Output<HostConnection>>();
-    const sharedConnectionOf = (host: string): pulumi.Output<HostConnection> => {
-      let input = connectionInputs.get(host);
-      if (input === undefined) connectionInputs.set(host, (input = connectionInput(connectionOf(host))));
-      return input;
-    };
+    // Nothing below keeps `args` or the plans array: each host's plan is let go once the host's
+    // resources are declared (its gate keeps its script and a hash), so a large fleet does not hold
+    // every host's files (at 1000 mirrors, 53 MB of the program's heap) until its last registration.
+    const { secrets, privateKey } = args;
+    const planByHost = new Map(plansByHost(args.plans));
     // Before any resource: a prerequisite no plan declares is a bug in a renderer.
-    for (const plan of plans) {
+    for (const plan of args.plans) {
       for (const unit of plan.units) {
         for (const prerequisite of unit.after) {
           const problem = prerequisiteProblem(prerequisite, planByHost);
@@ -83,15 +73,42 @@ export class Fleet extends pulumi.ComponentResource {
         }
       }
     }
+    const order = convergeOrder(args.plans);
+    const roundTrips = args.plans.flatMap((plan) =>
+      plan.mqttRoundTrips.map((roundTrip) => ({ host: plan.host, roundTrip })),
+    );
+    // One connection input per host, shared by its state and its gates: each costs the SDK a tree
+    // of outputs, and a fleet of 1000 mirrors had 2000 more than it needs. Made with the host.
+    const connections = new Map<string, { input: pulumi.Output<HostConnection>; plain: HostConnectionInputs }>();
+    const connectionOf = (plan: HostPlan) => {
+      const { address, port, user, hostKey, connectTimeoutMs } = plan.connection;
+      const plain: HostConnectionInputs = {
+        host: plan.host,
+        address,
+        port,
+        user,
+        hostKey,
+        privateKey,
+        connectTimeoutMs,
+      };
+      const connection = { input: connectionInput(plain), plain };
+      connections.set(plan.host, connection);
+      return connection;
+    };
+    /** What each host's gate needs of its plan, kept when the plan is let go. */
+    const gates = new Map<string, { script: string; planHash: string }>();
+
     const registrations = new RegistrationWindow(UNANSWERED_LIMIT);
     this.declared = this.inTurns(registrations, async (turn) => {
       /** The resource standing for a prerequisite on another host, once declared. */
       const resourceOf = (p: Prerequisite): pulumi.Resource | undefined =>
         p.kind === "container" ? this.containers[`${p.host}/${p.container}`] : this.hosts[p.host]?.state;
 
-      for (const hostName of convergeOrder(plans)) {
+      for (const hostName of order) {
         await turn();
-        const plan = planOf(hostName);
+        const plan = planByHost.get(hostName)!;
+        planByHost.delete(hostName);
+        const connection = connectionOf(plan);
         // What this host's units wait for on other hosts (the order among its own units is in its
         // plan). A container on the unit's own host comes after the host (it mounts the host's
         // config), so its units cannot wait for it: they are clients that retry, as they must across
@@ -104,7 +121,7 @@ export class Fleet extends pulumi.ComponentResource {
         }
         const host = new Host(
           hostName,
-          { plan, connection: sharedConnectionOf(hostName), secrets, dependsOn: [...dependsOn] },
+          { plan, connection: connection.input, secrets, dependsOn: [...dependsOn] },
           { parent: this, parentType: FLEET_TYPE },
         );
         this.hosts[hostName] = host;
@@ -112,57 +129,54 @@ export class Fleet extends pulumi.ComponentResource {
         for (const spec of plan.containers) {
           const container = new Container(
             `${hostName}:${spec.name}`,
-            { container: spec, connection: connectionOf(hostName), host },
+            { container: spec, connection: connection.plain, host },
             { parent: this, dependsOn: [host.state] },
           );
           this.containers[`${hostName}/${spec.name}`] = container;
           registrations.add(container);
         }
+        gates.set(hostName, { script: hostGateScript(plan), planHash: sha256(JSON.stringify(gatedPlan(plan))) });
       }
 
       // The broker: on the host whose plan has the MQTT round trip, standing for what that waits for.
-      const brokerPlan = plans.find((p) => p.mqttRoundTrips.length > 0);
-      const brokerHost = brokerPlan ? this.hosts[brokerPlan.host] : undefined;
-      const broker = brokerPlan ? (resourceOf(brokerPlan.mqttRoundTrips[0].after) ?? brokerHost!.state) : undefined;
+      const brokerHost = roundTrips.length > 0 ? this.hosts[roundTrips[0].host] : undefined;
+      const broker = brokerHost ? (resourceOf(roundTrips[0].roundTrip.after) ?? brokerHost.state) : undefined;
       // Every host's services are clients of the broker (health, heartbeats, registrations): a
       // change on the broker's host (a repaired config, a restarted broker) checks them all again.
-      for (const hostName of Object.keys(this.hosts)) {
+      for (const [hostName, gate] of gates) {
         await turn();
         const host = this.hosts[hostName];
-        const plan = planOf(hostName);
         const brokerClient = broker !== undefined && brokerHost !== undefined && host !== brokerHost;
         // Re-run when the plan or a secret in the host's files (through a hash) changes, and after
         // every apply that changed the host or the broker's host, a repair included (their states'
         // converged digests).
         const triggers = [
-          sha256(JSON.stringify(gatedPlan(plan))),
+          gate.planHash,
           ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
           host.state.converged,
           ...(brokerClient ? [brokerHost.state.converged] : []),
         ];
-        const gate = healthGate(
+        const healthGate = new HealthGate(
           `${hostName}:health-gate`,
-          { plan, connection: sharedConnectionOf(hostName), triggers },
+          { connection: connections.get(hostName)!.input, label: "health", script: gate.script, triggers },
           { parent: this, dependsOn: brokerClient ? [host.state, broker] : [host.state] },
         );
-        registrations.add(gate);
+        registrations.add(healthGate);
       }
-      for (const plan of plans) {
-        for (const roundTrip of plan.mqttRoundTrips) {
-          const after = resourceOf(roundTrip.after) ?? this.hosts[plan.host].state;
-          // The broker's module wrote the check; the password goes on stdin, never into the script.
-          new HealthGate(
-            `${plan.host}:${roundTrip.name}`,
-            {
-              connection: sharedConnectionOf(plan.host),
-              label: roundTrip.name,
-              script: roundTrip.script,
-              stdin: secrets[roundTrip.passwordKey].apply((password) => `${password}\n`),
-              triggers: [after.urn, this.hosts[plan.host].state.converged],
-            },
-            { parent: this, dependsOn: [after] },
-          );
-        }
+      for (const { host, roundTrip } of roundTrips) {
+        const after = resourceOf(roundTrip.after) ?? this.hosts[host].state;
+        // The broker's module wrote the check; the password goes on stdin, never into the script.
+        new HealthGate(
+          `${host}:${roundTrip.name}`,
+          {
+            connection: connections.get(host)!.input,
+            label: roundTrip.name,
+            script: roundTrip.script,
+            stdin: secrets[roundTrip.passwordKey].apply((password) => `${password}\n`),
+            triggers: [after.urn, this.hosts[host].state.converged],
+          },
+          { parent: this, dependsOn: [after] },
+        );
       }
       this.registerOutputs({ hosts: Object.keys(this.hosts) });
     });

@@ -3,8 +3,6 @@
  * deadline that its units are active and its HTTP checks answer. A failing gate fails `pulumi up`
  * with the host and the check in the message.
  */
-import type * as pulumi from "@pulumi/pulumi";
-import { HealthGate, type HostConnectionInputs } from "../host/resources";
 import { shellQuote } from "../host/transport/shell";
 import type { HostPlan } from "../render/plan";
 
@@ -111,19 +109,4 @@ export function hostGateScript(plan: HostPlan, seconds = 90): string {
 export function gatedPlan(plan: HostPlan): Omit<HostPlan, "recovery"> {
   const { recovery: _docs, ...acted } = plan;
   return acted;
-}
-
-export interface HealthGateArgs {
-  plan: HostPlan;
-  connection: pulumi.Input<HostConnectionInputs>;
-  /** Re-run the gate whenever these change (the host's converged resources). */
-  triggers: pulumi.Input<string>[];
-}
-
-export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions): HealthGate {
-  return new HealthGate(
-    name,
-    { connection: args.connection, label: "health", script: hostGateScript(args.plan), triggers: args.triggers },
-    opts,
-  );
 }

@@ -56,6 +56,8 @@ export class Host {
   readonly secretFiles?: pulumi.Output<Record<string, FileItem>>;
   private readonly plainContent: Record<string, string>;
   private readonly filePaths: Set<string>;
+  /** The files its containers hash (their config files): the only plain content it keeps. */
+  private readonly hashable: Set<string>;
 
   constructor(name: string, args: HostArgs, opts: HostOptions) {
     const { plan, connection, secrets } = args;
@@ -68,7 +70,12 @@ export class Host {
       `Host '${name}'`,
     );
     this.secretFiles = secretFiles;
-    this.plainContent = Object.fromEntries(plainFiles.map((f) => [f.path, f.content]));
+    // Only what a container hashes (its config files): the rest of the plan's content (at 1000
+    // mirrors, lyra's 18 MB docs site) is let go once the state is declared.
+    this.hashable = new Set(plan.containers.flatMap((c) => c.configFiles));
+    this.plainContent = Object.fromEntries(
+      plainFiles.filter((f) => this.hashable.has(f.path)).map((f) => [f.path, f.content]),
+    );
     this.filePaths = new Set(plan.files.map((f) => f.path));
 
     const units: Record<string, UnitItem> = {};
@@ -111,6 +118,8 @@ export class Host {
   contentHash(paths: readonly string[]): pulumi.Output<string> {
     const unknown = paths.filter((path) => !this.filePaths.has(path));
     if (unknown.length > 0) throw new Error(`${unknown.join(", ")}: not among this host's files`);
+    const unkept = paths.filter((path) => !this.hashable.has(path));
+    if (unkept.length > 0) throw new Error(`${unkept.join(", ")}: not a config file of this host's containers`);
     const secret = this.secretFiles ?? pulumi.output({} as Record<string, FileItem>);
     return secret.apply((items) => contentsHash(paths.map((path) => this.plainContent[path] ?? items[path].content)));
   }
