@@ -4,7 +4,7 @@
  * (or resolves them with --show-secrets); tests resolve them with test values.
  */
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
-import type { ParsedKey } from "ssh2";
+import { publicKeyLine, SshKeyProblem } from "./ssh-public-key";
 
 // @@secret:<key>@@, @@secret-<kind>:<key>@@ or @@secret-<kind>(<argument>):<key>@@.
 // Groups: 1 the kind (absent for the plain value), 2 its argument, 3 the key. Keys are kebab-case
@@ -60,24 +60,24 @@ export function mosquittoPasswordHash(user: string, password: string): string {
 
 /**
  * The OpenSSH public key line of an unencrypted private key (OpenSSH's format, or the older PEM), as
- * `ssh-keygen -y` prints it without the comment. `key` names the secret in errors, which never
- * quote the value or the parser's words about it.
+ * `ssh-keygen -y` prints it without the comment (./ssh-public-key.ts). `key` names the secret in
+ * errors, which never quote the value.
  */
 export function sshPublicKeyLine(key: string, privateKey: string): string {
-  // Loaded here, not at the top: only resolving this token needs ssh2's key parser.
-  const { utils } = require("ssh2") as typeof import("ssh2");
-  const parsed = utils.parseKey(privateKey) as ParsedKey | ParsedKey[] | Error;
-  const expected = "an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')";
-  if (parsed instanceof Error) {
-    const encrypted = /passphrase|encrypted/i.test(parsed.message);
+  try {
+    return publicKeyLine(privateKey);
+  } catch (error) {
+    if (!(error instanceof SshKeyProblem)) throw error;
+    const expected = "an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')";
+    const found = error.message;
+    if (found === "encrypted") throw new Error(`secret '${key}' is encrypted with a passphrase: expected ${expected}`);
+    if (found === "public") throw new Error(`secret '${key}' is a public key: expected the private key, ${expected}`);
+    if (found.startsWith("keys:"))
+      throw new Error(`secret '${key}' holds ${found.slice(5)} keys: expected exactly one, ${expected}`);
     throw new Error(
-      `secret '${key}' is ${encrypted ? "encrypted with a passphrase" : "not a private key ssh2 can read"}: expected ${expected}`,
+      `secret '${key}' is not an SSH private key (OpenSSH's format, or an RSA or EC key in PEM): expected ${expected}`,
     );
   }
-  if (Array.isArray(parsed))
-    throw new Error(`secret '${key}' holds ${parsed.length} keys: expected exactly one, ${expected}`);
-  if (!parsed.isPrivateKey()) throw new Error(`secret '${key}' is a public key: expected the private key, ${expected}`);
-  return `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`;
 }
 
 /** Replace every token with its value; a missing value is an error naming the key (never a value). */

@@ -1,7 +1,8 @@
 /**
  * The ssh-public-key secret token: the OpenSSH public key line of a secret private key (the mirrors'
  * config-sync key, authorized on the config source). Keys are made in memory by node:crypto and the
- * expected lines computed from node's own view of the key, independently of ssh2 which resolves them.
+ * expected lines computed from node's own view of the key, independently of the key reader that resolves them
+ * (src/render/ssh-public-key.ts; test/render/tools/ssh-keygen-keys.test.ts holds it to ssh-keygen -y).
  * OpenSSH itself (ssh-keygen -y, sshd) checks the same resolution in test/services/config-sync/tools/config-sync-login.test.ts.
  */
 import assert from "node:assert/strict";
@@ -91,7 +92,7 @@ test("errors name the secret and what is expected, never its value", () => {
     resolve(garbage),
     neverQuoting(
       garbage,
-      /^secret 'config-sync-ssh-key' is not a private key ssh2 can read: expected an unencrypted OpenSSH private key/,
+      /^secret 'config-sync-ssh-key' is not an SSH private key \(OpenSSH's format, or an RSA or EC key in PEM\): expected an unencrypted OpenSSH private key/,
     ),
   );
 
@@ -113,7 +114,7 @@ test("errors name the secret and what is expected, never its value", () => {
 
   // What node writes by default (PKCS#8) is not what ssh-keygen writes: named, not guessed at.
   const pkcs8 = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-  assert.throws(resolve(pkcs8), neverQuoting(pkcs8, /is not a private key ssh2 can read/));
+  assert.throws(resolve(pkcs8), neverQuoting(pkcs8, /is not an SSH private key/));
 });
 
 test("a malformed token is an internal error, not a leak of the plain value", () => {

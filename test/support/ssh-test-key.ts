@@ -1,7 +1,7 @@
 /**
  * Throwaway ed25519 keys for tests, made in memory with node:crypto (no ssh-keygen, no files): the
  * private key in OpenSSH's own format (what `ssh-keygen -t ed25519 -N ''` writes, what the
- * config-sync-ssh-key secret holds) and its public key line computed independently of ssh2.
+ * config-sync-ssh-key secret holds) and its public key line computed independently of lyra-fleet's key reader.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 

@@ -118,7 +118,7 @@ test("the restic password must survive restic's password file; the NAS key must 
   const key = (value: string) => secretValueProblems({ [nasSshKeyKey]: value });
   assert.deepEqual(key(throwawayPrivateKey()), []);
   assert.deepEqual(key("TEST-SECRET-not-a-key"), [
-    "secret 'nasSshKey' is not a private key ssh2 can read: expected an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')",
+    "secret 'nasSshKey' is not an SSH private key (OpenSSH's format, or an RSA or EC key in PEM): expected an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')",
   ]);
   const dir = mkdtempSync(join(tmpdir(), "lyra-nas-key-"));
   after(() => rmSync(dir, { recursive: true, force: true })); // a private key, even if a locked one
