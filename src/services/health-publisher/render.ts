@@ -55,7 +55,10 @@ export function renderHealthPublisher(
     },
     Service: {
       Type: "oneshot",
-      ExecStart: [healthScriptPath, host.name, ...reported].join(" "),
+      // A template, not Array.join: V8 (Node 20) joins a unit name that has served as an object key
+      // (an internalized, "thin" string) into a two-byte string, and one two-byte string makes the
+      // host's whole items text two-byte: lyra's 18 MB at 1000 mirrors took 37 MB of the program.
+      ExecStart: reported.reduce((line, unit) => `${line} ${unit}`, `${healthScriptPath} ${host.name}`),
       // A report the broker did not take (it was restarting) is sent again 5 s later.
       ...retriedOnFailure("5s"),
       // mosquitto_pub reads its options from $XDG_CONFIG_HOME/mosquitto_pub: the credential.
