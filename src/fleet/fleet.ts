@@ -173,7 +173,13 @@ export class Fleet extends pulumi.ComponentResource {
             label: roundTrip.name,
             script: roundTrip.script,
             stdin: secrets[roundTrip.passwordKey].apply((password) => `${password}\n`),
-            triggers: [after.urn, this.hosts[host].state.converged],
+            // Again after every apply that changed the broker's host, and whenever the broker
+            // container is a new one (a new image replaces it; its ID changes).
+            triggers: [
+              after.urn,
+              this.hosts[host].state.converged,
+              ...(after instanceof Container ? [after.container.id] : []),
+            ],
           },
           { parent: this, dependsOn: [after] },
         );

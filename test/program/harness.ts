@@ -76,15 +76,25 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
       // below): the mock monitor would otherwise keep a copy of it for every resource.
       newResource: ({ inputs: { __provider: _provider, ...inputs }, ...args }) => {
         count++;
-        // A HostState reports a digest of what its host has; a fixed value per resource shows where it flows.
-        if (args.type === "pulumi-nodejs:dynamic/lyra-host:HostState")
-          return { id: `${args.name}-id`, state: { ...inputs, converged: `converged:${args.name}` } };
+        // A HostState reports a digest of what its host has, once applied: what it was given. Named
+        // after the resource, to show where it flows.
+        if (args.type === "pulumi-nodejs:dynamic/lyra-host:HostState") {
+          const digest = createHash("sha256")
+            .update(JSON.stringify([inputs.items, inputs.secretFiles]))
+            .digest("hex");
+          return { id: `${args.name}-id`, state: { ...inputs, converged: `converged:${args.name}:${digest}` } };
+        }
         // An image's two identities, told apart, to show which one the container is given.
         if (args.type === "docker:index/remoteImage:RemoteImage") {
           return {
             id: `${args.name}-id`,
             state: { ...inputs, imageId: `image-id-of:${inputs.name}`, repoDigest: `repo-digest-of:${inputs.name}` },
           };
+        }
+        // A container whose inputs change is replaced: a new one, with a new ID.
+        if (args.type === "docker:index/container:Container") {
+          const digest = createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 12);
+          return { id: `${args.name}-id-${digest}`, state: inputs };
         }
         return { id: `${args.name}-id`, state: inputs };
       },
