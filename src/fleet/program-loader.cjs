@@ -12,6 +12,8 @@
  * (test/fleet/program-loader.test.ts checks).
  */
 "use strict";
+// The program's heap grows by at most half between full collections (./program-heap.cjs).
+require("./program-heap.cjs");
 const Module = require("node:module");
 const { cachedBundle } = require("./program-bundle.cjs");
 
