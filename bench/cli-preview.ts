@@ -13,22 +13,29 @@
  * registration answered), CPU and peak RSS. Needs the lab's client key (`lab.sh up` made it once),
  * not the lab's hosts.
  *
+ * Beside each size, the SDK floor under the same CLI (./support/cli-floor.ts): the preview of as many
+ * dynamic resources that do nothing, previewed in turn with the fleet. No program with that many
+ * registrations can take less.
+ *
  *   node --import tsx bench/cli-preview.ts [mirrors...] [--runs N]
  */
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { labDir } from "../test/lab/lab";
 import { labSecrets } from "../test/lab/pulumi-lab";
-import { pulumiStack, stackSecrets, type LabStack } from "../test/lab/pulumi-stack";
+import { ensureCli, pulumiStack, stackSecrets, type LabStack } from "../test/lab/pulumi-stack";
 import { fleetWithMirrors } from "../test/support/stack-fleet";
 import { benchArgs } from "./support/bench-args";
+import { cliFloorStack, type FloorPreview, type FloorStack } from "./support/cli-floor";
 import { median } from "./support/median";
+import { programFigures } from "./support/program-clock-log";
 import { pulumiFailure } from "./support/pulumi-failure";
 import type { Row } from "./support/result-rows";
 import { recordResults } from "./support/results";
 
 const { runs, sizes } = benchArgs(process.argv.slice(2), { runs: 3, sizes: [10, 100, 1000] });
 const clockPreload = join(__dirname, "support", "program-clock.cjs");
+const root = join(__dirname, "..");
 const previewDir = join(labDir, "pulumi-preview");
 const stackDir = (mirrors: number) => join(previewDir, `preview-${mirrors}`);
 /** Beside the stack's directory, which a fresh stack starts by removing. */
@@ -58,15 +65,8 @@ async function previewStack(mirrors: number): Promise<LabStack> {
   );
 }
 
-interface ProgramClock {
-  startedMs: number;
-  evaluatedMs: number;
-  exitedMs: number;
-  maxRssKb: number;
-  cpuMs: number;
-}
-
-type Measured = Omit<Extract<Row<"cli-preview">, { status: "measured" }>, "status" | "mirrors" | "wallSecondsEach">;
+type MeasuredRow = Extract<Row<"cli-preview">, { status: "measured" }>;
+type Measured = Omit<MeasuredRow, "status" | "mirrors" | "wallSecondsEach" | "floor">;
 
 async function previewOnce(stack: LabStack, mirrors: number): Promise<Measured> {
   const clockLog = join(stackDir(mirrors), "program-clock.log");
@@ -84,34 +84,41 @@ async function previewOnce(stack: LabStack, mirrors: number): Promise<Measured> 
   if (reached.length > 0) throw new Error(`the preview reached hosts: ${reached.map(([h]) => h).join(", ")}`);
   const toCreate = /\+ (\d+) to create/.exec(run.output);
   if (!toCreate) throw new Error(`no "to create" count in the preview's output:\n${run.output.slice(-2000)}`);
-  const clocks = readFileSync(clockLog, "utf8")
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as ProgramClock);
-  if (clocks.length !== 1) throw new Error(`${clocks.length} program processes recorded, not 1`);
-  const [clock] = clocks;
+  const program = programFigures(clockLog);
   return {
     resources: Number(toCreate[1]),
     wallSeconds: run.ms / 1000,
-    programEvaluatedSeconds: (clock.evaluatedMs - clock.startedMs) / 1000,
-    programSeconds: (clock.exitedMs - clock.startedMs) / 1000,
-    programCpuSeconds: clock.cpuMs / 1000,
-    programPeakRssMb: clock.maxRssKb / 1024,
+    programEvaluatedSeconds: program.evaluatedSeconds,
+    programSeconds: program.exitedSeconds,
+    programCpuSeconds: program.cpuSeconds,
+    programPeakRssMb: program.peakRssMb,
   };
 }
 
 async function main(): Promise<void> {
   const started = new Date();
   const recorded: Row<"cli-preview">[] = [];
-  const header = "mirrors  resources  preview s  program: declared s  exited s  cpu s  peak RSS MB";
+  const header =
+    "mirrors  resources  preview s  program: declared s  exited s  cpu s  peak RSS MB  floor: program / preview s";
   const table = [header];
   for (const mirrors of sizes) {
     let line: string;
+    let floor: FloorStack | undefined;
     try {
       const stack = await previewStack(mirrors);
       const each: Measured[] = [];
-      for (let run = 0; run < runs; run++) each.push(await previewOnce(stack, mirrors));
+      const floorEach: FloorPreview[] = [];
+      // The floor registers what the fleet does, the stack's own resource aside; previews of the
+      // two are taken in turn, so both see the machine's same hour.
+      each.push(await previewOnce(stack, mirrors));
+      floor = cliFloorStack(each[0].resources - 1, root, ensureCli());
+      floorEach.push(floor.preview());
+      for (let run = 1; run < runs; run++) {
+        each.push(await previewOnce(stack, mirrors));
+        floorEach.push(floor.preview());
+      }
       const m = (key: keyof Measured) => median(each.map((x) => x[key]));
+      const f = (key: keyof FloorPreview) => median(floorEach.map((x) => x[key]));
       const row = {
         status: "measured" as const,
         mirrors,
@@ -122,6 +129,13 @@ async function main(): Promise<void> {
         programCpuSeconds: m("programCpuSeconds"),
         programPeakRssMb: m("programPeakRssMb"),
         wallSecondsEach: each.map((x) => x.wallSeconds),
+        floor: {
+          resources: floorEach[0].resources,
+          wallSeconds: f("wallSeconds"),
+          programSeconds: f("exitedSeconds"),
+          programCpuSeconds: f("cpuSeconds"),
+          programPeakRssMb: f("peakRssMb"),
+        },
       };
       recorded.push(row);
       line = [
@@ -132,12 +146,14 @@ async function main(): Promise<void> {
         row.programSeconds.toFixed(2).padStart(8),
         row.programCpuSeconds.toFixed(2).padStart(5),
         row.programPeakRssMb.toFixed(0).padStart(11),
+        `${row.floor.programSeconds.toFixed(2)} / ${row.floor.wallSeconds.toFixed(2)}`.padStart(13),
       ].join("  ");
     } catch (err) {
       const error = (err as Error).message.split("\n")[0].slice(0, 120);
       recorded.push({ status: "failed", mirrors, error });
       line = `${String(mirrors).padStart(7)}  failed: ${error}`;
     } finally {
+      floor?.remove();
       rmSync(stackDir(mirrors), { recursive: true, force: true });
       rmSync(secretsFile(mirrors), { force: true });
     }

@@ -166,6 +166,19 @@ export function reportRows(results: AllResults): ReportRow[] {
     add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: program memory`, targets[mirrors]?.memory, (r) =>
       figureOf(preview(r), (row) => ({ value: `${row.programPeakRssMb.toFixed(0)} MB`, judged: row.programPeakRssMb })),
     );
+    // The least any program of as many registrations costs under the same CLI and engine.
+    add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: SDK floor`, undefined, (r) => {
+      const row = preview(r);
+      const floor = row?.status === "measured" ? row.floor : undefined;
+      return (
+        floor && {
+          value:
+            `program ${s(floor.programSeconds, 2)}, cpu ${s(floor.programCpuSeconds, 2)}, ` +
+            `${floor.programPeakRssMb.toFixed(0)} MB; whole preview ${s(floor.wallSeconds, 2)}, ` +
+            `${floor.resources} resources that do nothing`,
+        }
+      );
+    });
   }
 
   // How `pulumi up` grows with the mirrors; the no-op is held to the no-op's targets at every size.

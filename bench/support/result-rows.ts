@@ -67,6 +67,19 @@ export const rowSchemas = {
       programCpuSeconds: duration,
       programPeakRssMb: z.number().nonnegative(),
       wallSecondsEach: z.array(duration).min(1),
+      /**
+       * The SDK floor under the same CLI (bench/support/cli-floor.ts): as many registrations of
+       * resources that do nothing, medians over as many runs. Absent from results recorded before it.
+       */
+      floor: z
+        .object({
+          resources: count,
+          wallSeconds: duration,
+          programSeconds: duration,
+          programCpuSeconds: duration,
+          programPeakRssMb: z.number().nonnegative(),
+        })
+        .optional(),
     }),
     z.object({ status: z.literal("failed"), mirrors: count, error: z.string() }),
   ]),

@@ -205,6 +205,21 @@ test("the real preview is held to the program's targets by the program process's
   assert.equal(byFigure(missed, "real preview, 100 mirrors: program wall").value, notMeasured);
 });
 
+test("the real preview's SDK floor is shown beside it, without a target; results from before it show none", () => {
+  const withFloor: Row<"cli-preview"> = {
+    ...preview(1000, 8.3, 331),
+    floor: { resources: 2006, wallSeconds: 3.71, programSeconds: 3.06, programCpuSeconds: 2.52, programPeakRssMb: 200 },
+  };
+  const rows = reportRows({ "cli-preview": results("cli-preview", [preview(10, 0.8, 114), withFloor]) });
+  const floor = byFigure(rows, "real preview, 1000 mirrors: SDK floor");
+  assert.deepEqual(
+    [floor.value, floor.target, floor.met],
+    ["program 3.06 s, cpu 2.52 s, 200 MB; whole preview 3.71 s, 2006 resources that do nothing", "", ""],
+  );
+  assert.equal(byFigure(rows, "real preview, 10 mirrors: SDK floor").value, notMeasured);
+  assert.equal(byFigure(rows, "real preview, 10 mirrors: SDK floor").measured, "-");
+});
+
 test("the scaling no-op is held to the no-op's targets on every host; the Ansible rows are ratios", () => {
   const phase = (p: Row<"lab-scaling">["phase"], mirrorCommands: number): Row<"lab-scaling"> => ({
     mirrors: 5,
