@@ -60,7 +60,7 @@ export class Fleet extends pulumi.ComponentResource {
     // resources are declared (its gate keeps its script and a hash), so a large fleet does not hold
     // every host's files (at 1000 mirrors, 53 MB of the program's heap) until its last registration.
     const { secrets, privateKey } = args;
-    const planByHost = new Map(plansByHost(args.plans));
+    const planByHost = plansByHost(args.plans);
     // Before any resource: a prerequisite no plan declares is a bug in a renderer.
     for (const plan of args.plans) {
       for (const unit of plan.units) {
@@ -78,22 +78,12 @@ export class Fleet extends pulumi.ComponentResource {
       plan.mqttRoundTrips.map((roundTrip) => ({ host: plan.host, roundTrip })),
     );
     // One connection input per host, shared by its state and its gates: each costs the SDK a tree
-    // of outputs, and a fleet of 1000 mirrors had 2000 more than it needs. Made with the host.
-    const connections = new Map<string, { input: pulumi.Output<HostConnection>; plain: HostConnectionInputs }>();
-    const connectionOf = (plan: HostPlan) => {
+    // of outputs, and a fleet of 1000 mirrors had 2000 more than it needs. Made with the host; its
+    // containers take the plain connection, used only while the host is declared.
+    const connections = new Map<string, pulumi.Output<HostConnection>>();
+    const plainConnection = (plan: HostPlan): HostConnectionInputs => {
       const { address, port, user, hostKey, connectTimeoutMs } = plan.connection;
-      const plain: HostConnectionInputs = {
-        host: plan.host,
-        address,
-        port,
-        user,
-        hostKey,
-        privateKey,
-        connectTimeoutMs,
-      };
-      const connection = { input: connectionInput(plain), plain };
-      connections.set(plan.host, connection);
-      return connection;
+      return { host: plan.host, address, port, user, hostKey, privateKey, connectTimeoutMs };
     };
     /** What each host's gate needs of its plan, kept when the plan is let go. */
     const gates = new Map<string, { script: string; planHash: string }>();
@@ -108,7 +98,8 @@ export class Fleet extends pulumi.ComponentResource {
         await turn();
         const plan = planByHost.get(hostName)!;
         planByHost.delete(hostName);
-        const connection = connectionOf(plan);
+        const connection = plainConnection(plan);
+        connections.set(hostName, connectionInput(connection));
         // What this host's units wait for on other hosts (the order among its own units is in its
         // plan). A container on the unit's own host comes after the host (it mounts the host's
         // config), so its units cannot wait for it: they are clients that retry, as they must across
@@ -121,7 +112,7 @@ export class Fleet extends pulumi.ComponentResource {
         }
         const host = new Host(
           hostName,
-          { plan, connection: connection.input, secrets, dependsOn: [...dependsOn] },
+          { plan, connection: connections.get(hostName)!, secrets, dependsOn: [...dependsOn] },
           { parent: this, parentType: FLEET_TYPE },
         );
         this.hosts[hostName] = host;
@@ -129,7 +120,7 @@ export class Fleet extends pulumi.ComponentResource {
         for (const spec of plan.containers) {
           const container = new Container(
             `${hostName}:${spec.name}`,
-            { container: spec, connection: connection.plain, host },
+            { container: spec, connection, host },
             { parent: this, dependsOn: [host.state] },
           );
           this.containers[`${hostName}/${spec.name}`] = container;
@@ -158,7 +149,7 @@ export class Fleet extends pulumi.ComponentResource {
         ];
         const healthGate = new HealthGate(
           `${hostName}:health-gate`,
-          { connection: connections.get(hostName)!.input, label: "health", script: gate.script, triggers },
+          { connection: connections.get(hostName)!, label: "health", script: gate.script, triggers },
           { parent: this, dependsOn: brokerClient ? [host.state, broker] : [host.state] },
         );
         registrations.add(healthGate);
@@ -169,7 +160,7 @@ export class Fleet extends pulumi.ComponentResource {
         new HealthGate(
           `${host}:${roundTrip.name}`,
           {
-            connection: connections.get(host)!.input,
+            connection: connections.get(host)!,
             label: roundTrip.name,
             script: roundTrip.script,
             stdin: secrets[roundTrip.passwordKey].apply((password) => `${password}\n`),

@@ -20,8 +20,8 @@ export function artifactItems(plan: HostPlan): Record<string, Omit<PlannedArtifa
   return Object.fromEntries(plan.artifacts.map(({ key, restarts: _restarts, ...item }) => [key, item]));
 }
 
-/** Plans by host name, for {@link prerequisiteProblem}. */
-export function plansByHost(plans: readonly HostPlan[]): ReadonlyMap<string, HostPlan> {
+/** Plans by host name, for {@link prerequisiteProblem}; a new map, the caller's to change. */
+export function plansByHost(plans: readonly HostPlan[]): Map<string, HostPlan> {
   return new Map(plans.map((plan) => [plan.host, plan]));
 }
 

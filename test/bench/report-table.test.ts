@@ -165,7 +165,11 @@ test("figures past the issue's targets are marked missed, and a failed measureme
   );
 });
 
-const preview = (mirrors: number, programSeconds: number, programPeakRssMb: number): Row<"cli-preview"> => ({
+const preview = (
+  mirrors: number,
+  programSeconds: number,
+  programPeakRssMb: number,
+): Extract<Row<"cli-preview">, { status: "measured" }> => ({
   status: "measured",
   mirrors,
   resources: mirrors * 2 + 7,
