@@ -12,7 +12,7 @@ import { Container } from "./container";
 import { gatedPlan, hostGateScript } from "./health-gates";
 import { Host } from "./host";
 import { RegistrationWindow } from "./registration-window";
-import { convergeOrder, plansByHost, prerequisiteProblem } from "./order";
+import { convergeOrder, hostsWaitedFor, plansByHost, prerequisiteProblem } from "./order";
 import type { SecretValues } from "./secrets";
 
 export interface FleetArgs {
@@ -74,6 +74,8 @@ export class Fleet extends pulumi.ComponentResource {
       }
     }
     const order = convergeOrder(args.plans);
+    /** The hosts whose resources other hosts wait for (the broker's, the config source's). */
+    const waitedFor = new Set(args.plans.flatMap(hostsWaitedFor));
     const roundTrips = args.plans.flatMap((plan) =>
       plan.mqttRoundTrips.map((roundTrip) => ({ host: plan.host, roundTrip })),
     );
@@ -85,15 +87,26 @@ export class Fleet extends pulumi.ComponentResource {
       const { address, port, user, hostKey, connectTimeoutMs } = plan.connection;
       return { host: plan.host, address, port, user, hostKey, privateKey, connectTimeoutMs };
     };
-    /** What each host's gate needs of its plan, kept when the plan is let go. */
+    /**
+     * What a host's gate resource needs of its plan, kept when the plan is let go: for a host with
+     * containers or one other hosts wait for. Any other runs its gate in its state's apply.
+     */
     const gates = new Map<string, { script: string; planHash: string }>();
+    /** The resource standing for a prerequisite on another host, once declared. */
+    const resourceOf = (p: Prerequisite): pulumi.Resource | undefined =>
+      p.kind === "container" ? this.containers[`${p.host}/${p.container}`] : this.hosts[p.host]?.state;
+    // The broker: on the host whose plan has the MQTT round trip. Every other host's services are
+    // its clients (health, heartbeats, registrations): a change on the broker's host (a repaired
+    // config, a restarted broker) checks them all again.
+    const brokerHostName = roundTrips[0]?.host;
+    /** The broker's host's state, and the resource standing for what the round trip waits for. */
+    const brokerOf = (): { host: Host; broker: pulumi.Resource } | undefined => {
+      const host = brokerHostName === undefined ? undefined : this.hosts[brokerHostName];
+      return host && { host, broker: resourceOf(roundTrips[0].roundTrip.after) ?? host.state };
+    };
 
     const registrations = new RegistrationWindow(UNANSWERED_LIMIT);
     this.declared = this.inTurns(registrations, async (turn) => {
-      /** The resource standing for a prerequisite on another host, once declared. */
-      const resourceOf = (p: Prerequisite): pulumi.Resource | undefined =>
-        p.kind === "container" ? this.containers[`${p.host}/${p.container}`] : this.hosts[p.host]?.state;
-
       for (const hostName of order) {
         await turn();
         const plan = planByHost.get(hostName)!;
@@ -110,9 +123,31 @@ export class Fleet extends pulumi.ComponentResource {
           const resource = resourceOf(prerequisite);
           if (resource) dependsOn.add(resource);
         }
+        const script = hostGateScript(plan);
+        const planHash = sha256(JSON.stringify(gatedPlan(plan)));
+        // The host's gate runs in its state's apply when the state is everything the host has (no
+        // container comes after it), no other host waits for it (they would wait for its gate too:
+        // the lab's first converge took 85 s, not 60, when the mirror waited for the broker's
+        // gate), and what it waits for is declared. So a mirror is one registration, not two (at
+        // 1000 mirrors the second cost more than a second under the real engine,
+        // bench/cli-preview.ts). Besides every change of the host, it runs again when the plan
+        // changes, and after every apply that changed the broker's host.
+        const brokerClient = brokerHostName !== undefined && hostName !== brokerHostName;
+        const broker = brokerClient ? brokerOf() : undefined;
+        const ownGate =
+          plan.containers.length === 0 && !waitedFor.has(hostName) && (!brokerClient || broker !== undefined);
+        if (broker) dependsOn.add(broker.broker);
         const host = new Host(
           hostName,
-          { plan, connection: connections.get(hostName)!, secrets, dependsOn: [...dependsOn] },
+          {
+            plan,
+            connection: connections.get(hostName)!,
+            secrets,
+            dependsOn: [...dependsOn],
+            ...(ownGate && {
+              gate: { script, triggers: [planHash, ...(broker ? [broker.host.state.converged] : [])] },
+            }),
+          },
           { parent: this, parentType: FLEET_TYPE },
         );
         this.hosts[hostName] = host;
@@ -126,18 +161,15 @@ export class Fleet extends pulumi.ComponentResource {
           this.containers[`${hostName}/${spec.name}`] = container;
           registrations.add(container);
         }
-        gates.set(hostName, { script: hostGateScript(plan), planHash: sha256(JSON.stringify(gatedPlan(plan))) });
+        if (!ownGate) gates.set(hostName, { script, planHash });
       }
 
-      // The broker: on the host whose plan has the MQTT round trip, standing for what that waits for.
-      const brokerHost = roundTrips.length > 0 ? this.hosts[roundTrips[0].host] : undefined;
-      const broker = brokerHost ? (resourceOf(roundTrips[0].roundTrip.after) ?? brokerHost.state) : undefined;
-      // Every host's services are clients of the broker (health, heartbeats, registrations): a
-      // change on the broker's host (a repaired config, a restarted broker) checks them all again.
+      // The gates that are resources of their own: after their hosts' states.
+      const brokerNow = brokerOf();
       for (const [hostName, gate] of gates) {
         await turn();
         const host = this.hosts[hostName];
-        const brokerClient = broker !== undefined && brokerHost !== undefined && host !== brokerHost;
+        const broker = hostName !== brokerHostName ? brokerNow : undefined;
         // Re-run when the plan or a secret in the host's files (through a hash) changes, and after
         // every apply that changed the host or the broker's host, a repair included (their states'
         // converged digests).
@@ -145,12 +177,12 @@ export class Fleet extends pulumi.ComponentResource {
           gate.planHash,
           ...(host.secretFiles ? [host.secretFiles.apply((items) => sha256(JSON.stringify(items)))] : []),
           host.state.converged,
-          ...(brokerClient ? [brokerHost.state.converged] : []),
+          ...(broker ? [broker.host.state.converged] : []),
         ];
         const healthGate = new HealthGate(
           `${hostName}:health-gate`,
           { connection: connections.get(hostName)!, label: "health", script: gate.script, triggers },
-          { parent: this, dependsOn: brokerClient ? [host.state, broker] : [host.state] },
+          { parent: this, dependsOn: broker ? [host.state, broker.broker] : [host.state] },
         );
         registrations.add(healthGate);
       }

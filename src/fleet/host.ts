@@ -8,7 +8,13 @@
  * held nothing else (about 0.6 s of a 1000-mirror evaluation, bench/program-scale.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { HostState, type FileItem, type HostConnectionInputs, type UnitItem } from "../host/resources";
+import {
+  HostState,
+  type FileItem,
+  type HostConnectionInputs,
+  type HostStateArgs,
+  type UnitItem,
+} from "../host/resources";
 import { dynamicResourceType } from "../host/resources/provider-entry";
 import { HOST_RESOURCE_MODULE } from "../host/resources/resource-support";
 import type { HostPlan } from "../render/plan";
@@ -25,6 +31,8 @@ export interface HostArgs {
   secrets: SecretValues;
   /** Resources on other hosts this host's units wait for (the broker, the config source). */
   dependsOn?: pulumi.Resource[];
+  /** The health gate its state runs after each apply (a host without containers). */
+  gate?: HostStateArgs["gate"];
 }
 
 export interface HostOptions {
@@ -106,6 +114,7 @@ export class Host {
         units,
         artifacts: artifactItems(plan),
         ...(plan.aptProxy !== undefined && { aptProxy: plan.aptProxy }),
+        ...(args.gate && { gate: args.gate }),
       },
       { parent: opts.parent, dependsOn: args.dependsOn ?? [], aliases: [formerStateUrn(opts.parentType, name)] },
     );

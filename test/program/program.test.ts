@@ -43,19 +43,22 @@ const decoded = (inputs: Record<string, unknown>): Record<string, any> => ({
 /** A host's HostState inputs, decoded. */
 const stateOf = (rs: Registration[], host: string) => decoded(named(rs, TYPE.state, `${host}:state`).inputs);
 
-test("each host is one state and one health gate, children of the Fleet; every planned item is in the state exactly once", () => {
+test("each host is one state, with its health gate unless it has containers or other hosts wait for it, children of the Fleet; every planned item is in the state exactly once", () => {
   const plans = planFleet(parseFleet(homeFleet, "stacks/Pulumi.home.yaml"));
   for (const plan of plans) {
     const custom = home.registrations.filter(
       (r) =>
         r.custom && hostOf(r) === plan.host && !r.type.startsWith("docker:") && !r.type.startsWith("pulumi:providers:"),
     );
-    const extra = plan.host === "vega" ? [`${TYPE.gate} vega:mqtt-round-trip`] : [];
+    // vega's broker container comes after its state, and the other hosts wait for vega: its gate is
+    // a resource of its own.
+    const extra = plan.host === "vega" ? [`${TYPE.gate} vega:health-gate`, `${TYPE.gate} vega:mqtt-round-trip`] : [];
     assert.deepEqual(
       custom.map((r) => `${r.type} ${r.name}`).sort(),
-      [`${TYPE.gate} ${plan.host}:health-gate`, `${TYPE.state} ${plan.host}:state`, ...extra].sort(),
+      [`${TYPE.state} ${plan.host}:state`, ...extra].sort(),
     );
     const state = stateOf(home.registrations, plan.host);
+    assert.equal(state.gate !== undefined, plan.host !== "vega", `${plan.host}: a gate in its state`);
     assert.deepEqual(state.packages, plan.packages, `${plan.host} packages`);
     assert.deepEqual(
       Object.keys(state.directories).sort(),
@@ -93,6 +96,27 @@ test("each host is one state and one health gate, children of the Fleet; every p
     ["lyra:state", "mirror-1:state", "mirror-2:state", "vega:state"],
   );
   assert.equal(home.registrations.filter((r) => r.type === "lyra-fleet:fleet:Host").length, 0, "no Host components");
+});
+
+test("a host others wait for keeps its gate as a resource even without containers (the lab's native broker)", () => {
+  const fleet = stackFleet("lab");
+  const lab = evaluate({ stack: "lab", fleet, secrets: testSecrets(fleet) });
+  assert.equal(lab.error, undefined, lab.error?.message);
+  assert.deepEqual(
+    lab.registrations.filter((r) => r.type === TYPE.container),
+    [],
+    "the lab's broker is native: vega has no container",
+  );
+  assert.deepEqual(
+    lab.registrations
+      .filter((r) => r.type === TYPE.gate)
+      .map((r) => r.name)
+      .sort(),
+    ["vega:health-gate", "vega:mqtt-round-trip"],
+  );
+  for (const host of ["lyra", "mirror-1"])
+    assert.ok(stateOf(lab.registrations, host).gate, `${host}: a gate in its state`);
+  assert.equal(stateOf(lab.registrations, "vega").gate, undefined);
 });
 
 test("the runbook's names: units on their hosts, the broker container on vega, health gates", () => {
@@ -138,15 +162,9 @@ test("the runbook's names: units on their hosts, the broker container on vega, h
     .filter((r) => r.type === TYPE.gate)
     .map((r) => r.name)
     .sort();
-  assert.deepEqual(gates, [
-    "lyra:health-gate",
-    "mirror-1:health-gate",
-    "mirror-2:health-gate",
-    "vega:health-gate",
-    "vega:mqtt-round-trip",
-  ]);
+  assert.deepEqual(gates, ["vega:health-gate", "vega:mqtt-round-trip"]);
   assert.match(
-    String(named(home.registrations, TYPE.gate, "lyra:health-gate").inputs.script),
+    String(stateOf(home.registrations, "lyra").gate.script),
     /^http_answers 'lyra: lyra-orchestrator \/healthz' http:\/\/127\.0\.0\.1:8000\/healthz 200$/m,
   );
 });
@@ -198,17 +216,22 @@ test("order: units after the units they name and restarted by their files; the b
     assert.ok(deps(type, name).includes(urn(TYPE.state, "vega:state")), `${name} after the host's Docker engine`);
   assert.ok(deps(TYPE.state, "mirror-1:state").includes(urn(TYPE.state, "vega:state")), "sync after the config source");
   assert.deepEqual(deps(TYPE.state, "vega:state"), [], "the hub waits for nobody");
-  for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) {
+  // vega's gate, a resource: after its state, and again after every apply that changed the host
+  // (its state's digest is a trigger).
+  assert.ok(deps(TYPE.gate, "vega:health-gate").includes(urn(TYPE.state, "vega:state")), "vega's gate after its state");
+  assert.ok(
+    (named(regs, TYPE.gate, "vega:health-gate").inputs.triggers as unknown[]).some((t) =>
+      String(t).startsWith("converged:vega:state:"),
+    ),
+    "vega's gate re-runs when its host changed",
+  );
+  // The others run theirs in their states' applies, after the broker, and again after every apply
+  // that changed the broker's host (its state's digest is a trigger).
+  for (const host of ["lyra", "mirror-1", "mirror-2"]) {
+    assert.ok(deps(TYPE.state, `${host}:state`).includes(broker), `${host}'s gate after the broker`);
     assert.ok(
-      deps(TYPE.gate, `${host}:health-gate`).includes(urn(TYPE.state, `${host}:state`)),
-      `${host} gate after its state`,
-    );
-    // ...and again after every apply that changed the host: its state's digest is a trigger.
-    assert.ok(
-      (named(regs, TYPE.gate, `${host}:health-gate`).inputs.triggers as unknown[]).some((t) =>
-        String(t).startsWith(`converged:${host}:state:`),
-      ),
-      `${host} gate re-runs when its host changed`,
+      (stateOf(regs, host).gate.triggers as unknown[]).some((t) => String(t).startsWith("converged:vega:state:")),
+      `${host}'s gate re-runs when the broker's host changed`,
     );
   }
   assert.ok(deps(TYPE.gate, "vega:mqtt-round-trip").includes(broker), "the round trip after the broker");
@@ -263,8 +286,13 @@ function itemsOf(r: Registration): [string, string][] {
       `${host}:${name}`,
       JSON.stringify([u, u.restartOn.map((p: string) => files[p] ?? installed[p])]),
     ]),
+    ...(inputs.gate ? [[`${host}:health-gate`, JSON.stringify(inputs.gate)] as [string, string]] : []),
   ];
 }
+
+/** The hosts whose states run their own gate: it runs after every apply of the host. */
+const hostsWithGates = (e: Evaluation) =>
+  new Set(e.registrations.filter((r) => r.type === TYPE.state && r.inputs.gate !== undefined).map(hostOf));
 
 function changedResources(after: Evaluation): string[] {
   const index = (e: Evaluation) => new Map(e.registrations.filter((r) => r.custom).flatMap(itemsOf));
@@ -275,6 +303,11 @@ function changedResources(after: Evaluation): string[] {
     if (!beforeByKey.has(k)) out.push(`+ ${k}`);
     else if (beforeByKey.get(k) !== v) out.push(`~ ${k}`);
   for (const k of beforeByKey.keys()) if (!afterByKey.has(k)) out.push(`- ${k}`);
+  // A state that runs its own gate runs it after any apply of its host: listed as its gate's change.
+  const gated = hostsWithGates(after);
+  for (const host of new Set(out.map((x) => x.slice(2).split(":")[0])))
+    if (gated.has(host) && beforeByKey.has(`${host}:health-gate`) && !out.includes(`~ ${host}:health-gate`))
+      out.push(`~ ${host}:health-gate`);
   return out.sort();
 }
 
@@ -496,13 +529,10 @@ test("under an engine that answers as it applies, as in `pulumi up`, the program
   const fleet = homeFleetWithMirrors(mirrors);
   const run = evaluate({ stack: "home", fleet, secrets: testSecrets(fleet), applying: { parallel: 8, applyMs: 2 } });
   assert.equal(run.error, undefined, run.error?.message);
-  // Every host's state and gate, about 1200 registrations: the engine's answers came far slower
+  // Every host's state (its gate in it), about 600 registrations: the engine's answers came far slower
   // than the program declares, so without the window all of them waited at once.
-  for (let i = 1; i <= mirrors; i++) {
-    named(run.registrations, TYPE.state, `mirror-${i}:state`);
-    named(run.registrations, TYPE.gate, `mirror-${i}:health-gate`);
-  }
-  assert.ok(run.registrations.length > 1200, `${run.registrations.length} registrations`);
+  for (let i = 1; i <= mirrors; i++) named(run.registrations, TYPE.state, `mirror-${i}:state`);
+  assert.ok(run.registrations.length > 600, `${run.registrations.length} registrations`);
   // The window (200) and one turn of hosts (50), and what the window does not count: the
   // containers' own resources and the fleet's component.
   assert.ok(run.mostUnanswered! <= 270, `${run.mostUnanswered} registrations unanswered at once`);
@@ -515,10 +545,9 @@ test("a fleet declared in many turns declares every host, its gate and its place
   assert.equal(many.error, undefined, many.error?.message);
   for (let i = 1; i <= 120; i++) {
     const state = named(many.registrations, TYPE.state, `mirror-${i}:state`);
-    const gate = named(many.registrations, TYPE.gate, `mirror-${i}:health-gate`);
-    // Each mirror's units wait for the broker: its state for vega's, its gate for its own state.
+    // Each mirror's units and its gate wait for the broker; the gate runs in its state's apply.
     assert.ok(state.dependencies.includes(named(many.registrations, TYPE.container, "vega:mqtt-broker-container").urn));
-    assert.ok(gate.dependencies.includes(state.urn), `mirror-${i}'s gate after its state`);
+    assert.match(String(decoded(state.inputs).gate.script), new RegExp(`^unit_active mqtt-client\\.service$`, "m"));
   }
   assert.deepEqual(Object.keys((many.outputs as { hosts: object }).hosts).length, 122);
 });

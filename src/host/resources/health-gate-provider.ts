@@ -7,11 +7,9 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { HostConnection } from "../transport/connection";
-import { describeHost } from "../transport/connection";
-import { hostError } from "../transport/errors";
-import { connectionCheckFailures, containsUnknown, storedConnection } from "./provider-support";
 import { sha256Hex } from "../transport/remote-path";
-import { runRemote } from "../transport/ssh";
+import { runGate } from "./gate-run";
+import { connectionCheckFailures, containsUnknown, storedConnection } from "./provider-support";
 
 export interface HealthGateInputs {
   connection: HostConnection;
@@ -35,27 +33,10 @@ export interface HealthGateOutputs extends Omit<HealthGateInputs, "stdin"> {
 
 const stdinDigest = (stdin: string | undefined) => sha256Hex(stdin ?? "");
 
-async function runGate(inputs: HealthGateInputs): Promise<HealthGateOutputs> {
+async function passGate(inputs: HealthGateInputs): Promise<HealthGateOutputs> {
   const { connection, label, script, stdin, triggers, timeoutMs } = inputs;
-  const result = await runRemote(connection, script, { purpose: `health gate ${label}`, stdin, timeoutMs });
-  if (result.exitCode !== 0) {
-    const said = result.stderr.trim().split("\n").slice(-8).join("\n");
-    throw hostError(
-      connection.host,
-      "command",
-      `${describeHost(connection)}: health gate failed: ${said || `${label}: exit code ${result.exitCode}`}`,
-      [stdin],
-    );
-  }
-  return {
-    connection,
-    label,
-    script,
-    triggers,
-    timeoutMs,
-    stdinSha256: stdinDigest(stdin),
-    stdout: result.stdout.trim(),
-  };
+  const stdout = await runGate(connection, { label, script, stdin, timeoutMs });
+  return { connection, label, script, triggers, timeoutMs, stdinSha256: stdinDigest(stdin), stdout };
 }
 
 export const healthGateProvider = {
@@ -80,7 +61,7 @@ export const healthGateProvider = {
   },
 
   async create(inputs: HealthGateInputs): Promise<dynamic.CreateResult<HealthGateOutputs>> {
-    return { id: `${inputs.connection.host}:${inputs.label}`, outs: await runGate(inputs) };
+    return { id: `${inputs.connection.host}:${inputs.label}`, outs: await passGate(inputs) };
   },
 
   async update(
@@ -88,7 +69,7 @@ export const healthGateProvider = {
     _olds: HealthGateOutputs,
     news: HealthGateInputs,
   ): Promise<dynamic.UpdateResult<HealthGateOutputs>> {
-    return { outs: await runGate(news) };
+    return { outs: await passGate(news) };
   },
 
   /** Nothing on the host belongs to a gate. */

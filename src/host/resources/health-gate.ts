@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { healthGateProvider } from "./health-gate-provider";
 import { EntryResource, providerEntryText } from "./provider-entry";
-import { connectionInput, HOST_RESOURCE_MODULE, type HostConnectionInputs } from "./resource-support";
+import { connectionInput, GATE_TIMEOUT_MS, HOST_RESOURCE_MODULE, type HostConnectionInputs } from "./resource-support";
 
 /** Arguments of a {@link HealthGate}. */
 export interface HealthGateArgs {
@@ -23,7 +23,7 @@ export interface HealthGateArgs {
   stdin?: pulumi.Input<string>;
   /** Run again whenever one of these changes. */
   triggers: pulumi.Input<string>[];
-  /** Deadline of one run, in ms. Default 150 000. */
+  /** Deadline of one run, in ms. Default GATE_TIMEOUT_MS. */
   timeoutMs?: number;
 }
 
@@ -52,7 +52,7 @@ export class HealthGate extends EntryResource {
         // the provider's outputs (stdinSha256 among them) are the state's, whatever is declared here.
         ...(args.stdin !== undefined && { stdin: pulumi.secret(args.stdin) }),
         triggers: args.triggers,
-        timeoutMs: args.timeoutMs ?? 150_000,
+        timeoutMs: args.timeoutMs ?? GATE_TIMEOUT_MS,
         stdout: undefined,
       },
       { ...opts, additionalSecretOutputs: ["stdinSha256", ...(opts.additionalSecretOutputs ?? [])] },

@@ -4,6 +4,8 @@
  * an update converges the host in a few batched ones (./host-state-converge.ts), each unit
  * restarted exactly once when a file it reads was written.
  *
+ * A host whose state is all it has runs its health gate in its own apply (./host-state-gate.ts).
+ *
  * One resource per host rather than one per item keeps a 1000-mirror fleet within what the Pulumi
  * engine evaluates quickly (see bench/program-scale.ts); `differing` still names every item.
  */
@@ -15,6 +17,7 @@ import { hostStateProblems, unitApplyOrder } from "./host-state-validation";
 import { artifactTriggers, deepestFirst, emptyState, withDigest, writeIds } from "./host-state-shape";
 import type { HostStateInputs, HostStateOutputs } from "./host-state-types";
 import { converge } from "./host-state-converge";
+import { gateDiffering, gateProblems, passGate } from "./host-state-gate";
 import { triggersDue } from "./unit-triggers";
 import { applyPathBatch, type PathOperation } from "./host-batch";
 import {
@@ -111,6 +114,7 @@ export const hostStateProvider = {
       ...connectionCheckFailures(news.connection),
       ...notJson.map((key) => ({ property: key, reason: "must be the JSON text of an object" })),
       ...(notJson.length > 0 ? [] : hostStateProblems(decoded)),
+      ...gateProblems(news.gate),
     ];
     // The inputs stay as given: the engine stores and compares them.
     return { inputs: news, failures };
@@ -165,12 +169,15 @@ export const hostStateProvider = {
       const changed = (path: string) => changedFiles.has(path) || changedArtifacts.has(path);
       return pending || i.restartOn.some(changed) ? [...found, "restart"] : found;
     });
+    const gate = gateDiffering(olds.gate, news.gate);
+    if (gate) differing.push(gate);
     return hostDiff(replaces, differing);
   },
 
   async create(inputs: HostStateInputs): Promise<dynamic.CreateResult<HostStateOutputs>> {
     const id = `${inputs.connection.host}:state`;
-    return { id, outs: await converge(id, undefined, decodeInputs(inputs)) };
+    const decoded = decodeInputs(inputs);
+    return { id, outs: await passGate(id, await converge(id, undefined, decoded), decoded) };
   },
 
   /**
@@ -180,7 +187,9 @@ export const hostStateProvider = {
   async read(id: string, props: HostStateOutputs): Promise<dynamic.ReadResult<HostStateOutputs>> {
     const connection = storedConnection("HostState", id, props);
     try {
-      return { id, props: withDigest(await readHost({ ...props, connection })) };
+      // The gate is not read from the host: it stays as it last passed.
+      const read = withDigest(await readHost({ ...props, connection }));
+      return { id, props: props.gate ? { ...read, gate: props.gate } : read };
     } catch (err) {
       if (!isHostError(err)) throw err;
       return { id, props: { ...props, unreadable: err.message } };
@@ -196,7 +205,7 @@ export const hostStateProvider = {
     // A state marked unreadable is stale: read the host now (where the stack now says it is),
     // which fails with the reason, before anything, if it still cannot be reached.
     const current = olds.unreadable ? await readHost({ ...olds, connection: decoded.connection }) : olds;
-    return { outs: await converge(id, current, decoded) };
+    return { outs: await passGate(id, await converge(id, current, decoded), decoded) };
   },
 
   /**

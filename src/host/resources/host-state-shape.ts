@@ -48,14 +48,15 @@ export const canonicalJson = (value: unknown, omit: readonly string[] = []) =>
   });
 
 /**
- * The items of a state, without the connection and the marks: what changes when something was
- * done. The engine hands an update its old state with the serialized provider in `__provider`,
+ * The items of a state, without the connection, the marks and the gate: what changes when
+ * something was done. The engine hands an update its old state with the serialized provider in `__provider`,
  * which is no item either (in the digest, it made every update's digest differ from the next read's).
  */
 export const itemsOf = ({
   connection: _connection,
   unreadable: _unreadable,
   converged: _converged,
+  gate: _gate,
   ...items
 }: HostStateOutputs) => {
   delete (items as { __provider?: unknown }).__provider;

@@ -15,6 +15,22 @@ import type {
 import type { PathMetadata } from "../transport/remote-path";
 
 /**
+ * A health gate the state runs itself, after every apply (create or update) of the host: for a host
+ * whose state is everything it has (no containers), so that the gate costs no resource of its own.
+ */
+export interface HostGate {
+  /** A shell script that exits 0 when the host is healthy; it polls up to its own deadline. */
+  script: string;
+  /**
+   * The host is applied again, and its gate run, whenever one of these changes (what the gate
+   * waits for on other hosts: the broker's host), as well as whenever the host itself differs.
+   */
+  triggers: string[];
+  /** Deadline of one run, in ms. */
+  timeoutMs: number;
+}
+
+/**
  * What the provider works with. The resource class sends the plain items as one JSON text
  * (`items`, see {@link HostStateItemsText}) and the secret files as another; {@link decodeInputs}
  * turns them back into these objects.
@@ -42,6 +58,8 @@ export interface HostStateInputs {
    * apt.conf file does. How packages arrive, not what the host has: it is not in state or diff.
    */
   aptProxy?: string;
+  /** The health gate run after every apply, if any. */
+  gate?: HostGate;
 }
 
 /** What `items` holds, as JSON text. */
@@ -76,4 +94,10 @@ export interface HostStateOutputs {
    * as a trigger checks the host again after every change, and never after a no-op.
    */
   converged?: string;
+  /**
+   * The gate as it last passed. Absent when none is declared, or when the gate failed after the
+   * host was last applied: the next `pulumi up` applies the host again and runs it. Not an item:
+   * it is not in the digest.
+   */
+  gate?: HostGate;
 }

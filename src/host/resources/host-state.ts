@@ -10,7 +10,13 @@ import { EntryResource, providerEntryText } from "./provider-entry";
 import { hostStateProblems } from "./host-state-validation";
 import type { PathMetadata } from "../transport/remote-path";
 import { UNKNOWN } from "./provider-support";
-import { connectionInput, HOST_RESOURCE_MODULE, HostConnectionInputs, throwIfProblems } from "./resource-support";
+import {
+  connectionInput,
+  GATE_TIMEOUT_MS,
+  HOST_RESOURCE_MODULE,
+  HostConnectionInputs,
+  throwIfProblems,
+} from "./resource-support";
 import { describeProblems } from "./validation";
 
 export type { ArtifactItem, FileItem, UnitItem } from "./host-state-items";
@@ -43,6 +49,12 @@ export interface HostStateArgs {
    * given on apt-get's command line: a re-flashed host's first install uses it too.
    */
   aptProxy?: string;
+  /**
+   * A health gate the state runs after each apply, for a host whose state is everything it has:
+   * the script, and what re-runs it besides any change of the host (what it waits for elsewhere).
+   * A failing gate fails the apply, and the next `pulumi up` runs it again.
+   */
+  gate?: { script: string; triggers: pulumi.Input<string>[]; timeoutMs?: number };
 }
 
 /** What each resource carries as its provider: a loader of hostStateProvider (see ./provider-entry.ts). */
@@ -57,7 +69,7 @@ export const hostStateEntry = providerEntryText(
  * "<host>:state". Deleting it removes its units, files and emptied directories (not packages).
  *
  * Its inputs are three: the connection, the plain `items` (packages, directories, files, units) as
- * one JSON text, and `secretFiles` as another (secret). Pulumi's SDK spends a promise on every
+ * one JSON text, and `secretFiles` as another (secret); a fourth, `gate`, when it has one. Pulumi's SDK spends a promise on every
  * nested value and several on every property it serializes, which made a host's items cost more
  * than the rest of the program; the CLI decodes JSON text in `pulumi preview --diff`, so the diff
  * still shows item by item. The state (outputs) holds each item as the host has it; the program
@@ -89,6 +101,14 @@ export class HostState extends EntryResource {
         connection: connectionInput(args.connection),
         items: JSON.stringify(items),
         secretFiles: args.secretFiles ? pulumi.secret(args.secretFiles.apply((files) => JSON.stringify(files))) : "{}",
+        // A key only when given: the SDK spends an output on every key, even one never sent.
+        ...(args.gate && {
+          gate: {
+            script: args.gate.script,
+            triggers: args.gate.triggers,
+            timeoutMs: args.gate.timeoutMs ?? GATE_TIMEOUT_MS,
+          },
+        }),
         converged: undefined,
       },
       { ...opts, additionalSecretOutputs: ["secretFiles", ...(opts.additionalSecretOutputs ?? [])] },

@@ -27,6 +27,9 @@ export interface HostConnectionInputs {
 /** The type token module of every host resource: "pulumi-nodejs:dynamic/lyra-host:File". */
 export const HOST_RESOURCE_MODULE = "lyra-host";
 
+/** How long a health gate may poll, unless told: a mirror's services starting on a loaded Raspberry Pi. */
+export const GATE_TIMEOUT_MS = 150_000;
+
 /**
  * The connection as a resource input. When it carries a private key, the whole connection is made
  * secret: Pulumi stores the providers' inputs and outputs in state, and only a top-level property
