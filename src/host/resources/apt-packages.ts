@@ -190,6 +190,7 @@ apt_get() {
 }
 update() {
   for attempt in 1 2; do
+    # timeout runs a program, not a shell function: apt_get's proxy option is spelled out again.
     timeout -k 10 "$update_seconds" apt-get \${proxy:+-o "Acquire::http::Proxy=$proxy"} \\
       -o Acquire::Retries::Delay=false update -q
     status=$?
