@@ -57,8 +57,9 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(FLEET_TYPE, name, {}, opts);
     // Nothing below keeps `args` or the plans array: each host's plan is let go once the host's
-    // resources are declared (its gate keeps its script and a hash), so a large fleet does not hold
-    // every host's files (at 1000 mirrors, 53 MB of the program's heap) until its last registration.
+    // resources are declared (a gate of its own keeps its script and a hash), so a large fleet does
+    // not hold every host's files (at 1000 mirrors, 53 MB of the program's heap) until its last
+    // registration.
     const { secrets, privateKey } = args;
     const planByHost = plansByHost(args.plans);
     // Before any resource: a prerequisite no plan declares is a bug in a renderer.
@@ -128,8 +129,8 @@ export class Fleet extends pulumi.ComponentResource {
         // The host's gate runs in its state's apply when the state is everything the host has (no
         // container comes after it), no other host waits for it (they would wait for its gate too:
         // with vega's gate in its state, the lab's first converge took 85 s, and 63 s with it
-        // apart, single runs), and what it waits for is declared. So a mirror is one registration, not two (at
-        // 1000 mirrors the second cost more than a second under the real engine,
+        // apart, single runs), and what it waits for is declared. So a mirror is one registration,
+        // not two (at 1000 mirrors the second cost more than a second under the real engine,
         // bench/cli-preview.ts). Besides every change of the host, it runs again when the plan
         // changes, and after every apply that changed the broker's host.
         const brokerClient = brokerHostName !== undefined && hostName !== brokerHostName;

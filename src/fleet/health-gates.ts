@@ -104,7 +104,8 @@ export function hostGateScript(plan: HostPlan, seconds = 90): string {
 /**
  * What of a plan its gate re-runs for, beyond its host's state: not what the state carries
  * (packages, artifacts, directories, files, units, the apt proxy: a change there updates the state,
- * and the gate re-runs on the state's converged digest), nor the recovery steps, which are the
+ * which runs the gate in its apply, or re-runs a gate of its own through the state's converged
+ * digest), nor the recovery steps, which are the
  * docs' and name the rest of the fleet (a watch waits for one message per mirror). What is left is
  * small (its checks, containers, ports, connection): hashing the whole plan took 0.19 s of a
  * 1000-mirror program, most of it lyra's 18 MB docs site. (A mirror added still runs every broker

@@ -31,7 +31,7 @@ export interface HostArgs {
   secrets: SecretValues;
   /** Resources on other hosts this host's units wait for (the broker, the config source). */
   dependsOn?: pulumi.Resource[];
-  /** The health gate its state runs after each apply (a host without containers). */
+  /** The gate its state runs after each apply (a host with no containers that nobody waits for). */
   gate?: HostStateArgs["gate"];
 }
 

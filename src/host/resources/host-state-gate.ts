@@ -4,7 +4,7 @@
  * host differs, when the gate's script, deadline or triggers changed, or when it failed last time.
  */
 import { runGate } from "./gate-run";
-import { canonicalJson } from "./host-state-shape";
+import { canonicalJson, failureRecording } from "./host-state-shape";
 import type { HostGate, HostStateInputs, HostStateOutputs } from "./host-state-types";
 
 /** Why `gate` (absent: no gate) is not a gate. */
@@ -39,9 +39,9 @@ export function gateDiffering(passed: HostGate | undefined, declared: HostGate |
 /**
  * The state an apply reached, with the declared gate run on the host: recorded as passed once it
  * passed. A failing gate fails the apply with the gate's message, and the error carries the state
- * reached with no passed gate (as partialFailure's errors do), so the engine records what the host
- * has and the next `pulumi up` applies it again (writing nothing that is already there, restarting
- * nothing already restarted) and runs the gate.
+ * reached with no passed gate (even when the apply wrote nothing, unlike partialFailure), so the
+ * engine records what the host has and the next `pulumi up` applies it again (writing nothing that
+ * is already there, restarting nothing already restarted) and runs the gate.
  */
 export async function passGate(
   id: string,
@@ -54,12 +54,7 @@ export async function passGate(
   try {
     await runGate(news.connection, { label: "health", script, timeoutMs });
   } catch (err) {
-    const failure = err instanceof Error ? err : new Error(String(err));
-    throw Object.assign(failure, {
-      id,
-      properties: { ...state, __provider: news.__provider },
-      reasons: [failure.message],
-    });
+    throw failureRecording(err, id, state, news.__provider);
   }
   return { ...state, gate: news.gate };
 }

@@ -49,8 +49,9 @@ export const canonicalJson = (value: unknown, omit: readonly string[] = []) =>
 
 /**
  * The items of a state, without the connection, the marks and the gate: what changes when
- * something was done. The engine hands an update its old state with the serialized provider in `__provider`,
- * which is no item either (in the digest, it made every update's digest differ from the next read's).
+ * something was done. The engine hands an update its old state with the serialized provider in
+ * `__provider`, which is no item either (in the digest, it made every update's digest differ from
+ * the next read's).
  */
 export const itemsOf = ({
   connection: _connection,
@@ -96,9 +97,18 @@ export function partialFailure(
 ): Error {
   const failure = err instanceof Error ? err : new Error(String(err));
   if (canonicalJson(itemsOf(reached)) === start) return failure;
+  return failureRecording(failure, id, reached, provider);
+}
+
+/**
+ * `err` carrying `state` in the form the SDK's dynamic provider hands the engine as a partial
+ * failure: the engine records the state and reports the error.
+ */
+export function failureRecording(err: unknown, id: string, state: HostStateOutputs, provider: unknown): Error {
+  const failure = err instanceof Error ? err : new Error(String(err));
   return Object.assign(failure, {
     id,
-    properties: { ...withDigest(reached), __provider: provider },
+    properties: { ...withDigest(state), __provider: provider },
     reasons: [failure.message],
   });
 }

@@ -16,7 +16,8 @@ import type { PathMetadata } from "../transport/remote-path";
 
 /**
  * A health gate the state runs itself, after every apply (create or update) of the host: for a host
- * whose state is everything it has (no containers), so that the gate costs no resource of its own.
+ * whose state is everything it has (no containers) and that no other host waits for, so that the
+ * gate costs no resource of its own.
  */
 export interface HostGate {
   /** A shell script that exits 0 when the host is healthy; it polls up to its own deadline. */

@@ -69,11 +69,11 @@ export const hostStateEntry = providerEntryText(
  * "<host>:state". Deleting it removes its units, files and emptied directories (not packages).
  *
  * Its inputs are three: the connection, the plain `items` (packages, directories, files, units) as
- * one JSON text, and `secretFiles` as another (secret); a fourth, `gate`, when it has one. Pulumi's SDK spends a promise on every
- * nested value and several on every property it serializes, which made a host's items cost more
- * than the rest of the program; the CLI decodes JSON text in `pulumi preview --diff`, so the diff
- * still shows item by item. The state (outputs) holds each item as the host has it; the program
- * reads back `converged` only (./output-properties.ts).
+ * one JSON text, and `secretFiles` as another (secret); a fourth, `gate`, when it has one. Pulumi's
+ * SDK spends a promise on every nested value and several on every property it serializes, which
+ * made a host's items cost more than the rest of the program; the CLI decodes JSON text in
+ * `pulumi preview --diff`, so the diff still shows item by item. The state (outputs) holds each
+ * item as the host has it; the program reads back `converged` only (./output-properties.ts).
  */
 export class HostState extends EntryResource {
   /** A digest of the host's items as last applied or read: it changes exactly when the host changed. */
