@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliEnvironment } from "../../test/lab/pulumi-stack";
 import { programFigures, type ProgramFigures } from "./program-clock-log";
 import { pulumiFailure } from "./pulumi-failure";
 import { writeFloorProject } from "./sdk-floor";
@@ -35,14 +36,7 @@ export function cliFloorStack(resources: number, project: string, cliBin: string
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const projectDir = join(dir, "project");
   const clockLog = join(dir, "program-clock.log");
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PATH: `${cliBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-    PULUMI_HOME: join(dir, "home"),
-    PULUMI_CONFIG_PASSPHRASE: randomBytes(24).toString("base64url"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-  };
+  const env = cliEnvironment(cliBin, join(dir, "home"), randomBytes(24).toString("base64url"));
   const pulumi = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
     const started = Date.now();
     const run = spawnSync(join(cliBin, "pulumi"), args, {

@@ -160,15 +160,25 @@ const stackPaths = (dir: string) => ({
   ready: join(dir, "ready"),
 });
 
-function environment(bin: string, dir: string): NodeJS.ProcessEnv {
-  const p = stackPaths(dir);
+/**
+ * The environment a `pulumi` command of the CLI in `bin` runs in, offline as the README says: its
+ * own PULUMI_HOME, the stack's passphrase, no update check and no plugin downloads.
+ */
+export function cliEnvironment(bin: string, home: string, passphrase: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-    PULUMI_HOME: p.home,
-    PULUMI_CONFIG_PASSPHRASE: readFileSync(p.passphrase, "utf8"),
+    PULUMI_HOME: home,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+}
+
+function environment(bin: string, dir: string): NodeJS.ProcessEnv {
+  const p = stackPaths(dir);
+  return {
+    ...cliEnvironment(bin, p.home, readFileSync(p.passphrase, "utf8")),
     LYRA_HOST_COUNTERS_LOG: p.counters,
     LYRA_HOST_TIMING_LOG: p.timing,
   };
