@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, afterEach, before, beforeEach, test } from "node:test";
 import type { HostConnection } from "../../src/host/transport/connection";
 import { hostStateProvider, type HostStateInputs } from "../../src/host/resources/host-state-provider";
 import type { HostGate, HostStateOutputs } from "../../src/host/resources/host-state-types";
@@ -49,6 +49,13 @@ const healthy = (yes: boolean) =>
 const differing = async (olds: HostStateOutputs, news: HostStateInputs) =>
   (await hostStateProvider.diff(id, olds, news)).differing;
 
+/** The error an apply that must fail failed with, and the state it carries for the engine. */
+const failureOf = (apply: Promise<unknown>) =>
+  apply.then(
+    () => assert.fail("the apply passed with a failing gate"),
+    (err: Error & { properties?: HostStateOutputs }) => err,
+  );
+
 before(async () => {
   server = await startFakeSshServer();
   connection = server.connectionAs("fake-mirror");
@@ -58,82 +65,70 @@ after(async () => {
   await server.close();
 });
 
-test("a passing gate is run after the apply and recorded; a refresh keeps it; the diff names what of it changed", async () => {
+// Each test's own directory, as a host's: its files, and the marker the gate checks.
+beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "lyra-state-gate-"));
-  try {
-    healthy(true);
-    const created = (await hostStateProvider.create(inputs())).outs!;
-    assert.deepEqual(created.gate, gate());
-    const refreshed = (await hostStateProvider.read(id, created)).props!;
-    assert.deepEqual(refreshed.gate, gate(), "the gate is not read from the host: it stays as it passed");
-    assert.deepEqual(await differing(refreshed, inputs()), [], "the same gate on an unchanged host is no change");
-    assert.deepEqual(await differing(refreshed, inputs(gate(["plan-1", "broker-2"]))), ["health gate: triggers"]);
-    assert.deepEqual(await differing(refreshed, inputs({ ...gate(), script: "true" })), ["health gate: script"]);
-    assert.deepEqual(await differing(refreshed, inputs({ ...gate(), timeoutMs: 1000 })), ["health gate: deadline"]);
-    assert.deepEqual(await differing(refreshed, inputs(null)), ["health gate: not declared"]);
+});
 
-    // Not an item of the host: the same host with no gate has the same digest.
-    const without = (await hostStateProvider.update(id, refreshed, inputs(null))).outs!;
-    assert.equal(without.gate, undefined);
-    assert.equal(without.converged, created.converged);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a passing gate is run after the apply and recorded; a refresh keeps it; the diff names what of it changed", async () => {
+  healthy(true);
+  const created = (await hostStateProvider.create(inputs())).outs!;
+  assert.deepEqual(created.gate, gate());
+  const refreshed = (await hostStateProvider.read(id, created)).props!;
+  assert.deepEqual(refreshed.gate, gate(), "the gate is not read from the host: it stays as it passed");
+  assert.deepEqual(await differing(refreshed, inputs()), [], "the same gate on an unchanged host is no change");
+  assert.deepEqual(await differing(refreshed, inputs(gate(["plan-1", "broker-2"]))), ["health gate: triggers"]);
+  assert.deepEqual(await differing(refreshed, inputs({ ...gate(), script: "true" })), ["health gate: script"]);
+  assert.deepEqual(await differing(refreshed, inputs({ ...gate(), timeoutMs: 1000 })), ["health gate: deadline"]);
+  assert.deepEqual(await differing(refreshed, inputs(null)), ["health gate: not declared"]);
+
+  // Not an item of the host: the same host with no gate has the same digest.
+  const without = (await hostStateProvider.update(id, refreshed, inputs(null))).outs!;
+  assert.equal(without.gate, undefined);
+  assert.equal(without.converged, created.converged);
 });
 
 test("a failing gate fails the apply naming the host and the check; the next apply writes nothing more and runs it again", async () => {
-  dir = mkdtempSync(join(tmpdir(), "lyra-state-gate-"));
-  try {
-    healthy(false);
-    const failure = await hostStateProvider.create(inputs()).then(
-      () => assert.fail("the apply passed with a failing gate"),
-      (err: Error & { properties?: HostStateOutputs }) => err,
-    );
-    assert.match(
-      failure.message,
-      /^fake-mirror \(root@127\.0\.0\.1:\d+\): health gate failed: fake-mirror: svc active: still failing after 0 s$/,
-    );
-    // What the apply did is recorded, with no passed gate.
-    const reached = failure.properties!;
-    assert.ok(reached, "the error carries the state reached");
-    assert.equal(reached.gate, undefined);
-    assert.equal(readFileSync(join(dir, "svc.conf"), "utf8"), "port = 8200\n");
-    const written = reached.files[join(dir, "svc.conf")].writeId;
+  healthy(false);
+  const failure = await failureOf(hostStateProvider.create(inputs()));
+  assert.match(
+    failure.message,
+    /^fake-mirror \(root@127\.0\.0\.1:\d+\): health gate failed: fake-mirror: svc active: still failing after 0 s$/,
+  );
+  // What the apply did is recorded, with no passed gate.
+  const reached = failure.properties!;
+  assert.ok(reached, "the error carries the state reached");
+  assert.equal(reached.gate, undefined);
+  assert.equal(readFileSync(join(dir, "svc.conf"), "utf8"), "port = 8200\n");
+  const written = reached.files[join(dir, "svc.conf")].writeId;
 
-    const refreshed = (await hostStateProvider.read(id, reached)).props!;
-    assert.deepEqual(await differing(refreshed, inputs()), ["health gate: not passed since the host was last applied"]);
+  const refreshed = (await hostStateProvider.read(id, reached)).props!;
+  assert.deepEqual(await differing(refreshed, inputs()), ["health gate: not passed since the host was last applied"]);
 
-    healthy(true);
-    const again = (await hostStateProvider.update(id, refreshed, inputs())).outs!;
-    assert.deepEqual(again.gate, gate());
-    assert.equal(again.files[join(dir, "svc.conf")].writeId, written, "the file was not written again");
-    assert.equal(again.converged, reached.converged);
-    assert.deepEqual(await differing((await hostStateProvider.read(id, again)).props!, inputs()), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  healthy(true);
+  const again = (await hostStateProvider.update(id, refreshed, inputs())).outs!;
+  assert.deepEqual(again.gate, gate());
+  assert.equal(again.files[join(dir, "svc.conf")].writeId, written, "the file was not written again");
+  assert.equal(again.converged, reached.converged);
+  assert.deepEqual(await differing((await hostStateProvider.read(id, again)).props!, inputs()), []);
 });
 
 test("a gate that failed after an apply that wrote nothing keeps the state as it was, and its triggers run it again", async () => {
-  dir = mkdtempSync(join(tmpdir(), "lyra-state-gate-"));
-  try {
-    healthy(true);
-    const created = (await hostStateProvider.create(inputs())).outs!;
-    healthy(false);
-    const news = inputs(gate(["plan-1", "broker-2"]));
-    const failure = await hostStateProvider.update(id, created, news).then(
-      () => assert.fail("the apply passed with a failing gate"),
-      (err: Error & { properties?: HostStateOutputs }) => err,
-    );
-    assert.match(failure.message, /health gate failed: fake-mirror: svc active/);
-    assert.equal(failure.properties?.gate, undefined, "no gate recorded as passed");
-    assert.ok(existsSync(join(dir, "svc.conf")));
-    assert.deepEqual(await differing(failure.properties!, news), [
-      "health gate: not passed since the host was last applied",
-    ]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  healthy(true);
+  const created = (await hostStateProvider.create(inputs())).outs!;
+  healthy(false);
+  const news = inputs(gate(["plan-1", "broker-2"]));
+  const failure = await failureOf(hostStateProvider.update(id, created, news));
+  assert.match(failure.message, /health gate failed: fake-mirror: svc active/);
+  assert.equal(failure.properties?.gate, undefined, "no gate recorded as passed");
+  assert.ok(existsSync(join(dir, "svc.conf")));
+  assert.deepEqual(await differing(failure.properties!, news), [
+    "health gate: not passed since the host was last applied",
+  ]);
 });
 
 test("check refuses a gate that is not one, naming each field", async () => {
