@@ -98,9 +98,10 @@ before(async () => {
   vega = new LabConverger(HOST, SERVICES, connection, secrets);
   broker = new LabBroker(lab, HOST, secrets, TOPIC);
   await nasPlugged(lab, true);
-  // A NAS without earlier backups, and a re-flashed vega: the first deploy.
-  await onHost(lab, labNas.host, `rm -rf ${nasRepository}`);
+  // A re-flashed vega and a NAS without earlier backups: the first deploy. The host first, so that
+  // no backup a converged vega still runs lands in the emptied repository.
   await wipeHost(HOST);
+  await onHost(lab, labNas.host, `rm -rf ${nasRepository}`);
 });
 
 after(async () => {
