@@ -8,9 +8,12 @@
  * has nothing to refresh and a resource to create is only checked, so no host is reached (the
  * bench fails if the host layer counted any command). Each size's stack is made once per bench run
  * (its secrets set in one `pulumi config set-all`), then previewed --runs times (3 unless told).
- * Each run records the whole command's wall time and the program process's own figures, measured
- * inside it by ./support/program-clock.cjs: start to resources declared, start to exit (the last
- * registration answered), CPU and peak RSS. Needs the lab's client key (`lab.sh up` made it once),
+ * Each run records the whole command's wall time and CPU (every process it ran, on every core:
+ * ./support/children-cpu.ts) and the program process's own figures, measured inside it by
+ * ./support/program-clock.cjs: start to resources declared, start to exit (the last registration
+ * answered), CPU and peak RSS. The whole CPU less the program's is the rest of the CLI's: its
+ * engine, the language host and the dynamic provider, which share the machine's cores with the
+ * program. Needs the lab's client key (`lab.sh up` made it once),
  * not the lab's hosts.
  *
  * Beside each size, the SDK floor under the same CLI (./support/cli-floor.ts): the preview of as many
@@ -26,6 +29,7 @@ import { labSecrets } from "../test/lab/pulumi-lab";
 import { ensureCli, pulumiStack, stackSecrets, type LabStack } from "../test/lab/pulumi-stack";
 import { fleetWithMirrors } from "../test/support/stack-fleet";
 import { benchArgs } from "./support/bench-args";
+import { childrenCpuSeconds } from "./support/children-cpu";
 import { cliFloorStack, type FloorPreview, type FloorStack } from "./support/cli-floor";
 import { median } from "./support/median";
 import { programFigures } from "./support/program-clock-log";
@@ -66,12 +70,13 @@ async function previewStack(mirrors: number): Promise<LabStack> {
 }
 
 type MeasuredRow = Extract<Row<"cli-preview">, { status: "measured" }>;
-type Measured = Omit<MeasuredRow, "status" | "mirrors" | "wallSecondsEach" | "floor">;
+type Measured = Required<Omit<MeasuredRow, "status" | "mirrors" | "wallSecondsEach" | "floor">>;
 
 async function previewOnce(stack: LabStack, mirrors: number): Promise<Measured> {
   const clockLog = join(stackDir(mirrors), "program-clock.log");
   rmSync(clockLog, { force: true });
   stack.resetCounters();
+  const cpuBefore = childrenCpuSeconds();
   const run = await stack.pulumi(["preview", "--stack", stack.stack], {
     env: {
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${clockPreload}`.trim(),
@@ -79,6 +84,7 @@ async function previewOnce(stack: LabStack, mirrors: number): Promise<Measured> 
     },
     timeoutMs: 10 * 60_000,
   });
+  const cpuSeconds = childrenCpuSeconds() - cpuBefore;
   if (run.code !== 0) throw new Error(`pulumi preview exited ${run.code}:\n${pulumiFailure(run.output)}`);
   const reached = Object.entries(stack.counters()).filter(([, c]) => c.remoteCommands > 0);
   if (reached.length > 0) throw new Error(`the preview reached hosts: ${reached.map(([h]) => h).join(", ")}`);
@@ -88,6 +94,7 @@ async function previewOnce(stack: LabStack, mirrors: number): Promise<Measured> 
   return {
     resources: Number(toCreate[1]),
     wallSeconds: run.ms / 1000,
+    cpuSeconds,
     programEvaluatedSeconds: program.evaluatedSeconds,
     programSeconds: program.exitedSeconds,
     programCpuSeconds: program.cpuSeconds,
@@ -99,7 +106,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const recorded: Row<"cli-preview">[] = [];
   const header =
-    "mirrors  resources  preview s  program: declared s  exited s  cpu s  peak RSS MB  floor: program / preview s";
+    "mirrors  resources  preview s  cpu s  program: declared s  exited s  cpu s  peak RSS MB  floor: program / preview s / cpu s";
   const table = [header];
   for (const mirrors of sizes) {
     let line: string;
@@ -124,6 +131,7 @@ async function main(): Promise<void> {
         mirrors,
         resources: each[0].resources,
         wallSeconds: m("wallSeconds"),
+        cpuSeconds: m("cpuSeconds"),
         programEvaluatedSeconds: m("programEvaluatedSeconds"),
         programSeconds: m("programSeconds"),
         programCpuSeconds: m("programCpuSeconds"),
@@ -135,6 +143,7 @@ async function main(): Promise<void> {
           programSeconds: f("exitedSeconds"),
           programCpuSeconds: f("cpuSeconds"),
           programPeakRssMb: f("peakRssMb"),
+          cpuSeconds: f("previewCpuSeconds"),
         },
       };
       recorded.push(row);
@@ -142,11 +151,12 @@ async function main(): Promise<void> {
         String(mirrors).padStart(7),
         String(row.resources).padStart(9),
         row.wallSeconds.toFixed(2).padStart(9),
+        row.cpuSeconds.toFixed(2).padStart(5),
         row.programEvaluatedSeconds.toFixed(2).padStart(19),
         row.programSeconds.toFixed(2).padStart(8),
         row.programCpuSeconds.toFixed(2).padStart(5),
         row.programPeakRssMb.toFixed(0).padStart(11),
-        `${row.floor.programSeconds.toFixed(2)} / ${row.floor.wallSeconds.toFixed(2)}`.padStart(13),
+        [row.floor.programSeconds, row.floor.wallSeconds, row.floor.cpuSeconds].map((x) => x.toFixed(2)).join(" / "),
       ].join("  ");
     } catch (err) {
       const error = (err as Error).message.split("\n")[0].slice(0, 120);
@@ -162,7 +172,7 @@ async function main(): Promise<void> {
   }
   console.log(`\n${table.join("\n")}`);
   const what =
-    `the real \`pulumi preview\` of a new lab stack with N mirrors (no host reached): the command's wall time and the program process's ` +
+    `the real \`pulumi preview\` of a new lab stack with N mirrors (no host reached): the command's wall time and CPU (all its processes) and the program process's ` +
     `(declared, exited, CPU, peak RSS), medians of ${runs} runs`;
   console.log(`results: ${recordResults("cli-preview", what, started, recorded)}`);
   if (recorded.some((r) => r.status === "failed")) process.exitCode = 1;

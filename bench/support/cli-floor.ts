@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliEnvironment } from "../../test/lab/pulumi-stack";
+import { childrenCpuSeconds } from "./children-cpu";
 import { programFigures, type ProgramFigures } from "./program-clock-log";
 import { pulumiFailure } from "./pulumi-failure";
 import { writeFloorProject } from "./sdk-floor";
@@ -19,6 +20,8 @@ export interface FloorPreview extends ProgramFigures {
   resources: number;
   /** The whole `pulumi preview`. */
   wallSeconds: number;
+  /** ... and its CPU, every process of it (./children-cpu.ts); cpuSeconds is the program's alone. */
+  previewCpuSeconds: number;
 }
 
 const PULUMI_TIMEOUT_MS = 10 * 60_000;
@@ -39,6 +42,7 @@ export function cliFloorStack(resources: number, project: string, cliBin: string
   const env = cliEnvironment(cliBin, join(dir, "home"), randomBytes(24).toString("base64url"));
   const pulumi = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
     const started = Date.now();
+    const cpuBefore = childrenCpuSeconds();
     const run = spawnSync(join(cliBin, "pulumi"), args, {
       cwd: projectDir,
       env: { ...env, ...extra },
@@ -47,7 +51,7 @@ export function cliFloorStack(resources: number, project: string, cliBin: string
     });
     const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
     if (run.status !== 0) throw new Error(`floor: pulumi ${args[0]} exited ${run.status}:\n${pulumiFailure(output)}`);
-    return { output, seconds: (Date.now() - started) / 1000 };
+    return { output, seconds: (Date.now() - started) / 1000, cpuSeconds: childrenCpuSeconds() - cpuBefore };
   };
   try {
     writeFloorProject(projectDir, project, resources, "dynamic");
@@ -69,7 +73,12 @@ export function cliFloorStack(resources: number, project: string, cliBin: string
       const toCreate = /\+ (\d+) to create/.exec(run.output);
       if (!toCreate)
         throw new Error(`floor: no "to create" count in the preview's output:\n${run.output.slice(-2000)}`);
-      return { resources: Number(toCreate[1]), wallSeconds: run.seconds, ...programFigures(clockLog) };
+      return {
+        resources: Number(toCreate[1]),
+        wallSeconds: run.seconds,
+        previewCpuSeconds: run.cpuSeconds,
+        ...programFigures(clockLog),
+      };
     },
   };
 }

@@ -179,6 +179,20 @@ export function reportRows(results: AllResults): ReportRow[] {
         }
       );
     });
+    // Where the machine's CPU goes: the program, or the rest of what the CLI runs (its engine, the
+    // language host, the dynamic provider), which shares the cores with it.
+    add("cli-preview", `real preview, ${plural(mirrors, "mirror")}: CPU by process`, undefined, (r) => {
+      const row = preview(r);
+      if (row?.status !== "measured" || row.cpuSeconds === undefined) return undefined;
+      const split = (whole: number, program: number) =>
+        `${s(whole, 2)}: program ${s(program, 2)}, engine, language host and provider ${s(whole - program, 2)}`;
+      const floor = row.floor?.cpuSeconds === undefined ? undefined : row.floor;
+      return {
+        value:
+          `whole preview ${split(row.cpuSeconds, row.programCpuSeconds)}` +
+          (floor ? `; SDK floor ${split(floor.cpuSeconds!, floor.programCpuSeconds)}` : ""),
+      };
+    });
   }
 
   // How `pulumi up` grows with the mirrors; the no-op is held to the no-op's targets at every size.

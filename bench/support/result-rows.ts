@@ -66,6 +66,12 @@ export const rowSchemas = {
       programSeconds: duration,
       programCpuSeconds: duration,
       programPeakRssMb: z.number().nonnegative(),
+      /**
+       * The whole command's CPU, on every core: the CLI and its engine, the language host, the
+       * program and the dynamic provider (bench/support/children-cpu.ts). Absent from results
+       * recorded before it, here and in the floor.
+       */
+      cpuSeconds: duration.optional(),
       wallSecondsEach: z.array(duration).min(1),
       /**
        * The SDK floor under the same CLI (bench/support/cli-floor.ts): as many registrations of
@@ -78,6 +84,7 @@ export const rowSchemas = {
           programSeconds: duration,
           programCpuSeconds: duration,
           programPeakRssMb: z.number().nonnegative(),
+          cpuSeconds: duration.optional(),
         })
         .optional(),
     }),

@@ -354,3 +354,31 @@ test("the host rows show each host's login and read, and the one-host no-op appl
   assert.equal(byFigure(rows, "every host read at once, fresh connections").value, "median 310 ms of 3 (2 hosts)");
   assert.equal(byFigure(rows, "one host, 50 files + 10 units: no-op apply").value, "1 round trip, 0 writes, 0.05 s");
 });
+
+test("the real preview's CPU is split between the program and the rest of the CLI; results from before it show none", () => {
+  const measured: Row<"cli-preview"> = {
+    ...preview(1000, 6.7, 330),
+    programCpuSeconds: 6.25,
+    cpuSeconds: 14.5,
+    floor: {
+      resources: 1006,
+      wallSeconds: 2.5,
+      programSeconds: 2.1,
+      programCpuSeconds: 1.9,
+      programPeakRssMb: 150,
+      cpuSeconds: 4.75,
+    },
+  };
+  const rows = reportRows({ "cli-preview": results("cli-preview", [preview(10, 0.8, 114), measured]) });
+  const cpu = byFigure(rows, "real preview, 1000 mirrors: CPU by process");
+  assert.deepEqual(
+    [cpu.value, cpu.target, cpu.met],
+    [
+      "whole preview 14.50 s: program 6.25 s, engine, language host and provider 8.25 s; " +
+        "SDK floor 4.75 s: program 1.90 s, engine, language host and provider 2.85 s",
+      "",
+      "",
+    ],
+  );
+  assert.equal(byFigure(rows, "real preview, 10 mirrors: CPU by process").value, notMeasured);
+});
