@@ -17,12 +17,13 @@ async function main(): Promise<void> {
   const options = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   let output: unknown;
   try {
-    const { registrations, outputs, mostUnanswered } = await evaluateProgram(
+    const { registrations, invokes, outputs, mostUnanswered } = await evaluateProgram(
       options,
       join(__dirname, "..", "..", "src", "index.ts"),
     );
     output = {
       ...(typeof registrations === "number" ? { count: registrations } : { registrations }),
+      invokes,
       outputs,
       mostUnanswered,
     };

@@ -9,7 +9,7 @@ import { parseFleet } from "../../src/model/load";
 import { testSecretValues } from "../support/test-secrets";
 import YAML from "yaml";
 import { cliPwdMain } from "../../bench/support/language-host-run";
-import type { EvaluateOptions, Registration } from "./harness";
+import type { EvaluateOptions, Invoke, Registration } from "./harness";
 
 const root = join(__dirname, "..", "..");
 
@@ -34,6 +34,8 @@ export type Loader = keyof typeof loaders;
 
 export interface Evaluation {
   registrations: Registration[];
+  /** Every invoke the program made, in order (./harness.ts). */
+  invokes: Invoke[];
   /** The stack outputs the program exported (src/index.ts: a promise of them). */
   outputs?: unknown;
   /** Under an applying engine (EvaluateOptions.applying): the most registrations unanswered at once. */
@@ -69,6 +71,7 @@ export function evaluate(options: EvaluateOptions, loader: Loader = "tsx"): Eval
   }
   return {
     registrations: parsed.registrations ?? [],
+    invokes: parsed.invokes ?? [],
     outputs: parsed.outputs,
     mostUnanswered: parsed.mostUnanswered,
     error: parsed.error,

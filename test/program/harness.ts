@@ -1,7 +1,8 @@
 /**
  * Runs the real program (src/index.ts) under Pulumi mocks, as `pulumi up` would load it, and
  * records every registration: type, name, parent, dependencies, inputs, and which inputs are
- * secret. Mocks and config are set before the program is imported; unmocked invokes throw.
+ * secret, and every invoke. Mocks and config are set before the program is imported; invokes
+ * throw (none is mocked).
  *
  * One evaluation per process (the Pulumi runtime is global): see ./evaluate.ts.
  */
@@ -59,9 +60,17 @@ export interface EvaluateOptions {
   applying?: ApplyingEngine;
 }
 
+/** A function the program called (an invoke), and how many resources it had registered by then. */
+export interface Invoke {
+  token: string;
+  registrationsBefore: number;
+}
+
 /** What the program registered (or how many, unrecorded), and the stack outputs it exported. */
 export interface ProgramRun {
   registrations: Registration[] | number;
+  /** Every invoke, in the order made. The mocks answer each with an error. */
+  invokes: Invoke[];
   outputs: unknown;
   /** With `applying`: the most registrations the program had unanswered at once. */
   mostUnanswered?: number;
@@ -69,6 +78,7 @@ export interface ProgramRun {
 
 export async function evaluateProgram(options: EvaluateOptions, programPath: string): Promise<ProgramRun> {
   const registrations: Registration[] = [];
+  const invokes: Invoke[] = [];
   let count = 0;
   await pulumi.runtime.setMocks(
     {
@@ -99,6 +109,7 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
         return { id: `${args.name}-id`, state: inputs };
       },
       call: (args) => {
+        invokes.push({ token: args.token, registrationsBefore: count });
         throw new Error(`unmocked invoke ${args.token}`);
       },
     },
@@ -152,6 +163,7 @@ export async function evaluateProgram(options: EvaluateOptions, programPath: str
   await settings.waitForRPCs();
   return {
     registrations: record ? registrations.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)) : count,
+    invokes,
     outputs,
     mostUnanswered: mostUnanswered?.(),
   };

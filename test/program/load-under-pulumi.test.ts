@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import YAML from "yaml";
+import { DYNAMIC_PROVIDER_WARMUP_TOKEN } from "../../src/fleet/provider-warmup";
 import { evaluate, pulumiYamlNodeArgs, stackFleet, testSecrets } from "./evaluate";
 
 test("Pulumi.yaml runs src/index.ts with the Node.js runtime through the SDK preload and the program loader, refresh always", () => {
@@ -54,4 +55,16 @@ test("src/index.ts loads with Pulumi.yaml's node arguments alone and declares th
     viaCliArgs.registrations.map((r) => [r.type, r.name, r.inputs.__provider === undefined]),
     viaTsx.registrations.map((r) => [r.type, r.name, r.inputs.__provider === undefined]),
   );
+});
+
+test("before it declares anything, the program asks the engine for the dynamic provider, under either loader", () => {
+  const fleet = stackFleet("home");
+  const secrets = testSecrets(fleet);
+  for (const loader of ["pulumi.yaml", "tsx"] as const) {
+    const run = evaluate({ stack: "home", fleet, secrets }, loader);
+    // The mocks answer it with an error, as the engine does: the program drops it and goes on.
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.deepEqual(run.invokes, [{ token: DYNAMIC_PROVIDER_WARMUP_TOKEN, registrationsBefore: 0 }], loader);
+    assert.ok(run.registrations.length > 0, loader);
+  }
 });
