@@ -8,4 +8,4 @@ import { startDynamicProvider } from "./fleet/provider-warmup";
 
 // A require, not import(): every loader the CLI may run the program under (the project's bundle,
 // tsx, ts-node) keeps it CommonJS, where ts-node left an import() to node's ES module loader.
-export = startDynamicProvider().then(() => (require("./program") as typeof import("./program")).stackOutputs);
+export = startDynamicProvider().then(() => (require("./program") as typeof import("./program")).declareStack());

@@ -13,41 +13,50 @@ import { fleetExports } from "./fleet/exports";
 import { applySdkChanges } from "./fleet/sdk-changes";
 import { brokerOf } from "./services/mqtt-broker/placement";
 
-// Before any resource (./fleet/sdk-changes.ts): most of a large fleet's evaluation time was the SDK's.
-applySdkChanges();
+/**
+ * Declares the stack; settles with its outputs once every resource is declared. A function, not
+ * the module's own code: the program's bundle (esbuild) hoists a required module's top-level names
+ * (./index.ts requires this one) into the bundle's own scope, where they live as long as the
+ * process. Held there, the plans of 1000 mirrors took the real preview's program to 390-397 MB
+ * (bench/cli-preview.ts, four runs of 3), not 342 MB; here they go once the fleet lets them go.
+ */
+export function declareStack(): Promise<{ hosts: ReturnType<typeof fleetExports>; broker: string }> {
+  // Before any resource (./fleet/sdk-changes.ts): most of a large fleet's evaluation time was the SDK's.
+  applySdkChanges();
 
-const config = new pulumi.Config("lyra-fleet");
-const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(pulumi.getStack()));
-const plans = planFleet(model);
+  const config = new pulumi.Config("lyra-fleet");
+  const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(pulumi.getStack()));
+  const plans = planFleet(model);
 
-// The whole stack config, read once: each Config.get* call parses all of it again, which is
-// quadratic in a fleet with a secret per mirror.
-const stackConfig = pulumi.runtime.allConfig();
-const configValue = (key: string): string | undefined => stackConfig[`lyra-fleet:${key}`];
+  // The whole stack config, read once: each Config.get* call parses all of it again, which is
+  // quadratic in a fleet with a secret per mirror.
+  const stackConfig = pulumi.runtime.allConfig();
+  const configValue = (key: string): string | undefined => stackConfig[`lyra-fleet:${key}`];
 
-// Every missing secret at once, before any resource is declared.
-const keys = requiredSecretKeys(model);
-const missing = keys.filter((key) => configValue(key) === undefined);
-if (missing.length > 0) {
-  const commands = missing.map((key) => `  pulumi config set --secret --stack ${pulumi.getStack()} ${key}`);
-  throw new Error(
-    `${stackFilePath(pulumi.getStack())}: missing secrets; nothing was changed. Set them with:\n${commands.join("\n")}`,
-  );
+  // Every missing secret at once, before any resource is declared.
+  const keys = requiredSecretKeys(model);
+  const missing = keys.filter((key) => configValue(key) === undefined);
+  if (missing.length > 0) {
+    const commands = missing.map((key) => `  pulumi config set --secret --stack ${pulumi.getStack()} ${key}`);
+    throw new Error(
+      `${stackFilePath(pulumi.getStack())}: missing secrets; nothing was changed. Set them with:\n${commands.join("\n")}`,
+    );
+  }
+  const invalid = secretValueProblems(Object.fromEntries(keys.map((key) => [key, configValue(key)])));
+  if (invalid.length > 0) {
+    throw new Error(
+      `${stackFilePath(pulumi.getStack())}: secrets that the hosts' programs cannot read; nothing was changed:\n${invalid.map((p) => `  ${p}`).join("\n")}`,
+    );
+  }
+  const secret = (key: string) => pulumi.secret(configValue(key)!);
+  const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
+  const privateKey = configValue(sshPrivateKeySecret) === undefined ? undefined : secret(sshPrivateKeySecret);
+  // The stack's outputs (`pulumi stack output hosts`, `broker`), made now so that nothing keeps the
+  // plans once the fleet has declared each host's resources (./fleet/fleet.ts).
+  const outputs = { hosts: fleetExports(plans), broker: `${brokerOf(model).host}:${brokerOf(model).port}` };
+  const fleet = new Fleet("fleet", { plans, secrets, privateKey });
+
+  // Settles once the fleet is declared: it is declared in turns, and the runner waits for what the
+  // program exports (./index.ts).
+  return fleet.declared.then(() => outputs);
 }
-const invalid = secretValueProblems(Object.fromEntries(keys.map((key) => [key, configValue(key)])));
-if (invalid.length > 0) {
-  throw new Error(
-    `${stackFilePath(pulumi.getStack())}: secrets that the hosts' programs cannot read; nothing was changed:\n${invalid.map((p) => `  ${p}`).join("\n")}`,
-  );
-}
-const secret = (key: string) => pulumi.secret(configValue(key)!);
-const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
-const privateKey = configValue(sshPrivateKeySecret) === undefined ? undefined : secret(sshPrivateKeySecret);
-// The stack's outputs (`pulumi stack output hosts`, `broker`), made now so that nothing keeps the
-// plans once the fleet has declared each host's resources (./fleet/fleet.ts).
-const outputs = { hosts: fleetExports(plans), broker: `${brokerOf(model).host}:${brokerOf(model).port}` };
-const fleet = new Fleet("fleet", { plans, secrets, privateKey });
-
-// Settles once the fleet is declared: it is declared in turns, and the runner waits for what the
-// program exports (./index.ts).
-export const stackOutputs = fleet.declared.then(() => outputs);
