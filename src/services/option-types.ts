@@ -33,9 +33,12 @@ export const hostPath = (
     (path) => hostPathProblem(path, under) ?? extra?.(path),
   ).default(fallback);
 
+// A version names a directory and files of its release on the NAS and the hosts (one path
+// component each, at most 255 bytes with the rest of the name): 128 characters, as an image tag.
 export const version = z
   .string({ error: "expected a version string, e.g. 1.4.2" })
-  .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/, { error: "expected a version string, e.g. 1.4.2" });
+  .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/, { error: "expected a version string, e.g. 1.4.2" })
+  .max(128, { error: "expected a version string of at most 128 characters, e.g. 1.4.2" });
 
 export const unixUser = (fallback: string) =>
   z

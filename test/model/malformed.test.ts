@@ -165,6 +165,11 @@ const cases: Case[] = [
     expect: [["versions.node-red", "expected a version string"]],
   },
   {
+    name: "version too long for a file name",
+    mutate: (f) => (f.versions["lyra-orchestrator"] = `1.0.0+${"b".repeat(250)}`),
+    expect: [["versions.lyra-orchestrator", "expected a version string of at most 128 characters"]],
+  },
+  {
     name: "no NTP servers",
     mutate: (f) => (f.site.ntpServers = []),
     expect: [["site.ntpServers", "expected at least one NTP server"]],

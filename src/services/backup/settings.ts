@@ -5,9 +5,10 @@
  */
 import { z } from "zod";
 import { withRule, type ModelIssue } from "../../model/issues";
+import { calendarProblem } from "./calendar";
 
-/** systemd's OnCalendar= syntax uses only these; a line break would start another directive. */
-const calendarCharacters = /^[A-Za-z0-9*:/.,~ +-]+$/;
+/** systemd's OnCalendar= syntax uses only these (`_` in time zones); a line break would start another directive. */
+const calendarCharacters = /^[A-Za-z0-9*:/.,~ +_-]+$/;
 const calendarExpected = 'expected a systemd OnCalendar= expression, e.g. "*-*-* 03:00:00" or "daily"';
 
 const keepCount = (what: string, fallback: number) =>
@@ -20,9 +21,11 @@ const keepCount = (what: string, fallback: number) =>
 
 export const backupSchema = z.strictObject({
   /** When each host backs up its data sets (systemd OnCalendar=, the host's time zone). */
-  schedule: withRule(z.string({ error: calendarExpected }), (s) =>
-    calendarCharacters.test(s) && s.trim() === s ? undefined : calendarExpected,
-  ).default("*-*-* 03:00:00"),
+  schedule: withRule(z.string({ error: calendarExpected }), (s) => {
+    if (!calendarCharacters.test(s) || s.trim() !== s) return calendarExpected;
+    const problem = calendarProblem(s);
+    return problem ? `${calendarExpected}; ${problem}` : undefined;
+  }).default("*-*-* 03:00:00"),
   /** Spreads the hosts' runs so they do not all reach the NAS at the same second (RandomizedDelaySec=). */
   randomizedDelayMinutes: z
     .number({ error: "expected a number of minutes (0-720)" })

@@ -1,6 +1,7 @@
 /** ups's settings (NUT). */
 import { z } from "zod";
 import { enabled } from "../option-types";
+import { nutDriverPackage, nutDriverPackages } from "./drivers";
 
 export const options = z.strictObject({
   enabled,
@@ -11,9 +12,13 @@ export const options = z.strictObject({
     .describe("The UPS's name in NUT (`upsc <name>@localhost`)."),
   driver: z
     .string({ error: "expected a NUT driver name, e.g. usbhid-ups" })
-    .regex(/^[a-z0-9_-]{1,64}$/, { error: "expected a NUT driver name, e.g. usbhid-ups" })
+    .refine((driver) => nutDriverPackage(driver) !== undefined, {
+      error: `expected a NUT driver Debian packages: ${Object.keys(nutDriverPackages).join(", ")}`,
+    })
     .default("usbhid-ups")
-    .describe("The NUT driver."),
+    .describe(
+      "The NUT driver, one a Debian 12 package installs (a network driver such as snmp-ups brings its package).",
+    ),
   // One word, since NUT reads a space, quote, '#' or '=' as syntax.
   device: z
     .string({ error: "expected the NUT port, e.g. auto or /dev/ttyUSB0" })

@@ -16,6 +16,7 @@ import type { PlannedFile, PlannedUnit } from "../../render/plan";
 import { secretToken } from "../../render/secrets";
 import { dropInFile, hardened, type UnitSection } from "../../render/systemd";
 import type { UpsOptions } from "./options";
+import { nutDriverPackage } from "./drivers";
 import { upsMonitorPasswordKey } from "./secrets";
 import { upsdPort } from "./ports";
 
@@ -117,7 +118,8 @@ export const render: ServiceRenderer<UpsOptions> = ({ host, settings }) => {
   });
 
   return {
-    packages: ["nut-client", "nut-server"],
+    // A network or bus driver comes in a package of its own (./drivers.ts).
+    packages: [...new Set(["nut-client", "nut-server", nutDriverPackage(settings.driver)!])],
     files: [
       // One host, its own UPS: driver, server and monitor all here.
       file("nut.conf", lines("MODE=standalone"), [server, monitor]),

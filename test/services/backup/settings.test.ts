@@ -90,6 +90,17 @@ test("bad backup settings name the field and what was expected", () => {
     [(b) => (b.schedule = "daily\nExecStart=/bin/sh"), "backup.schedule", "expected a systemd OnCalendar= expression"],
     [(b) => (b.schedule = ""), "backup.schedule", "expected a systemd OnCalendar= expression"],
     [(b) => (b.schedule = 3), "backup.schedule", "expected a systemd OnCalendar= expression"],
+    // Characters systemd uses, in an expression it would refuse or never run: the timer would
+    // load without a trigger, and the backups stop without an error.
+    [(b) => (b.schedule = "every day"), "backup.schedule", '"every" is not a weekday'],
+    [(b) => (b.schedule = "*-*-* 25:00"), "backup.schedule", "hour 25 is out of range (0-23)"],
+    [
+      (b) => (b.schedule = "*-02-30 03:00"),
+      "backup.schedule",
+      "no month of 02 has a day 30: the schedule would never run",
+    ],
+    [(b) => (b.schedule = "2027-*-* 03:00"), "backup.schedule", "the year 2027 ends the schedule"],
+    [(b) => (b.schedule = "*-*-* 03:00 Mars/Olympus"), "backup.schedule", '"Mars/Olympus" is not a time zone'],
     [(b) => (b.randomizedDelayMinutes = -1), "backup.randomizedDelayMinutes", "expected a number of minutes (0-720)"],
     [(b) => (b.keep.daily = 1.5), "backup.keep.daily", "expected a whole number of daily backups (0-1000)"],
     [
@@ -104,6 +115,14 @@ test("bad backup settings name the field and what was expected", () => {
     const said = refused((f) => mutate(f.backup));
     assert.ok(said.startsWith(`${source}: 1 problem in lyra-fleet:fleet; nothing was changed:\n  - ${path}`), said);
     assert.ok(said.includes(message), `${path}: ${said}`);
+  }
+});
+
+test("a schedule systemd runs, in its forms, is taken as written", () => {
+  for (const schedule of ["weekly", "Sat,Sun 04:00", "*-*-01 03:00", "*-*-* 03:00 America/New_York"]) {
+    const raw = stackFleet("home");
+    raw.backup.schedule = schedule;
+    assert.equal(parseFleet(raw, source).backup?.schedule, schedule);
   }
 });
 

@@ -84,6 +84,13 @@ test("each NUT daemon gets a sandbox drop-in keeping what it uses", () => {
     "nut-driver@lyra-ups.service",
   );
   assert.match(network, /^PrivateDevices=yes$/m);
+  // snmp-ups is not nut-server's: its own package comes with it.
+  assert.deepEqual(ups((raw) => (raw.hosts.lyra.services.ups = { driver: "snmp-ups" })).packages, [
+    "nut-client",
+    "nut-server",
+    "nut-snmp",
+  ]);
+  assert.deepEqual(ups().packages, ["nut-client", "nut-server"]);
   assert.match(network, /^RestrictAddressFamilies=\nRestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$/m);
 });
 
