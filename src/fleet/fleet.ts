@@ -45,9 +45,10 @@ const UNANSWERED_LIMIT = 200;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Fleet extends pulumi.ComponentResource {
-  readonly hosts: Record<string, Host> = {};
+  // No prototype: a host may be called `constructor`, and a lookup must find only what was declared.
+  readonly hosts: Record<string, Host> = Object.create(null) as Record<string, Host>;
   /** Every planned container, by "<host>/<name>". */
-  readonly containers: Record<string, Container> = {};
+  readonly containers: Record<string, Container> = Object.create(null) as Record<string, Container>;
   /**
    * Settles once every resource of the fleet is declared, in turns (see HOSTS_PER_TURN); rejects
    * with the error that stopped it. The program exports it, so the runner waits for it.

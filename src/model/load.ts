@@ -35,11 +35,27 @@ export function parseFleet(raw: unknown, source: string): FleetModel {
       { path: "", message: `missing; expected the fleet object under config key ${fleetConfigKey}` },
     ]);
   }
+  const reserved = reservedKeys(raw);
   const parsed = fleetSchema().safeParse(raw, { error: expectedFor });
-  if (!parsed.success) throw new FleetConfigError(source, toModelIssues(parsed.error, raw));
+  if (!parsed.success) throw new FleetConfigError(source, [...reserved, ...toModelIssues(parsed.error, raw)]);
+  if (reserved.length > 0) throw new FleetConfigError(source, reserved);
   const { fleet, issues } = resolveFleet(parsed.data, source);
   if (!fleet) throw new FleetConfigError(source, issues);
   return fleet;
+}
+
+/**
+ * Every `__proto__` key, which YAML and JSON parse as a key like any other: zod's records drop it
+ * without a word, so a host or user of that name would vanish from the fleet. No field takes it.
+ */
+function reservedKeys(value: unknown, path = ""): ModelIssue[] {
+  if (value === null || typeof value !== "object") return [];
+  return Object.keys(value).flatMap((key) => {
+    const at = path === "" ? key : `${path}.${key}`;
+    if (key === "__proto__")
+      return [{ path: at, message: "invalid name '__proto__': expected letters, digits and dashes, e.g. mirror-3" }];
+    return reservedKeys((value as Record<string, unknown>)[key], at);
+  });
 }
 
 /** A stack file is written by hand: a few aliases are normal, thousands of expansions are an attack. */

@@ -123,7 +123,7 @@ export function resolveFleet(parsed: FleetParsed, source: string): { fleet?: Fle
 
   const implicit = implicitMqttUsers(hosts);
   for (const name of Object.keys(parsed.mqtt.users)) {
-    if (implicit[name])
+    if (Object.hasOwn(implicit, name))
       issues.push({
         path: `mqtt.users.${name}`,
         message: `user '${name}' is implicit (a host or a built-in service user); choose another name`,

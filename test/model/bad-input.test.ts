@@ -4,7 +4,7 @@
  * from the valid home stack.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -536,4 +536,30 @@ test("a YAML alias bomb is refused naming the stack file, without expanding it (
       return true;
     },
   );
+});
+
+test("a stack file's `__proto__:` key is refused, naming the file and the field, not dropped", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lyra-proto-key-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "Pulumi.proto.yaml");
+  const home = readFileSync(join("stacks", "Pulumi.home.yaml"), "utf8");
+  assert.ok(home.includes("\n    hosts:\n"));
+  writeFileSync(
+    file,
+    home.replace("\n    hosts:\n", "\n    hosts:\n      __proto__:\n        role: mirror\n        address: 10.9.9.9\n"),
+  );
+  assert.throws(
+    () => loadStackFile(file),
+    (e: unknown) =>
+      e instanceof FleetConfigError &&
+      e.message ===
+        `${file}: 1 problem in lyra-fleet:fleet; nothing was changed:\n  - hosts.__proto__: invalid name '__proto__': expected letters, digits and dashes, e.g. mirror-3`,
+  );
+});
+
+test("names every object inherits are names like any other: an MQTT user called constructor", () => {
+  const raw = stackFleet("home");
+  raw.mqtt = { users: { constructor: { publish: ["lyra/ui/#"] } } };
+  const user = parseFleet(raw, source).mqttUsers.find((u) => u.name === "constructor");
+  assert.deepEqual(user?.publish, ["lyra/ui/#"]);
 });

@@ -11,6 +11,11 @@ const source = "stacks/Pulumi.test.yaml";
 type Raw = Record<string, any>;
 const home = (): Raw => stackFleet("home");
 
+/** An own key, as a parser makes it (an assignment to `__proto__` would set the prototype instead). */
+function ownKey(target: Raw, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 interface Case {
   name: string;
   mutate: (f: Raw) => void;
@@ -163,6 +168,25 @@ const cases: Case[] = [
     name: "bad version",
     mutate: (f) => (f.versions["node-red"] = "latest please"),
     expect: [["versions.node-red", "expected a version string"]],
+  },
+  // YAML and JSON make `__proto__` a key like any other; zod's records dropped it silently, so the
+  // host or user vanished from an accepted fleet.
+  {
+    name: "a host called __proto__",
+    mutate: (f) => ownKey(f.hosts, "__proto__", { role: "mirror", address: "10.9.9.9" }),
+    expect: [["hosts.__proto__", "invalid name '__proto__'"]],
+  },
+  {
+    name: "an MQTT user called __proto__, beside another problem",
+    mutate: (f) => {
+      f.mqtt = { users: {} };
+      ownKey(f.mqtt.users, "__proto__", { publish: ["lyra/ui/#"] });
+      f.hosts.vega.address = "300.1.1.1";
+    },
+    expect: [
+      ["mqtt.users.__proto__", "invalid name '__proto__'"],
+      ["hosts.vega.address", "expected an IPv4 address or a DNS name"],
+    ],
   },
   {
     name: "version too long for a file name",

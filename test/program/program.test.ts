@@ -119,6 +119,22 @@ test("a host others wait for keeps its gate as a resource even without container
   assert.equal(stateOf(lab.registrations, "vega").gate, undefined);
 });
 
+test("a host may bear the name of a property every object inherits (constructor): it is declared as any other", () => {
+  const raw = stackFleet("lab");
+  // vega renamed, with every reference to it (the mirrors' config source): the broker's host.
+  const fleet = JSON.parse(JSON.stringify(raw).replaceAll('"vega"', '"constructor"'));
+  fleet.hosts.constructor.role = "vega";
+  const run = evaluate({ stack: "lab", fleet, secrets: testSecrets(fleet, "lab") });
+  assert.equal(run.error, undefined, run.error?.message);
+  assert.deepEqual(
+    run.registrations
+      .filter((r) => r.name.startsWith("constructor:"))
+      .map((r) => r.name)
+      .sort(),
+    ["constructor:health-gate", "constructor:mqtt-round-trip", "constructor:state"],
+  );
+});
+
 test("the runbook's names: units on their hosts, the broker container on vega, health gates", () => {
   const units = (host: string) => Object.keys(stateOf(home.registrations, host).units);
   for (const u of [

@@ -98,7 +98,8 @@ export function passwdFile(fleet: FleetModel): string {
 
 // The monitor user also reads the broker's own counters (healthcheck and metrics); $SYS topics
 // are outside the lyra/ tree the model's users are about.
-const brokerInternalReads: Record<string, string[]> = { [monitorUser]: ["$SYS/broker/#"] };
+// A Map: user names come from host names, and a host may be called `constructor`.
+const brokerInternalReads = new Map<string, string[]>([[monitorUser, ["$SYS/broker/#"]]]);
 
 function checkTopic(user: string, topic: string): string {
   // A newline would start a new ACL line (another user's rules); refuse rather than render it.
@@ -111,7 +112,7 @@ function checkTopic(user: string, topic: string): string {
 function aclBlock(user: MqttUser): string[] {
   const access = new Map<string, "read" | "write" | "readwrite">();
   for (const topic of user.publish) access.set(checkTopic(user.name, topic), "write");
-  for (const topic of [...user.subscribe, ...(brokerInternalReads[user.name] ?? [])]) {
+  for (const topic of [...user.subscribe, ...(brokerInternalReads.get(user.name) ?? [])]) {
     const t = checkTopic(user.name, topic);
     access.set(t, access.get(t) === "write" ? "readwrite" : "read");
   }

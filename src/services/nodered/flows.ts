@@ -40,7 +40,8 @@ const initializeCode = (mirrors: string[]) => `const known = ${JSON.stringify(mi
 const now = Date.now();
 const mirrors = context.get("mirrors") || {};
 for (const name of known) {
-    if (!mirrors[name]) mirrors[name] = { lastSeen: null, since: now, status: "unknown" };
+    // Own keys only: a mirror may be called \`constructor\`, which every object inherits.
+    if (!Object.prototype.hasOwnProperty.call(mirrors, name)) mirrors[name] = { lastSeen: null, since: now, status: "unknown" };
 }
 context.set("mirrors", mirrors);
 `;
@@ -68,8 +69,9 @@ function publish(name, m) {
 const prefix = "lyra/presence/";
 if (typeof msg.topic === "string" && msg.topic.startsWith(prefix)) {
     const name = msg.topic.slice(prefix.length);
-    if (msg.retain || name === "" || name.includes("/")) return null;
-    const m = mirrors[name] || { lastSeen: null, since: now, status: "unknown" };
+    // Only a host's name (\`__proto__\` would reach every object's prototype), and own keys only.
+    if (msg.retain || !/^[a-z][a-z0-9-]{0,62}$/.test(name)) return null;
+    const m = Object.prototype.hasOwnProperty.call(mirrors, name) ? mirrors[name] : { lastSeen: null, since: now, status: "unknown" };
     m.lastSeen = now;
     mirrors[name] = m;
     if (m.status !== "online") {

@@ -122,6 +122,13 @@ test("ACL: every user's publish list is write, subscribe is read; mirrors write 
       .sort();
     assert.deepEqual(writable, [`lyra/clients/online/${mirror}`, `lyra/health/${mirror}`, `lyra/presence/${mirror}`]);
   }
+  // A host may bear the name of a property every object inherits (it crashed the ACL's render).
+  const renamed = homeFleet((raw) => {
+    raw.hosts.constructor = raw.hosts["mirror-2"];
+    delete raw.hosts["mirror-2"];
+  });
+  const constructorRules = aclMap(fileAt(fragmentOf(render, "mqtt-broker", renamed, "vega"), brokerPaths.acl).content);
+  assert.equal(constructorRules.get("constructor")!.get("lyra/presence/constructor"), "write");
   // The monitor reads $SYS for the healthcheck and the metrics; nobody else does.
   assert.equal(acl.get("monitor")!.get("$SYS/broker/#"), "read");
   assert.deepEqual(

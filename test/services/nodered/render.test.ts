@@ -139,8 +139,13 @@ test("the check interval is a few seconds, short enough for the stale time", () 
 });
 
 /** The watchdog function node, run with Node-RED's function-node globals and a clock the test sets. */
-function watchdogRunner(staleAfterSeconds: number) {
-  const flows = flowsOf(nodered((raw) => staleAfter(raw, staleAfterSeconds)));
+function watchdogRunner(staleAfterSeconds: number, change?: (raw: RawFleet) => void) {
+  const flows = flowsOf(
+    nodered((raw) => {
+      staleAfter(raw, staleAfterSeconds);
+      change?.(raw);
+    }),
+  );
   const fn = nodeOf(flows, watchdogIds.watchdog);
   const store = new Map<string, unknown>();
   let now = 1_000_000;
@@ -212,6 +217,29 @@ test("a retained (replayed) heartbeat is not a sign of life; an undeclared mirro
     w.tick().map((m) => [m.topic, m.payload.status]),
     [["lyra/status/mirror-9", "stale"]],
   );
+});
+
+test("a mirror named like an inherited property is tracked as any other; a presence topic that names no host is ignored", () => {
+  const w = watchdogRunner(10, (raw) => {
+    raw.hosts.constructor = raw.hosts["mirror-2"];
+    delete raw.hosts["mirror-2"];
+  });
+  assert.deepEqual(w.send({ topic: "lyra/presence/__proto__", payload: "hb" }), []);
+  assert.deepEqual(w.send({ topic: "lyra/presence/Mirror-1", payload: "hb" }), []);
+  w.advance(10);
+  // Declared and never heard from: stale like mirror-1.
+  assert.deepEqual(
+    w.tick().map((m) => [m.topic, m.payload.status]),
+    [
+      ["lyra/status/constructor", "stale"],
+      ["lyra/status/mirror-1", "stale"],
+    ],
+  );
+  assert.deepEqual(
+    w.send({ topic: "lyra/presence/constructor", payload: "hb" }).map((m) => [m.topic, m.payload.status]),
+    [["lyra/status/constructor", "online"]],
+  );
+  assert.equal(({} as Record<string, unknown>).lastSeen, undefined, "no object gained a lastSeen");
 });
 
 test("flows_cred.json holds the nodered user's login as a token, 0600; Node-RED reads it as plain JSON", () => {
