@@ -593,12 +593,19 @@ test("missing secrets fail before anything is registered, each named with its co
 });
 
 test("a secret the hosts' programs cannot read fails before anything is registered, named without its value", () => {
-  const secrets = { ...homeSecrets, "ups-monitor-password": "base64+pad==", "mqtt-password-vega": "two\nlines" };
+  // A config-sync key ssh cannot read once failed the program part way through its registrations.
+  const secrets = {
+    ...homeSecrets,
+    "ups-monitor-password": "base64+pad==",
+    "mqtt-password-vega": "two\nlines",
+    "config-sync-ssh-key": "not a key",
+  };
   const result = evaluate({ stack: "home", fleet: homeFleet, secrets });
   assert.equal(
     result.error?.message,
     [
       "stacks/Pulumi.home.yaml: secrets that the hosts' programs cannot read; nothing was changed:",
+      "  secret 'config-sync-ssh-key' is not an SSH private key (OpenSSH's format, or an RSA or EC key in PEM): expected an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')",
       "  secret 'mqtt-password-vega' holds a line break (expected one line)",
       `  secret 'ups-monitor-password' holds '=': NUT's upsmon sends it to upsd as one unquoted word, so it may not hold whitespace, '"', '\\', '=' or '#' (a value from \`openssl rand -hex 24\` is always fine)`,
     ].join("\n"),

@@ -2,8 +2,7 @@
  * The backups' two stack secrets (flat keys, read with requireSecret): the restic repository's
  * password and the private key of the NAS account the hosts log in as over SFTP.
  */
-import { sshPublicKeyLine } from "../../render/secrets";
-import type { SecretRule } from "../secret-rules";
+import { unencryptedPrivateKey, type SecretRule } from "../secret-rules";
 
 export const backupPasswordKey = "backupPassword";
 export const nasSshKeyKey = "nasSshKey";
@@ -21,19 +20,8 @@ const resticPassword: SecretRule = (value) => {
   return undefined;
 };
 
-/** ssh reads the key from a file, unattended: one unencrypted private key (the same parser that derives public keys judges it). */
-const privateKey: SecretRule = (value) => {
-  try {
-    sshPublicKeyLine(nasSshKeyKey, value);
-    return undefined;
-  } catch (error) {
-    // "secret 'nasSshKey' is encrypted with a passphrase: expected ..." -> what follows the key's name.
-    return (error as Error).message.replace(/^secret '[^']*' /, "");
-  }
-};
-
 export function backupSecretRules(key: string): SecretRule[] {
   if (key === backupPasswordKey) return [resticPassword];
-  if (key === nasSshKeyKey) return [privateKey];
+  if (key === nasSshKeyKey) return [unencryptedPrivateKey(nasSshKeyKey)];
   return [];
 }

@@ -3,7 +3,7 @@ import type { ModelIssue } from "../../model/issues";
 import { defineService } from "../module";
 import { options, type ConfigSyncOptions } from "./options";
 import { render } from "./render";
-import { configSyncSshKeyKey } from "./secrets";
+import { configSyncSecretRules, configSyncSshKeyKey } from "./secrets";
 
 export const service = defineService({
   id: "config-sync",
@@ -11,6 +11,7 @@ export const service = defineService({
   roles: ["mirror"],
   render,
   secretKeys: () => [configSyncSshKeyKey],
+  secretRules: configSyncSecretRules,
   // It syncs from the config source: on the source's own host it would sync from itself.
   checkHost: (_settings, host): ModelIssue[] =>
     (host.services as Record<string, unknown>)["config-source"] !== undefined

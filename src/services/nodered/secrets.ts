@@ -1,5 +1,5 @@
 /** Node-RED's secrets: the key its credentials file is encrypted with, and the editor's admin password. */
-import { oneLine, type SecretRule } from "../secret-rules";
+import { notEmpty, oneLine, type SecretRule } from "../secret-rules";
 
 export const noderedCredentialSecretKey = "nodered-credential-secret";
 /** The password of the editor's and admin API's one user, `admin` (flat key, as the fleet's contract names it). */
@@ -13,7 +13,7 @@ const longEnough: SecretRule = (value) =>
     : undefined;
 
 export function noderedSecretRules(key: string): SecretRule[] {
-  if (key === noderedCredentialSecretKey) return [oneLine];
+  if (key === noderedCredentialSecretKey) return [notEmpty, oneLine];
   if (key === noderedAdminPasswordKey) return [oneLine, longEnough];
   return [];
 }
