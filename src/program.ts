@@ -42,7 +42,9 @@ export function declareStack(): Promise<{ hosts: ReturnType<typeof fleetExports>
       `${stackFilePath(pulumi.getStack())}: missing secrets; nothing was changed. Set them with:\n${commands.join("\n")}`,
     );
   }
-  const invalid = secretValueProblems(Object.fromEntries(keys.map((key) => [key, configValue(key)])));
+  const invalid = secretValueProblems(
+    Object.fromEntries([...keys, sshPrivateKeySecret].map((key) => [key, configValue(key)])),
+  );
   if (invalid.length > 0) {
     throw new Error(
       `${stackFilePath(pulumi.getStack())}: secrets that the hosts' programs cannot read; nothing was changed:\n${invalid.map((p) => `  ${p}`).join("\n")}`,

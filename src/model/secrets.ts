@@ -5,7 +5,11 @@
  * Messages name the key and what was found, never the value.
  */
 import { serviceModules } from "../services/registry";
-import type { FleetModel } from "./fleet";
+import { unencryptedPrivateKey } from "../services/secret-rules";
+import { sshPrivateKeySecret, type FleetModel } from "./fleet";
+
+/** The key `pulumi up` logs in to every host with, when not the ssh-agent's: ssh2 reads it unattended. */
+const operatorKey = unencryptedPrivateKey(sshPrivateKeySecret);
 
 /** Every secret key the fleet reads, sorted; the README's `pulumi config set --secret` list. */
 export function requiredSecretKeys(fleet: FleetModel): string[] {
@@ -19,7 +23,10 @@ export function requiredSecretKeys(fleet: FleetModel): string[] {
 
 /** Every problem with the given values, one line each ("secret 'ups-monitor-password' holds '='..."). */
 export function secretValueProblems(values: Readonly<Record<string, string | undefined>>): string[] {
-  const rules = (key: string) => serviceModules().flatMap((module) => module.secretRules?.(key) ?? []);
+  const rules = (key: string) => [
+    ...(key === sshPrivateKeySecret ? [operatorKey] : []),
+    ...serviceModules().flatMap((module) => module.secretRules?.(key) ?? []),
+  ];
   return Object.entries(values)
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .flatMap(([key, value]) =>

@@ -24,6 +24,11 @@ function fromPulumi(stack: string, key: string): string | undefined {
   }
 }
 
+/** Some keys have no value: the message names each and how to provide it. */
+export class MissingSecretsError extends Error {
+  override name = "MissingSecretsError";
+}
+
 /** Every key's value, or an error naming each missing key and how to provide it. */
 export function readSecrets(
   stack: string,
@@ -38,7 +43,7 @@ export function readSecrets(
     else values[key] = value;
   }
   if (missing.length > 0) {
-    throw new Error(
+    throw new MissingSecretsError(
       `missing secrets for stack '${stack}':\n` +
         missing
           .map((k) => `  - ${k}: set ${secretEnvName(k)}, or run \`pulumi config set --secret --stack ${stack} ${k}\``)

@@ -9,7 +9,7 @@ import type { HostConnection } from "../host/transport/connection";
 import { sshPrivateKeySecret, type FleetModel } from "../model/fleet";
 import { loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
-import { readSecrets, secretEnvName } from "../secrets/source";
+import { MissingSecretsError, readSecrets, secretEnvName } from "../secrets/source";
 import type { BrokerTarget } from "./broker";
 import { brokerEndpoint, kindGroups, mqttKinds, plannedChecks, sshKinds } from "./reach";
 import type { RunSetup } from "./run";
@@ -97,7 +97,9 @@ export function sshKey(
       key: readSecrets(stack, [sshPrivateKeySecret], env)[sshPrivateKeySecret],
       auth: `secret ${sshPrivateKeySecret}`,
     };
-  } catch {
+  } catch (err) {
+    // A key that is set but unreadable is said so, not taken for no key at all.
+    if (!(err instanceof MissingSecretsError)) throw new SetupError((err as Error).message);
     if (env.SSH_AUTH_SOCK) return { auth: "ssh-agent" };
     throw new SetupError(
       `no SSH key: pass --identity <file>, set ${secretEnvName(sshPrivateKeySecret)}, ` +

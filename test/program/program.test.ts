@@ -599,6 +599,7 @@ test("a secret the hosts' programs cannot read fails before anything is register
     "ups-monitor-password": "base64+pad==",
     "mqtt-password-vega": "two\nlines",
     "config-sync-ssh-key": "not a key",
+    "ssh-private-key": "not a key either",
   };
   const result = evaluate({ stack: "home", fleet: homeFleet, secrets });
   assert.equal(
@@ -608,6 +609,7 @@ test("a secret the hosts' programs cannot read fails before anything is register
       "  secret 'config-sync-ssh-key' is not an SSH private key (OpenSSH's format, or an RSA or EC key in PEM): expected an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')",
       "  secret 'mqtt-password-vega' holds a line break (expected one line)",
       `  secret 'ups-monitor-password' holds '=': NUT's upsmon sends it to upsd as one unquoted word, so it may not hold whitespace, '"', '\\', '=' or '#' (a value from \`openssl rand -hex 24\` is always fine)`,
+      "  secret 'ssh-private-key' is not an SSH private key (OpenSSH's format, or an RSA or EC key in PEM): expected an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')",
     ].join("\n"),
   );
   assert.deepEqual(result.registrations, []);

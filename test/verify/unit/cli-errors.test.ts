@@ -24,6 +24,20 @@ test("no SSH key and no agent: says the four ways to give one; exit 2", async ()
   );
 });
 
+test("an SSH key that is set but unreadable is said so, even with an agent, and not quoted; exit 2", async () => {
+  const run = await runCli("verify", ["--stack", "home", "--only", "unit"], {
+    LYRA_SECRET_SSH_PRIVATE_KEY: "TEST-SECRET-not-a-key",
+    SSH_AUTH_SOCK: "/run/agent.sock",
+  });
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /^verify: secrets for stack 'home' that the hosts' programs cannot read:\n {2}- secret 'ssh-private-key' is not an SSH private key /,
+  );
+  assert.doesNotMatch(run.stderr, /TEST-SECRET/);
+  noTrace(run.stderr);
+});
+
 test("usage errors: unknown kind, unknown host, --deadline without --watch, bad numbers; exit 2", async () => {
   const cases: [string[], RegExp][] = [
     [["--stack", "home", "--only", "foo"], /^verify: --only: unknown check kind 'foo' \(expected http, unit, /],

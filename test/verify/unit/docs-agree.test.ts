@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { loadStackFile } from "../../../src/model/load";
 import { planFleet } from "../../../src/render";
 import { prepareVerify } from "../../../src/verify/prepare";
+import { throwawayPrivateKey } from "../../support/test-secrets";
 import { kindGroups } from "../../../src/verify/reach";
 import { brokerOf } from "../../../src/services/mqtt-broker/placement";
 
@@ -56,7 +57,7 @@ const verifySet = () => {
     stackFile,
     options: { timeoutMs: 1000 },
     // Placeholder secrets: prepareVerify reads them, nothing connects anywhere in this test.
-    env: { LYRA_SECRET_MQTT_PASSWORD_MONITOR: "placeholder", LYRA_SECRET_SSH_PRIVATE_KEY: "placeholder" },
+    env: { LYRA_SECRET_MQTT_PASSWORD_MONITOR: "placeholder", LYRA_SECRET_SSH_PRIVATE_KEY: throwawayPrivateKey() },
   });
   return prepared.checks.map((c) => `${c.host}\t${c.check.kind}\t${c.check.name}`).sort();
 };
