@@ -148,10 +148,10 @@ export function calendarProblem(expression: string): string | undefined {
   const tokens = expression.split(" ");
   if (tokens.some((t) => t === "")) return "expected one space between the parts";
   // The parts come in systemd's order, each at most once: weekdays, date, time, time zone.
-  const parts: { kind: string; problem: (token: string) => string | undefined; matches: (t: string) => boolean }[] = [
-    { kind: "weekdays", problem: weekdaysProblem, matches: (t) => /^[A-Za-z]/.test(t) && !t.includes("/") },
-    { kind: "date", problem: dateProblem, matches: (t) => /^[0-9*]/.test(t) && /[-~]/.test(t) && !t.includes(":") },
-    { kind: "time", problem: timeProblem, matches: (t) => t.includes(":") },
+  const parts: { problem: (token: string) => string | undefined; matches: (t: string) => boolean }[] = [
+    { problem: weekdaysProblem, matches: (t) => /^[A-Za-z]/.test(t) && !t.includes("/") },
+    { problem: dateProblem, matches: (t) => /^[0-9*]/.test(t) && /[-~]/.test(t) && !t.includes(":") },
+    { problem: timeProblem, matches: (t) => t.includes(":") },
   ];
   let next = 0;
   let found = 0;
