@@ -207,8 +207,8 @@ const pairs = {
     ),
   },
   device: {
-    valid: fc.constantFrom("auto", "/dev/ttyUSB0", "192.168.1.50"),
-    broken: fc.oneof(poisoned(fc.constant("auto")), fc.constant("")),
+    valid: fc.constantFrom("auto", "/dev/ttyUSB0", "192.168.1.50", "ups.home.arpa:161", "http://192.168.1.50/"),
+    broken: fc.oneof(poisoned(fc.constant("auto")), fc.constantFrom("", "/etc/nut/ups.conf", "-rf", "0.0.0.0")),
   },
   name: { valid: label(20), broken: fc.oneof(fc.constantFrom("Mirror", "a-", "-a", "x".repeat(64)), poisoned(word)) },
 } satisfies Record<string, Pair>;

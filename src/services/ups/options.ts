@@ -1,6 +1,8 @@
 /** ups's settings (NUT). */
 import { z } from "zod";
+import { withRule } from "../../model/issues";
 import { enabled } from "../option-types";
+import { upsDeviceProblem } from "./device";
 import { nutDriverPackage, nutDriverPackages } from "./drivers";
 
 export const options = z.strictObject({
@@ -19,12 +21,8 @@ export const options = z.strictObject({
     .describe(
       "The NUT driver, one a Debian 12 package installs (a network driver such as snmp-ups brings its package).",
     ),
-  // One word, since NUT reads a space, quote, '#' or '=' as syntax.
-  device: z
-    .string({ error: "expected the NUT port, e.g. auto or /dev/ttyUSB0" })
-    .regex(/^[A-Za-z0-9_.:@/+-]{1,255}$/, {
-      error: "expected the NUT port as one word of letters, digits and . _ : @ / + -, e.g. auto or /dev/ttyUSB0",
-    })
+  // One word NUT's drivers can reach the UPS by (./device.ts).
+  device: withRule(z.string({ error: "expected the NUT port, e.g. auto or /dev/ttyUSB0" }), upsDeviceProblem)
     .default("auto")
     .describe("ups.conf's `port =`: where the UPS is attached."),
 });
