@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { withRule } from "./issues";
-import { addressProblem } from "./network";
+import { addressProblem, hostPortProblem, hostPortShape } from "./network";
 import { normalizedPathProblem } from "./paths";
 
 export const sha256Expected =
@@ -196,12 +196,9 @@ const registryExpected =
 export const containerRegistry = z.strictObject(
   {
     address: withRule(z.string({ error: registryExpected }), (address) => {
-      const match = /^([^:]+)(?::([0-9]{1,5}))?$/.exec(address);
-      if (!match) return registryExpected;
-      const port = match[2] === undefined ? undefined : Number(match[2]);
-      if (port !== undefined && (port < 1 || port > 65535)) return `${registryExpected}; the port must be 1-65535`;
-      const problem = addressProblem(match[1]);
-      return problem ? `${registryExpected}; ${problem}` : undefined;
+      const problem = hostPortProblem(address);
+      if (problem === undefined) return undefined;
+      return problem === hostPortShape ? registryExpected : `${registryExpected}; ${problem}`;
     }),
     insecure: z.boolean({ error: "expected true (the registry serves plain HTTP) or false (HTTPS)" }).default(false),
   },

@@ -43,6 +43,21 @@ export function addressProblem(value: string): string | undefined {
   return dns ? `${addressExpected} (${dns.replace(/^expected /, "")})` : undefined;
 }
 
+/** What `hostPortProblem` says of a value that is not `host` or `host:port` at all. */
+export const hostPortShape = "expected host or host:port";
+
+/**
+ * `host` or `host:port`, the host an IPv4 address or a DNS name and the port 1-65535: what is
+ * wrong with it (`hostPortShape` when it has neither form), or undefined.
+ */
+export function hostPortProblem(value: string): string | undefined {
+  const match = /^([^:]+)(?::([0-9]{1,5}))?$/.exec(value);
+  if (!match) return hostPortShape;
+  const port = match[2] === undefined ? undefined : Number(match[2]);
+  if (port !== undefined && (port < 1 || port > 65535)) return "the port must be 1-65535";
+  return addressProblem(match[1]);
+}
+
 export const hostKeyExpected =
   "expected the host's SSH public key, e.g. ssh-ed25519 AAAA... (from ssh-keyscan or /etc/ssh/ssh_host_ed25519_key.pub)";
 
