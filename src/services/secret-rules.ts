@@ -1,9 +1,8 @@
-import { sshPublicKeyLine } from "../render/secrets";
-
 /**
  * What a secret's value may hold, where a program that reads it sets limits. Each service module
  * names the rules of its own keys; src/model/secrets.ts applies them before anything is declared.
  */
+import { sshPublicKeyLine } from "../render/secrets";
 
 /** A rule: undefined when the value is fine, else what is wrong with it ("holds a space"). */
 export type SecretRule = (value: string) => string | undefined;
