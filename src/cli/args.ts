@@ -27,6 +27,11 @@ export function parseArgs(argv: string[], spec: FlagSpec): { values: Record<stri
     } else if (spec.values.includes(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      // An empty value (`--host ""`, an unset shell variable) would read as the flag not given.
+      if (value === "") throw new UsageError(`${flag} needs a value, not an empty one`);
+      // The last of two would silently win: which stack or host was meant is the operator's to say.
+      if (Object.hasOwn(values, name))
+        throw new UsageError(`${flag} is given twice ('${values[name]}' and '${value}'): give it once`);
       values[name] = value;
     } else {
       throw new UsageError(`unknown option '${flag}'`);

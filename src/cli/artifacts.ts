@@ -8,13 +8,13 @@
  * the share. The SSH key is the `nasSshKey` secret (LYRA_SECRET_NASSSHKEY or the Pulumi CLI), or
  * --identity.
  */
-import { readFileSync } from "node:fs";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import type { FleetModel } from "../model/fleet";
 import { publishArtifacts, publishTable } from "../artifacts/publish";
 import { openShare } from "../artifacts/share";
 import { readSecrets } from "../secrets/source";
 import { parseArgs, UsageError } from "./args";
+import { readFlagFile } from "./files";
 // The flat stack secret holding the private key of the NAS account (the backup module's).
 import { nasSshKeyKey as nasSshKeySecret } from "../services/backup/secrets";
 
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     const { user, hostKey } = nasLogin(fleet);
     const privateKey =
       values.identity !== undefined
-        ? readFileSync(values.identity, "utf8")
+        ? readFlagFile("--identity", values.identity)
         : readSecrets(values.stack, [nasSshKeySecret])[nasSshKeySecret];
     const share = await openShare({
       host: "nas",

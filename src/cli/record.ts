@@ -4,6 +4,7 @@
  * and the results as metrics: on the docs host over SSH, or into a local docs tree with --docs.
  */
 import { readFileSync } from "node:fs";
+import { fileErrorReason } from "./files";
 import { closeAllHostConnections } from "../host/transport/ssh";
 import type { FleetModel } from "../model/fleet";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
@@ -35,17 +36,8 @@ function loadResults(file: string): JsonOutput {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EACCES"
-          ? "permission denied"
-          : code === "EISDIR"
-            ? "it is a directory"
-            : `error ${code ?? "reading it"}`;
     throw new UsageError(
-      `--results: cannot read ${file} (${reason}); expected the output of \`npm run verify -- --json\``,
+      `--results: cannot read ${file} (${fileErrorReason(err)}); expected the output of \`npm run verify -- --json\``,
     );
   }
   let parsed: Partial<JsonOutput> | null;

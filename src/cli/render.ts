@@ -4,12 +4,13 @@
  * Writes every host's files to <dir>/<host>/<absolute path> and <dir>/manifest.json. Needs no
  * host and no Pulumi CLI: it is what a new user runs first to see what the fleet will get.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { requiredSecretKeys } from "../model/secrets";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
 import { parseArgs, UsageError } from "./args";
+import { makeDirectories } from "./files";
 import { hostTree, manifestOf } from "./render-tree";
 import { readSecrets } from "../secrets/source";
 
@@ -17,6 +18,7 @@ const usage = "usage: npm run render -- --stack <name> --out <dir> [--show-secre
 
 /** Remove a previous render so files that are no longer declared do not linger. */
 function prepareOutDir(out: string): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out: ${out} is not a directory`);
   if (existsSync(out) && readdirSync(out).length > 0) {
     if (!existsSync(join(out, "manifest.json"))) {
       throw new UsageError(
@@ -25,7 +27,11 @@ function prepareOutDir(out: string): void {
     }
     rmSync(out, { recursive: true, force: true });
   }
-  mkdirSync(out, { recursive: true });
+  try {
+    makeDirectories(out);
+  } catch (err) {
+    throw new UsageError(`--out: ${(err as Error).message}`);
+  }
 }
 
 export function renderStack(stack: string, out: string, showSecrets: boolean): { files: number; hosts: number } {
@@ -36,7 +42,7 @@ export function renderStack(stack: string, out: string, showSecrets: boolean): {
   prepareOutDir(out);
   for (const file of trees.flat()) {
     const target = join(out, file.host, file.path);
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirectories(dirname(target));
     // Secret files stay private even in a local render.
     writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
   }

@@ -3,8 +3,9 @@
  * tree on the host running mkdocs, over the fleet's own SSH transport. A new day's file starts with
  * its header; an existing one gets the new section appended, never rewritten.
  */
-import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeDirectories } from "../cli/files";
 import type { HostConnection } from "../host/transport/connection";
 import { runRemote, runRemoteChecked } from "../host/transport/ssh";
 import { docsDir, docsRoot, entriesDir } from "../render/docs/paths";
@@ -22,7 +23,11 @@ export function writeLocal(docs: string, fileName: string, header: string, secti
   if (!existsSync(docs) || !statSync(docs).isDirectory())
     throw new Error(`--docs: ${docs} is not a directory (expected the docs tree, the folder holding index.md)`);
   const dir = join(docs, entriesDir);
-  mkdirSync(dir, { recursive: true });
+  try {
+    makeDirectories(dir);
+  } catch (err) {
+    throw new Error(`--docs: ${(err as Error).message}`);
+  }
   const path = join(dir, fileName);
   if (existsSync(path)) {
     appendFileSync(path, `\n${section}`);

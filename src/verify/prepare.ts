@@ -3,7 +3,6 @@
  * host or kind), and the secrets those checks need. Secrets are read only when a selected check
  * needs them, and are returned for scrubbing, never printed.
  */
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { HostConnection } from "../host/transport/connection";
 import { sshPrivateKeySecret, type FleetModel } from "../model/fleet";
@@ -15,6 +14,7 @@ import { brokerEndpoint, kindGroups, mqttKinds, plannedChecks, sshKinds } from "
 import type { RunSetup } from "./run";
 import type { VerifyCheck, VerifyOptions } from "./types";
 import { UsageError } from "./usage-error";
+import { readFlagFile } from "../cli/files";
 import { monitorUser } from "../services/mqtt-broker/mosquitto-config";
 import { mqttPasswordKey } from "../services/mqtt-broker/secrets";
 
@@ -84,13 +84,7 @@ export function sshKey(
   env: NodeJS.ProcessEnv,
 ): { key?: string; auth: string } {
   if (request.identityFile) {
-    try {
-      return { key: readFileSync(request.identityFile, "utf8"), auth: `--identity ${request.identityFile}` };
-    } catch (err) {
-      throw new UsageError(
-        `--identity: cannot read ${request.identityFile} (${(err as NodeJS.ErrnoException).code ?? "error"})`,
-      );
-    }
+    return { key: readFlagFile("--identity", request.identityFile), auth: `--identity ${request.identityFile}` };
   }
   try {
     return {

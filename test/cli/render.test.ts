@@ -181,3 +181,25 @@ test("YAML syntax errors, unknown stacks and bad flags are one clear line each",
     require("node:fs").rmSync(join(root, "stacks/Pulumi.yaml-test.yaml"));
   }
 });
+
+test("an --out that cannot be a directory is named, and nothing hangs or is written", () => {
+  const dir = scratch("render-out-");
+  const file = join(dir, "a-file");
+  writeFileSync(file, "kept\n");
+  const cases: [string, RegExp][] = [
+    [file, /^render: --out: .*a-file is not a directory$/m],
+    [join(file, "x"), /^render: --out: cannot create .*a-file\/x \(a part of the path is not a directory\)$/m],
+    // procfs answers mkdir with ENOENT under a parent that exists: node's own recursive mkdir
+    // retried that for ever (the child's 60 s timeout would end it with no exit code).
+    [
+      "/proc/lyra-render-test/x",
+      /^render: --out: cannot create \/proc\/lyra-render-test \(no directory can be made there\)$/m,
+    ],
+  ];
+  for (const [out, message] of cases) {
+    const run = render(["--stack", "home", "--out", out]);
+    assert.equal(run.code, 2, `${out}: ${run.stderr}`);
+    assert.match(run.stderr, message);
+  }
+  assert.equal(readFileSync(file, "utf8"), "kept\n");
+});
