@@ -14,7 +14,7 @@ import { publishArtifacts, publishTable } from "../artifacts/publish";
 import { openShare } from "../artifacts/share";
 import { readSecrets } from "../secrets/source";
 import { parseArgs, UsageError } from "./args";
-import { readFlagFile } from "./files";
+import { KEY_FILE_MAX_BYTES, readFlagFile } from "./files";
 // The flat stack secret holding the private key of the NAS account (the backup module's).
 import { nasSshKeyKey as nasSshKeySecret } from "../services/backup/secrets";
 
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     const { user, hostKey } = nasLogin(fleet);
     const privateKey =
       values.identity !== undefined
-        ? readFlagFile("--identity", values.identity)
+        ? readFlagFile("--identity", values.identity, KEY_FILE_MAX_BYTES)
         : readSecrets(values.stack, [nasSshKeySecret])[nasSshKeySecret];
     const share = await openShare({
       host: "nas",

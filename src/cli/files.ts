@@ -1,32 +1,19 @@
 /** Files and directories the operator names on a CLI's command line: read and made with errors that say why. */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { fileErrorReason, readRegularFile } from "../model/read-file";
 import { UsageError } from "../verify/usage-error";
 
-/** Why a file could not be read or made, in words (never its content). */
-export function fileErrorReason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "it is a directory";
-    case "ENOTDIR":
-      return "a part of the path is not a directory";
-    case "EROFS":
-      return "read-only file system";
-    default:
-      return `error ${code ?? "reading it"}`;
-  }
-}
+/** An SSH private key is a few kilobytes: a larger --identity is not one. */
+export const KEY_FILE_MAX_BYTES = 1024 * 1024;
 
-/** A file named by `--flag`, read whole; a UsageError naming the flag and the reason if it cannot be. */
-export function readFlagFile(flag: string, path: string): string {
+/**
+ * A file named by `--flag`, read whole (a regular file of at most maxBytes); a UsageError naming
+ * the flag and the reason if it cannot be.
+ */
+export function readFlagFile(flag: string, path: string, maxBytes: number): string {
   try {
-    return readFileSync(path, "utf8");
+    return readRegularFile(path, maxBytes);
   } catch (err) {
     throw new UsageError(`${flag}: cannot read ${path} (${fileErrorReason(err)})`);
   }

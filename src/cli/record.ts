@@ -3,10 +3,9 @@
  * (or reads a saved `verify --json`), and writes `entries/YYYY-MM-DD-runbook.md` with the action
  * and the results as metrics: on the docs host over SSH, or into a local docs tree with --docs.
  */
-import { readFileSync } from "node:fs";
-import { fileErrorReason } from "./files";
 import { closeAllHostConnections } from "../host/transport/ssh";
 import type { FleetModel } from "../model/fleet";
+import { fileErrorReason, readRegularFile } from "../model/read-file";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
 import { dayHeader, entryFileName, entrySection } from "../record/entry";
@@ -31,10 +30,13 @@ const usage = [
  * verify's --json output from a file. A wrong file passed by mistake may be a password file, so no
  * message quotes its content: JSON.parse's own message does ("Unexpected token 'h', "hunter2"...").
  */
+/** Far above verify's JSON for a fleet of thousands of hosts. */
+const RESULTS_MAX_BYTES = 64 * 1024 * 1024;
+
 function loadResults(file: string): JsonOutput {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readRegularFile(file, RESULTS_MAX_BYTES);
   } catch (err) {
     throw new UsageError(
       `--results: cannot read ${file} (${fileErrorReason(err)}); expected the output of \`npm run verify -- --json\``,

@@ -2,12 +2,12 @@
  * Loading the fleet: from a stack file (render, verify, tests) or from the object Pulumi's config
  * hands the program. One entry point, one error type that lists every problem with its path.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import type { FleetModel } from "./fleet";
 import { expectedFor, toModelIssues, type ModelIssue } from "./issues";
 import { resolveFleet } from "./resolve";
+import { fileErrorReason, readRegularFile } from "./read-file";
 import { fleetSchema } from "./schema";
 
 /** The project's config namespace and the key holding the fleet object. */
@@ -61,14 +61,16 @@ function reservedKeys(value: unknown, path = ""): ModelIssue[] {
 /** A stack file is written by hand: a few aliases are normal, thousands of expansions are an attack. */
 const maxAliasExpansions = 100;
 
+/** A stack file of a thousand mirrors is well under a megabyte. */
+const STACK_FILE_MAX_BYTES = 16 * 1024 * 1024;
+
 /** Read `stacks/Pulumi.<stack>.yaml` (or any path) and validate its fleet object. */
 export function loadStackFile(path: string): FleetModel {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFile(path, STACK_FILE_MAX_BYTES);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message;
-    throw new FleetConfigError(path, [{ path: "", message: `cannot read the stack file: ${reason}` }]);
+    throw new FleetConfigError(path, [{ path: "", message: `cannot read the stack file: ${fileErrorReason(err)}` }]);
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {

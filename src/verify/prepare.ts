@@ -14,7 +14,7 @@ import { brokerEndpoint, kindGroups, mqttKinds, plannedChecks, sshKinds } from "
 import type { RunSetup } from "./run";
 import type { VerifyCheck, VerifyOptions } from "./types";
 import { UsageError } from "./usage-error";
-import { readFlagFile } from "../cli/files";
+import { KEY_FILE_MAX_BYTES, readFlagFile } from "../cli/files";
 import { monitorUser } from "../services/mqtt-broker/mosquitto-config";
 import { mqttPasswordKey } from "../services/mqtt-broker/secrets";
 
@@ -84,7 +84,10 @@ export function sshKey(
   env: NodeJS.ProcessEnv,
 ): { key?: string; auth: string } {
   if (request.identityFile) {
-    return { key: readFlagFile("--identity", request.identityFile), auth: `--identity ${request.identityFile}` };
+    return {
+      key: readFlagFile("--identity", request.identityFile, KEY_FILE_MAX_BYTES),
+      auth: `--identity ${request.identityFile}`,
+    };
   }
   try {
     return {
