@@ -44,7 +44,7 @@ export function commandLineProblem(line: string): string | undefined {
   if (!line.startsWith("/")) {
     return `expected the program's absolute path first, e.g. /opt/lyra/orchestrator/venv/bin/uvicorn (systemd's prefixes such as '+', '!' or '-' are refused: '+' and '!' would run it as root)`;
   }
-  const program = normalizedPathProblem(split[0]);
+  const program = split[0] === "/" ? "/ is the root directory, not a program" : normalizedPathProblem(split[0]);
   if (program) return `expected the program's absolute path first: ${program}`;
   if (split.includes(";")) return "expected one command (systemd reads a lone ';' as the start of a second one)";
   if (line.replace(/%%/g, "").includes("%"))

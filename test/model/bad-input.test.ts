@@ -118,6 +118,14 @@ export const classes: Record<string, Case[]> = {
       expect: ["hosts.lyra.services.lyra-orchestrator.command", `${commandExpected}; this one has an unclosed "`],
     },
     {
+      name: "command whose program is the root directory",
+      mutate: (f) => (orchestrator(f).command = "/ --port 8000"),
+      expect: [
+        "hosts.lyra.services.lyra-orchestrator.command",
+        "expected the program's absolute path first: / is the root directory, not a program",
+      ],
+    },
+    {
       name: "command of two commands",
       mutate: (f) => (orchestrator(f).command = "/usr/bin/true ; /bin/sh"),
       expect: [
