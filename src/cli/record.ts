@@ -26,13 +26,13 @@ const usage = [
   "  --hosts <names>   systems affected (default: the hosts with a failing check)",
 ].join("\n");
 
+/** A bound, not a format rule: what reaches it is not verify's output (a stray dump or log). */
+const RESULTS_MAX_BYTES = 64 * 1024 * 1024;
+
 /**
  * verify's --json output from a file. A wrong file passed by mistake may be a password file, so no
  * message quotes its content: JSON.parse's own message does ("Unexpected token 'h', "hunter2"...").
  */
-/** Far above verify's JSON for a fleet of thousands of hosts. */
-const RESULTS_MAX_BYTES = 64 * 1024 * 1024;
-
 function loadResults(file: string): JsonOutput {
   let text: string;
   try {

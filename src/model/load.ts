@@ -61,7 +61,7 @@ function reservedKeys(value: unknown, path = ""): ModelIssue[] {
 /** A stack file is written by hand: a few aliases are normal, thousands of expansions are an attack. */
 const maxAliasExpansions = 100;
 
-/** A stack file of a thousand mirrors is well under a megabyte. */
+/** The home stack with 1000 mirrors is 237 KB of YAML: no real stack file comes near this. */
 const STACK_FILE_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Read `stacks/Pulumi.<stack>.yaml` (or any path) and validate its fleet object. */
