@@ -55,6 +55,17 @@ test("usage errors: unknown kind, unknown host, --deadline without --watch, bad 
       /^stacks\/Pulumi\.nope\.yaml: 1 problem in lyra-fleet:fleet; nothing was changed:\n {2}- \(top level\): cannot read the stack file: no such file/,
     ],
     [[], /^verify: --stack is required/],
+    // Read for ever before (a device), or blocked on open (a FIFO would be the same).
+    [
+      ["--stack-file", "/dev/zero"],
+      /^\/dev\/zero: 1 problem in lyra-fleet:fleet; nothing was changed:\n {2}- \(top level\): cannot read the stack file: not a regular file/,
+    ],
+    [
+      ["--stack", "home", "--only", "unit", "--identity", "/dev/zero"],
+      /^verify: --identity: cannot read \/dev\/zero \(not a regular file\)/,
+    ],
+    [["--stack", "home", "--host", ""], /^verify: --host needs a value, not an empty one/],
+    [["--stack", "home", "--stack", "lab"], /^verify: --stack is given twice \('home' and 'lab'\): give it once/],
   ];
   for (const [args, expected] of cases) {
     const run = await runCli("verify", args);
