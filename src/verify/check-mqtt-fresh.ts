@@ -4,7 +4,7 @@
  * for up to the window; a retained message counts only when its JSON `time` (epoch seconds, as the
  * health publisher and the heartbeats write it) says it is younger than the window.
  */
-import { seconds, sleep, type CheckImpl, type Outcome } from "./context";
+import { seconds, sleepUntil, type CheckImpl, type Outcome } from "./context";
 
 /** The payload's `time` in epoch seconds, if it is JSON with one (milliseconds are accepted too). */
 export function payloadTime(payload: Buffer): number | undefined {
@@ -35,7 +35,7 @@ export const mqttFreshCheck: CheckImpl<"mqtt-fresh"> = async (check, _vc, ctx, s
     else lastAgeS = ageS;
   });
   try {
-    const stale = sleep(windowS * 1000 - (Date.now() - started), signal).then((): Outcome => {
+    const stale = sleepUntil(started + windowS * 1000, signal).then((): Outcome => {
       if (lastAgeS !== undefined)
         return { ok: false, detail: `stale: last message ${Math.round(lastAgeS)} s ago, none within ${windowS} s` };
       const note = undatedRetained ? " (only a retained message without a time)" : "";

@@ -6,7 +6,7 @@
  * when it registers while the check listens (up to the window). A message naming another client
  * does not count for this one.
  */
-import { seconds, sleep, type CheckImpl, type Outcome } from "./context";
+import { seconds, sleepUntil, type CheckImpl, type Outcome } from "./context";
 
 interface Registration {
   client: string;
@@ -42,7 +42,7 @@ export const mqttRegisteredCheck: CheckImpl<"mqtt-registered"> = async (check, _
     });
   });
   try {
-    const timedOut = sleep(windowS * 1000, signal).then((): Outcome => {
+    const timedOut = sleepUntil(started + windowS * 1000, signal).then((): Outcome => {
       if (wentOffline)
         return {
           ok: false,

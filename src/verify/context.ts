@@ -79,6 +79,16 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/**
+ * Resolves once Date.now() has reached `deadline`, or as soon as the run aborts the check. Never
+ * rejects. A timer can fire a millisecond before Date.now() says its time has come (a 3 s heartbeat
+ * window was called stale after 2999 ms in CI), so a check that reports "none within N s" waits
+ * again for what is left.
+ */
+export async function sleepUntil(deadline: number, signal?: AbortSignal): Promise<void> {
+  while (Date.now() < deadline && !signal?.aborted) await sleep(deadline - Date.now(), signal);
+}
+
 /** Resolves after `ms`, or as soon as the run aborts the check. Never rejects. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

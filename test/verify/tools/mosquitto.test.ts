@@ -137,23 +137,30 @@ describe("verify against a real mosquitto", { timeout: 5 * 60_000 }, () => {
 
   test("a mirror whose heartbeat stops is named stale once the window passes", async () => {
     await mirror.kill(); // a power cut: no clean disconnect, so the broker publishes its last will
-    const run = await verify(["--only", "mqtt", "--json", "--stale-after", "3"]);
-    const out = json(run);
-    assert.equal(run.code, 1);
-    const heartbeat = result(out, "mirror-1: heartbeat on lyra/presence/mirror-1");
-    assert.equal(heartbeat.ok, false);
-    assert.equal(heartbeat.detail, "stale: no message on lyra/presence/mirror-1 within 3 s");
-    // Named stale only once its 3 s window has passed: the check's own wait, against its window.
-    assert.ok(heartbeat.latencyMs >= 3000, `${heartbeat.latencyMs} ms`);
-    console.log(`# stale mirror named after ${heartbeat.latencyMs} ms (window 3 s); verify run ${run.ms} ms`);
-    assert.match(result(out, "mirror-1: registered on lyra/clients/online/mirror-1").detail, /^offline: its last will/);
-    // Everything else still passes: the stale mirror is the only thing named.
-    assert.deepEqual(
-      out.results.filter((r) => !r.ok).map((r) => r.host),
-      ["mirror-1", "mirror-1"],
-    );
-    mirror.start();
-    await settle();
+    // Started again whatever this test finds: the tests after it need the mirror back.
+    try {
+      const run = await verify(["--only", "mqtt", "--json", "--stale-after", "3"]);
+      const out = json(run);
+      assert.equal(run.code, 1);
+      const heartbeat = result(out, "mirror-1: heartbeat on lyra/presence/mirror-1");
+      assert.equal(heartbeat.ok, false);
+      assert.equal(heartbeat.detail, "stale: no message on lyra/presence/mirror-1 within 3 s");
+      // Named stale only once its 3 s window has passed: the check's own wait, against its window.
+      assert.ok(heartbeat.latencyMs >= 3000, `${heartbeat.latencyMs} ms`);
+      console.log(`# stale mirror named after ${heartbeat.latencyMs} ms (window 3 s); verify run ${run.ms} ms`);
+      assert.match(
+        result(out, "mirror-1: registered on lyra/clients/online/mirror-1").detail,
+        /^offline: its last will/,
+      );
+      // Everything else still passes: the stale mirror is the only thing named.
+      assert.deepEqual(
+        out.results.filter((r) => !r.ok).map((r) => r.host),
+        ["mirror-1", "mirror-1"],
+      );
+    } finally {
+      mirror.start();
+      await settle();
+    }
   });
 
   test("broker stopped: verify fails on the refused connection, naming the broker and every check that depends on it", async () => {
