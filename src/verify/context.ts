@@ -82,19 +82,25 @@ export function seconds(ms: number): string {
 /**
  * Resolves once Date.now() has reached `deadline`, or as soon as the run aborts the check. Never
  * rejects. A timer can fire a millisecond before Date.now() says its time has come (a 3 s heartbeat
- * window was called stale after 2999 ms in CI), so a check that reports "none within N s" waits
- * again for what is left.
+ * window was called stale after 2999 ms in CI), and every wait a check reports ("none within N s",
+ * "no answer within N s") is measured with Date.now(): so it waits again for what is left.
  */
 export async function sleepUntil(deadline: number, signal?: AbortSignal): Promise<void> {
-  while (Date.now() < deadline && !signal?.aborted) await sleep(deadline - Date.now(), signal);
+  do await timer(deadline - Date.now(), signal);
+  while (Date.now() < deadline && !signal?.aborted);
 }
 
-/** Resolves after `ms`, or as soon as the run aborts the check. Never rejects. */
+/** Resolves once `ms` have passed by Date.now(), or as soon as the run aborts the check. Never rejects. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleepUntil(Date.now() + ms, signal);
+}
+
+/** One timer of `ms` (at least a turn of the event loop), ended early by an abort. */
+function timer(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(done, Math.max(0, ms));
+    const timeout = setTimeout(done, Math.max(0, ms));
     function done() {
-      clearTimeout(timer);
+      clearTimeout(timeout);
       signal?.removeEventListener("abort", done);
       resolve();
     }
