@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { sshPrivateKeySecret } from "./model/fleet";
 import { fleetConfigKey, parseFleet, stackFilePath } from "./model/load";
-import { requiredSecretKeys, secretValueProblems } from "./model/secrets";
+import { completeSecrets, missingSecretLines, secretValueProblems } from "./model/secrets";
 import { planFleet } from "./render";
 import { Fleet } from "./fleet/fleet";
 import { fleetExports } from "./fleet/exports";
@@ -24,8 +24,9 @@ export function declareStack(): Promise<{ hosts: ReturnType<typeof fleetExports>
   // Before any resource (./fleet/sdk-changes.ts): most of a large fleet's evaluation time was the SDK's.
   applySdkChanges();
 
+  const stack = pulumi.getStack();
   const config = new pulumi.Config("lyra-fleet");
-  const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(pulumi.getStack()));
+  const model = parseFleet(config.getObject<unknown>(fleetConfigKey.split(":")[1]), stackFilePath(stack));
   const plans = planFleet(model);
 
   // The whole stack config, read once: each Config.get* call parses all of it again, which is
@@ -33,26 +34,26 @@ export function declareStack(): Promise<{ hosts: ReturnType<typeof fleetExports>
   const stackConfig = pulumi.runtime.allConfig();
   const configValue = (key: string): string | undefined => stackConfig[`lyra-fleet:${key}`];
 
-  // Every missing secret at once, before any resource is declared.
-  const keys = requiredSecretKeys(model);
-  const missing = keys.filter((key) => configValue(key) === undefined);
+  // Every missing secret at once, before any resource is declared. A host's own MQTT password the
+  // stack does not set is derived from one secret (src/model/secrets.ts): the engine scrubs every
+  // config secret from every string it shows, and at 1000 mirrors one secret per mirror made that
+  // scan most of its CPU (bench/cli-preview.ts).
+  const { values, explicit, missing } = completeSecrets(model, configValue);
   if (missing.length > 0) {
-    const commands = missing.map((key) => `  pulumi config set --secret --stack ${pulumi.getStack()} ${key}`);
+    const lines = missingSecretLines(missing, (key) => `  pulumi config set --secret --stack ${stack} ${key}`);
     throw new Error(
-      `${stackFilePath(pulumi.getStack())}: missing secrets; nothing was changed. Set them with:\n${commands.join("\n")}`,
+      `${stackFilePath(stack)}: missing secrets; nothing was changed. Set them with:\n${lines.join("\n")}`,
     );
   }
-  const invalid = secretValueProblems(
-    Object.fromEntries([...keys, sshPrivateKeySecret].map((key) => [key, configValue(key)])),
-  );
+  const invalid = secretValueProblems({ ...explicit, [sshPrivateKeySecret]: configValue(sshPrivateKeySecret) });
   if (invalid.length > 0) {
     throw new Error(
-      `${stackFilePath(pulumi.getStack())}: secrets that the hosts' programs cannot read; nothing was changed:\n${invalid.map((p) => `  ${p}`).join("\n")}`,
+      `${stackFilePath(stack)}: secrets that the hosts' programs cannot read; nothing was changed:\n${invalid.map((p) => `  ${p}`).join("\n")}`,
     );
   }
-  const secret = (key: string) => pulumi.secret(configValue(key)!);
-  const secrets = Object.fromEntries(keys.map((key) => [key, secret(key)]));
-  const privateKey = configValue(sshPrivateKeySecret) === undefined ? undefined : secret(sshPrivateKeySecret);
+  const secrets = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, pulumi.secret(value)]));
+  const operatorKey = configValue(sshPrivateKeySecret);
+  const privateKey = operatorKey === undefined ? undefined : pulumi.secret(operatorKey);
   // The stack's outputs (`pulumi stack output hosts`, `broker`), made now so that nothing keeps the
   // plans once the fleet has declared each host's resources (./fleet/fleet.ts).
   const outputs = { hosts: fleetExports(plans), broker: `${brokerOf(model).host}:${brokerOf(model).port}` };

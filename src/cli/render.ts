@@ -6,13 +6,12 @@
  */
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { requiredSecretKeys } from "../model/secrets";
 import { FleetConfigError, loadStackFile, stackFilePath } from "../model/load";
 import { planFleet } from "../render";
 import { parseArgs, UsageError } from "./args";
 import { makeDirectories } from "./files";
 import { hostTree, manifestOf } from "./render-tree";
-import { readSecrets } from "../secrets/source";
+import { readFleetSecrets } from "../secrets/source";
 
 const usage = "usage: npm run render -- --stack <name> --out <dir> [--show-secrets]";
 
@@ -37,7 +36,7 @@ function prepareOutDir(out: string): void {
 export function renderStack(stack: string, out: string, showSecrets: boolean): { files: number; hosts: number } {
   const fleet = loadStackFile(stackFilePath(stack));
   const plans = planFleet(fleet);
-  const secrets = showSecrets ? readSecrets(stack, requiredSecretKeys(fleet)) : undefined;
+  const secrets = showSecrets ? readFleetSecrets(stack, fleet) : undefined;
   const trees = plans.map((plan) => hostTree(plan, secrets));
   prepareOutDir(out);
   for (const file of trees.flat()) {

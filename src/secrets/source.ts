@@ -3,7 +3,8 @@
  * Pulumi CLI's stack config when it is installed. Values are returned, never printed.
  */
 import { execFileSync } from "node:child_process";
-import { secretValueProblems } from "../model/secrets";
+import type { FleetModel } from "../model/fleet";
+import { completeSecrets, missingSecretLines, secretValueProblems } from "../model/secrets";
 
 /** `mqtt-password-mirror-1` -> `LYRA_SECRET_MQTT_PASSWORD_MIRROR_1`. */
 export function secretEnvName(key: string): string {
@@ -29,31 +30,61 @@ export class MissingSecretsError extends Error {
   override name = "MissingSecretsError";
 }
 
+/** The value the environment or the stack's config gives a key ("" counts as none). */
+function lookupIn(stack: string, env: NodeJS.ProcessEnv): (key: string) => string | undefined {
+  return (key) => {
+    const value = env[secretEnvName(key)] ?? fromPulumi(stack, key);
+    return value === "" ? undefined : value;
+  };
+}
+
+/** How to give a key a value, for the missing-secrets message. */
+const howToSet = (stack: string) => (key: string) =>
+  `  - ${key}: set ${secretEnvName(key)}, or run \`pulumi config set --secret --stack ${stack} ${key}\``;
+
+/** Throws naming every secret the hosts' programs could not read. */
+function checkValues(stack: string, values: Record<string, string>): void {
+  const invalid = secretValueProblems(values);
+  if (invalid.length > 0)
+    throw new Error(
+      `secrets for stack '${stack}' that the hosts' programs cannot read:\n${invalid.map((p) => `  - ${p}`).join("\n")}`,
+    );
+}
+
 /** Every key's value, or an error naming each missing key and how to provide it. */
 export function readSecrets(
   stack: string,
   keys: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
+  const lookup = lookupIn(stack, env);
   const values: Record<string, string> = {};
   const missing: string[] = [];
   for (const key of keys) {
-    const value = env[secretEnvName(key)] ?? fromPulumi(stack, key);
-    if (value === undefined || value === "") missing.push(key);
+    const value = lookup(key);
+    if (value === undefined) missing.push(key);
     else values[key] = value;
   }
-  if (missing.length > 0) {
+  if (missing.length > 0)
+    throw new MissingSecretsError(`missing secrets for stack '${stack}':\n${missing.map(howToSet(stack)).join("\n")}`);
+  checkValues(stack, values);
+  return values;
+}
+
+/**
+ * Every secret the fleet reads, as the program has them: each the stack sets, and each it derives
+ * (a host's MQTT password from `mqtt-passwords-key`, src/model/secrets.ts).
+ */
+export function readFleetSecrets(
+  stack: string,
+  fleet: FleetModel,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const { values, explicit, missing } = completeSecrets(fleet, lookupIn(stack, env));
+  if (missing.length > 0)
     throw new MissingSecretsError(
-      `missing secrets for stack '${stack}':\n` +
-        missing
-          .map((k) => `  - ${k}: set ${secretEnvName(k)}, or run \`pulumi config set --secret --stack ${stack} ${k}\``)
-          .join("\n"),
+      `missing secrets for stack '${stack}':\n${missingSecretLines(missing, howToSet(stack)).join("\n")}`,
     );
-  }
-  const invalid = secretValueProblems(values);
-  if (invalid.length > 0)
-    throw new Error(
-      `secrets for stack '${stack}' that the hosts' programs cannot read:\n${invalid.map((p) => `  - ${p}`).join("\n")}`,
-    );
+  checkValues(stack, explicit);
   return values;
 }

@@ -41,6 +41,14 @@ export interface DataSet {
 /** How a data set is backed up and restored (the plan carries it as declared: see src/render/plan.ts). */
 export type DataSetBackup = PlannedDataSetBackup;
 
+/** Secret keys derived from another secret when the stack does not set them (./module.ts's derivedSecrets). */
+export interface DerivedSecrets {
+  /** The secret they are derived from: one the stack sets once. */
+  source: string;
+  /** The keys derived from it, each unless the stack sets it itself. */
+  keys: string[];
+}
+
 // The hooks are methods, not function-typed properties: TypeScript compares method parameters
 // bivariantly, so a module typed by its own options still fits the registry's ServiceModule list.
 export interface ServiceModule<
@@ -78,6 +86,11 @@ export interface ServiceModule<
   secretKeys?(fleet: FleetModel): string[];
   /** What the value of one of its keys may hold; [] for a key that is not its own. */
   secretRules?(key: string): SecretRule[];
+  /**
+   * Those of its `secretKeys` that, when the stack does not set them, are derived from one secret
+   * the stack sets instead (src/model/secrets.ts): a value no operator ever types, one per host.
+   */
+  derivedSecrets?(fleet: FleetModel): DerivedSecrets;
   /** MQTT: what it adds to its host's own user, and users of its own (named once for the fleet). */
   mqtt?: { hostAccess?(host: Host): MqttAccess; users?: Record<string, ServiceMqttUser> };
   /** Daemons it brings whose port no option names (options called `port` or `grpcPort` are counted already). */

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, test } from "node:test";
-import { requiredSecretKeys } from "../../src/model/secrets";
+import { derivedSecretValue, requiredSecretKeys } from "../../src/model/secrets";
 import { loadStackFile } from "../../src/model/load";
 import { secretEnvName } from "../../src/secrets/source";
 import { testSecretValues } from "../support/test-secrets";
@@ -118,9 +118,31 @@ test("--show-secrets without the secrets names each missing key and how to set i
   assert.match(run.stderr, /missing secrets for stack 'home'/);
   assert.match(
     run.stderr,
-    /mqtt-password-mirror-1: set LYRA_SECRET_MQTT_PASSWORD_MIRROR_1, or run `pulumi config set --secret --stack home mqtt-password-mirror-1`/,
+    /mqtt-password-monitor: set LYRA_SECRET_MQTT_PASSWORD_MONITOR, or run `pulumi config set --secret --stack home mqtt-password-monitor`/,
   );
+  // The hosts' own passwords: one key to derive them from, named once with what it stands for.
+  assert.match(
+    run.stderr,
+    /^ {2}- mqtt-passwords-key: set LYRA_SECRET_MQTT_PASSWORDS_KEY, or run `pulumi config set --secret --stack home mqtt-passwords-key` {3}# 4 secrets \(mqtt-password-lyra, mqtt-password-mirror-1 and 2 more\) derived from it; or set each itself$/m,
+  );
+  assert.doesNotMatch(run.stderr, /mqtt-password-mirror-1:/);
   assert.equal(readdirSync(out).length, 0, "nothing written");
+});
+
+test("--show-secrets derives each host's MQTT password from mqtt-passwords-key, unless the host's own is set", () => {
+  const secrets: Record<string, string> = { ...homeSecrets(), "mqtt-passwords-key": "TEST-SECRET-passwords-key-7f3a" };
+  delete secrets["mqtt-password-mirror-1"];
+  delete secrets["mqtt-password-vega"];
+  const env = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [secretEnvName(k), v]));
+  const out = scratch("render-d-");
+  const run = render(["--stack", "home", "--out", out, "--show-secrets"], env);
+  assert.equal(run.code, 0, run.stderr);
+  const file = (host: string, path: string) => readFileSync(join(out, host, path), "utf8");
+  const derived = (key: string) => derivedSecretValue(secrets["mqtt-passwords-key"], key);
+  assert.equal(file("mirror-1", "etc/lyra/lyra-client/mqtt-password"), derived("mqtt-password-mirror-1"));
+  assert.match(file("vega", "etc/lyra/health/mosquitto_pub"), new RegExp(`^-P ${derived("mqtt-password-vega")}$`, "m"));
+  // mirror-2's own, from the environment, wins.
+  assert.equal(file("mirror-2", "etc/lyra/lyra-client/mqtt-password"), secrets["mqtt-password-mirror-2"]);
 });
 
 test("--show-secrets with a secret NUT cannot read names it, shows no value and writes nothing", () => {

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { stackFleet } from "../support/stack-fleet";
 import { labDir } from "./lab";
-import { ensureCli, pulumiStack, stackSecrets, type LabStack, type StackSpec } from "./pulumi-stack";
+import { ensureCli, pulumiStack, stackSecrets, stackSecretValues, type LabStack, type StackSpec } from "./pulumi-stack";
 
 export type { LabStack, PulumiOptions, PulumiRun } from "./pulumi-stack";
 export { ensureCli } from "./pulumi-stack";
@@ -22,9 +22,13 @@ export { ensureCli } from "./pulumi-stack";
 export const pulumiDir = () => join(labDir, "pulumi");
 const secretsPath = () => join(labDir, "lab-secrets.json");
 
-/** The lab stack's secrets: random once, then stable (a changed secret would not be a no-op). */
+/** The secrets the lab stack sets: random once, then stable (a changed secret would not be a no-op). */
+const labStackSecrets = (): Record<string, string> =>
+  stackSecrets(stackFleet("lab"), "stacks/Pulumi.lab.yaml", secretsPath());
+
+/** Every secret the program reads for the lab stack: those it sets, and the hosts' MQTT passwords derived from them. */
 export function labSecrets(): Record<string, string> {
-  return stackSecrets(stackFleet("lab"), "stacks/Pulumi.lab.yaml", secretsPath());
+  return stackSecretValues(stackFleet("lab"), "stacks/Pulumi.lab.yaml", labStackSecrets());
 }
 
 /** The lab stack as pulumi-stack.ts sets stacks up; its fleet is the checkout's stack file's. */
@@ -32,7 +36,7 @@ export const labStackSpec = (): StackSpec => ({
   stack: "lab",
   dir: pulumiDir(),
   fleet: () => stackFleet("lab"),
-  secrets: labSecrets,
+  secrets: labStackSecrets,
 });
 
 /**

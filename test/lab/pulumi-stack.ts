@@ -24,7 +24,7 @@ import { join } from "node:path";
 import YAML from "yaml";
 import { sshPrivateKeySecret } from "../../src/model/fleet";
 import { configSyncSshKeyKey } from "../../src/services/config-sync/secrets";
-import { requiredSecretKeys } from "../../src/model/secrets";
+import { completeSecrets, derivedSecretSources, secretsToSet } from "../../src/model/secrets";
 import { fleetConfigKey, parseFleet } from "../../src/model/load";
 import { readCountersLog, type HostCounters } from "../../src/host/transport/counters";
 import { readHostWaits, type HostWait } from "../../src/host/transport/timing";
@@ -60,8 +60,10 @@ function writePrivate(path: string, content: string): void {
 }
 
 /**
- * Every secret `fleet` needs, random once and then kept in `file` (a changed secret would not be
- * a no-op); values in `seed` are taken as they are, so hosts two stacks share keep their secrets.
+ * Every secret the stack sets for `fleet`, random once and then kept in `file` (a changed secret
+ * would not be a no-op); values in `seed` are taken as they are, so hosts two stacks share keep
+ * their secrets. A key the program derives (a host's MQTT password) is not set: its source is, as
+ * the README tells a user to, and stackSecretValues gives what the program derives from it.
  */
 export function stackSecrets(
   fleet: unknown,
@@ -69,8 +71,11 @@ export function stackSecrets(
   file: string,
   seed: Record<string, string> = {},
 ): Record<string, string> {
+  const model = parseFleet(fleet, stackFile);
   const stored: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
-  for (const key of requiredSecretKeys(parseFleet(fleet, stackFile))) {
+  // Kept by an earlier checkout, which set every host's password itself.
+  for (const key of derivedSecretSources(model).keys()) delete stored[key];
+  for (const key of secretsToSet(model)) {
     if (stored[key]) continue;
     if (seed[key]) {
       stored[key] = seed[key];
@@ -89,6 +94,17 @@ export function stackSecrets(
   mkdirSync(labDir, { recursive: true });
   writePrivate(file, JSON.stringify(stored, null, 2));
   return stored;
+}
+
+/** Every secret the program reads for `fleet` given what the stack sets (`stored`): the derived ones filled in. */
+export function stackSecretValues(
+  fleet: unknown,
+  stackFile: string,
+  stored: Record<string, string>,
+): Record<string, string> {
+  const { values, missing } = completeSecrets(parseFleet(fleet, stackFile), (key) => stored[key]);
+  if (missing.length > 0) throw new Error(`${stackFile}: no value for ${missing.map((m) => m.key).join(", ")}`);
+  return { ...stored, ...values };
 }
 
 export interface PulumiRun {
@@ -352,7 +368,8 @@ export async function pulumiStack(
     env,
     project: p.project,
     backend: p.backend,
-    secretValues: Object.values(secrets),
+    // As the program has them: a derived password is a secret too.
+    secretValues: Object.values(stackSecretValues(spec.fleet(), `stacks/Pulumi.${spec.stack}.yaml`, secrets)),
     pulumi,
     resetCounters: () => (rmSync(p.counters, { force: true }), rmSync(p.timing, { force: true })),
     hostWaits: () => readHostWaits(p.timing),

@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { parseFleet } from "../../src/model/load";
+import { derivedSecretSources, derivedSecretValue } from "../../src/model/secrets";
+import { mqttPasswordsKeySecret } from "../../src/services/mqtt-broker/secrets";
 import { planFleet } from "../../src/render";
 import { fleetExports } from "../../src/fleet/exports";
 import { homeFleetWithMirrors } from "../support/stack-fleet";
@@ -586,10 +588,80 @@ test("missing secrets fail before anything is registered, each named with its co
   delete secrets["mqtt-password-mirror-2"];
   const result = evaluate({ stack: "home", fleet: homeFleet, secrets });
   assert.match(result.error?.message ?? "", /^stacks\/Pulumi\.home\.yaml: missing secrets; nothing was changed/);
-  assert.match(result.error!.message, /^  pulumi config set --secret --stack home mqtt-password-mirror-2$/m);
-  assert.match(result.error!.message, /^  pulumi config set --secret --stack home mqtt-password-monitor$/m);
+  // A host's own password is derived when the stack has the key to derive it from: that key is named.
+  assert.match(
+    result.error!.message,
+    /^ {2}pulumi config set --secret --stack home mqtt-passwords-key {3}# mqtt-password-mirror-2 derived from it; or set each itself$/m,
+  );
+  assert.match(result.error!.message, /^ {2}pulumi config set --secret --stack home mqtt-password-monitor$/m);
   assert.deepEqual(result.registrations, []);
   for (const v of Object.values(secrets)) assert.ok(!result.error!.message.includes(v));
+});
+
+/** The home stack's secrets with no host's own MQTT password: each derived from mqtt-passwords-key. */
+function derivingSecrets(fleet: unknown): Record<string, string> {
+  const secrets: Record<string, string> = {
+    ...testSecrets(fleet),
+    [mqttPasswordsKeySecret]: "TEST-SECRET-passwords-key-7f3a",
+  };
+  for (const key of derivedSecretSources(parseFleet(fleet, "test")).keys()) delete secrets[key];
+  return secrets;
+}
+
+test("a stack that sets mqtt-passwords-key gives every host its own MQTT password, derived, as a secret", () => {
+  const secrets = derivingSecrets(homeFleet);
+  assert.ok(!("mqtt-password-mirror-1" in secrets) && !("mqtt-password-vega" in secrets));
+  const result = evaluate({ stack: "home", fleet: homeFleet, secrets });
+  assert.equal(result.error, undefined, result.error?.message);
+  const key = secrets[mqttPasswordsKeySecret];
+  const derived = (host: string) => derivedSecretValue(key, `mqtt-password-${host}`);
+  assert.notEqual(derived("mirror-1"), derived("mirror-2"));
+  for (const host of ["lyra", "vega", "mirror-1", "mirror-2"]) {
+    const state = named(result.registrations, TYPE.state, `${host}:state`);
+    assert.ok(state.secretPaths.includes("secretFiles"), host);
+    const secretFiles = JSON.stringify(decoded(state.inputs).secretFiles);
+    assert.ok(secretFiles.includes(derived(host)), `${host}'s files hold its derived password`);
+    // Neither the key nor another host's password reaches a host.
+    assert.ok(!secretFiles.includes(key), host);
+    for (const other of ["lyra", "vega", "mirror-1", "mirror-2"].filter((h) => h !== host))
+      assert.ok(!secretFiles.includes(derived(other)), `${host} holds no password of ${other}`);
+  }
+  // The broker's passwd has each derived password's hash; nothing derived is in a plain input.
+  const vega = decoded(named(result.registrations, TYPE.state, "vega:state").inputs);
+  const passwd = String(vega.secretFiles["/etc/mosquitto/lyra/passwd"].content);
+  assert.match(passwd, /^mirror-1:\$7\$/m);
+  const values = [key, ...["lyra", "vega", "mirror-1", "mirror-2"].map(derived)];
+  for (const r of result.registrations) {
+    const plain = JSON.stringify(
+      Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !r.secretPaths.includes(k))),
+    );
+    for (const v of values) assert.ok(!plain.includes(v), `${r.name} shows a secret in a plain input`);
+  }
+  // A host's password set in the stack wins over the derived one, for that host only.
+  const explicit = evaluate({
+    stack: "home",
+    fleet: homeFleet,
+    secrets: { ...secrets, "mqtt-password-mirror-2": "m2-own-password" },
+  });
+  const files = (host: string) =>
+    JSON.stringify(decoded(named(explicit.registrations, TYPE.state, `${host}:state`).inputs).secretFiles);
+  assert.ok(files("mirror-2").includes("m2-own-password") && !files("mirror-2").includes(derived("mirror-2")));
+  assert.ok(files("mirror-1").includes(derived("mirror-1")));
+  // The same key gives the same passwords: a second run is a no-op.
+  assert.deepEqual(evaluate({ stack: "home", fleet: homeFleet, secrets }).registrations, result.registrations);
+});
+
+test("a short mqtt-passwords-key is refused before anything is registered, without its value", () => {
+  const secrets = { ...derivingSecrets(homeFleet), [mqttPasswordsKeySecret]: "short-key" };
+  const result = evaluate({ stack: "home", fleet: homeFleet, secrets });
+  assert.equal(
+    result.error?.message,
+    [
+      "stacks/Pulumi.home.yaml: secrets that the hosts' programs cannot read; nothing was changed:",
+      "  secret 'mqtt-passwords-key' holds 9 characters (expected a random key of at least 16, e.g. from `openssl rand -hex 32`)",
+    ].join("\n"),
+  );
+  assert.deepEqual(result.registrations, []);
 });
 
 test("a secret the hosts' programs cannot read fails before anything is registered, named without its value", () => {

@@ -3,7 +3,7 @@ import { defineService } from "../module";
 import { monitorUser } from "./mosquitto-config";
 import { options } from "./options";
 import { brokerBackup, brokerDataPath, render } from "./render";
-import { mqttPasswordKey, mqttPasswordRules } from "./secrets";
+import { derivedMqttPasswords, mqttPasswordKey, mqttPasswordRules } from "./secrets";
 
 export const service = defineService({
   id: "mqtt-broker",
@@ -24,6 +24,8 @@ export const service = defineService({
   // Every MQTT user's password: the broker's passwd file holds them all.
   secretKeys: (fleet) => fleet.mqttUsers.map((user) => mqttPasswordKey(user.name)),
   secretRules: mqttPasswordRules,
+  // Each host's own, unless the stack sets it: from `mqtt-passwords-key`.
+  derivedSecrets: derivedMqttPasswords,
   // The verify command's and the deploy gate's user: the round trip on lyra/test, every health topic.
   mqtt: { users: { [monitorUser]: { publish: ["lyra/test"], subscribe: ["lyra/#"], operator: true } } },
 });
