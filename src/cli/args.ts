@@ -39,3 +39,18 @@ export function parseArgs(argv: string[], spec: FlagSpec): { values: Record<stri
   }
   return { values, switches };
 }
+
+/**
+ * A flag's comma-separated names (`--host vega,mirror-1`), or [] when the flag is absent. An empty
+ * name (`vega,`, `,`: a list built in a shell loop) is refused: left out, `--host ,` would select
+ * every host.
+ */
+export function commaList(flag: string, value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const names = value.split(",").map((s) => s.trim());
+  if (names.some((name) => name === ""))
+    throw new UsageError(
+      `--${flag}: an empty name in '${value}' (expected names separated by commas, e.g. vega,mirror-1)`,
+    );
+  return names;
+}

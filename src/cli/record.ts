@@ -14,7 +14,7 @@ import { scrub, summaryLines, toJson, type JsonOutput } from "../verify/format";
 import { hostConnection, prepareVerify, SetupError, sshKey } from "../verify/prepare";
 import { runChecks } from "../verify/run";
 import { watchUntilGreen } from "../verify/watch";
-import { parseArgs, UsageError } from "./args";
+import { commaList, parseArgs, UsageError } from "./args";
 import { quietOnClosedPipe, type Io } from "./verify";
 
 const usage = [
@@ -103,6 +103,15 @@ export async function main(
     if (values.deadline !== undefined && !switches.has("watch"))
       throw new UsageError("--deadline only applies with --watch");
     const timeoutMs = seconds("timeout", values.timeout, 8)! * 1000;
+    const hostsGiven = values.hosts === undefined ? undefined : commaList("hosts", values.hosts);
+    // Checked as soon as the fleet is known, before verify runs (a --watch can take minutes).
+    const affected = (fleet: FleetModel): string[] | undefined => {
+      for (const h of hostsGiven ?? [])
+        if (!fleet.hosts.some((x) => x.name === h))
+          throw new UsageError(`--hosts: no host named '${h}' in ${fleet.source}`);
+      return hostsGiven;
+    };
+    let hosts: string[] | undefined;
 
     let verify: JsonOutput;
     let stack: string;
@@ -110,6 +119,7 @@ export async function main(
     if (values.results) {
       const file = values["stack-file"] ?? stackFilePath(values.stack!);
       fleet = loadStackFile(file);
+      hosts = affected(fleet);
       verify = loadResults(values.results);
       stack = values.stack ?? verify.stack;
     } else {
@@ -122,6 +132,7 @@ export async function main(
       });
       secrets = prepared.secrets;
       ({ stack, fleet } = prepared);
+      hosts = affected(fleet);
       io.stdout.write(
         `record: running verify (${prepared.checks.length} checks)${switches.has("watch") ? " until every check passes" : ""}\n`,
       );
@@ -141,13 +152,6 @@ export async function main(
     }
 
     const now = new Date();
-    const hosts = values.hosts
-      ?.split(",")
-      .map((h) => h.trim())
-      .filter(Boolean);
-    for (const h of hosts ?? [])
-      if (!fleet.hosts.some((x) => x.name === h))
-        throw new UsageError(`--hosts: no host named '${h}' in ${fleet.source}`);
     const tz = fleet.site.timezone;
     const section = scrub(
       entrySection({ stack, timezone: tz, action, scenario: values.scenario, hosts, verify, now }),

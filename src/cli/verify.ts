@@ -10,7 +10,7 @@ import { prepareVerify, SetupError, type PreparedVerify } from "../verify/prepar
 import { runChecks } from "../verify/run";
 import type { RunReport } from "../verify/types";
 import { watchUntilGreen, type WatchReport } from "../verify/watch";
-import { parseArgs, UsageError } from "./args";
+import { commaList, parseArgs, UsageError } from "./args";
 
 const usage = [
   "usage: npm run verify -- --stack <name> [--json] [--watch] [--deadline <s>] [--stale-after <s>]",
@@ -38,14 +38,6 @@ function positiveSeconds(flag: string, value: string | undefined, fallback?: num
     throw new UsageError(`--${flag} expects a positive number of seconds, got '${value}'`);
   return n;
 }
-
-const list = (value: string | undefined) =>
-  value
-    ? value
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [];
 
 async function execute(
   prepared: PreparedVerify,
@@ -105,8 +97,8 @@ export async function main(
     const prepared = prepareVerify({
       stack: values.stack,
       stackFile: values["stack-file"],
-      only: list(values.only),
-      hosts: list(values.host),
+      only: commaList("only", values.only),
+      hosts: commaList("host", values.host),
       identityFile: values.identity,
       env: io.env,
       options: {

@@ -72,15 +72,22 @@ export function loadStackFile(path: string): FleetModel {
   } catch (err) {
     throw new FleetConfigError(path, [{ path: "", message: `cannot read the stack file: ${fileErrorReason(err)}` }]);
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new FleetConfigError(
-      path,
-      doc.errors.map((e) => ({
+  // resolveKnownTags off: YAML 1.1's !!binary, !!timestamp, !!set, !!omap and !!pairs stay tags
+  // yaml cannot resolve, refused below with any other, instead of a Buffer, Date or Set.
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, resolveKnownTags: false });
+  // yaml only warns of a tag it cannot resolve (`!foo bar`), and then reads the value as if untagged.
+  const unknownTags = doc.warnings.filter((w) => w.code === "TAG_RESOLVE_FAILED");
+  if (doc.errors.length > 0 || unknownTags.length > 0) {
+    throw new FleetConfigError(path, [
+      ...doc.errors.map((e) => ({
         path: "",
         message: `invalid YAML at line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`,
       })),
-    );
+      ...unknownTags.map((w) => ({
+        path: "",
+        message: `invalid YAML at line ${w.linePos?.[0].line ?? "?"}: ${tagProblem(w.message)}`,
+      })),
+    ]);
   }
   let root: { config?: Record<string, unknown> } | null;
   try {
@@ -99,7 +106,33 @@ export function loadStackFile(path: string): FleetModel {
       { path: "", message: "expected a Pulumi stack file: a map with a `config:` section" },
     ]);
   }
-  return parseFleet(root?.config?.[fleetConfigKey], path);
+  const fleet = root?.config?.[fleetConfigKey];
+  const notPlain = notPlainData(fleet);
+  if (notPlain.length > 0) throw new FleetConfigError(path, notPlain);
+  return parseFleet(fleet, path);
+}
+
+/** "Unresolved tag: tag:yaml.org,2002:binary at line 1, column 4:..." -> "unknown tag !!binary; expected ...". */
+function tagProblem(message: string): string {
+  const tag = /^Unresolved tag: (\S+)/.exec(message)?.[1]?.replace(/^tag:yaml\.org,2002:/, "!!") ?? "?";
+  return `unknown tag ${tag}; expected plain data (maps, lists, strings, numbers and booleans) without tags`;
+}
+
+/**
+ * What YAML 1.1 (a `%YAML 1.1` line) reads as other than plain data: a date from `2024-01-01`, bytes
+ * from `!!binary`, a set. zod would call a date "expected string" without saying why it is one.
+ */
+function notPlainData(value: unknown, path = ""): ModelIssue[] {
+  if (value === null || typeof value !== "object") return [];
+  const kind = Array.isArray(value) ? "list" : Object.getPrototypeOf(value) === Object.prototype ? "map" : undefined;
+  if (kind === undefined) {
+    const message =
+      value instanceof Date
+        ? "found a date; expected plain data (quote it, or drop the %YAML 1.1 line)"
+        : `found ${value instanceof Uint8Array ? "binary data" : "a YAML 1.1 type"}; expected plain data (drop its tag and the %YAML 1.1 line)`;
+    return [{ path, message }];
+  }
+  return Object.entries(value).flatMap(([key, item]) => notPlainData(item, path === "" ? key : `${path}.${key}`));
 }
 
 /** The stack file of a named stack, relative to the project root (Pulumi.yaml's stackConfigDir). */

@@ -1,7 +1,7 @@
 /** The CLIs' shared argument parser: what it takes, and the mistakes it names instead of guessing. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseArgs, UsageError } from "../../src/cli/args";
+import { commaList, parseArgs, UsageError } from "../../src/cli/args";
 
 const spec = { values: ["stack", "host"], switches: ["json"] };
 
@@ -30,6 +30,23 @@ for (const [argv, message] of [
     assert.throws(
       () => parseArgs([...argv], spec),
       (err: unknown) => err instanceof UsageError && message.test(err.message),
+    );
+  });
+}
+
+test("a comma list is its names, trimmed; absent, none", () => {
+  assert.deepEqual(commaList("host", "vega, mirror-1"), ["vega", "mirror-1"]);
+  assert.deepEqual(commaList("host", undefined), []);
+});
+
+for (const value of ["vega,", ",vega", "vega,,mirror-1", ",", " , "]) {
+  // `--host ,` left as no names would have selected every host.
+  test(`a comma list with an empty name (${JSON.stringify(value)}) is refused, naming the flag and the value`, () => {
+    assert.throws(
+      () => commaList("host", value),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === `--host: an empty name in '${value}' (expected names separated by commas, e.g. vega,mirror-1)`,
     );
   });
 }

@@ -52,3 +52,34 @@ test("--results with a missing file: names the file and the reason", async () =>
     out,
   );
 });
+
+test("--hosts with an empty name, or a host the stack lacks, is refused before the results are read", async () => {
+  for (const [hosts, expected] of [
+    [
+      "mirror-1,",
+      "record: --hosts: an empty name in 'mirror-1,' (expected names separated by commas, e.g. vega,mirror-1)",
+    ],
+    ["mirror-9", "record: --hosts: no host named 'mirror-9' in stacks/Pulumi.home.yaml"],
+  ]) {
+    let out = "";
+    const sink = { write: (s: string) => (out += s) };
+    // The results file does not exist: the hosts are judged first.
+    const code = await main(
+      [
+        "--stack-file",
+        "stacks/Pulumi.home.yaml",
+        "--action",
+        "test",
+        "--docs",
+        dir,
+        "--results",
+        join(dir, "none.json"),
+        "--hosts",
+        hosts,
+      ],
+      { stdout: sink, stderr: sink, env: {} },
+    );
+    assert.equal(code, 2, out);
+    assert.ok(out.startsWith(`${expected}\n`), out);
+  }
+});

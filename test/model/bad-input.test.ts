@@ -571,3 +571,54 @@ test("names every object inherits are names like any other: an MQTT user called 
   const user = parseFleet(raw, source).mqttUsers.find((u) => u.name === "constructor");
   assert.deepEqual(user?.publish, ["lyra/ui/#"]);
 });
+
+test("a YAML tag the stack file cannot mean, or a YAML 1.1 value that is not plain data, is refused naming the line or field", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lyra-yaml-tags-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const home = readFileSync(join("stacks", "Pulumi.home.yaml"), "utf8");
+  const refused = (name: string, text: string): string => {
+    const file = join(dir, `Pulumi.${name}.yaml`);
+    writeFileSync(file, text);
+    try {
+      loadStackFile(file);
+    } catch (e) {
+      assert.ok(e instanceof FleetConfigError, String(e));
+      return e.message.slice(file.length);
+    }
+    assert.fail(`${name}: accepted`);
+  };
+  const line = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split("\n").length;
+  // Unknown tags were read as if untagged (`!secret x` as "x"); YAML 1.1's known ones as a Buffer, Date or Set.
+  const cases: [string, string, string][] = [
+    ["local", "domain: home.arpa", "domain: !secret home.arpa"],
+    ["binary", "domain: home.arpa", "domain: !!binary aG9tZS5hcnBh"],
+    ["timestamp", "domain: home.arpa", "domain: !!timestamp 2024-01-01"],
+    ["set", "timezone: Europe/Berlin", "timezone: !!set {Europe/Berlin}"],
+  ];
+  for (const [name, from, to] of cases) {
+    assert.ok(home.includes(from), name);
+    const text = home.replace(from, to);
+    const tag = /!\S+/.exec(to)![0];
+    assert.equal(
+      refused(name, text),
+      `: 1 problem in lyra-fleet:fleet; nothing was changed:\n  - (top level): invalid YAML at line ${line(text, to)}: unknown tag ${tag}; expected plain data (maps, lists, strings, numbers and booleans) without tags`,
+      name,
+    );
+  }
+  // A %YAML 1.1 file reads an unquoted date as a date: named with its field.
+  assert.equal(
+    refused("yaml11", `%YAML 1.1\n---\n${home.replace("domain: home.arpa", "domain: 2024-01-01")}`),
+    ": 1 problem in lyra-fleet:fleet; nothing was changed:\n  - site.domain: found a date; expected plain data (quote it, or drop the %YAML 1.1 line)",
+  );
+  // Explicit core tags mean plain data, and are fine.
+  assert.equal(
+    loadStackFile(
+      (() => {
+        const file = join(dir, "Pulumi.core.yaml");
+        writeFileSync(file, home.replace("domain: home.arpa", "domain: !!str home.arpa"));
+        return file;
+      })(),
+    ).site.domain,
+    "home.arpa",
+  );
+});

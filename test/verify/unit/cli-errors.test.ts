@@ -74,3 +74,16 @@ test("usage errors: unknown kind, unknown host, --deadline without --watch, bad 
     noTrace(run.stderr);
   }
 });
+
+test("--host with an empty name is refused, not read as every host; exit 2", async () => {
+  for (const hosts of ["vega,", ","]) {
+    const run = await runCli("verify", ["--stack", "home", "--host", hosts]);
+    assert.equal(run.code, 2);
+    assert.ok(
+      run.stderr.startsWith(
+        `verify: --host: an empty name in '${hosts}' (expected names separated by commas, e.g. vega,mirror-1)\n(usage: `,
+      ),
+      run.stderr,
+    );
+  }
+});
