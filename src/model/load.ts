@@ -124,8 +124,8 @@ function tagProblem(message: string): string {
  */
 function notPlainData(value: unknown, path = ""): ModelIssue[] {
   if (value === null || typeof value !== "object") return [];
-  const kind = Array.isArray(value) ? "list" : Object.getPrototypeOf(value) === Object.prototype ? "map" : undefined;
-  if (kind === undefined) {
+  const listOrMap = Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
+  if (!listOrMap) {
     const message =
       value instanceof Date
         ? "found a date; expected plain data (quote it, or drop the %YAML 1.1 line)"
